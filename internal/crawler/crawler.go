@@ -1,0 +1,123 @@
+// Package crawler tells clients that do not run JavaScript (search-engine
+// crawlers, link-preview fetchers, AI crawlers, headless automation,
+// text-mode browsers and plain HTTP clients) from browsers, by User-Agent.
+//
+//	d := crawler.New()
+//	if d.IsCrawler(r.UserAgent()) {
+//		// serve plain, in-order HTML instead of BigPipe
+//	}
+//
+// # How it decides
+//
+// A User-Agent is first matched against a list of lower-case patterns kept
+// as data in patterns.go: one pass over the string, ASCII case-insensitive,
+// with no allocation (an Aho–Corasick automaton built once by [New]). Some
+// patterns must sit at a word boundary, so that the generic token "bot"
+// matches "Googlebot/2.1" but neither "Bottle" nor the "CUBOT" phone brand.
+// Only when no pattern matches is the string parsed by
+// [github.com/mileusna/useragent], whose Bot flag catches a few more (any
+// User-Agent carrying a URL, for instance). The patterns exist because that
+// library alone misses many non-JS clients: Google-InspectionTool,
+// BingPreview, WhatsApp, Lighthouse, curl, python-requests, w3m and others.
+//
+// An empty User-Agent counts as an HTTP client: browsers always send one.
+//
+// # Mistakes
+//
+// A browser taken for a crawler gets plain HTML, which is slower to show
+// but complete. A crawler taken for a browser gets BigPipe, whose content
+// arrives in scripts it will not run. Extend the list with [New]'s extra
+// patterns when a new crawler shows up in the logs.
+package crawler
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/mileusna/useragent"
+)
+
+// Kind is the class of client a User-Agent names. The zero value is
+// KindBrowser.
+type Kind uint8
+
+const (
+	// KindBrowser is a browser that runs JavaScript.
+	KindBrowser Kind = iota
+	// KindCrawler is a bot: a search-engine or AI crawler, a link-preview
+	// fetcher, an SEO or uptime tool, or headless browser automation.
+	KindCrawler
+	// KindTextBrowser is a browser used by a person that runs no
+	// JavaScript, mostly text-mode ones such as w3m, Lynx and ELinks.
+	KindTextBrowser
+	// KindHTTPClient is a library or command-line HTTP client such as curl,
+	// Wget, python-requests or Go-http-client, or an empty User-Agent.
+	KindHTTPClient
+)
+
+// String returns the kind's name: "browser", "crawler", "text-browser" or
+// "http-client".
+func (k Kind) String() string {
+	switch k {
+	case KindBrowser:
+		return "browser"
+	case KindCrawler:
+		return "crawler"
+	case KindTextBrowser:
+		return "text-browser"
+	case KindHTTPClient:
+		return "http-client"
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+// Detector decides whether a User-Agent belongs to a client that does not
+// run JavaScript. Create one with [New] at start-up and share it: it is
+// never modified after New, so it is safe for concurrent use.
+//
+// The zero value matches no pattern: it still reports an empty User-Agent
+// and what [github.com/mileusna/useragent] flags as a bot, nothing else.
+type Detector struct {
+	m matcher
+}
+
+// New returns a Detector with the default patterns plus extra ones. Each
+// extra string is a substring that marks a crawler wherever it occurs,
+// matched ASCII case-insensitively (write it in lower case for clarity);
+// empty strings are ignored, since they would match every User-Agent.
+// New does all the compiling, so call it once, not per request.
+func New(extra ...string) *Detector {
+	ps := defaultPatterns()
+	for _, e := range extra {
+		if e != "" {
+			ps = append(ps, pattern{text: e, kind: KindCrawler})
+		}
+	}
+	return &Detector{m: newMatcher(ps, exceptions())}
+}
+
+// IsCrawler reports whether ua belongs to a client that does not run
+// JavaScript: any [Kind] other than KindBrowser. It is the method the
+// renderer calls on every request.
+func (d *Detector) IsCrawler(ua string) bool {
+	return d.Kind(ua) != KindBrowser
+}
+
+// Kind classifies ua. A pattern naming a crawler wins over one naming a
+// text browser, which wins over one naming an HTTP client (Lynx's
+// User-Agent mentions its libwww library, for instance). When no pattern
+// matches, ua is KindCrawler if [useragent.Parse] flags it as a bot and
+// KindBrowser otherwise.
+func (d *Detector) Kind(ua string) Kind {
+	ua = strings.TrimSpace(ua)
+	if ua == "" {
+		return KindHTTPClient
+	}
+	if k := d.m.match(ua); k != KindBrowser {
+		return k
+	}
+	if useragent.Parse(ua).Bot {
+		return KindCrawler
+	}
+	return KindBrowser
+}

@@ -1,0 +1,184 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"time"
+	"unicode"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Bucket layout:
+//
+//	meta      "version" → seedVersion
+//	articles  slug → Article (JSON)
+//	sections  <section> → (sectionKey → slug), newest first
+//	data      "markets" → []Quote, "scores" → []Score, "weather" → Weather
+var (
+	bucketMeta     = []byte("meta")
+	bucketArticles = []byte("articles")
+	bucketSections = []byte("sections")
+	bucketData     = []byte("data")
+)
+
+const seedVersion = "1"
+
+// seed fills an empty database with the demo content. A database that is
+// already seeded is left alone.
+func (s *Store) seed() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		if meta.Get([]byte("version")) != nil {
+			return nil
+		}
+		arts, err := tx.CreateBucketIfNotExists(bucketArticles)
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		secs, err := tx.CreateBucketIfNotExists(bucketSections)
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		for _, a := range seedArticles(s.now()) {
+			idx, err := secs.CreateBucketIfNotExists([]byte(a.Section))
+			if err != nil {
+				return fmt.Errorf("store: %w", err)
+			}
+			v, err := json.Marshal(a)
+			if err != nil {
+				return fmt.Errorf("store: %w", err)
+			}
+			if err := arts.Put([]byte(a.Slug), v); err != nil {
+				return fmt.Errorf("store: %w", err)
+			}
+			if err := idx.Put(sectionKey(a.Published, a.Slug), []byte(a.Slug)); err != nil {
+				return fmt.Errorf("store: %w", err)
+			}
+		}
+		data, err := tx.CreateBucketIfNotExists(bucketData)
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		for key, v := range map[string]any{
+			SourceMarkets: seedMarkets(),
+			SourceScores:  seedScores(),
+			SourceWeather: seedWeather(),
+		} {
+			b, err := json.Marshal(v)
+			if err != nil {
+				return fmt.Errorf("store: %w", err)
+			}
+			if err := data.Put([]byte(key), b); err != nil {
+				return fmt.Errorf("store: %w", err)
+			}
+		}
+		return meta.Put([]byte("version"), []byte(seedVersion))
+	})
+}
+
+// seedArticles turns the seed stories into articles published over the last
+// few days before now, with deterministic view and comment counts.
+func seedArticles(now time.Time) []Article {
+	rng := rand.New(rand.NewPCG(2010, 6)) // fixed seed: same content every run
+	now = now.Truncate(time.Minute)
+	seen := make(map[string]int)
+	stories := seedStories()
+	var out []Article
+	for si, sec := range Sections() {
+		authors := seedAuthors()[sec]
+		for i, st := range stories[sec] {
+			slug := slugify(st.title)
+			if n := seen[slug]; n > 0 {
+				slug = fmt.Sprintf("%s-%d", slug, n+1)
+			}
+			seen[slug]++
+			age := time.Duration(i)*97*time.Minute + time.Duration(si)*11*time.Minute + 4*time.Minute
+			views := int(float64(48000)*math.Pow(0.83, float64(i))) + rng.IntN(9000) + 400
+			if sec == "hotnews" {
+				views *= 2
+			}
+			out = append(out, Article{
+				ID:        len(out) + 1,
+				Slug:      slug,
+				Section:   sec,
+				Title:     st.title,
+				Summary:   st.summary,
+				Body:      body(sec, st.detail),
+				Author:    authors[i%len(authors)],
+				Published: now.Add(-age),
+				Views:     views,
+				Comments:  views/(35+rng.IntN(60)) + rng.IntN(12),
+			})
+		}
+	}
+	return out
+}
+
+func body(section, detail string) []string {
+	if section == "hotnews" {
+		return []string{detail, "This is a developing story and will be updated."}
+	}
+	return []string{detail}
+}
+
+// slugify makes a URL path segment of lower-case letters, digits and hyphens.
+func slugify(title string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(title) {
+		switch {
+		case r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(r)
+		default:
+			dash = true
+		}
+		if b.Len() >= 72 {
+			break
+		}
+	}
+	return strings.TrimRight(b.String(), "-")
+}
+
+// seedMarkets builds the market table with a deterministic random-walk history
+// that ends at each instrument's price.
+func seedMarkets() []Quote {
+	rng := rand.New(rand.NewPCG(1987, 3))
+	qs := []Quote{
+		{Symbol: "DP100", Name: "Daily Pipe 100", Price: 8412.35, Change: 57.12, Decimals: 2},
+		{Symbol: "TECH50", Name: "Tech 50", Price: 3120.84, Change: -21.40, Decimals: 2},
+		{Symbol: "MIDCAP", Name: "Mid-Cap 250", Price: 19874.10, Change: 102.55, Decimals: 2},
+		{Symbol: "EURUSD", Name: "Euro / Dollar", Price: 1.0842, Change: 0.0031, Decimals: 4},
+		{Symbol: "GOLD", Name: "Gold (oz)", Price: 2341.50, Change: -8.20, Decimals: 2, Unit: "$"},
+		{Symbol: "BRENT", Name: "Brent crude", Price: 77.82, Change: -1.14, Decimals: 2, Unit: "$"},
+		{Symbol: "BOND10", Name: "10-year yield", Price: 3.12, Change: -0.05, Decimals: 2, Unit: "%"},
+	}
+	for i := range qs {
+		q := &qs[i]
+		const n = 24
+		h := make([]float64, n)
+		p := q.Price
+		step := math.Abs(q.Change) / 3
+		for j := n - 1; j >= 0; j-- {
+			h[j] = round(p, q.Decimals)
+			p -= q.Change/n + (rng.Float64()-0.5)*step
+		}
+		q.History = h
+	}
+	return qs
+}
+
+func round(x float64, decimals int) float64 {
+	p := math.Pow(10, float64(decimals))
+	return math.Round(x*p) / p
+}

@@ -1,0 +1,198 @@
+// Package store is the demo news portal's data layer: articles, market data,
+// sports scores and the weather, kept in an embedded [bbolt] file that is
+// created and seeded with fictional news on first use.
+//
+//	st, err := store.Open("data/news.db",
+//		store.WithLatency(map[string]time.Duration{"finance": 1500 * time.Millisecond}))
+//	if err != nil { … }
+//	defer st.Close()
+//	top, err := st.Section(ctx, "hotnews", 5)
+//
+// # Sources and latency
+//
+// Every read belongs to a source: a section name ("hotnews", "society",
+// "finance", "tech", "sports") or one of "markets", "scores", "mostread",
+// "weather", "search" and "article". [WithLatency] makes a source slow, to
+// emulate a slow backend; the key "*" applies to every source without its own
+// entry. The delay honours the context: a cancelled read returns ctx.Err()
+// at once. [ParseLatency] reads such a map from a flag such as
+// "hotnews=200ms,finance=1.5s". [WithFailures] makes sources fail with
+// [ErrUnavailable], to show a pagelet's fallback.
+//
+// [bbolt]: https://pkg.go.dev/go.etcd.io/bbolt
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Errors returned by the store. Test for them with [errors.Is].
+var (
+	ErrNotFound       = errors.New("store: not found")
+	ErrUnknownSection = errors.New("store: unknown section")
+	ErrUnavailable    = errors.New("store: source unavailable")
+	ErrBadLatency     = errors.New("store: bad latency spec")
+)
+
+// Source names that are not sections. Section names are listed by [Sections].
+const (
+	SourceMarkets  = "markets"
+	SourceScores   = "scores"
+	SourceMostRead = "mostread"
+	SourceWeather  = "weather"
+	SourceSearch   = "search"
+	SourceArticle  = "article"
+
+	// AnySource is the latency key that applies to every source without an
+	// entry of its own.
+	AnySource = "*"
+)
+
+// Sections returns the names of the news sections, in the portal's order.
+func Sections() []string {
+	return []string{"hotnews", "society", "finance", "tech", "sports"}
+}
+
+func isSection(name string) bool {
+	for _, s := range Sections() {
+		if s == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Store is an open news database. Its methods are safe for concurrent use.
+// The zero value is not usable; create one with [Open] or [OpenMemory].
+type Store struct {
+	db      *bolt.DB
+	latency map[string]time.Duration
+	fail    map[string]bool
+	now     func() time.Time
+	cleanup func() error // removes OpenMemory's temporary file
+}
+
+// Option configures a Store opened with [Open] or [OpenMemory].
+type Option func(*Store)
+
+// WithLatency delays every read of a source by the given duration, keyed by
+// source name ([Sections] and the Source… constants) or [AnySource]. The map
+// is copied. Non-positive durations mean no delay.
+func WithLatency(latency map[string]time.Duration) Option {
+	return func(s *Store) {
+		for k, v := range latency {
+			s.latency[k] = v
+		}
+	}
+}
+
+// WithFailures makes every read of the named sources fail with
+// [ErrUnavailable] (after their latency), to demonstrate fallbacks.
+func WithFailures(sources ...string) Option {
+	return func(s *Store) {
+		for _, src := range sources {
+			s.fail[src] = true
+		}
+	}
+}
+
+// WithNow sets the clock used to date freshly seeded articles and the weather
+// forecast. The default is [time.Now].
+func WithNow(now func() time.Time) Option {
+	return func(s *Store) { s.now = now }
+}
+
+// Open opens the database file at path, creating it (and its directory) and
+// seeding it with the demo content if it does not exist yet. An existing
+// file is used as it is. Only one Store may have a file open at a time: a
+// second Open of the same file waits up to a second for the lock, then fails.
+func Open(path string, opts ...Option) (*Store, error) {
+	return open(path, false, opts)
+}
+
+// OpenMemory opens a freshly seeded database that lives only until
+// [Store.Close]: a temporary file that Close removes. It is meant for tests.
+func OpenMemory(opts ...Option) (*Store, error) {
+	dir, err := os.MkdirTemp("", "newsstore-*")
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	s, err := open(filepath.Join(dir, "news.db"), true, opts)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	s.cleanup = func() error { return os.RemoveAll(dir) }
+	return s, nil
+}
+
+func open(path string, noSync bool, opts []Option) (*Store, error) {
+	s := &Store{
+		latency: make(map[string]time.Duration),
+		fail:    make(map[string]bool),
+		now:     time.Now,
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+	}
+	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: time.Second, NoSync: noSync})
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s.db = db
+	if err := s.seed(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database. A Store from [OpenMemory] also deletes its file.
+func (s *Store) Close() error {
+	err := s.db.Close()
+	if s.cleanup != nil {
+		err = errors.Join(err, s.cleanup())
+	}
+	return err
+}
+
+// Latency returns the delay configured for source (or for [AnySource]).
+func (s *Store) Latency(source string) time.Duration {
+	if d, ok := s.latency[source]; ok {
+		return d
+	}
+	return s.latency[AnySource]
+}
+
+// wait emulates a slow backend: it sleeps for source's latency unless ctx
+// ends first, then reports an injected failure.
+func (s *Store) wait(ctx context.Context, source string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d := s.Latency(source); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	if s.fail[source] || s.fail[AnySource] {
+		return fmt.Errorf("%w: %s", ErrUnavailable, source)
+	}
+	return nil
+}

@@ -1,0 +1,72 @@
+package pagelet
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/a-h/templ"
+)
+
+// Slot returns the component that stands for the pagelet with the given id
+// inside a layout. Depending on the render mode it becomes the pagelet's
+// placeholder (BigPipe) or its finished content (plain HTML).
+type Slot func(id string) templ.Component
+
+// Page is what one request renders: document metadata, a layout and the
+// pagelets the layout places.
+//
+// A Page is usually built per request (by a render.PageFunc), so it may
+// depend on the URL, for example a search query.
+type Page struct {
+	// Title is the document title. It is escaped.
+	Title string
+
+	// Lang is the document language; empty means "en".
+	Lang string
+
+	// Head is extra markup for <head>, such as meta descriptions. Optional.
+	Head templ.Component
+
+	// CSS names the page's shared stylesheets, linked in <head> in order.
+	// JS names the page's shared scripts, loaded after all pagelets are shown
+	// (BigPipe) or at the end of <body> (plain HTML).
+	CSS, JS []string
+
+	// Layout renders the body. It must render slot(id) exactly once for each
+	// pagelet in Pagelets.
+	Layout func(slot Slot) templ.Component
+
+	// Pagelets lists the page's pagelets in document order.
+	Pagelets []Pagelet
+}
+
+// Errors reported by [Page.Validate].
+var (
+	ErrNoLayout    = errors.New("pagelet: page has no layout")
+	ErrEmptyID     = errors.New("pagelet: empty pagelet id")
+	ErrDuplicateID = errors.New("pagelet: duplicate pagelet id")
+	ErrNoLoad      = errors.New("pagelet: pagelet has no Load")
+)
+
+// Validate reports a configuration error in p: a missing layout, an empty or
+// duplicate pagelet id, or a pagelet without Load.
+func (p *Page) Validate() error {
+	if p.Layout == nil {
+		return ErrNoLayout
+	}
+	seen := make(map[string]struct{}, len(p.Pagelets))
+	for i := range p.Pagelets {
+		pl := &p.Pagelets[i]
+		if pl.ID == "" {
+			return fmt.Errorf("%w (pagelet #%d)", ErrEmptyID, i)
+		}
+		if _, dup := seen[pl.ID]; dup {
+			return fmt.Errorf("%w %q", ErrDuplicateID, pl.ID)
+		}
+		seen[pl.ID] = struct{}{}
+		if pl.Load == nil {
+			return fmt.Errorf("%w: %q", ErrNoLoad, pl.ID)
+		}
+	}
+	return nil
+}

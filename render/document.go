@@ -1,0 +1,198 @@
+package render
+
+import (
+	"html"
+	"net/url"
+
+	"github.com/bigpipe-go/bigpipe/assets"
+	"github.com/bigpipe-go/bigpipe/pagelet"
+)
+
+// resources are a page's assets, resolved once per request.
+type resources struct {
+	pageCSS, pageJS []*assets.Asset
+	css, js         [][]*assets.Asset // per pagelet, by index
+}
+
+func (rd *Renderer) resolve(page *pagelet.Page) (*resources, error) {
+	res := &resources{css: make([][]*assets.Asset, len(page.Pagelets)), js: make([][]*assets.Asset, len(page.Pagelets))}
+	var err error
+	if res.pageCSS, err = rd.lookup(page.CSS); err != nil {
+		return nil, err
+	}
+	if res.pageJS, err = rd.lookup(page.JS); err != nil {
+		return nil, err
+	}
+	for i := range page.Pagelets {
+		if res.css[i], err = rd.lookup(page.Pagelets[i].CSS); err != nil {
+			return nil, err
+		}
+		if res.js[i], err = rd.lookup(page.Pagelets[i].JS); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (rd *Renderer) lookup(names []string) ([]*assets.Asset, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	out := make([]*assets.Asset, len(names))
+	for i, n := range names {
+		a, err := rd.assets.Get(n)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = a
+	}
+	return out, nil
+}
+
+// appendHead writes the doctype, the whole <head> and the opening <body>.
+// BigPipe mode links the page CSS and loads the runtime; plain modes link
+// every pagelet's CSS too, since content arrives inline.
+func (h *Handler) appendHead(dst []byte, page *pagelet.Page, res *resources, mode Mode, requestURI string) []byte {
+	lang := page.Lang
+	if lang == "" {
+		lang = "en"
+	}
+	dst = append(dst, `<!DOCTYPE html><html lang="`...)
+	dst = append(dst, html.EscapeString(lang)...)
+	dst = append(dst, `"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>`...)
+	dst = append(dst, html.EscapeString(page.Title)...)
+	dst = append(dst, "</title>"...)
+	seen := map[*assets.Asset]bool{}
+	link := func(a *assets.Asset) {
+		if !seen[a] {
+			seen[a] = true
+			dst = append(dst, `<link rel="stylesheet" href="`...)
+			dst = append(dst, html.EscapeString(a.URL)...)
+			dst = append(dst, `">`...)
+		}
+	}
+	for _, a := range res.pageCSS {
+		link(a)
+	}
+	if mode == Pipelined {
+		dst = append(dst, `<script src="`...)
+		dst = append(dst, html.EscapeString(h.rd.runtime.URL)...)
+		dst = append(dst, `"></script><noscript><meta http-equiv="refresh" content="0; url=`...)
+		dst = append(dst, html.EscapeString(h.noJSPath+"?next="+url.QueryEscape(requestURI))...)
+		dst = append(dst, `"></noscript>`...)
+	} else {
+		for _, css := range res.css {
+			for _, a := range css {
+				link(a)
+			}
+		}
+	}
+	return append(dst, "</head><body>"...)
+}
+
+// appendOpen opens a pagelet's container element.
+func appendOpen(dst []byte, id string, mode Mode) []byte {
+	dst = append(dst, `<div id="`...)
+	dst = append(dst, html.EscapeString(id)...)
+	if mode == Pipelined {
+		return append(dst, `" class="pagelet" data-bigpipe="pending" aria-busy="true" aria-live="polite">`...)
+	}
+	return append(dst, `" class="pagelet" data-bigpipe="inline">`...)
+}
+
+// appendSetup writes the resource map script that ends the BigPipe skeleton:
+// every CSS/JS file a pagelet of this page may need, by short id, and the
+// ids of the pagelets the runtime must accept.
+func appendSetup(dst []byte, page *pagelet.Page, res *resources, order []int) []byte {
+	dst = append(dst, `<script>bigPipe.setup({"resources":{`...)
+	seen := map[*assets.Asset]bool{}
+	add := func(as []*assets.Asset) {
+		for _, a := range as {
+			if seen[a] {
+				continue
+			}
+			if len(seen) > 0 {
+				dst = append(dst, ',')
+			}
+			seen[a] = true
+			dst = appendJSString(dst, a.ID)
+			dst = append(dst, `:{"type":`...)
+			dst = appendJSString(dst, string(a.Type))
+			dst = append(dst, `,"url":`...)
+			dst = appendJSString(dst, a.URL)
+			dst = append(dst, '}')
+		}
+	}
+	for i := range page.Pagelets {
+		add(res.css[i])
+		add(res.js[i])
+	}
+	add(res.pageJS)
+	dst = append(dst, `},"pagelets":[`...)
+	for k, i := range order {
+		if k > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSString(dst, page.Pagelets[i].ID)
+	}
+	dst = append(dst, `],"js":`...)
+	dst = appendIDs(dst, res.pageJS)
+	return append(dst, "})</script>\n"...)
+}
+
+// appendPayload writes one pagelet as an onPageletArrive script. Every
+// string goes through appendJSString, so nothing in content, id or resource
+// names can end the script element or run.
+func appendPayload(dst []byte, id string, content []byte, css, js []*assets.Asset) []byte {
+	dst = append(dst, `<script>bigPipe.onPageletArrive({"id":`...)
+	dst = appendJSString(dst, id)
+	dst = append(dst, `,"content":`...)
+	dst = appendJSString(dst, content)
+	if len(css) > 0 {
+		dst = append(dst, `,"css":`...)
+		dst = appendIDs(dst, css)
+	}
+	if len(js) > 0 {
+		dst = append(dst, `,"js":`...)
+		dst = appendIDs(dst, js)
+	}
+	return append(dst, "})</script>\n"...)
+}
+
+func appendIDs(dst []byte, as []*assets.Asset) []byte {
+	dst = append(dst, '[')
+	for i, a := range as {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSString(dst, a.ID)
+	}
+	return append(dst, ']')
+}
+
+// appendScripts writes the page's and pagelets' JS as plain script tags,
+// each file once, for the plain-HTML modes ("JS at the bottom").
+func appendScripts(dst []byte, res *resources, order []int) []byte {
+	seen := map[*assets.Asset]bool{}
+	add := func(as []*assets.Asset) {
+		for _, a := range as {
+			if !seen[a] {
+				seen[a] = true
+				dst = append(dst, `<script src="`...)
+				dst = append(dst, html.EscapeString(a.URL)...)
+				dst = append(dst, `"></script>`...)
+			}
+		}
+	}
+	for _, i := range order {
+		add(res.js[i])
+	}
+	add(res.pageJS)
+	return dst
+}
+
+// clearNoJS forgets the no-JS cookie in a browser that does run scripts, so
+// its next page is BigPipe again.
+const clearNoJS = `<script>document.cookie="` + NoJSCookie + `=; Max-Age=0; Path=/; SameSite=Lax"</script>`
+
+const closeDocument = "</body></html>"

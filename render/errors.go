@@ -1,0 +1,36 @@
+package render
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors the renderer reports. Pagelet failures wrap them; test with errors.Is.
+var (
+	// ErrTimeout means a pagelet did not finish within its Timeout.
+	ErrTimeout = errors.New("render: pagelet timed out")
+	// ErrNilComponent means a pagelet's Load returned neither a component nor an error.
+	ErrNilComponent = errors.New("render: pagelet Load returned a nil component")
+	// ErrBadMode is a request for a mode that does not exist.
+	ErrBadMode = errors.New("render: bad mode")
+	// ErrLayout is a layout that does not place every pagelet exactly once.
+	ErrLayout = errors.New("render: bad layout")
+)
+
+// PanicError is a panic recovered from a pagelet's Load or component. It
+// becomes that pagelet's fallback; the page and the process carry on.
+type PanicError struct {
+	ID    string // pagelet id
+	Value any    // the value passed to panic
+	Stack []byte // the panicking goroutine's stack
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("render: pagelet %q panicked: %v", e.ID, e.Value)
+}
+
+// Unwrap returns the panic value if it is an error.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}

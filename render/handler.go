@@ -1,0 +1,311 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/a-h/templ"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/bigpipe-go/bigpipe/pagelet"
+)
+
+// Handler serves the pages of one [PageFunc]. Create it with [Renderer.Page].
+type Handler struct {
+	config
+	rd    *Renderer
+	pages PageFunc
+}
+
+var _ http.Handler = (*Handler)(nil)
+
+// ServeHTTP runs the preflight, flushes the skeleton, runs every pagelet
+// concurrently and streams them in the request's [Mode]. Nothing it starts
+// outlives it, except a pagelet Load that ignores its context.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	mode, err := h.mode(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	page, err := h.pages(w, r)
+	if err != nil {
+		h.internalError(w, r, err)
+		return
+	}
+	if page == nil { // the preflight answered
+		return
+	}
+	if err := page.Validate(); err != nil {
+		h.internalError(w, r, err)
+		return
+	}
+	res, err := h.rd.resolve(page)
+	if err != nil {
+		h.internalError(w, r, err)
+		return
+	}
+
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/html; charset=utf-8")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("X-Accel-Buffering", "no") // nginx: do not buffer this stream
+	hdr.Set("X-BigPipe-Mode", mode.String())
+	hdr.Add("Vary", "User-Agent, Cookie")
+	if r.Method == http.MethodHead {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+
+	// Start every fetch before anything else: the skeleton must not delay them.
+	pageCtx, cancelPage := r.Context(), context.CancelFunc(func() {})
+	if h.pageTimeout > 0 {
+		pageCtx, cancelPage = context.WithTimeout(pageCtx, h.pageTimeout)
+	}
+	defer cancelPage()
+	ctx, cancel := context.WithCancel(pageCtx)
+	var g errgroup.Group // plain Group: a pagelet failure is data (its fallback), never a group error
+	defer func() { cancel(); _ = g.Wait() }()
+	results := make(chan result, len(page.Pagelets)) // senders never block
+	for i := range page.Pagelets {
+		g.Go(func() error {
+			results <- h.run(ctx, i, &page.Pagelets[i], start)
+			return nil
+		})
+	}
+
+	l, err := h.rd.renderLayout(r.Context(), page)
+	if err != nil {
+		h.internalError(w, r, err)
+		return
+	}
+	defer l.release()
+
+	s := &stream{w: w, rc: http.NewResponseController(w)}
+	defer s.abortOnPanic(h, r)
+	p := &pass{h: h, r: r, ctx: pageCtx, page: page, res: res, l: l, s: s, results: results, mode: mode}
+	switch mode {
+	case Pipelined:
+		p.pipelined()
+	case InOrder:
+		p.inOrder()
+	default:
+		p.serial()
+	}
+}
+
+// internalError answers a failure that happened before the first byte.
+func (h *Handler) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	h.log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
+	http.Error(w, "500 internal server error", http.StatusInternalServerError)
+}
+
+// pass is the state of one response being written.
+type pass struct {
+	h       *Handler
+	r       *http.Request
+	ctx     context.Context // the page's context: the request's, bounded by the page timeout
+	page    *pagelet.Page
+	res     *resources
+	l       *layout
+	s       *stream
+	results <-chan result
+	mode    Mode
+}
+
+// pipelined writes the BigPipe response: skeleton with placeholders and the
+// resource map, then each pagelet as a payload script in completion order.
+// Pagelets that are ready together go out in priority order, in one write.
+func (p *pass) pipelined() {
+	s, page, l := p.s, p.page, p.l
+	s.buf = p.h.appendHead(s.buf, page, p.res, Pipelined, p.r.URL.RequestURI())
+	for k, i := range l.order {
+		s.buf = append(s.buf, l.segs[k]...)
+		s.buf = appendOpen(s.buf, page.Pagelets[i].ID, Pipelined)
+		if ph := page.Pagelets[i].Placeholder; ph != nil {
+			if err := s.renderInto(p.r.Context(), ph); err != nil {
+				p.h.log.WarnContext(p.r.Context(), "placeholder failed", "pagelet", page.Pagelets[i].ID, "err", err)
+			}
+		}
+		s.buf = append(s.buf, "</div>"...)
+	}
+	s.buf = append(s.buf, l.segs[len(l.segs)-1]...)
+	s.buf = appendSetup(s.buf, page, p.res, l.order)
+	if err := s.flush(); err != nil {
+		s.fail(err)
+	}
+
+	batch := make([]result, 0, len(page.Pagelets))
+	for left := len(page.Pagelets); left > 0; left -= len(batch) {
+		batch = batch[:0]
+		select {
+		case res := <-p.results:
+			batch = append(batch, res)
+		case <-p.ctx.Done():
+			s.fail(p.ctx.Err()) // client gone or page deadline: never a clean-looking truncated page
+		}
+	drain:
+		for {
+			select {
+			case res := <-p.results:
+				batch = append(batch, res)
+			default:
+				break drain
+			}
+		}
+		slices.SortStableFunc(batch, func(a, b result) int {
+			return page.Pagelets[b.index].Priority - page.Pagelets[a.index].Priority
+		})
+		for _, res := range batch {
+			s.buf = appendPayload(s.buf, page.Pagelets[res.index].ID, res.html.Bytes(), p.res.css[res.index], p.res.js[res.index])
+			putBuf(res.html)
+		}
+		if err := s.flush(); err != nil {
+			s.fail(err)
+		}
+	}
+	s.buf = append(s.buf, closeDocument...)
+	if err := s.flush(); err != nil {
+		s.fail(err)
+	}
+}
+
+// inOrder writes plain HTML in document order, flushing whenever the next
+// pagelet is not ready yet, so the client gets each pagelet as soon as it and
+// all before it are done.
+func (p *pass) inOrder() {
+	p.plain(true)
+}
+
+// serial waits for every pagelet and writes the whole document once.
+func (p *pass) serial() {
+	p.plain(false)
+}
+
+func (p *pass) plain(stream bool) {
+	s, page, l := p.s, p.page, p.l
+	ready := make([]*result, len(page.Pagelets))
+	s.buf = p.h.appendHead(s.buf, page, p.res, p.mode, "")
+	if hasNoJSCookie(p.r) {
+		s.buf = append(s.buf, clearNoJS...)
+	}
+	for k, i := range l.order {
+		s.buf = append(s.buf, l.segs[k]...)
+		for ready[i] == nil {
+			select {
+			case res := <-p.results:
+				ready[res.index] = &res
+				continue
+			default:
+			}
+			if stream {
+				if err := s.flush(); err != nil {
+					s.fail(err)
+				}
+			}
+			select {
+			case res := <-p.results:
+				ready[res.index] = &res
+			case <-p.ctx.Done():
+				s.fail(p.ctx.Err())
+			}
+		}
+		s.buf = appendOpen(s.buf, page.Pagelets[i].ID, p.mode)
+		s.buf = append(s.buf, ready[i].html.Bytes()...)
+		s.buf = append(s.buf, "</div>"...)
+		putBuf(ready[i].html)
+	}
+	s.buf = append(s.buf, l.segs[len(l.segs)-1]...)
+	s.buf = appendScripts(s.buf, p.res, l.order)
+	s.buf = append(s.buf, closeDocument...)
+	if err := s.flush(); err != nil {
+		s.fail(err)
+	}
+}
+
+// errClientGone marks a write that failed because the client went away.
+var errClientGone = errors.New("render: client gone")
+
+// stream batches writes to the response: everything between two flushes is
+// one Write, then one Flush. Only the handler goroutine touches it.
+type stream struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	buf     []byte
+	started bool // a byte has been handed to the ResponseWriter
+	err     error
+}
+
+func (s *stream) flush() error {
+	if s.err != nil {
+		return s.err
+	}
+	if len(s.buf) > 0 {
+		s.started = true
+		if _, err := s.w.Write(s.buf); err != nil {
+			s.err = fmt.Errorf("%w: %w", errClientGone, err)
+			return s.err
+		}
+		s.buf = s.buf[:0]
+	}
+	if err := s.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		s.err = fmt.Errorf("%w: %w", errClientGone, err)
+	}
+	return s.err
+}
+
+// fail ends a response that cannot be completed. Once bytes are out it
+// aborts the connection (http.ErrAbortHandler), so that neither the client
+// nor a cache in between sees a clean end of a truncated page; before that
+// it answers 503.
+func (s *stream) fail(cause error) {
+	if s.started {
+		panic(http.ErrAbortHandler)
+	}
+	s.err = cause
+	http.Error(s.w, "503 page could not be completed in time", http.StatusServiceUnavailable)
+	panic(unwind{})
+}
+
+// unwind is the panic value fail uses to leave the writing loops after it has
+// answered; abortOnPanic swallows it.
+type unwind struct{}
+
+// renderInto renders a component (a placeholder) into the pending buffer,
+// through a scratch buffer so that a failing component adds nothing.
+func (s *stream) renderInto(ctx context.Context, c templ.Component) error {
+	b := getBuf()
+	defer putBuf(b)
+	if err := c.Render(ctx, b); err != nil {
+		return err
+	}
+	s.buf = append(s.buf, b.Bytes()...)
+	return nil
+}
+
+// abortOnPanic turns a panic while writing into a 500 if nothing was sent
+// yet, or into an aborted connection if the page was already under way, so
+// that a truncated page never looks like a whole one.
+func (s *stream) abortOnPanic(h *Handler, r *http.Request) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if _, ok := v.(unwind); ok {
+		return
+	}
+	if v == http.ErrAbortHandler { //nolint:errorlint // compared by identity, as net/http does
+		panic(v)
+	}
+	h.log.ErrorContext(r.Context(), "page panicked", "path", r.URL.Path, "panic", fmt.Sprint(v))
+	if !s.started {
+		http.Error(s.w, "500 internal server error", http.StatusInternalServerError)
+		return
+	}
+	panic(http.ErrAbortHandler)
+}

@@ -1,0 +1,90 @@
+package render
+
+import (
+	"fmt"
+	"net/http"
+)
+
+// Mode is how a page is delivered.
+type Mode int
+
+const (
+	// Pipelined is BigPipe: the skeleton at once, then each pagelet as an
+	// onPageletArrive script in completion order. It needs JavaScript.
+	Pipelined Mode = iota
+	// InOrder is plain HTML streamed in document order: each pagelet inline
+	// as soon as it and every pagelet before it are ready. Fetches still run
+	// concurrently from the start. Crawlers and no-JS browsers get this.
+	InOrder
+	// Serial is the classic page: fetch everything, then send the whole
+	// document at once. It exists as a baseline for benchmarks.
+	Serial
+)
+
+// String returns the mode's name as used in URLs and the X-BigPipe-Mode header.
+func (m Mode) String() string {
+	switch m {
+	case Pipelined:
+		return "pipelined"
+	case InOrder:
+		return "inorder"
+	case Serial:
+		return "serial"
+	}
+	return fmt.Sprintf("Mode(%d)", int(m))
+}
+
+// ParseMode parses a mode name as returned by [Mode.String].
+func ParseMode(s string) (Mode, error) {
+	switch s {
+	case "pipelined":
+		return Pipelined, nil
+	case "inorder":
+		return InOrder, nil
+	case "serial":
+		return Serial, nil
+	}
+	return 0, fmt.Errorf("%w %q (want pipelined, inorder or serial)", ErrBadMode, s)
+}
+
+// ModeFunc decides the mode of a request. An error becomes a 400 response
+// with the error's text.
+type ModeFunc func(r *http.Request) (Mode, error)
+
+// Detector tells clients that do not run JavaScript (crawlers, text-mode
+// browsers, plain HTTP clients) from browsers, by User-Agent.
+type Detector interface {
+	IsCrawler(userAgent string) bool
+}
+
+// NoJSCookie is the cookie that marks a browser without JavaScript. The
+// <noscript> redirect in the BigPipe skeleton sets it (see [Renderer.NoJS]).
+const NoJSCookie = "bigpipe_nojs"
+
+// DetectMode is the default [ModeFunc]: InOrder for "?nojs=1", for a
+// browser carrying the no-JS cookie and for crawlers; Pipelined otherwise.
+// "?nojs=0" forces Pipelined. Any other nojs value is an error.
+func (rd *Renderer) DetectMode(r *http.Request) (Mode, error) {
+	if v, ok := r.URL.Query()["nojs"]; ok {
+		switch v[len(v)-1] {
+		case "1", "true":
+			return InOrder, nil
+		case "0", "false":
+			return Pipelined, nil
+		default:
+			return 0, fmt.Errorf("%w: nojs must be 0 or 1", ErrBadMode)
+		}
+	}
+	if hasNoJSCookie(r) {
+		return InOrder, nil
+	}
+	if rd.detector != nil && rd.detector.IsCrawler(r.UserAgent()) {
+		return InOrder, nil
+	}
+	return Pipelined, nil
+}
+
+func hasNoJSCookie(r *http.Request) bool {
+	c, err := r.Cookie(NoJSCookie)
+	return err == nil && c.Value == "1"
+}

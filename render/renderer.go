@@ -1,0 +1,132 @@
+// Package render is the BigPipe streaming engine: it turns a
+// [pagelet.Page] into an HTTP response that flushes the page skeleton at once
+// and then streams every pagelet as soon as its data is ready.
+//
+//	reg, _ := assets.New(static.FS)
+//	rd, _ := render.New(reg)
+//	mux.Handle("GET /{$}", rd.Page(func(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
+//		return &pagelet.Page{Title: "Home", Layout: HomeLayout, Pagelets: []pagelet.Pagelet{news, weather}}, nil
+//	}))
+//	mux.Handle("GET /_bigpipe/nojs", rd.NoJS())
+//
+// # Modes
+//
+// Browsers get [Pipelined] (BigPipe). Crawlers, text-mode browsers and
+// browsers without JavaScript get [InOrder]: the same document as plain HTML,
+// still streamed and still fetched concurrently. [Serial] is the classic
+// render, kept as a benchmark baseline. See [Renderer.DetectMode].
+//
+// # Failure
+//
+// A pagelet that fails, panics or times out renders its fallback; the rest
+// of the page is unaffected. A client that disconnects cancels every fetch.
+// A failure of the page itself after the first byte aborts the connection
+// with [http.ErrAbortHandler], so no client mistakes a truncated page for a
+// whole one.
+package render
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/bigpipe-go/bigpipe/assets"
+	"github.com/bigpipe-go/bigpipe/internal/crawler"
+	"github.com/bigpipe-go/bigpipe/pagelet"
+)
+
+// RuntimeAsset is the default asset name of the client runtime.
+const RuntimeAsset = "bigpipe.js"
+
+// DefaultNoJSPath is where [Renderer.NoJS] is expected to be mounted.
+const DefaultNoJSPath = "/_bigpipe/nojs"
+
+// PageFunc builds the page for one request. It runs before anything is sent
+// (the preflight), so it may still set headers, redirect or answer 404: to
+// answer the request itself it writes to w and returns a nil page and a nil
+// error. A non-nil error becomes a 500.
+type PageFunc func(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error)
+
+// Renderer holds what every page of a site shares: assets, the client
+// runtime, mode detection and logging. Create it with [New]; it is safe for
+// concurrent use.
+type Renderer struct {
+	config
+	assets   *assets.Registry
+	runtime  *assets.Asset
+	sentinel string // random slot marker for layouts; unguessable by content
+}
+
+type config struct {
+	log         *slog.Logger
+	detector    Detector
+	mode        ModeFunc
+	noJSPath    string
+	runtimeName string
+	pageTimeout time.Duration
+}
+
+// Option configures a [Renderer] (in [New]) or a single page (in [Renderer.Page]).
+type Option func(*config)
+
+// WithLogger sets the logger for pagelet failures. The default is slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
+
+// WithDetector replaces the crawler detector used by [Renderer.DetectMode].
+func WithDetector(d Detector) Option { return func(c *config) { c.detector = d } }
+
+// WithModeFunc replaces the mode decision, for example to let a benchmark
+// page choose its mode from the query string.
+func WithModeFunc(f ModeFunc) Option { return func(c *config) { c.mode = f } }
+
+// WithNoJSPath sets the path [Renderer.NoJS] is mounted at
+// (default [DefaultNoJSPath]).
+func WithNoJSPath(p string) Option { return func(c *config) { c.noJSPath = p } }
+
+// WithRuntime sets the asset name of the client runtime (default [RuntimeAsset]).
+func WithRuntime(name string) Option { return func(c *config) { c.runtimeName = name } }
+
+// WithPageTimeout bounds a whole response. A page still unfinished then is
+// aborted (the connection is cut, so no truncated page looks whole). Pagelet
+// timeouts normally end every pagelet well before; zero means no bound.
+func WithPageTimeout(d time.Duration) Option { return func(c *config) { c.pageTimeout = d } }
+
+// New returns a Renderer that resolves asset names through reg. It fails if
+// the client runtime is not among the assets.
+func New(reg *assets.Registry, opts ...Option) (*Renderer, error) {
+	rd := &Renderer{assets: reg}
+	rd.config = config{
+		log:         slog.Default(),
+		detector:    crawler.New(),
+		noJSPath:    DefaultNoJSPath,
+		runtimeName: RuntimeAsset,
+	}
+	for _, o := range opts {
+		o(&rd.config)
+	}
+	if rd.mode == nil {
+		rd.mode = rd.DetectMode
+	}
+	rt, err := reg.Get(rd.runtimeName)
+	if err != nil {
+		return nil, fmt.Errorf("render: client runtime: %w", err)
+	}
+	rd.runtime = rt
+	var token [12]byte
+	_, _ = rand.Read(token[:]) // never fails (crypto/rand)
+	rd.sentinel = "<!--bigpipe-slot-" + hex.EncodeToString(token[:]) + "-->"
+	return rd, nil
+}
+
+// Page returns the handler that serves the pages pf builds. Options given
+// here override the Renderer's for this handler only.
+func (rd *Renderer) Page(pf PageFunc, opts ...Option) *Handler {
+	h := &Handler{rd: rd, pages: pf, config: rd.config}
+	for _, o := range opts {
+		o(&h.config)
+	}
+	return h
+}

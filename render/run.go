@@ -1,0 +1,132 @@
+package render
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"github.com/bigpipe-go/bigpipe/pagelet"
+)
+
+// result is one finished pagelet: its markup (content or fallback) and how
+// it got there. Only the handler goroutine reads it, after the runner sent it.
+type result struct {
+	index int           // position in Page.Pagelets
+	html  *bytes.Buffer // rendered content or fallback; returned to bufPool once written
+	err   error         // why the fallback was rendered, nil on success
+	took  time.Duration // from request start to ready
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuf() *bytes.Buffer { return bufPool.Get().(*bytes.Buffer) }
+
+func putBuf(b *bytes.Buffer) {
+	if b == nil || b.Cap() > 1<<20 { // let huge buffers go
+		return
+	}
+	b.Reset()
+	bufPool.Put(b)
+}
+
+// run loads and renders one pagelet. It always returns by the pagelet's
+// deadline: Load runs in a goroutine of its own, so a Load that ignores its
+// context costs that goroutine until it returns, but never holds up the page.
+// It never panics.
+func (h *Handler) run(ctx context.Context, i int, p *pagelet.Pagelet, start time.Time) result {
+	timeout := p.EffectiveTimeout()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	done := make(chan result, 1) // buffered: a late load never blocks
+	go func() { done <- load(ctx, i, p) }()
+
+	var res result
+	select {
+	case res = <-done:
+	case <-ctx.Done():
+		res = result{index: i, err: ctxErr(ctx, p.ID, timeout)}
+	}
+	if res.err != nil {
+		res.html = h.fallback(ctx, p, res.err)
+	}
+	res.took = time.Since(start)
+	return res
+}
+
+// load runs p.Load and renders its component into a fresh buffer, so that
+// a component failing half-way leaves no partial output behind.
+func load(ctx context.Context, i int, p *pagelet.Pagelet) (res result) {
+	res.index = i
+	defer func() {
+		if v := recover(); v != nil {
+			res = result{index: i, err: &PanicError{ID: p.ID, Value: v, Stack: debug.Stack()}}
+		}
+	}()
+	c, err := p.Load(ctx)
+	if err == nil && c == nil {
+		err = ErrNilComponent
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return result{index: i, err: ctxErr(ctx, p.ID, p.EffectiveTimeout())}
+		}
+		return result{index: i, err: fmt.Errorf("render: pagelet %q: %w", p.ID, err)}
+	}
+	buf := getBuf()
+	if err := c.Render(ctx, buf); err != nil {
+		putBuf(buf)
+		return result{index: i, err: fmt.Errorf("render: pagelet %q: component: %w", p.ID, err)}
+	}
+	res.html = buf
+	return res
+}
+
+// ctxErr explains why a pagelet's context ended.
+func ctxErr(ctx context.Context, id string, timeout time.Duration) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("render: pagelet %q: %w after %v", id, ErrTimeout, timeout)
+	}
+	return fmt.Errorf("render: pagelet %q: %w", id, context.Cause(ctx))
+}
+
+// defaultFallback is shown for a failed pagelet that has no Fallback of its own.
+const defaultFallback = `<div class="pagelet-error" role="status"><p>This section could not be loaded.</p></div>`
+
+// fallback renders p's fallback for err; if that fails too, the generic one.
+func (h *Handler) fallback(ctx context.Context, p *pagelet.Pagelet, err error) *bytes.Buffer {
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		h.log.ErrorContext(ctx, "pagelet panicked", "pagelet", p.ID, "panic", fmt.Sprint(pe.Value), "stack", string(pe.Stack))
+	} else {
+		h.log.WarnContext(ctx, "pagelet failed", "pagelet", p.ID, "err", err)
+	}
+	buf := getBuf()
+	if p.Fallback != nil {
+		if renderSafely(context.WithoutCancel(ctx), p.Fallback, err, buf) == nil {
+			return buf
+		}
+		buf.Reset()
+	}
+	buf.WriteString(defaultFallback)
+	return buf
+}
+
+func renderSafely(ctx context.Context, f func(error) templ.Component, cause error, buf *bytes.Buffer) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("fallback panicked: %v", v)
+		}
+	}()
+	c := f(cause)
+	if c == nil {
+		return ErrNilComponent
+	}
+	return c.Render(ctx, buf)
+}

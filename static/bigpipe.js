@@ -1,0 +1,130 @@
+/* BigPipe client runtime (design/bigpipe.md, "The client runtime").
+ * Server calls: bigPipe.setup({resources, pagelets, js}) once, then
+ * bigPipe.onPageletArrive({id, content, css, js, resource_map}) per pagelet. */
+(function (w, d) {
+  'use strict';
+  if (w.bigPipe) return;
+  const cur = d.currentScript;
+  const nonce = (cur && cur.nonce) || '';
+  const res = Object.create(null);    // resource id -> {type, url}
+  const sheets = Object.create(null); // CSS url -> callbacks waiting, or true once loaded
+  const js = [];                      // JS urls collected until the barrier
+  let state = null;                   // pagelet id -> 1 declared, 2 arrived
+  let left = 0;                       // declared pagelets not yet shown
+  const bp = { shown: [], jsLoaded: [], done: false };
+
+  const warn = (msg) => console.warn('bigpipe: ' + msg);
+  const fire = (name, detail) => d.dispatchEvent(new CustomEvent('bigpipe:' + name, { detail }));
+  const list = (a) => (Array.isArray(a) ? a : []);
+
+  // Merge a resource map; an id already known keeps its url.
+  function addRes(map) {
+    if (!map || typeof map !== 'object') return;
+    for (const id of Object.keys(map)) {
+      const r = map[id];
+      if (!res[id] && r && typeof r.url === 'string') res[id] = r;
+    }
+  }
+
+  function urls(ids, type) {
+    return list(ids).filter((id) => {
+      const r = res[id];
+      if (r && r.type === type) return true;
+      warn('unknown ' + type + ' resource ' + id);
+    }).map((id) => res[id].url);
+  }
+
+  // Append a <link> or <script>; done(ok) runs on load or error.
+  function load(tag, url, done) {
+    const el = d.createElement(tag);
+    el.addEventListener('load', () => done(true));
+    el.addEventListener('error', () => done(false));
+    if (nonce) el.nonce = nonce;
+    if (tag === 'link') { el.rel = 'stylesheet'; el.href = url; } else { el.async = true; el.src = url; }
+    (d.head || d.documentElement).appendChild(el);
+  }
+
+  // cb runs once the stylesheet has loaded or failed; one <link> per file.
+  function css(url, cb) {
+    const s = sheets[url];
+    if (s === true) return cb();
+    if (s) return s.push(cb);
+    const cbs = sheets[url] = [cb];
+    load('link', url, () => {
+      if (sheets[url] === true) return;
+      sheets[url] = true;
+      cbs.forEach((f) => f());
+    });
+  }
+
+  function show(el, id, html) {
+    const tpl = d.createElement('template');
+    tpl.innerHTML = typeof html === 'string' ? html : ''; // scripts parsed here stay inert
+    const focused = el.contains(d.activeElement);
+    el.replaceChildren(tpl.content);
+    el.setAttribute('data-bigpipe', 'shown');
+    el.setAttribute('aria-busy', 'false');
+    if (focused) {
+      if (!el.hasAttribute('tabindex')) el.tabIndex = -1;
+      el.focus({ preventScroll: true });
+    }
+    bp.shown.push({ id, t: performance.now() });
+    performance.mark('bigpipe:shown:' + id);
+    fire('shown', { id });
+    settle();
+  }
+
+  // One declared pagelet is finished; the last one opens the JS barrier.
+  function settle() { if (--left === 0) barrier(); }
+
+  // Download all JS in parallel; async scripts run in download-completion
+  // order, and their load event fires right after they ran.
+  function barrier() {
+    fire('barrier');
+    let n = js.length;
+    const finish = () => { bp.done = true; fire('done'); };
+    if (!n) return finish();
+    js.forEach((url) => load('script', url, (ok) => {
+      bp.jsLoaded.push(ok ? { url, t: performance.now() } : { url, t: performance.now(), error: true });
+      if (--n === 0) finish();
+    }));
+  }
+
+  function collectJs(ids) {
+    for (const u of urls(ids, 'js')) if (js.indexOf(u) < 0) js.push(u);
+  }
+
+  bp.setup = function (cfg) {
+    if (state) return warn('setup called twice');
+    cfg = cfg || {};
+    state = Object.create(null);
+    addRes(cfg.resources);
+    for (const id of list(cfg.pagelets)) {
+      if (typeof id === 'string' && !state[id]) { state[id] = 1; left++; }
+    }
+    collectJs(cfg.js);
+    if (!left) barrier();
+  };
+
+  bp.onPageletArrive = function (p) {
+    if (!p || typeof p !== 'object' || typeof p.id !== 'string') return warn('bad payload');
+    const id = p.id;
+    if (!state) return warn('pagelet before setup: ' + id);
+    if (state[id] !== 1) return warn('undeclared or repeated pagelet: ' + id);
+    state[id] = 2;
+    const el = d.getElementById(id);
+    // A missing placeholder is skipped but still counts toward the barrier.
+    if (!el) { warn('no element for pagelet: ' + id); return settle(); }
+    addRes(p.resource_map);
+    collectJs(p.js);
+    // Start every CSS download, then reveal once the last is done
+    // (synchronously if there is none or all are loaded already).
+    const cssUrls = urls(p.css, 'css');
+    let n = cssUrls.length + 1;
+    const ready = () => { if (--n === 0) show(el, id, p.content); };
+    cssUrls.forEach((u) => css(u, ready));
+    ready();
+  };
+
+  w.bigPipe = bp;
+})(window, document);
