@@ -39,9 +39,9 @@ func putBuf(b *bytes.Buffer) {
 // deadline: Load runs in a goroutine of its own, so a Load that ignores its
 // context costs that goroutine until it returns, but never holds up the page.
 // It never panics.
-func (h *Handler) run(ctx context.Context, i int, p *pagelet.Pagelet, start time.Time) result {
+func (h *Handler) run(parent context.Context, i int, p *pagelet.Pagelet, start time.Time) result {
 	timeout := p.EffectiveTimeout()
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
 
 	done := make(chan result, 1) // buffered: a late load never blocks
@@ -51,9 +51,16 @@ func (h *Handler) run(ctx context.Context, i int, p *pagelet.Pagelet, start time
 	select {
 	case res = <-done:
 	case <-ctx.Done():
-		res = result{index: i, err: ctxErr(ctx, p.ID, timeout)}
+		res = result{index: i, err: ctxErr(parent, p.ID, timeout)}
 	}
-	if res.err != nil {
+	if res.err != nil && ctx.Err() != nil { // Load gave up because its context ended: say why
+		res.err = ctxErr(parent, p.ID, timeout)
+	}
+	switch {
+	case res.err == nil:
+	case parent.Err() != nil: // the page is over (client gone, deadline): nobody will see a fallback
+		res.html = getBuf()
+	default:
 		res.html = h.fallback(ctx, p, res.err)
 	}
 	res.took = time.Since(start)
@@ -74,9 +81,6 @@ func load(ctx context.Context, i int, p *pagelet.Pagelet) (res result) {
 		err = ErrNilComponent
 	}
 	if err != nil {
-		if ctx.Err() != nil {
-			return result{index: i, err: ctxErr(ctx, p.ID, p.EffectiveTimeout())}
-		}
 		return result{index: i, err: fmt.Errorf("render: pagelet %q: %w", p.ID, err)}
 	}
 	buf := getBuf()
@@ -88,12 +92,13 @@ func load(ctx context.Context, i int, p *pagelet.Pagelet) (res result) {
 	return res
 }
 
-// ctxErr explains why a pagelet's context ended.
-func ctxErr(ctx context.Context, id string, timeout time.Duration) error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+// ctxErr explains why a pagelet's context ended, given the page's context:
+// if the page is still on, the pagelet's own timeout fired.
+func ctxErr(page context.Context, id string, timeout time.Duration) error {
+	if page.Err() == nil {
 		return fmt.Errorf("render: pagelet %q: %w after %v", id, ErrTimeout, timeout)
 	}
-	return fmt.Errorf("render: pagelet %q: %w", id, context.Cause(ctx))
+	return fmt.Errorf("render: pagelet %q: %w", id, context.Cause(page))
 }
 
 // defaultFallback is shown for a failed pagelet that has no Fallback of its own.

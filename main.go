@@ -1,0 +1,129 @@
+// Command bigpipe serves the demo news site, rendered the BigPipe way.
+//
+//	go run .                       # http://localhost:8080
+//	go run . -addr 127.0.0.1:9000 -latency hotnews=300ms,finance=1.2s
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/bigpipe-go/bigpipe/assets"
+	"github.com/bigpipe-go/bigpipe/internal/store"
+	"github.com/bigpipe-go/bigpipe/pages"
+	"github.com/bigpipe-go/bigpipe/render"
+	"github.com/bigpipe-go/bigpipe/static"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "bigpipe:", err)
+		os.Exit(1)
+	}
+}
+
+// config is what the flags and environment set.
+type config struct {
+	addr     string
+	db       string
+	latency  string
+	drain    time.Duration
+	logLevel slog.Level
+}
+
+func parseFlags(args []string) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("bigpipe", flag.ContinueOnError)
+	fs.StringVar(&c.addr, "addr", envOr("ADDR", ":8080"), "listen address (env ADDR)")
+	fs.StringVar(&c.db, "db", envOr("BIGPIPE_DB", filepath.Join("data", "news.db")), "news store file, created and seeded on first run (env BIGPIPE_DB)")
+	fs.StringVar(&c.latency, "latency", os.Getenv("BIGPIPE_LATENCY"),
+		"emulated backend latency per source, e.g. hotnews=200ms,finance=1.5s (env BIGPIPE_LATENCY; sources: "+fmt.Sprint(store.Sections())+")")
+	fs.DurationVar(&c.drain, "drain", 30*time.Second, "on SIGINT/SIGTERM, how long running streams may take to finish")
+	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
+	return c, fs.Parse(args)
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func run(args []string) error {
+	cfg, err := parseFlags(args)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+
+	latency, err := store.ParseLatency(cfg.latency)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.db), 0o755); err != nil {
+		return fmt.Errorf("store directory: %w", err)
+	}
+	st, err := store.Open(cfg.db, store.WithLatency(latency))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	reg, err := assets.New(static.FS)
+	if err != nil {
+		return err
+	}
+	rd, err := render.New(reg, render.WithLogger(log))
+	if err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv := &http.Server{
+		Addr:              cfg.addr,
+		Handler:           pages.Routes(rd, reg, pages.NewSite(st)),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		// No WriteTimeout: it would cut long streams. Pagelet timeouts bound them.
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	log.Info("serving", "addr", "http://"+ln.Addr().String(), "db", cfg.db)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: letting running streams finish", "drain", cfg.drain)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.drain)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close() // drain deadline passed: cut what is left
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,26 @@
+package pages
+
+import (
+	"net/http"
+
+	"github.com/bigpipe-go/bigpipe/assets"
+	"github.com/bigpipe-go/bigpipe/render"
+)
+
+// Routes returns the demo site's handler: the news pages, the search page,
+// articles, the benchmark page, assets, the no-JS endpoint and a health check.
+func Routes(rd *render.Renderer, reg *assets.Registry, site *Site) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /{$}", rd.Page(site.Home))
+	mux.Handle("GET /search", rd.Page(site.Search))
+	mux.Handle("GET /article/{slug}", rd.Page(site.Article))
+	mux.Handle("GET /bench", rd.Page(Bench, render.WithModeFunc(BenchMode(rd))))
+	mux.Handle("GET /static/", reg)
+	mux.Handle("GET "+render.DefaultNoJSPath, rd.NoJS())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	return mux
+}
