@@ -76,15 +76,3 @@ var scriptSafe = func() (t [utf8.RuneSelf]bool) {
 	}
 	return t
 }()
-
-// appendJSStrings appends a JSON array of strings.
-func appendJSStrings(dst []byte, ss []string) []byte {
-	dst = append(dst, '[')
-	for i, s := range ss {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendJSString(dst, s)
-	}
-	return append(dst, ']')
-}

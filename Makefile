@@ -1,0 +1,38 @@
+# make test: everything CI runs, on a fresh machine (installs Chromium, w3m
+# and lynx when missing). make run: the demo server on :8080.
+GO        ?= go
+FUZZTIME  ?= 15s
+
+.PHONY: test deps generate check-generated lint unit fuzz run bench
+
+test: deps check-generated lint unit fuzz
+
+deps:
+	./scripts/install-test-deps.sh
+
+generate:
+	$(GO) tool templ generate
+
+# Generated templ code must match its sources: regenerate, then fail on any diff.
+check-generated: generate
+	@git diff --exit-code --stat -- '*_templ.go' || { echo "*_templ.go out of date: run make generate and commit" >&2; exit 1; }
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed" >&2; exit 1; }
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+# A bounded run of every fuzz target; longer on demand: make fuzz FUZZTIME=10m
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzPayload$$' -fuzztime $(FUZZTIME) ./render
+	$(GO) test -run '^$$' -fuzz '^FuzzIsCrawler$$' -fuzztime $(FUZZTIME) ./internal/crawler
+	$(GO) test -run '^$$' -fuzz '^FuzzParseLatency$$' -fuzztime $(FUZZTIME) ./internal/store
+
+run:
+	$(GO) run .
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./render/... ./assets/... ./internal/...

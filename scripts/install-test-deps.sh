@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a fresh Debian machine: headless
+# Chromium for the browser tests, w3m and lynx for the text-mode browser
+# tests. Does nothing when they are already there.
+set -euo pipefail
+
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v w3m >/dev/null 2>&1 || need+=(w3m)
+command -v lynx >/dev/null 2>&1 || need+=(lynx)
+[ ${#need[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "installing test dependencies: ${need[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
