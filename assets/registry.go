@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"io/fs"
 	"mime"
+	"net/url"
 	"path"
 	"sort"
 	"strings"
@@ -51,11 +52,13 @@ type Asset struct {
 	Name        string // path relative to the asset root, e.g. "pagelets/news.css"
 	Type        Type
 	ID          string // IDLen characters of [a-z2-7], stable for the same content
-	URL         string // content-hashed URL, e.g. "/static/pagelets/news.1a2b3c4d5e.css"
+	URL         string // content-hashed URL path, escaped, e.g. "/static/pagelets/news.1a2b3c4d5e.css"
 	ContentType string
 	ETag        string // strong ETag of Body
 	Body        []byte // served bytes (minified for CSS and JS)
 	RawSize     int    // size before minification
+
+	path string // URL path before escaping: what a request's URL.Path holds
 }
 
 // Registry maps asset names and URLs to assets. Build it with [New]; it is
@@ -63,7 +66,7 @@ type Asset struct {
 type Registry struct {
 	prefix string
 	byName map[string]*Asset
-	byURL  map[string]*Asset // hashed URL path -> asset
+	byURL  map[string]*Asset // hashed URL path (unescaped) -> asset
 }
 
 // Option configures [New].
@@ -123,7 +126,8 @@ func New(fsys fs.FS, opts ...Option) (*Registry, error) {
 			return err
 		}
 		sum := sha256.Sum256(a.Body)
-		a.URL = r.prefix + hashedName(name, hex.EncodeToString(sum[:])[:hashLen])
+		a.path = r.prefix + hashedName(name, hex.EncodeToString(sum[:])[:hashLen])
+		a.URL = (&url.URL{Path: a.path}).EscapedPath()
 		a.ETag = `"` + hex.EncodeToString(sum[:16]) + `"`
 		sums[a] = sum
 		all = append(all, a)
@@ -137,7 +141,7 @@ func New(fsys fs.FS, opts ...Option) (*Registry, error) {
 	}
 	for _, a := range all {
 		r.byName[a.Name] = a
-		r.byURL[a.URL] = a
+		r.byURL[a.path] = a
 	}
 	return r, nil
 }

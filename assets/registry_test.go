@@ -22,6 +22,7 @@ var files = fstest.MapFS{
 	"_private/notes.css": {Data: []byte("skip me")},
 	".hidden.js":         {Data: []byte("skip me")},
 	"static.go":          {Data: []byte("package static")},
+	"odd name <&>\".css": {Data: []byte(".odd { color: blue }")},
 }
 
 func newRegistry(t *testing.T) *assets.Registry {
@@ -103,6 +104,7 @@ func TestServe(t *testing.T) {
 	reg := newRegistry(t)
 	site := mustLookup(t, reg, "css/site.css")
 	js := mustLookup(t, reg, "bigpipe.js")
+	odd := mustLookup(t, reg, "odd name <&>\".css")
 	tests := []struct {
 		name, method, path, ifNoneMatch string
 		want                            int
@@ -110,6 +112,7 @@ func TestServe(t *testing.T) {
 	}{
 		{"hashed css", "GET", site.URL, "", 200, assets.CacheImmutable, "text/css; charset=utf-8", string(site.Body)},
 		{"hashed js", "GET", js.URL, "", 200, assets.CacheImmutable, "text/javascript; charset=utf-8", string(js.Body)},
+		{"escaped odd name", "GET", odd.URL, "", 200, assets.CacheImmutable, "text/css; charset=utf-8", string(odd.Body)},
 		{"plain name", "GET", "/static/css/site.css", "", 200, assets.CachePlain, "text/css; charset=utf-8", string(site.Body)},
 		{"stale hash", "GET", "/static/css/site.0123456789.css", "", 404, "", "", ""},
 		{"other file's hash", "GET", strings.Replace(js.URL, "bigpipe", "css/site", 1), "", 404, "", "", ""},

@@ -121,7 +121,7 @@ func pageOf(pls ...pagelet.Pagelet) *pagelet.Page {
 // serve starts a loopback server for the pages pf builds.
 func serve(t testing.TB, pf render.PageFunc, opts ...render.Option) *httptest.Server {
 	t.Helper()
-	opts = append([]render.Option{render.WithLogger(slog.New(slog.DiscardHandler))}, opts...)
+	opts = append([]render.Option{render.WithLogger(discard())}, opts...)
 	rd, err := render.New(testAssets(t), opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -169,3 +169,6 @@ func get(t testing.TB, url, ua string) *wire.Stream {
 }
 
 func payloadOf(id string) string { return fmt.Sprintf(`bigPipe.onPageletArrive({"id":%q`, id) }
+
+// discard is a logger for tests that provoke failures on purpose.
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }

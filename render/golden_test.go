@@ -1,0 +1,93 @@
+package render_test
+
+import (
+	"context"
+	"flag"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/a-h/templ"
+
+	"github.com/bigpipe-go/bigpipe/pagelet"
+	"github.com/bigpipe-go/bigpipe/render"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+// goldenPage exercises every part of the document: page CSS and JS,
+// pagelet CSS and JS shared between pagelets, placeholders, hostile ids
+// and resource names, and a failing pagelet.
+func goldenPage(http.ResponseWriter, *http.Request) (*pagelet.Page, error) {
+	fail := func(context.Context) (templ.Component, error) { return nil, io.ErrUnexpectedEOF }
+	return &pagelet.Page{
+		Title:  `Golden </title><script>alert(1)</script>`,
+		Lang:   "en-GB",
+		CSS:    []string{"site.css"},
+		JS:     []string{"page.js"},
+		Layout: listLayout("first", `</script><!--"x`, "broken"),
+		Pagelets: []pagelet.Pagelet{
+			{ID: "first", Load: pagelet.Static(text("<first> & \u2028")), CSS: []string{"a.css", "shared.css"}, JS: []string{"a.js"}, Placeholder: text("…")},
+			{ID: `</script><!--"x`, Load: pagelet.Static(text("</script><script>alert(2)</script>")), CSS: []string{"shared.css", `<x>".css`}},
+			{ID: "broken", Load: fail},
+		},
+	}, nil
+}
+
+// TestGolden compares whole documents in every mode with testdata. Run
+// go test ./render -run Golden -update after an intended change.
+func TestGolden(t *testing.T) {
+	rd, err := render.New(testAssets(t), render.WithLogger(discard()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []render.Mode{render.Pipelined, render.InOrder, render.Serial} {
+		t.Run(mode.String(), func(t *testing.T) {
+			h := rd.Page(goldenPage, render.WithModeFunc(func(*http.Request) (render.Mode, error) { return mode, nil }))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", "/golden?x=<y>", nil))
+			got := rec.Body.Bytes()
+			path := filepath.Join("testdata", mode.String()+".golden")
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if mode == render.Pipelined {
+				got, want = sortPayloads(got), sortPayloads(want)
+			}
+			if string(got) != string(want) {
+				t.Errorf("document differs from %s (run with -update if intended)\ngot:\n%s\nwant:\n%s", path, got, want)
+			}
+		})
+	}
+}
+
+// sortPayloads orders the payload lines of a pipelined document, which
+// arrive in completion order.
+func sortPayloads(doc []byte) []byte {
+	lines := strings.SplitAfter(string(doc), "\n")
+	var head, payloads, tail []string
+	for _, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "<script>bigPipe.onPageletArrive("):
+			payloads = append(payloads, l)
+		case len(payloads) == 0:
+			head = append(head, l)
+		default:
+			tail = append(tail, l)
+		}
+	}
+	sort.Strings(payloads)
+	return []byte(strings.Join(slices.Concat(head, payloads, tail), ""))
+}
