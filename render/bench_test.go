@@ -1,0 +1,113 @@
+package render_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/a-h/templ"
+
+	"github.com/bigpipe-go/bigpipe/pagelet"
+	"github.com/bigpipe-go/bigpipe/render"
+)
+
+// benchPage is a zero-delay page of n pagelets of realistic size (~2 KB each).
+func benchPage(n int) *pagelet.Page {
+	item := `<li><a href="/article/%d">Council approves the riverside housing plan after a long night of debate</a></li>`
+	pls := make([]pagelet.Pagelet, n)
+	for i := range pls {
+		var b strings.Builder
+		b.WriteString("<ul>")
+		for j := range 16 {
+			fmt.Fprintf(&b, item, i*100+j)
+		}
+		b.WriteString("</ul>")
+		html := b.String()
+		pls[i] = pagelet.Pagelet{ID: fmt.Sprintf("p%d", i), Load: pagelet.Static(templ.Raw(html)), CSS: []string{"a.css"}, Placeholder: text("loading")}
+	}
+	p := pageOf(pls...)
+	return p
+}
+
+func benchHandler(b *testing.B, n int, mode render.Mode) http.Handler {
+	rd, err := render.New(testAssets(b), render.WithLogger(discard()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	page := benchPage(n)
+	return rd.Page(func(http.ResponseWriter, *http.Request) (*pagelet.Page, error) { return page, nil },
+		render.WithModeFunc(func(*http.Request) (render.Mode, error) { return mode, nil }))
+}
+
+// BenchmarkPage renders a whole zero-delay page against a recorder in each
+// mode, next to the classic render (every Load in turn, then the layout with
+// content in place, into one buffer). pipelined/classic is the overhead of
+// pipelining a page that waits on nothing.
+func BenchmarkPage(b *testing.B) {
+	for _, n := range []int{6, 32} {
+		for _, mode := range []render.Mode{render.Pipelined, render.InOrder, render.Serial} {
+			b.Run(fmt.Sprintf("n=%d/%s", n, mode), func(b *testing.B) {
+				h := benchHandler(b, n, mode)
+				req := httptest.NewRequest("GET", "/", nil)
+				b.ReportAllocs()
+				for b.Loop() {
+					rec := httptest.NewRecorder()
+					h.ServeHTTP(rec, req)
+					if rec.Code != http.StatusOK {
+						b.Fatal(rec.Code)
+					}
+				}
+			})
+		}
+		b.Run(fmt.Sprintf("n=%d/classic", n), func(b *testing.B) {
+			page := benchPage(n)
+			b.ReportAllocs()
+			for b.Loop() {
+				rec := httptest.NewRecorder() // the same sink the modes write to
+				var buf bytes.Buffer
+				if err := classic(context.Background(), &buf, page); err != nil {
+					b.Fatal(err)
+				}
+				_, _ = rec.Write(buf.Bytes())
+			}
+		})
+	}
+}
+
+// classic is the page rendered the pre-BigPipe way: fetch everything in
+// turn, then render one document into a buffer.
+func classic(ctx context.Context, w io.Writer, page *pagelet.Page) error {
+	content := map[string]templ.Component{}
+	for _, p := range page.Pagelets {
+		c, err := p.Load(ctx)
+		if err != nil {
+			return err
+		}
+		content[p.ID] = c
+	}
+	slot := func(id string) templ.Component {
+		return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+			if _, err := fmt.Fprintf(w, `<div id="%s" class="pagelet">`, id); err != nil {
+				return err
+			}
+			if err := content[id].Render(ctx, w); err != nil {
+				return err
+			}
+			_, err := io.WriteString(w, "</div>")
+			return err
+		})
+	}
+	if _, err := io.WriteString(w, `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>`+page.Title+`</title><link rel="stylesheet" href="/static/site.css"></head><body>`); err != nil {
+		return err
+	}
+	if err := page.Layout(slot).Render(ctx, w); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "</body></html>")
+	return err
+}
