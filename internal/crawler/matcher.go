@@ -10,8 +10,12 @@ import "strings"
 // every other byte column 0), which folds case without lower-casing the
 // input and keeps the table small.
 //
-// The zero matcher has no states and matches nothing. A matcher is never
-// modified after newMatcher.
+// A pattern of KindBrowser classifies nothing: it is a hint, whose match
+// only says that useragent.Parse must be consulted (see useragentHints).
+//
+// The zero matcher has no states: it matches nothing and asks for
+// useragent.Parse on every User-Agent. A matcher is never modified after
+// newMatcher.
 type matcher struct {
 	column   [256]uint8
 	columns  int       // width of a row of next
@@ -99,29 +103,30 @@ func newMatcher(ps []pattern, except []string) matcher {
 
 // match returns the kind of the strongest pattern found in ua: KindCrawler
 // as soon as one is found, else KindTextBrowser over KindHTTPClient, else
-// KindBrowser.
-func (m *matcher) match(ua string) Kind {
+// KindBrowser. consult reports whether a KindBrowser pattern (a hint, which
+// has no anchors) occurs in ua; it is only meaningful when the returned
+// kind is KindBrowser.
+func (m *matcher) match(ua string) (k Kind, consult bool) {
 	if len(m.next) == 0 {
-		return KindBrowser
+		return KindBrowser, true
 	}
-	best := KindBrowser
 	s := int32(0)
 	for i := 0; i < len(ua); i++ {
 		s = m.next[s*int32(m.columns)+int32(m.column[ua[i]])]
 		for _, id := range m.ids[m.outStart[s]:m.outStart[s+1]] {
 			p := &m.patterns[id]
-			if !m.accept(p, ua, i+1) {
-				continue
-			}
 			switch {
+			case p.kind == KindBrowser:
+				consult = true
+			case !m.accept(p, ua, i+1):
 			case p.kind == KindCrawler:
-				return KindCrawler
-			case p.kind == KindTextBrowser || best == KindBrowser:
-				best = p.kind
+				return KindCrawler, consult
+			case p.kind == KindTextBrowser || k == KindBrowser:
+				k = p.kind
 			}
 		}
 	}
-	return best
+	return k, consult
 }
 
 // accept reports whether p, found in ua ending at byte end, meets its

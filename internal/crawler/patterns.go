@@ -65,6 +65,7 @@ func defaultPatterns() []pattern {
 		{"feedfetcher-google", c, anywhere},
 		{"duplexweb-google", c, anywhere},
 		{"googleproducer", c, anywhere},
+		{"googleprober", c, anywhere},
 		{"google favicon", c, anywhere},
 		{"google web preview", c, anywhere},
 		{"google page speed", c, anywhere},
@@ -88,6 +89,7 @@ func defaultPatterns() []pattern {
 		{"yeti", c, wordStart | wordEnd}, // Naver
 		{"seznambot", c, anywhere},
 		{"yahoo! slurp", c, anywhere},
+		{"yahoo ad monitoring", c, anywhere},
 		{"petalbot", c, anywhere},
 		{"qwantify", c, anywhere},
 		{"coccocbot", c, anywhere},
