@@ -37,11 +37,10 @@ func ParseDelays(s string) ([]time.Duration, error) {
 		if err != nil {
 			return nil, fmt.Errorf("delays: value %d (%.20q) is not a whole number of milliseconds", i+1, f)
 		}
-		d := time.Duration(ms) * time.Millisecond
-		if ms < 0 || d > MaxBenchDelay {
+		if ms < 0 || int64(ms) > MaxBenchDelay.Milliseconds() { // before converting: a huge ms overflows a Duration
 			return nil, fmt.Errorf("delays: value %d (%d ms) is outside 0 to %d ms", i+1, ms, MaxBenchDelay.Milliseconds())
 		}
-		out[i] = d
+		out[i] = time.Duration(ms) * time.Millisecond
 	}
 	return out, nil
 }

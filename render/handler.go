@@ -30,7 +30,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	mode, err := h.mode(r)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		http.Error(w, "400 bad request: "+err.Error(), http.StatusBadRequest)
 		return
 	}
 	page, err := h.pages(w, r)
