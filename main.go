@@ -26,7 +26,9 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], nil); err != nil {
 		fmt.Fprintln(os.Stderr, "bigpipe:", err)
 		os.Exit(1)
 	}
@@ -60,7 +62,10 @@ func envOr(key, def string) string {
 	return def
 }
 
-func run(args []string) error {
+// run serves until ctx is done, then shuts down gracefully: the listener
+// closes at once and running streams get up to -drain to finish. ready, if
+// not nil, is told the address once the server listens.
+func run(ctx context.Context, args []string, ready func(addr string)) error {
 	cfg, err := parseFlags(args)
 	if err != nil {
 		return err
@@ -89,8 +94,6 @@ func run(args []string) error {
 		return err
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	srv := &http.Server{
 		Addr:              cfg.addr,
 		Handler:           pages.Routes(rd, reg, pages.NewSite(st)),
@@ -107,6 +110,9 @@ func run(args []string) error {
 		return err
 	}
 	log.Info("serving", "addr", "http://"+ln.Addr().String(), "db", cfg.db)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

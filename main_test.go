@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bigpipe-go/bigpipe/internal/wire"
+)
+
+// TestServeAndShutdown runs the real server, checks it serves, then asks it
+// to stop while a page is streaming: the stream completes, and the server
+// exits cleanly afterwards.
+func TestServeAndShutdown(t *testing.T) {
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	addrc := make(chan string, 1)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "news.db"), "-log-level", "error"},
+			func(addr string) { addrc <- addr })
+	}()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case err := <-errc:
+		t.Fatal(err)
+	}
+	base := "http://" + addr
+
+	for _, path := range []string{"/healthz", "/", "/search?q=storm", "/bench?delays=0,1"} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %d", path, resp.StatusCode)
+		}
+	}
+
+	rctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s, err := wire.Open(rctx, base+"/bench?delays=10,800", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Until("PAGELET-p0-READY"); err != nil {
+		t.Fatal(err)
+	}
+	stop() // SIGTERM, as far as run can tell
+	if err := s.ReadAll(); err != nil {
+		t.Fatalf("stream cut by shutdown: %v", err)
+	}
+	if !strings.HasSuffix(string(s.Body()), "</body></html>") || !strings.Contains(string(s.Body()), "PAGELET-p1-READY") {
+		t.Errorf("stream did not complete during shutdown")
+	}
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Errorf("run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("server did not exit after its streams finished")
+	}
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Error("server still accepts requests after shutdown")
+	}
+}
+
+func TestBadFlags(t *testing.T) {
+	for _, args := range [][]string{{"-latency", "finance=fast"}, {"-nope"}, {"-log-level", "loud"}} {
+		if err := run(context.Background(), args, nil); err == nil {
+			t.Errorf("run %v: no error", args)
+		}
+	}
+}
