@@ -55,6 +55,12 @@ const (
 	AnySource = "*"
 )
 
+// Sources returns every source name that [WithLatency] and [WithFailures]
+// understand: the sections, then the other sources.
+func Sources() []string {
+	return append(Sections(), SourceMarkets, SourceScores, SourceMostRead, SourceWeather, SourceSearch, SourceArticle)
+}
+
 // Sections returns the names of the news sections, in the portal's order.
 func Sections() []string {
 	return []string{"hotnews", "society", "finance", "tech", "sports"}

@@ -1,0 +1,91 @@
+package e2e_test
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+)
+
+// plainPagelet is one .pagelet container as a browser without JavaScript
+// renders it.
+type plainPagelet struct {
+	ID      string `json:"id"`
+	State   string `json:"state"`
+	Text    string `json:"text"`
+	Visible bool   `json:"visible"`
+}
+
+// TestNoJSBrowserGetsPlainPage disables JavaScript in Chromium and loads
+// BigPipe pages: the skeleton's <noscript> refresh must lead, through
+// /_bigpipe/nojs, to the plain page (nojs=1) with every pagelet's content
+// inline and visible.
+func TestNoJSBrowserGetsPlainPage(t *testing.T) {
+	srv := newServer(t)
+	tests := []struct {
+		name, path string
+		pagelets   []string
+		wantText   map[string]string // pagelet id -> text it must show
+	}{
+		{name: "home", path: "/", pagelets: homePagelets},
+		{
+			name: "bench", path: "/bench?delays=50,100", pagelets: benchIDs(2),
+			wantText: map[string]string{"p0": "PAGELET-p0-READY", "p1": "PAGELET-p1-READY"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tb := newTab(t)
+			if _, err := chromedp.Call(tb.ctx, emulation.SetScriptExecutionDisabled,
+				emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+				t.Fatalf("Emulation.setScriptExecutionDisabled: %v", err)
+			}
+			requests := tb.countRequests(t)
+			tb.navigate(t, srv.URL+tc.path)
+			tb.waitTrue(t, `new URLSearchParams(location.search).get("nojs") === "1" && document.readyState === "complete"`)
+			if sent := slices.Collect(maps.Keys(requests())); !slices.ContainsFunc(sent, func(u string) bool {
+				return strings.HasPrefix(u, srv.URL+"/_bigpipe/nojs?next=")
+			}) {
+				t.Errorf("requests %v: none to /_bigpipe/nojs?next=…; how did the browser get to the plain page?", sent)
+			}
+
+			loc := eval[string](t, tb, `location.pathname + location.search`)
+			t.Logf("landed on %s", loc)
+			if got := eval[string](t, tb, `typeof window.bigPipe`); got != "undefined" {
+				t.Errorf("typeof bigPipe = %q with JavaScript off, want undefined (the setting did not apply?)", got)
+			}
+			if got := eval[bool](t, tb, `document.cookie.split("; ").includes("bigpipe_nojs=1")`); !got {
+				t.Errorf("cookie %q after the no-JS redirect: missing bigpipe_nojs=1", eval[string](t, tb, `document.cookie`))
+			}
+
+			got := eval[[]plainPagelet](t, tb, `Array.from(document.querySelectorAll(".pagelet"), (el) => ({
+				id: el.id,
+				state: el.dataset.bigpipe || "",
+				text: el.innerText,
+				visible: el.checkVisibility({opacityProperty: true, visibilityProperty: true}),
+			}))`)
+			var ids []string
+			for _, p := range got {
+				ids = append(ids, p.ID)
+				if p.State != "inline" {
+					t.Errorf("#%s: data-bigpipe = %q, want inline", p.ID, p.State)
+				}
+				if normalizeSpace(p.Text) == "" {
+					t.Errorf("#%s: no visible text", p.ID)
+				}
+				if !p.Visible {
+					t.Errorf("#%s: not visible", p.ID)
+				}
+				if want, ok := tc.wantText[p.ID]; ok && !containsNormalized(p.Text, want) {
+					t.Errorf("#%s: text %.200q lacks %q", p.ID, p.Text, want)
+				}
+			}
+			if !slices.Equal(slices.Sorted(slices.Values(ids)), slices.Sorted(slices.Values(tc.pagelets))) {
+				t.Errorf("pagelets on the page = %v, want %v", ids, tc.pagelets)
+			}
+		})
+	}
+}

@@ -1,0 +1,55 @@
+// Installed with Page.addScriptToEvaluateOnNewDocument, so it runs before any
+// script of the page. Whenever a pagelet is revealed (its data-bigpipe
+// attribute becomes "shown") it records, in the same task as the reveal, which
+// stylesheets are applied and how the pagelet's root element (class pl-ID) is
+// styled: window.__reveals.
+(() => {
+  'use strict';
+  const reveals = (window.__reveals = []);
+
+  const ruleCount = (sheet) => {
+    try {
+      return sheet.cssRules.length;
+    } catch (e) {
+      return -1; // unreadable (cross-origin): treat as not applied
+    }
+  };
+
+  // The rule whose selector is exactly ".pl-ID", as declared in its sheet.
+  const rootRule = (id) => {
+    for (const sheet of document.styleSheets) {
+      if (ruleCount(sheet) <= 0) continue;
+      for (const rule of sheet.cssRules) {
+        if (rule.selectorText === '.pl-' + id) {
+          return {
+            href: sheet.href,
+            style: rule.style.getPropertyValue('border-top-style'),
+            color: rule.style.getPropertyValue('border-top-color'),
+          };
+        }
+      }
+    }
+    return null;
+  };
+
+  new MutationObserver((records) => {
+    for (const r of records) {
+      const el = r.target;
+      if (el.getAttribute('data-bigpipe') !== 'shown' || r.oldValue === 'shown') continue;
+      const root = el.querySelector('.pl-' + CSS.escape(el.id));
+      const cs = root && getComputedStyle(root); // forces style with what is loaded now
+      reveals.push({
+        id: el.id,
+        t: performance.now(),
+        sheets: Array.from(document.styleSheets, (s) => ({ href: s.href || '', rules: ruleCount(s) })),
+        rule: rootRule(el.id),
+        computed: cs ? { style: cs.borderTopStyle, color: cs.borderTopColor } : null,
+      });
+    }
+  }).observe(document, {
+    subtree: true,
+    attributes: true,
+    attributeOldValue: true,
+    attributeFilter: ['data-bigpipe'],
+  });
+})();

@@ -1,0 +1,92 @@
+package store_test
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bigpipe-go/bigpipe/internal/store"
+)
+
+func TestParseLatency(t *testing.T) {
+	tests := []struct {
+		spec    string
+		want    map[string]time.Duration
+		wantErr bool
+	}{
+		{"", map[string]time.Duration{}, false},
+		{"   ", map[string]time.Duration{}, false},
+		{"hotnews=200ms", map[string]time.Duration{"hotnews": 200 * time.Millisecond}, false},
+		{"hotnews=200ms,finance=1.5s", map[string]time.Duration{"hotnews": 200 * time.Millisecond, "finance": 1500 * time.Millisecond}, false},
+		{" hotnews = 200ms , *=1s ", map[string]time.Duration{"hotnews": 200 * time.Millisecond, "*": time.Second}, false},
+		{"tech=0", map[string]time.Duration{"tech": 0}, false},
+		{"hotnews", nil, true},
+		{"hotnews=", nil, true},
+		{"=200ms", nil, true},
+		{"hotnews=fast", nil, true},
+		{"hotnews=200", nil, true},
+		{"hotnews=-1s", nil, true},
+		{"hotnews=1s,hotnews=2s", nil, true},
+		{"hotnews=1s,", nil, true},
+		{"hot news=1s", nil, true},
+		{"<script>=1s", nil, true},
+		{"a=1s=2s", nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.spec, func(t *testing.T) {
+			got, err := store.ParseLatency(tc.spec)
+			if tc.wantErr {
+				if !errors.Is(err, store.ErrBadLatency) {
+					t.Fatalf("ParseLatency(%q) error = %v, want ErrBadLatency", tc.spec, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ParseLatency(%q): %v", tc.spec, err)
+			}
+			if !maps.Equal(got, tc.want) {
+				t.Errorf("ParseLatency(%q) = %v, want %v", tc.spec, got, tc.want)
+			}
+		})
+	}
+}
+
+func FuzzParseLatency(f *testing.F) {
+	for _, s := range []string{"", "hotnews=200ms,finance=1.5s", "*=1s", "a=-1s", "a=1s,a=2s", "=", ",", "\xff=1s", "x=9999999999h"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		got, err := store.ParseLatency(spec)
+		if err != nil {
+			if !errors.Is(err, store.ErrBadLatency) {
+				t.Fatalf("error %v does not wrap ErrBadLatency", err)
+			}
+			return
+		}
+		// Round trip: formatting the result and parsing it again is lossless.
+		var parts []string
+		for _, k := range slices.Sorted(maps.Keys(got)) {
+			if got[k] < 0 || strings.ContainsAny(k, ",= ") {
+				t.Fatalf("accepted bad entry %q=%v", k, got[k])
+			}
+			parts = append(parts, fmt.Sprintf("%s=%s", k, got[k]))
+		}
+		again, err := store.ParseLatency(strings.Join(parts, ","))
+		if err != nil || !maps.Equal(got, again) {
+			t.Fatalf("round trip of %v = %v, %v", got, again, err)
+		}
+	})
+}
+
+func TestSourcesParse(t *testing.T) {
+	for _, src := range append(store.Sources(), store.AnySource) {
+		got, err := store.ParseLatency(src + "=1s")
+		if err != nil || got[src] != time.Second {
+			t.Errorf("ParseLatency(%q) = %v, %v", src+"=1s", got, err)
+		}
+	}
+}

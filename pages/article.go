@@ -1,0 +1,89 @@
+package pages
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/a-h/templ"
+
+	"github.com/bigpipe-go/bigpipe/internal/store"
+	"github.com/bigpipe-go/bigpipe/pagelet"
+)
+
+// maxSlugLen bounds the slugs [Site.Article] looks up.
+const maxSlugLen = 120
+
+// Article is an article page, "/article/{slug}". The slug is read from the
+// route's {slug} wildcard, or else from the path after "/article/". An
+// unknown or malformed slug is answered with 404 before anything streams.
+func (s *Site) Article(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
+	slug := r.PathValue("slug")
+	if slug == "" {
+		slug = strings.TrimPrefix(r.URL.Path, "/article/")
+	}
+	if !validSlug(slug) {
+		http.NotFound(w, r)
+		return nil, nil
+	}
+	// The request check: a fast lookup that decides the status.
+	a, err := s.st.Headline(r.Context(), slug)
+	if errors.Is(err, store.ErrNotFound) {
+		http.NotFound(w, r)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	c := chrome{Now: now}
+	return &pagelet.Page{
+		Title:  a.Title + " — " + siteName,
+		Lang:   "en",
+		Head:   headMeta(a.Summary, false),
+		CSS:    []string{SiteCSS},
+		Layout: func(slot pagelet.Slot) templ.Component { return articleLayout(c, a, slot) },
+		Pagelets: []pagelet.Pagelet{
+			s.pagelet("story", "The story", 100, skelStory(),
+				pagelet.Fetch(func(ctx context.Context) (store.Article, error) { return s.st.Article(ctx, slug) },
+					func(a store.Article) templ.Component { return story(a, now) })),
+			s.pagelet("related", "The related-stories list", 50, skelRelated(),
+				pagelet.Fetch(func(ctx context.Context) ([]store.Article, error) { return s.relatedTo(ctx, a) },
+					func(arts []store.Article) templ.Component { return related(arts, now) })),
+			s.mostReadPagelet(),
+		},
+	}, nil
+}
+
+// relatedTo returns the newest other stories of a's section.
+func (s *Site) relatedTo(ctx context.Context, a store.Article) ([]store.Article, error) {
+	arts, err := s.st.Section(ctx, a.Section, 6)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.Article, 0, len(arts))
+	for _, x := range arts {
+		if x.Slug != a.Slug && len(out) < 5 {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
+// validSlug reports whether slug looks like one of the store's slugs:
+// lower-case letters, digits and single inner hyphens.
+func validSlug(slug string) bool {
+	if slug == "" || len(slug) > maxSlugLen || slug[0] == '-' || slug[len(slug)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(slug); i++ {
+		switch c := slug[i]; {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case c == '-' && slug[i-1] != '-':
+		default:
+			return false
+		}
+	}
+	return true
+}

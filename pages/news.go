@@ -1,0 +1,184 @@
+// Package pages is the demo news portal, "The Daily Pipe": its page
+// functions, layouts and pagelets, built on [pagelet.Page].
+//
+//	st, _ := store.Open("data/news.db")
+//	site := pages.NewSite(st)
+//	// site.Home, site.Search and site.Article have the render.PageFunc
+//	// signature: func(http.ResponseWriter, *http.Request) (*pagelet.Page, error).
+//
+// # Pagelets
+//
+// Home: hotnews, society, finance, tech, sports, mostread, weather.
+// Search: searchhead, results, suggestions. Article: story, related, mostread.
+// Every pagelet ID has static/pagelets/ID.css and static/pagelets/ID.js; the
+// root element of its content has the class "pl-ID".
+package pages
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"github.com/bigpipe-go/bigpipe/internal/store"
+	"github.com/bigpipe-go/bigpipe/pagelet"
+)
+
+const siteName = "The Daily Pipe"
+
+// DefaultTimeout bounds each pagelet of the site unless [WithTimeout] says
+// otherwise.
+const DefaultTimeout = 3 * time.Second
+
+// SiteCSS is the stylesheet every page of the site links.
+const SiteCSS = "css/site.css"
+
+// Site serves the news portal's pages from a store. Create it with [NewSite].
+type Site struct {
+	st      *store.Store
+	timeout time.Duration
+	now     func() time.Time
+}
+
+// Option configures a [Site].
+type Option func(*Site)
+
+// WithTimeout sets every pagelet's timeout. Non-positive values are ignored.
+func WithTimeout(d time.Duration) Option {
+	return func(s *Site) {
+		if d > 0 {
+			s.timeout = d
+		}
+	}
+}
+
+// WithNow sets the clock used for the masthead date and relative times.
+// The default is [time.Now].
+func WithNow(now func() time.Time) Option {
+	return func(s *Site) { s.now = now }
+}
+
+// NewSite returns the site backed by st. The caller keeps ownership of st.
+func NewSite(st *store.Store, opts ...Option) *Site {
+	s := &Site{st: st, timeout: DefaultTimeout, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// section describes one news section for navigation and headings.
+type section struct{ ID, Title string }
+
+func sections() []section {
+	return []section{
+		{"hotnews", "Top stories"},
+		{"society", "Society"},
+		{"finance", "Business"},
+		{"tech", "Technology"},
+		{"sports", "Sport"},
+	}
+}
+
+func sectionTitle(id string) string {
+	for _, s := range sections() {
+		if s.ID == id {
+			return s.Title
+		}
+	}
+	return id
+}
+
+// Home is the front page, "/". Other paths get a 404.
+func (s *Site) Home(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
+	if r.URL.Path != "/" {
+		http.NotFound(w, r)
+		return nil, nil
+	}
+	now := s.now()
+	c := chrome{Now: now, Current: "home", NameH1: true}
+	return &pagelet.Page{
+		Title:  siteName + " — news, business, technology and sport",
+		Lang:   "en",
+		Head:   headMeta("Today's top stories, society, business and markets, technology and sport from "+siteName+".", false),
+		CSS:    []string{SiteCSS},
+		Layout: func(slot pagelet.Slot) templ.Component { return homeLayout(c, slot) },
+		Pagelets: []pagelet.Pagelet{
+			s.pagelet("hotnews", "Top news", 100, skelHotnews(),
+				pagelet.Fetch(s.section("hotnews", 12), func(a []store.Article) templ.Component { return hotNews(a, now) })),
+			s.pagelet("society", "Society", 50, skelStories(5),
+				pagelet.Fetch(s.section("society", 5), func(a []store.Article) templ.Component { return society(a, now) })),
+			s.pagelet("finance", "Finance", 60, skelFinance(),
+				pagelet.Fetch(s.financeData, func(d financeData) templ.Component { return finance(d, now) })),
+			s.pagelet("tech", "Technology", 40, skelTech(),
+				pagelet.Fetch(s.section("tech", 6), func(a []store.Article) templ.Component { return tech(a, now) })),
+			s.pagelet("sports", "Sport", 30, skelSports(),
+				pagelet.Fetch(s.sportsData, func(d sportsData) templ.Component { return sports(d, now) })),
+			s.mostReadPagelet(),
+			s.pagelet("weather", "The weather", 10, skelWeather(),
+				pagelet.Fetch(s.st.Weather, func(w store.Weather) templ.Component { return weather(w, now) })),
+		},
+	}, nil
+}
+
+// section returns a fetch of the newest limit articles of a section.
+func (s *Site) section(name string, limit int) func(context.Context) ([]store.Article, error) {
+	return func(ctx context.Context) ([]store.Article, error) { return s.st.Section(ctx, name, limit) }
+}
+
+// financeData fetches business news and the market table concurrently.
+func (s *Site) financeData(ctx context.Context) (financeData, error) {
+	news, quotes, err := both(ctx, s.section("finance", 3), s.st.Markets)
+	return financeData{News: news, Quotes: quotes}, err
+}
+
+// sportsData fetches sports news and the scores concurrently.
+func (s *Site) sportsData(ctx context.Context) (sportsData, error) {
+	news, scores, err := both(ctx, s.section("sports", 4), s.st.Scores)
+	return sportsData{News: news, Scores: scores}, err
+}
+
+// popular fetches the most read and most commented stories concurrently.
+func (s *Site) popular(ctx context.Context) (popular, error) {
+	read, commented, err := both(ctx,
+		func(ctx context.Context) ([]store.Article, error) { return s.st.MostRead(ctx, 5) },
+		func(ctx context.Context) ([]store.Article, error) { return s.st.MostCommented(ctx, 5) })
+	return popular{Read: read, Commented: commented}, err
+}
+
+// mostReadPagelet is the "most popular" rail, shared by several pages.
+func (s *Site) mostReadPagelet() pagelet.Pagelet {
+	return s.pagelet("mostread", "The most-read list", 20, skelMostRead(), pagelet.Fetch(s.popular, mostRead))
+}
+
+// pagelet builds a pagelet with the site's conventions: assets named after
+// the id, a skeleton placeholder, a "<name> is temporarily unavailable."
+// fallback and the site timeout.
+func (s *Site) pagelet(id, name string, priority int, bars []string, load func(context.Context) (templ.Component, error)) pagelet.Pagelet {
+	return pagelet.Pagelet{
+		ID:          id,
+		Load:        load,
+		CSS:         []string{"pagelets/" + id + ".css"},
+		JS:          []string{"pagelets/" + id + ".js"},
+		Placeholder: skeleton(bars),
+		Fallback:    func(error) templ.Component { return fallback(name) },
+		Timeout:     s.timeout,
+		Priority:    priority,
+	}
+}
+
+// both runs two fetches concurrently and waits for both.
+func both[A, B any](ctx context.Context, fa func(context.Context) (A, error), fb func(context.Context) (B, error)) (A, B, error) {
+	var (
+		wg   sync.WaitGroup
+		b    B
+		errB error
+	)
+	wg.Go(func() { b, errB = fb(ctx) })
+	a, errA := fa(ctx)
+	wg.Wait()
+	return a, b, errors.Join(errA, errB)
+}

@@ -1,0 +1,324 @@
+package pages_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"github.com/bigpipe-go/bigpipe/internal/store"
+	"github.com/bigpipe-go/bigpipe/pagelet"
+	"github.com/bigpipe-go/bigpipe/pages"
+)
+
+// staticFS is the asset root the pages' CSS and JS names are relative to.
+var staticFS = os.DirFS("../static")
+
+var testNow = time.Date(2026, 3, 3, 9, 30, 0, 0, time.UTC)
+
+func newSite(t *testing.T, opts ...store.Option) (*pages.Site, *store.Store) {
+	t.Helper()
+	opts = append([]store.Option{store.WithNow(func() time.Time { return testNow })}, opts...)
+	st, err := store.Open(filepath.Join(t.TempDir(), "news.db"), opts...)
+	if err != nil {
+		t.Fatalf("store.Open: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return pages.NewSite(st, pages.WithNow(func() time.Time { return testNow })), st
+}
+
+// pageFunc is the render.PageFunc signature.
+type pageFunc func(http.ResponseWriter, *http.Request) (*pagelet.Page, error)
+
+// get runs a page func for target the way the renderer's preflight does.
+func get(t *testing.T, fn pageFunc, target string, pathValues ...string) (*pagelet.Page, *httptest.ResponseRecorder) {
+	t.Helper()
+	r := httptest.NewRequestWithContext(t.Context(), http.MethodGet, target, nil)
+	for i := 0; i+1 < len(pathValues); i += 2 {
+		r.SetPathValue(pathValues[i], pathValues[i+1])
+	}
+	w := httptest.NewRecorder()
+	page, err := fn(w, r)
+	if err != nil {
+		t.Fatalf("GET %s: error %v", target, err)
+	}
+	return page, w
+}
+
+// renderPlain renders the page body as the plain-HTML mode would: the
+// layout with every slot replaced by its pagelet's loaded content. It fails
+// the test if the layout places a slot other than exactly once.
+func renderPlain(t *testing.T, page *pagelet.Page) string {
+	t.Helper()
+	placed := map[string]int{}
+	byID := map[string]pagelet.Pagelet{}
+	for _, p := range page.Pagelets {
+		byID[p.ID] = p
+	}
+	slot := func(id string) templ.Component {
+		return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+			placed[id]++
+			p, ok := byID[id]
+			if !ok {
+				t.Errorf("layout placed unknown pagelet %q", id)
+				return nil
+			}
+			c, err := p.Load(ctx)
+			if err != nil {
+				return err
+			}
+			if _, err := io.WriteString(w, `<div id="`+id+`" class="pagelet" data-bigpipe="inline">`); err != nil {
+				return err
+			}
+			if err := c.Render(ctx, w); err != nil {
+				return err
+			}
+			_, err = io.WriteString(w, `</div>`)
+			return err
+		})
+	}
+	var buf bytes.Buffer
+	if err := page.Layout(slot).Render(t.Context(), &buf); err != nil {
+		t.Fatalf("rendering layout: %v", err)
+	}
+	for _, p := range page.Pagelets {
+		if got := placed[p.ID]; got != 1 {
+			t.Errorf("layout placed pagelet %q %d times, want once", p.ID, got)
+		}
+	}
+	return buf.String()
+}
+
+func renderComponent(t *testing.T, c templ.Component) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := c.Render(t.Context(), &buf); err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	return buf.String()
+}
+
+func readStatic(t *testing.T, name string) string {
+	t.Helper()
+	b, err := fs.ReadFile(staticFS, name)
+	if err != nil {
+		t.Fatalf("asset %s: %v", name, err)
+	}
+	return string(b)
+}
+
+func firstSlug(t *testing.T, st *store.Store, section string) string {
+	t.Helper()
+	arts, err := st.Section(t.Context(), section, 1)
+	if err != nil || len(arts) == 0 {
+		t.Fatalf("Section(%s): %v", section, err)
+	}
+	return arts[0].Slug
+}
+
+func TestPages(t *testing.T) {
+	site, st := newSite(t)
+	slug := firstSlug(t, st, "finance")
+	tests := []struct {
+		name       string
+		fn         pageFunc
+		target     string
+		pathValues []string
+		wantIDs    []string
+		wantText   []string
+	}{
+		{"home", site.Home, "/", nil,
+			[]string{"hotnews", "society", "finance", "tech", "sports", "mostread", "weather"},
+			[]string{"<h1 class=\"masthead__name\">The Daily Pipe</h1>", "Tuesday 3 March 2026", "Overnight storm cuts power", "DP100", "Harbour City", "Most commented", "Port Halden"}},
+		{"search", site.Search, "/search?q=rail", nil,
+			[]string{"searchhead", "results", "suggestions"},
+			[]string{"Search results for", `value="rail"`, "<mark>rail</mark>", "Sections with matches", "Latest headlines"}},
+		{"search without query", site.Search, "/search", nil,
+			[]string{"searchhead", "results", "suggestions"},
+			[]string{"What are you looking for?", "Popular searches"}},
+		{"search without matches", site.Search, "/search?q=zzqxj", nil,
+			[]string{"searchhead", "results", "suggestions"},
+			[]string{"No stories match <q>zzqxj</q>"}},
+		{"article", site.Article, "/article/" + slug, []string{"slug", slug},
+			[]string{"story", "related", "mostread"},
+			[]string{`<h1 id="article-title"`, "Central bank holds rates", "Policymakers voted", "More from Business"}},
+		{"article without path value", site.Article, "/article/" + slug, nil,
+			[]string{"story", "related", "mostread"},
+			[]string{"Central bank holds rates"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			page, w := get(t, tc.fn, tc.target, tc.pathValues...)
+			if page == nil {
+				t.Fatalf("got no page (status %d: %s)", w.Code, w.Body)
+			}
+			if w.Body.Len() != 0 || w.Code != http.StatusOK {
+				t.Errorf("page func wrote a response (%d, %q); it should leave that to the renderer", w.Code, w.Body)
+			}
+			if err := page.Validate(); err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+			if page.Title == "" || page.Lang != "en" || page.Head == nil {
+				t.Errorf("Title %q, Lang %q, Head %v: want all set", page.Title, page.Lang, page.Head)
+			}
+			for _, css := range page.CSS {
+				readStatic(t, css)
+			}
+			var ids []string
+			for _, p := range page.Pagelets {
+				ids = append(ids, p.ID)
+			}
+			if !slices.Equal(ids, tc.wantIDs) {
+				t.Errorf("pagelet ids %v, want %v", ids, tc.wantIDs)
+			}
+			body := renderPlain(t, page)
+			inspectMarkup(t, body)
+			for _, want := range tc.wantText {
+				if !strings.Contains(body, want) {
+					t.Errorf("page does not contain %q", want)
+				}
+			}
+			for _, landmark := range []string{"<header", "<nav", "<main", "<aside", "<footer", `role="search"`} {
+				if !strings.Contains(body, landmark) {
+					t.Errorf("page has no %s landmark", landmark)
+				}
+			}
+			if n := strings.Count(body, "<h1"); n != 1 {
+				t.Errorf("page has %d <h1>, want 1", n)
+			}
+		})
+	}
+}
+
+// TestPagelets checks every pagelet of every page: its assets exist and
+// prove themselves, its placeholder, fallback and content render.
+func TestPagelets(t *testing.T) {
+	site, st := newSite(t)
+	slug := firstSlug(t, st, "sports")
+	all := map[string]*pagelet.Page{}
+	for name, target := range map[string]string{"home": "/", "search": "/search?q=storm", "article": "/article/" + slug} {
+		fn := map[string]pageFunc{"home": site.Home, "search": site.Search, "article": site.Article}[name]
+		page, _ := get(t, fn, target, "slug", slug)
+		all[name] = page
+	}
+	for name, page := range all {
+		for _, p := range page.Pagelets {
+			t.Run(name+"/"+p.ID, func(t *testing.T) {
+				root := "pl-" + p.ID
+				if got, want := p.CSS, []string{"pagelets/" + p.ID + ".css"}; !slices.Equal(got, want) {
+					t.Errorf("CSS = %v, want %v", got, want)
+				}
+				if got, want := p.JS, []string{"pagelets/" + p.ID + ".js"}; !slices.Equal(got, want) {
+					t.Errorf("JS = %v, want %v", got, want)
+				}
+				css := readStatic(t, "pagelets/"+p.ID+".css")
+				if !regexp.MustCompile(`\.` + root + `\s*\{[^}]*border-top:\s*3px solid #`).MatchString(css) {
+					t.Errorf("%s.css does not give .%s its distinctive border-top", p.ID, root)
+				}
+				js := readStatic(t, "pagelets/"+p.ID+".js")
+				for _, want := range []string{`.push("` + p.ID + `")`, "window.__pageletJS", "__pendingAtJS", `[data-bigpipe="pending"]`} {
+					if !strings.Contains(strings.ReplaceAll(js, "w.__pageletJS", "window.__pageletJS"), want) {
+						t.Errorf("%s.js does not contain %q", p.ID, want)
+					}
+				}
+				if p.Timeout <= 0 || p.Timeout > 5*time.Second {
+					t.Errorf("Timeout = %v, want a few seconds", p.Timeout)
+				}
+				if p.Placeholder == nil || p.Fallback == nil {
+					t.Fatal("no placeholder or fallback")
+				}
+				if ph := renderComponent(t, p.Placeholder); !strings.Contains(ph, `class="skel"`) || !strings.Contains(ph, `aria-hidden="true"`) {
+					t.Errorf("placeholder %q is not a hidden skeleton", ph)
+				}
+				fb := renderComponent(t, p.Fallback(errors.New("backend down: secret detail")))
+				if !strings.Contains(fb, `role="status"`) || !strings.Contains(fb, "temporarily unavailable") {
+					t.Errorf("fallback %q is not a status notice", fb)
+				}
+				if strings.Contains(fb, "secret detail") {
+					t.Errorf("fallback leaks the error: %q", fb)
+				}
+				c, err := p.Load(t.Context())
+				if err != nil {
+					t.Fatalf("Load: %v", err)
+				}
+				out := renderComponent(t, c)
+				if !strings.Contains(out, `class="`+root+`"`) {
+					t.Errorf("content has no root element with class %q: %.200s", root, out)
+				}
+			})
+		}
+	}
+	if hot := all["home"].Pagelets[0]; hot.ID != "hotnews" || slices.ContainsFunc(all["home"].Pagelets[1:], func(p pagelet.Pagelet) bool { return p.Priority >= hot.Priority }) {
+		t.Errorf("hotnews must have the highest priority on the home page")
+	}
+}
+
+// TestNoOrphanAssets checks that every pagelet asset file belongs to a pagelet.
+func TestNoOrphanAssets(t *testing.T) {
+	site, st := newSite(t)
+	slug := firstSlug(t, st, "tech")
+	used := map[string]bool{}
+	for _, page := range []*pagelet.Page{
+		must(get(t, site.Home, "/")),
+		must(get(t, site.Search, "/search?q=x")),
+		must(get(t, site.Article, "/article/"+slug, "slug", slug)),
+	} {
+		for _, p := range page.Pagelets {
+			for _, a := range append(slices.Clone(p.CSS), p.JS...) {
+				used[a] = true
+			}
+		}
+	}
+	files, err := fs.Glob(staticFS, "pagelets/*")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no pagelet assets found: %v", err)
+	}
+	for _, f := range files {
+		if !used[f] {
+			t.Errorf("%s is not used by any pagelet", f)
+		}
+	}
+}
+
+func must(p *pagelet.Page, _ *httptest.ResponseRecorder) *pagelet.Page { return p }
+
+func TestPageletFailures(t *testing.T) {
+	t.Run("source down", func(t *testing.T) {
+		site, _ := newSite(t, store.WithFailures("finance", store.SourceScores))
+		page, _ := get(t, site.Home, "/")
+		for _, p := range page.Pagelets {
+			_, err := p.Load(t.Context())
+			wantErr := p.ID == "finance" || p.ID == "sports"
+			if wantErr != errors.Is(err, store.ErrUnavailable) {
+				t.Errorf("%s: Load error %v, want ErrUnavailable: %v", p.ID, err, wantErr)
+			}
+		}
+	})
+	t.Run("cancelled while slow", func(t *testing.T) {
+		site, _ := newSite(t, store.WithLatency(map[string]time.Duration{"*": time.Hour}))
+		page, _ := get(t, site.Home, "/")
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+		defer cancel()
+		for _, p := range page.Pagelets {
+			start := time.Now()
+			if _, err := p.Load(ctx); !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("%s: Load error %v, want DeadlineExceeded", p.ID, err)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("%s: Load took %v after the deadline", p.ID, d)
+			}
+		}
+	})
+}

@@ -1,0 +1,103 @@
+package pages
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/a-h/templ"
+
+	"github.com/bigpipe-go/bigpipe/internal/store"
+	"github.com/bigpipe-go/bigpipe/pagelet"
+)
+
+// MaxQueryLen is the longest search query, in characters, that [Site.Search]
+// accepts; longer ones get a 400.
+const MaxQueryLen = 200
+
+// searchLimit caps the results pagelet.
+const searchLimit = 25
+
+// Search is the search page, "/search?q=…". The query is shown as typed and
+// always escaped. An empty query shows a prompt; a query longer than
+// [MaxQueryLen] characters is answered with 400 Bad Request.
+func (s *Site) Search(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
+	q := r.URL.Query().Get("q")
+	if n := utf8.RuneCountInString(q); n > MaxQueryLen {
+		http.Error(w, fmt.Sprintf("Search query too long: %d characters, at most %d allowed.", n, MaxQueryLen), http.StatusBadRequest)
+		return nil, nil
+	}
+	now := s.now()
+	c := chrome{Now: now, Query: q}
+	title := "Search — " + siteName
+	if !isBlank(q) {
+		title = "Search: " + strings.TrimSpace(q) + " — " + siteName
+	}
+	results := pagelet.Static(searchPrompt())
+	if !isBlank(q) {
+		results = pagelet.Fetch(
+			func(ctx context.Context) ([]store.Article, error) { return s.st.Search(ctx, q, searchLimit) },
+			func(a []store.Article) templ.Component { return searchResults(q, a, now) })
+	}
+	return &pagelet.Page{
+		Title:  title,
+		Lang:   "en",
+		Head:   headMeta("Search the stories of "+siteName+".", true),
+		CSS:    []string{SiteCSS},
+		Layout: func(slot pagelet.Slot) templ.Component { return searchLayout(c, slot) },
+		Pagelets: []pagelet.Pagelet{
+			s.pagelet("searchhead", "Search", 100, skelSearchHead(), pagelet.Static(searchHead(q))),
+			s.pagelet("results", "Search", 50, skelResults(), results),
+			s.pagelet("suggestions", "The suggestions panel", 10, skelSuggestions(),
+				pagelet.Fetch(func(ctx context.Context) (suggestionData, error) { return s.suggestionData(ctx, q) },
+					func(d suggestionData) templ.Component { return suggestions(d, now) })),
+		},
+	}, nil
+}
+
+// suggestionData fetches how many matches each section has and the latest
+// headlines, concurrently.
+func (s *Site) suggestionData(ctx context.Context, q string) (suggestionData, error) {
+	counts, latest, err := both(ctx,
+		func(ctx context.Context) ([]sectionCount, error) {
+			if isBlank(q) {
+				return nil, nil
+			}
+			arts, err := s.st.Search(ctx, q, 0)
+			return countSections(arts), err
+		},
+		s.section("hotnews", 4))
+	return suggestionData{Query: q, Sections: counts, Latest: latest}, err
+}
+
+// countSections counts articles per section, most matches first.
+func countSections(arts []store.Article) []sectionCount {
+	var out []sectionCount
+	for _, sec := range sections() {
+		n := 0
+		for _, a := range arts {
+			if a.Section == sec.ID {
+				n++
+			}
+		}
+		if n > 0 {
+			out = append(out, sectionCount{ID: sec.ID, Title: sec.Title, Count: n})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b sectionCount) int { return cmp.Compare(b.Count, a.Count) })
+	return out
+}
+
+// topics are the suggested searches.
+func topics() []string {
+	return []string{"rail", "inflation", "storm", "housing", "energy", "schools", "football", "chips"}
+}
+
+func isBlank(q string) bool { return strings.TrimSpace(q) == "" }
+
+// sameQuery reports whether a suggested topic is the current query.
+func sameQuery(topic, q string) bool { return strings.EqualFold(topic, strings.TrimSpace(q)) }
