@@ -31,14 +31,18 @@ func TestServeAndShutdown(t *testing.T) {
 	}
 	base := "http://" + addr
 
-	for _, path := range []string{"/healthz", "/", "/search?q=storm", "/bench?delays=0,1"} {
-		resp, err := http.Get(base + path)
+	for path, want := range map[string]int{
+		"/healthz": 200, "/": 200, "/search?q=storm": 200, "/bench?delays=0,1": 200, "/favicon.ico": 204,
+		"/nope": 404, "/article/no-such-story": 404, "/static/css/site.css": 200, "/_bigpipe/nojs?next=/": 303,
+	} {
+		req, _ := http.NewRequest("GET", base+path, nil)
+		resp, err := http.DefaultTransport.RoundTrip(req) // no redirect following
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Errorf("GET %s: %d", path, resp.StatusCode)
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
 		}
 	}
 

@@ -109,14 +109,14 @@ func (s *Site) Home(w http.ResponseWriter, r *http.Request) (*pagelet.Page, erro
 		Pagelets: []pagelet.Pagelet{
 			s.pagelet("hotnews", "Top news", 100, skelHotnews(),
 				pagelet.Fetch(s.section("hotnews", 12), func(a []store.Article) templ.Component { return hotNews(a, now) })),
-			s.pagelet("society", "Society", 50, skelStories(5),
-				pagelet.Fetch(s.section("society", 5), func(a []store.Article) templ.Component { return society(a, now) })),
-			s.pagelet("finance", "Finance", 60, skelFinance(),
-				pagelet.Fetch(s.financeData, func(d financeData) templ.Component { return finance(d, now) })),
+			withStories(s.pagelet("society", "Society", 50, skelStories(5),
+				pagelet.Fetch(s.section("society", 5), func(a []store.Article) templ.Component { return society(a, now) }))),
+			withStories(s.pagelet("finance", "Finance", 60, skelFinance(),
+				pagelet.Fetch(s.financeData, func(d financeData) templ.Component { return finance(d, now) }))),
 			s.pagelet("tech", "Technology", 40, skelTech(),
 				pagelet.Fetch(s.section("tech", 6), func(a []store.Article) templ.Component { return tech(a, now) })),
-			s.pagelet("sports", "Sport", 30, skelSports(),
-				pagelet.Fetch(s.sportsData, func(d sportsData) templ.Component { return sports(d, now) })),
+			withStories(s.pagelet("sports", "Sport", 30, skelSports(),
+				pagelet.Fetch(s.sportsData, func(d sportsData) templ.Component { return sports(d, now) }))),
 			s.mostReadPagelet(),
 			s.pagelet("weather", "The weather", 10, skelWeather(),
 				pagelet.Fetch(s.st.Weather, func(w store.Weather) templ.Component { return weather(w, now) })),
@@ -168,6 +168,16 @@ func (s *Site) pagelet(id, name string, priority int, bars []string, load func(c
 		Timeout:     s.timeout,
 		Priority:    priority,
 	}
+}
+
+// storiesCSS styles the headline list (storyList) that several pagelets
+// share. It is one file for all of them: the runtime fetches it once.
+const storiesCSS = "pagelets/stories.css"
+
+// withStories adds the shared headline-list stylesheet to p.
+func withStories(p pagelet.Pagelet) pagelet.Pagelet {
+	p.CSS = append([]string{storiesCSS}, p.CSS...)
+	return p
 }
 
 // both runs two fetches concurrently and waits for both.

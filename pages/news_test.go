@@ -217,8 +217,12 @@ func TestPagelets(t *testing.T) {
 		for _, p := range page.Pagelets {
 			t.Run(name+"/"+p.ID, func(t *testing.T) {
 				root := "pl-" + p.ID
-				if got, want := p.CSS, []string{"pagelets/" + p.ID + ".css"}; !slices.Equal(got, want) {
-					t.Errorf("CSS = %v, want %v", got, want)
+				if got, want := p.CSS, []string{"pagelets/" + p.ID + ".css"}; !slices.Equal(got, want) &&
+					!slices.Equal(got, append([]string{"pagelets/stories.css"}, want...)) {
+					t.Errorf("CSS = %v, want %v, optionally after the shared pagelets/stories.css", got, want)
+				}
+				for _, name := range p.CSS {
+					readStatic(t, name) // every listed file exists
 				}
 				if got, want := p.JS, []string{"pagelets/" + p.ID + ".js"}; !slices.Equal(got, want) {
 					t.Errorf("JS = %v, want %v", got, want)

@@ -17,6 +17,10 @@ func Routes(rd *render.Renderer, reg *assets.Registry, site *Site) http.Handler 
 	mux.Handle("GET /bench", rd.Page(Bench, render.WithModeFunc(BenchMode(rd))))
 	mux.Handle("GET /static/", reg)
 	mux.Handle("GET "+render.DefaultNoJSPath, rd.NoJS())
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400") // no icon; stop browsers asking on every page
+		w.WriteHeader(http.StatusNoContent)
+	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")

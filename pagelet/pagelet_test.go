@@ -1,0 +1,69 @@
+package pagelet_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"github.com/bigpipe-go/bigpipe/pagelet"
+)
+
+func load(context.Context) (templ.Component, error) { return templ.Raw("x"), nil }
+
+func layout(pagelet.Slot) templ.Component { return templ.NopComponent }
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		page pagelet.Page
+		want error
+	}{
+		{"ok", pagelet.Page{Layout: layout, Pagelets: []pagelet.Pagelet{{ID: "a", Load: load}, {ID: "b", Load: load}}}, nil},
+		{"no pagelets", pagelet.Page{Layout: layout}, nil},
+		{"no layout", pagelet.Page{Pagelets: []pagelet.Pagelet{{ID: "a", Load: load}}}, pagelet.ErrNoLayout},
+		{"empty id", pagelet.Page{Layout: layout, Pagelets: []pagelet.Pagelet{{Load: load}}}, pagelet.ErrEmptyID},
+		{"duplicate id", pagelet.Page{Layout: layout, Pagelets: []pagelet.Pagelet{{ID: "a", Load: load}, {ID: "a", Load: load}}}, pagelet.ErrDuplicateID},
+		{"no load", pagelet.Page{Layout: layout, Pagelets: []pagelet.Pagelet{{ID: "a"}}}, pagelet.ErrNoLoad},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.page.Validate(); !errors.Is(got, tc.want) {
+				t.Errorf("Validate() = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestEffectiveTimeout(t *testing.T) {
+	for _, tc := range []struct{ set, want time.Duration }{{0, pagelet.DefaultTimeout}, {-1, pagelet.DefaultTimeout}, {time.Second, time.Second}} {
+		p := pagelet.Pagelet{Timeout: tc.set}
+		if got := p.EffectiveTimeout(); got != tc.want {
+			t.Errorf("Timeout %v: EffectiveTimeout() = %v, want %v", tc.set, got, tc.want)
+		}
+	}
+}
+
+func TestFetch(t *testing.T) {
+	errDown := errors.New("down")
+	viewCalled := false
+	view := func(n int) templ.Component { viewCalled = true; return templ.Raw("n") }
+
+	l := pagelet.Fetch(func(context.Context) (int, error) { return 0, errDown }, view)
+	if c, err := l(t.Context()); !errors.Is(err, errDown) || c != nil || viewCalled {
+		t.Errorf("failed fetch: got %v, %v, view called %v", c, err, viewCalled)
+	}
+
+	l = pagelet.Fetch(func(context.Context) (int, error) { return 7, nil }, func(n int) templ.Component { return templ.Raw(string(rune('0' + n))) })
+	c, err := l(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := c.Render(t.Context(), &buf); err != nil || buf.String() != "7" {
+		t.Errorf("rendered %q, %v; want 7", buf.String(), err)
+	}
+}
