@@ -14,7 +14,9 @@ type forecast struct{ City string }
 
 func fetchForecast(ctx context.Context) (forecast, error) { return forecast{City: "Port Halden"}, nil }
 
-func forecastView(f forecast) templ.Component { return templ.Raw("<p>" + templ.EscapeString(f.City) + "</p>") }
+func forecastView(f forecast) templ.Component {
+	return templ.Raw("<p>" + templ.EscapeString(f.City) + "</p>")
+}
 
 // A pagelet pairs a typed fetch with a typed view; a page is a layout that
 // places its pagelets.
