@@ -982,7 +982,7 @@ func mostRead(p popular) templ.Component {
 			templ_7745c5c3_Var47 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 77, "<div class=\"pl-mostread\"><div class=\"pl-mostread__tabs\" hidden><button type=\"button\" class=\"pl-mostread__tab\" data-panel=\"mostread-read\">Most read</button> <button type=\"button\" class=\"pl-mostread__tab\" data-panel=\"mostread-commented\">Most commented</button></div><section id=\"mostread-read\" class=\"pl-mostread__panel\" aria-labelledby=\"mostread-read-title\"><h3 id=\"mostread-read-title\" class=\"pl-mostread__heading\">Most read</h3><ol class=\"pl-mostread__list\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 77, "<div class=\"pl-mostread\"><div class=\"pl-mostread__tabs\"><a href=\"#mostread-read\" class=\"pl-mostread__tab\" data-panel=\"mostread-read\">Most read</a> <a href=\"#mostread-commented\" class=\"pl-mostread__tab\" data-panel=\"mostread-commented\">Most commented</a></div><section id=\"mostread-read\" class=\"pl-mostread__panel\" aria-labelledby=\"mostread-read-title\"><h3 id=\"mostread-read-title\" class=\"pl-mostread__heading\">Most read</h3><ol class=\"pl-mostread__list\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -21,7 +21,6 @@
   root.classList.add("is-tabbed");
   bar.setAttribute("role", "tablist");
   bar.setAttribute("aria-label", "Popular stories");
-  bar.hidden = false;
   for (var j = 0; j < tabs.length; j++) {
     tabs[j].id = tabs[j].id || "tab-" + panels[j].id;
     tabs[j].setAttribute("role", "tab");
@@ -29,7 +28,7 @@
     panels[j].setAttribute("role", "tabpanel");
     panels[j].setAttribute("aria-labelledby", tabs[j].id);
     panels[j].tabIndex = 0;
-    tabs[j].addEventListener("click", select.bind(null, j, false));
+    tabs[j].addEventListener("click", function (k, e) { e.preventDefault(); select(k, false); }.bind(null, j));
   }
   bar.addEventListener("keydown", function (e) {
     var cur = Array.prototype.indexOf.call(tabs, document.activeElement);
@@ -39,7 +38,7 @@
     e.preventDefault();
     select((next + tabs.length) % tabs.length, true);
   });
-  select(0, false);
+  select(location.hash === "#" + panels[1].id ? 1 : 0, false);
 
   function select(k, focus) {
     for (var i = 0; i < tabs.length; i++) {
