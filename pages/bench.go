@@ -21,8 +21,7 @@ const (
 )
 
 // DefaultBenchDelays is the delay list of /bench without a delays parameter.
-var DefaultBenchDelays = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond,
-	400 * time.Millisecond, 800 * time.Millisecond, 1600 * time.Millisecond}
+const DefaultBenchDelays = "50,100,200,400,800,1600"
 
 // ParseDelays parses a comma-separated list of millisecond delays, such as
 // "50,100,200": 1 to MaxBenchPagelets whole numbers from 0 to 60000.
@@ -60,13 +59,14 @@ func BenchMode(rd *render.Renderer) render.ModeFunc {
 // pagelet pI ready after its delay and showing the text PAGELET-pI-READY.
 // The page is what the benchmarks measure; its URL and markers are stable.
 func Bench(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
-	delays := DefaultBenchDelays
+	spec := DefaultBenchDelays
 	if v, ok := r.URL.Query()["delays"]; ok {
-		var err error
-		if delays, err = ParseDelays(v[0]); err != nil {
-			http.Error(w, "400 bad request: "+err.Error(), http.StatusBadRequest)
-			return nil, nil
-		}
+		spec = v[0]
+	}
+	delays, err := ParseDelays(spec)
+	if err != nil {
+		http.Error(w, "400 bad request: "+err.Error(), http.StatusBadRequest)
+		return nil, nil
 	}
 	pls := make([]pagelet.Pagelet, len(delays))
 	for i, d := range delays {
