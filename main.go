@@ -41,6 +41,9 @@ type config struct {
 	latency  string
 	drain    time.Duration
 	logLevel slog.Level
+	tlsCert  string
+	tlsKey   string
+	h2c      bool
 }
 
 func parseFlags(args []string) (config, error) {
@@ -52,7 +55,29 @@ func parseFlags(args []string) (config, error) {
 		"emulated backend latency per source, e.g. hotnews=200ms,finance=1.5s (env BIGPIPE_LATENCY; sources: "+fmt.Sprint(store.Sections())+")")
 	fs.DurationVar(&c.drain, "drain", 30*time.Second, "on SIGINT/SIGTERM, how long running streams may take to finish")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
-	return c, fs.Parse(args)
+	fs.StringVar(&c.tlsCert, "tls-cert", os.Getenv("BIGPIPE_TLS_CERT"), "TLS certificate file (PEM): serve HTTPS with HTTP/2 and HTTP/1.1 (env BIGPIPE_TLS_CERT)")
+	fs.StringVar(&c.tlsKey, "tls-key", os.Getenv("BIGPIPE_TLS_KEY"), "TLS private key file (PEM) for -tls-cert (env BIGPIPE_TLS_KEY)")
+	fs.BoolVar(&c.h2c, "h2c", false, "also accept unencrypted HTTP/2 (prior knowledge), for a proxy in front that speaks h2c")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return c, errors.New("-tls-cert and -tls-key go together")
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	return c, nil
+}
+
+// protocols is what the server speaks: HTTP/1.1 always, HTTP/2 over TLS,
+// and HTTP/2 without TLS only when asked (-h2c).
+func (c config) protocols() *http.Protocols {
+	var p http.Protocols
+	p.SetHTTP1(true)
+	p.SetHTTP2(c.tlsCert != "")
+	p.SetUnencryptedHTTP2(c.h2c)
+	return &p
 }
 
 func envOr(key, def string) string {
@@ -101,6 +126,7 @@ func run(ctx context.Context, args []string, ready func(addr string)) error {
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+		Protocols:         cfg.protocols(),
 		// No WriteTimeout: it would cut long streams. Pagelet timeouts bound them.
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -109,13 +135,23 @@ func run(ctx context.Context, args []string, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
-	log.Info("serving", "addr", "http://"+ln.Addr().String(), "db", cfg.db)
+	scheme := "http"
+	if cfg.tlsCert != "" {
+		scheme = "https"
+	}
+	log.Info("serving", "addr", scheme+"://"+ln.Addr().String(), "db", cfg.db, "h2c", cfg.h2c)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if cfg.tlsCert != "" {
+			errc <- srv.ServeTLS(ln, cfg.tlsCert, cfg.tlsKey)
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err

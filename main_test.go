@@ -77,7 +77,7 @@ func TestServeAndShutdown(t *testing.T) {
 }
 
 func TestBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"-latency", "finance=fast"}, {"-nope"}, {"-log-level", "loud"}} {
+	for _, args := range [][]string{{"-latency", "finance=fast"}, {"-nope"}, {"-log-level", "loud"}, {"-tls-cert", "c.pem"}, {"stray"}} {
 		if err := run(context.Background(), args, nil); err == nil {
 			t.Errorf("run %v: no error", args)
 		}

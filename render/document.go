@@ -12,6 +12,7 @@ import (
 type resources struct {
 	pageCSS, pageJS []*assets.Asset
 	css, js         [][]*assets.Asset // per pagelet, by index
+	inlined         map[*assets.Asset]bool
 }
 
 func (rd *Renderer) resolve(page *pagelet.Page) (*resources, error) {

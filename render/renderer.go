@@ -67,6 +67,7 @@ type config struct {
 	noJSPath    string
 	runtimeName string
 	pageTimeout time.Duration
+	hints       bool
 }
 
 // Option configures a [Renderer] (in [New]) or a single page (in [Renderer.Page]).
@@ -94,6 +95,12 @@ func WithRuntime(name string) Option { return func(c *config) { c.runtimeName = 
 // timeouts normally end every pagelet well before; zero means no bound.
 func WithPageTimeout(d time.Duration) Option { return func(c *config) { c.pageTimeout = d } }
 
+// WithEarlyHints turns the 103 Early Hints response (on by default) on or
+// off. It announces the page CSS and the runtime before the page itself.
+// Turn it off when rendering into an httptest.ResponseRecorder, which
+// records a 103 as the final status.
+func WithEarlyHints(on bool) Option { return func(c *config) { c.hints = on } }
+
 // New returns a Renderer that resolves asset names through reg. It fails if
 // the client runtime is not among the assets.
 func New(reg *assets.Registry, opts ...Option) (*Renderer, error) {
@@ -103,6 +110,7 @@ func New(reg *assets.Registry, opts ...Option) (*Renderer, error) {
 		detector:    crawler.New(),
 		noJSPath:    DefaultNoJSPath,
 		runtimeName: RuntimeAsset,
+		hints:       true,
 	}
 	for _, o := range opts {
 		o(&rd.config)

@@ -37,8 +37,15 @@ type Stream struct {
 	// Informational holds the status codes of 1xx responses (such as 103
 	// Early Hints) that came before the final one, with their headers.
 	Informational []Informational
-	// FirstByte is when the first byte of the response (of any kind) arrived.
+	// FirstByte is when the first byte of the final (non-1xx) response
+	// arrived: its status line. An Early Hints response before it does not
+	// count; see Informational for those.
 	FirstByte time.Duration
+	// AnyByte is when the first byte of any response, 1xx included, arrived.
+	AnyByte time.Duration
+
+	consumed int64  // raw bytes consumed before raw[0]
+	fills    []fill // when raw bytes arrived, by cumulative offset
 
 	body     []byte
 	arrivals []Arrival
@@ -47,6 +54,22 @@ type Stream struct {
 	chunked   bool
 	remaining int64 // bytes left in the current chunk or the Content-Length body; -1 = until close
 	state     int
+}
+
+// fill is one read from the connection: raw bytes up to end arrived at at.
+type fill struct {
+	end int64
+	at  time.Duration
+}
+
+// arrivedAt returns when the raw byte at offset off arrived.
+func (s *Stream) arrivedAt(off int64) time.Duration {
+	for _, f := range s.fills {
+		if f.end > off {
+			return f.at
+		}
+	}
+	return 0
 }
 
 // Informational is a 1xx response.
@@ -134,10 +157,14 @@ func (s *Stream) fill() (time.Duration, error) {
 	n, err := s.conn.Read(tmp[:])
 	at := time.Since(s.start)
 	if n > 0 {
-		if s.FirstByte == 0 {
-			s.FirstByte = at
+		if s.AnyByte == 0 {
+			s.AnyByte = at
 		}
 		s.raw = append(s.raw, tmp[:n]...)
+		end := s.consumed + int64(len(s.raw))
+		if len(s.fills) < 64 { // only the header's reads matter
+			s.fills = append(s.fills, fill{end: end, at: at})
+		}
 	}
 	if errors.Is(err, io.EOF) {
 		s.eof = true
@@ -159,7 +186,9 @@ func (s *Stream) readHeader(method string) error {
 			continue
 		}
 		block := string(s.raw[:i+4])
+		blockAt := s.arrivedAt(s.consumed)
 		s.raw = s.raw[i+4:]
+		s.consumed += int64(i + 4)
 		tp := textproto.NewReader(newLineReader(block))
 		line, err := tp.ReadLine()
 		if err != nil {
@@ -181,7 +210,7 @@ func (s *Stream) readHeader(method string) error {
 			s.Informational = append(s.Informational, Informational{Status: code, Header: http.Header(mh)})
 			continue
 		}
-		s.Status, s.Header = code, http.Header(mh)
+		s.Status, s.Header, s.FirstByte = code, http.Header(mh), blockAt
 		switch {
 		case method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified:
 			s.state, s.done = stateDone, true
@@ -253,6 +282,7 @@ func (s *Stream) decode(at time.Duration) {
 			}
 			s.body = append(s.body, s.raw[:n]...)
 			s.raw = s.raw[n:]
+			s.consumed += n
 			if s.remaining >= 0 {
 				s.remaining -= n
 				if s.remaining == 0 {
@@ -270,6 +300,7 @@ func (s *Stream) decode(at time.Duration) {
 			}
 			line := string(s.raw[:i])
 			s.raw = s.raw[i+2:]
+			s.consumed += int64(i + 2)
 			switch s.state {
 			case stateDataCRLF:
 				s.state = stateSize

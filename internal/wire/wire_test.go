@@ -42,6 +42,9 @@ func TestChunkedTimestamps(t *testing.T) {
 	if len(s.Informational) != 1 || s.Informational[0].Status != 103 || s.Informational[0].Header.Get("Link") == "" {
 		t.Errorf("informational responses = %+v, want one 103 with a Link", s.Informational)
 	}
+	if s.AnyByte == 0 || s.FirstByte < s.AnyByte {
+		t.Errorf("AnyByte %v, FirstByte %v: the 103 comes first", s.AnyByte, s.FirstByte)
+	}
 	first, err := s.Until("FIRST")
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,82 @@
+package render_test
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bigpipe-go/bigpipe/internal/wire"
+	"github.com/bigpipe-go/bigpipe/pagelet"
+	"github.com/bigpipe-go/bigpipe/render"
+)
+
+func TestEarlyHints(t *testing.T) {
+	page := func(w http.ResponseWriter, _ *http.Request) (*pagelet.Page, error) {
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: "secret"}) // must not ride on the 103
+		p := pageOf(delayed("a", 0))
+		p.Pagelets[0].CSS = []string{"a.css"}
+		return p, nil
+	}
+	srv := serve(t, page)
+	off := serve(t, page, render.WithEarlyHints(false))
+	tests := []struct {
+		name, url, ua, method, proto string
+		want                         []string // Link values of the 103; nil: no 103
+	}{
+		{"pipelined", srv.URL, chromeUA, "GET", "HTTP/1.1", []string{"site.", "as=style", "bigpipe.", "as=script"}},
+		{"plain HTML", srv.URL, googlebotUA, "GET", "HTTP/1.1", []string{"site.", "a.", "as=style"}},
+		{"HTTP/1.0 cannot parse 1xx", srv.URL, chromeUA, "GET", "HTTP/1.0", nil},
+		{"HEAD", srv.URL, chromeUA, "HEAD", "HTTP/1.1", nil},
+		{"turned off", off.URL, chromeUA, "GET", "HTTP/1.1", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			s, err := wire.Do(ctx, tc.method, tc.url, http.Header{"User-Agent": {tc.ua}}, tc.proto)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if err := s.ReadAll(); err != nil {
+				t.Fatal(err)
+			}
+			if s.Status != http.StatusOK {
+				t.Fatalf("final status %d", s.Status)
+			}
+			if tc.method == "GET" && !strings.HasSuffix(string(s.Body()), "</html>") {
+				t.Errorf("page incomplete")
+			}
+			if tc.want == nil {
+				if len(s.Informational) != 0 {
+					t.Errorf("got %d informational responses, want none", len(s.Informational))
+				}
+				return
+			}
+			if len(s.Informational) != 1 || s.Informational[0].Status != http.StatusEarlyHints {
+				t.Fatalf("informational = %+v, want one 103", s.Informational)
+			}
+			hints := s.Informational[0].Header
+			links := strings.Join(hints.Values("Link"), ", ")
+			for _, w := range tc.want {
+				if !strings.Contains(links, w) {
+					t.Errorf("103 Link %q lacks %q", links, w)
+				}
+			}
+			if tc.ua == googlebotUA && strings.Contains(links, "bigpipe.") {
+				t.Errorf("plain HTML needs no runtime, but the 103 announces it: %q", links)
+			}
+			for k := range hints {
+				if k != "Link" && k != "Date" {
+					t.Errorf("103 carries %s: %q; only Link belongs there", k, hints.Values(k))
+				}
+			}
+			if !slices.ContainsFunc(s.Header.Values("Set-Cookie"), func(c string) bool { return strings.HasPrefix(c, "session=") }) {
+				t.Errorf("the preflight's cookie is missing from the final response")
+			}
+		})
+	}
+}
