@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/a-h/templ"
@@ -87,7 +88,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer l.release()
 
-	s := &stream{w: w, rc: http.NewResponseController(w)}
+	s := &stream{w: w, rc: http.NewResponseController(w), buf: getStreamBuf()}
+	defer s.release()
 	defer s.abortOnPanic(h, r)
 	p := &pass{h: h, r: r, ctx: pageCtx, page: page, res: res, l: l, s: s, results: results, mode: mode}
 	switch mode {
@@ -258,6 +260,22 @@ func (s *stream) flush() error {
 		s.err = fmt.Errorf("%w: %w", errClientGone, err)
 	}
 	return s.err
+}
+
+// streamBufs recycles the write buffers of finished responses: a page's
+// skeleton and payloads are assembled in one buffer, so after warm-up a
+// response allocates none.
+var streamBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+func getStreamBuf() []byte { return (*streamBufs.Get().(*[]byte))[:0] }
+
+// release returns the write buffer to the pool, unless it grew huge.
+func (s *stream) release() {
+	if cap(s.buf) <= 1<<20 {
+		b := s.buf[:0]
+		streamBufs.Put(&b)
+	}
+	s.buf = nil
 }
 
 // fail ends a response that cannot be completed. Once bytes are out it
