@@ -44,6 +44,8 @@ type config struct {
 	tlsCert  string
 	tlsKey   string
 	h2c      bool
+	dev      string
+	hints    string
 }
 
 func parseFlags(args []string) (config, error) {
@@ -57,6 +59,8 @@ func parseFlags(args []string) (config, error) {
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
 	fs.StringVar(&c.tlsCert, "tls-cert", os.Getenv("BIGPIPE_TLS_CERT"), "TLS certificate file (PEM): serve HTTPS with HTTP/2 and HTTP/1.1 (env BIGPIPE_TLS_CERT)")
 	fs.StringVar(&c.tlsKey, "tls-key", os.Getenv("BIGPIPE_TLS_KEY"), "TLS private key file (PEM) for -tls-cert (env BIGPIPE_TLS_KEY)")
+	fs.StringVar(&c.dev, "dev", "", "development: serve CSS/JS from this directory (e.g. static), re-minified when a file changes, instead of the embedded copies")
+	fs.StringVar(&c.hints, "early-hints", "direct", "103 Early Hints: direct (not to requests that came through a proxy: nginx before 1.29 mangles them), always, off")
 	fs.BoolVar(&c.h2c, "h2c", false, "also accept unencrypted HTTP/2 (prior knowledge), for a proxy in front that speaks h2c")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -68,6 +72,15 @@ func parseFlags(args []string) (config, error) {
 		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
 	return c, nil
+}
+
+// newAssets builds the asset registry: from the binary's embedded files, or
+// in development from dir on disk, rebuilt when a file changes.
+func newAssets(dir string) (*assets.Registry, error) {
+	if dir != "" {
+		return assets.NewDev(dir)
+	}
+	return assets.New(static.FS)
 }
 
 // protocols is what the server speaks: HTTP/1.1 always, HTTP/2 over TLS,
@@ -110,11 +123,15 @@ func run(ctx context.Context, args []string, ready func(addr string)) error {
 	}
 	defer st.Close()
 
-	reg, err := assets.New(static.FS)
+	reg, err := newAssets(cfg.dev)
 	if err != nil {
 		return err
 	}
-	rd, err := render.New(reg, render.WithLogger(log))
+	hints, err := render.ParseEarlyHints(cfg.hints)
+	if err != nil {
+		return err
+	}
+	rd, err := render.New(reg, render.WithLogger(log), render.WithEarlyHints(hints))
 	if err != nil {
 		return err
 	}

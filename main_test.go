@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/bigpipe-go/bigpipe/internal/wire"
+	"github.com/bigpipe-go/bigpipe/static"
 )
 
 // TestServeAndShutdown runs the real server, checks it serves, then asks it
@@ -77,9 +81,77 @@ func TestServeAndShutdown(t *testing.T) {
 }
 
 func TestBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"-latency", "finance=fast"}, {"-nope"}, {"-log-level", "loud"}, {"-tls-cert", "c.pem"}, {"stray"}} {
+	for _, args := range [][]string{{"-latency", "finance=fast"}, {"-nope"}, {"-log-level", "loud"}, {"-tls-cert", "c.pem"}, {"stray"}, {"-early-hints", "sometimes"}} {
 		if err := run(context.Background(), args, nil); err == nil {
 			t.Errorf("run %v: no error", args)
 		}
+	}
+}
+
+// TestDevReload runs the server with -dev on a copy of static/: an edit to
+// the runtime shows up, re-minified under a new URL, without a restart.
+func TestDevReload(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, static.FS); err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	addrc := make(chan string, 1)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "news.db"), "-log-level", "error", "-dev", dir},
+			func(addr string) { addrc <- addr })
+	}()
+	var base string
+	select {
+	case addr := <-addrc:
+		base = "http://" + addr
+	case err := <-errc:
+		t.Fatal(err)
+	}
+	runtimeURL := func() string {
+		resp, err := http.Get(base + "/bench?delays=0&mode=pipelined") // Go-http-client counts as a crawler
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		m := regexp.MustCompile(`src="(/static/bigpipe\.[0-9a-f]+\.js)"`).FindSubmatch(b)
+		if m == nil {
+			t.Fatalf("no runtime script in %s", b)
+		}
+		return string(m[1])
+	}
+	before := runtimeURL()
+	f, err := os.OpenFile(filepath.Join(dir, "bigpipe.js"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("\nwindow.devEdited   =   true;\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	after := runtimeURL()
+	for after == before && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+		after = runtimeURL()
+	}
+	if after == before {
+		t.Fatalf("runtime URL still %s after editing bigpipe.js", before)
+	}
+	resp, err := http.Get(base + after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "window.devEdited=!0") {
+		t.Errorf("edited runtime not served minified: ...%s", body[max(0, len(body)-80):])
+	}
+	stop()
+	if err := <-errc; err != nil {
+		t.Error(err)
 	}
 }

@@ -1,6 +1,7 @@
 package assets_test
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -23,6 +24,18 @@ var files = fstest.MapFS{
 	".hidden.js":         {Data: []byte("skip me")},
 	"static.go":          {Data: []byte("package static")},
 	"odd name <&>\".css": {Data: []byte(".odd { color: blue }")},
+	"css/big.css":        {Data: bigCSS()},                                                  // compresses with both codings
+	"img/dot.png":        {Data: []byte("\x89PNG\r\n\x1a\n" + strings.Repeat("\x00", 200))}, // never compressed
+}
+
+// bigCSS is a stylesheet large and repetitive enough that gzip and brotli
+// both beat its minified form.
+func bigCSS() []byte {
+	var b bytes.Buffer
+	for i := range 80 {
+		fmt.Fprintf(&b, ".card-%d { margin: %dpx 0; color: #%06x; }\n", i, i%7, i*4099)
+	}
+	return b.Bytes()
 }
 
 func newRegistry(t *testing.T) *assets.Registry {

@@ -27,6 +27,13 @@ type Page struct {
 	// Head is extra markup for <head>, such as meta descriptions. Optional.
 	Head templ.Component
 
+	// InlineCSS names small critical stylesheets to put into <head> as
+	// <style>, before the linked CSS: the first paint then waits for no
+	// request. Files over the asset registry's inline limit (4 KiB by
+	// default) are linked instead. Inline only what is small and specific to
+	// this page; CSS shared across pages is better linked and cached.
+	InlineCSS []string
+
 	// CSS names the page's shared stylesheets, linked in <head> in order.
 	// JS names the page's shared scripts, loaded after all pagelets are shown
 	// (BigPipe) or at the end of <body> (plain HTML).

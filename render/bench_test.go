@@ -35,7 +35,7 @@ func benchPage(n int) *pagelet.Page {
 }
 
 func benchHandler(b *testing.B, n int, mode render.Mode) http.Handler {
-	rd, err := render.New(testAssets(b), render.WithLogger(discard()), render.WithEarlyHints(false))
+	rd, err := render.New(testAssets(b), render.WithLogger(discard()), render.WithEarlyHints(render.HintsOff))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -10,17 +10,34 @@ import (
 
 // resources are a page's assets, resolved once per request.
 type resources struct {
+	inlineCSS       []string // minified stylesheets for <style>, in order
 	pageCSS, pageJS []*assets.Asset
 	css, js         [][]*assets.Asset // per pagelet, by index
-	inlined         map[*assets.Asset]bool
+	runtime         *assets.Asset     // looked up per request: a dev-mode registry may have rebuilt it
 }
 
 func (rd *Renderer) resolve(page *pagelet.Page) (*resources, error) {
 	res := &resources{css: make([][]*assets.Asset, len(page.Pagelets)), js: make([][]*assets.Asset, len(page.Pagelets))}
 	var err error
-	if res.pageCSS, err = rd.lookup(page.CSS); err != nil {
+	if res.runtime, err = rd.assets.Get(rd.runtimeName); err != nil {
 		return nil, err
 	}
+	inline, err := rd.lookup(page.InlineCSS)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range inline {
+		if css, ok := a.Inline(); ok {
+			res.inlineCSS = append(res.inlineCSS, css)
+			continue
+		}
+		res.pageCSS = append(res.pageCSS, a) // too big or unsafe to inline: link it
+	}
+	linked, err := rd.lookup(page.CSS)
+	if err != nil {
+		return nil, err
+	}
+	res.pageCSS = append(res.pageCSS, linked...)
 	if res.pageJS, err = rd.lookup(page.JS); err != nil {
 		return nil, err
 	}
@@ -63,6 +80,11 @@ func (h *Handler) appendHead(dst []byte, page *pagelet.Page, res *resources, mod
 	dst = append(dst, `"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>`...)
 	dst = append(dst, html.EscapeString(page.Title)...)
 	dst = append(dst, "</title>"...)
+	for _, css := range res.inlineCSS { // Asset.Inline vouches it cannot end the element
+		dst = append(dst, "<style>"...)
+		dst = append(dst, css...)
+		dst = append(dst, "</style>"...)
+	}
 	seen := map[*assets.Asset]bool{}
 	link := func(a *assets.Asset) {
 		if !seen[a] {
@@ -77,7 +99,7 @@ func (h *Handler) appendHead(dst []byte, page *pagelet.Page, res *resources, mod
 	}
 	if mode == Pipelined {
 		dst = append(dst, `<script src="`...)
-		dst = append(dst, html.EscapeString(h.rd.runtime.URL)...)
+		dst = append(dst, html.EscapeString(res.runtime.URL)...)
 		dst = append(dst, `"></script><noscript><meta http-equiv="refresh" content="0; url=`...)
 		dst = append(dst, html.EscapeString(h.noJSPath+"?next="+url.QueryEscape(requestURI))...)
 		dst = append(dst, `"></noscript>`...)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -40,6 +41,7 @@ func testAssets(t testing.TB) *assets.Registry {
 		"a.js":       {Data: []byte("window.a = 1;\n")},
 		"page.js":    {Data: []byte("window.page = 1;\n")},
 		"<x>\".css":  {Data: []byte(".weird { color: green }\n")},
+		"big.css":    {Data: []byte(strings.Repeat(".big { color: #123456 }\n", 400))},
 	})
 	if err != nil {
 		t.Fatal(err)

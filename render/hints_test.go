@@ -21,22 +21,31 @@ func TestEarlyHints(t *testing.T) {
 		return p, nil
 	}
 	srv := serve(t, page)
-	off := serve(t, page, render.WithEarlyHints(false))
+	off := serve(t, page, render.WithEarlyHints(render.HintsOff))
+	always := serve(t, page, render.WithEarlyHints(render.HintsAlways))
 	tests := []struct {
 		name, url, ua, method, proto string
 		want                         []string // Link values of the 103; nil: no 103
+		header                       http.Header
 	}{
-		{"pipelined", srv.URL, chromeUA, "GET", "HTTP/1.1", []string{"site.", "as=style", "bigpipe.", "as=script"}},
-		{"plain HTML", srv.URL, googlebotUA, "GET", "HTTP/1.1", []string{"site.", "a.", "as=style"}},
-		{"HTTP/1.0 cannot parse 1xx", srv.URL, chromeUA, "GET", "HTTP/1.0", nil},
-		{"HEAD", srv.URL, chromeUA, "HEAD", "HTTP/1.1", nil},
-		{"turned off", off.URL, chromeUA, "GET", "HTTP/1.1", nil},
+		{"through a proxy", srv.URL, chromeUA, "GET", "HTTP/1.1", nil, http.Header{"X-Forwarded-For": {"192.0.2.7"}}},
+		{"Via a proxy", srv.URL, chromeUA, "GET", "HTTP/1.1", nil, http.Header{"Via": {"1.1 cache"}}},
+		{"through a proxy, always", always.URL, chromeUA, "GET", "HTTP/1.1", []string{"bigpipe."}, http.Header{"X-Real-Ip": {"192.0.2.7"}}},
+		{"pipelined", srv.URL, chromeUA, "GET", "HTTP/1.1", []string{"site.", "as=style", "bigpipe.", "as=script"}, nil},
+		{"plain HTML", srv.URL, googlebotUA, "GET", "HTTP/1.1", []string{"site.", "a.", "as=style"}, nil},
+		{"HTTP/1.0 cannot parse 1xx", srv.URL, chromeUA, "GET", "HTTP/1.0", nil, nil},
+		{"HEAD", srv.URL, chromeUA, "HEAD", "HTTP/1.1", nil, nil},
+		{"turned off", off.URL, chromeUA, "GET", "HTTP/1.1", nil, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
-			s, err := wire.Do(ctx, tc.method, tc.url, http.Header{"User-Agent": {tc.ua}}, tc.proto)
+			hdr := http.Header{"User-Agent": {tc.ua}}
+			for k, v := range tc.header {
+				hdr[k] = v
+			}
+			s, err := wire.Do(ctx, tc.method, tc.url, hdr, tc.proto)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -56,7 +56,6 @@ type PageFunc func(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error
 type Renderer struct {
 	config
 	assets   *assets.Registry
-	runtime  *assets.Asset
 	sentinel string // random slot marker for layouts; unguessable by content
 }
 
@@ -67,7 +66,7 @@ type config struct {
 	noJSPath    string
 	runtimeName string
 	pageTimeout time.Duration
-	hints       bool
+	hints       EarlyHints
 }
 
 // Option configures a [Renderer] (in [New]) or a single page (in [Renderer.Page]).
@@ -95,11 +94,11 @@ func WithRuntime(name string) Option { return func(c *config) { c.runtimeName = 
 // timeouts normally end every pagelet well before; zero means no bound.
 func WithPageTimeout(d time.Duration) Option { return func(c *config) { c.pageTimeout = d } }
 
-// WithEarlyHints turns the 103 Early Hints response (on by default) on or
-// off. It announces the page CSS and the runtime before the page itself.
-// Turn it off when rendering into an httptest.ResponseRecorder, which
-// records a 103 as the final status.
-func WithEarlyHints(on bool) Option { return func(c *config) { c.hints = on } }
+// WithEarlyHints sets when a 103 Early Hints response announces the page
+// CSS and the runtime before the page itself (default [HintsDirect]). Use
+// [HintsOff] when rendering into an httptest.ResponseRecorder, which records
+// a 103 as the final status.
+func WithEarlyHints(p EarlyHints) Option { return func(c *config) { c.hints = p } }
 
 // New returns a Renderer that resolves asset names through reg. It fails if
 // the client runtime is not among the assets.
@@ -110,7 +109,6 @@ func New(reg *assets.Registry, opts ...Option) (*Renderer, error) {
 		detector:    crawler.New(),
 		noJSPath:    DefaultNoJSPath,
 		runtimeName: RuntimeAsset,
-		hints:       true,
 	}
 	for _, o := range opts {
 		o(&rd.config)
@@ -118,11 +116,9 @@ func New(reg *assets.Registry, opts ...Option) (*Renderer, error) {
 	if rd.mode == nil {
 		rd.mode = rd.DetectMode
 	}
-	rt, err := reg.Get(rd.runtimeName)
-	if err != nil {
+	if _, err := reg.Get(rd.runtimeName); err != nil {
 		return nil, fmt.Errorf("render: client runtime: %w", err)
 	}
-	rd.runtime = rt
 	var token [12]byte
 	_, _ = rand.Read(token[:]) // never fails (crypto/rand)
 	rd.sentinel = "<!--bigpipe-slot-" + hex.EncodeToString(token[:]) + "-->"
