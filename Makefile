@@ -32,9 +32,11 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLatency$$' -fuzztime $(FUZZTIME) ./internal/store
 	$(GO) test -run '^$$' -fuzz '^FuzzParseDelays$$' -fuzztime $(FUZZTIME) ./pages
 	$(GO) test -run '^$$' -fuzz '^FuzzResponse$$' -fuzztime $(FUZZTIME) ./internal/wire
+	$(GO) test -run '^$$' -fuzz '^FuzzAcceptEncoding$$' -fuzztime $(FUZZTIME) ./internal/header
+	$(GO) test -run '^$$' -fuzz '^FuzzNegotiate$$' -fuzztime $(FUZZTIME) ./compress
 
 run:
 	$(GO) run .
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./render/... ./assets/... ./internal/...
+	$(GO) test -run '^$$' -bench . -benchmem ./render/... ./assets/... ./compress/... ./internal/...

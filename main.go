@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/bigpipe-go/bigpipe/assets"
+	"github.com/bigpipe-go/bigpipe/compress"
 	"github.com/bigpipe-go/bigpipe/internal/store"
 	"github.com/bigpipe-go/bigpipe/pages"
 	"github.com/bigpipe-go/bigpipe/render"
@@ -46,6 +47,7 @@ type config struct {
 	h2c      bool
 	dev      string
 	hints    string
+	compress bool
 }
 
 func parseFlags(args []string) (config, error) {
@@ -61,6 +63,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.tlsKey, "tls-key", os.Getenv("BIGPIPE_TLS_KEY"), "TLS private key file (PEM) for -tls-cert (env BIGPIPE_TLS_KEY)")
 	fs.StringVar(&c.dev, "dev", "", "development: serve CSS/JS from this directory (e.g. static), re-minified when a file changes, instead of the embedded copies")
 	fs.StringVar(&c.hints, "early-hints", "direct", "103 Early Hints: direct (not to requests that came through a proxy: nginx before 1.29 mangles them), always, off")
+	fs.BoolVar(&c.compress, "compress", true, "compress pages (br or gzip, negotiated), flushing every chunk")
 	fs.BoolVar(&c.h2c, "h2c", false, "also accept unencrypted HTTP/2 (prior knowledge), for a proxy in front that speaks h2c")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -72,6 +75,14 @@ func parseFlags(args []string) (config, error) {
 		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
 	return c, nil
+}
+
+// middleware is what wraps every page: response compression unless off.
+func (c config) middleware() []func(http.Handler) http.Handler {
+	if !c.compress {
+		return nil
+	}
+	return []func(http.Handler) http.Handler{compress.New()}
 }
 
 // newAssets builds the asset registry: from the binary's embedded files, or
@@ -138,7 +149,7 @@ func run(ctx context.Context, args []string, ready func(addr string)) error {
 
 	srv := &http.Server{
 		Addr:              cfg.addr,
-		Handler:           pages.Routes(rd, reg, pages.NewSite(st)),
+		Handler:           pages.Routes(rd, reg, pages.NewSite(st), cfg.middleware()...),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,

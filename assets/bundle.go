@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"strings"
 )
 
 // bundleSpec is one [WithBundle] request.
@@ -86,7 +87,7 @@ func (b *builder) bundle(spec bundleSpec, byName map[string]*Asset, z *compresso
 // honour only at the start of a stylesheet.
 func mustLead(css []byte) bool {
 	for _, at := range []string{"@import", "@charset", "@namespace"} {
-		if len(css) >= len(at) && asciiEqualFold(string(css[:len(at)]), at) {
+		if len(css) >= len(at) && strings.EqualFold(string(css[:len(at)]), at) {
 			return true
 		}
 	}

@@ -1,5 +1,7 @@
 package assets
 
+import "github.com/bigpipe-go/bigpipe/internal/header"
+
 // etagListMatches reports whether an If-Match (strong) or If-None-Match
 // (weak) header, given as all its lines, lists etag or "*" (RFC 9110,
 // section 13.1). A weak comparison ignores a "W/" prefix; a strong one never
@@ -7,9 +9,9 @@ package assets
 func etagListMatches(values []string, etag string, strong bool) bool {
 	for _, s := range values {
 		for {
-			s = trimOWS(s)
+			s = header.TrimOWS(s)
 			for len(s) > 0 && s[0] == ',' {
-				s = trimOWS(s[1:])
+				s = header.TrimOWS(s[1:])
 			}
 			if s == "" {
 				break

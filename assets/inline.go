@@ -1,6 +1,9 @@
 package assets
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+)
 
 // Inline returns the stylesheet to put inside a <style> element instead of
 // linking it, and whether that is allowed: only for CSS of at most the
@@ -25,7 +28,7 @@ func inlinable(body []byte, limit int) bool {
 	}
 	const end = "</style"
 	for i := bytes.Index(body, []byte("</")); i >= 0; {
-		if len(body)-i >= len(end) && asciiEqualFold(string(body[i:i+len(end)]), end) {
+		if len(body)-i >= len(end) && strings.EqualFold(string(body[i:i+len(end)]), end) {
 			return false
 		}
 		j := bytes.Index(body[i+2:], []byte("</"))

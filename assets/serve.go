@@ -2,6 +2,7 @@ package assets
 
 import (
 	"bytes"
+	"github.com/bigpipe-go/bigpipe/internal/header"
 	"net/http"
 	"strings"
 	"time"
@@ -77,7 +78,7 @@ func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		switch vary := h["Vary"]; {
 		case len(vary) == 0:
 			h["Vary"] = r.hdr.vary
-		case !listsToken(vary, "accept-encoding"):
+		case !header.ListsToken(vary, "accept-encoding"):
 			h.Add("Vary", "Accept-Encoding")
 		}
 	}
@@ -125,19 +126,4 @@ func (s *snapshot) match(p, prefix string, hdr *headerValues) (*Asset, []string)
 		return a, hdr.plain
 	}
 	return nil, nil
-}
-
-// listsToken reports whether a comma-separated header, given as all its
-// lines, lists the lower-case token, in any case.
-func listsToken(values []string, token string) bool {
-	for _, v := range values {
-		for v != "" {
-			var elem string
-			elem, v = cut(v, ',')
-			if asciiEqualFold(trimOWS(elem), token) {
-				return true
-			}
-		}
-	}
-	return false
 }

@@ -9,12 +9,21 @@ import (
 
 // Routes returns the demo site's handler: the news pages, the search page,
 // articles, the benchmark page, assets, the no-JS endpoint and a health check.
-func Routes(rd *render.Renderer, reg *assets.Registry, site *Site) http.Handler {
+// Middleware wraps the pages only (response compression, say): assets
+// carry their own precompressed variants.
+func Routes(rd *render.Renderer, reg *assets.Registry, site *Site, middleware ...func(http.Handler) http.Handler) http.Handler {
+	page := func(pf render.PageFunc, opts ...render.Option) http.Handler {
+		var h http.Handler = rd.Page(pf, opts...)
+		for i := len(middleware) - 1; i >= 0; i-- {
+			h = middleware[i](h)
+		}
+		return h
+	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", rd.Page(site.Home))
-	mux.Handle("GET /search", rd.Page(site.Search))
-	mux.Handle("GET /article/{slug}", rd.Page(site.Article))
-	mux.Handle("GET /bench", rd.Page(Bench, render.WithModeFunc(BenchMode(rd))))
+	mux.Handle("GET /{$}", page(site.Home))
+	mux.Handle("GET /search", page(site.Search))
+	mux.Handle("GET /article/{slug}", page(site.Article))
+	mux.Handle("GET /bench", page(Bench, render.WithModeFunc(BenchMode(rd))))
 	mux.Handle("GET /static/", reg)
 	mux.Handle("GET "+render.DefaultNoJSPath, rd.NoJS())
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) {

@@ -1,4 +1,4 @@
-package assets
+package header
 
 import (
 	"slices"
@@ -10,25 +10,25 @@ import (
 // TestNegotiateAvailability covers assets that lack a variant, which the
 // fixtures of the black-box tests cannot produce on demand.
 func TestNegotiateAvailability(t *testing.T) {
-	all := [numCodings]bool{true, true, true}
-	gzipOnly := [numCodings]bool{true, true, false}
-	none := [numCodings]bool{true, false, false}
+	all := Set{true, true, true}
+	gzipOnly := Set{true, true, false}
+	none := Set{true, false, false}
 	tests := []struct {
 		header string
-		have   [numCodings]bool
-		want   coding
+		have   Set
+		want   Coding
 	}{
-		{"br, gzip", all, brCoding},
-		{"br, gzip", gzipOnly, gzipCoding},
-		{"br", gzipOnly, identity},
-		{"br;q=1, gzip;q=0.1", gzipOnly, gzipCoding},
-		{"*", gzipOnly, gzipCoding},
-		{"br, gzip", none, identity},
-		{"identity;q=0", none, identity},
+		{"br, gzip", all, Brotli},
+		{"br, gzip", gzipOnly, Gzip},
+		{"br", gzipOnly, Identity},
+		{"br;q=1, gzip;q=0.1", gzipOnly, Gzip},
+		{"*", gzipOnly, Gzip},
+		{"br, gzip", none, Identity},
+		{"identity;q=0", none, Identity},
 	}
 	for _, tc := range tests {
 		t.Run(tc.header, func(t *testing.T) {
-			if got := negotiate([]string{tc.header}, tc.have); got != tc.want {
+			if got := Negotiate([]string{tc.header}, tc.have); got != tc.want {
 				t.Errorf("got %v, want %v", got, tc.want)
 			}
 		})
@@ -53,14 +53,14 @@ func TestParseQ(t *testing.T) {
 
 func TestNegotiateAllocs(t *testing.T) {
 	values := []string{"gzip;q=0.9, deflate, br;q=1.0, identity;q=0.1, *;q=0"}
-	all := [numCodings]bool{true, true, true}
-	if n := testing.AllocsPerRun(100, func() { negotiate(values, all) }); n != 0 {
+	all := Set{true, true, true}
+	if n := testing.AllocsPerRun(100, func() { Negotiate(values, all) }); n != 0 {
 		t.Errorf("negotiate allocates %v times", n)
 	}
 }
 
 // FuzzAcceptEncoding checks that negotiate never panics and never picks a
-// coding the header does not accept: one it names (or covers with "*") with
+// Coding the header does not accept: one it names (or covers with "*") with
 // no q-value that is zero or not a number, judged by a naive parser.
 func FuzzAcceptEncoding(f *testing.F) {
 	for _, s := range []string{
@@ -70,21 +70,21 @@ func FuzzAcceptEncoding(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	all := [numCodings]bool{true, true, true}
+	all := Set{true, true, true}
 	f.Fuzz(func(t *testing.T, header string) {
-		got := negotiate([]string{header}, all)
+		got := Negotiate([]string{header}, all)
 		switch got {
-		case identity:
+		case Identity:
 			return
-		case gzipCoding, brCoding:
+		case Gzip, Brotli:
 		default:
-			t.Fatalf("negotiate(%q) = %d, not a coding", header, got)
+			t.Fatalf("Negotiate(%q) = %d, not a Coding", header, got)
 		}
 		names := []string{got.String()}
-		if got == gzipCoding {
+		if got == Gzip {
 			names = append(names, "x-gzip")
 		}
-		var own, star []bool // per element naming the coding, or "*": is its weight positive?
+		var own, star []bool // per element naming the Coding, or "*": is its weight positive?
 		for _, elem := range strings.Split(header, ",") {
 			name, params, _ := strings.Cut(elem, ";")
 			name = strings.ToLower(strings.Trim(name, " \t"))
@@ -96,10 +96,10 @@ func FuzzAcceptEncoding(f *testing.F) {
 			}
 		}
 		if len(own) > 0 && slices.Contains(own, false) {
-			t.Fatalf("negotiate(%q) = %v, which the header refuses", header, got)
+			t.Fatalf("Negotiate(%q) = %v, which the header refuses", header, got)
 		}
 		if len(own) == 0 && (len(star) == 0 || slices.Contains(star, false)) {
-			t.Fatalf("negotiate(%q) = %v, which the header neither names nor covers with *", header, got)
+			t.Fatalf("Negotiate(%q) = %v, which the header neither names nor covers with *", header, got)
 		}
 	})
 }
@@ -116,4 +116,24 @@ func positiveWeight(params string) bool {
 		}
 	}
 	return true
+}
+
+func TestListsToken(t *testing.T) {
+	tests := []struct {
+		values []string
+		token  string
+		want   bool
+	}{
+		{[]string{"Accept-Encoding"}, "accept-encoding", true},
+		{[]string{"User-Agent, accept-encoding"}, "accept-encoding", true},
+		{[]string{"User-Agent", " Accept-Encoding\t"}, "accept-encoding", true},
+		{[]string{"Accept-Encodings"}, "accept-encoding", false},
+		{[]string{"", ",,"}, "accept-encoding", false},
+		{nil, "x", false},
+	}
+	for _, tc := range tests {
+		if got := ListsToken(tc.values, tc.token); got != tc.want {
+			t.Errorf("ListsToken(%q, %q) = %v, want %v", tc.values, tc.token, got, tc.want)
+		}
+	}
 }
