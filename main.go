@@ -62,7 +62,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.tlsCert, "tls-cert", os.Getenv("BIGPIPE_TLS_CERT"), "TLS certificate file (PEM): serve HTTPS with HTTP/2 and HTTP/1.1 (env BIGPIPE_TLS_CERT)")
 	fs.StringVar(&c.tlsKey, "tls-key", os.Getenv("BIGPIPE_TLS_KEY"), "TLS private key file (PEM) for -tls-cert (env BIGPIPE_TLS_KEY)")
 	fs.StringVar(&c.dev, "dev", "", "development: serve CSS/JS from this directory (e.g. static), re-minified when a file changes, instead of the embedded copies")
-	fs.StringVar(&c.hints, "early-hints", "direct", "103 Early Hints: direct (not to requests that came through a proxy: nginx before 1.29 mangles them), always, off")
+	fs.StringVar(&c.hints, "early-hints", "http2", "103 Early Hints: http2 (browsers use them only there; over HTTP/1.1 nginx before 1.29 mangles them), always (HTTP/1.1 too), off")
 	fs.BoolVar(&c.compress, "compress", true, "compress pages (br or gzip, negotiated), flushing every chunk")
 	fs.BoolVar(&c.h2c, "h2c", false, "also accept unencrypted HTTP/2 (prior knowledge), for a proxy in front that speaks h2c")
 	if err := fs.Parse(args); err != nil {

@@ -12,42 +12,30 @@ import (
 type EarlyHints int
 
 const (
-	// HintsDirect sends them to clients that reach the server directly, and
-	// not through a proxy (a request with Via, Forwarded, X-Forwarded-* or
-	// X-Real-IP). Some proxies take an upstream 103 for the final response:
-	// nginx before 1.29 with proxy_http_version 1.1 then serves the real page
-	// as a mangled body. The default.
-	HintsDirect EarlyHints = iota
-	// HintsAlways sends them to every HTTP/1.1 and HTTP/2 client, for
-	// proxies known to pass 1xx responses on (or to drop them).
+	// HintsHTTP2 sends them to HTTP/2 clients only: the default. Browsers act
+	// on Early Hints only over HTTP/2 and later, while over HTTP/1.1 a proxy
+	// may take the 103 for the final response: nginx before 1.29 with
+	// proxy_http_version 1.1 then stalls and mangles the page.
+	HintsHTTP2 EarlyHints = iota
+	// HintsAlways sends them to HTTP/1.1 clients too (never to HTTP/1.0,
+	// which cannot parse a 1xx), for direct clients that use them or
+	// proxies known to pass them on.
 	HintsAlways
 	// HintsOff never sends them.
 	HintsOff
 )
 
-// ParseEarlyHints parses "direct", "always" or "off".
+// ParseEarlyHints parses "http2", "always" or "off".
 func ParseEarlyHints(s string) (EarlyHints, error) {
 	switch s {
-	case "direct":
-		return HintsDirect, nil
+	case "http2":
+		return HintsHTTP2, nil
 	case "always":
 		return HintsAlways, nil
 	case "off":
 		return HintsOff, nil
 	}
-	return 0, fmt.Errorf("render: early hints %q: want direct, always or off", s)
-}
-
-// proxyHeaders mark a request that came through a proxy.
-var proxyHeaders = [...]string{"Via", "Forwarded", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Real-Ip"}
-
-func viaProxy(r *http.Request) bool {
-	for _, k := range proxyHeaders {
-		if _, ok := r.Header[k]; ok {
-			return true
-		}
-	}
-	return false
+	return 0, fmt.Errorf("render: early hints %q: want http2, always or off", s)
 }
 
 // earlyHints sends a 103 Early Hints response announcing the stylesheets
@@ -56,11 +44,12 @@ func viaProxy(r *http.Request) bool {
 // the 103: headers the preflight set (cookies, say) belong to the final
 // response alone. Clients older than HTTP/1.1 cannot parse a 1xx and get
 // none; the Links stay on the final response too, where they are harmless.
+// See [EarlyHints] for which clients get them.
 func (h *Handler) earlyHints(w http.ResponseWriter, r *http.Request, res *resources, mode Mode) {
 	switch {
 	case h.hints == HintsOff, !r.ProtoAtLeast(1, 1), r.Method == http.MethodHead:
 		return
-	case h.hints == HintsDirect && viaProxy(r):
+	case h.hints == HintsHTTP2 && r.ProtoMajor < 2:
 		return
 	}
 	links := make([]string, 0, len(res.pageCSS)+2)

@@ -95,7 +95,7 @@ func WithRuntime(name string) Option { return func(c *config) { c.runtimeName = 
 func WithPageTimeout(d time.Duration) Option { return func(c *config) { c.pageTimeout = d } }
 
 // WithEarlyHints sets when a 103 Early Hints response announces the page
-// CSS and the runtime before the page itself (default [HintsDirect]). Use
+// CSS and the runtime before the page itself (default [HintsHTTP2]). Use
 // [HintsOff] when rendering into an httptest.ResponseRecorder, which records
 // a 103 as the final status.
 func WithEarlyHints(p EarlyHints) Option { return func(c *config) { c.hints = p } }

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine: headless
 # Chromium for the browser tests, w3m and lynx for the text-mode browser
-# tests. Does nothing when they are already there.
+# tests, nginx for the reverse-proxy tests. Does nothing when they are
+# already there.
 set -euo pipefail
 
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v w3m >/dev/null 2>&1 || need+=(w3m)
 command -v lynx >/dev/null 2>&1 || need+=(lynx)
+# nginx lives in /usr/sbin, which a non-root PATH often lacks.
+{ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } || need+=(nginx)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 sudo=""
