@@ -89,9 +89,9 @@ func (c config) middleware() []func(http.Handler) http.Handler {
 // in development from dir on disk, rebuilt when a file changes.
 func newAssets(dir string) (*assets.Registry, error) {
 	if dir != "" {
-		return assets.NewDev(dir)
+		return assets.NewDev(dir, pages.Bundles()...)
 	}
-	return assets.New(static.FS)
+	return assets.New(static.FS, pages.Bundles()...)
 }
 
 // protocols is what the server speaks: HTTP/1.1 always, HTTP/2 over TLS,

@@ -58,6 +58,7 @@ type snapshot struct {
 	byName map[string]*Asset // name -> asset
 	byURL  map[string]*Asset // hashed URL path (unescaped) -> asset
 	stale  map[string]*Asset // dev: hashed URL paths of the snapshot this one replaced
+	bundle []*Asset           // the bundles among all, by name
 }
 
 // headerValues are the response header values every asset shares, made once
@@ -99,6 +100,9 @@ func newSnapshot(all []*Asset) (*snapshot, error) {
 	for _, a := range all {
 		s.byName[a.Name] = a
 		s.byURL[a.path] = a
+		if a.Parts != nil {
+			s.bundle = append(s.bundle, a)
+		}
 	}
 	return s, nil
 }
@@ -125,6 +129,10 @@ func (r *Registry) Get(name string) (*Asset, error) {
 	}
 	return nil, fmt.Errorf("%w %q", ErrUnknown, name)
 }
+
+// Bundles returns the bundles declared with [WithBundle], sorted by name.
+// The slice is shared: do not modify it.
+func (r *Registry) Bundles() []*Asset { return r.current().bundle }
 
 // All returns every asset, sorted by name. The slice is the caller's.
 func (r *Registry) All() []*Asset {

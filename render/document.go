@@ -3,6 +3,7 @@ package render
 import (
 	"html"
 	"net/url"
+	"slices"
 
 	"github.com/bigpipe-go/bigpipe/assets"
 	"github.com/bigpipe-go/bigpipe/pagelet"
@@ -10,13 +11,14 @@ import (
 
 // resources are a page's assets, resolved once per request.
 type resources struct {
-	inlineCSS       []string // minified stylesheets for <style>, in order
+	inlineCSS       []string        // minified stylesheets for <style>, in order
+	headCSS         []*assets.Asset // stylesheets linked in <head>: unique, bundled
 	pageCSS, pageJS []*assets.Asset
 	css, js         [][]*assets.Asset // per pagelet, by index
 	runtime         *assets.Asset     // looked up per request: a dev-mode registry may have rebuilt it
 }
 
-func (rd *Renderer) resolve(page *pagelet.Page) (*resources, error) {
+func (rd *Renderer) resolve(page *pagelet.Page, mode Mode) (*resources, error) {
 	res := &resources{css: make([][]*assets.Asset, len(page.Pagelets)), js: make([][]*assets.Asset, len(page.Pagelets))}
 	var err error
 	if res.runtime, err = rd.assets.Get(rd.runtimeName); err != nil {
@@ -49,7 +51,51 @@ func (rd *Renderer) resolve(page *pagelet.Page) (*resources, error) {
 			return nil, err
 		}
 	}
+	res.headCSS = rd.headCSS(res, mode)
 	return res, nil
+}
+
+// headCSS lists the stylesheets to link in <head>: the page's, and in the
+// plain modes, where content arrives inline, every pagelet's too; each once,
+// and with every declared bundle whose parts are all needed standing in for
+// them, so that files that travel together cost one request.
+func (rd *Renderer) headCSS(res *resources, mode Mode) []*assets.Asset {
+	list := make([]*assets.Asset, 0, len(res.pageCSS)+len(res.css))
+	seen := make(map[string]int, cap(list)) // name -> index in list
+	add := func(as []*assets.Asset) {
+		for _, a := range as {
+			if _, dup := seen[a.Name]; !dup {
+				seen[a.Name] = len(list)
+				list = append(list, a)
+			}
+		}
+	}
+	add(res.pageCSS)
+	if mode != Pipelined {
+		for _, css := range res.css {
+			add(css)
+		}
+	}
+	for _, b := range rd.assets.Bundles() {
+		if b.Type != assets.CSS || !coversAll(seen, b.Parts) {
+			continue
+		}
+		at := seen[b.Parts[0]]
+		for _, p := range b.Parts {
+			list[seen[p]] = nil
+		}
+		list[at] = b
+	}
+	return slices.DeleteFunc(list, func(a *assets.Asset) bool { return a == nil })
+}
+
+func coversAll(seen map[string]int, parts []string) bool {
+	for _, p := range parts {
+		if _, ok := seen[p]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func (rd *Renderer) lookup(names []string) ([]*assets.Asset, error) {
@@ -85,17 +131,10 @@ func (h *Handler) appendHead(dst []byte, page *pagelet.Page, res *resources, mod
 		dst = append(dst, css...)
 		dst = append(dst, "</style>"...)
 	}
-	seen := map[*assets.Asset]bool{}
-	link := func(a *assets.Asset) {
-		if !seen[a] {
-			seen[a] = true
-			dst = append(dst, `<link rel="stylesheet" href="`...)
-			dst = append(dst, html.EscapeString(a.URL)...)
-			dst = append(dst, `">`...)
-		}
-	}
-	for _, a := range res.pageCSS {
-		link(a)
+	for _, a := range res.headCSS {
+		dst = append(dst, `<link rel="stylesheet" href="`...)
+		dst = append(dst, html.EscapeString(a.URL)...)
+		dst = append(dst, `">`...)
 	}
 	if mode == Pipelined {
 		dst = append(dst, `<script src="`...)
@@ -103,12 +142,6 @@ func (h *Handler) appendHead(dst []byte, page *pagelet.Page, res *resources, mod
 		dst = append(dst, `"></script><noscript><meta http-equiv="refresh" content="0; url=`...)
 		dst = append(dst, html.EscapeString(h.noJSPath+"?next="+url.QueryEscape(requestURI))...)
 		dst = append(dst, `"></noscript>`...)
-	} else {
-		for _, css := range res.css {
-			for _, a := range css {
-				link(a)
-			}
-		}
 	}
 	return append(dst, "</head><body>"...)
 }

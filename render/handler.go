@@ -46,7 +46,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.internalError(w, r, err)
 		return
 	}
-	res, err := h.rd.resolve(page)
+	res, err := h.rd.resolve(page, mode)
 	if err != nil {
 		h.internalError(w, r, err)
 		return

@@ -174,3 +174,10 @@ func payloadOf(id string) string { return fmt.Sprintf(`bigPipe.onPageletArrive({
 
 // discard is a logger for tests that provoke failures on purpose.
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// httptestServer serves h on loopback until the test ends.
+func httptestServer(t testing.TB, h http.Handler) *httptest.Server {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-
-	"github.com/bigpipe-go/bigpipe/assets"
 )
 
 // EarlyHints is when the renderer sends 103 Early Hints.
@@ -52,23 +50,12 @@ func (h *Handler) earlyHints(w http.ResponseWriter, r *http.Request, res *resour
 	case h.hints == HintsHTTP2 && r.ProtoMajor < 2:
 		return
 	}
-	links := make([]string, 0, len(res.pageCSS)+2)
-	seen := map[*assets.Asset]bool{}
-	style := func(as []*assets.Asset) {
-		for _, a := range as {
-			if !seen[a] {
-				seen[a] = true
-				links = append(links, "<"+a.URL+">; rel=preload; as=style")
-			}
-		}
+	links := make([]string, 0, len(res.headCSS)+1)
+	for _, a := range res.headCSS {
+		links = append(links, "<"+a.URL+">; rel=preload; as=style")
 	}
-	style(res.pageCSS)
 	if mode == Pipelined {
 		links = append(links, "<"+res.runtime.URL+">; rel=preload; as=script")
-	} else {
-		for _, css := range res.css {
-			style(css)
-		}
 	}
 	if len(links) == 0 {
 		return

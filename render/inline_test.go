@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/bigpipe-go/bigpipe/pagelet"
+	"github.com/bigpipe-go/bigpipe/render"
 )
 
 // TestInlineCSS puts small critical CSS into <head> as <style> (and keeps it
@@ -15,7 +16,7 @@ func TestInlineCSS(t *testing.T) {
 		p := pageOf(delayed("x", 0))
 		p.InlineCSS = []string{"a.css", "big.css"}
 		return p, nil
-	})
+	}, render.WithEarlyHints(render.HintsAlways)) // the raw client speaks HTTP/1.1
 	for _, ua := range []string{chromeUA, googlebotUA} {
 		s := get(t, srv.URL, ua)
 		head, _, _ := strings.Cut(string(s.Body()), "</head>")
