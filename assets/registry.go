@@ -58,7 +58,7 @@ type snapshot struct {
 	byName map[string]*Asset // name -> asset
 	byURL  map[string]*Asset // hashed URL path (unescaped) -> asset
 	stale  map[string]*Asset // dev: hashed URL paths of the snapshot this one replaced
-	bundle []*Asset           // the bundles among all, by name
+	bundle []*Asset          // the bundles among all, by name
 }
 
 // headerValues are the response header values every asset shares, made once
