@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine: headless
 # Chromium for the browser tests, w3m and lynx for the text-mode browser
-# tests, nginx for the reverse-proxy tests. Does nothing when they are
+# tests, nginx and HAProxy for the reverse-proxy tests. Does nothing when they are
 # already there.
 set -euo pipefail
 
@@ -11,6 +11,7 @@ command -v w3m >/dev/null 2>&1 || need+=(w3m)
 command -v lynx >/dev/null 2>&1 || need+=(lynx)
 # nginx lives in /usr/sbin, which a non-root PATH often lacks.
 { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } || need+=(nginx)
+{ command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ]; } || need+=(haproxy)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 sudo=""
