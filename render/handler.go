@@ -139,12 +139,15 @@ func (p *pass) pipelined() {
 	}
 	s.buf = append(s.buf, l.segs[len(l.segs)-1]...)
 	s.buf = appendSetup(s.buf, page, p.res, l.order)
+	if len(page.Pagelets) == 0 {
+		s.buf = append(s.buf, closeDocument...)
+	}
 	if err := s.flush(); err != nil {
 		s.fail(err)
 	}
 
 	batch := make([]result, 0, len(page.Pagelets))
-	for left := len(page.Pagelets); left > 0; left -= len(batch) {
+	for left := len(page.Pagelets); left > 0; {
 		batch = batch[:0]
 		select {
 		case res := <-p.results:
@@ -161,6 +164,7 @@ func (p *pass) pipelined() {
 				break drain
 			}
 		}
+		left -= len(batch)
 		slices.SortStableFunc(batch, func(a, b result) int {
 			return page.Pagelets[b.index].Priority - page.Pagelets[a.index].Priority
 		})
@@ -168,13 +172,12 @@ func (p *pass) pipelined() {
 			s.buf = appendPayload(s.buf, page.Pagelets[res.index].ID, res.html.Bytes(), p.res.css[res.index], p.res.js[res.index])
 			putBuf(res.html)
 		}
+		if left == 0 { // the end of the document rides with the last pagelets: one write less
+			s.buf = append(s.buf, closeDocument...)
+		}
 		if err := s.flush(); err != nil {
 			s.fail(err)
 		}
-	}
-	s.buf = append(s.buf, closeDocument...)
-	if err := s.flush(); err != nil {
-		s.fail(err)
 	}
 }
 
