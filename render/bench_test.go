@@ -63,6 +63,18 @@ func BenchmarkPage(b *testing.B) {
 				b.ReportMetric(float64(w.n)/float64(b.N), "B/page")
 			})
 		}
+		b.Run(fmt.Sprintf("n=%d/pipelined-recorder", n), func(b *testing.B) {
+			h := benchHandler(b, n, render.Pipelined)
+			req := httptest.NewRequest("GET", "/", nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				rec := httptest.NewRecorder() // includes the recorder's own buffer growth
+				h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatal(rec.Code)
+				}
+			}
+		})
 		b.Run(fmt.Sprintf("n=%d/classic", n), func(b *testing.B) {
 			page := benchPage(n)
 			b.ReportAllocs()
