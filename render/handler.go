@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -141,6 +142,10 @@ func (p *pass) pipelined() {
 	s.buf = appendSetup(s.buf, page, p.res, l.order)
 	if len(page.Pagelets) == 0 {
 		s.buf = append(s.buf, closeDocument...)
+		if err := s.end(); err != nil {
+			s.fail(err)
+		}
+		return
 	}
 	if err := s.flush(); err != nil {
 		s.fail(err)
@@ -155,6 +160,9 @@ func (p *pass) pipelined() {
 		case <-p.ctx.Done():
 			s.fail(p.ctx.Err()) // client gone or page deadline: never a clean-looking truncated page
 		}
+		// Let pagelets finishing at this very moment deliver too: a batch
+		// goes out in one write, and a write is the costliest step here.
+		runtime.Gosched()
 	drain:
 		for {
 			select {
@@ -165,6 +173,7 @@ func (p *pass) pipelined() {
 			}
 		}
 		left -= len(batch)
+		s.more()
 		slices.SortStableFunc(batch, func(a, b result) int {
 			return page.Pagelets[b.index].Priority - page.Pagelets[a.index].Priority
 		})
@@ -172,10 +181,14 @@ func (p *pass) pipelined() {
 			s.buf = appendPayload(s.buf, page.Pagelets[res.index].ID, res.html.Bytes(), p.res.css[res.index], p.res.js[res.index])
 			putBuf(res.html)
 		}
-		if left == 0 { // the end of the document rides with the last pagelets: one write less
+		var err error
+		if left == 0 { // the end of the document rides with the last pagelets
 			s.buf = append(s.buf, closeDocument...)
+			err = s.end()
+		} else {
+			err = s.flush()
 		}
-		if err := s.flush(); err != nil {
+		if err != nil {
 			s.fail(err)
 		}
 	}
@@ -220,6 +233,7 @@ func (p *pass) plain(stream bool) {
 			case <-p.ctx.Done():
 				s.fail(p.ctx.Err())
 			}
+			s.more()
 		}
 		s.buf = appendOpen(s.buf, page.Pagelets[i].ID, p.mode)
 		s.buf = append(s.buf, ready[i].html.Bytes()...)
@@ -229,7 +243,7 @@ func (p *pass) plain(stream bool) {
 	s.buf = append(s.buf, l.segs[len(l.segs)-1]...)
 	s.buf = appendScripts(s.buf, p.res, l.order)
 	s.buf = append(s.buf, closeDocument...)
-	if err := s.flush(); err != nil {
+	if err := s.end(); err != nil {
 		s.fail(err)
 	}
 }
@@ -257,12 +271,36 @@ func (s *stream) flush() error {
 			s.err = fmt.Errorf("%w: %w", errClientGone, err)
 			return s.err
 		}
-		s.buf = s.buf[:0]
 	}
+	s.release() // a page may now wait long: it holds no write buffer meanwhile
 	if err := s.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		s.err = fmt.Errorf("%w: %w", errClientGone, err)
 	}
 	return s.err
+}
+
+// end writes the last bytes of the document without flushing: net/http
+// sends them together with the end of the response when the handler
+// returns, one write instead of two.
+func (s *stream) end() error {
+	if s.err != nil {
+		return s.err
+	}
+	if len(s.buf) > 0 {
+		s.started = true
+		if _, err := s.w.Write(s.buf); err != nil {
+			s.err = fmt.Errorf("%w: %w", errClientGone, err)
+		}
+	}
+	s.release()
+	return s.err
+}
+
+// more makes sure there is a write buffer to append to after a flush.
+func (s *stream) more() {
+	if s.buf == nil {
+		s.buf = getStreamBuf()
+	}
 }
 
 // streamBufs recycles the write buffers of finished responses: a page's
@@ -274,7 +312,7 @@ func getStreamBuf() []byte { return (*streamBufs.Get().(*[]byte))[:0] }
 
 // release returns the write buffer to the pool, unless it grew huge.
 func (s *stream) release() {
-	if cap(s.buf) <= 1<<20 {
+	if s.buf != nil && cap(s.buf) <= 1<<20 {
 		b := s.buf[:0]
 		streamBufs.Put(&b)
 	}

@@ -1,0 +1,507 @@
+package main
+
+// Browser figures: /bench loaded in headless Chromium, driven over the
+// DevTools protocol with chromedp.
+//
+// One Chromium serves a whole measurement; every page load gets a fresh
+// browser context (a new incognito-like profile: empty HTTP cache, no
+// cookies, a new connection), so every figure is a cold-cache first visit.
+// All times are since navigation start (performance.timeOrigin), as the
+// page's own Performance API reports them.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// BrowserFloor is what headless Chromium needs for a page that waits on
+// nothing: the median FCP and LCP of the zero-delay pipelined page, measured
+// in the same run as the scenario, so FCP can be compared against it rather
+// than against zero.
+type BrowserFloor struct {
+	FCP time.Duration `json:"fcp"`
+	LCP time.Duration `json:"lcp"`
+}
+
+// errNoChromium is returned (wrapped) by measureBrowser when no Chromium is
+// installed.
+var errNoChromium = errors.New("no Chromium found (looked for /usr/bin/chromium, chromium and chromium-browser on PATH; on Debian: apt-get install -y chromium), or run with -no-browser")
+
+const (
+	// browserStartTimeout bounds starting Chromium.
+	browserStartTimeout = 30 * time.Second
+	// browserSlack is how long, beyond the slowest delay, all markers of one
+	// page load may take to become visible.
+	browserSlack = 10 * time.Second
+	// browserTabSlack is what one page load may take beyond that: opening
+	// the tab, navigating, collecting, closing.
+	browserTabSlack = 10 * time.Second
+)
+
+// chromiumPath returns the Chromium to run, or an error wrapping
+// errNoChromium.
+func chromiumPath() (string, error) {
+	if fi, err := os.Stat("/usr/bin/chromium"); err == nil && !fi.IsDir() {
+		return "/usr/bin/chromium", nil
+	}
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", errNoChromium
+}
+
+// measureBrowser loads the scenario's /bench page in headless Chromium,
+// runs times in each of modes (the modes interleaved within a run, starting
+// from a different one each run), after measuring the floor: the zero-delay
+// pipelined page, runs times, preceded by one unreported warm-up load.
+// progress, if not nil, is told before each page load what it is.
+//
+// Each run measures FCP, LCP and the time each PAGELET-pI-READY marker was
+// first visible on screen; see browserProbe for how. Figures are cold-cache:
+// each load has a browser context of its own. Chromium is stopped, and its
+// profile directory removed, before measureBrowser returns.
+func measureBrowser(ctx context.Context, baseURL string, sc Scenario, modes []Mode, runs int, progress func(string)) (map[Mode][]BrowserRun, BrowserFloor, error) {
+	var floor BrowserFloor
+	if runs < 1 {
+		return nil, floor, fmt.Errorf("browser: runs = %d, want at least 1", runs)
+	}
+	if len(sc.Delays) == 0 {
+		return nil, floor, fmt.Errorf("browser: scenario %q has no delays", sc.Name)
+	}
+	for _, m := range modes {
+		if !slices.Contains(Modes, m) {
+			return nil, floor, fmt.Errorf("browser: unknown mode %q", m)
+		}
+	}
+	if progress == nil {
+		progress = func(string) {}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, floor, err
+	}
+	path, err := chromiumPath()
+	if err != nil {
+		return nil, floor, fmt.Errorf("browser: %w", err)
+	}
+	b, err := startBenchBrowser(ctx, path)
+	if err != nil {
+		return nil, floor, fmt.Errorf("browser: start %s: %w", path, err)
+	}
+	defer b.stop()
+
+	zero := Scenario{Name: "zero-delay", Delays: []time.Duration{0}}
+	progress("browser warm-up")
+	if _, err := b.measure(ctx, baseURL, zero, Pipelined); err != nil {
+		return nil, floor, fmt.Errorf("browser warm-up: %w", err)
+	}
+	fcps := make([]time.Duration, 0, runs)
+	lcps := make([]time.Duration, 0, runs)
+	for r := range runs {
+		progress(fmt.Sprintf("browser floor (zero-delay pipelined) run %d/%d", r+1, runs))
+		br, err := b.measure(ctx, baseURL, zero, Pipelined)
+		if err != nil {
+			return nil, floor, fmt.Errorf("browser floor run %d: %w", r+1, err)
+		}
+		fcps = append(fcps, br.FCP)
+		lcps = append(lcps, br.LCP)
+	}
+	floor = BrowserFloor{FCP: browserMedian(fcps), LCP: browserMedian(lcps)}
+
+	out := make(map[Mode][]BrowserRun, len(modes))
+	for r := range runs {
+		for k := range modes {
+			m := modes[(k+r)%len(modes)] // rotate: no mode always goes first
+			progress(fmt.Sprintf("browser %s %s run %d/%d", sc.Name, m, r+1, runs))
+			br, err := b.measure(ctx, baseURL, sc, m)
+			if err != nil {
+				return nil, floor, fmt.Errorf("browser %s %s run %d: %w", sc.Name, m, r+1, err)
+			}
+			out[m] = append(out[m], br)
+		}
+	}
+	return out, floor, nil
+}
+
+// browserMedian is the median of ds (the mean of the middle two for an even
+// count); 0 for none.
+func browserMedian(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if n := len(s); n%2 == 0 {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+	return s[len(s)/2]
+}
+
+// benchBrowser is one running headless Chromium.
+type benchBrowser struct {
+	ctx  context.Context // the browser's chromedp context; tabs derive from it
+	stop func()          // kills Chromium, waits for it, removes its profile
+}
+
+// startBenchBrowser starts Chromium at path; it stops when ctx ends or stop
+// is called.
+func startBenchBrowser(ctx context.Context, path string) (*benchBrowser, error) {
+	dir, err := os.MkdirTemp("", "bigpipe-bench-chromium-*")
+	if err != nil {
+		return nil, err
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(dir),
+		chromedp.UserAgent(ChromeUA), // not HeadlessChrome, which the server takes for a crawler
+		chromedp.WindowSize(1280, 1000),
+	)
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	// chromedp logs protocol oddities with the log package; they would
+	// garble the progress bar and say nothing about the figures.
+	quiet := func(string, ...any) {}
+	bctx, bcancel := chromedp.NewContext(actx, chromedp.WithLogf(quiet), chromedp.WithErrorf(quiet))
+	stop := func() {
+		bcancel()
+		acancel() // waits for the process to exit
+		_ = os.RemoveAll(dir)
+	}
+	// The first Do starts the browser and binds its life to bctx, so it
+	// cannot take a context with a timeout: bound it from outside.
+	started := make(chan error, 1)
+	go func() { started <- chromedp.Do(bctx) }()
+	select {
+	case err = <-started:
+	case <-time.After(browserStartTimeout):
+		stop()
+		<-started
+		err = fmt.Errorf("no answer from the browser within %v", browserStartTimeout)
+	}
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	return &benchBrowser{ctx: bctx, stop: stop}, nil
+}
+
+// benchURL is the /bench address of scenario sc in mode m. The crawler mode
+// has no mode parameter: the server's own detection decides.
+func benchURL(baseURL string, sc Scenario, m Mode) string {
+	ms := make([]string, len(sc.Delays))
+	for i, d := range sc.Delays {
+		ms[i] = strconv.FormatInt(d.Milliseconds(), 10)
+	}
+	u := strings.TrimRight(baseURL, "/") + "/bench?delays=" + strings.Join(ms, ",")
+	if m != Crawler {
+		u += "&mode=" + string(m)
+	}
+	return u
+}
+
+// probeResult is what browserProbe reports, in milliseconds since
+// navigation start; -1 for never.
+type probeResult struct {
+	FCP      float64   `json:"fcp"`
+	LCP      float64   `json:"lcp"`
+	LCPCount int       `json:"lcpCount"`
+	DOM      []float64 `json:"dom"`   // marker found rendered (MutationObserver or frame check)
+	Frame    []float64 `json:"vis"`   // the animation frame after that: the frame that paints it
+	Paint    []float64 `json:"paint"` // its first paint (Element Timing)
+	TimedOut bool      `json:"timedOut"`
+	Errors   []string  `json:"errors"`
+	State    string    `json:"visibilityState"`
+}
+
+// measure loads sc's page in mode m once, in a new tab with a browser
+// context of its own, and returns what it measured.
+func (b *benchBrowser) measure(ctx context.Context, baseURL string, sc Scenario, m Mode) (BrowserRun, error) {
+	var run BrowserRun
+	budget := slices.Max(sc.Delays) + browserSlack
+	// b.ctx carries the browser and ends with ctx (the allocator derives
+	// from it); the timeout bounds this load alone.
+	lctx, lcancel := context.WithTimeout(b.ctx, budget+browserTabSlack)
+	defer lcancel()
+	tctx, tcancel := chromedp.NewContext(lctx, chromedp.WithNewBrowserContext())
+	defer tcancel() // closes the tab and disposes of its browser context
+
+	if m == Crawler {
+		if _, err := chromedp.Call(tctx, emulation.SetUserAgentOverride,
+			emulation.SetUserAgentOverrideParams{UserAgent: GooglebotUA}); err != nil {
+			return run, browserErr(ctx, "set User-Agent", err)
+		}
+	}
+	if _, err := chromedp.Call(tctx, page.AddScriptToEvaluateOnNewDocument,
+		page.AddScriptToEvaluateOnNewDocumentParams{Source: browserProbe(len(sc.Delays), budget)}); err != nil {
+		return run, browserErr(ctx, "install probe", err)
+	}
+	u := benchURL(baseURL, sc, m)
+	resp, err := chromedp.Run(tctx, chromedp.NavigateResponse(u)) // returns after the load event
+	if err != nil {
+		return run, browserErr(ctx, "load "+u, err)
+	}
+	if resp.Status != 200 {
+		return run, fmt.Errorf("load %s: HTTP %d %s", u, resp.Status, resp.StatusText)
+	}
+	if err := checkServedMode(resp.Headers, m); err != nil {
+		return run, fmt.Errorf("load %s: %w", u, err)
+	}
+	res, err := chromedp.Run(tctx, chromedp.Evaluate[probeResult](`window.__bpMeasure.done`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		return run, browserErr(ctx, "collect", err)
+	}
+	return res.run(u)
+}
+
+// browserErr prefers ctx's own error, so that a cancelled benchmark says so
+// rather than reporting a protocol error.
+func browserErr(ctx context.Context, what string, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// checkServedMode checks the X-Bigpipe-Mode response header, when there is
+// one, against the mode asked for: a page served in the wrong mode (for
+// example because the User-Agent looked like a crawler) would measure the
+// wrong thing. The crawler mode must not get the pipelined page.
+func checkServedMode(h network.Headers, m Mode) error {
+	var got string
+	for k, v := range h {
+		if strings.EqualFold(k, "X-Bigpipe-Mode") {
+			got, _ = v.(string)
+		}
+	}
+	switch {
+	case got == "":
+		return nil // a server or proxy that does not say
+	case m == Crawler && got == string(Pipelined):
+		return errors.New("served pipelined to Googlebot's User-Agent, want the plain-HTML fallback")
+	case m != Crawler && got != string(m):
+		return fmt.Errorf("served mode %q, want %q (is the User-Agent taken for a crawler's?)", got, m)
+	}
+	return nil
+}
+
+// run converts what the probe reported into a BrowserRun, or says what is
+// missing.
+func (p probeResult) run(u string) (BrowserRun, error) {
+	var run BrowserRun
+	if len(p.Errors) > 0 {
+		return run, fmt.Errorf("%s: probe: %s", u, strings.Join(p.Errors, "; "))
+	}
+	var missing []string
+	run.Visible = make([]time.Duration, len(p.Frame))
+	for i, v := range p.Frame {
+		if v < 0 {
+			s := fmt.Sprintf("p%d", i)
+			if i < len(p.DOM) && p.DOM[i] >= 0 {
+				s += fmt.Sprintf(" (visible at %.1f ms but no animation frame followed)", p.DOM[i])
+			}
+			missing = append(missing, s)
+			continue
+		}
+		// The paint of the marker, as Chromium presents it; else the start
+		// of the frame after the probe saw it rendered, which is earlier
+		// by up to a frame or so. A paint before the probe saw the element
+		// at all cannot be right: fall back then too.
+		at := v
+		if i < len(p.Paint) && p.Paint[i] >= 0 && i < len(p.DOM) && p.Paint[i] >= p.DOM[i]-1 {
+			at = p.Paint[i]
+		}
+		run.Visible[i] = msDuration(at)
+	}
+	if len(missing) > 0 {
+		return run, fmt.Errorf("%s: markers never visible: %s (timed out: %v, page %s)",
+			u, strings.Join(missing, ", "), p.TimedOut, p.State)
+	}
+	if p.FCP < 0 {
+		return run, fmt.Errorf("%s: no first-contentful-paint entry (page %s)", u, p.State)
+	}
+	run.FCP = msDuration(p.FCP)
+	if p.LCP >= 0 {
+		run.LCP = msDuration(p.LCP)
+	}
+	return run, nil
+}
+
+// msDuration converts milliseconds to a Duration, to the microsecond.
+func msDuration(ms float64) time.Duration {
+	return time.Duration(math.Round(ms*1e3)) * time.Microsecond
+}
+
+// browserProbe returns the script installed in each tab before navigation
+// (Page.addScriptToEvaluateOnNewDocument: it runs at document start, before
+// any of the page's own scripts). For n pagelets it records, in ms since
+// navigation start:
+//
+//   - fcp: the first-contentful-paint entry (PerformanceObserver, buffered);
+//   - lcp: the last largest-contentful-paint entry seen when it finishes;
+//   - dom[i]: when an element whose text contains PAGELET-pI-READY was first
+//     found rendered: connected under <body>, not inside <script>, <style>,
+//     <template>, <noscript>, <textarea> or <title> (a <template>'s content
+//     is not in the document at all), checkVisibility() true with opacity,
+//     visibility and content-visibility checked (so any display:none,
+//     hidden or opacity:0 ancestor hides it), and a non-empty bounding box.
+//     A MutationObserver on the whole document (childList, subtree,
+//     characterData, attributes) looks after every batch of changes,
+//     including the parser's, and every animation frame looks again (for
+//     changes that are no DOM mutation, such as a stylesheet arriving);
+//   - vis[i]: performance.now() in the first animation-frame callback after
+//     dom[i]: the start of the frame that paints it;
+//   - paint[i]: the element's own first paint, from Element Timing: the
+//     probe gives the marker's element an elementtiming attribute the
+//     moment it enters the document (the observer runs before the next
+//     rendering step), and Chromium reports when that text was first
+//     painted, on the same presentation clock as FCP and LCP (which it
+//     coarsens to 4 ms). A hidden element is not painted, so it has none.
+//
+// BrowserRun.Visible is paint[i], or vis[i] when no element-timing entry
+// came (see probeResult.run).
+//
+// window.__bpMeasure.done is a promise of all this. It resolves once every
+// marker has its frame and the load event has fired, two frames and 50 ms
+// later, once the paint-timing entries are in (at most a second more), or
+// when budget has passed since document start, with whatever it has.
+func browserProbe(n int, budget time.Duration) string {
+	r := strings.NewReplacer("__N__", strconv.Itoa(n), "__BUDGET__", strconv.FormatInt(budget.Milliseconds(), 10))
+	return r.Replace(browserProbeJS)
+}
+
+const browserProbeJS = `(() => {
+  'use strict';
+  if (window.__bpMeasure) return;
+  const N = __N__, BUDGET = __BUDGET__;
+  const marks = Array.from({ length: N }, (_, i) => 'PAGELET-p' + i + '-READY');
+  const m = {
+    fcp: -1, lcp: -1, lcpCount: 0,
+    dom: marks.map(() => -1), vis: marks.map(() => -1), paint: marks.map(() => -1),
+    timedOut: false, errors: [], visibilityState: '',
+  };
+  let resolveDone;
+  const done = new Promise((r) => { resolveDone = r; });
+  Object.defineProperty(window, '__bpMeasure', { value: { state: m, done }, enumerable: false });
+
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    mo.disconnect();
+    m.visibilityState = document.visibilityState;
+    resolveDone(m);
+  };
+  setTimeout(() => { m.timedOut = true; finish(); }, Math.max(0, BUDGET - performance.now()));
+
+  const observe = (type, fn) => {
+    try {
+      new PerformanceObserver((list) => list.getEntries().forEach(fn)).observe({ type, buffered: true });
+    } catch (e) {
+      m.errors.push(type + ' observer: ' + e);
+    }
+  };
+  observe('paint', (e) => { if (e.name === 'first-contentful-paint') m.fcp = e.startTime; });
+  observe('largest-contentful-paint', (e) => { m.lcp = e.startTime; m.lcpCount++; });
+  observe('element', (e) => {
+    const i = e.identifier.startsWith('bp-p') ? Number(e.identifier.slice(4)) : -1;
+    if (i >= 0 && i < N && m.paint[i] < 0) m.paint[i] = e.renderTime || e.startTime;
+  });
+
+  const SKIP = 'script,style,template,noscript,textarea,title';
+  const rendered = (el) => {
+    const body = document.body;
+    if (!body || !el.isConnected || !body.contains(el) || el.closest(SKIP)) return false;
+    if (!el.checkVisibility({
+      checkOpacity: true, checkVisibilityCSS: true, contentVisibilityAuto: true,
+      opacityProperty: true, visibilityProperty: true,
+    })) return false;
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0;
+  };
+
+  let left = N;          // markers not yet found
+  let waiting = [];      // found, waiting for their frame
+  const nonBlank = /\S/;
+  const scan = () => {
+    if (!left || !document.body) return;
+    const now = performance.now();
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const seen = new Set();
+    for (let t = walker.nextNode(); t && left; t = walker.nextNode()) {
+      const el = t.parentElement;
+      if (!el || seen.has(el) || !nonBlank.test(t.data)) continue;
+      seen.add(el);
+      // The element's whole text: a marker split over several text nodes
+      // (a parser chunk boundary) is found too.
+      const text = el.textContent;
+      if (text.indexOf('-READY') < 0) continue;
+      let ok;
+      for (let i = 0; i < N; i++) {
+        if (m.dom[i] >= 0 || !text.includes(marks[i])) continue;
+        // Ask for this element's first paint (Element Timing), as soon as it
+        // is in the document: the attribute must be there before it paints.
+        if (!el.hasAttribute('elementtiming') && !el.closest(SKIP)) el.setAttribute('elementtiming', 'bp-p' + i);
+        if (ok === undefined) ok = rendered(el);
+        if (!ok) break;
+        m.dom[i] = now;
+        left--;
+        waiting.push(i);
+      }
+    }
+  };
+
+  let settling = false;
+  const check = () => {
+    if (settling || left || waiting.length || document.readyState !== 'complete') return;
+    settling = true;
+    // Let the paint-timing entries of the last frames arrive: FCP, LCP and
+    // each marker's element timing, which come after the frame is presented
+    // (give up waiting on them after a second; the budget timer bounds it
+    // all).
+    const until = performance.now() + 1000;
+    const settle = () => {
+      if ((m.fcp < 0 || m.paint.some((t) => t < 0)) && performance.now() < until) return setTimeout(settle, 20);
+      finish();
+    };
+    requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(settle, 50)));
+  };
+
+  const frame = () => {
+    if (finished) return;
+    const now = performance.now();
+    for (const i of waiting) m.vis[i] = now;
+    waiting = [];
+    scan();
+    if (left || waiting.length) requestAnimationFrame(frame);
+    else check();
+  };
+  requestAnimationFrame(frame);
+
+  // The frame loop runs until every marker has had its frame, so what the
+  // observer finds gets its frame from it.
+  const mo = new MutationObserver(scan);
+  mo.observe(document, { childList: true, subtree: true, characterData: true, attributes: true });
+  window.addEventListener('load', () => setTimeout(check, 0));
+})();
+`

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+
+	"github.com/bigpipe-go/bigpipe/assets"
+	"github.com/bigpipe-go/bigpipe/compress"
+	"github.com/bigpipe-go/bigpipe/internal/store"
+	"github.com/bigpipe-go/bigpipe/pages"
+	"github.com/bigpipe-go/bigpipe/render"
+	"github.com/bigpipe-go/bigpipe/static"
+)
+
+// newBrowserTestServer serves the site as main.go wires it (in-memory
+// store, embedded assets, compression), on a loopback port.
+func newBrowserTestServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	st, err := store.OpenMemory()
+	if err != nil {
+		t.Fatalf("store.OpenMemory: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	reg, err := assets.New(static.FS, pages.Bundles()...)
+	if err != nil {
+		t.Fatalf("assets.New: %v", err)
+	}
+	rd, err := render.New(reg, render.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatalf("render.New: %v", err)
+	}
+	srv := httptest.NewServer(pages.Routes(rd, reg, pages.NewSite(st), compress.New()))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// requireChromium skips t when no Chromium is installed, or fails it when
+// CI=true.
+func requireChromium(t *testing.T) {
+	t.Helper()
+	if _, err := chromiumPath(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%v; CI=true requires it", err)
+		}
+		t.Skipf("%v; skipping (set CI=true to make this a failure)", err)
+	}
+}
+
+// TestBrowserMeasure loads a two-pagelet page (50 ms, 300 ms) pipelined and
+// serial. Only what follows from the modes themselves is asserted, with no
+// upper bound tighter than the slow pagelet: the pipelined fast pagelet must
+// not wait for the slow one; serial shows nothing before both are ready.
+func TestBrowserMeasure(t *testing.T) {
+	requireChromium(t)
+	srv := newBrowserTestServer(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+
+	sc := Scenario{Name: "test", Delays: []time.Duration{50 * time.Millisecond, 300 * time.Millisecond}}
+	var msgs []string
+	start := time.Now()
+	res, floor, err := measureBrowser(ctx, srv.URL, sc, []Mode{Pipelined, Serial}, 1, func(s string) { msgs = append(msgs, s) })
+	if err != nil {
+		t.Fatalf("measureBrowser: %v", err)
+	}
+	t.Logf("took %v; floor FCP %v LCP %v", time.Since(start), floor.FCP, floor.LCP)
+	for _, m := range []Mode{Pipelined, Serial} {
+		for _, r := range res[m] {
+			t.Logf("%-9s FCP %v LCP %v visible %v", m, r.FCP, r.LCP, r.Visible)
+		}
+	}
+
+	if floor.FCP <= 0 {
+		t.Errorf("floor FCP = %v, want > 0", floor.FCP)
+	}
+	if want := []string{
+		"browser warm-up",
+		"browser floor (zero-delay pipelined) run 1/1",
+		"browser test pipelined run 1/1",
+		"browser test serial run 1/1",
+	}; strings.Join(msgs, "|") != strings.Join(want, "|") {
+		t.Errorf("progress messages = %q, want %q", msgs, want)
+	}
+	for _, m := range []Mode{Pipelined, Serial} {
+		if len(res[m]) != 1 {
+			t.Fatalf("%s: %d runs, want 1", m, len(res[m]))
+		}
+		r := res[m][0]
+		if len(r.Visible) != 2 {
+			t.Fatalf("%s: %d visible times, want 2", m, len(r.Visible))
+		}
+		if r.FCP <= 0 {
+			t.Errorf("%s: FCP = %v, want > 0", m, r.FCP)
+		}
+		if r.Visible[1] < 300*time.Millisecond {
+			t.Errorf("%s: p1 visible at %v, before its 300ms delay", m, r.Visible[1])
+		}
+	}
+	p := res[Pipelined][0]
+	if p.Visible[0] < 50*time.Millisecond || p.Visible[0] >= 300*time.Millisecond {
+		t.Errorf("pipelined: p0 visible at %v, want from 50ms to before 300ms (it must not wait for p1)", p.Visible[0])
+	}
+	s := res[Serial][0]
+	if s.Visible[0] < 300*time.Millisecond {
+		t.Errorf("serial: p0 visible at %v, want ≥ 300ms (serial sends nothing before every pagelet is ready)", s.Visible[0])
+	}
+	if s.FCP < 300*time.Millisecond {
+		t.Errorf("serial: FCP %v, want ≥ 300ms", s.FCP)
+	}
+}
+
+// TestBrowserCancelled checks a cancelled context stops the measurement
+// before any browser starts.
+func TestBrowserCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	sc := Scenario{Name: "x", Delays: []time.Duration{0}}
+	if _, _, err := measureBrowser(ctx, "http://127.0.0.1:1", sc, []Mode{Pipelined}, 1, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}
+
+func TestBrowserArgs(t *testing.T) {
+	sc := Scenario{Name: "x", Delays: []time.Duration{0}}
+	if _, _, err := measureBrowser(t.Context(), "http://127.0.0.1:1", sc, []Mode{"fast"}, 1, nil); err == nil {
+		t.Error("unknown mode: no error")
+	}
+	if _, _, err := measureBrowser(t.Context(), "http://127.0.0.1:1", sc, Modes, 0, nil); err == nil {
+		t.Error("runs 0: no error")
+	}
+	if _, _, err := measureBrowser(t.Context(), "http://127.0.0.1:1", Scenario{}, Modes, 1, nil); err == nil {
+		t.Error("no delays: no error")
+	}
+}
+
+func TestBrowserBenchURL(t *testing.T) {
+	sc := Scenario{Delays: []time.Duration{50 * time.Millisecond, 1600 * time.Millisecond, 0}}
+	for m, want := range map[Mode]string{
+		Pipelined: "http://h:1/bench?delays=50,1600,0&mode=pipelined",
+		Serial:    "http://h:1/bench?delays=50,1600,0&mode=serial",
+		Crawler:   "http://h:1/bench?delays=50,1600,0",
+	} {
+		if got := benchURL("http://h:1/", sc, m); got != want {
+			t.Errorf("benchURL(%s) = %q, want %q", m, got, want)
+		}
+	}
+}
+
+func TestBrowserServedMode(t *testing.T) {
+	tests := []struct {
+		header string
+		mode   Mode
+		ok     bool
+	}{
+		{"", Pipelined, true},
+		{"pipelined", Pipelined, true},
+		{"inorder", Pipelined, false},
+		{"inorder", Crawler, true},
+		{"pipelined", Crawler, false},
+	}
+	for _, tc := range tests {
+		h := network.Headers{}
+		if tc.header != "" {
+			h["x-bigpipe-mode"] = tc.header
+		}
+		if err := checkServedMode(h, tc.mode); (err == nil) != tc.ok {
+			t.Errorf("checkServedMode(%q, %s) = %v, want ok=%v", tc.header, tc.mode, err, tc.ok)
+		}
+	}
+}
+
+func TestBrowserMedian(t *testing.T) {
+	ms := time.Millisecond
+	for _, tc := range []struct {
+		in   []time.Duration
+		want time.Duration
+	}{
+		{nil, 0},
+		{[]time.Duration{3 * ms}, 3 * ms},
+		{[]time.Duration{5 * ms, 1 * ms, 3 * ms}, 3 * ms},
+		{[]time.Duration{4 * ms, 1 * ms, 2 * ms, 3 * ms}, 2500 * time.Microsecond},
+	} {
+		if got := browserMedian(tc.in); got != tc.want {
+			t.Errorf("browserMedian(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"strings"
+	"time"
+)
+
+// What one step costs on a small machine (2 cores), measured: the
+// estimate printed up front and the progress bar's time left come from
+// these.
+const (
+	estWireRequest   = 8 * time.Millisecond    // one /bench request beyond its slowest delay
+	estBrowserStart  = 1500 * time.Millisecond // starting Chromium, once per scenario
+	estBrowserLoad   = 350 * time.Millisecond  // one page load beyond its slowest delay
+	estServerBuild   = 10 * time.Second        // go build of the server for capacity (1 s when cached)
+	estCapacityLevel = 3 * time.Second         // start, warm-up, measuring, reading out
+	estOpenRate      = 4000.0                  // connections opened per second
+)
+
+// plan is the benchmark cfg asks for as the progress bar counts it: the
+// phases in the order they run, with their steps and expected durations.
+func plan(cfg config, scs []Scenario) []phase {
+	modes := len(Modes)
+	phases := []phase{{name: "warm-up", steps: warmupRequests * modes, est: time.Duration(warmupRequests*modes) * estWireRequest}}
+	// A phase per scenario: their steps differ in length by their delays.
+	for _, sc := range scs {
+		per := slowest(sc.Delays) + estWireRequest + time.Duration(len(sc.Delays))*200*time.Microsecond
+		phases = append(phases, phase{name: "wire " + sc.Name, steps: cfg.runs * modes, est: time.Duration(cfg.runs*modes) * per})
+	}
+	if !cfg.noBrowser {
+		for _, sc := range scs {
+			// measureBrowser: a warm-up and runs loads of the floor page,
+			// then runs loads in each mode.
+			phases = append(phases, phase{
+				name:  "browser " + sc.Name,
+				steps: 1 + cfg.runs + cfg.runs*modes,
+				est: estBrowserStart + time.Duration(1+cfg.runs)*estBrowserLoad +
+					time.Duration(cfg.runs*modes)*(slowest(sc.Delays)+estBrowserLoad),
+			})
+		}
+	}
+	if !cfg.noLoad {
+		// measureLoad splits the time of each mode and level into up to 3
+		// rounds of at least a second, each after a short warm-up, and says
+		// so before the warm-up and before the round.
+		rounds := max(1, min(int(cfg.loadDuration/time.Second), 3))
+		warm := max(50*time.Millisecond, min(250*time.Millisecond, cfg.loadDuration/time.Duration(rounds)/10))
+		n := len(cfg.concurrency) * modes
+		phases = append(phases, phase{name: "load", steps: n * rounds * 2,
+			est: time.Duration(n) * (cfg.loadDuration + time.Duration(rounds)*warm)})
+		// measureCapacity builds the server once, then per level: start,
+		// warm up, open, measure, read out.
+		est := estServerBuild
+		for _, level := range cfg.capacity {
+			open := time.Duration(float64(level) / estOpenRate * float64(time.Second))
+			hold := max(cfg.capacityHold, 2*open+1500*time.Millisecond)
+			est += estCapacityLevel + open + hold
+		}
+		phases = append(phases, phase{name: "capacity", steps: 1 + 5*len(cfg.capacity), est: est})
+	}
+	return phases
+}
+
+// summary is the estimate by part: "wire 1m55s, browser 2m57s, …".
+func summary(phases []phase) (time.Duration, string) {
+	var total time.Duration
+	var parts []string
+	byPart := map[string]time.Duration{}
+	for _, ph := range phases {
+		total += ph.est
+		part, _, _ := strings.Cut(ph.name, " ")
+		if _, ok := byPart[part]; !ok {
+			parts = append(parts, part)
+		}
+		byPart[part] += ph.est
+	}
+	for i, part := range parts {
+		parts[i] = part + " " + roundDur(byPart[part]).String()
+	}
+	return total, strings.Join(parts, ", ")
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		check   func(t *testing.T, c config)
+		wantErr string
+	}{
+		{name: "defaults", check: func(t *testing.T, c config) {
+			if c.runs != 5 || c.loadDuration != 5*time.Second || !slices.Equal(c.concurrency, intList{1, 16, 128}) || !slices.Equal(c.capacity, intList{1000, 10000}) {
+				t.Errorf("defaults = %+v", c)
+			}
+			if c.flags["runs"] != "5" || c.flags["capacity"] != "1000,10000" {
+				t.Errorf("flags for the report = %v", c.flags)
+			}
+		}},
+		{name: "quick", args: []string{"-quick"}, check: func(t *testing.T, c config) {
+			if c.runs != 2 || c.loadDuration != time.Second || !slices.Equal(c.capacity, intList{200}) || !slices.Equal(c.concurrency, intList{1, 8}) {
+				t.Errorf("-quick = %+v", c)
+			}
+		}},
+		{name: "quick keeps what is set", args: []string{"-quick", "-runs", "1", "-capacity", "300"}, check: func(t *testing.T, c config) {
+			if c.runs != 1 || !slices.Equal(c.capacity, intList{300}) {
+				t.Errorf("-quick -runs 1 -capacity 300 = runs %d, capacity %v", c.runs, c.capacity)
+			}
+		}},
+		{name: "lists", args: []string{"-concurrency", "2, 4", "-capacity", "50"}, check: func(t *testing.T, c config) {
+			if !slices.Equal(c.concurrency, intList{2, 4}) || !slices.Equal(c.capacity, intList{50}) {
+				t.Errorf("lists = %v, %v", c.concurrency, c.capacity)
+			}
+		}},
+		{name: "zero runs", args: []string{"-runs", "0"}, wantErr: "-runs 0"},
+		{name: "bad concurrency", args: []string{"-concurrency", "1,0"}, wantErr: "not a positive whole number"},
+		{name: "https url", args: []string{"-url", "https://example.com"}, wantErr: "want http://host:port"},
+		{name: "arguments", args: []string{"extra"}, wantErr: "unexpected arguments"},
+		{name: "unknown flag", args: []string{"-nope"}, wantErr: "not defined"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := parseFlags(tc.args, io.Discard)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, c)
+		})
+	}
+}

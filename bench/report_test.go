@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bytes"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestReportJSONRoundTrip(t *testing.T) {
+	r := goodReport()
+	r.Machine = Machine{GOOS: "linux", GOARCH: "amd64", NumCPU: 2, GoVersion: "go1.26", Date: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Commit: "abc1234"}
+	r.Flags = map[string]string{"runs": "5"}
+	r.Server = "in-process"
+	r.Started = r.Machine.Date
+	r.Elapsed = 7 * time.Minute
+	r.Runs = 3
+	r.LoadError = "x"
+	r.Targets = evaluateTargets(r)
+
+	f := filepath.Join(t.TempDir(), "latest.json")
+	if err := writeJSON(r, f); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, r) {
+		t.Errorf("round trip differs:\ngot  %+v\nwant %+v", got, r)
+	}
+}
+
+func TestMachineInfo(t *testing.T) {
+	m := machineInfo(t.Context(), time.Now())
+	if m.GOOS == "" || m.GOARCH == "" || m.NumCPU < 1 || !strings.HasPrefix(m.GoVersion, "go") {
+		t.Errorf("machineInfo = %+v", m)
+	}
+}
+
+func TestWriteTable(t *testing.T) {
+	r := goodReport()
+	r.Targets = evaluateTargets(r)
+	var b bytes.Buffer
+	writeTable(&b, r)
+	out := b.String()
+	for _, want := range []string{
+		"== a: delays 50,100 ms",
+		"wire pipelined",
+		"visible pipelined",
+		"Chromium floor (zero-delay pipelined page): FCP 125.0",
+		"== load", "== capacity", "== Targets",
+		"MET  pipelined first byte ≤ 5 ms",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+
+	r.Load[3].RPS = 1000 // pipelined at c=16: 50 % of serial
+	r.Targets = evaluateTargets(r)
+	b.Reset()
+	writeTable(&b, r)
+	if out := b.String(); !strings.Contains(out, "  MISSED c=16: 50 % (1000 vs 2000 rps)\n") {
+		t.Errorf("a missed target's details are not listed:\n%s", out[strings.Index(out, "== Targets"):])
+	}
+}

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/bigpipe-go/bigpipe/assets"
+	"github.com/bigpipe-go/bigpipe/compress"
+	"github.com/bigpipe-go/bigpipe/internal/store"
+	"github.com/bigpipe-go/bigpipe/pages"
+	"github.com/bigpipe-go/bigpipe/render"
+	"github.com/bigpipe-go/bigpipe/static"
+)
+
+// localServer is the site served in-process on a loopback port, wired as
+// main.go wires it with its default flags (in-memory store, embedded
+// assets, compression, Early Hints over HTTP/2 only) and logging discarded.
+type localServer struct {
+	URL  string // http://127.0.0.1:port
+	srv  *http.Server
+	st   *store.Store
+	errc chan error
+}
+
+// startLocal starts the in-process server. Close stops it.
+func startLocal() (*localServer, error) {
+	st, err := store.OpenMemory()
+	if err != nil {
+		return nil, err
+	}
+	reg, err := assets.New(static.FS, pages.Bundles()...)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	rd, err := render.New(reg, render.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	s := &localServer{
+		URL: "http://" + ln.Addr().String(),
+		srv: &http.Server{
+			Handler:           pages.Routes(rd, reg, pages.NewSite(st), compress.New()),
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			MaxHeaderBytes:    64 << 10,
+			// No WriteTimeout: it would cut long streams. Pagelet timeouts bound them.
+			ErrorLog: log.New(io.Discard, "", 0),
+		},
+		st:   st,
+		errc: make(chan error, 1),
+	}
+	go func() { s.errc <- s.srv.Serve(ln) }()
+	return s, nil
+}
+
+// Close shuts the server down, letting running pages finish for up to 5 s,
+// and removes its store.
+func (s *localServer) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.srv.Shutdown(ctx)
+	if err != nil {
+		_ = s.srv.Close()
+	}
+	if serr := <-s.errc; !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	return errors.Join(err, s.st.Close())
+}

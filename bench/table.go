@@ -1,0 +1,182 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// writeTable prints the report as tables: per scenario the wire figures by
+// mode and each pagelet's arrival (and visibility in Chromium), then load,
+// capacity and the targets. Times are medians in milliseconds unless the
+// column says p90.
+func writeTable(w io.Writer, r *Report) {
+	m := r.Machine
+	fmt.Fprintf(w, "BigPipe benchmark · %s · %s/%s, %d CPU %s · %s · commit %s\n",
+		m.Date.Format("2006-01-02 15:04 MST"), m.GOOS, m.GOARCH, m.NumCPU, m.CPU, m.GoVersion, orDash(m.Commit))
+	fmt.Fprintf(w, "server: %s · %d runs per mode · times in ms, medians unless p90\n", r.Server, r.Runs)
+
+	for _, sc := range r.Scenarios {
+		fmt.Fprintf(w, "\n== %s: delays %s ms", sc.Name, delaysSpec(sc.Delays))
+		if doc := scenarioDoc(sc.Name); doc != "" {
+			fmt.Fprintf(w, " (%s)", doc)
+		}
+		fmt.Fprintln(w)
+		writeScenario(w, r.Modes, sc)
+	}
+
+	if len(r.Load) > 0 || r.LoadError != "" {
+		fmt.Fprintln(w, "\n== load: zero-delay page, closed loop, whole pages")
+		writeLoad(w, r)
+	}
+	if len(r.Capacity) > 0 || r.CapacityError != "" {
+		fmt.Fprintln(w, "\n== capacity: in-flight pipelined pages held open by a slow pagelet (the server built from this checkout, in a child process)")
+		writeCapacity(w, r)
+	}
+
+	fmt.Fprintln(w, "\n== Targets")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, t := range r.Targets {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", t.Status, t.Goal, t.Figure)
+		if t.Status == Missed { // say where, not only the worst case
+			for _, d := range t.Details {
+				fmt.Fprintf(tw, "\t\t  %s\n", d)
+			}
+		}
+	}
+	tw.Flush()
+}
+
+// writeScenario prints one scenario's tables.
+func writeScenario(w io.Writer, modes []Mode, sc *ScenarioResult) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	browser := len(sc.Browser) > 0
+	hdr := "mode\tTTFB\tlast\tp90 last\tbytes\tchunks\t"
+	if browser {
+		hdr += "FCP\tLCP\tp90 FCP\t"
+	}
+	fmt.Fprintln(tw, hdr)
+	for _, m := range modes {
+		ws := sc.Wire[m]
+		if ws == nil {
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t", m, f1(ws.TTFB.Median), f1(ws.Last.Median), f1(ws.Last.P90), ws.Bytes, ws.Chunks)
+		if browser {
+			if bs := sc.Browser[m]; bs != nil {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t", f1(bs.FCP.Median), f1(bs.LCP.Median), f1(bs.FCP.P90))
+			} else {
+				fmt.Fprint(tw, "-\t-\t-\t")
+			}
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+	if sc.BrowserFloor != nil {
+		fmt.Fprintf(w, "Chromium floor (zero-delay pipelined page): FCP %s, LCP %s\n", f1(sc.BrowserFloor.FCP), f1(sc.BrowserFloor.LCP))
+	}
+	if sc.BrowserError != "" {
+		fmt.Fprintf(w, "browser: %s\n", sc.BrowserError)
+	}
+
+	// One row per pagelet: when its marker arrived on the wire, and when it
+	// became visible in Chromium, per mode.
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	var b strings.Builder
+	b.WriteString("pagelet\tdelay\t")
+	for _, m := range modes {
+		if sc.Wire[m] != nil {
+			fmt.Fprintf(&b, "wire %s\t", m)
+		}
+	}
+	for _, m := range modes {
+		if sc.Browser[m] != nil {
+			fmt.Fprintf(&b, "visible %s\t", m)
+		}
+	}
+	fmt.Fprintln(tw, b.String())
+	for i, d := range sc.Delays {
+		b.Reset()
+		fmt.Fprintf(&b, "p%d\t%s\t", i, f1(d))
+		for _, m := range modes {
+			if ws := sc.Wire[m]; ws != nil {
+				fmt.Fprintf(&b, "%s\t", statAt(ws.Markers, i))
+			}
+		}
+		for _, m := range modes {
+			if bs := sc.Browser[m]; bs != nil {
+				fmt.Fprintf(&b, "%s\t", statAt(bs.Visible, i))
+			}
+		}
+		fmt.Fprintln(tw, b.String())
+	}
+	tw.Flush()
+}
+
+func writeLoad(w io.Writer, r *Report) {
+	if r.LoadError != "" {
+		fmt.Fprintf(w, "load: %s\n", r.LoadError)
+	}
+	if len(r.Load) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "mode\tconcurrency\trequests\terrors\trps\tp50\tp99\tvs serial\t")
+	serial := map[int]float64{}
+	for _, l := range r.Load {
+		if l.Mode == Serial {
+			serial[l.Concurrency] = l.RPS
+		}
+	}
+	for _, m := range r.Modes {
+		for _, l := range r.Load {
+			if l.Mode != m {
+				continue
+			}
+			vs := "-"
+			if s := serial[l.Concurrency]; s > 0 {
+				vs = fmt.Sprintf("%.0f %%", l.RPS/s*100)
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t\n", l.Mode, l.Concurrency, l.Requests, l.Errors, l.RPS, f2(l.P50), f2(l.P99), vs)
+		}
+	}
+	tw.Flush()
+}
+
+func writeCapacity(w io.Writer, r *Report) {
+	if r.CapacityError != "" {
+		fmt.Fprintf(w, "capacity: %s\n", r.CapacityError)
+	}
+	if len(r.Capacity) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "conns\theld\tcompleted\terrors\tRSS/page KiB\theap/page KiB\tpeak RSS MiB\tpeak heap MiB\t")
+	for _, c := range r.Capacity {
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t\n", c.Conns, c.Held, c.Completed, c.Errors,
+			c.RSSPerPage/1024, c.HeapPerPage/1024, float64(c.PeakRSS)/(1<<20), float64(c.PeakHeap)/(1<<20))
+	}
+	tw.Flush()
+}
+
+// statAt is the median of ss[i] in ms, "-" when there is none.
+func statAt(ss []Stat, i int) string {
+	if i >= len(ss) {
+		return "-"
+	}
+	return f1(ss[i].Median)
+}
+
+// f1 and f2 format d in milliseconds to one and two decimals.
+func f1(d time.Duration) string { return fmt.Sprintf("%.1f", ms(d)) }
+func f2(d time.Duration) string { return fmt.Sprintf("%.2f", ms(d)) }
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Status is the outcome of checking one target.
+type Status string
+
+// The outcomes. Skipped means the figures are missing (a part of the
+// benchmark did not run or failed): the target is neither met nor missed.
+const (
+	Met     Status = "MET"
+	Missed  Status = "MISSED"
+	Skipped Status = "SKIPPED"
+)
+
+// The targets of the issue.
+const (
+	maxPipelinedTTFB   = 5 * time.Millisecond  // pipelined first byte, every scenario
+	maxMarkerLate      = 5 * time.Millisecond  // each pipelined marker against its delay
+	maxLastLate        = 10 * time.Millisecond // pipelined last byte against the slowest delay
+	maxFCPOverFloor    = 20 * time.Millisecond // pipelined FCP against the zero-delay page's
+	maxVisibleLate     = 30 * time.Millisecond // each pagelet visible against its delay
+	minThroughputRatio = 0.70                  // pipelined rps / serial rps, every concurrency
+	capacityTarget     = 10_000                // in-flight pipelined pages
+	maxRSSPerPage      = 64 << 10              // bytes of server RSS per in-flight page
+)
+
+// Target is one target checked against the figures: the overall status,
+// the worst figure, and one line per scenario or level checked.
+type Target struct {
+	Goal    string   `json:"goal"`
+	Status  Status   `json:"status"`
+	Figure  string   `json:"figure"`
+	Details []string `json:"details,omitempty"`
+}
+
+// check is one target checked on one scenario or level. worse orders the
+// checks of the same status: the highest is the figure the target reports.
+type check struct {
+	where  string
+	status Status
+	worse  float64
+	figure string
+}
+
+// aggregate folds checks into a target: missed if any is missed; else
+// skipped if any is skipped (a target "in every scenario" is not met while
+// one is unmeasured); else met. The figure is the worst measured check's.
+func aggregate(goal string, checks []check) Target {
+	t := Target{Goal: goal, Status: Met}
+	if len(checks) == 0 {
+		return Target{Goal: goal, Status: Skipped, Figure: "no data"}
+	}
+	worst := -1
+	var skipped []string
+	for i, c := range checks {
+		t.Details = append(t.Details, fmt.Sprintf("%s %s: %s", c.status, c.where, c.figure))
+		switch c.status {
+		case Skipped:
+			skipped = append(skipped, c.where)
+			continue
+		case Missed:
+			t.Status = Missed
+		}
+		if worst < 0 || worseCheck(c, checks[worst]) {
+			worst = i
+		}
+	}
+	if t.Status != Missed && len(skipped) > 0 {
+		t.Status = Skipped
+	}
+	switch {
+	case worst >= 0:
+		t.Figure = "worst " + checks[worst].where + ": " + checks[worst].figure
+		if len(skipped) > 0 {
+			t.Figure += "; not measured: " + strings.Join(skipped, ", ")
+		}
+	default:
+		t.Figure = "not measured: " + strings.Join(skipped, ", ")
+	}
+	return t
+}
+
+// worseCheck reports whether a is the worse of two measured checks: a
+// missed one before a met one, then the higher worse.
+func worseCheck(a, b check) bool {
+	if (a.status == Missed) != (b.status == Missed) {
+		return a.status == Missed
+	}
+	return a.worse > b.worse
+}
+
+func statusIf(ok bool) Status {
+	if ok {
+		return Met
+	}
+	return Missed
+}
+
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+// fmtMS formats d in milliseconds, to 0.1 ms.
+func fmtMS(d time.Duration) string { return fmt.Sprintf("%.1f ms", ms(d)) }
+
+// fmtGoal formats a target's bound: "5 ms".
+func fmtGoal(d time.Duration) string { return fmt.Sprintf("%.0f ms", ms(d)) }
+
+// fmtOff formats a signed offset in milliseconds: "+1.3 ms".
+func fmtOff(d time.Duration) string { return fmt.Sprintf("%+.1f ms", ms(d)) }
+
+// evaluateTargets checks every target of the issue against r.
+func evaluateTargets(r *Report) []Target {
+	var ttfb, serial, markers, last, fcp, visible []check
+	for _, sc := range r.Scenarios {
+		slow := slowest(sc.Delays)
+		wp, ws := sc.Wire[Pipelined], sc.Wire[Serial]
+		if wp == nil || len(wp.Runs) == 0 {
+			ttfb = append(ttfb, check{sc.Name, Skipped, 0, "no pipelined wire figures"})
+			markers = append(markers, check{sc.Name, Skipped, 0, "no pipelined wire figures"})
+			last = append(last, check{sc.Name, Skipped, 0, "no pipelined wire figures"})
+		} else {
+			d := wp.TTFB.Median
+			ttfb = append(ttfb, check{sc.Name, statusIf(d <= maxPipelinedTTFB), ms(d), fmtMS(d)})
+
+			wi, woff := -1, time.Duration(0)
+			for i, m := range wp.Markers {
+				if off := m.Median - sc.Delays[i]; wi < 0 || absDur(off) > absDur(woff) {
+					wi, woff = i, off
+				}
+			}
+			if wi >= 0 {
+				markers = append(markers, check{sc.Name, statusIf(absDur(woff) <= maxMarkerLate), ms(absDur(woff)),
+					fmt.Sprintf("p%d %s (%s for a %s delay)", wi, fmtOff(woff), fmtMS(wp.Markers[wi].Median), fmtMS(sc.Delays[wi]))})
+			}
+
+			off := wp.Last.Median - slow
+			last = append(last, check{sc.Name, statusIf(absDur(off) <= maxLastLate), ms(absDur(off)),
+				fmt.Sprintf("%s (%s for a slowest delay of %s)", fmtOff(off), fmtMS(wp.Last.Median), fmtMS(slow))})
+		}
+		if ws == nil || len(ws.Runs) == 0 {
+			serial = append(serial, check{sc.Name, Skipped, 0, "no serial wire figures"})
+		} else {
+			d := ws.TTFB.Median
+			serial = append(serial, check{sc.Name, statusIf(d >= slow), ms(slow - d),
+				fmt.Sprintf("%s for a slowest delay of %s", fmtMS(d), fmtMS(slow))})
+		}
+
+		bp := sc.Browser[Pipelined]
+		if bp == nil || len(bp.Runs) == 0 || sc.BrowserFloor == nil {
+			why := "no browser figures"
+			if sc.BrowserError != "" {
+				why += " (" + sc.BrowserError + ")"
+			}
+			fcp = append(fcp, check{sc.Name, Skipped, 0, why})
+			visible = append(visible, check{sc.Name, Skipped, 0, why})
+			continue
+		}
+		over := bp.FCP.Median - sc.BrowserFloor.FCP
+		fcp = append(fcp, check{sc.Name, statusIf(over <= maxFCPOverFloor), ms(over),
+			fmt.Sprintf("%s over the floor (FCP %s, floor %s)", fmtOff(over), fmtMS(bp.FCP.Median), fmtMS(sc.BrowserFloor.FCP))})
+		wi, woff := -1, time.Duration(0)
+		for i, v := range bp.Visible {
+			if off := v.Median - sc.Delays[i]; wi < 0 || absDur(off) > absDur(woff) {
+				wi, woff = i, off
+			}
+		}
+		if wi >= 0 {
+			visible = append(visible, check{sc.Name, statusIf(absDur(woff) <= maxVisibleLate), ms(absDur(woff)),
+				fmt.Sprintf("p%d %s (visible at %s for a %s delay; floor %s)", wi, fmtOff(woff), fmtMS(bp.Visible[wi].Median), fmtMS(sc.Delays[wi]), fmtMS(sc.BrowserFloor.FCP))})
+		}
+	}
+
+	return []Target{
+		aggregate(fmt.Sprintf("pipelined first byte ≤ %s (median) in every scenario", fmtGoal(maxPipelinedTTFB)), ttfb),
+		aggregate("serial first byte ≥ the slowest delay in every scenario", serial),
+		aggregate(fmt.Sprintf("each pipelined marker within %s of its delay", fmtGoal(maxMarkerLate)), markers),
+		aggregate(fmt.Sprintf("pipelined last byte within %s of the slowest delay", fmtGoal(maxLastLate)), last),
+		aggregate(fmt.Sprintf("Chromium: pipelined FCP within %s of the zero-delay page's (the floor)", fmtGoal(maxFCPOverFloor)), fcp),
+		aggregate(fmt.Sprintf("Chromium: each pipelined pagelet visible within %s of its delay", fmtGoal(maxVisibleLate)), visible),
+		throughputTarget(r),
+		capacityTargetOf(r),
+	}
+}
+
+// throughputTarget checks pipelined against serial throughput of the
+// zero-delay page at every concurrency level measured.
+func throughputTarget(r *Report) Target {
+	goal := fmt.Sprintf("zero-delay pipelined throughput ≥ %.0f %% of serial at every concurrency", minThroughputRatio*100)
+	var levels []int
+	rps := map[Mode]map[int]LoadResult{}
+	for _, l := range r.Load {
+		if rps[l.Mode] == nil {
+			rps[l.Mode] = map[int]LoadResult{}
+		}
+		if _, ok := rps[l.Mode][l.Concurrency]; !ok && l.Mode == Pipelined {
+			levels = append(levels, l.Concurrency)
+		}
+		rps[l.Mode][l.Concurrency] = l
+	}
+	var checks []check
+	for _, c := range levels {
+		where := fmt.Sprintf("c=%d", c)
+		p := rps[Pipelined][c]
+		s, ok := rps[Serial][c]
+		if !ok || s.RPS <= 0 {
+			checks = append(checks, check{where, Skipped, 0, "no serial figure"})
+			continue
+		}
+		ratio := p.RPS / s.RPS
+		fig := fmt.Sprintf("%.0f %% (%.0f vs %.0f rps)", ratio*100, p.RPS, s.RPS)
+		st := statusIf(ratio >= minThroughputRatio)
+		if p.Errors > 0 {
+			fig += fmt.Sprintf(", %d pipelined errors", p.Errors)
+			st = Missed
+		}
+		checks = append(checks, check{where, st, minThroughputRatio - ratio, fig})
+	}
+	t := aggregate(goal, checks)
+	if len(checks) == 0 && r.LoadError != "" {
+		t.Figure = "no data: " + r.LoadError
+	}
+	return t
+}
+
+// capacityTargetOf checks the capacity level of capacityTarget pages (or
+// more): every page held, no error, under maxRSSPerPage each.
+func capacityTargetOf(r *Report) Target {
+	goal := fmt.Sprintf("%d in-flight pipelined pages without errors, < %d KiB RSS each", capacityTarget, maxRSSPerPage>>10)
+	var checks []check
+	largest := -1
+	for i, c := range r.Capacity {
+		if largest < 0 || c.Conns > r.Capacity[largest].Conns {
+			largest = i
+		}
+		if c.Conns < capacityTarget {
+			continue
+		}
+		ok := c.Errors == 0 && c.Held == c.Conns && c.RSSPerPage < maxRSSPerPage
+		checks = append(checks, check{fmt.Sprintf("%d pages", c.Conns), statusIf(ok), c.RSSPerPage, capacityFigure(c)})
+	}
+	if len(checks) > 0 {
+		return aggregate(goal, checks)
+	}
+	t := Target{Goal: goal, Status: Skipped, Figure: "no data"}
+	switch {
+	case largest >= 0:
+		c := r.Capacity[largest]
+		t.Figure = fmt.Sprintf("only %d pages tried: %s", c.Conns, capacityFigure(c))
+	case r.CapacityError != "":
+		t.Figure = "no data: " + r.CapacityError
+	}
+	return t
+}
+
+func capacityFigure(c CapacityResult) string {
+	return fmt.Sprintf("%d of %d held, %d errors, %.1f KiB RSS and %.1f KiB heap per page",
+		c.Held, c.Conns, c.Errors, c.RSSPerPage/1024, c.HeapPerPage/1024)
+}

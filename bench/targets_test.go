@@ -1,0 +1,140 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+const msec = time.Millisecond
+
+// wireOf is the wire figures of one mode whose every run measured the same.
+func wireOf(ttfb time.Duration, markers []time.Duration, last time.Duration) *WireStats {
+	run := WireRun{TTFB: ttfb, Markers: markers, Last: last, Bytes: 1000, Chunks: len(markers) + 1}
+	return wireStats([]WireRun{run, run, run}, len(markers))
+}
+
+func browserOf(fcp time.Duration, visible []time.Duration) *BrowserStats {
+	run := BrowserRun{FCP: fcp, LCP: fcp, Visible: visible}
+	return browserStats([]BrowserRun{run, run, run}, len(visible))
+}
+
+// goodScenario is a 50 ms, 100 ms scenario that meets every target.
+func goodScenario(name string) *ScenarioResult {
+	return &ScenarioResult{
+		Scenario: Scenario{Name: name, Delays: []time.Duration{50 * msec, 100 * msec}},
+		Wire: map[Mode]*WireStats{
+			Serial:    wireOf(101*msec, []time.Duration{101 * msec, 101 * msec}, 101*msec),
+			Pipelined: wireOf(1*msec, []time.Duration{51 * msec, 101 * msec}, 102*msec),
+		},
+		Browser: map[Mode]*BrowserStats{
+			Pipelined: browserOf(130*msec, []time.Duration{70 * msec, 120 * msec}),
+		},
+		BrowserFloor: &BrowserFloor{FCP: 125 * msec, LCP: 125 * msec},
+	}
+}
+
+func goodReport() *Report {
+	return &Report{
+		Modes:     Modes,
+		Scenarios: []*ScenarioResult{goodScenario("a"), goodScenario("b")},
+		Load: []LoadResult{
+			{Mode: Serial, Concurrency: 1, RPS: 1000}, {Mode: Pipelined, Concurrency: 1, RPS: 900},
+			{Mode: Serial, Concurrency: 16, RPS: 2000}, {Mode: Pipelined, Concurrency: 16, RPS: 1500},
+		},
+		Capacity: []CapacityResult{
+			{Conns: 1000, Held: 1000, Completed: 1000, RSSPerPage: 30 << 10},
+			{Conns: 10000, Held: 10000, Completed: 10000, RSSPerPage: 40 << 10},
+		},
+	}
+}
+
+func TestEvaluateTargets(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(r *Report)
+		want   []Status // by target, in order
+		figure string   // part of the figure of the first target not MET; "" to skip
+	}{
+		{"all met", func(*Report) {}, []Status{Met, Met, Met, Met, Met, Met, Met, Met}, ""},
+		{"slow pipelined first byte", func(r *Report) {
+			r.Scenarios[1].Wire[Pipelined] = wireOf(6*msec, []time.Duration{51 * msec, 101 * msec}, 102*msec)
+		}, []Status{Missed, Met, Met, Met, Met, Met, Met, Met}, "worst b: 6.0 ms"},
+		{"serial first byte before the slowest delay", func(r *Report) {
+			r.Scenarios[0].Wire[Serial] = wireOf(99*msec, []time.Duration{99 * msec, 99 * msec}, 99*msec)
+		}, []Status{Met, Missed, Met, Met, Met, Met, Met, Met}, "99.0 ms for a slowest delay of 100.0 ms"},
+		{"late marker", func(r *Report) {
+			r.Scenarios[0].Wire[Pipelined] = wireOf(1*msec, []time.Duration{56 * msec, 101 * msec}, 102*msec)
+		}, []Status{Met, Met, Missed, Met, Met, Met, Met, Met}, "p0 +6.0 ms"},
+		{"late last byte", func(r *Report) {
+			r.Scenarios[0].Wire[Pipelined] = wireOf(1*msec, []time.Duration{51 * msec, 101 * msec}, 111*msec)
+		}, []Status{Met, Met, Met, Missed, Met, Met, Met, Met}, "+11.0 ms"},
+		{"FCP over the floor", func(r *Report) {
+			r.Scenarios[1].Browser[Pipelined] = browserOf(146*msec, []time.Duration{70 * msec, 120 * msec})
+		}, []Status{Met, Met, Met, Met, Missed, Met, Met, Met}, "+21.0 ms over the floor"},
+		{"late pagelet in the browser", func(r *Report) {
+			r.Scenarios[1].Browser[Pipelined] = browserOf(130*msec, []time.Duration{70 * msec, 131 * msec})
+		}, []Status{Met, Met, Met, Met, Met, Missed, Met, Met}, "p1 +31.0 ms"},
+		{"no browser", func(r *Report) {
+			for _, sc := range r.Scenarios {
+				sc.Browser, sc.BrowserFloor = nil, nil
+			}
+		}, []Status{Met, Met, Met, Met, Skipped, Skipped, Met, Met}, "not measured: a, b"},
+		{"browser failed in one scenario", func(r *Report) {
+			r.Scenarios[1].Browser, r.Scenarios[1].BrowserFloor, r.Scenarios[1].BrowserError = nil, nil, "boom"
+		}, []Status{Met, Met, Met, Met, Skipped, Skipped, Met, Met}, "not measured: b"},
+		{"missed beats skipped", func(r *Report) {
+			r.Scenarios[1].Browser, r.Scenarios[1].BrowserFloor = nil, nil
+			r.Scenarios[0].Browser[Pipelined] = browserOf(200*msec, []time.Duration{70 * msec, 120 * msec})
+		}, []Status{Met, Met, Met, Met, Missed, Skipped, Met, Met}, "+75.0 ms"},
+		{"throughput below 70 %", func(r *Report) {
+			r.Load[3].RPS = 1300
+		}, []Status{Met, Met, Met, Met, Met, Met, Missed, Met}, "c=16: 65 %"},
+		{"pipelined load errors", func(r *Report) {
+			r.Load[1].Errors = 3
+		}, []Status{Met, Met, Met, Met, Met, Met, Missed, Met}, "3 pipelined errors"},
+		{"no load", func(r *Report) {
+			r.Load, r.LoadError = nil, "not built yet"
+		}, []Status{Met, Met, Met, Met, Met, Met, Skipped, Met}, "not built yet"},
+		{"capacity errors", func(r *Report) {
+			r.Capacity[1].Errors, r.Capacity[1].Held = 5, 9995
+		}, []Status{Met, Met, Met, Met, Met, Met, Met, Missed}, "9995 of 10000 held, 5 errors"},
+		{"capacity too much RSS", func(r *Report) {
+			r.Capacity[1].RSSPerPage = 64 << 10
+		}, []Status{Met, Met, Met, Met, Met, Met, Met, Missed}, "64.0 KiB RSS"},
+		{"capacity only small", func(r *Report) {
+			r.Capacity = r.Capacity[:1]
+		}, []Status{Met, Met, Met, Met, Met, Met, Met, Skipped}, "only 1000 pages tried"},
+		{"no capacity", func(r *Report) {
+			r.Capacity = nil
+		}, []Status{Met, Met, Met, Met, Met, Met, Met, Skipped}, "no data"},
+		{"no scenarios", func(r *Report) {
+			r.Scenarios = nil
+		}, []Status{Skipped, Skipped, Skipped, Skipped, Skipped, Skipped, Met, Met}, "no data"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := goodReport()
+			tc.change(r)
+			got := evaluateTargets(r)
+			if len(got) != len(tc.want) {
+				t.Fatalf("%d targets, want %d", len(got), len(tc.want))
+			}
+			for i, tg := range got {
+				if tg.Status != tc.want[i] {
+					t.Errorf("target %d (%s) = %s (%s), want %s", i, tg.Goal, tg.Status, tg.Figure, tc.want[i])
+				}
+			}
+			if tc.figure == "" {
+				return
+			}
+			for _, tg := range got {
+				if tg.Status != Met {
+					if !strings.Contains(tg.Figure, tc.figure) {
+						t.Errorf("figure of %q = %q, want it to contain %q", tg.Goal, tg.Figure, tc.figure)
+					}
+					return
+				}
+			}
+		})
+	}
+}
