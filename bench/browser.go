@@ -206,20 +206,6 @@ func startBenchBrowser(ctx context.Context, path string) (*benchBrowser, error) 
 	return &benchBrowser{ctx: bctx, stop: stop}, nil
 }
 
-// benchURL is the /bench address of scenario sc in mode m. The crawler mode
-// has no mode parameter: the server's own detection decides.
-func benchURL(baseURL string, sc Scenario, m Mode) string {
-	ms := make([]string, len(sc.Delays))
-	for i, d := range sc.Delays {
-		ms[i] = strconv.FormatInt(d.Milliseconds(), 10)
-	}
-	u := strings.TrimRight(baseURL, "/") + "/bench?delays=" + strings.Join(ms, ",")
-	if m != Crawler {
-		u += "&mode=" + string(m)
-	}
-	return u
-}
-
 // probeResult is what browserProbe reports, in milliseconds since
 // navigation start; -1 for never.
 type probeResult struct {
@@ -256,7 +242,7 @@ func (b *benchBrowser) measure(ctx context.Context, baseURL string, sc Scenario,
 		page.AddScriptToEvaluateOnNewDocumentParams{Source: browserProbe(len(sc.Delays), budget)}); err != nil {
 		return run, browserErr(ctx, "install probe", err)
 	}
-	u := benchURL(baseURL, sc, m)
+	u := scenarioURL(baseURL, sc, m)
 	resp, err := chromedp.Run(tctx, chromedp.NavigateResponse(u)) // returns after the load event
 	if err != nil {
 		return run, browserErr(ctx, "load "+u, err)

@@ -141,19 +141,6 @@ func TestBrowserArgs(t *testing.T) {
 	}
 }
 
-func TestBrowserBenchURL(t *testing.T) {
-	sc := Scenario{Delays: []time.Duration{50 * time.Millisecond, 1600 * time.Millisecond, 0}}
-	for m, want := range map[Mode]string{
-		Pipelined: "http://h:1/bench?delays=50,1600,0&mode=pipelined",
-		Serial:    "http://h:1/bench?delays=50,1600,0&mode=serial",
-		Crawler:   "http://h:1/bench?delays=50,1600,0",
-	} {
-		if got := benchURL("http://h:1/", sc, m); got != want {
-			t.Errorf("benchURL(%s) = %q, want %q", m, got, want)
-		}
-	}
-}
-
 func TestBrowserServedMode(t *testing.T) {
 	tests := []struct {
 		header string

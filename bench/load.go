@@ -23,15 +23,12 @@ import (
 	"math"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
 const (
-	// loadDelays is the zero-delay scenario: six pagelets, none waits.
-	loadDelays = "0,0,0,0,0,0"
 	// loadRoundMin is the shortest measuring round worth a round of its
 	// own: dur is split into up to loadMaxRounds rounds of at least this.
 	loadRoundMin  = time.Second
@@ -40,23 +37,9 @@ const (
 	loadRequestTimeout = 10 * time.Second
 )
 
-// loadURL is the zero-delay page in mode m: /bench?delays=…&mode=m, or for
-// the crawler fallback the page without a mode parameter (the crawler's
-// User-Agent, see loadUA, makes the server choose).
+// loadURL is the zero-delay page of mode m: six pagelets, none waits.
 func loadURL(baseURL string, m Mode) string {
-	u := strings.TrimRight(baseURL, "/") + "/bench?delays=" + loadDelays
-	if m != Crawler {
-		u += "&mode=" + string(m)
-	}
-	return u
-}
-
-// loadUA is the User-Agent requests of mode m send.
-func loadUA(m Mode) string {
-	if m == Crawler {
-		return GooglebotUA
-	}
-	return ChromeUA
+	return scenarioURL(baseURL, Scenario{Name: "zero", Delays: make([]time.Duration, 6)}, m)
 }
 
 // loadRounds splits a measuring time into rounds: up to loadMaxRounds of at
@@ -143,12 +126,12 @@ func measureLoad(ctx context.Context, baseURL string, modes []Mode, concurrency 
 				if roundMax > 0 {
 					warmMax = max(c, roundMax/10)
 				}
-				if _, err := loadRun(ctx, client, u, loadUA(m), c, warm, warmMax); err != nil {
+				if _, err := loadRun(ctx, client, u, modeUA(m), c, warm, warmMax); err != nil {
 					tr.CloseIdleConnections()
 					return out, err
 				}
 				progress(fmt.Sprintf("load %s c=%d round %d/%d: %v", m, c, r+1, rounds, roundDur))
-				run, err := loadRun(ctx, client, u, loadUA(m), c, roundDur, roundMax)
+				run, err := loadRun(ctx, client, u, modeUA(m), c, roundDur, roundMax)
 				if err != nil {
 					tr.CloseIdleConnections()
 					return out, err

@@ -127,8 +127,8 @@ func TestLoadURL(t *testing.T) {
 		if got := loadURL("http://h/", tc.m); got != tc.url {
 			t.Errorf("loadURL(%s) = %q, want %q", tc.m, got, tc.url)
 		}
-		if got := loadUA(tc.m); got != tc.ua {
-			t.Errorf("loadUA(%s) = %q, want %q", tc.m, got, tc.ua)
+		if got := modeUA(tc.m); got != tc.ua {
+			t.Errorf("modeUA(%s) = %q, want %q", tc.m, got, tc.ua)
 		}
 	}
 }
