@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/a-h/templ"
 	"golang.org/x/sync/errgroup"
@@ -29,7 +28,6 @@ var _ http.Handler = (*Handler)(nil)
 // concurrently and streams them in the request's [Mode]. Nothing it starts
 // outlives it, except a pagelet Load that ignores its context.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
 	mode, err := h.mode(r)
 	if err != nil {
 		http.Error(w, "400 bad request: "+err.Error(), http.StatusBadRequest)
@@ -77,7 +75,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	results := make(chan result, len(page.Pagelets)) // senders never block
 	for i := range page.Pagelets {
 		g.Go(func() error {
-			results <- h.run(ctx, i, &page.Pagelets[i], start)
+			results <- h.run(ctx, i, &page.Pagelets[i])
 			return nil
 		})
 	}
@@ -97,9 +95,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case Pipelined:
 		p.pipelined()
 	case InOrder:
-		p.inOrder()
+		p.plain(true)
 	default:
-		p.serial()
+		p.plain(false)
 	}
 }
 
@@ -194,18 +192,10 @@ func (p *pass) pipelined() {
 	}
 }
 
-// inOrder writes plain HTML in document order, flushing whenever the next
-// pagelet is not ready yet, so the client gets each pagelet as soon as it and
-// all before it are done.
-func (p *pass) inOrder() {
-	p.plain(true)
-}
-
-// serial waits for every pagelet and writes the whole document once.
-func (p *pass) serial() {
-	p.plain(false)
-}
-
+// plain writes plain HTML in document order. Streaming (InOrder), it
+// flushes whenever the next pagelet is not ready yet, so the client gets
+// each pagelet as soon as it and all before it are done; otherwise
+// (Serial) it waits for every pagelet and writes the whole document once.
 func (p *pass) plain(stream bool) {
 	s, page, l := p.s, p.page, p.l
 	ready := make([]*result, len(page.Pagelets))
@@ -265,14 +255,9 @@ func (s *stream) flush() error {
 	if s.err != nil {
 		return s.err
 	}
-	if len(s.buf) > 0 {
-		s.started = true
-		if _, err := s.w.Write(s.buf); err != nil {
-			s.err = fmt.Errorf("%w: %w", errClientGone, err)
-			return s.err
-		}
+	if s.write() != nil {
+		return s.err
 	}
-	s.release() // a page may now wait long: it holds no write buffer meanwhile
 	if err := s.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		s.err = fmt.Errorf("%w: %w", errClientGone, err)
 	}
@@ -286,6 +271,12 @@ func (s *stream) end() error {
 	if s.err != nil {
 		return s.err
 	}
+	return s.write()
+}
+
+// write hands the pending bytes to the ResponseWriter in one Write and
+// gives the buffer back: a page may now wait long, holding none meanwhile.
+func (s *stream) write() error {
 	if len(s.buf) > 0 {
 		s.started = true
 		if _, err := s.w.Write(s.buf); err != nil {

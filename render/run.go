@@ -20,7 +20,6 @@ type result struct {
 	index int           // position in Page.Pagelets
 	html  *bytes.Buffer // rendered content or fallback; returned to bufPool once written
 	err   error         // why the fallback was rendered, nil on success
-	took  time.Duration // from request start to ready
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -39,7 +38,7 @@ func putBuf(b *bytes.Buffer) {
 // deadline: Load runs in a goroutine of its own, so a Load that ignores its
 // context costs that goroutine until it returns, but never holds up the page.
 // It never panics.
-func (h *Handler) run(parent context.Context, i int, p *pagelet.Pagelet, start time.Time) result {
+func (h *Handler) run(parent context.Context, i int, p *pagelet.Pagelet) result {
 	timeout := p.EffectiveTimeout()
 	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
@@ -63,7 +62,6 @@ func (h *Handler) run(parent context.Context, i int, p *pagelet.Pagelet, start t
 	default:
 		res.html = h.fallback(ctx, p, res.err)
 	}
-	res.took = time.Since(start)
 	return res
 }
 
