@@ -3,44 +3,13 @@ package main
 import (
 	"context"
 	"errors"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/network"
-
-	"github.com/bigpipe-go/bigpipe/assets"
-	"github.com/bigpipe-go/bigpipe/compress"
-	"github.com/bigpipe-go/bigpipe/internal/store"
-	"github.com/bigpipe-go/bigpipe/pages"
-	"github.com/bigpipe-go/bigpipe/render"
-	"github.com/bigpipe-go/bigpipe/static"
 )
-
-// newBrowserTestServer serves the site as main.go wires it (in-memory
-// store, embedded assets, compression), on a loopback port.
-func newBrowserTestServer(t *testing.T) *httptest.Server {
-	t.Helper()
-	st, err := store.OpenMemory()
-	if err != nil {
-		t.Fatalf("store.OpenMemory: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	reg, err := assets.New(static.FS, pages.Bundles()...)
-	if err != nil {
-		t.Fatalf("assets.New: %v", err)
-	}
-	rd, err := render.New(reg, render.WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatalf("render.New: %v", err)
-	}
-	srv := httptest.NewServer(pages.Routes(rd, reg, pages.NewSite(st), compress.New()))
-	t.Cleanup(srv.Close)
-	return srv
-}
 
 // requireChromium skips t when no Chromium is installed, or fails it when
 // CI=true.
@@ -60,7 +29,7 @@ func requireChromium(t *testing.T) {
 // not wait for the slow one; serial shows nothing before both are ready.
 func TestBrowserMeasure(t *testing.T) {
 	requireChromium(t)
-	srv := newBrowserTestServer(t)
+	srv := testServer(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 

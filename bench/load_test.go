@@ -2,42 +2,12 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"net/http/httptest"
 	"testing"
 	"time"
-
-	"github.com/bigpipe-go/bigpipe/assets"
-	"github.com/bigpipe-go/bigpipe/internal/store"
-	"github.com/bigpipe-go/bigpipe/pages"
-	"github.com/bigpipe-go/bigpipe/render"
-	"github.com/bigpipe-go/bigpipe/static"
 )
 
-// newLoadTestServer serves the site as main.go wires it (in-memory store,
-// embedded assets) on a loopback port.
-func newLoadTestServer(t *testing.T) *httptest.Server {
-	t.Helper()
-	st, err := store.OpenMemory()
-	if err != nil {
-		t.Fatalf("store.OpenMemory: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	reg, err := assets.New(static.FS, pages.Bundles()...)
-	if err != nil {
-		t.Fatalf("assets.New: %v", err)
-	}
-	rd, err := render.New(reg, render.WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatalf("render.New: %v", err)
-	}
-	srv := httptest.NewServer(pages.Routes(rd, reg, pages.NewSite(st)))
-	t.Cleanup(srv.Close)
-	return srv
-}
-
 func TestMeasureLoad(t *testing.T) {
-	srv := newLoadTestServer(t)
+	srv := testServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var steps int
@@ -68,7 +38,7 @@ func TestMeasureLoad(t *testing.T) {
 }
 
 func TestMeasureLoadMaxRequests(t *testing.T) {
-	srv := newLoadTestServer(t)
+	srv := testServer(t)
 	res, err := measureLoad(context.Background(), srv.URL, []Mode{Pipelined}, []int{3}, 10*time.Second, 20, nil)
 	if err != nil {
 		t.Fatalf("measureLoad: %v", err)
@@ -80,7 +50,7 @@ func TestMeasureLoadMaxRequests(t *testing.T) {
 }
 
 func TestMeasureLoadCountsErrors(t *testing.T) {
-	srv := newLoadTestServer(t)
+	srv := testServer(t)
 	// A base URL whose /bench is not found: every request is an error.
 	res, err := measureLoad(context.Background(), srv.URL+"/nowhere", []Mode{Serial}, []int{2}, 100*time.Millisecond, 0, nil)
 	if err != nil {
@@ -106,7 +76,7 @@ func TestMeasureLoadBadArgs(t *testing.T) {
 }
 
 func TestMeasureLoadCancelled(t *testing.T) {
-	srv := newLoadTestServer(t)
+	srv := testServer(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := measureLoad(ctx, srv.URL, []Mode{Serial}, []int{1}, time.Second, 0, nil); err == nil {
