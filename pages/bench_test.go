@@ -21,6 +21,8 @@ import (
 
 const chromeUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 
+// site serves the demo as the server binary does (embedded assets with the
+// demo's bundles), on a loopback port, for the length of the test.
 func site(t testing.TB) *httptest.Server {
 	t.Helper()
 	st, err := store.OpenMemory()
@@ -28,7 +30,7 @@ func site(t testing.TB) *httptest.Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	reg, err := assets.New(static.FS)
+	reg, err := assets.New(static.FS, pages.Bundles()...)
 	if err != nil {
 		t.Fatal(err)
 	}
