@@ -35,7 +35,7 @@ func benchPage(n int) *pagelet.Page {
 }
 
 func benchHandler(b *testing.B, n int, mode render.Mode) http.Handler {
-	rd, err := render.New(testAssets(b), render.WithLogger(discard()), render.WithEarlyHints(render.HintsOff))
+	rd, err := render.New(testAssets(b), render.WithLogger(discard()))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func benchHandler(b *testing.B, n int, mode render.Mode) http.Handler {
 		render.WithModeFunc(func(*http.Request) (render.Mode, error) { return mode, nil }))
 }
 
-// BenchmarkPage renders a whole zero-delay page against a recorder in each
+// BenchmarkPage renders a whole zero-delay page into a counting sink in each
 // mode, next to the classic render (every Load in turn, then the layout with
 // content in place, into one buffer). pipelined/classic is the overhead of
 // pipelining a page that waits on nothing.

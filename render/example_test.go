@@ -25,7 +25,7 @@ func Example() {
 		"bigpipe.js":  {Data: []byte("window.bigPipe = {};")},
 		"weather.css": {Data: []byte(".weather { color: #036 }")},
 	})
-	rd, _ := render.New(reg, render.WithLogger(slog.New(slog.DiscardHandler)), render.WithEarlyHints(render.HintsOff)) // a recorder takes a 103 for the final status
+	rd, _ := render.New(reg, render.WithLogger(slog.New(slog.DiscardHandler)))
 
 	weather := pagelet.Pagelet{
 		ID: "weather",

@@ -95,9 +95,9 @@ func WithRuntime(name string) Option { return func(c *config) { c.runtimeName = 
 func WithPageTimeout(d time.Duration) Option { return func(c *config) { c.pageTimeout = d } }
 
 // WithEarlyHints sets when a 103 Early Hints response announces the page
-// CSS and the runtime before the page itself (default [HintsHTTP2]). Use
-// [HintsOff] when rendering into an httptest.ResponseRecorder, which records
-// a 103 as the final status.
+// CSS and the runtime before the page itself (default [HintsHTTP2]). With
+// [HintsAlways], an httptest.ResponseRecorder records the 103 as the final
+// status: render into one with the default.
 func WithEarlyHints(p EarlyHints) Option { return func(c *config) { c.hints = p } }
 
 // New returns a Renderer that resolves asset names through reg. It fails if

@@ -50,7 +50,7 @@ func TestWritesPerPage(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rd, err := render.New(testAssets(t), render.WithLogger(discard()), render.WithEarlyHints(render.HintsOff))
+			rd, err := render.New(testAssets(t), render.WithLogger(discard()))
 			if err != nil {
 				t.Fatal(err)
 			}
