@@ -42,7 +42,7 @@ type Asset struct {
 
 	path     string // URL path before escaping: what a request's URL.Path holds
 	sum      [sha256.Size]byte
-	inline   string // Body, when it may go inside <style>
+	inline   string // Body, when it may go inside <style> or <script>
 	inlineOK bool
 	hdrType  []string
 	enc      [numCodings]*variant // by coding; enc[identity] is always set

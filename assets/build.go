@@ -203,7 +203,7 @@ func (b *builder) finish(a *Asset, z *compressor) error {
 			a.Brotli, a.enc[brCoding] = br, newVariant(brCoding, br, `"`+tag+`-br"`)
 		}
 	}
-	if a.Type == CSS && inlinable(a.Body, b.cfg.inlineLimit) {
+	if inlinable(a, b.cfg.inlineLimit) {
 		a.inline, a.inlineOK = string(a.Body), true
 	}
 	return nil

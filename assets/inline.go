@@ -5,28 +5,41 @@ import (
 	"strings"
 )
 
-// Inline returns the stylesheet to put inside a <style> element instead of
-// linking it, and whether that is allowed: only for CSS of at most the
-// registry's inline limit ([DefaultInlineLimit], see [WithInlineLimit]) that
-// contains neither "</style" in any letter case nor a NUL byte, either of
-// which would end or corrupt the element. The string is made once, at
-// start-up, so Inline does not allocate.
+// Inline returns the body to put inside a <style> element (CSS) or a
+// <script> element (JS) instead of linking the file, and whether that is
+// allowed: only for a stylesheet or script of at most the registry's inline
+// limit ([DefaultInlineLimit], see [WithInlineLimit]) that cannot end or
+// corrupt its element: no NUL byte, no "</style" (CSS) or "</script" (JS)
+// in any letter case, and for JS no "<!--", which would put an HTML parser
+// into the script's escaped states. The string is made once, at start-up,
+// so Inline does not allocate.
 //
 // The caller still owes the element its CSP nonce, if any; the asset's URL
-// is then not fetched, so a page that inlines a stylesheet should not also
-// list it for the client runtime to load.
+// is then not fetched, so a page that inlines a file should not also list it
+// for the client runtime to load.
 func (a *Asset) Inline() (string, bool) {
 	return a.inline, a.inlineOK
 }
 
-// inlinable reports whether body may be placed verbatim inside <style>: an
-// HTML parser ends the element at the first "</style" whatever the case,
-// and replaces NUL bytes.
-func inlinable(body []byte, limit int) bool {
+// inlinable reports whether a's minified body may be placed verbatim inside
+// the element its type calls for.
+func inlinable(a *Asset, limit int) bool {
+	switch a.Type {
+	case CSS:
+		return safeRaw(a.Body, limit, "</style")
+	case JS:
+		return safeRaw(a.Body, limit, "</script") && !bytes.Contains(a.Body, []byte("<!--"))
+	}
+	return false
+}
+
+// safeRaw reports whether body fits limit and may stand inside a raw-text
+// element that end (such as "</style") would close: an HTML parser ends the
+// element at the first end, whatever its case, and replaces NUL bytes.
+func safeRaw(body []byte, limit int, end string) bool {
 	if limit <= 0 || len(body) > limit || bytes.IndexByte(body, 0) >= 0 {
 		return false
 	}
-	const end = "</style"
 	for i := bytes.Index(body, []byte("</")); i >= 0; {
 		if len(body)-i >= len(end) && strings.EqualFold(string(body[i:i+len(end)]), end) {
 			return false

@@ -11,7 +11,7 @@ import (
 func TestInline(t *testing.T) {
 	big := ".a{color:red}" + strings.Repeat(".b{margin:0}", 400) // 4813 bytes minified
 	tests := []struct {
-		name, file, css string
+		name, file, css string // css: the file's source, CSS or JS
 		opts            []assets.Option
 		want            bool
 	}{
@@ -25,7 +25,13 @@ func TestInline(t *testing.T) {
 		{"</StYlE mixed case", "a.css", `.a::after { content: "</StYlE " }`, nil, false},
 		{"</styl is harmless", "a.css", `.a::after { content: "</styl" }`, nil, true},
 		{"NUL", "a.css", ".a::after { content: \"\x00\" }", nil, false},
-		{"javascript", "a.js", "window.a = 1", nil, false},
+		{"javascript", "a.js", "window.a = 1", nil, true},
+		{"</script in a js string", "a.js", `var s = "</script><script>alert(1)//"`, nil, false},
+		{"</SCRIPT upper case", "a.js", `var s = "</SCRIPT>"`, nil, false},
+		{"<!-- in js", "a.js", `var s = "<!--<script>"`, nil, false},
+		{"</scrip is harmless", "a.js", `var s = "</scrip"`, nil, true},
+		{"NUL in js", "a.js", "var s = \"\x00\"", nil, false},
+		{"js over the default limit", "a.js", "var a=[" + strings.Repeat("1,", 2100) + "1];", nil, false},
 		{"svg", "a.svg", "<svg xmlns='http://www.w3.org/2000/svg'/>", nil, false},
 	}
 	for _, tc := range tests {

@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// DefaultInlineLimit is the largest minified stylesheet, in bytes, that
-// [Asset.Inline] offers for inlining unless [WithInlineLimit] says otherwise.
+// DefaultInlineLimit is the largest minified stylesheet or script, in bytes,
+// that [Asset.Inline] offers for inlining unless [WithInlineLimit] says otherwise.
 const DefaultInlineLimit = 4 << 10
 
 // DefaultPollInterval is how often a [NewDev] registry looks for changed
@@ -42,8 +42,8 @@ func WithPrefix(prefix string) Option {
 	}
 }
 
-// WithInlineLimit sets the largest minified stylesheet, in bytes, that
-// [Asset.Inline] allows (default [DefaultInlineLimit]). Zero or less turns
+// WithInlineLimit sets the largest minified stylesheet or script, in bytes,
+// that [Asset.Inline] allows (default [DefaultInlineLimit]). Zero or less turns
 // inlining off.
 func WithInlineLimit(n int) Option {
 	return func(c *config) { c.inlineLimit = n }

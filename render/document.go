@@ -16,10 +16,24 @@ type resources struct {
 	pageCSS, pageJS []*assets.Asset
 	css, js         [][]*assets.Asset // per pagelet, by index
 	runtime         *assets.Asset     // looked up per request: a dev-mode registry may have rebuilt it
+	linkRuntime     bool              // link the runtime even when it could be inlined
+}
+
+// inlineRuntime returns the runtime to put in the skeleton's <head> inline,
+// unless the renderer links it or it is not safe or small enough to inline.
+func (res *resources) inlineRuntime() (string, bool) {
+	if res.linkRuntime {
+		return "", false
+	}
+	return res.runtime.Inline()
 }
 
 func (rd *Renderer) resolve(page *pagelet.Page, mode Mode) (*resources, error) {
-	res := &resources{css: make([][]*assets.Asset, len(page.Pagelets)), js: make([][]*assets.Asset, len(page.Pagelets))}
+	res := &resources{
+		css:         make([][]*assets.Asset, len(page.Pagelets)),
+		js:          make([][]*assets.Asset, len(page.Pagelets)),
+		linkRuntime: rd.linkRuntime,
+	}
 	var err error
 	if res.runtime, err = rd.assets.Get(rd.runtimeName); err != nil {
 		return nil, err
@@ -114,7 +128,8 @@ func (rd *Renderer) lookup(names []string) ([]*assets.Asset, error) {
 }
 
 // appendHead writes the doctype, the whole <head> and the opening <body>.
-// BigPipe mode links the page CSS and loads the runtime; plain modes link
+// BigPipe mode links the page CSS and carries the runtime (inline, unless
+// [WithLinkedRuntime]); plain modes link
 // every pagelet's CSS too, since content arrives inline.
 func (h *Handler) appendHead(dst []byte, page *pagelet.Page, res *resources, mode Mode, requestURI string) []byte {
 	lang := page.Lang
@@ -137,9 +152,16 @@ func (h *Handler) appendHead(dst []byte, page *pagelet.Page, res *resources, mod
 		dst = append(dst, `">`...)
 	}
 	if mode == Pipelined {
-		dst = append(dst, `<script src="`...)
-		dst = append(dst, html.EscapeString(res.runtime.URL)...)
-		dst = append(dst, `"></script><noscript><meta http-equiv="refresh" content="0; url=`...)
+		if js, ok := res.inlineRuntime(); ok { // Asset.Inline vouches it cannot end the element
+			dst = append(dst, "<script>"...)
+			dst = append(dst, js...)
+			dst = append(dst, "</script>"...)
+		} else {
+			dst = append(dst, `<script src="`...)
+			dst = append(dst, html.EscapeString(res.runtime.URL)...)
+			dst = append(dst, `"></script>`...)
+		}
+		dst = append(dst, `<noscript><meta http-equiv="refresh" content="0; url=`...)
 		dst = append(dst, html.EscapeString(h.noJSPath+"?next="+url.QueryEscape(requestURI))...)
 		dst = append(dst, `"></noscript>`...)
 	}

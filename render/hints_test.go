@@ -26,6 +26,7 @@ func TestEarlyHints(t *testing.T) {
 	}
 	def := serve(t, page) // HTTP/2 only: the raw client below speaks HTTP/1.x
 	srv := serve(t, page, render.WithEarlyHints(render.HintsAlways))
+	linked := serve(t, page, render.WithEarlyHints(render.HintsAlways), render.WithLinkedRuntime())
 	off := serve(t, page, render.WithEarlyHints(render.HintsOff))
 	tests := []struct {
 		name, url, ua, method, proto string
@@ -33,7 +34,8 @@ func TestEarlyHints(t *testing.T) {
 		header                       http.Header
 	}{
 		{"HTTP/1.1 by default", def.URL, chromeUA, "GET", "HTTP/1.1", nil, nil},
-		{"pipelined", srv.URL, chromeUA, "GET", "HTTP/1.1", []string{"site.", "as=style", "bigpipe.", "as=script"}, nil},
+		{"pipelined, runtime inline", srv.URL, chromeUA, "GET", "HTTP/1.1", []string{"site.", "as=style"}, nil},
+		{"pipelined, runtime linked", linked.URL, chromeUA, "GET", "HTTP/1.1", []string{"site.", "as=style", "bigpipe.", "as=script"}, nil},
 		{"plain HTML", srv.URL, googlebotUA, "GET", "HTTP/1.1", []string{"site.", "a.", "as=style"}, nil},
 		{"HTTP/1.0 cannot parse 1xx", srv.URL, chromeUA, "GET", "HTTP/1.0", nil, nil},
 		{"HEAD", srv.URL, chromeUA, "HEAD", "HTTP/1.1", nil, nil},
@@ -77,8 +79,8 @@ func TestEarlyHints(t *testing.T) {
 					t.Errorf("103 Link %q lacks %q", links, w)
 				}
 			}
-			if tc.ua == googlebotUA && strings.Contains(links, "bigpipe.") {
-				t.Errorf("plain HTML needs no runtime, but the 103 announces it: %q", links)
+			if (tc.ua == googlebotUA || tc.url == srv.URL) && strings.Contains(links, "bigpipe.") {
+				t.Errorf("the page fetches no runtime (plain HTML, or inlined), but the 103 announces it: %q", links)
 			}
 			for k := range hints {
 				if k != "Link" && k != "Date" {
@@ -92,9 +94,10 @@ func TestEarlyHints(t *testing.T) {
 	}
 }
 
-// TestEarlyHintsHTTP2 checks the default: an HTTP/2 client gets the 103.
+// TestEarlyHintsHTTP2 checks the default: an HTTP/2 client gets the 103
+// (the runtime linked, so that it has something to preload besides CSS).
 func TestEarlyHintsHTTP2(t *testing.T) {
-	rd, err := render.New(testAssets(t), render.WithLogger(discard()))
+	rd, err := render.New(testAssets(t), render.WithLogger(discard()), render.WithLinkedRuntime())
 	if err != nil {
 		t.Fatal(err)
 	}

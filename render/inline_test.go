@@ -4,7 +4,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/fstest"
 
+	"github.com/bigpipe-go/bigpipe/assets"
 	"github.com/bigpipe-go/bigpipe/pagelet"
 	"github.com/bigpipe-go/bigpipe/render"
 )
@@ -36,5 +38,56 @@ func TestInlineCSS(t *testing.T) {
 		if strings.Contains(hints, "/a.") || !strings.Contains(hints, "/big.") {
 			t.Errorf("%s: 103 Link %q: want big.css and not the inlined a.css", ua[:10], hints)
 		}
+	}
+}
+
+// TestRuntimeInline checks where the client runtime goes: inline in <head>
+// by default, linked with WithLinkedRuntime, and linked whenever it could
+// not be inlined safely (too big, or it would end its <script> early).
+func TestRuntimeInline(t *testing.T) {
+	const small = "window.bigPipe = {setup: function () {}, onPageletArrive: function () {}};\n"
+	tests := []struct {
+		name    string
+		runtime string
+		opts    []render.Option
+		inline  bool
+	}{
+		{"default", small, nil, true},
+		{"linked on request", small, []render.Option{render.WithLinkedRuntime()}, false},
+		{"too big", small + "var pad = '" + strings.Repeat("x", 5000) + "';\n", nil, false},
+		{"would close its element", small + "var s = '</script><b>';\n", nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			reg, err := assets.New(fstest.MapFS{"bigpipe.js": {Data: []byte(tc.runtime)}, "site.css": {Data: []byte("body{margin:0}")}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rd, err := render.New(reg, append([]render.Option{render.WithLogger(discard()), render.WithEarlyHints(render.HintsAlways)}, tc.opts...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptestServer(t, rd.Page(func(http.ResponseWriter, *http.Request) (*pagelet.Page, error) {
+				return pageOf(delayed("a", 0)), nil
+			}))
+			s := get(t, srv.URL, chromeUA)
+			head, _, _ := strings.Cut(string(s.Body()), "</head>")
+			rt, _ := reg.Get("bigpipe.js")
+			inlined := strings.Contains(head, "<script>"+string(rt.Body)+"</script>")
+			linked := strings.Contains(head, `<script src="`+rt.URL+`"></script>`)
+			if inlined != tc.inline || linked == tc.inline {
+				t.Errorf("runtime inlined %v, linked %v; want inlined %v:\n%s", inlined, linked, tc.inline, head)
+			}
+			var hints string
+			if len(s.Informational) > 0 {
+				hints = strings.Join(s.Informational[0].Header.Values("Link"), ",")
+			}
+			if preloaded := strings.Contains(hints, rt.URL); preloaded == tc.inline {
+				t.Errorf("103 Link %q: runtime preloaded %v, want %v", hints, preloaded, !tc.inline)
+			}
+			if body := string(get(t, srv.URL, googlebotUA).Body()); strings.Contains(body, "bigPipe") {
+				t.Errorf("plain HTML carries the runtime: %s", body)
+			}
+		})
 	}
 }

@@ -65,6 +65,7 @@ type config struct {
 	mode        ModeFunc
 	noJSPath    string
 	runtimeName string
+	linkRuntime bool
 	pageTimeout time.Duration
 	hints       EarlyHints
 }
@@ -88,6 +89,15 @@ func WithNoJSPath(p string) Option { return func(c *config) { c.noJSPath = p } }
 
 // WithRuntime sets the asset name of the client runtime (default [RuntimeAsset]).
 func WithRuntime(name string) Option { return func(c *config) { c.runtimeName = name } }
+
+// WithLinkedRuntime makes the skeleton load the client runtime from its
+// URL (cached across pages) with a blocking <script src>. By default the
+// runtime (about 2.3 KB minified, 1.2 KB gzipped) is inlined in the skeleton's
+// <head> whenever [assets.Asset.Inline] allows: a cold visit then waits on no
+// request before the skeleton can paint or the first pagelet can be shown,
+// which on a fresh connection costs a round trip or more (measured by
+// go run ./bench).
+func WithLinkedRuntime() Option { return func(c *config) { c.linkRuntime = true } }
 
 // WithPageTimeout bounds a whole response. A page still unfinished then is
 // aborted (the connection is cut, so no truncated page looks whole). Pagelet

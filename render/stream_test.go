@@ -41,7 +41,7 @@ func TestSkeletonBeforeAnyFetch(t *testing.T) {
 			t.Errorf("skeleton lacks %q:\n%s", want, body)
 		}
 	}
-	if strings.Contains(body, "onPageletArrive") {
+	if strings.Contains(body, "bigPipe.onPageletArrive(") {
 		t.Errorf("a payload arrived before any fetch finished")
 	}
 	if got := s.Header.Get("X-BigPipe-Mode"); got != "pipelined" {
