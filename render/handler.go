@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/a-h/templ"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/bigpipe-go/bigpipe/pagelet"
 )
@@ -70,15 +69,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer cancelPage()
 	ctx, cancel := context.WithCancel(pageCtx)
-	var g errgroup.Group // plain Group: a pagelet failure is data (its fallback), never a group error
-	defer func() { cancel(); _ = g.Wait() }()
-	results := make(chan result, len(page.Pagelets)) // senders never block
-	for i := range page.Pagelets {
-		g.Go(func() error {
-			results <- h.run(ctx, i, &page.Pagelets[i])
-			return nil
-		})
-	}
+	f := h.start(ctx, page)
+	defer func() { cancel(); f.stop() }()
 
 	l, err := h.rd.renderLayout(r.Context(), page)
 	if err != nil {
@@ -90,7 +82,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s := &stream{w: w, rc: http.NewResponseController(w), buf: getStreamBuf()}
 	defer s.release()
 	defer s.abortOnPanic(h, r)
-	p := &pass{h: h, r: r, ctx: pageCtx, page: page, res: res, l: l, s: s, results: results, mode: mode}
+	p := &pass{h: h, r: r, ctx: pageCtx, page: page, res: res, l: l, s: s, f: f, mode: mode}
 	switch mode {
 	case Pipelined:
 		p.pipelined()
@@ -109,15 +101,15 @@ func (h *Handler) internalError(w http.ResponseWriter, r *http.Request, err erro
 
 // pass is the state of one response being written.
 type pass struct {
-	h       *Handler
-	r       *http.Request
-	ctx     context.Context // the page's context: the request's, bounded by the page timeout
-	page    *pagelet.Page
-	res     *resources
-	l       *layout
-	s       *stream
-	results <-chan result
-	mode    Mode
+	h    *Handler
+	r    *http.Request
+	ctx  context.Context // the page's context: the request's, bounded by the page timeout
+	page *pagelet.Page
+	res  *resources
+	l    *layout
+	s    *stream
+	f    *fetches
+	mode Mode
 }
 
 // pipelined writes the BigPipe response: skeleton with placeholders and the
@@ -138,40 +130,10 @@ func (p *pass) pipelined() {
 	}
 	s.buf = append(s.buf, l.segs[len(l.segs)-1]...)
 	s.buf = appendSetup(s.buf, page, p.res, l.order)
-	if len(page.Pagelets) == 0 {
-		s.buf = append(s.buf, closeDocument...)
-		if err := s.end(); err != nil {
-			s.fail(err)
-		}
-		return
-	}
-	if err := s.flush(); err != nil {
-		s.fail(err)
-	}
-
-	batch := make([]result, 0, len(page.Pagelets))
-	for left := len(page.Pagelets); left > 0; {
-		batch = batch[:0]
-		select {
-		case res := <-p.results:
-			batch = append(batch, res)
-		case <-p.ctx.Done():
-			s.fail(p.ctx.Err()) // client gone or page deadline: never a clean-looking truncated page
-		}
-		// Let pagelets finishing at this very moment deliver too: a batch
-		// goes out in one write, and a write is the costliest step here.
-		runtime.Gosched()
-	drain:
-		for {
-			select {
-			case res := <-p.results:
-				batch = append(batch, res)
-			default:
-				break drain
-			}
-		}
-		left -= len(batch)
-		s.more()
+	// Pagelets ready by now ride with the skeleton: one write fewer, and
+	// the skeleton is not held back for any of them.
+	batch := p.ready(make([]result, 0, len(page.Pagelets)))
+	for {
 		slices.SortStableFunc(batch, func(a, b result) int {
 			return page.Pagelets[b.index].Priority - page.Pagelets[a.index].Priority
 		})
@@ -179,16 +141,46 @@ func (p *pass) pipelined() {
 			s.buf = appendPayload(s.buf, page.Pagelets[res.index].ID, res.html.Bytes(), p.res.css[res.index], p.res.js[res.index])
 			putBuf(res.html)
 		}
-		var err error
-		if left == 0 { // the end of the document rides with the last pagelets
+		if p.f.left == 0 { // the end of the document rides with the last pagelets
 			s.buf = append(s.buf, closeDocument...)
-			err = s.end()
-		} else {
-			err = s.flush()
+			if err := s.end(); err != nil {
+				s.fail(err)
+			}
+			return
 		}
-		if err != nil {
+		if err := s.flush(); err != nil {
 			s.fail(err)
 		}
+		res := p.next()
+		s.more()
+		// Let pagelets finishing at this very moment deliver too: a batch
+		// goes out in one write, and a write is the costliest step here.
+		runtime.Gosched()
+		batch = p.ready(append(batch[:0], res))
+	}
+}
+
+// next waits for the next pagelet result; if the page ends first (client
+// gone, page deadline) the response fails, never looking whole.
+func (p *pass) next() result {
+	res, ok, err := p.f.next(p.ctx)
+	switch {
+	case err != nil:
+		p.s.fail(err)
+	case !ok:
+		p.s.fail(errors.New("render: no pagelet left to wait for")) // a bug: callers wait only for pending pagelets
+	}
+	return res
+}
+
+// ready appends to batch every result that is ready now.
+func (p *pass) ready(batch []result) []result {
+	for {
+		res, ok := p.f.poll()
+		if !ok {
+			return batch
+		}
+		batch = append(batch, res)
 	}
 }
 
@@ -206,23 +198,17 @@ func (p *pass) plain(stream bool) {
 	for k, i := range l.order {
 		s.buf = append(s.buf, l.segs[k]...)
 		for ready[i] == nil {
-			select {
-			case res := <-p.results:
+			if res, ok := p.f.poll(); ok {
 				ready[res.index] = &res
 				continue
-			default:
 			}
 			if stream {
 				if err := s.flush(); err != nil {
 					s.fail(err)
 				}
 			}
-			select {
-			case res := <-p.results:
-				ready[res.index] = &res
-			case <-p.ctx.Done():
-				s.fail(p.ctx.Err())
-			}
+			res := p.next()
+			ready[res.index] = &res
 			s.more()
 		}
 		s.buf = appendOpen(s.buf, page.Pagelets[i].ID, p.mode)

@@ -15,7 +15,7 @@ import (
 )
 
 // result is one finished pagelet: its markup (content or fallback) and how
-// it got there. Only the handler goroutine reads it, after the runner sent it.
+// it got there. Only the handler goroutine reads it, after load sent it.
 type result struct {
 	index int           // position in Page.Pagelets
 	html  *bytes.Buffer // rendered content or fallback; returned to bufPool once written
@@ -32,37 +32,6 @@ func putBuf(b *bytes.Buffer) {
 	}
 	b.Reset()
 	bufPool.Put(b)
-}
-
-// run loads and renders one pagelet. It always returns by the pagelet's
-// deadline: Load runs in a goroutine of its own, so a Load that ignores its
-// context costs that goroutine until it returns, but never holds up the page.
-// It never panics.
-func (h *Handler) run(parent context.Context, i int, p *pagelet.Pagelet) result {
-	timeout := p.EffectiveTimeout()
-	ctx, cancel := context.WithTimeout(parent, timeout)
-	defer cancel()
-
-	done := make(chan result, 1) // buffered: a late load never blocks
-	go func() { done <- load(ctx, i, p) }()
-
-	var res result
-	select {
-	case res = <-done:
-	case <-ctx.Done():
-		res = result{index: i, err: ctxErr(parent, p.ID, timeout)}
-	}
-	if res.err != nil && ctx.Err() != nil { // Load gave up because its context ended: say why
-		res.err = ctxErr(parent, p.ID, timeout)
-	}
-	switch {
-	case res.err == nil:
-	case parent.Err() != nil: // the page is over (client gone, deadline): nobody will see a fallback
-		res.html = getBuf()
-	default:
-		res.html = h.fallback(ctx, p, res.err)
-	}
-	return res
 }
 
 // load runs p.Load and renders its component into a fresh buffer, so that
