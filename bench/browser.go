@@ -209,6 +209,7 @@ func startBenchBrowser(ctx context.Context, path string) (*benchBrowser, error) 
 // probeResult is what browserProbe reports, in milliseconds since
 // navigation start; -1 for never.
 type probeResult struct {
+	Req      float64   `json:"req"` // the document request sent (Navigation Timing requestStart)
 	FCP      float64   `json:"fcp"`
 	LCP      float64   `json:"lcp"`
 	LCPCount int       `json:"lcpCount"`
@@ -326,6 +327,10 @@ func (p probeResult) run(u string) (BrowserRun, error) {
 	if p.FCP < 0 {
 		return run, fmt.Errorf("%s: no first-contentful-paint entry (page %s)", u, p.State)
 	}
+	if p.Req < 0 {
+		return run, fmt.Errorf("%s: no navigation timing entry (page %s)", u, p.State)
+	}
+	run.RequestStart = msDuration(p.Req)
 	run.FCP = msDuration(p.FCP)
 	if p.LCP >= 0 {
 		run.LCP = msDuration(p.LCP)
@@ -343,6 +348,9 @@ func msDuration(ms float64) time.Duration {
 // any of the page's own scripts). For n pagelets it records, in ms since
 // navigation start:
 //
+//   - req: when the document request was sent (the navigation entry's
+//     requestStart): the server's delays start about then, so a pagelet
+//     cannot be visible before req plus its delay;
 //   - fcp: the first-contentful-paint entry (PerformanceObserver, buffered);
 //   - lcp: the last largest-contentful-paint entry seen when it finishes;
 //   - dom[i]: when an element whose text contains PAGELET-pI-READY was first
@@ -382,7 +390,7 @@ const browserProbeJS = `(() => {
   const N = __N__, BUDGET = __BUDGET__;
   const marks = Array.from({ length: N }, (_, i) => 'PAGELET-p' + i + '-READY');
   const m = {
-    fcp: -1, lcp: -1, lcpCount: 0,
+    req: -1, fcp: -1, lcp: -1, lcpCount: 0,
     dom: marks.map(() => -1), vis: marks.map(() => -1), paint: marks.map(() => -1),
     timedOut: false, errors: [], visibilityState: '',
   };
@@ -396,6 +404,8 @@ const browserProbeJS = `(() => {
     finished = true;
     mo.disconnect();
     m.visibilityState = document.visibilityState;
+    const nav = performance.getEntriesByType('navigation')[0];
+    if (nav) m.req = nav.requestStart;
     resolveDone(m);
   };
   setTimeout(() => { m.timedOut = true; finish(); }, Math.max(0, BUDGET - performance.now()));

@@ -104,8 +104,9 @@ func wireStats(runs []WireRun, n int) *WireStats {
 // BrowserStats is one mode of one scenario in Chromium: every run, and the
 // median and p90 of each figure over them.
 type BrowserStats struct {
-	Runs    []BrowserRun `json:"runs"`
-	FCP     Stat         `json:"fcp"`
+	Runs         []BrowserRun `json:"runs"`
+	RequestStart Stat         `json:"request_start"`
+	FCP          Stat         `json:"fcp"`
 	LCP     Stat         `json:"lcp"`
 	Visible []Stat       `json:"visible"` // by pagelet
 }
@@ -113,11 +114,11 @@ type BrowserStats struct {
 // browserStats summarises runs of a page with n pagelets.
 func browserStats(runs []BrowserRun, n int) *BrowserStats {
 	st := &BrowserStats{Runs: runs, Visible: make([]Stat, n)}
-	var fcp, lcp []time.Duration
+	var req, fcp, lcp []time.Duration
 	for _, r := range runs {
-		fcp, lcp = append(fcp, r.FCP), append(lcp, r.LCP)
+		req, fcp, lcp = append(req, r.RequestStart), append(fcp, r.FCP), append(lcp, r.LCP)
 	}
-	st.FCP, st.LCP = statOf(fcp), statOf(lcp)
+	st.RequestStart, st.FCP, st.LCP = statOf(req), statOf(fcp), statOf(lcp)
 	for i := range n {
 		var vis []time.Duration
 		for _, r := range runs {

@@ -55,7 +55,7 @@ func writeScenario(w io.Writer, modes []Mode, sc *ScenarioResult) {
 	browser := len(sc.Browser) > 0
 	hdr := "mode\tTTFB\tlast\tp90 last\tbytes\tchunks\t"
 	if browser {
-		hdr += "FCP\tLCP\tp90 FCP\t"
+		hdr += "FCP\tLCP\tp90 FCP\trequest\t"
 	}
 	fmt.Fprintln(tw, hdr)
 	for _, m := range modes {
@@ -66,9 +66,9 @@ func writeScenario(w io.Writer, modes []Mode, sc *ScenarioResult) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t", m, f1(ws.TTFB.Median), f1(ws.Last.Median), f1(ws.Last.P90), ws.Bytes, ws.Chunks)
 		if browser {
 			if bs := sc.Browser[m]; bs != nil {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t", f1(bs.FCP.Median), f1(bs.LCP.Median), f1(bs.FCP.P90))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t", f1(bs.FCP.Median), f1(bs.LCP.Median), f1(bs.FCP.P90), f1(bs.RequestStart.Median))
 			} else {
-				fmt.Fprint(tw, "-\t-\t-\t")
+				fmt.Fprint(tw, "-\t-\t-\t-\t")
 			}
 		}
 		fmt.Fprintln(tw)

@@ -47,9 +47,10 @@ type WireRun struct {
 // BrowserRun is one page load in headless Chromium. Times are since
 // navigation start.
 type BrowserRun struct {
-	FCP     time.Duration   `json:"fcp"`     // First Contentful Paint
-	LCP     time.Duration   `json:"lcp"`     // Largest Contentful Paint
-	Visible []time.Duration `json:"visible"` // when PAGELET-pI-READY became visible on screen, by i
+	RequestStart time.Duration   `json:"request_start"` // the document request sent (Navigation Timing)
+	FCP          time.Duration   `json:"fcp"`           // First Contentful Paint
+	LCP          time.Duration   `json:"lcp"`           // Largest Contentful Paint
+	Visible      []time.Duration `json:"visible"`       // when PAGELET-pI-READY became visible on screen, by i
 }
 
 // LoadResult is whole pages served at a fixed concurrency for one mode.
