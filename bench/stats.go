@@ -107,8 +107,8 @@ type BrowserStats struct {
 	Runs         []BrowserRun `json:"runs"`
 	RequestStart Stat         `json:"request_start"`
 	FCP          Stat         `json:"fcp"`
-	LCP     Stat         `json:"lcp"`
-	Visible []Stat       `json:"visible"` // by pagelet
+	LCP          Stat         `json:"lcp"`
+	Visible      []Stat       `json:"visible"` // by pagelet
 }
 
 // browserStats summarises runs of a page with n pagelets.
