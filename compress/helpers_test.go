@@ -141,6 +141,6 @@ func (d *incremental) rest() error {
 
 // chunk is a pagelet-sized piece of HTML carrying marker.
 func chunk(marker string) string {
-	return `<script>bigPipe.onPageletArrive({"id":"` + marker + `","content":"\u003cdiv class=\"pagelet\"\u003e` +
-		marker + ` headline, byline and summary\u003c/div\u003e"})</script>` + "\n"
+	return `<script>bigPipe.onPageletArrive({"id":"` + marker + `","content":"\u003cdiv class=\"pagelet\">` +
+		marker + ` headline, byline and summary\u003c/div>"})</script>` + "\n"
 }

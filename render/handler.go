@@ -131,7 +131,9 @@ func (p *pass) pipelined() {
 	s.buf = append(s.buf, l.segs[len(l.segs)-1]...)
 	s.buf = appendSetup(s.buf, page, p.res, l.order)
 	// Pagelets ready by now ride with the skeleton: one write fewer, and
-	// the skeleton is not held back for any of them.
+	// the skeleton is not held back for any of them beyond one yield, which
+	// lets fetches already runnable (answered from memory, say) finish.
+	runtime.Gosched()
 	batch := p.ready(make([]result, 0, len(page.Pagelets)))
 	for {
 		slices.SortStableFunc(batch, func(a, b result) int {

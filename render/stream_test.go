@@ -225,7 +225,7 @@ func TestCustomFallback(t *testing.T) {
 		Fallback: func(err error) templ.Component { return text("custom fallback: " + err.Error()) },
 	}
 	body := string(get(t, servePage(t, pageOf(p)).URL, chromeUA).Body())
-	if !strings.Contains(body, `custom fallback: render: pagelet \u0026#34;x\u0026#34;: db down`) {
+	if !strings.Contains(body, `custom fallback: render: pagelet &#34;x&#34;: db down`) {
 		t.Errorf("custom fallback missing:\n%s", body)
 	}
 }
