@@ -27,10 +27,11 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// BrowserFloor is what headless Chromium needs for a page that waits on
-// nothing: the median FCP and LCP of the zero-delay pipelined page, measured
-// in the same run as the scenario, so FCP can be compared against it rather
-// than against zero.
+// BrowserFloor is what headless Chromium needs for the scenario's page when
+// it waits on nothing: the median FCP and LCP of the same page (as many
+// pagelets) with every delay zero, pipelined, measured in the same run and
+// interleaved with the scenario's loads, so FCP can be compared against it
+// rather than against zero.
 type BrowserFloor struct {
 	FCP time.Duration `json:"fcp"`
 	LCP time.Duration `json:"lcp"`
@@ -66,9 +67,9 @@ func chromiumPath() (string, error) {
 }
 
 // measureBrowser loads the scenario's /bench page in headless Chromium,
-// runs times in each of modes (the modes interleaved within a run, starting
-// from a different one each run), after measuring the floor: the zero-delay
-// pipelined page, runs times, preceded by one unreported warm-up load.
+// runs times in each of modes and the floor (the same page with zero delays,
+// pipelined), all interleaved within a run, starting from a different one
+// each run, after one unreported warm-up load.
 // progress, if not nil, is told before each page load what it is.
 //
 // Each run measures FCP, LCP and the time each PAGELET-pI-READY marker was
@@ -104,28 +105,28 @@ func measureBrowser(ctx context.Context, baseURL string, sc Scenario, modes []Mo
 	}
 	defer b.stop()
 
-	zero := Scenario{Name: "zero-delay", Delays: []time.Duration{0}}
+	zero := Scenario{Name: "zero-delay", Delays: make([]time.Duration, len(sc.Delays))}
 	progress("browser warm-up")
 	if _, err := b.measure(ctx, baseURL, zero, Pipelined); err != nil {
 		return nil, floor, fmt.Errorf("browser warm-up: %w", err)
 	}
+	const floorMode Mode = "floor" // a load of zero, in the rotation with the modes
+	loads := append([]Mode{floorMode}, modes...)
 	fcps := make([]time.Duration, 0, runs)
 	lcps := make([]time.Duration, 0, runs)
-	for r := range runs {
-		progress(fmt.Sprintf("browser floor (zero-delay pipelined) run %d/%d", r+1, runs))
-		br, err := b.measure(ctx, baseURL, zero, Pipelined)
-		if err != nil {
-			return nil, floor, fmt.Errorf("browser floor run %d: %w", r+1, err)
-		}
-		fcps = append(fcps, br.FCP)
-		lcps = append(lcps, br.LCP)
-	}
-	floor = BrowserFloor{FCP: browserMedian(fcps), LCP: browserMedian(lcps)}
-
 	out := make(map[Mode][]BrowserRun, len(modes))
 	for r := range runs {
-		for k := range modes {
-			m := modes[(k+r)%len(modes)] // rotate: no mode always goes first
+		for k := range loads {
+			m := loads[(k+r)%len(loads)] // rotate: no load always goes first
+			if m == floorMode {
+				progress(fmt.Sprintf("browser floor (zero-delay pipelined) run %d/%d", r+1, runs))
+				br, err := b.measure(ctx, baseURL, zero, Pipelined)
+				if err != nil {
+					return nil, floor, fmt.Errorf("browser floor run %d: %w", r+1, err)
+				}
+				fcps, lcps = append(fcps, br.FCP), append(lcps, br.LCP)
+				continue
+			}
 			progress(fmt.Sprintf("browser %s %s run %d/%d", sc.Name, m, r+1, runs))
 			br, err := b.measure(ctx, baseURL, sc, m)
 			if err != nil {
@@ -134,6 +135,7 @@ func measureBrowser(ctx context.Context, baseURL string, sc Scenario, modes []Mo
 			out[m] = append(out[m], br)
 		}
 	}
+	floor = BrowserFloor{FCP: browserMedian(fcps), LCP: browserMedian(lcps)}
 	return out, floor, nil
 }
 

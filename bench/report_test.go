@@ -50,7 +50,7 @@ func TestWriteTable(t *testing.T) {
 		"== a: delays 50,100 ms",
 		"wire pipelined",
 		"visible pipelined",
-		"Chromium floor (zero-delay pipelined page): FCP 125.0",
+		"Chromium floor (this page with zero delays, pipelined): FCP 125.0",
 		"== load", "== capacity", "== Targets",
 		"MET  pipelined first byte ≤ 5 ms",
 	} {

@@ -75,7 +75,7 @@ func writeScenario(w io.Writer, modes []Mode, sc *ScenarioResult) {
 	}
 	tw.Flush()
 	if sc.BrowserFloor != nil {
-		fmt.Fprintf(w, "Chromium floor (zero-delay pipelined page): FCP %s, LCP %s\n", f1(sc.BrowserFloor.FCP), f1(sc.BrowserFloor.LCP))
+		fmt.Fprintf(w, "Chromium floor (this page with zero delays, pipelined): FCP %s, LCP %s\n", f1(sc.BrowserFloor.FCP), f1(sc.BrowserFloor.LCP))
 	}
 	if sc.BrowserError != "" {
 		fmt.Fprintf(w, "browser: %s\n", sc.BrowserError)
