@@ -215,8 +215,8 @@ type probeResult struct {
 	FCP      float64   `json:"fcp"`
 	LCP      float64   `json:"lcp"`
 	LCPCount int       `json:"lcpCount"`
-	DOM      []float64 `json:"dom"`   // marker found rendered (MutationObserver or frame check)
-	Frame    []float64 `json:"vis"`   // the animation frame after that: the frame that paints it
+	DOM      []float64 `json:"dom"`   // marker found in the document (MutationObserver, by text)
+	Frame    []float64 `json:"vis"`   // the first animation frame in which it is rendered: the frame that paints it
 	Paint    []float64 `json:"paint"` // its first paint (Element Timing)
 	TimedOut bool      `json:"timedOut"`
 	Errors   []string  `json:"errors"`
@@ -307,14 +307,14 @@ func (p probeResult) run(u string) (BrowserRun, error) {
 		if v < 0 {
 			s := fmt.Sprintf("p%d", i)
 			if i < len(p.DOM) && p.DOM[i] >= 0 {
-				s += fmt.Sprintf(" (visible at %.1f ms but no animation frame followed)", p.DOM[i])
+				s += fmt.Sprintf(" (in the document from %.1f ms, never rendered)", p.DOM[i])
 			}
 			missing = append(missing, s)
 			continue
 		}
 		// The paint of the marker, as Chromium presents it; else the start
-		// of the frame after the probe saw it rendered, which is earlier
-		// by up to a frame or so. A paint before the probe saw the element
+		// of the first frame in which the probe saw it rendered, which is
+		// earlier by up to a frame or so. A paint before the probe saw the element
 		// at all cannot be right: fall back then too.
 		at := v
 		if i < len(p.Paint) && p.Paint[i] >= 0 && i < len(p.DOM) && p.Paint[i] >= p.DOM[i]-1 {
@@ -356,21 +356,24 @@ func msDuration(ms float64) time.Duration {
 //   - fcp: the first-contentful-paint entry (PerformanceObserver, buffered);
 //   - lcp: the last largest-contentful-paint entry seen when it finishes;
 //   - dom[i]: when an element whose text contains PAGELET-pI-READY was first
-//     found rendered: connected under <body>, not inside <script>, <style>,
-//     <template>, <noscript>, <textarea> or <title> (a <template>'s content
-//     is not in the document at all), checkVisibility() true with opacity,
-//     visibility and content-visibility checked (so any display:none,
-//     hidden or opacity:0 ancestor hides it), and a non-empty bounding box.
-//     A MutationObserver on the whole document (childList, subtree,
+//     found in the document: connected under <body>, not inside <script>,
+//     <style>, <template>, <noscript>, <textarea> or <title> (a
+//     <template>'s content is not in the document at all). A
+//     MutationObserver on the whole document (childList, subtree,
 //     characterData, attributes) looks after every batch of changes,
-//     including the parser's, and every animation frame looks again (for
-//     changes that are no DOM mutation, such as a stylesheet arriving);
-//   - vis[i]: performance.now() in the first animation-frame callback after
-//     dom[i]: the start of the frame that paints it;
+//     including the parser's, by text alone: it computes no style or layout,
+//     which would slow the very page it measures;
+//   - vis[i]: performance.now() in the first animation-frame callback in
+//     which that element is rendered (the start of the frame that paints
+//     it): checkVisibility() true with opacity, visibility and
+//     content-visibility checked (so any display:none, hidden or opacity:0
+//     ancestor hides it), and a non-empty bounding box. Each frame looks
+//     again, also for changes that are no DOM mutation, such as a
+//     stylesheet arriving;
 //   - paint[i]: the element's own first paint, from Element Timing: the
 //     probe gives the marker's element an elementtiming attribute the
-//     moment it enters the document (the observer runs before the next
-//     rendering step), and Chromium reports when that text was first
+//     moment it enters the document, unless it has one (the bench page's
+//     markers carry bp-pI from the server), and Chromium reports when that text was first
 //     painted, on the same presentation clock as FCP and LCP (which it
 //     coarsens to 4 ms). A hidden element is not painted, so it has none.
 //
@@ -378,7 +381,7 @@ func msDuration(ms float64) time.Duration {
 // came (see probeResult.run).
 //
 // window.__bpMeasure.done is a promise of all this. It resolves once every
-// marker has its frame and the load event has fired, two frames and 50 ms
+// marker has been seen rendered and the load event has fired, two frames and 50 ms
 // later, once the paint-timing entries are in (at most a second more), or
 // when budget has passed since document start, with whatever it has.
 func browserProbe(n int, budget time.Duration) string {
@@ -438,40 +441,49 @@ const browserProbeJS = `(() => {
     return r.width > 0 && r.height > 0;
   };
 
-  let left = N;          // markers not yet found
-  let waiting = [];      // found, waiting for their frame
+  let left = N;                        // markers not yet seen rendered
+  const found = marks.map(() => null); // the element holding marker i, once in the document
   const nonBlank = /\S/;
-  const scan = () => {
+  // find looks for markers by their text alone: it computes no style or
+  // layout, so it can run after every batch of mutations without slowing
+  // the page it measures.
+  const find = () => {
     if (!left || !document.body) return;
     const now = performance.now();
     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     const seen = new Set();
-    for (let t = walker.nextNode(); t && left; t = walker.nextNode()) {
+    for (let t = walker.nextNode(); t; t = walker.nextNode()) {
       const el = t.parentElement;
       if (!el || seen.has(el) || !nonBlank.test(t.data)) continue;
       seen.add(el);
       // The element's whole text: a marker split over several text nodes
       // (a parser chunk boundary) is found too.
       const text = el.textContent;
-      if (text.indexOf('-READY') < 0) continue;
-      let ok;
+      if (text.indexOf('-READY') < 0 || el.closest(SKIP)) continue;
       for (let i = 0; i < N; i++) {
-        if (m.dom[i] >= 0 || !text.includes(marks[i])) continue;
+        if ((found[i] && found[i].isConnected) || m.vis[i] >= 0 || !text.includes(marks[i])) continue;
         // Ask for this element's first paint (Element Timing), as soon as it
         // is in the document: the attribute must be there before it paints.
-        if (!el.hasAttribute('elementtiming') && !el.closest(SKIP)) el.setAttribute('elementtiming', 'bp-p' + i);
-        if (ok === undefined) ok = rendered(el);
-        if (!ok) break;
-        m.dom[i] = now;
-        left--;
-        waiting.push(i);
+        if (!el.hasAttribute('elementtiming')) el.setAttribute('elementtiming', 'bp-p' + i);
+        found[i] = el;
+        if (m.dom[i] < 0) m.dom[i] = now;
       }
+    }
+  };
+  // look runs in an animation frame, whose rendering computes style and
+  // layout anyway: a found marker rendered now is painted by this frame.
+  const look = (now) => {
+    for (let i = 0; i < N; i++) {
+      const el = found[i];
+      if (!el || m.vis[i] >= 0) continue;
+      if (!el.isConnected) { found[i] = null; continue; }
+      if (rendered(el)) { m.vis[i] = now; left--; }
     }
   };
 
   let settling = false;
   const check = () => {
-    if (settling || left || waiting.length || document.readyState !== 'complete') return;
+    if (settling || left || document.readyState !== 'complete') return;
     settling = true;
     // Let the paint-timing entries of the last frames arrive: FCP, LCP and
     // each marker's element timing, which come after the frame is presented
@@ -487,18 +499,16 @@ const browserProbeJS = `(() => {
 
   const frame = () => {
     if (finished) return;
-    const now = performance.now();
-    for (const i of waiting) m.vis[i] = now;
-    waiting = [];
-    scan();
-    if (left || waiting.length) requestAnimationFrame(frame);
+    find();
+    look(performance.now());
+    if (left) requestAnimationFrame(frame);
     else check();
   };
   requestAnimationFrame(frame);
 
-  // The frame loop runs until every marker has had its frame, so what the
-  // observer finds gets its frame from it.
-  const mo = new MutationObserver(scan);
+  // The frame loop runs until every marker has been seen rendered, so what
+  // the observer finds is looked at in the next frame.
+  const mo = new MutationObserver(find);
   mo.observe(document, { childList: true, subtree: true, characterData: true, attributes: true });
   window.addEventListener('load', () => setTimeout(check, 0));
 })();

@@ -3,12 +3,17 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
 )
 
 // requireChromium skips t when no Chromium is installed, or fails it when
@@ -151,5 +156,66 @@ func TestBrowserMedian(t *testing.T) {
 		if got := browserMedian(tc.in); got != tc.want {
 			t.Errorf("browserMedian(%v) = %v, want %v", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestProbeCountsOnlyVisible loads a page whose markers are present from the
+// start but not visible: p0 in a <template> until 300 ms, p1 under a
+// display:none ancestor until 500 ms, p2 at opacity 0 until 700 ms. The
+// probe must report each no earlier than it was revealed.
+func TestProbeCountsOnlyVisible(t *testing.T) {
+	requireChromium(t)
+	const page = `<!DOCTYPE html><html><head><title>probe</title></head><body>
+<h1>probe test</h1>
+<template id="t"><p>PAGELET-p0-READY</p></template>
+<div id="h" style="display:none"><p>PAGELET-p1-READY</p></div>
+<div id="o" style="opacity:0"><p>PAGELET-p2-READY</p></div>
+<div id="slot"></div>
+<script>
+setTimeout(() => document.getElementById('slot').append(document.getElementById('t').content.cloneNode(true)), 300);
+setTimeout(() => { document.getElementById('h').style.display = 'block'; }, 500);
+setTimeout(() => { document.getElementById('o').style.opacity = '1'; }, 700);
+</script></body></html>`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.WriteString(w, page)
+	}))
+	defer srv.Close()
+	path, err := chromiumPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	b, err := startBenchBrowser(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.stop()
+	tctx, tcancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	defer tcancel()
+	if _, err := chromedp.Call(tctx, cdppage.AddScriptToEvaluateOnNewDocument,
+		cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: browserProbe(3, 10*time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(tctx, chromedp.NavigateResponse(srv.URL)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := chromedp.Run(tctx, chromedp.Evaluate[probeResult](`window.__bpMeasure.done`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := res.run(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("request %v, FCP %v, visible %v (in the document at %v ms)", run.RequestStart, run.FCP, run.Visible, res.DOM)
+	for i, shown := range []time.Duration{300 * time.Millisecond, 500 * time.Millisecond, 700 * time.Millisecond} {
+		if run.Visible[i] < shown {
+			t.Errorf("p%d visible at %v, before it was revealed at %v", i, run.Visible[i], shown)
+		}
+	}
+	if res.DOM[1] < 0 || time.Duration(res.DOM[1]*float64(time.Millisecond)) >= 500*time.Millisecond {
+		t.Errorf("p1 found in the document at %v ms, want before it was shown (it is there from the start)", res.DOM[1])
 	}
 }
