@@ -188,8 +188,8 @@ func runBench(ctx context.Context, cfg config, stdout, stderr io.Writer) (*Repor
 	return r, errors.Join(failed...)
 }
 
-// writeOutputs writes the charts of r into dir, and latest.json with them
-// when withJSON.
+// writeOutputs writes the charts of r into dir, and with them latest.json
+// and latest.txt (the table as printed) when withJSON.
 func writeOutputs(r *Report, dir string, withJSON bool, stderr io.Writer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -199,7 +199,11 @@ func writeOutputs(r *Report, dir string, withJSON bool, stderr io.Writer) error 
 		if err := writeJSON(r, f); err != nil {
 			return err
 		}
-		fmt.Fprintln(stderr, "bench: wrote", f)
+		txt := filepath.Join(dir, "latest.txt")
+		if err := writeText(r, txt); err != nil {
+			return err
+		}
+		fmt.Fprintln(stderr, "bench: wrote", f, "and", txt)
 	}
 	files, err := writeCharts(r, dir)
 	if len(files) > 0 {

@@ -93,7 +93,7 @@ func TestSmoke(t *testing.T) {
 			}
 		}
 	}
-	for _, f := range []string{"latest.json", "waterfall-custom.svg", "waterfall-custom.png", "modes-custom.svg", "modes-custom.png"} {
+	for _, f := range []string{"latest.json", "latest.txt", "waterfall-custom.svg", "waterfall-custom.png", "modes-custom.svg", "modes-custom.png"} {
 		if fi, err := os.Stat(filepath.Join(out, f)); err != nil || fi.Size() == 0 {
 			t.Errorf("%s: %v", f, err)
 		}

@@ -108,12 +108,25 @@ func writeJSON(r *Report, path string) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".latest-*.json")
+	return writeAtomic(path, append(b, '\n'))
+}
+
+// writeText writes the table of r, as printed on stdout, to path.
+func writeText(r *Report, path string) error {
+	var b bytes.Buffer
+	writeTable(&b, r)
+	return writeAtomic(path, b.Bytes())
+}
+
+// writeAtomic writes data to path through a temporary file in the same
+// directory, so that a reader never sees half a file.
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".latest-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return err
 	}

@@ -179,9 +179,9 @@ func evaluateTargets(r *Report) []Target {
 		}
 		if wi >= 0 {
 			visible = append(visible, check{sc.Name, statusIf(woff <= maxVisibleLate), ms(woff),
-				fmt.Sprintf("p%d %s after it was due at %s (visible at %s; delay %s, request sent at %s, floor %s)",
+				fmt.Sprintf("p%d %s after it was due at %s (visible at %s; delay %s, request sent at %s, floor %s)%s",
 					wi, fmtOff(woff), fmtMS(wdue), fmtMS(bp.Visible[wi].Median), fmtMS(sc.Delays[wi]),
-					fmtMS(bp.RequestStart.Median), fmtMS(sc.BrowserFloor.FCP))})
+					fmtMS(bp.RequestStart.Median), fmtMS(sc.BrowserFloor.FCP), paintLag(sc, wi))})
 		}
 	}
 
@@ -195,6 +195,29 @@ func evaluateTargets(r *Report) []Target {
 		throughputTarget(r),
 		capacityTargetOf(r),
 	}
+}
+
+// paintLag says how long Chromium took from pagelet i's bytes on the wire to
+// its paint, pipelined and as inline HTML (inorder) in the same run: the
+// browser's own share of a late pagelet. Empty without those figures.
+func paintLag(sc *ScenarioResult, i int) string {
+	var parts []string
+	for _, m := range []Mode{Pipelined, InOrder} {
+		w, b := sc.Wire[m], sc.Browser[m]
+		if w == nil || b == nil || i >= len(w.Markers) || i >= len(b.Visible) || len(b.Runs) == 0 {
+			continue
+		}
+		name := "pipelined"
+		if m == InOrder {
+			name = "inline HTML (inorder)"
+		}
+		lag := b.Visible[i].Median - (b.RequestStart.Median + w.Markers[i].Median)
+		parts = append(parts, fmt.Sprintf("%s %s", name, fmtOff(lag)))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; from its bytes to its paint: " + strings.Join(parts, ", ")
 }
 
 // throughputTarget checks pipelined against serial throughput of the

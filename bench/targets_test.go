@@ -148,3 +148,22 @@ func TestEvaluateTargets(t *testing.T) {
 		})
 	}
 }
+
+// TestPaintLag checks the browser's share of a late pagelet is given for
+// the pipelined and the inline-HTML page alike, from the wire time plus
+// the request start to the paint.
+func TestPaintLag(t *testing.T) {
+	sc := goodScenario("a")
+	sc.Wire[InOrder] = wireOf(1*msec, []time.Duration{51 * msec, 101 * msec}, 102*msec)
+	sc.Browser[InOrder] = browserOf(130*msec, []time.Duration{100 * msec, 140 * msec})
+	got := paintLag(sc, 1)
+	// pipelined: 150 - (5 + 101); inorder: 140 - (5 + 101)
+	if want := "; from its bytes to its paint: pipelined +44.0 ms, inline HTML (inorder) +34.0 ms"; got != want {
+		t.Errorf("paintLag = %q, want %q", got, want)
+	}
+	delete(sc.Browser, InOrder)
+	delete(sc.Browser, Pipelined)
+	if got := paintLag(sc, 1); got != "" {
+		t.Errorf("paintLag without browser figures = %q, want empty", got)
+	}
+}
