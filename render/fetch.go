@@ -84,19 +84,13 @@ func (f *fetches) next(ctx context.Context) (result, bool, error) {
 		if r, ok := f.poll(); ok {
 			return r, true, nil
 		}
-		wait := time.Until(f.earliest())
-		if f.timer == nil {
-			f.timer = time.NewTimer(wait)
-		} else {
-			f.timer.Reset(wait)
-		}
 		select {
 		case res := <-f.results:
 			f.timer.Stop()
 			if r, ok := f.settle(res); ok {
 				return r, true, nil
 			}
-		case <-f.timer.C:
+		case <-f.alarm():
 		case <-ctx.Done():
 			f.timer.Stop()
 			return result{}, false, ctx.Err()
@@ -154,6 +148,18 @@ func (f *fetches) fallback(i int, err error) *bytes.Buffer {
 	return f.h.fallback(f.parent, &f.page.Pagelets[i], err)
 }
 
+// alarm sets the timer to the nearest deadline of a pagelet not settled
+// yet and returns its channel. One timer serves the whole page.
+func (f *fetches) alarm() <-chan time.Time {
+	wait := time.Until(f.earliest())
+	if f.timer == nil {
+		f.timer = time.NewTimer(wait)
+	} else {
+		f.timer.Reset(wait)
+	}
+	return f.timer.C
+}
+
 // earliest is the nearest deadline of a pagelet not settled yet.
 func (f *fetches) earliest() time.Time {
 	var t time.Time
@@ -176,12 +182,6 @@ func (f *fetches) stop() {
 		}
 	}
 	for f.left > 0 {
-		wait := time.Until(f.earliest())
-		if f.timer == nil {
-			f.timer = time.NewTimer(wait)
-		} else {
-			f.timer.Reset(wait)
-		}
 		select {
 		case res := <-f.results:
 			if !f.settled[res.index] {
@@ -189,7 +189,7 @@ func (f *fetches) stop() {
 				f.left--
 			}
 			putBuf(res.html)
-		case now := <-f.timer.C:
+		case now := <-f.alarm():
 			for i, d := range f.deadline {
 				if !f.settled[i] && !now.Before(d) {
 					f.settled[i] = true
