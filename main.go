@@ -47,6 +47,7 @@ type config struct {
 	h2c      bool
 	dev      string
 	hints    string
+	csp      bool
 	compress bool
 }
 
@@ -64,6 +65,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.dev, "dev", "", "development: serve CSS/JS from this directory (e.g. static), re-minified when a file changes, instead of the embedded copies")
 	fs.StringVar(&c.hints, "early-hints", "http2", "103 Early Hints: http2 (browsers use them only there; over HTTP/1.1 nginx before 1.29 mangles them), always (HTTP/1.1 too), off")
 	fs.BoolVar(&c.compress, "compress", true, "compress pages (br or gzip, negotiated), flushing every chunk")
+	fs.BoolVar(&c.csp, "csp", true, "send a strict nonce-based Content-Security-Policy with every page (script-src 'nonce-…' 'strict-dynamic')")
 	fs.BoolVar(&c.h2c, "h2c", false, "also accept unencrypted HTTP/2 (prior knowledge), for a proxy in front that speaks h2c")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -142,7 +144,11 @@ func run(ctx context.Context, args []string, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
-	rd, err := render.New(reg, render.WithLogger(log), render.WithEarlyHints(hints))
+	opts := []render.Option{render.WithLogger(log), render.WithEarlyHints(hints)}
+	if cfg.csp {
+		opts = append(opts, render.WithCSP())
+	}
+	rd, err := render.New(reg, opts...)
 	if err != nil {
 		return err
 	}

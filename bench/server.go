@@ -21,7 +21,8 @@ import (
 
 // localServer is the site served in-process on a loopback port, wired as
 // main.go wires it with its default flags (in-memory store, embedded
-// assets, compression, Early Hints over HTTP/2 only) and logging discarded.
+// assets, compression, Early Hints over HTTP/2 only, CSP) and logging
+// discarded.
 type localServer struct {
 	URL  string // http://127.0.0.1:port
 	srv  *http.Server
@@ -40,7 +41,7 @@ func startLocal() (*localServer, error) {
 		_ = st.Close()
 		return nil, err
 	}
-	rd, err := render.New(reg, render.WithLogger(slog.New(slog.DiscardHandler)))
+	rd, err := render.New(reg, render.WithLogger(slog.New(slog.DiscardHandler)), render.WithCSP())
 	if err != nil {
 		_ = st.Close()
 		return nil, err

@@ -294,7 +294,7 @@ func (tb *tab) countRequests(t *testing.T) func() map[string]int {
 	}
 }
 
-// newServer serves the demo site as main.go wires it, from a fresh in-memory
+// newServer serves the demo site as main.go wires it (CSP on), from a fresh in-memory
 // store opened with opts, on a loopback port that httptest picks.
 func newServer(t *testing.T, opts ...store.Option) *httptest.Server {
 	t.Helper()
@@ -307,7 +307,7 @@ func newServer(t *testing.T, opts ...store.Option) *httptest.Server {
 	if err != nil {
 		t.Fatalf("assets.New: %v", err)
 	}
-	rd, err := render.New(reg, render.WithLogger(slog.New(slog.DiscardHandler)))
+	rd, err := render.New(reg, render.WithLogger(slog.New(slog.DiscardHandler)), render.WithCSP())
 	if err != nil {
 		t.Fatalf("render.New: %v", err)
 	}

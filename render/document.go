@@ -17,6 +17,7 @@ type resources struct {
 	css, js         [][]*assets.Asset // per pagelet, by index
 	runtime         *assets.Asset     // looked up per request: a dev-mode registry may have rebuilt it
 	linkRuntime     bool              // link the runtime even when it could be inlined
+	nonce           string            // the request's CSP nonce for every script element; "" without a policy
 }
 
 // inlineRuntime returns the runtime to put in the skeleton's <head> inline,
@@ -152,12 +153,13 @@ func (h *Handler) appendHead(dst []byte, page *pagelet.Page, res *resources, mod
 		dst = append(dst, `">`...)
 	}
 	if mode == Pipelined {
+		dst = appendScriptOpen(dst, res.nonce)
 		if js, ok := res.inlineRuntime(); ok { // Asset.Inline vouches it cannot end the element
-			dst = append(dst, "<script>"...)
+			dst = append(dst, '>')
 			dst = append(dst, js...)
 			dst = append(dst, "</script>"...)
 		} else {
-			dst = append(dst, `<script src="`...)
+			dst = append(dst, ` src="`...)
 			dst = append(dst, html.EscapeString(res.runtime.URL)...)
 			dst = append(dst, `"></script>`...)
 		}
@@ -182,7 +184,8 @@ func appendOpen(dst []byte, id string, mode Mode) []byte {
 // every CSS/JS file a pagelet of this page may need, by short id, and the
 // ids of the pagelets the runtime must accept.
 func appendSetup(dst []byte, page *pagelet.Page, res *resources, order []int) []byte {
-	dst = append(dst, `<script>bigPipe.setup({"resources":{`...)
+	dst = appendScriptOpen(dst, res.nonce)
+	dst = append(dst, `>bigPipe.setup({"resources":{`...)
 	seen := map[*assets.Asset]bool{}
 	add := func(as []*assets.Asset) {
 		for _, a := range as {
@@ -218,11 +221,13 @@ func appendSetup(dst []byte, page *pagelet.Page, res *resources, order []int) []
 	return append(dst, "})</script>\n"...)
 }
 
-// appendPayload writes one pagelet as an onPageletArrive script. Every
-// string goes through appendJSString, so nothing in content, id or resource
-// names can end the script element or run.
-func appendPayload(dst []byte, id string, content []byte, css, js []*assets.Asset) []byte {
-	dst = append(dst, `<script>bigPipe.onPageletArrive({"id":`...)
+// appendPayload writes one pagelet as an onPageletArrive script, with the
+// request's CSP nonce if any. Every string goes through appendJSString, so
+// nothing in content, id or resource names can end the script element or
+// run.
+func appendPayload(dst []byte, nonce, id string, content []byte, css, js []*assets.Asset) []byte {
+	dst = appendScriptOpen(dst, nonce)
+	dst = append(dst, `>bigPipe.onPageletArrive({"id":`...)
 	dst = appendJSString(dst, id)
 	dst = append(dst, `,"content":`...)
 	dst = appendJSString(dst, content)
@@ -256,7 +261,8 @@ func appendScripts(dst []byte, res *resources, order []int) []byte {
 		for _, a := range as {
 			if !seen[a] {
 				seen[a] = true
-				dst = append(dst, `<script src="`...)
+				dst = appendScriptOpen(dst, res.nonce)
+				dst = append(dst, ` src="`...)
 				dst = append(dst, html.EscapeString(a.URL)...)
 				dst = append(dst, `"></script>`...)
 			}
@@ -269,8 +275,13 @@ func appendScripts(dst []byte, res *resources, order []int) []byte {
 	return dst
 }
 
-// clearNoJS forgets the no-JS cookie in a browser that does run scripts, so
+// clearNoJS (after "<script" and its nonce) forgets the no-JS cookie in a browser that does run scripts, so
 // its next page is BigPipe again.
-const clearNoJS = `<script>document.cookie="` + NoJSCookie + `=; Max-Age=0; Path=/; SameSite=Lax"</script>`
+const clearNoJS = `>document.cookie="` + NoJSCookie + `=; Max-Age=0; Path=/; SameSite=Lax"</script>`
+
+// appendClearNoJS writes the clearNoJS script with the request's nonce.
+func appendClearNoJS(dst []byte, nonce string) []byte {
+	return append(appendScriptOpen(dst, nonce), clearNoJS...)
+}
 
 const closeDocument = "</body></html>"

@@ -27,6 +27,11 @@ var _ http.Handler = (*Handler)(nil)
 // concurrently and streams them in the request's [Mode]. Nothing it starts
 // outlives it, except a pagelet Load that ignores its context.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var nonce string
+	if h.csp {
+		nonce = newNonce()
+		r = r.WithContext(withNonce(r.Context(), nonce))
+	}
 	mode, err := h.mode(r)
 	if err != nil {
 		http.Error(w, "400 bad request: "+err.Error(), http.StatusBadRequest)
@@ -49,6 +54,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.internalError(w, r, err)
 		return
 	}
+	res.nonce = nonce
 
 	h.earlyHints(w, r, res, mode)
 	hdr := w.Header()
@@ -57,6 +63,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("X-Accel-Buffering", "no") // nginx: do not buffer this stream
 	hdr.Set("X-BigPipe-Mode", mode.String())
 	hdr.Add("Vary", "User-Agent, Cookie")
+	if nonce != "" {
+		hdr.Add("Content-Security-Policy", fmt.Sprintf(CSPHeader, nonce))
+	}
 	if r.Method == http.MethodHead {
 		w.WriteHeader(http.StatusOK)
 		return
@@ -140,7 +149,7 @@ func (p *pass) pipelined() {
 			return page.Pagelets[b.index].Priority - page.Pagelets[a.index].Priority
 		})
 		for _, res := range batch {
-			s.buf = appendPayload(s.buf, page.Pagelets[res.index].ID, res.html.Bytes(), p.res.css[res.index], p.res.js[res.index])
+			s.buf = appendPayload(s.buf, p.res.nonce, page.Pagelets[res.index].ID, res.html.Bytes(), p.res.css[res.index], p.res.js[res.index])
 			putBuf(res.html)
 		}
 		if p.f.left == 0 { // the end of the document rides with the last pagelets
@@ -195,7 +204,7 @@ func (p *pass) plain(stream bool) {
 	ready := make([]*result, len(page.Pagelets))
 	s.buf = p.h.appendHead(s.buf, page, p.res, p.mode, "")
 	if hasNoJSCookie(p.r) {
-		s.buf = append(s.buf, clearNoJS...)
+		s.buf = appendClearNoJS(s.buf, p.res.nonce)
 	}
 	for k, i := range l.order {
 		s.buf = append(s.buf, l.segs[k]...)

@@ -66,6 +66,7 @@ type config struct {
 	noJSPath    string
 	runtimeName string
 	linkRuntime bool
+	csp         bool
 	pageTimeout time.Duration
 	hints       EarlyHints
 }
@@ -98,6 +99,15 @@ func WithRuntime(name string) Option { return func(c *config) { c.runtimeName = 
 // which on a fresh connection costs a round trip or more (measured by
 // go run ./bench).
 func WithLinkedRuntime() Option { return func(c *config) { c.linkRuntime = true } }
+
+// WithCSP makes every page carry a strict Content-Security-Policy
+// ([CSPHeader]) with a nonce drawn fresh for each request: every script the
+// renderer writes (the runtime, the resource map, each pagelet payload, the
+// plain pages' script tags) carries it, and so do templ's own scripts in
+// layouts and pagelets; [Nonce] gives it to a page's own. A script or inline
+// event handler inside pagelet content never runs, in either mode. The
+// policy is added to any the PageFunc set: a browser enforces both.
+func WithCSP() Option { return func(c *config) { c.csp = true } }
 
 // WithPageTimeout bounds a whole response. A page still unfinished then is
 // aborted (the connection is cut, so no truncated page looks whole). Pagelet

@@ -1,0 +1,53 @@
+package render
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+
+	"github.com/a-h/templ"
+)
+
+// CSPHeader is the policy [WithCSP] sends; %s is the request's nonce. Only
+// scripts carrying the nonce run, and scripts they load ('strict-dynamic':
+// the runtime loads pagelet JS); no plugins, no <base> rewriting. Inline
+// event handlers and scripts that arrive inside pagelet content never run.
+const CSPHeader = "script-src 'nonce-%s' 'strict-dynamic'; object-src 'none'; base-uri 'none'"
+
+// nonceKey is the context key of the request's nonce.
+type nonceKey struct{}
+
+// newNonce draws a fresh CSP nonce: 128 bits from crypto/rand, base64.
+func newNonce() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return base64.StdEncoding.EncodeToString(b[:])
+}
+
+// withNonce returns ctx carrying nonce for [Nonce] and for templ, whose own
+// script elements then carry it too.
+func withNonce(ctx context.Context, nonce string) context.Context {
+	return templ.WithNonce(context.WithValue(ctx, nonceKey{}, nonce), nonce)
+}
+
+// Nonce returns the CSP nonce of the request whose context ctx is (the
+// PageFunc's r.Context(), and the context pagelets load and render with), or
+// "" when the renderer sends no policy. A page that writes a <script> of its
+// own gives it this nonce: under [WithCSP] a script without it does not run.
+func Nonce(ctx context.Context) string {
+	n, _ := ctx.Value(nonceKey{}).(string)
+	return n
+}
+
+// appendScriptOpen writes "<script" with the nonce attribute, if any, and
+// leaves the tag open for a src attribute or its ">". A base64 nonce needs
+// no escaping.
+func appendScriptOpen(dst []byte, nonce string) []byte {
+	dst = append(dst, "<script"...)
+	if nonce != "" {
+		dst = append(dst, ` nonce="`...)
+		dst = append(dst, nonce...)
+		dst = append(dst, '"')
+	}
+	return dst
+}
