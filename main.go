@@ -37,18 +37,19 @@ func main() {
 
 // config is what the flags and environment set.
 type config struct {
-	addr     string
-	db       string
-	latency  string
-	drain    time.Duration
-	logLevel slog.Level
-	tlsCert  string
-	tlsKey   string
-	h2c      bool
-	dev      string
-	hints    string
-	csp      bool
-	compress bool
+	addr       string
+	db         string
+	latency    string
+	drain      time.Duration
+	logLevel   slog.Level
+	tlsCert    string
+	tlsKey     string
+	h2c        bool
+	dev        string
+	hints      string
+	csp        bool
+	forceModes bool
+	compress   bool
 }
 
 func parseFlags(args []string) (config, error) {
@@ -65,6 +66,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.dev, "dev", "", "development: serve CSS/JS from this directory (e.g. static), re-minified when a file changes, instead of the embedded copies")
 	fs.StringVar(&c.hints, "early-hints", "http2", "103 Early Hints: http2 (browsers use them only there; over HTTP/1.1 nginx before 1.29 mangles them), always (HTTP/1.1 too), off")
 	fs.BoolVar(&c.compress, "compress", true, "compress pages (br or gzip, negotiated), flushing every chunk")
+	fs.BoolVar(&c.forceModes, "force-modes", false, "debugging: let a request force its mode with the X-BigPipe-Force-Mode header or ?bigpipe_mode= (pipelined, inorder, serial); keep off in production")
 	fs.BoolVar(&c.csp, "csp", true, "send a strict nonce-based Content-Security-Policy with every page (script-src 'nonce-…' 'strict-dynamic')")
 	fs.BoolVar(&c.h2c, "h2c", false, "also accept unencrypted HTTP/2 (prior knowledge), for a proxy in front that speaks h2c")
 	if err := fs.Parse(args); err != nil {
@@ -147,6 +149,9 @@ func run(ctx context.Context, args []string, ready func(addr string)) error {
 	opts := []render.Option{render.WithLogger(log), render.WithEarlyHints(hints)}
 	if cfg.csp {
 		opts = append(opts, render.WithCSP())
+	}
+	if cfg.forceModes {
+		opts = append(opts, render.WithModeOverride())
 	}
 	rd, err := render.New(reg, opts...)
 	if err != nil {

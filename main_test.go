@@ -146,3 +146,55 @@ func TestDevReload(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestSecurityFlags runs the server with its defaults and with -csp=false
+// -force-modes: the strict CSP is on by default and goes with the flag; a
+// forced mode is honoured only with -force-modes.
+func TestSecurityFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args      []string
+		csp       bool
+		forceMode string // X-BigPipe-Mode for a Chrome request forcing serial
+	}{
+		{nil, true, "pipelined"},
+		{[]string{"-csp=false", "-force-modes"}, false, "serial"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			ctx, stop := context.WithCancel(context.Background())
+			addrc := make(chan string, 1)
+			errc := make(chan error, 1)
+			go func() {
+				args := append([]string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "news.db"), "-log-level", "error"}, tc.args...)
+				errc <- run(ctx, args, func(addr string) { addrc <- addr })
+			}()
+			defer func() {
+				stop()
+				if err := <-errc; err != nil {
+					t.Error(err)
+				}
+			}()
+			var base string
+			select {
+			case addr := <-addrc:
+				base = "http://" + addr
+			case err := <-errc:
+				t.Fatal(err)
+			}
+			req, _ := http.NewRequest("GET", base+"/bench?delays=0", nil)
+			req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
+			req.Header.Set("X-BigPipe-Force-Mode", "serial")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if got := resp.Header.Get("Content-Security-Policy") != ""; got != tc.csp {
+				t.Errorf("Content-Security-Policy present = %v, want %v", got, tc.csp)
+			}
+			if got := resp.Header.Get("X-BigPipe-Mode"); got != tc.forceMode {
+				t.Errorf("forcing serial: X-BigPipe-Mode = %q, want %q", got, tc.forceMode)
+			}
+		})
+	}
+}

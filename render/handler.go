@@ -32,7 +32,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		nonce = newNonce()
 		r = r.WithContext(withNonce(r.Context(), nonce))
 	}
-	mode, err := h.mode(r)
+	mode, err := h.decide(r)
 	if err != nil {
 		http.Error(w, "400 bad request: "+err.Error(), http.StatusBadRequest)
 		return

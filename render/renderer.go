@@ -67,6 +67,7 @@ type config struct {
 	runtimeName string
 	linkRuntime bool
 	csp         bool
+	override    bool
 	pageTimeout time.Duration
 	hints       EarlyHints
 }
