@@ -1,0 +1,134 @@
+package e2e_test
+
+import (
+	"io"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+)
+
+// pageContent is what a reader or a search engine takes from a page.
+type pageContent struct {
+	Title    string   `json:"title"`
+	Headings []string `json:"headings"` // "H2 text", in document order
+	Links    []string `json:"links"`    // "href text", in document order
+	Text     string   `json:"text"`     // the rendered text of <body>, spaces collapsed
+}
+
+// extractContent reads pageContent from the document as it is now.
+const extractContent = `(() => {
+  const norm = (s) => s.replace(/\s+/g, ' ').trim();
+  return {
+    title: document.title,
+    headings: [...document.querySelectorAll('h1,h2,h3,h4,h5,h6')].map((h) => h.tagName + ' ' + norm(h.textContent)),
+    links: [...document.querySelectorAll('a[href]')].map((a) => a.getAttribute('href') + ' ' + norm(a.textContent)),
+    text: norm(document.body.innerText),
+  };
+})()`
+
+// snapshotAtBarrier stores pageContent in window.__atBarrier the moment the
+// runtime has shown every pagelet (its bigpipe:barrier event), before any
+// pagelet JS runs and enhances the page: the page the runtime built, which
+// is what the fallback must equal.
+const snapshotAtBarrier = `document.addEventListener('bigpipe:barrier', () => { window.__atBarrier = ` + extractContent + `; });`
+
+// TestFallbackEquivalence loads each page twice in Chromium: in BigPipe mode
+// with JavaScript, read when the runtime has shown every pagelet, and as
+// the plain-HTML fallback with JavaScript off, read as served. Title,
+// headings, links (target and text) and the rendered text must be equal:
+// a crawler or a reader without JavaScript gets the whole page. (The bench
+// page has no links; the others must have some, so an empty pair of pages
+// cannot pass.)
+func TestFallbackEquivalence(t *testing.T) {
+	srv := newServer(t, homeLatency())
+	resp, err := http.Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	home, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	article := regexp.MustCompile(`/article/[a-z0-9-]+`).FindString(string(home))
+	if article == "" {
+		t.Fatal("no article link on the home page")
+	}
+	for _, path := range []string{"/", "/search?q=budget", article, "/bench?delays=30,0,90"} {
+		t.Run(path, func(t *testing.T) {
+			sep := "?"
+			if strings.Contains(path, "?") {
+				sep = "&"
+			}
+
+			bp := newTab(t)
+			bp.addScript(t, snapshotAtBarrier)
+			bp.navigate(t, srv.URL+path)
+			requireBigPipe(t, bp)
+			bp.waitTrue(t, `!!window.__atBarrier`)
+			got := eval[pageContent](t, bp, `window.__atBarrier`)
+
+			plain := newTab(t)
+			if _, err := chromedp.Call(plain.ctx, emulation.SetScriptExecutionDisabled,
+				emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+				t.Fatalf("Emulation.setScriptExecutionDisabled: %v", err)
+			}
+			plain.navigate(t, srv.URL+path+sep+"nojs=1")
+			plain.waitTrue(t, `document.readyState === "complete"`)
+			if n := eval[int](t, plain, `document.querySelectorAll('.pagelet[data-bigpipe="inline"]').length`); n == 0 {
+				t.Fatal("?nojs=1: no inline pagelets; not the plain page")
+			}
+			want := eval[pageContent](t, plain, extractContent)
+
+			if got.Title != want.Title {
+				t.Errorf("title: BigPipe %q, fallback %q", got.Title, want.Title)
+			}
+			compareLists(t, "headings", got.Headings, want.Headings)
+			compareLists(t, "links", got.Links, want.Links)
+			if got.Text != want.Text {
+				i := firstDiff(got.Text, want.Text)
+				t.Errorf("rendered text differs at byte %d:\n BigPipe:  …%s…\n fallback: …%s…", i, around(got.Text, i), around(want.Text, i))
+			}
+			if len(want.Headings) == 0 || (len(want.Links) == 0 && !strings.HasPrefix(path, "/bench")) || len(want.Text) < 100 {
+				t.Errorf("fallback looks empty: %d headings, %d links, %d bytes of text", len(want.Headings), len(want.Links), len(want.Text))
+			}
+		})
+	}
+}
+
+// compareLists reports the first difference between two ordered lists.
+func compareLists(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if slices.Equal(got, want) {
+		return
+	}
+	for i := range max(len(got), len(want)) {
+		var g, w string
+		if i < len(got) {
+			g = got[i]
+		}
+		if i < len(want) {
+			w = want[i]
+		}
+		if g != w {
+			t.Errorf("%s differ (BigPipe %d, fallback %d); first at #%d: BigPipe %q, fallback %q", what, len(got), len(want), i, g, w)
+			return
+		}
+	}
+}
+
+func firstDiff(a, b string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+// around is s near byte i, for a readable diff.
+func around(s string, i int) string {
+	return s[max(0, i-60):min(len(s), i+60)]
+}
