@@ -89,3 +89,46 @@ func TestNoJSBrowserGetsPlainPage(t *testing.T) {
 		})
 	}
 }
+
+// TestNoJSBrowserReturnsToBigPipe follows a browser that ran without
+// JavaScript (and so carries the no-JS cookie) and then turns JavaScript
+// back on: its next page is still plain (the cookie says so), that page
+// clears the cookie from script, and the page after is BigPipe again. No
+// step loops through the no-JS endpoint.
+func TestNoJSBrowserReturnsToBigPipe(t *testing.T) {
+	srv := newServer(t)
+	tb := newTab(t)
+	setJS := func(on bool) {
+		t.Helper()
+		if _, err := chromedp.Call(tb.ctx, emulation.SetScriptExecutionDisabled,
+			emulation.SetScriptExecutionDisabledParams{Value: !on}); err != nil {
+			t.Fatalf("Emulation.setScriptExecutionDisabled: %v", err)
+		}
+	}
+	hasCookie := `document.cookie.split("; ").includes("bigpipe_nojs=1")`
+
+	setJS(false)
+	tb.navigate(t, srv.URL+"/bench?delays=0")
+	tb.waitTrue(t, `new URLSearchParams(location.search).get("nojs") === "1" && document.readyState === "complete"`)
+	if !eval[bool](t, tb, hasCookie) {
+		t.Fatalf("no bigpipe_nojs cookie after the no-JS redirect (cookies %q)", eval[string](t, tb, `document.cookie`))
+	}
+
+	setJS(true)
+	requests := tb.countRequests(t)
+	tb.navigate(t, srv.URL+"/bench?delays=0,10")
+	tb.waitTrue(t, `document.readyState === "complete"`)
+	if got := eval[int](t, tb, `document.querySelectorAll('.pagelet[data-bigpipe="inline"]').length`); got != 2 {
+		t.Errorf("first page with JavaScript back on: %d plain pagelets, want 2 (the cookie still says no JS)", got)
+	}
+	tb.waitTrue(t, `!`+hasCookie) // the plain page's script cleared it
+
+	tb.navigate(t, srv.URL+"/bench?delays=0,10")
+	requireBigPipe(t, tb)
+	tb.waitDone(t)
+	for u := range requests() {
+		if strings.Contains(u, "/_bigpipe/nojs") {
+			t.Errorf("JavaScript on, yet the browser went through %s", u)
+		}
+	}
+}
