@@ -73,11 +73,50 @@ func TestWordBoundaries(t *testing.T) {
 		{"YandexSomething/1.0", crawler.KindCrawler},
 		{"Google-NewTool/1.0", crawler.KindCrawler},
 		{"NewTool-Google/1.0", crawler.KindCrawler},
+		{"Agentur/1.0", crawler.KindBrowser},          // "agent" must end a word
+		{"Scandic/2", crawler.KindBrowser},            // so must "scan"
+		{"Splashtop/3.6", crawler.KindBrowser},        // "splash" is a whole word
+		{"ThousandEyes Agent", crawler.KindCrawler},   // a word ending in "agent"
+		{"CookieHubScan/3.0", crawler.KindCrawler},    // a word ending in "scan"
+		{"Luminator-robots/2.0", crawler.KindCrawler}, // robots too
+		{"Dotcom-Monitor", crawler.KindCrawler},
 	}
 	for _, tc := range tests {
 		t.Run(tc.word, func(t *testing.T) {
 			if got := d.Kind(chrome + tc.word); got != tc.want {
 				t.Errorf("Kind(chrome + %q) = %v, want %v", tc.word, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestEngineTokens pins the rule for User-Agents that no pattern matches:
+// naming no browser engine makes an HTTP client, naming one a browser, and
+// useragent's Bot flag wins over both.
+func TestEngineTokens(t *testing.T) {
+	d := crawler.New()
+	tests := []struct {
+		name, ua string
+		want     crawler.Kind
+	}{
+		{"one word", "Zapier", crawler.KindHTTPClient},
+		{"app client", "Tumblr/14.0.835.186", crawler.KindHTTPClient},
+		{"compatible, no engine", "Mozilla/5.0 (compatible; Dataprovider.com)", crawler.KindHTTPClient},
+		{"bare Mozilla", "Mozilla/5.0", crawler.KindHTTPClient},
+		{"feature phone", "SonyEricssonK310iv/R4DA Browser/NetFront/3.3 Profile/MIDP-2.0 Configuration/CLDC-1.1 UP.Link/6.3.1.13.0", crawler.KindHTTPClient},
+		{"URL, no engine", "Mozilla/5.0 (compatible; Zumbly/1.0; +https://zumbly.example/about)", crawler.KindCrawler},
+		{"Chrome without AppleWebKit", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0.0.0", crawler.KindBrowser},
+		{"Servo", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Servo/1.0 Firefox/128.0", crawler.KindBrowser},
+		{"Internet Explorer 7", "Mozilla/4.0 (compatible; MSIE 7.0; Windows NT 5.1)", crawler.KindBrowser},
+		{"Opera Mini", "Opera/9.80 (J2ME/MIDP; Opera Mini/9.80 (S60; SymbOS; Opera Mobi/23.348; U; en) Presto/2.5.25 Version/10.54", crawler.KindBrowser},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := d.Kind(tc.ua); got != tc.want {
+				t.Errorf("Kind(%q) = %v, want %v", tc.ua, got, tc.want)
+			}
+			if got, want := d.IsCrawler(tc.ua), tc.want != crawler.KindBrowser; got != want {
+				t.Errorf("IsCrawler(%q) = %v, want %v", tc.ua, got, want)
 			}
 		})
 	}
@@ -141,18 +180,18 @@ func TestUseragentFallback(t *testing.T) {
 }
 
 func TestNewExtra(t *testing.T) {
-	const ua = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 AcmeMonitor/2.0"
+	const ua = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 AcmeStatus/2.0"
 	if crawler.New().IsCrawler(ua) {
 		t.Fatalf("default Detector: IsCrawler(%q) = true, want false", ua)
 	}
-	d := crawler.New("acmemonitor", "")
+	d := crawler.New("acmestatus", "")
 	if got := d.Kind(ua); got != crawler.KindCrawler {
-		t.Errorf("New(\"acmemonitor\"): Kind(%q) = %v, want %v", ua, got, crawler.KindCrawler)
+		t.Errorf("New(\"acmestatus\"): Kind(%q) = %v, want %v", ua, got, crawler.KindCrawler)
 	}
 	if got := d.Kind(browserUAs[0].ua); got != crawler.KindBrowser {
 		t.Errorf("an empty extra pattern must be ignored: Kind(%q) = %v, want %v", browserUAs[0].ua, got, crawler.KindBrowser)
 	}
-	if !crawler.New("AcmeMonitor").IsCrawler(ua) {
+	if !crawler.New("AcmeStatus").IsCrawler(ua) {
 		t.Errorf("extra patterns must match case-insensitively")
 	}
 }

@@ -10,35 +10,63 @@ import "strings"
 // every other byte column 0), which folds case without lower-casing the
 // input and keeps the table small.
 //
-// A pattern of KindBrowser classifies nothing: it is a hint, whose match
-// only says that useragent.Parse must be consulted (see useragentHints).
+// Besides the patterns, which classify, the automaton looks for signals,
+// strings whose match is only recorded: hints, which say that
+// useragent.Parse must be consulted (see useragentHints), and engine
+// tokens, which say that the User-Agent names a browser engine (see
+// engineTokens). Signals have no anchors.
 //
-// The zero matcher has no states: it matches nothing and asks for
-// useragent.Parse on every User-Agent. A matcher is never modified after
-// newMatcher.
+// The zero matcher has no states: it matches nothing, asks for
+// useragent.Parse on every User-Agent and assumes each names an engine. A
+// matcher is never modified after newMatcher.
 type matcher struct {
 	column   [256]uint8
-	columns  int       // width of a row of next
-	next     []int32   // next[state*columns+column[b]]: the state after reading b
-	outStart []int32   // patterns ending in state s: ids[outStart[s]:outStart[s+1]]
-	ids      []int32   // pattern indices, grouped by state
-	patterns []pattern // as given, indexed by ids
-	except   []string  // whole words that never count as a match
+	columns  int      // width of a row of next
+	next     []int32  // next[state*columns+column[b]]: the state after reading b
+	outStart []int32  // entries ending in state s: ids[outStart[s]:outStart[s+1]]
+	ids      []int32  // entry indices, grouped by state
+	entries  []entry  // patterns and signals, indexed by ids
+	except   []string // whole words that never count as a match
 }
 
-// newMatcher compiles ps. except lists words (runs of ASCII letters) that
-// contain a pattern but name something else, such as the "CUBOT" phone
-// brand for the pattern "bot". Patterns are folded to lower case here. At
-// most 230 distinct bytes (256 less the upper-case letters) get a column of
-// their own, so a column always fits a uint8.
-func newMatcher(ps []pattern, except []string) matcher {
+// entry is a pattern or, when signal is not none, a signal.
+type entry struct {
+	pattern
+	signal signal
+}
+
+// signal tells what an entry's match means.
+type signal uint8
+
+const (
+	none   signal = iota // a pattern: its kind counts
+	hint                 // useragent.Parse may flag the User-Agent
+	engine               // the User-Agent names a browser engine
+)
+
+// newMatcher compiles the patterns ps and the signals hints and engines.
+// except lists words (runs of ASCII letters) that contain a pattern but
+// name something else, such as the "CUBOT" phone brand for the pattern
+// "bot". Patterns and signals are folded to lower case here. At most 230
+// distinct bytes (256 less the upper-case letters) get a column of their
+// own, so a column always fits a uint8.
+func newMatcher(ps []pattern, hints, engines, except []string) matcher {
 	m := matcher{except: except}
-	m.patterns = make([]pattern, len(ps))
-	for i, p := range ps {
-		p.text = foldASCII(p.text)
-		m.patterns[i] = p
-		for j := 0; j < len(p.text); j++ {
-			if b := p.text[j]; m.column[b] == 0 {
+	m.entries = make([]entry, 0, len(ps)+len(hints)+len(engines))
+	for _, p := range ps {
+		m.entries = append(m.entries, entry{pattern: p})
+	}
+	for _, h := range hints {
+		m.entries = append(m.entries, entry{pattern: pattern{text: h}, signal: hint})
+	}
+	for _, e := range engines {
+		m.entries = append(m.entries, entry{pattern: pattern{text: e}, signal: engine})
+	}
+	for i := range m.entries {
+		e := &m.entries[i]
+		e.text = foldASCII(e.text)
+		for j := 0; j < len(e.text); j++ {
+			if b := e.text[j]; m.column[b] == 0 {
 				m.columns++
 				m.column[b] = uint8(m.columns)
 			}
@@ -53,7 +81,7 @@ func newMatcher(ps []pattern, except []string) matcher {
 	// which is unambiguous because no edge leads back to the root.
 	m.next = make([]int32, m.columns)
 	out := [][]int32{nil}
-	for i, p := range m.patterns {
+	for i, p := range m.entries {
 		s := int32(0)
 		for j := 0; j < len(p.text); j++ {
 			c := int32(m.column[p.text[j]])
@@ -103,30 +131,32 @@ func newMatcher(ps []pattern, except []string) matcher {
 
 // match returns the kind of the strongest pattern found in ua: KindCrawler
 // as soon as one is found, else KindTextBrowser over KindHTTPClient, else
-// KindBrowser. consult reports whether a KindBrowser pattern (a hint, which
-// has no anchors) occurs in ua; it is only meaningful when the returned
-// kind is KindBrowser.
-func (m *matcher) match(ua string) (k Kind, consult bool) {
+// KindBrowser. consult and named report whether a hint, and an engine
+// token, occur in ua; they are only meaningful when the returned kind is
+// KindBrowser.
+func (m *matcher) match(ua string) (k Kind, consult, named bool) {
 	if len(m.next) == 0 {
-		return KindBrowser, true
+		return KindBrowser, true, true
 	}
 	s := int32(0)
 	for i := 0; i < len(ua); i++ {
 		s = m.next[s*int32(m.columns)+int32(m.column[ua[i]])]
 		for _, id := range m.ids[m.outStart[s]:m.outStart[s+1]] {
-			p := &m.patterns[id]
+			p := &m.entries[id]
 			switch {
-			case p.kind == KindBrowser:
+			case p.signal == hint:
 				consult = true
-			case !m.accept(p, ua, i+1):
+			case p.signal == engine:
+				named = true
+			case !m.accept(&p.pattern, ua, i+1):
 			case p.kind == KindCrawler:
-				return KindCrawler, consult
+				return KindCrawler, consult, named
 			case p.kind == KindTextBrowser || k == KindBrowser:
 				k = p.kind
 			}
 		}
 	}
-	return k, consult
+	return k, consult, named
 }
 
 // accept reports whether p, found in ua ending at byte end, meets its

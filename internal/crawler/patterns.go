@@ -41,13 +41,30 @@ func defaultPatterns() []pattern {
 		// "+http://…/bot.html" match, "Bottle" and "Botim" do not (the CUBOT
 		// phone brand is an exception, see exceptions). "preview" must be the
 		// tail of a compound token (BingPreview, SkypeUriPreview), so a
-		// browser calling a build "Preview" is safe.
+		// browser calling a build "Preview" is safe. The others are words no
+		// browser puts in its User-Agent but services that fetch pages
+		// often do, mostly appended to a copied browser string: "Sucuri
+		// Integrity Monitor/2.4", "ThousandEyes Agent", "CookieHubScan/3.0".
 		{"bot", c, wordEnd},
+		{"robots", c, wordEnd},
 		{"crawler", c, anywhere},
+		{"crawl", c, wordEnd},
 		{"spider", c, wordEnd},
 		{"slurp", c, anywhere},
 		{"fetcher", c, anywhere},
 		{"preview", c, inWord | wordEnd},
+		{"page-preview", c, anywhere},
+		{"agent", c, wordEnd},
+		{"scan", c, wordEnd},
+		{"scanner", c, anywhere},
+		{"scanning", c, anywhere},
+		{"scraper", c, anywhere},
+		{"scraping", c, anywhere},
+		{"checker", c, anywhere},
+		{"linkcheck", c, anywhere},
+		{"monitor", c, anywhere},
+		{"uptime", c, anywhere},
+		{"synthetic", c, anywhere},
 
 		// Google: https://developers.google.com/search/docs/crawling-indexing/google-common-crawlers
 		// Its tokens are Googlebot*, Google-Xxx and Xxx-Google; the smartphone
@@ -69,6 +86,8 @@ func defaultPatterns() []pattern {
 		{"google favicon", c, anywhere},
 		{"google web preview", c, anywhere},
 		{"google page speed", c, anywhere},
+		{"googleimageproxy", c, anywhere}, // Gmail's image proxy
+		{"googleagent", c, anywhere},      // GoogleAgent-Mariner, acting for a user
 
 		// Other search engines.
 		{"bingbot", c, anywhere},
@@ -165,6 +184,55 @@ func defaultPatterns() []pattern {
 		{"pingdom", c, anywhere},
 		{"statuscake", c, anywhere},
 		{"site24x7", c, anywhere},
+		{"playwright", c, anywhere},
+		{"selenium", c, anywhere},
+		{"puppeteer", c, anywhere},
+		{"splash", c, wordStart | wordEnd}, // Scrapinghub's rendering service
+		{"dareboost", c, anywhere},
+		{"ghost inspector", c, anywhere},
+		{"hotjar", c, anywhere},
+		{"criticalcss", c, anywhere},
+		{"testlocally", c, anywhere},
+		{"ylt", c, wordStart | wordEnd}, // Yellow Lab Tools
+		{"rigor", c, wordStart | wordEnd},
+		{"appinsights", c, anywhere}, // Azure availability tests
+		{"newrelic", c, anywhere},
+		{"datadog", c, anywhere},
+
+		// Site audits, security scanners, marketing and compliance tools,
+		// readers and converters: services that fetch a page and do not run
+		// its scripts, or run them for a report, not a reader.
+		{"siteimprove", c, anywhere},
+		{"silktide", c, anywhere},
+		{"securityheaders", c, anywhere},
+		{"hardenize", c, anywhere},
+		{"sucuri", c, anywhere},
+		{"netcraft", c, anywhere},
+		{"watchtowr", c, anywhere},
+		{"foregenix", c, anywhere},
+		{"xmco", c, wordStart | wordEnd},
+		{"cookiehub", c, anywhere},
+		{"sqwatcher", c, anywhere},
+		{"turingos", c, anywhere},
+		{"datanyze", c, anywhere},
+		{"infegy", c, anywhere},
+		{"adbeat", c, anywhere},
+		{"scope3", c, wordStart | wordEnd},
+		{"marketgoo", c, anywhere},
+		{"linktiger", c, anywhere},
+		{"sindup", c, anywhere},
+		{"geedoshop", c, anywhere},
+		{"newsai/", c, wordStart},
+		{"newsnow", c, anywhere},
+		{"ps_daily", c, anywhere},
+		{"manus-user", c, anywhere}, // an AI agent
+		{"feeder.co", c, anywhere},
+		{"readable/", c, wordStart},
+		{"printfriendly", c, anywhere},
+		{"collapsify", c, anywhere},
+		{"miniature.io", c, anywhere},
+		{"zotero", c, anywhere},
+		{"pwabuilder", c, anywhere},
 
 		// Scraping and archiving frameworks.
 		{"scrapy", c, anywhere},
@@ -230,5 +298,26 @@ func exceptions() []string {
 		"cubot",        // Android phone brand: "CUBOT_X30", "CUBOT KINGKONG 5 Pro"
 		"thunderobot",  // laptop and tablet brand
 		"yandexsearch", // the Yandex app's in-app browser on older Android builds
+	}
+}
+
+// engineTokens returns the tokens by which a browser that runs JavaScript
+// names its engine: AppleWebKit/ (WebKit and Blink), Gecko/ and the "like
+// Gecko" of WebKit, Blink, KHTML and Trident, Trident/ and "MSIE " (Internet
+// Explorer), Presto/ (Opera Mini, old Opera), Servo/ and Ladybird/. Chrome/,
+// Firefox/ and Safari/ are there too, to err on the browser's side: a
+// string such as "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0.0.0",
+// which no Chrome sends but top-user-agents counts among the common ones,
+// stays a browser.
+//
+// A User-Agent that no pattern matches and that names none of them is no
+// browser of ours: a library, an app's or a service's own client, or a
+// device whose browser predates scripts such as the page's (feature
+// phones, NetFront), all better off with plain HTML. Keep each token
+// specific to browsers, so that naming one stays hard to do by accident.
+func engineTokens() []string {
+	return []string{
+		"applewebkit/", "gecko/", "like gecko", "trident/", "msie ", "presto/", "servo/", "ladybird/",
+		"chrome/", "firefox/", "safari/",
 	}
 }
