@@ -372,8 +372,8 @@ func msDuration(ms float64) time.Duration {
 //     stylesheet arriving;
 //   - paint[i]: the element's own first paint, from Element Timing: the
 //     probe gives the marker's element an elementtiming attribute the
-//     moment it enters the document, unless it has one (the bench page's
-//     markers carry bp-pI from the server), and Chromium reports when that text was first
+//     moment it enters the document (the observer runs before the next
+//     rendering step), and Chromium reports when that text was first
 //     painted, on the same presentation clock as FCP and LCP (which it
 //     coarsens to 4 ms). A hidden element is not painted, so it has none.
 //

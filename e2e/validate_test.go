@@ -1,0 +1,425 @@
+package e2e_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bigpipe-go/bigpipe/render"
+)
+
+// vnuVersion is the release of the Nu Html Checker (the W3C's HTML5
+// validator) that TestHTMLValid runs: the npm package vnu-jar, which ships
+// it as build/dist/vnu.jar. vnuIntegrity is the registry's sha512 of that
+// version's tarball (as package-lock.json records it): npm versions are
+// immutable, and the pin guards against a mirror serving anything else.
+const (
+	vnuVersion   = "26.9.27"
+	vnuIntegrity = "sha512-TkQd5DFfOaWC9ebtvozTsrH2Vaod3jYg+vrOeREzIXxBexLz9+rS2DNtjn7+RPUiZhgli0SghgBX6RJRNea0KA=="
+)
+
+// googlebotUA is Googlebot's desktop User-Agent: the crawler detector gives
+// it the plain page.
+const googlebotUA = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; Googlebot/2.1; +http://www.google.com/bot.html) Chrome/131.0.0.0 Safari/537.36"
+
+// setupScriptRE matches the end of the BigPipe skeleton: the line with the
+// bigPipe.setup(…) script (render.appendSetup ends it with a newline).
+var setupScriptRE = regexp.MustCompile(`<script[^>]*>bigPipe\.setup\(.*</script>\n`)
+
+// TestHTMLValid checks with the Nu Html Checker that every kind of document
+// the demo site sends is valid HTML5, with zero errors: for the home page, a
+// search, an article and the bench page,
+//
+//   - the plain HTML a crawler or a browser without JavaScript gets (?nojs=1,
+//     a Googlebot User-Agent, and the no-JS cookie, which adds the script
+//     that clears it);
+//   - the whole pipelined response a browser gets (skeleton, payload
+//     scripts, closing tags). A payload's content is a JavaScript string
+//     to the checker; it is the same markup the plain page has inline,
+//     which is checked there;
+//   - the skeleton alone, as the browser has it before the first pagelet
+//     arrives, closed with "</body></html>".
+//
+// The checker runs once, offline, over all documents in one JVM: it needs
+// java, and npm to fetch vnu.jar the first time (cached under
+// os.UserCacheDir()/bigpipe-test/vnu); without them the test is skipped, or
+// fails when CI=true. Messages of type "error" and "non-document-error"
+// fail the test. "info" messages (warnings among them, subType "warning")
+// are advice, not violations of the spec: they are logged, never fatal, so
+// a checker update that adds advice does not break the build.
+//
+// A deliberately invalid control document is checked with the others: if
+// the checker reports nothing for it, the run proves nothing and fails.
+// Run with -artifacts -outputdir DIR to keep the documents checked.
+func TestHTMLValid(t *testing.T) {
+	java, err := exec.LookPath("java")
+	if err != nil {
+		unavailable(t, "the Nu Html Checker needs a Java runtime: %v", err)
+	}
+	jar := vnuJar(t)
+	srv := newServer(t)
+
+	home := getPage(t, srv.URL+"/", googlebotUA, false, render.InOrder)
+	slug := regexp.MustCompile(`/article/[a-z0-9-]+`).FindString(home)
+	if slug == "" {
+		t.Fatal("the home page links no /article/{slug}")
+	}
+	paths := []struct{ name, path string }{
+		{"home", "/"},
+		{"search", "/search?q=budget"},
+		{"article", slug},
+		{"bench", "/bench?delays=0,20"},
+	}
+	// variants are the requests for each path: who asks, and so which
+	// document comes back.
+	variants := []struct {
+		name      string
+		nojs      bool // add ?nojs=1
+		userAgent string
+		cookie    bool // send the no-JS cookie
+		mode      render.Mode
+	}{
+		{name: "nojs", nojs: true, userAgent: chromeUA, mode: render.InOrder},
+		{name: "crawler", userAgent: googlebotUA, mode: render.InOrder},
+		{name: "nojs-cookie", userAgent: chromeUA, cookie: true, mode: render.InOrder},
+		{name: "pipelined", userAgent: chromeUA, mode: render.Pipelined},
+	}
+
+	dir := t.ArtifactDir()
+	var docs []string // file names in dir, without the control
+	write := func(name, body string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, name)
+	}
+	for _, p := range paths {
+		for _, v := range variants {
+			u := srv.URL + p.path
+			if v.nojs {
+				u = withQuery(u, "nojs", "1")
+			}
+			body := getPage(t, u, v.userAgent, v.cookie, v.mode)
+			write(p.name+"-"+v.name+".html", body)
+			if v.mode != render.Pipelined {
+				continue
+			}
+			if !strings.Contains(body, "bigPipe.onPageletArrive(") {
+				t.Errorf("GET %s: the pipelined response has no pagelet payload", u)
+			}
+			loc := setupScriptRE.FindStringIndex(body)
+			if loc == nil {
+				t.Fatalf("GET %s: no bigPipe.setup(…)</script> line in the pipelined response", u)
+			}
+			// The skeleton ends with the setup script, inside the still
+			// open <body>; the payload scripts and, last, "</body></html>"
+			// follow. Closing it here makes the skeleton a complete
+			// document, as the response's end makes the whole: the checker
+			// then judges the skeleton's own markup, and an element it
+			// left open would be an error ("end tag for body seen, but
+			// there were unclosed elements") rather than lost in an
+			// end-of-file report.
+			write(p.name+"-skeleton.html", body[:loc[1]]+"</body></html>")
+		}
+	}
+	// The control has one error the checker must find: a duplicate id.
+	const control = "control-invalid.html"
+	if err := os.WriteFile(filepath.Join(dir, control), []byte(
+		`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>control</title></head>`+
+			`<body><p id="a">1</p><p id="a">2</p></body></html>`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	start := time.Now()
+	msgs := runVNU(t, java, jar, dir, append([]string{control}, docs...))
+	t.Logf("vnu %s checked %d documents in %v", vnuVersion, len(docs)+1, time.Since(start).Round(time.Millisecond))
+
+	byFile := map[string][]vnuMessage{control: nil}
+	for _, name := range docs {
+		byFile[name] = nil
+	}
+	for _, m := range msgs {
+		name := m.file()
+		if _, ok := byFile[name]; !ok { // about none of the documents: a problem of the whole run
+			t.Errorf("vnu: %s", m)
+			continue
+		}
+		byFile[name] = append(byFile[name], m)
+	}
+	if !hasError(byFile[control]) {
+		t.Fatalf("vnu reported no error for the invalid %s (messages %v): is it checking anything?", control, byFile[control])
+	}
+	for _, name := range docs {
+		t.Run(strings.TrimSuffix(name, ".html"), func(t *testing.T) {
+			for _, m := range byFile[name] {
+				if m.isError() {
+					t.Errorf("%s", m)
+				} else {
+					t.Logf("%s", m)
+				}
+			}
+			if t.Failed() {
+				t.Logf("the document: %s (kept with -artifacts -outputdir DIR)", filepath.Join(dir, name))
+			}
+		})
+	}
+}
+
+// withQuery returns u with the query parameter key set to value.
+func withQuery(u, key, value string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		panic(err) // the test builds u itself
+	}
+	q := p.Query()
+	q.Set(key, value)
+	p.RawQuery = q.Encode()
+	return p.String()
+}
+
+// getPage GETs u as userAgent, with the no-JS cookie if noJSCookie, and
+// returns the body. It fails t unless the answer is 200 text/html rendered
+// in mode (the X-BigPipe-Mode header), so that the test never validates a
+// different document from the one it names.
+func getPage(t *testing.T, u, userAgent string, noJSCookie bool, mode render.Mode) string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("User-Agent", userAgent)
+	if noJSCookie {
+		req.AddCookie(&http.Cookie{Name: render.NoJSCookie, Value: "1"})
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: status %d, want 200", u, resp.StatusCode)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+		t.Fatalf("GET %s: Content-Type %q, want text/html", u, ct)
+	}
+	if got, want := resp.Header.Get("X-BigPipe-Mode"), mode.String(); got != want {
+		t.Fatalf("GET %s as %.40q (no-JS cookie %v): X-BigPipe-Mode %q, want %q", u, userAgent, noJSCookie, got, want)
+	}
+	return string(body)
+}
+
+// vnuMessage is one message of the Nu Html Checker's JSON output
+// (https://github.com/validator/validator/wiki/Output-»-JSON).
+type vnuMessage struct {
+	Type      string `json:"type"`    // "error", "info" or "non-document-error"
+	SubType   string `json:"subType"` // "fatal" for an error; "warning" for an info; …
+	URL       string `json:"url"`
+	FirstLine int    `json:"firstLine"`
+	LastLine  int    `json:"lastLine"`
+	FirstCol  int    `json:"firstColumn"`
+	LastCol   int    `json:"lastColumn"`
+	Message   string `json:"message"`
+	Extract   string `json:"extract"`
+}
+
+// isError reports whether m is a failure: an error in the document, or a
+// document the checker could not check.
+func (m vnuMessage) isError() bool {
+	return m.Type == "error" || m.Type == "non-document-error"
+}
+
+// file returns the base name of the document m is about.
+func (m vnuMessage) file() string {
+	if m.URL == "" {
+		return ""
+	}
+	return filepath.Base(m.URL)
+}
+
+// String gives m as FILE:LINE.COL-LINE.COL: TYPE[/SUBTYPE]: MESSAGE, then
+// the extract of the document around the spot.
+func (m vnuMessage) String() string {
+	kind := m.Type
+	if m.SubType != "" {
+		kind += "/" + m.SubType
+	}
+	first := m.FirstLine
+	if first == 0 { // the checker leaves it out when it is the last line
+		first = m.LastLine
+	}
+	return fmt.Sprintf("%s:%d.%d-%d.%d: %s: %s\n\t%q",
+		m.file(), first, m.FirstCol, m.LastLine, m.LastCol, kind, m.Message, m.Extract)
+}
+
+// hasError reports whether any of msgs is an error (see isError).
+func hasError(msgs []vnuMessage) bool {
+	for _, m := range msgs {
+		if m.isError() {
+			return true
+		}
+	}
+	return false
+}
+
+// runVNU checks the HTML files names in dir with the Nu Html Checker in one
+// JVM and returns its messages. The checker reads local files only: it
+// needs no network.
+func runVNU(t *testing.T, java, jar, dir string, names []string) []vnuMessage {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	args := []string{
+		"-XX:TieredStopAtLevel=1", // a short run: the quick JIT is enough, and starts faster
+		"-Xss16m",                 // as the checker's docs advise, for deeply nested markup
+		"-jar", jar, "--format", "json", "--stdout", "--exit-zero-always",
+	}
+	for _, n := range names {
+		args = append(args, filepath.Join(dir, n))
+	}
+	cmd := exec.CommandContext(ctx, java, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s -jar vnu.jar: %v\n%s", java, err, stderr.Bytes())
+	}
+	var report struct {
+		Messages []vnuMessage `json:"messages"`
+	}
+	if err := json.Unmarshal(out, &report); err != nil {
+		t.Fatalf("vnu output: %v\n%s\n%s", err, out, stderr.Bytes())
+	}
+	return report.Messages
+}
+
+// vnuJar returns the path of vnu.jar version vnuVersion, cached as
+// os.UserCacheDir()/bigpipe-test/vnu/VERSION/vnu.jar. The first call
+// fetches the package with "npm pack" from npm's configured registry (the
+// test's only network access; pack runs no install scripts, so vnu-jar's
+// postinstall, which would download a Java, never runs), checks the
+// tarball against vnuIntegrity and unpacks the jar with archive/tar; later
+// calls, in this run or a later one, reuse it.
+//
+// When npm is missing or the download fails, the test is skipped, unless
+// CI=true: CI must validate, so there it fails. A tarball whose hash
+// differs from the pinned one always fails the test.
+func vnuJar(t *testing.T) string {
+	t.Helper()
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	dir := filepath.Join(cache, "bigpipe-test", "vnu", vnuVersion)
+	jar := filepath.Join(dir, "vnu.jar")
+	if _, err := os.Stat(jar); err == nil { // it only appears complete: see the Rename below
+		return jar
+	}
+
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		unavailable(t, "npm is needed to fetch %s: %v", "vnu-jar@"+vnuVersion, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		unavailable(t, "creating the vnu cache: %v", err)
+	}
+	tmp, err := os.MkdirTemp(dir, ".fetch-")
+	if err != nil {
+		unavailable(t, "creating the vnu cache: %v", err)
+	}
+	defer os.RemoveAll(tmp)
+
+	spec := "vnu-jar@" + vnuVersion
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, npm, "pack", spec,
+		"--pack-destination", tmp, "--ignore-scripts", "--update-notifier=false", "--silent")
+	cmd.Dir = tmp
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		unavailable(t, "npm pack %s: %v\n%s", spec, err, stderr.Bytes())
+	}
+	lines := strings.Fields(string(out)) // npm prints the tarball's name last
+	if len(lines) == 0 {
+		unavailable(t, "npm pack %s printed no tarball name\n%s", spec, stderr.Bytes())
+	}
+	tgz, err := os.ReadFile(filepath.Join(tmp, filepath.Base(lines[len(lines)-1])))
+	if err != nil {
+		unavailable(t, "npm pack %s: reading its tarball: %v", spec, err)
+	}
+	sum := sha512.Sum512(tgz)
+	if got := "sha512-" + base64.StdEncoding.EncodeToString(sum[:]); got != vnuIntegrity {
+		t.Fatalf("npm pack %s: tarball integrity %s, want the pinned %s", spec, got, vnuIntegrity)
+	}
+	part := filepath.Join(tmp, "vnu.jar")
+	if err := extractFile(tgz, "package/build/dist/vnu.jar", part); err != nil {
+		t.Fatalf("unpacking %s: %v", spec, err)
+	}
+	if err := os.Rename(part, jar); err != nil {
+		t.Fatalf("caching %s: %v", spec, err)
+	}
+	return jar
+}
+
+// extractFile writes the regular file name of the gzipped tarball tgz to
+// dst.
+func extractFile(tgz []byte, name, dst string) error {
+	zr, err := gzip.NewReader(bytes.NewReader(tgz))
+	if err != nil {
+		return err
+	}
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("no %s in the tarball", name)
+		}
+		if err != nil {
+			return err
+		}
+		if h.Typeflag != tar.TypeReg || h.Name != name {
+			continue
+		}
+		f, err := os.Create(dst)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(f, tr); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
+}
+
+// unavailable skips t because something the test needs cannot be had, or
+// fails it when CI=true: CI must run every test.
+func unavailable(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if inCI() {
+		t.Fatalf("CI=true requires this test to run: "+format, args...)
+	}
+	t.Skipf("skipping (set CI=true to fail instead): "+format, args...)
+}
