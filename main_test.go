@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -117,7 +118,7 @@ func TestDevReload(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
-		if !strings.Contains(string(b), "<script>(function(") {
+		if !regexp.MustCompile(`<script( nonce="[^"]+")?>\(function\(`).Match(b) {
 			t.Fatalf("no inline runtime script in %s", b)
 		}
 		return string(b)

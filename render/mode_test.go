@@ -187,3 +187,35 @@ func TestHead(t *testing.T) {
 }
 
 var _ = pagelet.Page{}
+
+// BenchmarkDetectMode is the whole per-request mode decision (query, no-JS
+// cookie, crawler detection) on a mix of browser, crawler and HTTP-client
+// requests, as the default ModeFunc makes it.
+func BenchmarkDetectMode(b *testing.B) {
+	rd, err := render.New(testAssets(b), render.WithLogger(discard()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var reqs []*http.Request
+	for _, ua := range []string{
+		chromeUA,
+		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+		"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0",
+		googlebotUA,
+		"Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)",
+		"curl/8.5.0",
+	} {
+		r, _ := http.NewRequest("GET", "/news?page=2", nil)
+		r.Header.Set("User-Agent", ua)
+		r.Header.Set("Cookie", "session=abc; theme=dark")
+		reqs = append(reqs, r)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := rd.DetectMode(reqs[i%len(reqs)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
