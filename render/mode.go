@@ -3,6 +3,8 @@ package render
 import (
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 )
 
 // Mode is how a page is delivered.
@@ -65,15 +67,8 @@ const NoJSCookie = "bigpipe_nojs"
 // browser carrying the no-JS cookie and for crawlers; Pipelined otherwise.
 // "?nojs=0" forces Pipelined. Any other nojs value is an error.
 func (rd *Renderer) DetectMode(r *http.Request) (Mode, error) {
-	if v, ok := r.URL.Query()["nojs"]; ok {
-		switch v[len(v)-1] {
-		case "1", "true":
-			return InOrder, nil
-		case "0", "false":
-			return Pipelined, nil
-		default:
-			return 0, fmt.Errorf("%w: nojs must be 0 or 1", ErrBadMode)
-		}
+	if m, ok, err := nojsParam(r); ok || err != nil {
+		return m, err
 	}
 	if hasNoJSCookie(r) {
 		return InOrder, nil
@@ -84,7 +79,31 @@ func (rd *Renderer) DetectMode(r *http.Request) (Mode, error) {
 	return Pipelined, nil
 }
 
+// nojsParam reads the nojs query parameter: ok reports whether there is one.
+// Parsing a query allocates, so it is parsed only when it can hold one.
+func nojsParam(r *http.Request) (m Mode, ok bool, err error) {
+	if !strings.Contains(r.URL.RawQuery, "nojs") {
+		return 0, false, nil
+	}
+	v, ok := r.URL.Query()["nojs"]
+	if !ok {
+		return 0, false, nil
+	}
+	switch v[len(v)-1] {
+	case "1", "true":
+		return InOrder, true, nil
+	case "0", "false":
+		return Pipelined, true, nil
+	}
+	return 0, false, fmt.Errorf("%w: nojs must be 0 or 1", ErrBadMode)
+}
+
+// hasNoJSCookie reports whether r carries the no-JS cookie; the cookies
+// are parsed only when the header can hold it.
 func hasNoJSCookie(r *http.Request) bool {
+	if !slices.ContainsFunc(r.Header.Values("Cookie"), func(v string) bool { return strings.Contains(v, NoJSCookie) }) {
+		return false
+	}
 	c, err := r.Cookie(NoJSCookie)
 	return err == nil && c.Value == "1"
 }
