@@ -59,7 +59,7 @@ func BenchmarkSkeleton(b *testing.B) {
 			b.ReportAllocs()
 			var size int
 			for b.Loop() {
-				res, err := rd.resolve(page, Pipelined)
+				res, err := h.resolve(page, Pipelined)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -14,9 +14,6 @@ import (
 // event handlers and scripts that arrive inside pagelet content never run.
 const CSPHeader = "script-src 'nonce-%s' 'strict-dynamic'; object-src 'none'; base-uri 'none'"
 
-// nonceKey is the context key of the request's nonce.
-type nonceKey struct{}
-
 // newNonce draws a fresh CSP nonce: 128 bits from crypto/rand, base64.
 func newNonce() string {
 	var b [16]byte
@@ -24,20 +21,13 @@ func newNonce() string {
 	return base64.StdEncoding.EncodeToString(b[:])
 }
 
-// withNonce returns ctx carrying nonce for [Nonce] and for templ, whose own
-// script elements then carry it too.
-func withNonce(ctx context.Context, nonce string) context.Context {
-	return templ.WithNonce(context.WithValue(ctx, nonceKey{}, nonce), nonce)
-}
-
 // Nonce returns the CSP nonce of the request whose context ctx is (the
 // PageFunc's r.Context(), and the context pagelets load and render with), or
 // "" when the renderer sends no policy. A page that writes a <script> of its
 // own gives it this nonce: under [WithCSP] a script without it does not run.
-func Nonce(ctx context.Context) string {
-	n, _ := ctx.Value(nonceKey{}).(string)
-	return n
-}
+// The renderer keeps it where templ does ([templ.WithNonce]), so templ's own
+// script elements carry it too.
+func Nonce(ctx context.Context) string { return templ.GetNonce(ctx) }
 
 // appendScriptOpen writes "<script" with the nonce attribute, if any, and
 // leaves the tag open for a src attribute or its ">". A base64 nonce needs

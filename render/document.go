@@ -16,24 +16,29 @@ type resources struct {
 	pageCSS, pageJS []*assets.Asset
 	css, js         [][]*assets.Asset // per pagelet, by index
 	runtime         *assets.Asset     // looked up per request: a dev-mode registry may have rebuilt it
-	linkRuntime     bool              // link the runtime even when it could be inlined
+	runtimeJS       string            // the runtime's code, when the skeleton carries it inline
+	runtimeInline   bool              // see Handler.resolve
 	nonce           string            // the request's CSP nonce for every script element; "" without a policy
 }
 
-// inlineRuntime returns the runtime to put in the skeleton's <head> inline,
-// unless the renderer links it or it is not safe or small enough to inline.
-func (res *resources) inlineRuntime() (string, bool) {
-	if res.linkRuntime {
-		return "", false
+// resolve resolves page's assets for one request in mode, with this
+// handler's choice of inline or linked runtime ([WithLinkedRuntime]): the
+// runtime is inline unless linked on purpose or unsafe or too big to inline.
+func (h *Handler) resolve(page *pagelet.Page, mode Mode) (*resources, error) {
+	res, err := h.rd.resolve(page, mode)
+	if err != nil {
+		return nil, err
 	}
-	return res.runtime.Inline()
+	if !h.linkRuntime {
+		res.runtimeJS, res.runtimeInline = res.runtime.Inline()
+	}
+	return res, nil
 }
 
 func (rd *Renderer) resolve(page *pagelet.Page, mode Mode) (*resources, error) {
 	res := &resources{
-		css:         make([][]*assets.Asset, len(page.Pagelets)),
-		js:          make([][]*assets.Asset, len(page.Pagelets)),
-		linkRuntime: rd.linkRuntime,
+		css: make([][]*assets.Asset, len(page.Pagelets)),
+		js:  make([][]*assets.Asset, len(page.Pagelets)),
 	}
 	var err error
 	if res.runtime, err = rd.assets.Get(rd.runtimeName); err != nil {
@@ -154,9 +159,9 @@ func (h *Handler) appendHead(dst []byte, page *pagelet.Page, res *resources, mod
 	}
 	if mode == Pipelined {
 		dst = appendScriptOpen(dst, res.nonce)
-		if js, ok := res.inlineRuntime(); ok { // Asset.Inline vouches it cannot end the element
+		if res.runtimeInline { // Asset.Inline vouches it cannot end the element
 			dst = append(dst, '>')
-			dst = append(dst, js...)
+			dst = append(dst, res.runtimeJS...)
 			dst = append(dst, "</script>"...)
 		} else {
 			dst = append(dst, ` src="`...)

@@ -21,9 +21,8 @@ import (
 type fetches struct {
 	h        *Handler
 	page     *pagelet.Page
-	parent   context.Context   // the page's: when it ends, nobody sees a fallback
-	results  chan result       // buffered for every pagelet: a sender never blocks
-	ctx      []context.Context // each pagelet's, bounded by its timeout
+	parent   context.Context // the page's: when it ends, nobody sees a fallback
+	results  chan result     // buffered for every pagelet: a sender never blocks
 	cancel   []context.CancelFunc
 	deadline []time.Time
 	settled  []bool // result handed out (content, fallback or timeout)
@@ -38,7 +37,6 @@ func (h *Handler) start(ctx context.Context, page *pagelet.Page) *fetches {
 	f := &fetches{
 		h: h, page: page, parent: ctx,
 		results:  make(chan result, n),
-		ctx:      make([]context.Context, n),
 		cancel:   make([]context.CancelFunc, n),
 		deadline: make([]time.Time, n),
 		settled:  make([]bool, n),
@@ -51,7 +49,7 @@ func (h *Handler) start(ctx context.Context, page *pagelet.Page) *fetches {
 		// page, not the pagelet (see poll).
 		f.deadline[i] = now.Add(p.EffectiveTimeout())
 		pctx, cancel := context.WithDeadline(ctx, f.deadline[i])
-		f.ctx[i], f.cancel[i] = pctx, cancel
+		f.cancel[i] = cancel
 		go func() { f.results <- load(pctx, i, p) }()
 	}
 	return f
@@ -110,12 +108,13 @@ func (f *fetches) settle(res result) (result, bool) {
 	}
 	f.settled[i] = true
 	f.left--
-	ended := f.ctx[i].Err() != nil
 	f.cancel[i]()
 	if res.err == nil {
 		return res, true
 	}
-	if p := &f.page.Pagelets[i]; ended { // Load gave up because its context ended: say why
+	// Load gave up because its context had ended (the page's, or its own
+	// deadline): say why.
+	if p := &f.page.Pagelets[i]; f.parent.Err() != nil || !time.Now().Before(f.deadline[i]) {
 		res.err = ctxErr(f.parent, p.ID, p.EffectiveTimeout())
 	}
 	res.html = f.fallback(i, res.err)

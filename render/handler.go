@@ -30,7 +30,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var nonce string
 	if h.csp {
 		nonce = newNonce()
-		r = r.WithContext(withNonce(r.Context(), nonce))
+		r = r.WithContext(templ.WithNonce(r.Context(), nonce))
 	}
 	mode, err := h.decide(r)
 	if err != nil {
@@ -49,7 +49,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.internalError(w, r, err)
 		return
 	}
-	res, err := h.rd.resolve(page, mode)
+	res, err := h.resolve(page, mode)
 	if err != nil {
 		h.internalError(w, r, err)
 		return

@@ -54,7 +54,7 @@ func (h *Handler) earlyHints(w http.ResponseWriter, r *http.Request, res *resour
 	for _, a := range res.headCSS {
 		links = append(links, "<"+a.URL+">; rel=preload; as=style")
 	}
-	if _, inline := res.inlineRuntime(); mode == Pipelined && !inline {
+	if mode == Pipelined && !res.runtimeInline {
 		links = append(links, "<"+res.runtime.URL+">; rel=preload; as=script")
 	}
 	if len(links) == 0 {

@@ -47,15 +47,17 @@ func TestInlineCSS(t *testing.T) {
 func TestRuntimeInline(t *testing.T) {
 	const small = "window.bigPipe = {setup: function () {}, onPageletArrive: function () {}};\n"
 	tests := []struct {
-		name    string
-		runtime string
-		opts    []render.Option
-		inline  bool
+		name     string
+		runtime  string
+		opts     []render.Option // for the Renderer
+		pageOpts []render.Option // for this page's handler alone
+		inline   bool
 	}{
-		{"default", small, nil, true},
-		{"linked on request", small, []render.Option{render.WithLinkedRuntime()}, false},
-		{"too big", small + "var pad = '" + strings.Repeat("x", 5000) + "';\n", nil, false},
-		{"would close its element", small + "var s = '</script><b>';\n", nil, false},
+		{"default", small, nil, nil, true},
+		{"linked on request", small, []render.Option{render.WithLinkedRuntime()}, nil, false},
+		{"linked for one page", small, nil, []render.Option{render.WithLinkedRuntime()}, false},
+		{"too big", small + "var pad = '" + strings.Repeat("x", 5000) + "';\n", nil, nil, false},
+		{"would close its element", small + "var s = '</script><b>';\n", nil, nil, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -69,7 +71,7 @@ func TestRuntimeInline(t *testing.T) {
 			}
 			srv := httptestServer(t, rd.Page(func(http.ResponseWriter, *http.Request) (*pagelet.Page, error) {
 				return pageOf(delayed("a", 0)), nil
-			}))
+			}, tc.pageOpts...))
 			s := get(t, srv.URL, chromeUA)
 			head, _, _ := strings.Cut(string(s.Body()), "</head>")
 			rt, _ := reg.Get("bigpipe.js")
