@@ -15,25 +15,54 @@ import (
 	"github.com/bigpipe-go/bigpipe/static"
 )
 
+// runningServer is run serving on a loopback port, started by startRun.
+type runningServer struct {
+	base string             // http://127.0.0.1:port
+	stop context.CancelFunc // SIGTERM, as far as run can tell
+	done <-chan error       // run's result once it has returned, then closed
+}
+
+// startRun runs the server with a fresh store on a free loopback port, plus
+// args, and returns once it listens. It stops when t ends, failing t if run
+// then returns an error.
+func startRun(t *testing.T, args ...string) *runningServer {
+	t.Helper()
+	ctx, stop := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	errc := make(chan error, 1)
+	args = append([]string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "news.db"), "-log-level", "error"}, args...)
+	go func() {
+		errc <- run(ctx, args, func(addr string) { addrc <- addr })
+		close(errc) // a second receive, after a test's own, does not block
+	}()
+	s := &runningServer{stop: stop, done: errc}
+	select {
+	case addr := <-addrc:
+		s.base = "http://" + addr
+	case err := <-errc:
+		stop()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stop()
+		select {
+		case err := <-errc: // nil, also when the test read the result itself
+			if err != nil {
+				t.Error(err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Error("server still running 15 s after it was stopped")
+		}
+	})
+	return s
+}
+
 // TestServeAndShutdown runs the real server, checks it serves, then asks it
 // to stop while a page is streaming: the stream completes, and the server
 // exits cleanly afterwards.
 func TestServeAndShutdown(t *testing.T) {
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	addrc := make(chan string, 1)
-	errc := make(chan error, 1)
-	go func() {
-		errc <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "news.db"), "-log-level", "error"},
-			func(addr string) { addrc <- addr })
-	}()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-errc:
-		t.Fatal(err)
-	}
-	base := "http://" + addr
+	srv := startRun(t)
+	base := srv.base
 
 	for path, want := range map[string]int{
 		"/healthz": 200, "/": 200, "/search?q=storm": 200, "/bench?delays=0,1": 200, "/favicon.ico": 204,
@@ -60,7 +89,7 @@ func TestServeAndShutdown(t *testing.T) {
 	if _, err := s.Until("PAGELET-p0-READY"); err != nil {
 		t.Fatal(err)
 	}
-	stop() // SIGTERM, as far as run can tell
+	srv.stop()
 	if err := s.ReadAll(); err != nil {
 		t.Fatalf("stream cut by shutdown: %v", err)
 	}
@@ -68,7 +97,7 @@ func TestServeAndShutdown(t *testing.T) {
 		t.Errorf("stream did not complete during shutdown")
 	}
 	select {
-	case err := <-errc:
+	case err := <-srv.done:
 		if err != nil {
 			t.Errorf("run: %v", err)
 		}
@@ -96,21 +125,7 @@ func TestDevReload(t *testing.T) {
 	if err := os.CopyFS(dir, static.FS); err != nil {
 		t.Fatal(err)
 	}
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	addrc := make(chan string, 1)
-	errc := make(chan error, 1)
-	go func() {
-		errc <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "news.db"), "-log-level", "error", "-dev", dir},
-			func(addr string) { addrc <- addr })
-	}()
-	var base string
-	select {
-	case addr := <-addrc:
-		base = "http://" + addr
-	case err := <-errc:
-		t.Fatal(err)
-	}
+	base := startRun(t, "-dev", dir).base
 	page := func() string {
 		resp, err := http.Get(base + "/bench?delays=0&mode=pipelined") // Go-http-client counts as a crawler
 		if err != nil {
@@ -142,10 +157,6 @@ func TestDevReload(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	stop()
-	if err := <-errc; err != nil {
-		t.Error(err)
-	}
 }
 
 // TestSecurityFlags runs the server with its defaults and with -csp=false
@@ -161,26 +172,7 @@ func TestSecurityFlags(t *testing.T) {
 		{[]string{"-csp=false", "-force-modes"}, false, "serial"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			ctx, stop := context.WithCancel(context.Background())
-			addrc := make(chan string, 1)
-			errc := make(chan error, 1)
-			go func() {
-				args := append([]string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "news.db"), "-log-level", "error"}, tc.args...)
-				errc <- run(ctx, args, func(addr string) { addrc <- addr })
-			}()
-			defer func() {
-				stop()
-				if err := <-errc; err != nil {
-					t.Error(err)
-				}
-			}()
-			var base string
-			select {
-			case addr := <-addrc:
-				base = "http://" + addr
-			case err := <-errc:
-				t.Fatal(err)
-			}
+			base := startRun(t, tc.args...).base
 			req, _ := http.NewRequest("GET", base+"/bench?delays=0", nil)
 			req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
 			req.Header.Set("X-BigPipe-Force-Mode", "serial")

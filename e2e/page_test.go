@@ -101,11 +101,18 @@ func fetchPipe(t *testing.T, u string) pipePage {
 // fetch GETs u with the given User-Agent and returns the body and headers.
 func fetch(t *testing.T, u, userAgent string) (string, http.Header) {
 	t.Helper()
+	return fetchWith(t, u, http.Header{"User-Agent": {userAgent}})
+}
+
+// fetchWith GETs u with the request headers hdr and returns the body and
+// the response headers. It fails t unless the answer is a 200.
+func fetchWith(t *testing.T, u string, hdr http.Header) (string, http.Header) {
+	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, u, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("User-Agent", userAgent)
+	req.Header = hdr
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("GET %s: %v", u, err)

@@ -1,16 +1,10 @@
 package e2e_test
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
-	"crypto/sha512"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -21,18 +15,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bigpipe-go/bigpipe/internal/npmtest"
 	"github.com/bigpipe-go/bigpipe/render"
 )
 
-// vnuVersion is the release of the Nu Html Checker (the W3C's HTML5
-// validator) that TestHTMLValid runs: the npm package vnu-jar, which ships
-// it as build/dist/vnu.jar. vnuIntegrity is the registry's sha512 of that
-// version's tarball (as package-lock.json records it): npm versions are
-// immutable, and the pin guards against a mirror serving anything else.
-const (
-	vnuVersion   = "26.9.27"
-	vnuIntegrity = "sha512-TkQd5DFfOaWC9ebtvozTsrH2Vaod3jYg+vrOeREzIXxBexLz9+rS2DNtjn7+RPUiZhgli0SghgBX6RJRNea0KA=="
-)
+// vnu is the release of the Nu Html Checker (the W3C's HTML5 validator)
+// that TestHTMLValid runs: the npm package vnu-jar, which ships it as
+// build/dist/vnu.jar, pinned by version and tarball hash. npm pack runs no
+// install scripts, so vnu-jar's postinstall, which would download a Java,
+// never runs.
+var vnu = npmtest.Package{
+	Name:      "vnu-jar",
+	Version:   "26.9.27",
+	Integrity: "sha512-TkQd5DFfOaWC9ebtvozTsrH2Vaod3jYg+vrOeREzIXxBexLz9+rS2DNtjn7+RPUiZhgli0SghgBX6RJRNea0KA==",
+}
 
 // googlebotUA is Googlebot's desktop User-Agent: the crawler detector gives
 // it the plain page.
@@ -57,8 +53,8 @@ var setupScriptRE = regexp.MustCompile(`<script[^>]*>bigPipe\.setup\(.*</script>
 //     arrives, closed with "</body></html>".
 //
 // The checker runs once, offline, over all documents in one JVM: it needs
-// java, and npm to fetch vnu.jar the first time (cached under
-// os.UserCacheDir()/bigpipe-test/vnu); without them the test is skipped, or
+// java, and npm to fetch vnu.jar the first time (see npmtest.Fetch);
+// without them the test is skipped, or
 // fails when CI=true. Messages of type "error" and "non-document-error"
 // fail the test. "info" messages (warnings among them, subType "warning")
 // are advice, not violations of the spec: they are logged, never fatal, so
@@ -70,9 +66,9 @@ var setupScriptRE = regexp.MustCompile(`<script[^>]*>bigPipe\.setup\(.*</script>
 func TestHTMLValid(t *testing.T) {
 	java, err := exec.LookPath("java")
 	if err != nil {
-		unavailable(t, "the Nu Html Checker needs a Java runtime: %v", err)
+		npmtest.Unavailable(t, "the Nu Html Checker needs a Java runtime: %v", err)
 	}
-	jar := vnuJar(t)
+	jar := filepath.Join(npmtest.Fetch(t, vnu), "build", "dist", "vnu.jar")
 	srv := newServer(t)
 
 	home := getPage(t, srv.URL+"/", googlebotUA, false, render.InOrder)
@@ -149,7 +145,7 @@ func TestHTMLValid(t *testing.T) {
 
 	start := time.Now()
 	msgs := runVNU(t, java, jar, dir, append([]string{control}, docs...))
-	t.Logf("vnu %s checked %d documents in %v", vnuVersion, len(docs)+1, time.Since(start).Round(time.Millisecond))
+	t.Logf("%v checked %d documents in %v", vnu, len(docs)+1, time.Since(start).Round(time.Millisecond))
 
 	byFile := map[string][]vnuMessage{control: nil}
 	for _, name := range docs {
@@ -200,33 +196,18 @@ func withQuery(u, key, value string) string {
 // different document from the one it names.
 func getPage(t *testing.T, u, userAgent string, noJSCookie bool, mode render.Mode) string {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, u, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("User-Agent", userAgent)
+	hdr := http.Header{"User-Agent": {userAgent}}
 	if noJSCookie {
-		req.AddCookie(&http.Cookie{Name: render.NoJSCookie, Value: "1"})
+		hdr.Set("Cookie", render.NoJSCookie+"=1")
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("GET %s: %v", u, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: %v", u, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: status %d, want 200", u, resp.StatusCode)
-	}
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+	body, got := fetchWith(t, u, hdr)
+	if ct := got.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
 		t.Fatalf("GET %s: Content-Type %q, want text/html", u, ct)
 	}
-	if got, want := resp.Header.Get("X-BigPipe-Mode"), mode.String(); got != want {
+	if got, want := got.Get("X-BigPipe-Mode"), mode.String(); got != want {
 		t.Fatalf("GET %s as %.40q (no-JS cookie %v): X-BigPipe-Mode %q, want %q", u, userAgent, noJSCookie, got, want)
 	}
-	return string(body)
+	return body
 }
 
 // vnuMessage is one message of the Nu Html Checker's JSON output
@@ -311,115 +292,4 @@ func runVNU(t *testing.T, java, jar, dir string, names []string) []vnuMessage {
 		t.Fatalf("vnu output: %v\n%s\n%s", err, out, stderr.Bytes())
 	}
 	return report.Messages
-}
-
-// vnuJar returns the path of vnu.jar version vnuVersion, cached as
-// os.UserCacheDir()/bigpipe-test/vnu/VERSION/vnu.jar. The first call
-// fetches the package with "npm pack" from npm's configured registry (the
-// test's only network access; pack runs no install scripts, so vnu-jar's
-// postinstall, which would download a Java, never runs), checks the
-// tarball against vnuIntegrity and unpacks the jar with archive/tar; later
-// calls, in this run or a later one, reuse it.
-//
-// When npm is missing or the download fails, the test is skipped, unless
-// CI=true: CI must validate, so there it fails. A tarball whose hash
-// differs from the pinned one always fails the test.
-func vnuJar(t *testing.T) string {
-	t.Helper()
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		cache = os.TempDir()
-	}
-	dir := filepath.Join(cache, "bigpipe-test", "vnu", vnuVersion)
-	jar := filepath.Join(dir, "vnu.jar")
-	if _, err := os.Stat(jar); err == nil { // it only appears complete: see the Rename below
-		return jar
-	}
-
-	npm, err := exec.LookPath("npm")
-	if err != nil {
-		unavailable(t, "npm is needed to fetch %s: %v", "vnu-jar@"+vnuVersion, err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		unavailable(t, "creating the vnu cache: %v", err)
-	}
-	tmp, err := os.MkdirTemp(dir, ".fetch-")
-	if err != nil {
-		unavailable(t, "creating the vnu cache: %v", err)
-	}
-	defer os.RemoveAll(tmp)
-
-	spec := "vnu-jar@" + vnuVersion
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, npm, "pack", spec,
-		"--pack-destination", tmp, "--ignore-scripts", "--update-notifier=false", "--silent")
-	cmd.Dir = tmp
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		unavailable(t, "npm pack %s: %v\n%s", spec, err, stderr.Bytes())
-	}
-	lines := strings.Fields(string(out)) // npm prints the tarball's name last
-	if len(lines) == 0 {
-		unavailable(t, "npm pack %s printed no tarball name\n%s", spec, stderr.Bytes())
-	}
-	tgz, err := os.ReadFile(filepath.Join(tmp, filepath.Base(lines[len(lines)-1])))
-	if err != nil {
-		unavailable(t, "npm pack %s: reading its tarball: %v", spec, err)
-	}
-	sum := sha512.Sum512(tgz)
-	if got := "sha512-" + base64.StdEncoding.EncodeToString(sum[:]); got != vnuIntegrity {
-		t.Fatalf("npm pack %s: tarball integrity %s, want the pinned %s", spec, got, vnuIntegrity)
-	}
-	part := filepath.Join(tmp, "vnu.jar")
-	if err := extractFile(tgz, "package/build/dist/vnu.jar", part); err != nil {
-		t.Fatalf("unpacking %s: %v", spec, err)
-	}
-	if err := os.Rename(part, jar); err != nil {
-		t.Fatalf("caching %s: %v", spec, err)
-	}
-	return jar
-}
-
-// extractFile writes the regular file name of the gzipped tarball tgz to
-// dst.
-func extractFile(tgz []byte, name, dst string) error {
-	zr, err := gzip.NewReader(bytes.NewReader(tgz))
-	if err != nil {
-		return err
-	}
-	tr := tar.NewReader(zr)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return fmt.Errorf("no %s in the tarball", name)
-		}
-		if err != nil {
-			return err
-		}
-		if h.Typeflag != tar.TypeReg || h.Name != name {
-			continue
-		}
-		f, err := os.Create(dst)
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(f, tr); err != nil {
-			f.Close()
-			return err
-		}
-		return f.Close()
-	}
-}
-
-// unavailable skips t because something the test needs cannot be had, or
-// fails it when CI=true: CI must run every test.
-func unavailable(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if inCI() {
-		t.Fatalf("CI=true requires this test to run: "+format, args...)
-	}
-	t.Skipf("skipping (set CI=true to fail instead): "+format, args...)
 }

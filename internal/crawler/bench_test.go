@@ -11,7 +11,7 @@ import (
 // mileusna/useragent, the slow path), non-browsers (mostly decided by the
 // scan alone) and an even mix of both.
 func BenchmarkIsCrawler(b *testing.B) {
-	var browsers, others, mix []string
+	var browsers, others []string
 	for _, tc := range browserUAs {
 		browsers = append(browsers, tc.ua)
 	}
@@ -20,8 +20,15 @@ func BenchmarkIsCrawler(b *testing.B) {
 			others = append(others, tc.ua)
 		}
 	}
-	for i := range max(len(browsers), len(others)) {
-		mix = append(mix, browsers[i%len(browsers)], others[i%len(others)])
+	benchDecisions(b, browsers, others)
+}
+
+// benchDecisions runs one IsCrawler per operation over browsers, over
+// crawlers, and over a mix alternating one of each.
+func benchDecisions(b *testing.B, browsers, crawlers []string) {
+	var mix []string
+	for i := range max(len(browsers), len(crawlers)) {
+		mix = append(mix, browsers[i%len(browsers)], crawlers[i%len(crawlers)])
 	}
 	d := crawler.New()
 	for _, bc := range []struct {
@@ -30,7 +37,7 @@ func BenchmarkIsCrawler(b *testing.B) {
 	}{
 		{"mix", mix},
 		{"browsers", browsers},
-		{"crawlers", others},
+		{"crawlers", crawlers},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()

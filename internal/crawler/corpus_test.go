@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/bigpipe-go/bigpipe/internal/crawler"
+	"github.com/bigpipe-go/bigpipe/internal/npmtest"
 )
 
 // The public corpora, pinned. To move to a newer version, change version
@@ -19,18 +20,18 @@ var (
 	// crawlerCorpus is https://github.com/monperrus/crawler-user-agents:
 	// crawler-user-agents.json lists, per crawler, a regular expression and
 	// real User-Agent strings ("instances").
-	crawlerCorpus = npmPackage{
-		name:      "crawler-user-agents",
-		version:   "1.60.0",
-		integrity: "sha512-p8hKVsnZl3msolBhGW8s86V0tmmcuBSwhTXkzkegGQzTt0A/ysKDHKzek9fichfqL5qBEgDrR9CuGBU0Y7bDrg==",
+	crawlerCorpus = npmtest.Package{
+		Name:      "crawler-user-agents",
+		Version:   "1.60.0",
+		Integrity: "sha512-p8hKVsnZl3msolBhGW8s86V0tmmcuBSwhTXkzkegGQzTt0A/ysKDHKzek9fichfqL5qBEgDrR9CuGBU0Y7bDrg==",
 	}
 	// browserCorpus is https://github.com/microlink/top-user-agents: the
 	// most common browser User-Agents seen by microlink.io, in src/*.json
 	// (all of them, desktop and mobile).
-	browserCorpus = npmPackage{
-		name:      "top-user-agents",
-		version:   "2.1.138",
-		integrity: "sha512-yvN+LE7ZHoesZ1fWc0IfaYYQXGEbFtbxjC6D19SclswYlKoF6GKxJSvJbp4fsbya5BllROYml6osNlVCj1TAnw==",
+	browserCorpus = npmtest.Package{
+		Name:      "top-user-agents",
+		Version:   "2.1.138",
+		Integrity: "sha512-yvN+LE7ZHoesZ1fWc0IfaYYQXGEbFtbxjC6D19SclswYlKoF6GKxJSvJbp4fsbya5BllROYml6osNlVCj1TAnw==",
 	}
 )
 
@@ -73,7 +74,7 @@ var browserExclusions = map[string]string{}
 // file order, with the pattern of the entry that lists it.
 func loadCrawlerCorpus(t testing.TB) (uas, patterns []string) {
 	t.Helper()
-	dir := fetchNPM(t, crawlerCorpus)
+	dir := npmtest.Fetch(t, crawlerCorpus)
 	data, err := os.ReadFile(filepath.Join(dir, "crawler-user-agents.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +106,7 @@ func loadCrawlerCorpus(t testing.TB) (uas, patterns []string) {
 // src/*.json, each once, and the name and size of each list.
 func loadBrowserCorpus(t testing.TB) (uas []string, lists []string) {
 	t.Helper()
-	dir := fetchNPM(t, browserCorpus)
+	dir := npmtest.Fetch(t, browserCorpus)
 	files, err := filepath.Glob(filepath.Join(dir, "src", "*.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -202,28 +203,5 @@ func TestCorpusBrowsers(t *testing.T) {
 func BenchmarkIsCrawlerCorpus(b *testing.B) {
 	crawlers, _ := loadCrawlerCorpus(b)
 	browsers, _ := loadBrowserCorpus(b)
-	var mix []string
-	for i := range max(len(browsers), len(crawlers)) {
-		mix = append(mix, browsers[i%len(browsers)], crawlers[i%len(crawlers)])
-	}
-	d := crawler.New()
-	for _, bc := range []struct {
-		name string
-		uas  []string
-	}{
-		{"mix", mix},
-		{"browsers", browsers},
-		{"crawlers", crawlers},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			n := 0
-			for i := 0; b.Loop(); i++ {
-				if d.IsCrawler(bc.uas[i%len(bc.uas)]) {
-					n++
-				}
-			}
-			_ = n
-		})
-	}
+	benchDecisions(b, browsers, crawlers)
 }

@@ -1,4 +1,8 @@
-package crawler_test
+// Package npmtest fetches pinned npm packages for tests that need public
+// data or tools published there (crawler User-Agent corpora, the Nu Html
+// Checker): once per machine, into the user cache, checked against the
+// pinned tarball hash. It is for tests only; it takes a testing.TB.
+package npmtest
 
 import (
 	"archive/tar"
@@ -19,17 +23,21 @@ import (
 	"time"
 )
 
-// npmPackage is a package version pinned by the tests, with the integrity
-// hash of its tarball (as package-lock.json records it), so that a corpus
-// can never change under the tests: npm versions are immutable, and the
-// hash guards against a mirror serving something else.
-type npmPackage struct {
-	name, version, integrity string
+// maxFileSize bounds one unpacked file (vnu.jar is about 30 MB).
+const maxFileSize = 256 << 20
+
+// Package is a package version pinned by a test, with the integrity hash of
+// its tarball (as package-lock.json records it), so that what a test reads
+// can never change under it: npm versions are immutable, and the hash
+// guards against a mirror serving something else.
+type Package struct {
+	Name, Version, Integrity string
 }
 
-func (p npmPackage) String() string { return p.name + "@" + p.version }
+// String is the package's npm spec, NAME@VERSION.
+func (p Package) String() string { return p.Name + "@" + p.Version }
 
-// fetchNPM returns the directory holding the unpacked contents of p (the
+// Fetch returns the directory holding the unpacked contents of p (the
 // tarball's "package/" folder), under
 // os.UserCacheDir()/bigpipe-test/npm/NAME@VERSION. The first call downloads
 // it with "npm pack", the registry being npm's configured one (the only
@@ -37,14 +45,14 @@ func (p npmPackage) String() string { return p.name + "@" + p.version }
 // run or a later one, reuse the directory.
 //
 // When npm is missing or the download fails, the test is skipped, unless
-// the environment variable CI is "true": CI must run the corpus tests, so
-// there it fails. A tarball whose hash differs from the pinned one always
+// the environment variable CI is "true": CI must run every test, so there
+// it fails. A tarball whose hash differs from the pinned one always
 // fails the test.
-func fetchNPM(t testing.TB, p npmPackage) string {
+func Fetch(t testing.TB, p Package) string {
 	t.Helper()
 	cache, err := os.UserCacheDir()
 	if err != nil {
-		unavailable(t, "no cache directory for the npm corpus %v: %v", p, err)
+		Unavailable(t, "no cache directory for %v: %v", p, err)
 	}
 	root := filepath.Join(cache, "bigpipe-test", "npm")
 	dir := filepath.Join(root, p.String())
@@ -54,14 +62,14 @@ func fetchNPM(t testing.TB, p npmPackage) string {
 
 	npm, err := exec.LookPath("npm")
 	if err != nil {
-		unavailable(t, "npm is needed to fetch the corpus %v: %v", p, err)
+		Unavailable(t, "npm is needed to fetch %v: %v", p, err)
 	}
 	if err := os.MkdirAll(root, 0o755); err != nil {
-		unavailable(t, "creating the npm cache: %v", err)
+		Unavailable(t, "creating the npm cache: %v", err)
 	}
 	tmp, err := os.MkdirTemp(root, ".fetch-")
 	if err != nil {
-		unavailable(t, "creating the npm cache: %v", err)
+		Unavailable(t, "creating the npm cache: %v", err)
 	}
 	defer os.RemoveAll(tmp)
 
@@ -73,19 +81,19 @@ func fetchNPM(t testing.TB, p npmPackage) string {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		unavailable(t, "npm pack %v: %v\n%s", p, err, stderr.Bytes())
+		Unavailable(t, "npm pack %v: %v\n%s", p, err, stderr.Bytes())
 	}
 	tarballs, _ := filepath.Glob(filepath.Join(tmp, "*.tgz"))
 	if len(tarballs) != 1 {
-		unavailable(t, "npm pack %v: want one tarball in %s, found %q", p, tmp, tarballs)
+		Unavailable(t, "npm pack %v: want one tarball in %s, found %q", p, tmp, tarballs)
 	}
 	tgz, err := os.ReadFile(tarballs[0])
 	if err != nil {
-		unavailable(t, "npm pack %v: %v", p, err)
+		Unavailable(t, "npm pack %v: %v", p, err)
 	}
 	sum := sha512.Sum512(tgz)
-	if got := "sha512-" + base64.StdEncoding.EncodeToString(sum[:]); got != p.integrity {
-		t.Fatalf("npm pack %v: tarball integrity %s, want the pinned %s", p, got, p.integrity)
+	if got := "sha512-" + base64.StdEncoding.EncodeToString(sum[:]); got != p.Integrity {
+		t.Fatalf("npm pack %v: tarball integrity %s, want the pinned %s", p, got, p.Integrity)
 	}
 
 	unpacked := filepath.Join(tmp, "unpacked")
@@ -100,12 +108,12 @@ func fetchNPM(t testing.TB, p npmPackage) string {
 	return dir
 }
 
-// unavailable skips the test, or fails it when the environment variable CI
-// is "true".
-func unavailable(t testing.TB, format string, args ...any) {
+// Unavailable skips t because something it needs cannot be had, or fails it
+// when the environment variable CI is "true": CI must run every test.
+func Unavailable(t testing.TB, format string, args ...any) {
 	t.Helper()
 	if os.Getenv("CI") == "true" {
-		t.Fatalf("CI=true, so the corpus tests must run: "+format, args...)
+		t.Fatalf("CI=true requires this test to run: "+format, args...)
 	}
 	t.Skipf("skipping (set CI=true to fail instead): "+format, args...)
 }
@@ -130,6 +138,9 @@ func untar(dir string, tgz []byte) error {
 		if h.Typeflag != tar.TypeReg {
 			continue
 		}
+		if h.Size > maxFileSize {
+			return fmt.Errorf("%s: %d bytes, more than the %d a test package may hold", h.Name, h.Size, maxFileSize)
+		}
 		_, rel, ok := strings.Cut(strings.TrimPrefix(h.Name, "./"), "/")
 		if !ok || !filepath.IsLocal(rel) {
 			return fmt.Errorf("unexpected path %q in tarball", h.Name)
@@ -142,7 +153,7 @@ func untar(dir string, tgz []byte) error {
 		if err != nil {
 			return err
 		}
-		_, err = io.Copy(f, io.LimitReader(tr, 64<<20))
+		_, err = io.Copy(f, tr)
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
