@@ -230,7 +230,10 @@ func appendSetup(dst []byte, page *pagelet.Page, res *resources, order []int) []
 // request's CSP nonce if any. Every string goes through appendJSString, so
 // nothing in content, id or resource names can end the script element or
 // run.
-func appendPayload(dst []byte, nonce, id string, content []byte, css, js []*assets.Asset) []byte {
+//
+// With timing (see [WithServerTiming]) it adds the pagelet's server-side
+// queue, fetch and render times in milliseconds.
+func appendPayload(dst []byte, nonce, id string, content []byte, css, js []*assets.Asset, timing *result) []byte {
 	dst = appendScriptOpen(dst, nonce)
 	dst = append(dst, `>bigPipe.onPageletArrive({"id":`...)
 	dst = appendJSString(dst, id)
@@ -243,6 +246,15 @@ func appendPayload(dst []byte, nonce, id string, content []byte, css, js []*asse
 	if len(js) > 0 {
 		dst = append(dst, `,"js":`...)
 		dst = appendIDs(dst, js)
+	}
+	if timing != nil {
+		dst = append(dst, `,"timing":{"queue":`...)
+		dst = appendMillis(dst, timing.queue)
+		dst = append(dst, `,"fetch":`...)
+		dst = appendMillis(dst, timing.fetch)
+		dst = append(dst, `,"render":`...)
+		dst = appendMillis(dst, timing.render)
+		dst = append(dst, '}')
 	}
 	return append(dst, "})</script>\n"...)
 }

@@ -1,13 +1,17 @@
 package render
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"runtime"
 	"slices"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/a-h/templ"
 
@@ -27,49 +31,66 @@ var _ http.Handler = (*Handler)(nil)
 // concurrently and streams them in the request's [Mode]. Nothing it starts
 // outlives it, except a pagelet Load that ignores its context.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	t := &tally{start: time.Now(), status: http.StatusOK}
+	id := requestID(r)
+	ctx := context.WithValue(r.Context(), requestIDKey{}, id)
 	var nonce string
 	if h.csp {
 		nonce = newNonce()
-		r = r.WithContext(templ.WithNonce(r.Context(), nonce))
+		ctx = templ.WithNonce(ctx, nonce)
 	}
+	r = r.WithContext(ctx)
+	w.Header().Set(RequestIDHeader, id)
+	if h.observer != nil {
+		h.observer.PageStarted(r)
+	}
+	defer h.finish(r, t)
+
 	mode, err := h.decide(r)
 	if err != nil {
+		t.end(Rejected, http.StatusBadRequest)
 		http.Error(w, "400 bad request: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	page, err := h.pages(w, r)
+	t.mode = mode
+	pw := &preflightWriter{ResponseWriter: w}
+	page, err := h.pages(pw, r)
+	t.preflight = time.Since(t.start)
 	if err != nil {
-		h.internalError(w, r, err)
+		h.internalError(w, r, t, err)
 		return
 	}
 	if page == nil { // the preflight answered
+		t.end(Complete, cmp.Or(pw.status, http.StatusOK))
+		if pw.status >= 400 && pw.status < 500 {
+			t.outcome = Rejected
+		}
 		return
 	}
 	if err := page.Validate(); err != nil {
-		h.internalError(w, r, err)
+		h.internalError(w, r, t, err)
 		return
 	}
+	t.pagelets = len(page.Pagelets)
 	res, err := h.resolve(page, mode)
 	if err != nil {
-		h.internalError(w, r, err)
+		h.internalError(w, r, t, err)
 		return
 	}
 	res.nonce = nonce
-
-	h.earlyHints(w, r, res, mode)
-	hdr := w.Header()
-	hdr.Set("Content-Type", "text/html; charset=utf-8")
-	hdr.Set("X-Content-Type-Options", "nosniff")
-	hdr.Set("X-Accel-Buffering", "no") // nginx: do not buffer this stream
-	hdr.Set("X-BigPipe-Mode", mode.String())
-	hdr.Add("Vary", "User-Agent, Cookie")
-	if nonce != "" {
-		hdr.Add("Content-Security-Policy", fmt.Sprintf(CSPHeader, nonce))
-	}
 	if r.Method == http.MethodHead {
+		h.setHeaders(w.Header(), mode, nonce)
+		t.end(Complete, http.StatusOK)
 		w.WriteHeader(http.StatusOK)
 		return
 	}
+	if !h.rd.limiter.admit(len(page.Pagelets)) {
+		h.shed(w, r, t)
+		return
+	}
+
+	h.earlyHints(w, r, res, mode)
+	h.setHeaders(w.Header(), mode, nonce)
 
 	// Start every fetch before anything else: the skeleton must not delay them.
 	pageCtx, cancelPage := r.Context(), context.CancelFunc(func() {})
@@ -78,20 +99,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer cancelPage()
 	ctx, cancel := context.WithCancel(pageCtx)
-	f := h.start(ctx, page)
-	defer func() { cancel(); f.stop() }()
+	f := h.start(ctx, r, mode, page)
+	defer func() { cancel(); f.stop(); t.failed = f.failed }()
 
 	l, err := h.rd.renderLayout(r.Context(), page)
 	if err != nil {
-		h.internalError(w, r, err)
+		h.internalError(w, r, t, err)
 		return
 	}
 	defer l.release()
+	t.layout = time.Since(t.start) - t.preflight
 
-	s := &stream{w: w, rc: http.NewResponseController(w), buf: getStreamBuf()}
+	s := &stream{w: w, rc: http.NewResponseController(w), buf: getStreamBuf(), t: t, writeTimeout: h.writeTimeout}
 	defer s.release()
 	defer s.abortOnPanic(h, r)
 	p := &pass{h: h, r: r, ctx: pageCtx, page: page, res: res, l: l, s: s, f: f, mode: mode}
+	if h.serverTiming {
+		s.beforeFirst = p.serverTiming
+	}
 	switch mode {
 	case Pipelined:
 		p.pipelined()
@@ -100,12 +125,37 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		p.plain(false)
 	}
+	t.outcome = Complete
+}
+
+// setHeaders sets the headers of a page response.
+func (h *Handler) setHeaders(hdr http.Header, mode Mode, nonce string) {
+	hdr.Set("Content-Type", "text/html; charset=utf-8")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("X-Accel-Buffering", "no") // nginx: do not buffer this stream
+	hdr.Set("X-BigPipe-Mode", mode.String())
+	hdr.Add("Vary", "User-Agent, Cookie")
+	if nonce != "" {
+		hdr.Add("Content-Security-Policy", fmt.Sprintf(CSPHeader, nonce))
+	}
 }
 
 // internalError answers a failure that happened before the first byte.
-func (h *Handler) internalError(w http.ResponseWriter, r *http.Request, err error) {
-	h.log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
+func (h *Handler) internalError(w http.ResponseWriter, r *http.Request, t *tally, err error) {
+	t.end(Failed, http.StatusInternalServerError)
+	h.log.LogAttrs(r.Context(), slog.LevelError, "page failed", slog.String("request_id", RequestID(r.Context())),
+		slog.String("path", r.URL.Path), slog.Any("err", err))
 	http.Error(w, "500 internal server error", http.StatusInternalServerError)
+}
+
+// shed answers a page that does not fit in the fetch budget (see [Limits]).
+func (h *Handler) shed(w http.ResponseWriter, r *http.Request, t *tally) {
+	t.end(Shed, http.StatusServiceUnavailable)
+	retry := max(1, int((h.rd.limits.RetryAfter+time.Second-1)/time.Second))
+	w.Header().Set("Retry-After", strconv.Itoa(retry))
+	h.log.LogAttrs(r.Context(), slog.LevelWarn, "page shed: over the fetch limit", slog.String("request_id", RequestID(r.Context())),
+		slog.String("path", r.URL.Path), slog.Int("pagelets", t.pagelets))
+	http.Error(w, "503 service unavailable: the server is at capacity, retry in "+strconv.Itoa(retry)+"s", http.StatusServiceUnavailable)
 }
 
 // pass is the state of one response being written.
@@ -149,7 +199,11 @@ func (p *pass) pipelined() {
 			return page.Pagelets[b.index].Priority - page.Pagelets[a.index].Priority
 		})
 		for _, res := range batch {
-			s.buf = appendPayload(s.buf, p.res.nonce, page.Pagelets[res.index].ID, res.html.Bytes(), p.res.css[res.index], p.res.js[res.index])
+			var tm *result
+			if p.h.serverTiming {
+				tm = &res
+			}
+			s.buf = appendPayload(s.buf, p.res.nonce, page.Pagelets[res.index].ID, res.html.Bytes(), p.res.css[res.index], p.res.js[res.index], tm)
 			putBuf(res.html)
 		}
 		if p.f.left == 0 { // the end of the document rides with the last pagelets
@@ -241,11 +295,14 @@ var errClientGone = errors.New("render: client gone")
 // stream batches writes to the response: everything between two flushes is
 // one Write, then one Flush. Only the handler goroutine touches it.
 type stream struct {
-	w       http.ResponseWriter
-	rc      *http.ResponseController
-	buf     []byte
-	started bool // a byte has been handed to the ResponseWriter
-	err     error
+	w            http.ResponseWriter
+	rc           *http.ResponseController
+	buf          []byte
+	started      bool // a byte has been handed to the ResponseWriter
+	err          error
+	t            *tally
+	writeTimeout time.Duration // for each write and flush; <= 0 means none
+	beforeFirst  func()        // called once, before the first byte (to set headers)
 }
 
 func (s *stream) flush() error {
@@ -273,10 +330,30 @@ func (s *stream) end() error {
 
 // write hands the pending bytes to the ResponseWriter in one Write and
 // gives the buffer back: a page may now wait long, holding none meanwhile.
+//
+// Each write gets a deadline: a client that does not take the bytes in time
+// fails it, instead of holding the handler forever. The deadline stays for
+// the flush that follows and for what net/http writes after the handler
+// returns; net/http clears it before the next request on the connection.
 func (s *stream) write() error {
 	if len(s.buf) > 0 {
-		s.started = true
-		if _, err := s.w.Write(s.buf); err != nil {
+		if !s.started {
+			s.started = true
+			if s.beforeFirst != nil {
+				s.beforeFirst()
+			}
+			s.t.skeleton = time.Since(s.t.start)
+		}
+		if s.writeTimeout > 0 {
+			if err := s.rc.SetWriteDeadline(time.Now().Add(s.writeTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+				s.err = fmt.Errorf("%w: %w", errClientGone, err)
+				s.release()
+				return s.err
+			}
+		}
+		n, err := s.w.Write(s.buf)
+		s.t.bytes += int64(n)
+		if err != nil {
 			s.err = fmt.Errorf("%w: %w", errClientGone, err)
 		}
 	}
@@ -312,10 +389,16 @@ func (s *stream) release() {
 // nor a cache in between sees a clean end of a truncated page; before that
 // it answers 503.
 func (s *stream) fail(cause error) {
+	outcome := Aborted
+	if errors.Is(cause, errClientGone) || errors.Is(cause, context.Canceled) {
+		outcome = ClientGone
+	}
 	if s.started {
+		s.t.outcome = outcome
 		panic(http.ErrAbortHandler)
 	}
 	s.err = cause
+	s.t.end(outcome, http.StatusServiceUnavailable)
 	http.Error(s.w, "503 page could not be completed in time", http.StatusServiceUnavailable)
 	panic(unwind{})
 }
@@ -350,10 +433,13 @@ func (s *stream) abortOnPanic(h *Handler, r *http.Request) {
 	if v == http.ErrAbortHandler { //nolint:errorlint // compared by identity, as net/http does
 		panic(v)
 	}
-	h.log.ErrorContext(r.Context(), "page panicked", "path", r.URL.Path, "panic", fmt.Sprint(v))
+	h.log.LogAttrs(r.Context(), slog.LevelError, "page panicked", slog.String("request_id", RequestID(r.Context())),
+		slog.String("path", r.URL.Path), slog.String("panic", fmt.Sprint(v)))
 	if !s.started {
+		s.t.end(Failed, http.StatusInternalServerError)
 		http.Error(s.w, "500 internal server error", http.StatusInternalServerError)
 		return
 	}
+	s.t.outcome = Aborted
 	panic(http.ErrAbortHandler)
 }

@@ -56,20 +56,25 @@ type PageFunc func(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error
 type Renderer struct {
 	config
 	assets   *assets.Registry
-	sentinel string // random slot marker for layouts; unguessable by content
+	sentinel string   // random slot marker for layouts; unguessable by content
+	limiter  *limiter // the process-wide fetch budget; nil if unbounded
 }
 
 type config struct {
-	log         *slog.Logger
-	detector    Detector
-	mode        ModeFunc
-	noJSPath    string
-	runtimeName string
-	linkRuntime bool
-	csp         bool
-	override    bool
-	pageTimeout time.Duration
-	hints       EarlyHints
+	log          *slog.Logger
+	detector     Detector
+	mode         ModeFunc
+	noJSPath     string
+	runtimeName  string
+	linkRuntime  bool
+	csp          bool
+	override     bool
+	pageTimeout  time.Duration
+	hints        EarlyHints
+	observer     Observer
+	limits       Limits
+	writeTimeout time.Duration
+	serverTiming bool
 }
 
 // Option configures a [Renderer] (in [New]) or a single page (in [Renderer.Page]).
@@ -115,6 +120,27 @@ func WithCSP() Option { return func(c *config) { c.csp = true } }
 // timeouts normally end every pagelet well before; zero means no bound.
 func WithPageTimeout(d time.Duration) Option { return func(c *config) { c.pageTimeout = d } }
 
+// DefaultWriteTimeout is how long a client may take to accept one chunk of
+// a page unless [WithWriteTimeout] says otherwise.
+const DefaultWriteTimeout = 30 * time.Second
+
+// WithWriteTimeout bounds each write of a page: a client that does not
+// take a chunk within d (it stopped reading, or reads too slowly) is cut
+// off, so that it cannot hold a goroutine, the page's buffers and its
+// fetches forever. The deadline is set on the connection before each write
+// through [http.ResponseController], which http.Server.WriteTimeout cannot
+// do without cutting long streams. The default is [DefaultWriteTimeout];
+// a negative d means no bound.
+func WithWriteTimeout(d time.Duration) Option { return func(c *config) { c.writeTimeout = d } }
+
+// WithServerTiming makes pages report their timings to the browser's
+// developer tools: a Server-Timing header with the preflight, the layout
+// and every pagelet settled before the first byte, and, in the pipelined
+// mode, each later pagelet's fetch and render time in its payload, which
+// the runtime records with performance.mark("bigpipe:arrive:<id>"). Off by
+// default: timings tell a visitor about the backends.
+func WithServerTiming() Option { return func(c *config) { c.serverTiming = true } }
+
 // WithEarlyHints sets when a 103 Early Hints response announces the page
 // CSS and the runtime before the page itself (default [HintsHTTP2]). With
 // [HintsAlways], an httptest.ResponseRecorder records the 103 as the final
@@ -126,10 +152,11 @@ func WithEarlyHints(p EarlyHints) Option { return func(c *config) { c.hints = p 
 func New(reg *assets.Registry, opts ...Option) (*Renderer, error) {
 	rd := &Renderer{assets: reg}
 	rd.config = config{
-		log:         slog.Default(),
-		detector:    crawler.New(),
-		noJSPath:    DefaultNoJSPath,
-		runtimeName: RuntimeAsset,
+		log:          slog.Default(),
+		detector:     crawler.New(),
+		noJSPath:     DefaultNoJSPath,
+		runtimeName:  RuntimeAsset,
+		writeTimeout: DefaultWriteTimeout,
 	}
 	for _, o := range opts {
 		o(&rd.config)
@@ -137,6 +164,7 @@ func New(reg *assets.Registry, opts ...Option) (*Renderer, error) {
 	if rd.mode == nil {
 		rd.mode = rd.DetectMode
 	}
+	rd.limiter = newLimiter(rd.limits)
 	if _, err := reg.Get(rd.runtimeName); err != nil {
 		return nil, fmt.Errorf("render: client runtime: %w", err)
 	}

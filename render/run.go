@@ -17,9 +17,12 @@ import (
 // result is one finished pagelet: its markup (content or fallback) and how
 // it got there. Only the handler goroutine reads it, after load sent it.
 type result struct {
-	index int           // position in Page.Pagelets
-	html  *bytes.Buffer // rendered content or fallback; returned to bufPool once written
-	err   error         // why the fallback was rendered, nil on success
+	index  int           // position in Page.Pagelets
+	html   *bytes.Buffer // rendered content or fallback; returned to bufPool once written
+	err    error         // why the fallback was rendered, nil on success
+	queue  time.Duration // waiting for a process-wide fetch slot
+	fetch  time.Duration // in Load
+	render time.Duration // rendering the component into html
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -35,27 +38,35 @@ func putBuf(b *bytes.Buffer) {
 }
 
 // load runs p.Load and renders its component into a fresh buffer, so that
-// a component failing half-way leaves no partial output behind.
+// a component failing half-way leaves no partial output behind. It times
+// both steps.
 func load(ctx context.Context, i int, p *pagelet.Pagelet) (res result) {
 	res.index = i
+	t0 := time.Now()
 	defer func() {
 		if v := recover(); v != nil {
-			res = result{index: i, err: &PanicError{ID: p.ID, Value: v, Stack: debug.Stack()}}
+			putBuf(res.html)
+			res = result{index: i, err: &PanicError{ID: p.ID, Value: v, Stack: debug.Stack()}, fetch: time.Since(t0)}
 		}
 	}()
 	c, err := p.Load(ctx)
+	t1 := time.Now()
+	res.fetch = t1.Sub(t0)
 	if err == nil && c == nil {
 		err = ErrNilComponent
 	}
 	if err != nil {
-		return result{index: i, err: fmt.Errorf("render: pagelet %q: %w", p.ID, err)}
+		res.err = fmt.Errorf("render: pagelet %q: %w", p.ID, err)
+		return res
 	}
-	buf := getBuf()
-	if err := c.Render(ctx, buf); err != nil {
-		putBuf(buf)
-		return result{index: i, err: fmt.Errorf("render: pagelet %q: component: %w", p.ID, err)}
+	res.html = getBuf()
+	err = c.Render(ctx, res.html)
+	res.render = time.Since(t1)
+	if err != nil {
+		putBuf(res.html)
+		res.html = nil
+		res.err = fmt.Errorf("render: pagelet %q: component: %w", p.ID, err)
 	}
-	res.html = buf
 	return res
 }
 

@@ -112,6 +112,9 @@
     if (!state) return warn('pagelet before setup: ' + id);
     if (state[id] !== 1) return warn('undeclared or repeated pagelet: ' + id);
     state[id] = 2;
+    // Server-side times of a pagelet sent after the first byte (Server-Timing
+    // covers the rest): visible in DevTools' Performance panel.
+    if (p.timing && typeof p.timing === 'object') performance.mark('bigpipe:arrive:' + id, { detail: p.timing });
     const el = d.getElementById(id);
     // A missing placeholder is skipped but still counts toward the barrier.
     if (!el) { warn('no element for pagelet: ' + id); return settle(); }
