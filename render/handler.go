@@ -182,7 +182,8 @@ func (p *pass) pipelined() {
 		s.buf = appendOpen(s.buf, page.Pagelets[i].ID, Pipelined)
 		if ph := page.Pagelets[i].Placeholder; ph != nil {
 			if err := s.renderInto(p.r.Context(), ph); err != nil {
-				p.h.log.WarnContext(p.r.Context(), "placeholder failed", "pagelet", page.Pagelets[i].ID, "err", err)
+				p.h.log.LogAttrs(p.r.Context(), slog.LevelWarn, "placeholder failed", slog.String("request_id", RequestID(p.r.Context())),
+					slog.String("pagelet", page.Pagelets[i].ID), slog.Any("err", err))
 			}
 		}
 		s.buf = append(s.buf, "</div>"...)

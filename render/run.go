@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -86,9 +87,11 @@ const defaultFallback = `<div class="pagelet-error" role="status"><p>This sectio
 func (h *Handler) fallback(ctx context.Context, p *pagelet.Pagelet, err error) *bytes.Buffer {
 	var pe *PanicError
 	if errors.As(err, &pe) {
-		h.log.ErrorContext(ctx, "pagelet panicked", "pagelet", p.ID, "panic", fmt.Sprint(pe.Value), "stack", string(pe.Stack))
+		h.log.LogAttrs(ctx, slog.LevelError, "pagelet panicked", slog.String("request_id", RequestID(ctx)), slog.String("pagelet", p.ID),
+			slog.String("panic", fmt.Sprint(pe.Value)), slog.String("stack", string(pe.Stack)))
 	} else {
-		h.log.WarnContext(ctx, "pagelet failed", "pagelet", p.ID, "err", err)
+		h.log.LogAttrs(ctx, slog.LevelWarn, "pagelet failed", slog.String("request_id", RequestID(ctx)), slog.String("pagelet", p.ID),
+			slog.String("failure", string(failure(err))), slog.Any("err", err))
 	}
 	buf := getBuf()
 	if p.Fallback != nil {

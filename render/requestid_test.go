@@ -1,0 +1,91 @@
+package render_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/a-h/templ"
+
+	"github.com/bigpipe-go/bigpipe/pagelet"
+	"github.com/bigpipe-go/bigpipe/render"
+)
+
+// syncBuffer is a log sink safe for the handler and the test at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestRequestID checks that a sane X-Request-Id from a proxy is kept, that
+// anything else is replaced by a fresh id, and that the id reaches the
+// response header, pagelet Loads and every log line of the request.
+func TestRequestID(t *testing.T) {
+	tests := []struct {
+		name, sent string
+		keep       bool
+	}{
+		{"none", "", false},
+		{"proxy id", "req-42.a:b_c", true},
+		{"log injection", "x\" level=ERROR msg=forged", false},
+		{"too long", strings.Repeat("a", 65), false},
+		{"non-ascii", "r\u00e9q", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs syncBuffer
+			obs := newPageRecorder()
+			seen := make(chan string, 1)
+			page := pageOf(pagelet.Pagelet{ID: "a", Load: func(ctx context.Context) (templ.Component, error) {
+				seen <- render.RequestID(ctx)
+				return nil, context.DeadlineExceeded // a failure: logged with the id
+			}})
+			srv := servePage(t, page, render.WithObserver(obs),
+				render.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+			h := http.Header{"User-Agent": {chromeUA}}
+			if tc.sent != "" {
+				h.Set(render.RequestIDHeader, tc.sent)
+			}
+			s := openWith(t, srv.URL, h)
+			if err := s.ReadAll(); err != nil {
+				t.Fatal(err)
+			}
+			obs.wait(t, 1)
+			id := s.Header.Get(render.RequestIDHeader)
+			if tc.keep && id != tc.sent || !tc.keep && (id == tc.sent || len(id) < 8) {
+				t.Fatalf("X-Request-Id %q for %q sent; keep = %v", id, tc.sent, tc.keep)
+			}
+			if got := <-seen; got != id {
+				t.Errorf("RequestID in Load = %q, want %q", got, id)
+			}
+			lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+			if len(lines) < 3 { // the pagelet's debug line, its failure, the page line
+				t.Fatalf("%d log lines, want at least 3:\n%s", len(lines), logs.String())
+			}
+			for _, l := range lines {
+				if !strings.Contains(l, "request_id="+id) {
+					t.Errorf("log line without request_id=%s: %s", id, l)
+				}
+			}
+			if !strings.Contains(logs.String(), "msg=page ") || !strings.Contains(logs.String(), "mode=pipelined") {
+				t.Errorf("no page summary line with the mode:\n%s", logs.String())
+			}
+		})
+	}
+}

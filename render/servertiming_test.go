@@ -1,0 +1,66 @@
+package render_test
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bigpipe-go/bigpipe/render"
+)
+
+// TestServerTiming checks the Server-Timing header (preflight, layout and
+// the pagelets settled before the first byte, ids quoted safely) and the
+// timing in the payloads of pagelets that come later; and that neither
+// appears without WithServerTiming.
+func TestServerTiming(t *testing.T) {
+	gate := make(chan struct{})
+	weird := delayed("we\"ird\\\r\nid\u00e9", 0)
+	page := pageOf(weird, gated("late", gate))
+	srv := servePage(t, page, render.WithServerTiming())
+
+	s := open(t, srv.URL, chromeUA)
+	if _, err := s.Until("bigPipe.setup"); err != nil {
+		t.Fatal(err)
+	}
+	close(gate)
+	if err := s.ReadAll(); err != nil {
+		t.Fatal(err)
+	}
+	st := s.Header.Get("Server-Timing")
+	entry := `[a-z]+(;desc="([^"\\\x00-\x1f\x7f-\xff]|\\["\\])*")?;dur=[0-9]+(\.[0-9]+)?`
+	if !regexp.MustCompile(`^` + entry + `(, ` + entry + `)*$`).MatchString(st) {
+		t.Errorf("Server-Timing %q is not a list of name;desc;dur entries", st)
+	}
+	for _, want := range []string{"preflight;dur=", "layout;dur=", `pagelet;desc="we\"ird\\??id??";dur=`} {
+		if !strings.Contains(st, want) {
+			t.Errorf("Server-Timing %q lacks %q", st, want)
+		}
+	}
+	if strings.Contains(st, "late") {
+		t.Errorf("Server-Timing %q names a pagelet that was not ready before the first byte", st)
+	}
+	late := regexp.MustCompile(`onPageletArrive\(\{"id":"late".*"timing":\{"queue":[0-9.]+,"fetch":[0-9.]+,"render":[0-9.]+\}\}\)`)
+	if !late.Match(s.Body()) {
+		t.Errorf("late pagelet's payload has no timing:\n%s", s.Body())
+	}
+
+	off := get(t, servePage(t, pageOf(delayed("a", 0), delayed("b", time.Millisecond))).URL, chromeUA)
+	if st := off.Header.Get("Server-Timing"); st != "" || strings.Contains(string(off.Body()), `"timing"`) {
+		t.Errorf("without WithServerTiming: header %q, timing in payloads %v; want neither", st, strings.Contains(string(off.Body()), `"timing"`))
+	}
+}
+
+// TestServerTimingPlain checks that a plain page, which writes every
+// pagelet settled before its first byte, reports them all in the header.
+func TestServerTimingPlain(t *testing.T) {
+	srv := servePage(t, pageOf(delayed("a", 0), delayed("b", 5*time.Millisecond)), render.WithServerTiming(), render.WithModeFunc(func(*http.Request) (render.Mode, error) { return render.Serial, nil }))
+	s := get(t, srv.URL, chromeUA)
+	st := s.Header.Get("Server-Timing")
+	for _, want := range []string{`pagelet;desc="a";dur=`, `pagelet;desc="b";dur=`} {
+		if !strings.Contains(st, want) {
+			t.Errorf("serial page's Server-Timing %q lacks %q", st, want)
+		}
+	}
+}
