@@ -22,7 +22,25 @@
 // of the page is unaffected. A client that disconnects cancels every fetch.
 // A failure of the page itself after the first byte aborts the connection
 // with [http.ErrAbortHandler], so no client mistakes a truncated page for a
-// whole one.
+// whole one. Each write has a deadline ([WithWriteTimeout]): a client that
+// stops reading is cut off instead of holding the page forever.
+//
+// # Overload
+//
+// [WithLimits] bounds the pagelet loads running at once, per page and
+// across the process, handing free slots out by priority; a page that does
+// not fit in the budget is shed with 503 and Retry-After before any work
+// starts. [WithPageTimeout] bounds a whole response.
+//
+// # Observability
+//
+// Every request gets an id ([RequestID], from a sane X-Request-Id or
+// fresh), carried by every log line about it; each page ends with one
+// structured log line (mode, status, outcome, time to skeleton, duration,
+// failed pagelets), and each pagelet with a debug line of its queue, fetch
+// and render times. An [Observer] ([WithObserver]) gets the same figures
+// for metrics. [WithServerTiming] shows them in the browser's developer
+// tools.
 package render
 
 import (
