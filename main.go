@@ -1,7 +1,8 @@
 // Command bigpipe serves the demo news site, rendered the BigPipe way.
 //
-//	go run .                       # http://localhost:8080
+//	go run .                       # http://localhost:8080, metrics at /metrics
 //	go run . -addr 127.0.0.1:9000 -latency hotnews=300ms,finance=1.2s
+//	go run . -admin 127.0.0.1:6060 # pprof and metrics on a separate listener
 package main
 
 import (
@@ -50,6 +51,13 @@ type config struct {
 	csp        bool
 	forceModes bool
 	compress   bool
+
+	metrics      bool          // serve /metrics on the main address
+	admin        string        // address of the admin listener (pprof, metrics); "" = none
+	pageTimeout  time.Duration // bound on a whole response
+	writeTimeout time.Duration // bound on each write of a response
+	serverTiming bool
+	limits       render.Limits
 }
 
 func parseFlags(args []string) (config, error) {
@@ -69,8 +77,22 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&c.forceModes, "force-modes", false, "debugging: let a request force its mode with the X-BigPipe-Force-Mode header or ?bigpipe_mode= (pipelined, inorder, serial); keep off in production")
 	fs.BoolVar(&c.csp, "csp", true, "send a strict nonce-based Content-Security-Policy with every page (script-src 'nonce-…' 'strict-dynamic')")
 	fs.BoolVar(&c.h2c, "h2c", false, "also accept unencrypted HTTP/2 (prior knowledge), for a proxy in front that speaks h2c")
+	fs.BoolVar(&c.metrics, "metrics", true, "serve Prometheus metrics at /metrics on the main address")
+	fs.StringVar(&c.admin, "admin", os.Getenv("BIGPIPE_ADMIN"), "address of a separate admin listener serving /debug/pprof/ and /metrics, e.g. 127.0.0.1:6060; empty: none (env BIGPIPE_ADMIN)")
+	fs.DurationVar(&c.pageTimeout, "page-timeout", 60*time.Second, "bound on a whole page: one still unfinished then is aborted; 0: no bound")
+	fs.DurationVar(&c.writeTimeout, "write-timeout", render.DefaultWriteTimeout, "how long a client may take to accept one chunk of a page before it is cut off; negative: no bound")
+	fs.IntVar(&c.limits.Fetches, "max-fetches", 4096, "pagelet loads running at once across the server; 0: no bound (and no shedding)")
+	fs.IntVar(&c.limits.PageFetches, "page-fetches", 0, "pagelet loads running at once within one page; 0: no bound")
+	fs.IntVar(&c.limits.Queue, "fetch-queue", 0, "pagelet loads that may wait for one of -max-fetches; pages beyond get 503 with Retry-After; 0: as many as -max-fetches")
+	fs.BoolVar(&c.serverTiming, "server-timing", true, "report page and pagelet timings to the browser (Server-Timing header, performance marks)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if c.limits.Fetches < 0 || c.limits.PageFetches < 0 || c.limits.Queue < 0 {
+		return c, errors.New("-max-fetches, -page-fetches and -fetch-queue cannot be negative")
+	}
+	if c.drain < 0 {
+		return c, errors.New("-drain cannot be negative")
 	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return c, errors.New("-tls-cert and -tls-key go together")
@@ -116,9 +138,11 @@ func envOr(key, def string) string {
 }
 
 // run serves until ctx is done, then shuts down gracefully: the listener
-// closes at once and running streams get up to -drain to finish. ready, if
-// not nil, is told the address once the server listens.
-func run(ctx context.Context, args []string, ready func(addr string)) error {
+// closes at once, running requests get up to -drain to finish, and those
+// still running then are cancelled (a page is aborted, so that no client
+// takes it for a whole one). ready, if not nil, is told the addresses once
+// the server listens: the main one, and the admin one ("" without -admin).
+func run(ctx context.Context, args []string, ready func(addr, admin string)) error {
 	cfg, err := parseFlags(args)
 	if err != nil {
 		return err
@@ -146,44 +170,85 @@ func run(ctx context.Context, args []string, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
-	opts := []render.Option{render.WithLogger(log), render.WithEarlyHints(hints)}
+	gatherer, observer, err := newMetrics()
+	if err != nil {
+		return err
+	}
+	opts := []render.Option{
+		render.WithLogger(log),
+		render.WithEarlyHints(hints),
+		render.WithObserver(observer),
+		render.WithPageTimeout(cfg.pageTimeout),
+		render.WithWriteTimeout(cfg.writeTimeout),
+		render.WithLimits(cfg.limits),
+	}
 	if cfg.csp {
 		opts = append(opts, render.WithCSP())
 	}
 	if cfg.forceModes {
 		opts = append(opts, render.WithModeOverride())
 	}
+	if cfg.serverTiming {
+		opts = append(opts, render.WithServerTiming())
+	}
 	rd, err := render.New(reg, opts...)
 	if err != nil {
 		return err
 	}
 
+	var handler http.Handler = pages.Routes(rd, reg, pages.NewSite(st), cfg.middleware()...)
+	if cfg.metrics {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metricsHandler(gatherer))
+		mux.Handle("/", handler)
+		handler = mux
+	}
+	var active tracker
+	// Every request's context derives from base: cancelling it when the
+	// drain deadline passes ends every page still running.
+	base, cancelBase := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancelBase(nil)
 	srv := &http.Server{
 		Addr:              cfg.addr,
-		Handler:           pages.Routes(rd, reg, pages.NewSite(st), cfg.middleware()...),
+		Handler:           active.wrap(handler),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		Protocols:         cfg.protocols(),
-		// No WriteTimeout: it would cut long streams. Pagelet timeouts bound them.
-		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		// No WriteTimeout: it would cut long streams. The renderer bounds
+		// each write (-write-timeout) and each page (-page-timeout).
+		BaseContext: func(net.Listener) context.Context { return base },
 		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
 	}
+	var admin *http.Server
+	var adminLn net.Listener
+	if cfg.admin != "" {
+		if adminLn, err = net.Listen("tcp", cfg.admin); err != nil {
+			ln.Close()
+			return fmt.Errorf("admin: %w", err)
+		}
+		admin = newAdminServer(gatherer, log)
+	}
 	scheme := "http"
 	if cfg.tlsCert != "" {
 		scheme = "https"
 	}
-	log.Info("serving", "addr", scheme+"://"+ln.Addr().String(), "db", cfg.db, "h2c", cfg.h2c)
+	log.Info("serving", "addr", scheme+"://"+ln.Addr().String(), "db", cfg.db, "h2c", cfg.h2c, "metrics", cfg.metrics)
+	adminAddr := ""
+	if admin != nil {
+		adminAddr = adminLn.Addr().String()
+		log.Info("admin serving", "addr", "http://"+adminAddr, "paths", "/debug/pprof/ /metrics")
+	}
 	if ready != nil {
-		ready(ln.Addr().String())
+		ready(ln.Addr().String(), adminAddr)
 	}
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() {
 		if cfg.tlsCert != "" {
 			errc <- srv.ServeTLS(ln, cfg.tlsCert, cfg.tlsKey)
@@ -191,20 +256,56 @@ func run(ctx context.Context, args []string, ready func(addr string)) error {
 		}
 		errc <- srv.Serve(ln)
 	}()
+	if admin != nil {
+		go func() { errc <- admin.Serve(adminLn) }()
+	}
+	var serveErr error
 	select {
-	case err := <-errc:
-		return err
+	case serveErr = <-errc: // a listener failed: shut the rest down too
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: letting running streams finish", "drain", cfg.drain)
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.drain)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		_ = srv.Close() // drain deadline passed: cut what is left
-		return fmt.Errorf("shutdown: %w", err)
+	drain(srv, &active, cfg.drain, cancelBase, log)
+	if admin != nil {
+		// The admin server stayed up through the drain, so it could be watched.
+		actx, cancel := context.WithTimeout(context.Background(), time.Second)
+		if admin.Shutdown(actx) != nil {
+			_ = admin.Close() // a long profile, say
+		}
+		cancel()
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
 	}
 	return nil
 }
+
+// abortGrace is how long requests cancelled at the drain deadline get to
+// return before their connections are closed under them.
+const abortGrace = 2 * time.Second
+
+// drain shuts srv down: it stops accepting at once, lets running requests
+// finish for up to d, then cancels the ones left (through cancelBase, which
+// ends their contexts: the renderer aborts each page, so no client takes a
+// cut page for a whole one) and closes every connection.
+func drain(srv *http.Server, active *tracker, d time.Duration, cancelBase context.CancelCauseFunc, log *slog.Logger) {
+	start := time.Now()
+	log.Info("shutting down: no new connections; running requests may finish", "drain", d, "running", active.count())
+	dctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	if srv.Shutdown(dctx) == nil {
+		log.Info("drained: every request finished", "took", time.Since(start).Round(time.Millisecond))
+		return
+	}
+	cut := active.count()
+	cancelBase(errDrainDeadline)
+	gctx, cancel := context.WithTimeout(context.Background(), abortGrace)
+	defer cancel()
+	stuck := active.wait(gctx)
+	_ = srv.Close()
+	log.Warn("drain deadline passed: cancelled the requests still running", "cut", cut, "stuck", stuck,
+		"took", time.Since(start).Round(time.Millisecond))
+}
+
+// errDrainDeadline is why the requests still running at the drain deadline
+// are cancelled.
+var errDrainDeadline = errors.New("server shutting down: drain deadline passed")

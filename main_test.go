@@ -17,9 +17,10 @@ import (
 
 // runningServer is run serving on a loopback port, started by startRun.
 type runningServer struct {
-	base string             // http://127.0.0.1:port
-	stop context.CancelFunc // SIGTERM, as far as run can tell
-	done <-chan error       // run's result once it has returned, then closed
+	base  string             // http://127.0.0.1:port
+	admin string             // http://127.0.0.1:port of -admin, "" without
+	stop  context.CancelFunc // SIGTERM, as far as run can tell
+	done  <-chan error       // run's result once it has returned, then closed
 }
 
 // startRun runs the server with a fresh store on a free loopback port, plus
@@ -28,17 +29,20 @@ type runningServer struct {
 func startRun(t *testing.T, args ...string) *runningServer {
 	t.Helper()
 	ctx, stop := context.WithCancel(context.Background())
-	addrc := make(chan string, 1)
+	addrc := make(chan [2]string, 1)
 	errc := make(chan error, 1)
 	args = append([]string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "news.db"), "-log-level", "error"}, args...)
 	go func() {
-		errc <- run(ctx, args, func(addr string) { addrc <- addr })
+		errc <- run(ctx, args, func(addr, admin string) { addrc <- [2]string{addr, admin} })
 		close(errc) // a second receive, after a test's own, does not block
 	}()
 	s := &runningServer{stop: stop, done: errc}
 	select {
-	case addr := <-addrc:
-		s.base = "http://" + addr
+	case addrs := <-addrc:
+		s.base = "http://" + addrs[0]
+		if addrs[1] != "" {
+			s.admin = "http://" + addrs[1]
+		}
 	case err := <-errc:
 		stop()
 		t.Fatal(err)
@@ -109,8 +113,136 @@ func TestServeAndShutdown(t *testing.T) {
 	}
 }
 
+// TestShutdown asks the server to stop while a page waits on a slow
+// backend. With a long enough -drain the page completes and run returns
+// once it has; with a short one the page is cut (the client sees a
+// truncated body, not a clean end) and run returns well before the backend
+// would have answered.
+func TestShutdown(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		latency  string        // the finance backend's
+		drain    string        // -drain
+		complete bool          // whether the page completes
+		within   time.Duration // run returns this soon after the stop
+	}{
+		{"drained", "finance=1s", "10s", true, 5 * time.Second},
+		{"cut", "finance=5s", "100ms", false, 2 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := startRun(t, "-latency", tc.latency, "-drain", tc.drain)
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+			defer cancel()
+			s, err := wire.Open(ctx, srv.base+"/", nil) // returns once the head is out: the page is running
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if s.Status != 200 {
+				t.Fatalf("GET /: %d", s.Status)
+			}
+			stopped := time.Now()
+			srv.stop()
+			err = s.ReadAll()
+			read := time.Since(stopped)
+			body := string(s.Body())
+			whole := err == nil && strings.HasSuffix(body, "</html>")
+			if whole != tc.complete {
+				t.Errorf("page complete = %v (read error %v, %d bytes), want %v", whole, err, len(body), tc.complete)
+			}
+			if !tc.complete && strings.HasSuffix(body, "</html>") {
+				t.Error("a cut page ends like a whole one")
+			}
+			select {
+			case err := <-srv.done:
+				if err != nil {
+					t.Errorf("run: %v", err)
+				}
+			case <-time.After(tc.within):
+				t.Fatalf("run still running %v after the stop", tc.within)
+			}
+			t.Logf("-drain %s, %s: body ended %v after the stop (err %v), run returned after %v",
+				tc.drain, tc.latency, read.Round(time.Millisecond), err, time.Since(stopped).Round(time.Millisecond))
+		})
+	}
+}
+
+// chromeUA is a browser's User-Agent: its pages are pipelined.
+const chromeUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+
+// TestShedding runs the server with room for two pagelets' fetches (one
+// running, one waiting): two one-pagelet pages are admitted, and pages
+// beyond them get 503 with Retry-After and a message, while the admitted
+// ones complete.
+func TestShedding(t *testing.T) {
+	srv := startRun(t, "-max-fetches", "1", "-fetch-queue", "1")
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	const slow = "/bench?delays=1000"
+	var admitted []*wire.Stream
+	for range 2 {
+		s, err := wire.Open(ctx, srv.base+slow, http.Header{"User-Agent": {chromeUA}}) // returns once the head is out: admitted
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if s.Status != 200 {
+			t.Fatalf("admitted page: %d, want 200", s.Status)
+		}
+		admitted = append(admitted, s)
+	}
+
+	type answer struct {
+		resp *http.Response
+		body string
+		err  error
+	}
+	answers := make(chan answer, 3)
+	for range cap(answers) {
+		go func() {
+			req, _ := http.NewRequestWithContext(ctx, "GET", srv.base+slow, nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				answers <- answer{err: err}
+				return
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			answers <- answer{resp, string(b), err}
+		}()
+	}
+	for range cap(answers) {
+		a := <-answers
+		if a.err != nil {
+			t.Fatal(a.err)
+		}
+		if a.resp.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("page over the budget: %d, want 503", a.resp.StatusCode)
+		}
+		if got := a.resp.Header.Get("Retry-After"); got != "1" {
+			t.Errorf("Retry-After %q, want 1", got)
+		}
+		if !strings.Contains(a.body, "capacity") {
+			t.Errorf("503 body %q says nothing about capacity", a.body)
+		}
+	}
+	for i, s := range admitted {
+		if err := s.ReadAll(); err != nil || !strings.HasSuffix(string(s.Body()), "</html>") || !strings.Contains(string(s.Body()), "PAGELET-p0-READY") {
+			t.Errorf("admitted page %d incomplete: %v", i, err)
+		}
+		t.Logf("admitted page %d: last byte after %v", i, s.LastByte().Round(time.Millisecond))
+	}
+	waitMetrics(t, srv.base+"/metrics",
+		`bigpipe_shed_requests_total 3`,
+		`bigpipe_requests_total{mode="inorder",outcome="shed",status="503"} 3`,
+		`bigpipe_requests_total{mode="pipelined",outcome="complete",status="200"} 2`,
+		`bigpipe_pages_in_flight 0`,
+	)
+}
+
 func TestBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"-latency", "finance=fast"}, {"-nope"}, {"-log-level", "loud"}, {"-tls-cert", "c.pem"}, {"stray"}, {"-early-hints", "sometimes"}} {
+	for _, args := range [][]string{{"-latency", "finance=fast"}, {"-nope"}, {"-log-level", "loud"}, {"-tls-cert", "c.pem"}, {"stray"}, {"-early-hints", "sometimes"},
+		{"-max-fetches", "-1"}, {"-fetch-queue", "-1"}, {"-page-fetches", "-1"}, {"-drain", "-1s"}, {"-page-timeout", "soon"}} {
 		if err := run(context.Background(), args, nil); err == nil {
 			t.Errorf("run %v: no error", args)
 		}
@@ -174,7 +306,7 @@ func TestSecurityFlags(t *testing.T) {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			base := startRun(t, tc.args...).base
 			req, _ := http.NewRequest("GET", base+"/bench?delays=0", nil)
-			req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
+			req.Header.Set("User-Agent", chromeUA)
 			req.Header.Set("X-BigPipe-Force-Mode", "serial")
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {

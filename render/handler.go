@@ -232,7 +232,9 @@ func (p *pass) next() result {
 	res, ok, err := p.f.next(p.ctx)
 	switch {
 	case err != nil:
-		p.s.fail(err)
+		// The cause tells a client gone (net/http cancels with none) from
+		// a server that cancelled the request, shutting down, say.
+		p.s.fail(context.Cause(p.ctx))
 	case !ok:
 		p.s.fail(errors.New("render: no pagelet left to wait for")) // a bug: callers wait only for pending pagelets
 	}
@@ -390,8 +392,8 @@ func (s *stream) release() {
 // nor a cache in between sees a clean end of a truncated page; before that
 // it answers 503.
 func (s *stream) fail(cause error) {
-	outcome := Aborted
-	if errors.Is(cause, errClientGone) || errors.Is(cause, context.Canceled) {
+	outcome := Aborted                                                // page deadline, server shutdown
+	if errors.Is(cause, errClientGone) || cause == context.Canceled { //nolint:errorlint // a bare cancel, as net/http's on disconnect
 		outcome = ClientGone
 	}
 	if s.started {

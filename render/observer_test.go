@@ -174,3 +174,36 @@ func TestObserverOutcomes(t *testing.T) {
 		})
 	}
 }
+
+// TestServerCancelIsAborted cancels a running page from the server side,
+// with a cause, as a server shutting down does: the page is aborted, not
+// counted as a client that went away.
+func TestServerCancelIsAborted(t *testing.T) {
+	obs := newPageRecorder()
+	rd, err := render.New(testAssets(t), render.WithLogger(discard()), render.WithObserver(obs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := make(chan struct{})
+	t.Cleanup(func() { close(gate) })
+	page := pageOf(delayed("a", 0), gated("b", gate))
+	h := rd.Page(func(http.ResponseWriter, *http.Request) (*pagelet.Page, error) { return page, nil })
+	cancels := make(chan context.CancelCauseFunc, 1)
+	srv := httptestServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithCancelCause(r.Context())
+		cancels <- cancel
+		h.ServeHTTP(w, r.WithContext(ctx))
+	}))
+	s := open(t, srv.URL, chromeUA)
+	if _, err := s.Until(payloadOf("a")); err != nil {
+		t.Fatal(err)
+	}
+	(<-cancels)(errors.New("server shutting down"))
+	obs.wait(t, 1)
+	if got := obs.last(); got.Outcome != render.Aborted {
+		t.Errorf("outcome %q, want %q", got.Outcome, render.Aborted)
+	}
+	if err := s.ReadAll(); err == nil {
+		t.Error("the cut page ended cleanly; want a truncated response")
+	}
+}
