@@ -392,7 +392,8 @@ func (s *stream) release() {
 // nor a cache in between sees a clean end of a truncated page; before that
 // it answers 503.
 func (s *stream) fail(cause error) {
-	outcome := Aborted                                                // page deadline, server shutdown
+	// Aborted: the page deadline, or a server cancelling with a cause.
+	outcome := Aborted
 	if errors.Is(cause, errClientGone) || cause == context.Canceled { //nolint:errorlint // a bare cancel, as net/http's on disconnect
 		outcome = ClientGone
 	}
