@@ -30,8 +30,9 @@ type localServer struct {
 	errc chan error
 }
 
-// startLocal starts the in-process server. Close stops it.
-func startLocal() (*localServer, error) {
+// startLocal starts the in-process server; opts are added to the
+// renderer's (the soak test sets an observer and timeouts). Close stops it.
+func startLocal(opts ...render.Option) (*localServer, error) {
 	st, err := store.OpenMemory()
 	if err != nil {
 		return nil, err
@@ -41,7 +42,8 @@ func startLocal() (*localServer, error) {
 		_ = st.Close()
 		return nil, err
 	}
-	rd, err := render.New(reg, render.WithLogger(slog.New(slog.DiscardHandler)), render.WithCSP())
+	opts = append([]render.Option{render.WithLogger(slog.New(slog.DiscardHandler)), render.WithCSP()}, opts...)
+	rd, err := render.New(reg, opts...)
 	if err != nil {
 		_ = st.Close()
 		return nil, err
