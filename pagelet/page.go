@@ -3,6 +3,9 @@ package pagelet
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/a-h/templ"
 )
@@ -53,10 +56,11 @@ var (
 	ErrEmptyID     = errors.New("pagelet: empty pagelet id")
 	ErrDuplicateID = errors.New("pagelet: duplicate pagelet id")
 	ErrNoLoad      = errors.New("pagelet: pagelet has no Load")
+	ErrBadID       = errors.New("pagelet: pagelet id is not valid UTF-8 or has a control character")
 )
 
-// Validate reports a configuration error in p: a missing layout, an empty or
-// duplicate pagelet id, or a pagelet without Load.
+// Validate reports a configuration error in p: a missing layout, an empty,
+// duplicate or bad pagelet id (see [Pagelet].ID), or a pagelet without Load.
 func (p *Page) Validate() error {
 	if p.Layout == nil {
 		return ErrNoLayout
@@ -66,6 +70,9 @@ func (p *Page) Validate() error {
 		pl := &p.Pagelets[i]
 		if pl.ID == "" {
 			return fmt.Errorf("%w (pagelet #%d)", ErrEmptyID, i)
+		}
+		if !utf8.ValidString(pl.ID) || strings.ContainsFunc(pl.ID, unicode.IsControl) {
+			return fmt.Errorf("%w: %q", ErrBadID, pl.ID)
 		}
 		if _, dup := seen[pl.ID]; dup {
 			return fmt.Errorf("%w %q", ErrDuplicateID, pl.ID)

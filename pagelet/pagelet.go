@@ -32,8 +32,11 @@ const DefaultTimeout = 10 * time.Second
 // empty placeholder, the generic fallback, [DefaultTimeout] and priority 0.
 type Pagelet struct {
 	// ID names the pagelet. It is the id of its placeholder element and the
-	// key of its payload, so it must be unique within a page. Any text is
-	// safe: the renderer escapes it wherever it appears.
+	// key of its payload, so it must be unique within a page. Any valid
+	// UTF-8 without control characters is safe (the renderer escapes it
+	// wherever it appears); anything else would read differently in the
+	// markup and in the payload (a browser rewrites NUL, CR and invalid
+	// UTF-8 in an attribute), so [Page.Validate] refuses it.
 	ID string
 
 	// Load fetches the pagelet's data and returns the component that renders

@@ -27,6 +27,10 @@ func TestValidate(t *testing.T) {
 		{"no layout", pagelet.Page{Pagelets: []pagelet.Pagelet{{ID: "a", Load: load}}}, pagelet.ErrNoLayout},
 		{"empty id", pagelet.Page{Layout: layout, Pagelets: []pagelet.Pagelet{{Load: load}}}, pagelet.ErrEmptyID},
 		{"duplicate id", pagelet.Page{Layout: layout, Pagelets: []pagelet.Pagelet{{ID: "a", Load: load}, {ID: "a", Load: load}}}, pagelet.ErrDuplicateID},
+		{"NUL in id", pagelet.Page{Layout: layout, Pagelets: []pagelet.Pagelet{{ID: "a\x00b", Load: load}}}, pagelet.ErrBadID},
+		{"CR in id", pagelet.Page{Layout: layout, Pagelets: []pagelet.Pagelet{{ID: "a\r\n", Load: load}}}, pagelet.ErrBadID},
+		{"invalid UTF-8 id", pagelet.Page{Layout: layout, Pagelets: []pagelet.Pagelet{{ID: "x\xe2\x82y", Load: load}}}, pagelet.ErrBadID},
+		{"hostile but valid id", pagelet.Page{Layout: layout, Pagelets: []pagelet.Pagelet{{ID: `"></div><script>x</script>\u2028`, Load: load}}}, nil},
 		{"no load", pagelet.Page{Layout: layout, Pagelets: []pagelet.Pagelet{{ID: "a"}}}, pagelet.ErrNoLoad},
 	}
 	for _, tc := range tests {

@@ -12,7 +12,7 @@ import (
 const payloadPrefix, payloadSuffix = `<script>bigPipe.onPageletArrive(`, ")</script>\n"
 
 // checkPayload asserts that out is one inert script element whose argument
-// decodes back to id and content (invalid UTF-8 replaced as encoding/json does).
+// decodes back to id and content (invalid UTF-8 replaced as browsers do).
 func checkPayload(t *testing.T, out []byte, id, content string) {
 	t.Helper()
 	arg, ok := bytes.CutPrefix(out, []byte(payloadPrefix))
@@ -46,17 +46,51 @@ func checkPayload(t *testing.T, out []byte, id, content string) {
 	}
 }
 
-// viaJSON is what encoding/json makes of s: the reference for round-trips.
+// viaJSON is what a browser makes of s as the bytes of a page: valid UTF-8
+// as it is, and each maximal subpart of an invalid sequence (the longest
+// run that is still the start of some valid sequence, at least one byte)
+// replaced by one U+FFFD, as the WHATWG decoder does. It is the reference
+// for round-trips; it is written independently of invalidLen, by trying
+// completions.
 func viaJSON(t *testing.T, s string) string {
-	b, err := json.Marshal(s)
-	if err != nil {
-		t.Fatal(err)
+	t.Helper()
+	var out strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r != utf8.RuneError || n > 1 {
+			out.WriteString(s[i : i+n])
+			i += n
+			continue
+		}
+		k := 1
+		for j := 2; j <= 3 && i+j <= len(s); j++ {
+			if !startsValid(s[i : i+j]) {
+				break
+			}
+			k = j
+		}
+		out.WriteRune(utf8.RuneError)
+		i += k
 	}
-	var out string
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatal(err)
+	return out.String()
+}
+
+// startsValid reports whether p, shorter than 4 bytes, can be completed
+// into one valid UTF-8 sequence by continuation bytes.
+func startsValid(p string) bool {
+	if !utf8.RuneStart(p[0]) {
+		return false
 	}
-	return out
+	// Only the first byte after a lead byte has a narrower range; any
+	// later one may be 0x80.
+	for c := byte(0x80); c <= 0xbf; c++ {
+		for _, tail := range []string{"", string([]byte{c}), string([]byte{c, 0x80}), string([]byte{c, 0x80, 0x80})} {
+			if q := p + tail; len(q) <= 4 && utf8.ValidString(q) && utf8.RuneCountInString(q) == 1 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 var hostile = []string{
@@ -69,6 +103,7 @@ var hostile = []string{
 	"]]></script>",
 	"\u2028\u2029",
 	"\xff\xfe invalid \xc3",
+	"x\xe2\x82y \xf0\x9f\x98 \xed\xa0\x80 \xe0\x80 \xf4\x90",
 	"\x00 nul \x1f",
 	`"quoted" \backslash\ \u2028`,
 	"&lt;&amp;&#x3c;",
