@@ -122,7 +122,7 @@ func TestOverloadSheds(t *testing.T) {
 		b    overloadBurst
 	}{{fmt.Sprintf("limits %d fetches + %d queued", limits.Fetches, limits.Queue), limited}, {"no limits", unlimited}} {
 		t.Logf("%-32s %9d %5d %5d %10v %12s %9v", r.name, r.b.complete, r.b.shed, r.b.other,
-			r.b.firstShed.Round(time.Millisecond), mib(r.b.peakHeap), r.b.took.Round(time.Millisecond))
+			r.b.firstShed.Round(time.Millisecond), fmt.Sprintf("%.1f MiB", float64(r.b.peakHeap)/(1<<20)), r.b.took.Round(time.Millisecond))
 	}
 
 	if want := (limits.Fetches + limits.Queue) / 6; limited.complete < 1 || limited.complete > want {
@@ -136,6 +136,6 @@ func TestOverloadSheds(t *testing.T) {
 		t.Errorf("without limits: %d of %d pages completed", unlimited.complete, n)
 	}
 	if limited.peakHeap*2 > unlimited.peakHeap {
-		t.Errorf("peak heap with limits %s, without %s: want the limits to hold it under half", mib(limited.peakHeap), mib(unlimited.peakHeap))
+		t.Errorf("peak heap with limits %d MiB, without %d MiB: want the limits to hold it under half", limited.peakHeap>>20, unlimited.peakHeap>>20)
 	}
 }

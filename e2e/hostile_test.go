@@ -18,8 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"unicode/utf16"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/a-h/templ"
