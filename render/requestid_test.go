@@ -83,6 +83,9 @@ func TestRequestID(t *testing.T) {
 					t.Errorf("log line without request_id=%s: %s", id, l)
 				}
 			}
+			if !strings.Contains(logs.String(), `msg="pagelet failed" request_id=`+id+" pagelet=a failure=") {
+				t.Errorf("no failure line naming the pagelet and its kind:\n%s", logs.String())
+			}
 			if !strings.Contains(logs.String(), "msg=page ") || !strings.Contains(logs.String(), "mode=pipelined") {
 				t.Errorf("no page summary line with the mode:\n%s", logs.String())
 			}
