@@ -29,7 +29,8 @@ var _ http.Handler = (*Handler)(nil)
 
 // ServeHTTP runs the preflight, flushes the skeleton, runs every pagelet
 // concurrently and streams them in the request's [Mode]. Nothing it starts
-// outlives it, except a pagelet Load that ignores its context.
+// outlives it, except a pagelet Load that ignores its context: the handler
+// waits for such a Load until the pagelet's deadline, then leaves it behind.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t := &tally{start: time.Now(), status: http.StatusOK}
 	id := requestID(r)
@@ -321,14 +322,19 @@ func (s *stream) flush() error {
 	return s.err
 }
 
-// end writes the last bytes of the document without flushing: net/http
-// sends them together with the end of the response when the handler
-// returns, one write instead of two.
+// end writes and flushes the last bytes of the document, so that they
+// reach the connection under this write's deadline and a failure is known
+// here (counted, not taken for a complete page). Then it gives the
+// deadline a fresh term for what net/http still writes once the handler
+// returns (the end of a chunked body, a compressor's last block).
 func (s *stream) end() error {
-	if s.err != nil {
-		return s.err
+	if err := s.flush(); err != nil {
+		return err
 	}
-	return s.write()
+	if s.writeTimeout > 0 {
+		_ = s.rc.SetWriteDeadline(time.Now().Add(s.writeTimeout))
+	}
+	return nil
 }
 
 // write hands the pending bytes to the ResponseWriter in one Write and

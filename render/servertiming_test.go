@@ -16,7 +16,7 @@ import (
 // appears without WithServerTiming.
 func TestServerTiming(t *testing.T) {
 	gate := make(chan struct{})
-	weird := delayed("we\"ird\\\r\nid\u00e9", 0)
+	weird := delayed("we\"ird\\\u2028id\u00e9", 0)
 	page := pageOf(weird, gated("late", gate))
 	srv := servePage(t, page, render.WithServerTiming())
 
@@ -33,7 +33,7 @@ func TestServerTiming(t *testing.T) {
 	if !regexp.MustCompile(`^` + entry + `(, ` + entry + `)*$`).MatchString(st) {
 		t.Errorf("Server-Timing %q is not a list of name;desc;dur entries", st)
 	}
-	for _, want := range []string{"preflight;dur=", "layout;dur=", `pagelet;desc="we\"ird\\??id??";dur=`} {
+	for _, want := range []string{"preflight;dur=", "layout;dur=", `pagelet;desc="we\"ird\\???id??";dur=`} {
 		if !strings.Contains(st, want) {
 			t.Errorf("Server-Timing %q lacks %q", st, want)
 		}
