@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/bigpipe-go/bigpipe/compress"
 )
 
@@ -24,6 +26,7 @@ func TestFlushReachesClient(t *testing.T) {
 	for _, tc := range []struct{ proto, enc string }{{"http1", "gzip"}, {"http1", "br"}, {"h2c", "gzip"}, {"h2c", "br"}} {
 		proto, enc := tc.proto, tc.enc
 		t.Run(proto+"/"+enc, func(t *testing.T) {
+			t.Cleanup(func() { goleak.VerifyNone(t) }) // registered first: runs after the server and client are closed
 			gates := make([]chan struct{}, len(markers))
 			open := make([]func(), len(markers)) // idempotent, so cleanup can open whatever is left
 			for i := range gates {
@@ -142,6 +145,7 @@ func TestAbortTruncates(t *testing.T) {
 	for _, tc := range []struct{ proto, enc string }{{"http1", "gzip"}, {"http1", "br"}, {"h2c", "gzip"}, {"h2c", "br"}} {
 		proto, enc := tc.proto, tc.enc
 		t.Run(proto+"/"+enc, func(t *testing.T) {
+			t.Cleanup(func() { goleak.VerifyNone(t) }) // registered first: runs after the server and client are closed
 			recovered := make(chan any, 1)
 			h := compress.New()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"go.uber.org/goleak"
 
 	"github.com/bigpipe-go/bigpipe/assets"
 	"github.com/bigpipe-go/bigpipe/internal/store"
@@ -46,10 +47,20 @@ var shared struct {
 	err  error
 }
 
+// TestMain runs the tests, stops the shared browser and then fails the
+// binary if any goroutine is still running: a page handler, a loopback
+// server, a chromedp tab or a proxy helper left behind. The browser is
+// stopped first, so its own goroutines are gone by the check.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if shared.stop != nil {
 		shared.stop()
+	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: goroutines left after the tests: %v\n", err)
+			code = 1
+		}
 	}
 	os.Exit(code)
 }

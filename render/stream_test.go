@@ -155,6 +155,10 @@ func TestLastByteIsSlowestNotSum(t *testing.T) {
 // and checks that it shows its fallback while its siblings are intact.
 func TestFailureIsolation(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	// The context-ignoring Loads outlive their page until released, just
+	// before the leak check (deferred after it, so it runs first).
+	release := make(chan struct{})
+	defer close(release)
 	tests := []struct {
 		name    string
 		broken  pagelet.Pagelet
@@ -182,7 +186,7 @@ func TestFailureIsolation(t *testing.T) {
 			return nil, ctx.Err()
 		}}, 2 * time.Second},
 		{"ignores its context", pagelet.Pagelet{Timeout: 100 * time.Millisecond, Load: func(context.Context) (templ.Component, error) {
-			time.Sleep(1500 * time.Millisecond)
+			<-release
 			return text("too late"), nil
 		}}, 1 * time.Second},
 		{"fallback panics too", pagelet.Pagelet{
@@ -214,7 +218,6 @@ func TestFailureIsolation(t *testing.T) {
 			})
 		}
 	}
-	time.Sleep(1600 * time.Millisecond) // let the context-ignoring Loads return before the leak check
 }
 
 // TestCustomFallback shows a pagelet's own fallback with the error at hand.
