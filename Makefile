@@ -28,9 +28,12 @@ unit:
 # A bounded run of every fuzz target; longer on demand: make fuzz FUZZTIME=10m
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzPayload$$' -fuzztime $(FUZZTIME) ./render
+	$(GO) test -run '^$$' -fuzz '^FuzzQuoted$$' -fuzztime $(FUZZTIME) ./render
+	$(GO) test -run '^$$' -fuzz '^FuzzRequestID$$' -fuzztime $(FUZZTIME) ./render
 	$(GO) test -run '^$$' -fuzz '^FuzzIsCrawler$$' -fuzztime $(FUZZTIME) ./internal/crawler
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLatency$$' -fuzztime $(FUZZTIME) ./internal/store
 	$(GO) test -run '^$$' -fuzz '^FuzzParseDelays$$' -fuzztime $(FUZZTIME) ./pages
+	$(GO) test -run '^$$' -fuzz '^FuzzParseFailures$$' -fuzztime $(FUZZTIME) ./pages
 	$(GO) test -run '^$$' -fuzz '^FuzzResponse$$' -fuzztime $(FUZZTIME) ./internal/wire
 	$(GO) test -run '^$$' -fuzz '^FuzzAcceptEncoding$$' -fuzztime $(FUZZTIME) ./internal/header
 	$(GO) test -run '^$$' -fuzz '^FuzzNegotiate$$' -fuzztime $(FUZZTIME) ./compress

@@ -2,7 +2,9 @@ package pages
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -18,6 +20,7 @@ import (
 const (
 	MaxBenchPagelets = 64
 	MaxBenchDelay    = 60 * time.Second
+	MaxBenchPad      = 64 << 10 // bytes of filler per pagelet
 )
 
 // DefaultBenchDelays is the delay list of /bench without a delays parameter.
@@ -44,6 +47,92 @@ func ParseDelays(s string) ([]time.Duration, error) {
 	return out, nil
 }
 
+// Fault is a failure injected into one pagelet of the benchmark page with
+// its fail parameter. The zero value, FaultNone, injects nothing.
+type Fault string
+
+// The faults /bench can inject. Each one's pagelet shows its fallback,
+// PAGELET-pI-FAILED, and the rest of the page is unaffected.
+const (
+	FaultNone Fault = ""
+	// FaultError: Load returns an error after the pagelet's delay.
+	FaultError Fault = "error"
+	// FaultPanic: Load panics after the pagelet's delay.
+	FaultPanic Fault = "panic"
+	// FaultHang: the pagelet's Timeout is half its delay (at least 1 ms),
+	// and Load ignores its context: it sleeps the whole delay (at least
+	// twice the Timeout), then fails. The renderer gives up at the Timeout.
+	FaultHang Fault = "hang"
+	// FaultTimeout: as FaultHang, but Load honours its context and
+	// returns as soon as it ends, at the Timeout.
+	FaultTimeout Fault = "timeout"
+	// FaultBadRender: Load succeeds after the delay, but its component
+	// writes PAGELET-pI-PARTIAL and then fails: none of it may reach the
+	// client.
+	FaultBadRender Fault = "badrender"
+)
+
+// ParseFailures parses the fail parameter of a page of n pagelets: a
+// comma-separated list of index:kind entries such as "1:error,2:panic",
+// each index (from 0) at most once, each kind one of the Fault constants
+// (error, panic, hang, timeout, badrender). It returns
+// the fault of every pagelet, FaultNone for those not listed.
+func ParseFailures(s string, n int) ([]Fault, error) {
+	if n < 1 || n > MaxBenchPagelets {
+		return nil, fmt.Errorf("fail: a page of %d pagelets, want 1 to %d", n, MaxBenchPagelets)
+	}
+	if c := strings.Count(s, ",") + 1; c > n { // before splitting: bounds the work on any input
+		return nil, fmt.Errorf("fail: %d entries, the page has %d pagelets", c, n)
+	}
+	out := make([]Fault, n)
+	seen := make([]int, n) // entry (from 1) that named each pagelet
+	for e, f := range strings.Split(s, ",") {
+		idx, kind, ok := strings.Cut(f, ":")
+		if !ok {
+			return nil, fmt.Errorf("fail: entry %d (%.20q) is not index:kind", e+1, f)
+		}
+		i, err := strconv.Atoi(strings.TrimSpace(idx))
+		if err != nil {
+			return nil, fmt.Errorf("fail: entry %d (%.20q): index is not a whole number", e+1, f)
+		}
+		if i < 0 || i >= n {
+			return nil, fmt.Errorf("fail: entry %d: pagelet %d is outside 0 to %d", e+1, i, n-1)
+		}
+		k := Fault(strings.TrimSpace(kind))
+		if !k.valid() {
+			return nil, fmt.Errorf("fail: entry %d: unknown kind %.20q (want error, panic, hang, timeout or badrender)", e+1, kind)
+		}
+		if seen[i] != 0 {
+			return nil, fmt.Errorf("fail: entry %d: pagelet %d already fails (entry %d)", e+1, i, seen[i])
+		}
+		seen[i] = e + 1
+		out[i] = k
+	}
+	return out, nil
+}
+
+// valid reports whether k is one of the faults, FaultNone excluded.
+func (k Fault) valid() bool {
+	switch k {
+	case FaultError, FaultPanic, FaultHang, FaultTimeout, FaultBadRender:
+		return true
+	}
+	return false
+}
+
+// ParsePad parses the pad parameter: a whole number of bytes, 0 to
+// MaxBenchPad, of filler text added to every pagelet.
+func ParsePad(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return 0, fmt.Errorf("pad: %.20q is not a whole number of bytes", s)
+	}
+	if n < 0 || n > MaxBenchPad {
+		return 0, fmt.Errorf("pad: %d bytes is outside 0 to %d", n, MaxBenchPad)
+	}
+	return n, nil
+}
+
 // BenchMode is the ModeFunc of the benchmark page: mode=pipelined, inorder
 // or serial chooses the mode; without it the usual detection decides.
 func BenchMode(rd *render.Renderer) render.ModeFunc {
@@ -58,24 +147,33 @@ func BenchMode(rd *render.Renderer) render.ModeFunc {
 // Bench builds /bench?delays=50,100,…: one pagelet per delay, ids p0, p1, …,
 // pagelet pI ready after its delay and showing the text PAGELET-pI-READY.
 // The page is what the benchmarks measure; its URL and markers are stable.
+//
+// fail=1:error,2:panic injects faults (see [ParseFailures] and [Fault]):
+// a failed pagelet shows PAGELET-pI-FAILED instead. pad=N adds N bytes of
+// filler text to every pagelet, for a page larger than the socket buffers.
+// A bad parameter is a 400 that says what is wrong.
 func Bench(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
+	q := r.URL.Query()
 	spec := DefaultBenchDelays
-	if v, ok := r.URL.Query()["delays"]; ok {
+	if v, ok := q["delays"]; ok {
 		spec = v[0]
 	}
 	delays, err := ParseDelays(spec)
+	faults := make([]Fault, len(delays))
+	if v, ok := q["fail"]; ok && err == nil {
+		faults, err = ParseFailures(v[0], len(delays))
+	}
+	pad := 0
+	if v, ok := q["pad"]; ok && err == nil {
+		pad, err = ParsePad(v[0])
+	}
 	if err != nil {
 		http.Error(w, "400 bad request: "+err.Error(), http.StatusBadRequest)
 		return nil, nil
 	}
 	pls := make([]pagelet.Pagelet, len(delays))
 	for i, d := range delays {
-		pls[i] = pagelet.Pagelet{
-			ID:          fmt.Sprintf("p%d", i),
-			Load:        pagelet.Fetch(sleep(i, d), func(i int) templ.Component { return BenchPagelet(i, d) }),
-			Placeholder: BenchPlaceholder(),
-			Timeout:     d + 5*time.Second,
-		}
+		pls[i] = benchPagelet(i, d, pad, faults[i])
 	}
 	return &pagelet.Page{
 		Title:     "BigPipe benchmark",
@@ -83,6 +181,72 @@ func Bench(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
 		Layout:    func(slot pagelet.Slot) templ.Component { return BenchLayout(delays, slot) },
 		Pagelets:  pls,
 	}, nil
+}
+
+// Why an injected fault's pagelet failed (the client only sees its fallback).
+var (
+	errBenchFault = errors.New("pages: injected fault")
+	errBenchLate  = errors.New("pages: injected fault: backend answered after the pagelet's timeout")
+)
+
+// benchPagelet is pagelet pI of /bench with delay d, pad bytes of filler
+// and fault f.
+func benchPagelet(i int, d time.Duration, pad int, f Fault) pagelet.Pagelet {
+	view := func(i int) templ.Component { return BenchPagelet(i, d, benchFiller(pad)) }
+	p := pagelet.Pagelet{
+		ID:          fmt.Sprintf("p%d", i),
+		Load:        pagelet.Fetch(sleep(i, d), view),
+		Placeholder: BenchPlaceholder(),
+		Fallback:    func(error) templ.Component { return BenchFallback(i) },
+		Timeout:     d + 5*time.Second,
+	}
+	switch f {
+	case FaultError:
+		p.Load = pagelet.Fetch(fail(sleep(i, d), func() (int, error) { return 0, errBenchFault }), view)
+	case FaultPanic:
+		p.Load = pagelet.Fetch(fail(sleep(i, d), func() (int, error) { panic("pages: injected panic in pagelet " + p.ID) }), view)
+	case FaultHang, FaultTimeout:
+		p.Timeout = max(d/2, time.Millisecond)
+		wait := max(d, 2*p.Timeout)
+		if f == FaultHang {
+			p.Load = func(context.Context) (templ.Component, error) {
+				time.Sleep(wait) // ignores ctx, yet always returns
+				return nil, errBenchLate
+			}
+		} else {
+			p.Load = pagelet.Fetch(fail(sleep(i, wait), func() (int, error) { return 0, errBenchLate }), view)
+		}
+	case FaultBadRender:
+		p.Load = pagelet.Fetch(sleep(i, d), func(i int) templ.Component {
+			return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+				if _, err := fmt.Fprintf(w, `<div class="bench-body"><p>PAGELET-p%d-PARTIAL`, i); err != nil {
+					return err
+				}
+				return errBenchFault
+			})
+		})
+	}
+	return p
+}
+
+// fail runs fetch (which honours ctx) and, if it succeeds, answers with
+// then instead.
+func fail(fetch func(context.Context) (int, error), then func() (int, error)) func(context.Context) (int, error) {
+	return func(ctx context.Context) (int, error) {
+		if _, err := fetch(ctx); err != nil {
+			return 0, err
+		}
+		return then()
+	}
+}
+
+// benchFiller is n bytes of plain text.
+func benchFiller(n int) string {
+	const word = "filler "
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat(word, n/len(word)+1)[:n]
 }
 
 // sleep is the benchmark's backend: ready after d, or gone with ctx.

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,8 +23,9 @@ import (
 const chromeUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 
 // site serves the demo as the server binary does (embedded assets with the
-// demo's bundles), on a loopback port, for the length of the test.
-func site(t testing.TB) *httptest.Server {
+// demo's bundles), on a loopback port, for the length of the test. opts
+// are added to the renderer's.
+func site(t testing.TB, opts ...render.Option) *httptest.Server {
 	t.Helper()
 	st, err := store.OpenMemory()
 	if err != nil {
@@ -34,7 +36,7 @@ func site(t testing.TB) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rd, err := render.New(reg, render.WithLogger(slog.New(slog.DiscardHandler)))
+	rd, err := render.New(reg, append([]render.Option{render.WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,6 +78,16 @@ func TestBenchParams(t *testing.T) {
 		{"?delays=99999999999999999999", 400, "not a whole number"},
 		{"?delays=" + strings.Repeat("1,", 64) + "1", 400, "at most 64"},
 		{"?mode=fast", 400, "bad mode"},
+		{"?delays=5,5&fail=1:error&pad=100", 200, ""},
+		{"?delays=5,5&fail=1:oops", 400, `unknown kind "oops"`},
+		{"?delays=5,5&fail=2:error", 400, "pagelet 2 is outside 0 to 1"},
+		{"?delays=5,5&fail=0:error,0:panic", 400, "pagelet 0 already fails (entry 1)"},
+		{"?delays=5,5&fail=0:error,1:panic,0:hang", 400, "3 entries, the page has 2 pagelets"},
+		{"?delays=5,5&fail=", 400, "is not index:kind"},
+		{"?delays=5,5&fail=x:error", 400, "index is not a whole number"},
+		{"?delays=abc&fail=0:error", 400, "delays:"},
+		{"?pad=-1", 400, "pad: -1 bytes is outside 0 to 65536"},
+		{"?pad=big", 400, "not a whole number of bytes"},
 		{"?nojs=2", 400, "nojs must be 0 or 1"},
 	}
 	for _, tc := range tests {
@@ -232,3 +244,189 @@ func TestBenchModes(t *testing.T) {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func TestParseFailures(t *testing.T) {
+	e, p, h, to, b := pages.FaultError, pages.FaultPanic, pages.FaultHang, pages.FaultTimeout, pages.FaultBadRender
+	tests := []struct {
+		in      string
+		n       int
+		want    []pages.Fault
+		wantErr string
+	}{
+		{"1:error,2:panic", 3, []pages.Fault{"", e, p}, ""},
+		{"0:hang, 1 : timeout ,2:badrender", 3, []pages.Fault{h, to, b}, ""},
+		{"63:error", 64, append(make([]pages.Fault, 63), e), ""},
+		{"0:error", 1, []pages.Fault{e}, ""},
+		{"", 3, nil, "entry 1 (\"\") is not index:kind"},
+		{"1", 3, nil, "is not index:kind"},
+		{"1:", 3, nil, `unknown kind ""`},
+		{"1:ERROR", 3, nil, `unknown kind "ERROR"`},
+		{"1:none", 3, nil, "unknown kind"},
+		{":error", 3, nil, "index is not a whole number"},
+		{"1.0:error", 3, nil, "index is not a whole number"},
+		{"-1:error", 3, nil, "pagelet -1 is outside 0 to 2"},
+		{"3:error", 3, nil, "pagelet 3 is outside 0 to 2"},
+		{"99999999999999999999:error", 3, nil, "index is not a whole number"},
+		{"1:error,1:error", 3, nil, "entry 2: pagelet 1 already fails (entry 1)"},
+		{"0:error,1:panic,2:hang,0:timeout", 3, nil, "4 entries, the page has 3 pagelets"},
+		{strings.Repeat(",", 1<<20), 64, nil, "1048577 entries"},
+		{"0:error", 0, nil, "a page of 0 pagelets"},
+		{"0:error", 65, nil, "a page of 65 pagelets"},
+	}
+	for _, tc := range tests {
+		got, err := pages.ParseFailures(tc.in, tc.n)
+		name := fmt.Sprintf("ParseFailures(%.30q, %d)", tc.in, tc.n)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.HasPrefix(err.Error(), "fail: ") {
+				t.Errorf("%s error = %v; want one containing %q", name, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("%s = %q, %v; want %q", name, got, err, tc.want)
+		}
+	}
+}
+
+func FuzzParseFailures(f *testing.F) {
+	f.Add("1:error,2:panic", 3)
+	f.Add("0:hang,1:timeout,2:badrender", 3)
+	f.Add("1:error,1:error", 3)
+	f.Add("3:error", 3)
+	f.Add("", 1)
+	f.Add("0:\xff", 1)
+	f.Add("+0:error", 1)
+	f.Fuzz(func(t *testing.T, s string, n int) {
+		got, err := pages.ParseFailures(s, n)
+		if err != nil {
+			if got != nil {
+				t.Fatalf("%q, %d: faults %q with error %v", s, n, got, err)
+			}
+			return
+		}
+		if len(got) != n || n < 1 || n > pages.MaxBenchPagelets {
+			t.Fatalf("%q, %d: %d faults", s, n, len(got))
+		}
+		// Every entry names a distinct pagelet: as many faults as entries,
+		// and the canonical form parses to the same faults.
+		var canon []string
+		for i, k := range got {
+			switch k {
+			case pages.FaultNone:
+				continue
+			case pages.FaultError, pages.FaultPanic, pages.FaultHang, pages.FaultTimeout, pages.FaultBadRender:
+			default:
+				t.Fatalf("%q, %d: pagelet %d has unknown fault %q", s, n, i, k)
+			}
+			canon = append(canon, fmt.Sprintf("%d:%s", i, k))
+		}
+		if len(canon) != strings.Count(s, ",")+1 {
+			t.Fatalf("%q, %d: %d faults from %d entries", s, n, len(canon), strings.Count(s, ",")+1)
+		}
+		again, err := pages.ParseFailures(strings.Join(canon, ","), n)
+		if err != nil || !slices.Equal(again, got) {
+			t.Fatalf("%q, %d: canonical form %q gives %q, %v; want %q", s, n, canon, again, err, got)
+		}
+	})
+}
+
+// faultObserver records how each pagelet of the pages it sees settled.
+type faultObserver struct {
+	mu       sync.Mutex
+	failures map[string]render.Failure // by the request's fail parameter + pagelet id
+}
+
+func (o *faultObserver) PageStarted(*http.Request)                {}
+func (o *faultObserver) PageDone(*http.Request, render.PageStats) {}
+func (o *faultObserver) PageletDone(r *http.Request, s render.PageletStats) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.failures[r.URL.Query().Get("fail")+"/"+r.URL.Query().Get("mode")+"/"+s.ID] = s.Failure
+}
+
+func (o *faultObserver) failure(fail, mode, id string) (render.Failure, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	f, ok := o.failures[fail+"/"+mode+"/"+id]
+	return f, ok
+}
+
+// TestBenchFaults injects each fault into p1 of a three-pagelet page in
+// every mode: p1 shows its fallback and nothing of its content (for
+// badrender, not the bytes its component wrote before failing), the
+// renderer reports the right failure, and p0 and p2 are intact.
+func TestBenchFaults(t *testing.T) {
+	obs := &faultObserver{failures: map[string]render.Failure{}}
+	srv := site(t, render.WithObserver(obs))
+	tests := []struct {
+		fault pages.Fault
+		want  render.Failure
+	}{
+		{pages.FaultError, render.FailError},
+		{pages.FaultPanic, render.FailPanic},
+		{pages.FaultHang, render.FailTimeout},
+		{pages.FaultTimeout, render.FailTimeout},
+		{pages.FaultBadRender, render.FailError},
+	}
+	for _, mode := range []string{"pipelined", "inorder", "serial"} {
+		for _, tc := range tests {
+			t.Run(mode+"/"+string(tc.fault), func(t *testing.T) {
+				fail := "1:" + string(tc.fault)
+				body := string(fetch(t, srv.URL+"/bench?delays=20,40,60&fail="+fail+"&mode="+mode).Body())
+				if !strings.HasSuffix(strings.TrimSpace(body), "</html>") {
+					t.Fatalf("page does not end with </html>: %.200q", body[max(0, len(body)-200):])
+				}
+				for i, want := range []string{"READY", "FAILED", "READY"} {
+					for _, marker := range []string{"READY", "FAILED", "PARTIAL"} {
+						m := fmt.Sprintf("PAGELET-p%d-%s", i, marker)
+						if got := strings.Count(body, m); (marker == want) != (got == 1) || got > 1 {
+							t.Errorf("%s appears %d times; want it once only if p%d is %s", m, got, i, want)
+						}
+					}
+					got, ok := obs.failure(fail, mode, fmt.Sprintf("p%d", i))
+					wantFailure := render.FailNone
+					if i == 1 {
+						wantFailure = tc.want
+					}
+					if !ok || got != wantFailure {
+						t.Errorf("p%d: observer reported failure %q (seen %v); want %q", i, got, ok, wantFailure)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestBenchAllFaults puts every fault on one page, next to a healthy
+// pagelet, in the pipelined and in-order modes.
+func TestBenchAllFaults(t *testing.T) {
+	srv := site(t)
+	for _, mode := range []string{"pipelined", "inorder"} {
+		t.Run(mode, func(t *testing.T) {
+			body := string(fetch(t, srv.URL+"/bench?delays=30,0,10,20,40,50&fail=1:error,2:panic,3:hang,4:timeout,5:badrender&mode="+mode).Body())
+			if !strings.Contains(body, "PAGELET-p0-READY") || strings.Contains(body, "PAGELET-p0-FAILED") {
+				t.Errorf("p0 is not intact")
+			}
+			for i := 1; i <= 5; i++ {
+				if !strings.Contains(body, fmt.Sprintf("PAGELET-p%d-FAILED", i)) || strings.Contains(body, fmt.Sprintf("PAGELET-p%d-READY", i)) {
+					t.Errorf("p%d does not show its fallback alone", i)
+				}
+			}
+			if strings.Contains(body, "PARTIAL") {
+				t.Errorf("the partial output of a failed render reached the client")
+			}
+		})
+	}
+}
+
+// TestBenchPad: pad=N adds N bytes of filler to each pagelet, in every mode.
+func TestBenchPad(t *testing.T) {
+	srv := site(t)
+	for _, mode := range []string{"pipelined", "inorder"} {
+		base := len(fetch(t, srv.URL+"/bench?delays=0,0&mode="+mode).Body())
+		padded := len(fetch(t, srv.URL+"/bench?delays=0,0&pad=10000&mode="+mode).Body())
+		if got := padded - base; got < 20000 || got > 21000 {
+			t.Errorf("%s: pad=10000 on 2 pagelets added %d bytes; want about 20000", mode, got)
+		}
+	}
+}
