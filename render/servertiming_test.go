@@ -16,8 +16,7 @@ import (
 // appears without WithServerTiming.
 func TestServerTiming(t *testing.T) {
 	gate := make(chan struct{})
-	weird := delayed("we\"ird\\\u2028id\u00e9", 0)
-	page := pageOf(weird, gated("late", gate))
+	page := pageOf(delayed("early", 0), gated("late", gate))
 	srv := servePage(t, page, render.WithServerTiming())
 
 	s := open(t, srv.URL, chromeUA)
@@ -33,7 +32,7 @@ func TestServerTiming(t *testing.T) {
 	if !regexp.MustCompile(`^` + entry + `(, ` + entry + `)*$`).MatchString(st) {
 		t.Errorf("Server-Timing %q is not a list of name;desc;dur entries", st)
 	}
-	for _, want := range []string{"preflight;dur=", "layout;dur=", `pagelet;desc="we\"ird\\???id??";dur=`} {
+	for _, want := range []string{"preflight;dur=", "layout;dur="} {
 		if !strings.Contains(st, want) {
 			t.Errorf("Server-Timing %q lacks %q", st, want)
 		}
@@ -52,13 +51,15 @@ func TestServerTiming(t *testing.T) {
 	}
 }
 
-// TestServerTimingPlain checks that a plain page, which writes every
-// pagelet settled before its first byte, reports them all in the header.
+// TestServerTimingPlain checks that a serial page, which writes every
+// pagelet settled before its first byte, reports them all in the header,
+// ids quoted safely.
 func TestServerTimingPlain(t *testing.T) {
-	srv := servePage(t, pageOf(delayed("a", 0), delayed("b", 5*time.Millisecond)), render.WithServerTiming(), render.WithModeFunc(func(*http.Request) (render.Mode, error) { return render.Serial, nil }))
+	weird := delayed("we\"ird\\\u2028id\u00e9", 0)
+	srv := servePage(t, pageOf(delayed("a", 0), delayed("b", 5*time.Millisecond), weird), render.WithServerTiming(), render.WithModeFunc(func(*http.Request) (render.Mode, error) { return render.Serial, nil }))
 	s := get(t, srv.URL, chromeUA)
 	st := s.Header.Get("Server-Timing")
-	for _, want := range []string{`pagelet;desc="a";dur=`, `pagelet;desc="b";dur=`} {
+	for _, want := range []string{`pagelet;desc="a";dur=`, `pagelet;desc="b";dur=`, `pagelet;desc="we\"ird\\???id??";dur=`} {
 		if !strings.Contains(st, want) {
 			t.Errorf("serial page's Server-Timing %q lacks %q", st, want)
 		}
