@@ -163,10 +163,14 @@ func TestOverloadSheds(t *testing.T) {
 			r.b.firstShed.Round(time.Millisecond), fmt.Sprintf("%.1f MiB", float64(r.b.peakHeap)/(1<<20)), r.b.took.Round(time.Millisecond))
 	}
 
-	// Pages admitted late (a slow machine spreads the burst out) may run
-	// after the first ones finished; never more than the budget at once.
-	if want := (limits.Fetches + limits.Queue) / 6; limited.complete < 1 || limited.mostAtOnce > want {
-		t.Errorf("with limits: %d pages completed, %d at once; want at least 1, at most %d at once (the budget)", limited.complete, limited.mostAtOnce, want)
+	// The bound itself is checked exactly by render's TestProcessFetchBound
+	// and TestShedding; here, with a budget of 12 pages, most of a burst of
+	// 300 one-second pages must be shed even if a slow machine spreads the
+	// burst over a few seconds (the "at once" figure, from the server's own
+	// timings, counts a page from the start of its handler, before it was
+	// admitted, so it can exceed the budget when CPUs are starved).
+	if limited.complete < 1 || limited.shed < n/2 {
+		t.Errorf("with limits: %d pages completed and %d shed; want at least 1 completed and most of %d shed", limited.complete, limited.shed, n)
 	}
 	if limited.shed+limited.complete != n || limited.retryAfter != "1" {
 		t.Errorf("with limits: %d complete + %d shed (Retry-After %q) of %d; want every other page shed with Retry-After 1",
