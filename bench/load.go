@@ -220,6 +220,12 @@ func loadOne(ctx context.Context, client *http.Client, url, ua string, body *byt
 		return err
 	}
 	req.Header.Set("User-Agent", ua)
+	return readWhole(client, req, body)
+}
+
+// readWhole sends req and reads the whole page into body (reused), failing
+// unless the status is 200 and the page ends with </html>.
+func readWhole(client *http.Client, req *http.Request, body *bytes.Buffer) error {
 	resp, err := client.Do(req)
 	if err != nil {
 		return err
@@ -227,13 +233,13 @@ func loadOne(ctx context.Context, client *http.Client, url, ua string, body *byt
 	defer resp.Body.Close()
 	body.Reset()
 	if _, err := io.Copy(body, resp.Body); err != nil {
-		return err
+		return fmt.Errorf("after %d bytes: %w", body.Len(), err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("status %d", resp.StatusCode)
 	}
 	if !bytes.HasSuffix(bytes.TrimRight(body.Bytes(), " \t\r\n"), []byte("</html>")) {
-		return errors.New("page does not end with </html>")
+		return fmt.Errorf("page of %d bytes does not end with </html>", body.Len())
 	}
 	return nil
 }

@@ -141,22 +141,10 @@ func readPage(ctx context.Context, client *http.Client, baseURL string, r soakRe
 	if err != nil {
 		return err
 	}
-	resp, err := client.Do(req)
-	if err != nil {
+	if err := readWhole(client, req, body); err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	body.Reset()
-	if _, err := io.Copy(body, resp.Body); err != nil {
-		return fmt.Errorf("after %d bytes: %w", body.Len(), err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("status %d", resp.StatusCode)
-	}
 	b := body.Bytes()
-	if !bytes.HasSuffix(bytes.TrimRight(b, " \t\r\n"), []byte("</html>")) {
-		return fmt.Errorf("page of %d bytes does not end with </html>", len(b))
-	}
 	for i, f := range r.faults {
 		want, not := "READY", "FAILED"
 		if f != pages.FaultNone {

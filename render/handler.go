@@ -54,7 +54,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t.mode = mode
-	pw := &preflightWriter{ResponseWriter: w}
+	pw := &t.pw
+	pw.ResponseWriter = w
 	page, err := h.pages(pw, r)
 	t.preflight = time.Since(t.start)
 	if err != nil {

@@ -1,12 +1,10 @@
 package render_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/a-h/templ"
@@ -14,24 +12,6 @@ import (
 	"github.com/bigpipe-go/bigpipe/pagelet"
 	"github.com/bigpipe-go/bigpipe/render"
 )
-
-// syncBuffer is a log sink safe for the handler and the test at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestRequestID checks that a sane X-Request-Id from a proxy is kept, that
 // anything else is replaced by a fresh id, and that the id reaches the
@@ -49,7 +29,7 @@ func TestRequestID(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var logs syncBuffer
+			var logs lockedBuffer
 			obs := newPageRecorder()
 			seen := make(chan string, 1)
 			page := pageOf(pagelet.Pagelet{ID: "a", Load: func(ctx context.Context) (templ.Component, error) {

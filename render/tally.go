@@ -19,6 +19,7 @@ type tally struct {
 	pagelets  int
 	failed    int
 	bytes     int64
+	pw        preflightWriter // the ResponseWriter the PageFunc gets; kept here to save an allocation
 }
 
 // end records how the response ended.
