@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/bigpipe-go/bigpipe/metrics"
 	"github.com/bigpipe-go/bigpipe/render"
@@ -197,21 +198,27 @@ func TestNew(t *testing.T) {
 	}
 }
 
-// gathered returns the sum of the values of a counter or gauge family.
-func gathered(t *testing.T, reg *prometheus.Registry, name string) float64 {
+// series gathers reg and returns the series of the family name.
+func series(t *testing.T, reg *prometheus.Registry, name string) []*dto.Metric {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sum float64
 	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
+		if mf.GetName() == name {
+			return mf.GetMetric()
 		}
-		for _, m := range mf.GetMetric() {
-			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
-		}
+	}
+	return nil
+}
+
+// gathered returns the sum of the values of a counter or gauge family.
+func gathered(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	var sum float64
+	for _, m := range series(t, reg, name) {
+		sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
 	}
 	return sum
 }
@@ -219,19 +226,10 @@ func gathered(t *testing.T, reg *prometheus.Registry, name string) float64 {
 // sampleCount returns the sample count of a histogram's series for pagelet.
 func sampleCount(t *testing.T, reg *prometheus.Registry, name, pagelet string) uint64 {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "pagelet" && l.GetValue() == pagelet {
-					return m.GetHistogram().GetSampleCount()
-				}
+	for _, m := range series(t, reg, name) {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "pagelet" && l.GetValue() == pagelet {
+				return m.GetHistogram().GetSampleCount()
 			}
 		}
 	}
@@ -241,19 +239,10 @@ func sampleCount(t *testing.T, reg *prometheus.Registry, name, pagelet string) u
 // labelOf returns the value of label on the first series of a family.
 func labelOf(t *testing.T, reg *prometheus.Registry, name, label string) string {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == label {
-					return l.GetValue()
-				}
+	for _, m := range series(t, reg, name) {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == label {
+				return l.GetValue()
 			}
 		}
 	}
