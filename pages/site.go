@@ -12,7 +12,7 @@ import (
 // Middleware wraps the pages only (response compression, say): assets
 // carry their own precompressed variants.
 func Routes(rd *render.Renderer, reg *assets.Registry, site *Site, middleware ...func(http.Handler) http.Handler) http.Handler {
-	page := func(pf render.PageFunc, opts ...render.Option) http.Handler {
+	page := func(pf render.PageFunc, opts ...render.PageOption) http.Handler {
 		var h http.Handler = rd.Page(pf, opts...)
 		for i := len(middleware) - 1; i >= 0; i-- {
 			h = middleware[i](h)
@@ -25,7 +25,7 @@ func Routes(rd *render.Renderer, reg *assets.Registry, site *Site, middleware ..
 	mux.Handle("GET /article/{slug}", page(site.Article))
 	mux.Handle("GET /bench", page(Bench, render.WithModeFunc(BenchMode(rd))))
 	mux.Handle("GET /static/", reg)
-	mux.Handle("GET "+render.DefaultNoJSPath, rd.NoJS())
+	mux.Handle(rd.Path(), rd) // the runtime and the no-JS redirect
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=86400") // no icon; stop browsers asking on every page
 		w.WriteHeader(http.StatusNoContent)

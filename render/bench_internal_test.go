@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"testing/fstest"
 
@@ -15,8 +17,9 @@ import (
 )
 
 // BenchmarkSkeleton measures what the handler does before its first flush:
-// resolve the page's assets, render the layout and cut it at the slots,
-// write the head, the placeholders and the resource map.
+// begin the response, resolve the page's assets, render the layout and cut
+// it at the slots, and write the skeleton (the head, the placeholders and
+// the resource map) with the handler's own skeleton step.
 func BenchmarkSkeleton(b *testing.B) {
 	reg, err := assets.New(fstest.MapFS{
 		"bigpipe.js": {Data: []byte("window.bigPipe = {};")},
@@ -54,34 +57,29 @@ func BenchmarkSkeleton(b *testing.B) {
 				return err
 			})
 		}
-		h := rd.Page(nil)
+		h := rd.Page(func(http.ResponseWriter, *http.Request) (*pagelet.Page, error) { return page, nil })
+		req := httptest.NewRequest("GET", "/bench", nil)
+		w := httptest.NewRecorder()
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			var size int
 			for b.Loop() {
-				res, err := h.resolve(page, Pipelined)
+				x := h.begin(w, req)
+				res, err := h.resolve(page, Pipelined, x.nonce)
 				if err != nil {
 					b.Fatal(err)
 				}
-				l, err := rd.renderLayout(context.Background(), page)
+				l, err := rd.renderLayout(x.ctx, page)
 				if err != nil {
 					b.Fatal(err)
 				}
-				s := &stream{buf: getStreamBuf()}
-				s.buf = h.appendHead(s.buf, page, res, Pipelined, "/bench")
-				for k, i := range l.order {
-					s.buf = append(s.buf, l.segs[k]...)
-					s.buf = appendOpen(s.buf, page.Pagelets[i].ID, Pipelined)
-					if err := s.renderInto(context.Background(), page.Pagelets[i].Placeholder); err != nil {
-						b.Fatal(err)
-					}
-					s.buf = append(s.buf, "</div>"...)
+				x.s.more()
+				if err := h.skeleton(x.ctx, &x.s, page, res, l); err != nil {
+					b.Fatal(err)
 				}
-				s.buf = append(s.buf, l.segs[len(l.segs)-1]...)
-				s.buf = appendSetup(s.buf, page, res, l.order)
-				size = len(s.buf)
+				size = len(x.s.buf)
 				l.release()
-				s.release()
+				x.s.release()
 			}
 			b.ReportMetric(float64(size), "B/skeleton")
 		})

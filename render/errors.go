@@ -3,19 +3,36 @@ package render
 import (
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // Errors the renderer reports. Pagelet failures wrap them; test with errors.Is.
 var (
-	// ErrTimeout means a pagelet did not finish within its Timeout.
-	ErrTimeout = errors.New("render: pagelet timed out")
+	// ErrTimeout means a pagelet did not finish within its Timeout. The
+	// error a Fallback gets for it wraps context.DeadlineExceeded too.
+	ErrTimeout = errors.New("timed out")
 	// ErrNilComponent means a pagelet's Load returned neither a component nor an error.
-	ErrNilComponent = errors.New("render: pagelet Load returned a nil component")
+	ErrNilComponent = errors.New("nil component from Load")
 	// ErrBadMode is a request for a mode that does not exist.
 	ErrBadMode = errors.New("render: bad mode")
 	// ErrLayout is a layout that does not place every pagelet exactly once.
 	ErrLayout = errors.New("render: bad layout")
 )
+
+// PageletError is why a pagelet shows its fallback: its Load or component
+// failed, it timed out ([ErrTimeout]), or the page ended first (its error is
+// then the page context's cause). A pagelet's Fallback gets it.
+type PageletError struct {
+	ID  string // pagelet id
+	Err error  // what went wrong
+}
+
+func (e *PageletError) Error() string {
+	return "render: pagelet " + strconv.Quote(e.ID) + ": " + e.Err.Error()
+}
+
+// Unwrap returns what went wrong.
+func (e *PageletError) Unwrap() error { return e.Err }
 
 // PanicError is a panic recovered from a pagelet's Load or component. It
 // becomes that pagelet's fallback; the page and the process carry on.

@@ -1,11 +1,7 @@
 package render
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"log/slog"
-	"net/http"
 	"slices"
 	"time"
 
@@ -16,68 +12,77 @@ import (
 // results to the handler goroutine, which alone uses it.
 //
 // Each pagelet gets one goroutine, which loads and renders it into a buffer
-// of its own (see load). Deadlines are kept here, not in those goroutines:
-// the handler waits for the next result or the earliest pending deadline,
-// whichever comes first, and a pagelet whose deadline passes gets its
-// fallback at once, so a Load that ignores its context never holds up the
-// page. One goroutine and one context per pagelet is what this costs; a page
-// that waits on nothing costs little more than rendering it in turn.
+// of its own (see load) and ends when both return. Deadlines are kept here,
+// not in those goroutines: the handler waits for the next result or the
+// earliest pending deadline, whichever comes first, and a pagelet whose
+// deadline passes gets its fallback at once, so a Load that ignores its
+// context never holds up the page (settle.go).
 type fetches struct {
-	h        *Handler
-	r        *http.Request // for the observer
-	mode     Mode
-	page     *pagelet.Page
-	parent   context.Context // the page's: when it ends, nobody sees a fallback
-	results  chan result     // buffered for every pagelet: a sender never blocks
-	ctx      []context.Context
-	cancel   []context.CancelFunc
-	deadline []time.Time
-	settled  []bool // result handed out (content, fallback or timeout)
-	left     int    // not settled yet
-	failed   int    // settled with a fallback
-	timer    *time.Timer
+	h       *Handler
+	x       *response
+	mode    Mode
+	page    *pagelet.Page
+	results chan result // buffered for every pagelet: a sender never blocks
+	slots   []fetchSlot // by pagelet index
+	cancels []context.CancelFunc
+	left    int // not settled yet
+	failed  int // settled with a fallback
+	timer   *time.Timer
 
-	// The per-page bound (Limits.PageFetches): pagelets not launched yet,
-	// highest priority first, and goroutines launched whose result has not
-	// come back yet.
+	// The per-page bound ([WithPageFetches]): pagelets not launched yet,
+	// highest priority first (nil without a bound), and goroutines launched
+	// whose result has not come back yet.
 	queue   []int
 	running int
 	max     int
+
+	// Result slices the writers reuse: batch for the pagelets the
+	// pipelined mode writes together, held for those the plain modes keep
+	// until their turn in document order (by index; html nil until then).
+	batch, held []result
 
 	// timing keeps each settled pagelet's times for Server-Timing (only
 	// with WithServerTiming); index -1 marks one not settled.
 	timing []result
 }
 
-// start begins loading every pagelet of page under ctx, each bounded by its
-// own timeout, at most Limits.PageFetches at once. The caller must call
-// stop.
-func (h *Handler) start(ctx context.Context, r *http.Request, mode Mode, page *pagelet.Page) *fetches {
+// fetchSlot is one pagelet's place in its page's fetches.
+type fetchSlot struct {
+	ctx      context.Context // ends at deadline, or with the page
+	deadline time.Time       // counted from the start of the page
+	settled  bool            // result handed out (content, fallback or timeout)
+}
+
+// start begins loading every pagelet of page under the response's
+// context, each bounded by its own timeout, at most pageFetches at once.
+// Pagelets with the same timeout share one context, since they share its
+// deadline. The caller must call stop.
+func (h *Handler) start(x *response, mode Mode, page *pagelet.Page) *fetches {
 	n := len(page.Pagelets)
+	results := make([]result, 2*n)
 	f := &fetches{
-		h: h, r: r, mode: mode, page: page, parent: ctx,
-		results:  make(chan result, n),
-		ctx:      make([]context.Context, n),
-		cancel:   make([]context.CancelFunc, n),
-		deadline: make([]time.Time, n),
-		settled:  make([]bool, n),
-		left:     n,
-		queue:    make([]int, n),
-		max:      h.limits.PageFetches,
+		h: h, x: x, mode: mode, page: page,
+		results: make(chan result, n),
+		slots:   make([]fetchSlot, n),
+		left:    n,
+		max:     h.pageFetches,
+		batch:   results[:0:n],
+		held:    results[n:],
 	}
 	now := time.Now()
 	for i := range page.Pagelets {
 		// The pagelet's own deadline, counted from the start of the page
 		// even if it waits for a slot: an earlier one of the page ends the
 		// page, not the pagelet (see poll).
-		f.deadline[i] = now.Add(page.Pagelets[i].EffectiveTimeout())
-		f.ctx[i], f.cancel[i] = context.WithDeadline(ctx, f.deadline[i])
-		f.queue[i] = i
-	}
-	if f.max > 0 && f.max < n {
-		slices.SortStableFunc(f.queue, func(a, b int) int {
-			return page.Pagelets[b].Priority - page.Pagelets[a].Priority
-		})
+		sl := &f.slots[i]
+		sl.deadline = now.Add(page.Pagelets[i].EffectiveTimeout())
+		if j := slices.IndexFunc(f.slots[:i], func(o fetchSlot) bool { return o.deadline.Equal(sl.deadline) }); j >= 0 {
+			sl.ctx = f.slots[j].ctx
+			continue
+		}
+		ctx, cancel := context.WithDeadline(x.ctx, sl.deadline)
+		sl.ctx = ctx
+		f.cancels = append(f.cancels, cancel)
 	}
 	if h.serverTiming {
 		f.timing = make([]result, n)
@@ -85,16 +90,30 @@ func (h *Handler) start(ctx context.Context, r *http.Request, mode Mode, page *p
 			f.timing[i].index = -1
 		}
 	}
+	if f.max <= 0 || f.max >= n {
+		f.running = n
+		for i := range n {
+			go f.run(i)
+		}
+		return f
+	}
+	f.queue = make([]int, n)
+	for i := range f.queue {
+		f.queue[i] = i
+	}
+	slices.SortStableFunc(f.queue, func(a, b int) int {
+		return page.Pagelets[b].Priority - page.Pagelets[a].Priority
+	})
 	f.launch()
 	return f
 }
 
 // launch starts the queued pagelets the per-page bound lets run.
 func (f *fetches) launch() {
-	for len(f.queue) > 0 && (f.max <= 0 || f.running < f.max) {
+	for len(f.queue) > 0 && f.running < f.max {
 		i := f.queue[0]
 		f.queue = f.queue[1:]
-		if f.settled[i] { // timed out while queued
+		if f.slots[i].settled { // timed out while queued
 			f.h.rd.limiter.dismiss(1)
 			continue
 		}
@@ -111,14 +130,15 @@ func (f *fetches) run(i int) {
 	lim := f.h.rd.limiter
 	defer lim.dismiss(1)
 	p := &f.page.Pagelets[i]
+	ctx := f.slots[i].ctx
 	t0 := time.Now()
-	if err := lim.acquire(f.ctx[i], p.Priority); err != nil {
+	if err := lim.acquire(ctx, p.Priority); err != nil {
 		f.results <- result{index: i, err: err, queue: time.Since(t0)}
 		return
 	}
 	defer lim.release()
 	queued := time.Since(t0)
-	res := load(f.ctx[i], i, p)
+	res := load(ctx, i, p)
 	res.queue = queued
 	f.results <- res
 }
@@ -128,178 +148,6 @@ func (f *fetches) run(i int) {
 func (f *fetches) received() {
 	f.running--
 	f.launch()
-}
-
-// poll returns a result that is ready now, if there is one. Once the
-// page's context has ended there is none: the page cannot be completed.
-func (f *fetches) poll() (result, bool) {
-	for f.left > 0 && f.parent.Err() == nil {
-		select {
-		case res := <-f.results:
-			f.received()
-			if r, ok := f.settle(res); ok {
-				return r, true
-			}
-		default:
-			return f.expired(time.Now())
-		}
-	}
-	return result{}, false
-}
-
-// next waits for the next result: a pagelet done, or one whose deadline
-// passed. It returns ctx's error if ctx ends first, and false once every
-// pagelet is settled.
-func (f *fetches) next(ctx context.Context) (result, bool, error) {
-	for f.left > 0 {
-		if err := ctx.Err(); err != nil {
-			return result{}, false, err
-		}
-		if r, ok := f.poll(); ok {
-			return r, true, nil
-		}
-		select {
-		case res := <-f.results:
-			f.timer.Stop()
-			f.received()
-			if r, ok := f.settle(res); ok {
-				return r, true, nil
-			}
-		case <-f.alarm():
-		case <-ctx.Done():
-			f.timer.Stop()
-			return result{}, false, ctx.Err()
-		}
-	}
-	return result{}, false, nil
-}
-
-// settle turns what a pagelet's goroutine sent into the result to write:
-// its content, or its fallback explaining what went wrong. A result that
-// comes after the pagelet's deadline was already handled is dropped.
-func (f *fetches) settle(res result) (result, bool) {
-	i := res.index
-	if f.settled[i] {
-		putBuf(res.html)
-		return result{}, false
-	}
-	f.settled[i] = true
-	f.left--
-	f.cancel[i]()
-	if res.err == nil {
-		f.observe(res)
-		return res, true
-	}
-	// Load gave up because its context had ended (the page's, or its own
-	// deadline): say why.
-	if p := &f.page.Pagelets[i]; f.parent.Err() != nil || !time.Now().Before(f.deadline[i]) {
-		res.err = ctxErr(f.parent, p.ID, p.EffectiveTimeout())
-	}
-	f.failed++
-	f.observe(res)
-	res.html = f.fallback(i, res.err)
-	return res, true
-}
-
-// observe tells the observer and the debug log how a settled pagelet went.
-func (f *fetches) observe(res result) {
-	p := &f.page.Pagelets[res.index]
-	fail := failure(res.err)
-	if f.timing != nil {
-		f.timing[res.index] = result{index: res.index, queue: res.queue, fetch: res.fetch, render: res.render, err: res.err}
-	}
-	if o := f.h.observer; o != nil {
-		o.PageletDone(f.r, PageletStats{ID: p.ID, Mode: f.mode, Queue: res.queue, Fetch: res.fetch, Render: res.render, Failure: fail, Err: res.err})
-	}
-	if f.h.log.Enabled(f.parent, slog.LevelDebug) {
-		f.h.log.LogAttrs(f.parent, slog.LevelDebug, "pagelet", slog.String("request_id", RequestID(f.r.Context())),
-			slog.String("pagelet", p.ID), slog.Duration("queue", res.queue), slog.Duration("fetch", res.fetch),
-			slog.Duration("render", res.render), slog.String("failure", string(fail)))
-	}
-}
-
-// failure classifies why a pagelet failed.
-func failure(err error) Failure {
-	var pe *PanicError
-	switch {
-	case err == nil:
-		return FailNone
-	case errors.As(err, &pe):
-		return FailPanic
-	case errors.Is(err, ErrTimeout):
-		return FailTimeout
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return FailCanceled
-	}
-	return FailError
-}
-
-// expired settles the first pending pagelet whose deadline is not after
-// now, with a timeout.
-func (f *fetches) expired(now time.Time) (result, bool) {
-	for i, d := range f.deadline {
-		if f.settled[i] || now.Before(d) {
-			continue
-		}
-		f.settled[i] = true
-		f.left--
-		f.failed++
-		f.cancel[i]()
-		p := &f.page.Pagelets[i]
-		res := result{index: i, err: ctxErr(f.parent, p.ID, p.EffectiveTimeout()), fetch: now.Sub(d.Add(-p.EffectiveTimeout()))}
-		f.observe(res)
-		res.html = f.fallback(i, res.err)
-		return res, true
-	}
-	return result{}, false
-}
-
-// fallback renders pagelet i's fallback for err, unless the page is over
-// (client gone, deadline), when nobody would see it.
-func (f *fetches) fallback(i int, err error) *bytes.Buffer {
-	if f.parent.Err() != nil {
-		return getBuf()
-	}
-	return f.h.fallback(f.parent, &f.page.Pagelets[i], err)
-}
-
-// giveUp settles pagelet i, if it is not yet, as given up with the page.
-func (f *fetches) giveUp(i int) {
-	if f.settled[i] {
-		return
-	}
-	f.settled[i] = true
-	f.left--
-	f.failed++
-	f.cancel[i]()
-	err := context.Cause(f.parent)
-	if err == nil { // the response failed (a write): the page ends here
-		err = context.Canceled
-	}
-	f.observe(result{index: i, err: err})
-}
-
-// alarm sets the timer to the nearest deadline of a pagelet not settled
-// yet and returns its channel. One timer serves the whole page.
-func (f *fetches) alarm() <-chan time.Time {
-	wait := time.Until(f.earliest())
-	if f.timer == nil {
-		f.timer = time.NewTimer(wait)
-	} else {
-		f.timer.Reset(wait)
-	}
-	return f.timer.C
-}
-
-// earliest is the nearest deadline of a pagelet not settled yet.
-func (f *fetches) earliest() time.Time {
-	var t time.Time
-	for i, d := range f.deadline {
-		if !f.settled[i] && (t.IsZero() || d.Before(t)) {
-			t = d
-		}
-	}
-	return t
 }
 
 // stop cancels every pagelet still loading and waits for those within
@@ -312,10 +160,8 @@ func (f *fetches) stop() {
 		f.giveUp(i)
 	}
 	f.queue = nil
-	for i, c := range f.cancel {
-		if !f.settled[i] {
-			c()
-		}
+	for _, c := range f.cancels {
+		c()
 	}
 	for f.left > 0 {
 		select {
@@ -324,8 +170,8 @@ func (f *fetches) stop() {
 			f.giveUp(res.index)
 			putBuf(res.html)
 		case now := <-f.alarm():
-			for i, d := range f.deadline {
-				if !now.Before(d) {
+			for i := range f.slots {
+				if !now.Before(f.slots[i].deadline) {
 					f.giveUp(i)
 				}
 			}
@@ -334,4 +180,8 @@ func (f *fetches) stop() {
 	if f.timer != nil {
 		f.timer.Stop()
 	}
+	for i := range f.held { // settled but never written: the page ended first
+		putBuf(f.held[i].html)
+	}
+	f.x.failed = f.failed
 }

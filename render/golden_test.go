@@ -43,7 +43,7 @@ func goldenPage(http.ResponseWriter, *http.Request) (*pagelet.Page, error) {
 // TestGolden compares whole documents in every mode with testdata. Run
 // go test ./render -run Golden -update after an intended change.
 func TestGolden(t *testing.T) {
-	rd, err := render.New(testAssets(t), render.WithLogger(discard()))
+	rd, err := render.New(testAssets(t), render.WithLogger(discard()), render.WithRuntime("bigpipe.js"))
 	if err != nil {
 		t.Fatal(err)
 	}

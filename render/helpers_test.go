@@ -29,7 +29,8 @@ const (
 	lynxUA      = "Lynx/2.9.0dev.12 libwww-FM/2.14 SSL-MM/1.4.1 GNUTLS/3.7.9"
 )
 
-// testAssets is a small asset tree: the runtime, a page stylesheet and a
+// testAssets is a small asset tree: a stand-in runtime (which serve gives
+// the Renderer with WithRuntime), a page stylesheet and a
 // CSS and JS file per test pagelet.
 func testAssets(t testing.TB) *assets.Registry {
 	t.Helper()
@@ -123,14 +124,14 @@ func pageOf(pls ...pagelet.Pagelet) *pagelet.Page {
 // serve starts a loopback server for the pages pf builds.
 func serve(t testing.TB, pf render.PageFunc, opts ...render.Option) *httptest.Server {
 	t.Helper()
-	opts = append([]render.Option{render.WithLogger(discard())}, opts...)
+	opts = append([]render.Option{render.WithLogger(discard()), render.WithRuntime("bigpipe.js")}, opts...)
 	rd, err := render.New(testAssets(t), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", rd.Page(pf))
-	mux.Handle(render.DefaultNoJSPath, rd.NoJS())
+	mux.Handle(rd.Path(), rd)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv

@@ -50,12 +50,12 @@ func TestRuntimeInline(t *testing.T) {
 		name     string
 		runtime  string
 		opts     []render.Option // for the Renderer
-		pageOpts []render.Option // for this page's handler alone
+		pageOpts []render.PageOption // for this page's handler alone
 		inline   bool
 	}{
 		{"default", small, nil, nil, true},
 		{"linked on request", small, []render.Option{render.WithLinkedRuntime()}, nil, false},
-		{"linked for one page", small, nil, []render.Option{render.WithLinkedRuntime()}, false},
+		{"linked for one page", small, nil, []render.PageOption{render.WithLinkedRuntime()}, false},
 		{"too big", small + "var pad = '" + strings.Repeat("x", 5000) + "';\n", nil, nil, false},
 		{"would close its element", small + "var s = '</script><b>';\n", nil, nil, false},
 	}
@@ -65,7 +65,7 @@ func TestRuntimeInline(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rd, err := render.New(reg, append([]render.Option{render.WithLogger(discard()), render.WithEarlyHints(render.HintsAlways)}, tc.opts...)...)
+			rd, err := render.New(reg, append([]render.Option{render.WithLogger(discard()), render.WithEarlyHints(render.HintsAlways), render.WithRuntime("bigpipe.js")}, tc.opts...)...)
 			if err != nil {
 				t.Fatal(err)
 			}

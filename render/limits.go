@@ -34,10 +34,6 @@ type Limits struct {
 	RetryAfter time.Duration
 }
 
-// WithLimits sets the Renderer's [Limits]. Given to [Renderer.Page], only
-// PageFetches applies: the process-wide budget is the Renderer's.
-func WithLimits(l Limits) Option { return func(c *config) { c.limits = l } }
-
 // limiter is the process-wide fetch budget shared by all pages of a
 // Renderer: admission by the page, then a slot per running load, handed
 // out by priority.
@@ -62,19 +58,19 @@ func newLimiter(l Limits) *limiter {
 	return &limiter{slots: l.Fetches, budget: l.Fetches + q}
 }
 
-// admit reserves n pagelets of the budget, or reports false if they do not
-// fit. A nil limiter admits everything.
-func (l *limiter) admit(n int) bool {
+// admit reserves n pagelets of the budget, or fails with errShed if they
+// do not fit. A nil limiter admits everything.
+func (l *limiter) admit(n int) error {
 	if l == nil {
-		return true
+		return nil
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.admitted > 0 && l.admitted+n > l.budget {
-		return false
+		return errShed
 	}
 	l.admitted += n
-	return true
+	return nil
 }
 
 // dismiss gives back n admitted pagelets.

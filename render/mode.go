@@ -107,3 +107,31 @@ func hasNoJSCookie(r *http.Request) bool {
 	c, err := r.Cookie(NoJSCookie)
 	return err == nil && c.Value == "1"
 }
+
+// decide is the request's mode: forced, when [WithModeOverride] is on and
+// the request asks, else the ModeFunc's. An error is the request's fault
+// (a 400).
+func (h *Handler) decide(r *http.Request) (Mode, error) {
+	m, err := h.requestedMode(r)
+	if err == nil && (m < Pipelined || m > Serial) {
+		err = fmt.Errorf("%w %v", ErrBadMode, m)
+	}
+	if err != nil {
+		return 0, &requestError{err}
+	}
+	return m, nil
+}
+
+func (h *Handler) requestedMode(r *http.Request) (Mode, error) {
+	if h.override {
+		if v := r.Header.Get(ForceModeHeader); v != "" {
+			return ParseMode(v)
+		}
+		if strings.Contains(r.URL.RawQuery, ForceModeParam) {
+			if v, ok := r.URL.Query()[ForceModeParam]; ok {
+				return ParseMode(v[len(v)-1])
+			}
+		}
+	}
+	return h.mode(r)
+}

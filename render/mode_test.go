@@ -149,7 +149,7 @@ func TestNoJSEndpoint(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.next, func(t *testing.T) {
-			s := get(t, srv.URL+render.DefaultNoJSPath+"?next="+url.QueryEscape(tc.next), chromeUA)
+			s := get(t, srv.URL+render.DefaultPath+"nojs?next="+url.QueryEscape(tc.next), chromeUA)
 			if s.Status != http.StatusSeeOther {
 				t.Fatalf("status %d, want 303", s.Status)
 			}

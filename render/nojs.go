@@ -8,7 +8,7 @@ import (
 )
 
 // NoJS returns the handler the BigPipe skeleton's <noscript> refresh points
-// at (mount it at the Renderer's no-JS path, [DefaultNoJSPath] by default).
+// at, which [Renderer.ServeHTTP] serves at "nojs" under the Renderer's path.
 // It remembers in a cookie that this browser runs no JavaScript and sends it
 // back to the page it came from as plain HTML. The redirect adds nojs=1, so
 // a browser that refuses cookies still lands on a plain page and never loops.

@@ -82,7 +82,3 @@ type PageletStats struct {
 	Failure Failure       // FailNone if its content is shown
 	Err     error         // why, if it failed
 }
-
-// WithObserver sets the Observer told about every request and pagelet.
-// The default observes nothing.
-func WithObserver(o Observer) Option { return func(c *config) { c.observer = o } }

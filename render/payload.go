@@ -1,119 +1,47 @@
 package render
 
-import (
-	"unicode/utf8"
-)
+import "github.com/bigpipe-go/bigpipe/assets"
 
-// appendJSString appends s to dst as a JSON string literal that is also safe
-// to place inside an HTML <script> element: besides what JSON requires it
-// escapes '<', so that neither "</script" nor "<!--" (nor anything else an
-// HTML tokenizer acts on inside a script) can appear, and U+2028 and U+2029
-// (line terminators in older JavaScript); it replaces invalid UTF-8 with
-// U+FFFD the way a browser decodes a page (one per maximal invalid
-// sequence, see invalidLen), so that content reads the same in a payload as
-// in plain HTML. Unlike encoding/json (one U+FFFD per byte) it
-// leaves '>' and '&' alone: inside a script element they mean nothing
-// without a '<', and markup is full of them, so escaping them would only add
-// five bytes each (React's streaming renderer draws the same line).
-func appendJSString[T string | []byte](dst []byte, s T) []byte {
-	const hexDigits = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			if scriptSafe[b] {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '"', '\\':
-				dst = append(dst, '\\', b)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := decodeRune(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			size = invalidLen(s[i:])
-		case r == '\u2028' || r == '\u2029':
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
+// appendPayload writes one pagelet as an onPageletArrive script, with the
+// request's CSP nonce if any. Every string goes through appendJSString, so
+// nothing in content, id or resource names can end the script element or
+// run.
+//
+// With timing (see [WithServerTiming]) it adds the pagelet's server-side
+// queue, fetch and render times in milliseconds.
+func appendPayload(dst []byte, nonce, id string, content []byte, css, js []*assets.Asset, timing *result) []byte {
+	dst = appendScriptOpen(dst, nonce)
+	dst = append(dst, `>bigPipe.onPageletArrive({"id":`...)
+	dst = appendJSString(dst, id)
+	dst = append(dst, `,"content":`...)
+	dst = appendJSString(dst, content)
+	if len(css) > 0 {
+		dst = append(dst, `,"css":`...)
+		dst = appendIDs(dst, css)
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	if len(js) > 0 {
+		dst = append(dst, `,"js":`...)
+		dst = appendIDs(dst, js)
+	}
+	if timing != nil {
+		dst = append(dst, `,"timing":{"queue":`...)
+		dst = appendMillis(dst, timing.queue)
+		dst = append(dst, `,"fetch":`...)
+		dst = appendMillis(dst, timing.fetch)
+		dst = append(dst, `,"render":`...)
+		dst = appendMillis(dst, timing.render)
+		dst = append(dst, '}')
+	}
+	return append(dst, "})</script>\n"...)
 }
 
-// invalidLen is how many bytes at the start of s, which does not start
-// with valid UTF-8, make one U+FFFD in the WHATWG UTF-8 decoder that
-// browsers use: the lead byte and the continuation bytes that could still
-// have completed it (the "maximal subpart" of Unicode §3.9), at least one.
-func invalidLen[T string | []byte](s T) int {
-	need, lo, hi := 0, byte(0x80), byte(0xbf)
-	switch c := s[0]; {
-	case 0xc2 <= c && c <= 0xdf:
-		need = 1
-	case 0xe0 <= c && c <= 0xef:
-		need = 2
-		if c == 0xe0 {
-			lo = 0xa0
-		} else if c == 0xed {
-			hi = 0x9f
+func appendIDs(dst []byte, as []*assets.Asset) []byte {
+	dst = append(dst, '[')
+	for i, a := range as {
+		if i > 0 {
+			dst = append(dst, ',')
 		}
-	case 0xf0 <= c && c <= 0xf4:
-		need = 3
-		if c == 0xf0 {
-			lo = 0x90
-		} else if c == 0xf4 {
-			hi = 0x8f
-		}
-	default:
-		return 1
+		dst = appendJSString(dst, a.ID)
 	}
-	n := 1
-	for ; need > 0 && n < len(s) && lo <= s[n] && s[n] <= hi; need-- {
-		lo, hi = 0x80, 0xbf
-		n++
-	}
-	return n
+	return append(dst, ']')
 }
-
-func decodeRune[T string | []byte](s T) (rune, int) {
-	switch v := any(s).(type) {
-	case string:
-		return utf8.DecodeRuneInString(v)
-	case []byte:
-		return utf8.DecodeRune(v)
-	}
-	panic("unreachable")
-}
-
-// scriptSafe marks the ASCII bytes that appendJSString copies unchanged.
-var scriptSafe = func() (t [utf8.RuneSelf]bool) {
-	for b := 0x20; b < utf8.RuneSelf; b++ {
-		t[b] = true
-	}
-	for _, b := range `"\<` {
-		t[b] = false
-	}
-	return t
-}()

@@ -1,7 +1,6 @@
 package render
 
 import (
-	"context"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -10,16 +9,6 @@ import (
 // RequestIDHeader is the request header a request id is taken from (set by
 // a proxy in front, say) and the response header it is returned in.
 const RequestIDHeader = "X-Request-Id"
-
-type requestIDKey struct{}
-
-// RequestID returns the id of the request being rendered, as logged with
-// every line about it: in a PageFunc, a pagelet's Load or a component,
-// from their context. It is "" outside a [Handler].
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
 
 // requestID returns the request's X-Request-Id if it is a sane token (1 to
 // 64 letters, digits and -._:), so that a proxy's id carries through to the

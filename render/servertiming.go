@@ -13,9 +13,9 @@ import (
 func (p *pass) serverTiming() {
 	b := make([]byte, 0, 256)
 	b = append(b, "preflight;dur="...)
-	b = appendMillis(b, p.s.t.preflight)
+	b = appendMillis(b, p.x.preflightTime)
 	b = append(b, ", layout;dur="...)
-	b = appendMillis(b, p.s.t.layout)
+	b = appendMillis(b, p.x.layout)
 	for _, t := range p.f.timing {
 		if t.index < 0 {
 			continue
@@ -36,7 +36,7 @@ func (p *pass) serverTiming() {
 		b = append(b, ";dur="...)
 		b = appendMillis(b, t.fetch+t.render)
 	}
-	p.s.w.Header().Set("Server-Timing", string(b))
+	p.x.w.Header().Set("Server-Timing", string(b))
 }
 
 // appendMillis appends d in milliseconds, to the microsecond.

@@ -8,5 +8,5 @@ import "embed"
 
 // FS holds every file under static/ that is served.
 //
-//go:embed *.js css pagelets
+//go:embed css pagelets
 var FS embed.FS

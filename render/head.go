@@ -1,0 +1,60 @@
+package render
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"net/url"
+
+	"github.com/bigpipe-go/bigpipe/pagelet"
+)
+
+// head writes the doctype, the whole <head> and the opening <body>: the
+// title, the page's own head markup ([pagelet.Page].Head), its inline and
+// linked CSS and, in the pipelined mode, the runtime (inline unless
+// [WithLinkedRuntime]) and the <noscript> refresh that sends a browser
+// without JavaScript to the plain page. The plain modes link every
+// pagelet's CSS too, since content arrives inline.
+func (h *Handler) head(ctx context.Context, s *stream, page *pagelet.Page, res *resources, mode Mode) error {
+	lang := page.Lang
+	if lang == "" {
+		lang = "en"
+	}
+	s.buf = append(s.buf, `<!DOCTYPE html><html lang="`...)
+	s.buf = append(s.buf, html.EscapeString(lang)...)
+	s.buf = append(s.buf, `"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>`...)
+	s.buf = append(s.buf, html.EscapeString(page.Title)...)
+	s.buf = append(s.buf, "</title>"...)
+	if page.Head != nil {
+		if err := s.render(ctx, page.Head); err != nil {
+			return fmt.Errorf("render: page head: %w", err)
+		}
+	}
+	for _, css := range res.inlineCSS { // Asset.Inline vouches it cannot end the element
+		s.buf = append(s.buf, "<style>"...)
+		s.buf = append(s.buf, css...)
+		s.buf = append(s.buf, "</style>"...)
+	}
+	for _, a := range res.headCSS {
+		s.buf = append(s.buf, `<link rel="stylesheet" href="`...)
+		s.buf = append(s.buf, html.EscapeString(a.URL)...)
+		s.buf = append(s.buf, `">`...)
+	}
+	if mode == Pipelined {
+		s.buf = appendScriptOpen(s.buf, res.nonce)
+		if res.runtimeInline { // Asset.Inline vouches it cannot end the element
+			s.buf = append(s.buf, '>')
+			s.buf = append(s.buf, res.runtimeJS...)
+			s.buf = append(s.buf, "</script>"...)
+		} else {
+			s.buf = append(s.buf, ` src="`...)
+			s.buf = append(s.buf, html.EscapeString(res.runtime.URL)...)
+			s.buf = append(s.buf, `"></script>`...)
+		}
+		s.buf = append(s.buf, `<noscript><meta http-equiv="refresh" content="0; url=`...)
+		s.buf = append(s.buf, html.EscapeString(h.rd.path+"nojs?next="+url.QueryEscape(s.x.r.URL.RequestURI()))...)
+		s.buf = append(s.buf, `"></noscript>`...)
+	}
+	s.buf = append(s.buf, "</head><body>"...)
+	return nil
+}

@@ -1,0 +1,177 @@
+package render
+
+import (
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Option configures a [Renderer]: given to [New], it applies to every page
+// the Renderer serves. Options that make sense for a single page are
+// [PageOption]s too, which [Renderer.Page] also takes; the others
+// (the logger, the detector, the observer, the process-wide limits, the
+// runtime) belong to the Renderer alone, so a page cannot be given one and
+// have it silently ignored.
+type Option interface {
+	applyRenderer(*config)
+}
+
+// PageOption configures how pages are served: given to [New], every page;
+// given to [Renderer.Page], the pages of that handler, overriding the
+// Renderer's.
+type PageOption interface {
+	Option
+	applyPage(*pageConfig)
+}
+
+// config is what a Renderer's options set.
+type config struct {
+	log         *slog.Logger
+	detector    Detector
+	observer    Observer
+	limits      Limits
+	runtimeName string // asset name of a runtime that replaces the built-in one; "" for the built-in
+	path        string // where the Renderer's own endpoints are mounted
+	page        pageConfig
+}
+
+// pageConfig is what a PageOption sets: the Renderer's defaults, copied into
+// each Handler and overridden there.
+type pageConfig struct {
+	mode         ModeFunc // nil: the Renderer's DetectMode
+	override     bool
+	linkRuntime  bool
+	csp          bool
+	pageTimeout  time.Duration
+	writeTimeout time.Duration
+	hints        EarlyHints
+	serverTiming bool
+	pageFetches  int
+}
+
+type rendererOption func(*config)
+
+func (o rendererOption) applyRenderer(c *config) { o(c) }
+
+type pageOption func(*pageConfig)
+
+func (o pageOption) applyRenderer(c *config) { o(&c.page) }
+func (o pageOption) applyPage(p *pageConfig) { o(p) }
+
+// WithLogger sets the logger for page and pagelet failures and the one line
+// each page ends with. The default is slog.Default().
+func WithLogger(l *slog.Logger) Option { return rendererOption(func(c *config) { c.log = l }) }
+
+// WithDetector replaces the crawler detector used by [Renderer.DetectMode].
+func WithDetector(d Detector) Option { return rendererOption(func(c *config) { c.detector = d }) }
+
+// WithObserver sets the Observer told about every request and pagelet.
+// The default observes nothing.
+func WithObserver(o Observer) Option { return rendererOption(func(c *config) { c.observer = o }) }
+
+// WithLimits sets the Renderer's [Limits]. Limits.PageFetches is the
+// default per-page bound, which [WithPageFetches] overrides for one handler.
+func WithLimits(l Limits) Option { return rendererOption(func(c *config) { c.limits = l }) }
+
+// WithRuntime makes the Renderer use the asset called name, from the
+// registry given to [New], as the client runtime instead of the one built
+// into this package: a runtime of one's own, or the built-in one edited in
+// a development registry ([assets.NewDev]) that rebuilds it on change.
+func WithRuntime(name string) Option { return rendererOption(func(c *config) { c.runtimeName = name }) }
+
+// DefaultPath is where a Renderer's own endpoints live unless [WithPath]
+// says otherwise: see [Renderer.ServeHTTP].
+const DefaultPath = "/_bigpipe/"
+
+// WithPath sets the URL path prefix of the Renderer's own endpoints
+// (default [DefaultPath]); mount the Renderer there with
+// mux.Handle(rd.Path(), rd).
+func WithPath(prefix string) Option {
+	return rendererOption(func(c *config) {
+		if !strings.HasSuffix(prefix, "/") {
+			prefix += "/"
+		}
+		c.path = prefix
+	})
+}
+
+// WithModeFunc replaces the mode decision, for example to let a benchmark
+// page choose its mode from the query string.
+func WithModeFunc(f ModeFunc) PageOption { return pageOption(func(p *pageConfig) { p.mode = f }) }
+
+// Names an operator uses to force a mode with [WithModeOverride].
+const (
+	// ForceModeHeader is the request header that forces a mode.
+	ForceModeHeader = "X-BigPipe-Force-Mode"
+	// ForceModeParam is the query parameter that forces a mode.
+	ForceModeParam = "bigpipe_mode"
+)
+
+// WithModeOverride lets a request force its mode, for debugging: the header
+// X-BigPipe-Force-Mode or the query parameter bigpipe_mode, set to
+// pipelined, inorder or serial, wins over the [ModeFunc] (the header over
+// the parameter). An unknown name is a 400. Leave it off in production, where
+// anyone could ask for the costlier serial page; it is off by default.
+func WithModeOverride() PageOption { return pageOption(func(p *pageConfig) { p.override = true }) }
+
+// WithLinkedRuntime makes the skeleton load the client runtime from its
+// URL (cached across pages) with a blocking <script src>. By default the
+// runtime (about 2.3 KB minified, 1.2 KB gzipped) is inlined in the skeleton's
+// <head> whenever [assets.Asset.Inline] allows: a cold visit then waits on no
+// request before the skeleton can paint or the first pagelet can be shown,
+// which on a fresh connection costs a round trip or more (measured by
+// go run ./bench). The linked runtime is served by the Renderer itself
+// (see [Renderer.ServeHTTP]).
+func WithLinkedRuntime() PageOption { return pageOption(func(p *pageConfig) { p.linkRuntime = true }) }
+
+// WithCSP makes every page carry a strict Content-Security-Policy
+// ([CSPHeader]) with a nonce drawn fresh for each request: every script the
+// renderer writes (the runtime, the resource map, each pagelet payload, the
+// plain pages' script tags) carries it, and so do templ's own scripts in
+// layouts and pagelets; [Nonce] gives it to a page's own. A script or inline
+// event handler inside pagelet content never runs, in either mode. The
+// policy is added to any the PageFunc set: a browser enforces both.
+func WithCSP() PageOption { return pageOption(func(p *pageConfig) { p.csp = true }) }
+
+// WithPageTimeout bounds a whole response, the PageFunc and the layout
+// included. A page past it before its first byte gets a 503; one past it
+// later is aborted (the connection is cut, so no truncated page looks
+// whole). Pagelet timeouts normally end every pagelet well before; zero
+// means no bound.
+func WithPageTimeout(d time.Duration) PageOption {
+	return pageOption(func(p *pageConfig) { p.pageTimeout = d })
+}
+
+// DefaultWriteTimeout is how long a client may take to accept one chunk of
+// a page unless [WithWriteTimeout] says otherwise.
+const DefaultWriteTimeout = 30 * time.Second
+
+// WithWriteTimeout bounds each write of a page: a client that does not
+// take a chunk within d (it stopped reading, or reads too slowly) is cut
+// off, so that it cannot hold a goroutine, the page's buffers and its
+// fetches forever. The deadline is set on the connection before each write
+// through [http.ResponseController], which http.Server.WriteTimeout cannot
+// do without cutting long streams. The default is [DefaultWriteTimeout];
+// a negative d means no bound.
+func WithWriteTimeout(d time.Duration) PageOption {
+	return pageOption(func(p *pageConfig) { p.writeTimeout = d })
+}
+
+// WithServerTiming makes pages report their timings to the browser's
+// developer tools: a Server-Timing header with the preflight, the layout
+// and every pagelet settled before the first byte, and, in the pipelined
+// mode, each later pagelet's fetch and render time in its payload, which
+// the runtime records with performance.mark("bigpipe:arrive:<id>"). Off by
+// default: timings tell a visitor about the backends.
+func WithServerTiming() PageOption { return pageOption(func(p *pageConfig) { p.serverTiming = true }) }
+
+// WithEarlyHints sets when a 103 Early Hints response announces the page
+// CSS and the runtime before the page itself (default [HintsHTTP2]). With
+// [HintsAlways], an httptest.ResponseRecorder records the 103 as the final
+// status: render into one with the default.
+func WithEarlyHints(e EarlyHints) PageOption { return pageOption(func(p *pageConfig) { p.hints = e }) }
+
+// WithPageFetches bounds the pagelet loads running at once within one page
+// (overriding Limits.PageFetches); the others wait, highest priority first.
+// Zero means no bound.
+func WithPageFetches(n int) PageOption { return pageOption(func(p *pageConfig) { p.pageFetches = n }) }

@@ -1,0 +1,95 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"slices"
+
+	"github.com/bigpipe-go/bigpipe/pagelet"
+)
+
+// pass is the state of one page being written, in either mode.
+type pass struct {
+	x    *response
+	page *pagelet.Page
+	res  *resources
+	l    *layout
+	f    *fetches
+	mode Mode
+}
+
+// pipelined writes the BigPipe response: the skeleton, then each pagelet as
+// a payload script in completion order. Pagelets that are ready together
+// go out in priority order, in one write; the end of the document rides
+// with the last of them.
+func (p *pass) pipelined() error {
+	s, page := &p.x.s, p.page
+	s.more()
+	if err := p.x.h.skeleton(p.x.ctx, s, page, p.res, p.l); err != nil {
+		return err
+	}
+	// Pagelets ready by now ride with the skeleton: one write fewer, and
+	// the skeleton is not held back for any of them beyond one yield, which
+	// lets fetches already runnable (answered from memory, say) finish.
+	runtime.Gosched()
+	batch := p.ready(p.f.batch[:0])
+	for {
+		slices.SortStableFunc(batch, func(a, b result) int {
+			return page.Pagelets[b.index].Priority - page.Pagelets[a.index].Priority
+		})
+		for i := range batch {
+			res := &batch[i]
+			var tm *result
+			if p.x.h.serverTiming {
+				tm = res
+			}
+			s.buf = appendPayload(s.buf, p.res.nonce, page.Pagelets[res.index].ID, res.html.Bytes(), p.res.css[res.index], p.res.js[res.index], tm)
+			putBuf(res.html)
+		}
+		if p.f.left == 0 {
+			s.buf = append(s.buf, closeDocument...)
+			return s.end()
+		}
+		if err := s.flush(); err != nil {
+			return err
+		}
+		res, err := p.next()
+		if err != nil {
+			return err
+		}
+		s.more()
+		// Let pagelets finishing at this very moment deliver too: a batch
+		// goes out in one write, and a write is the costliest step here.
+		runtime.Gosched()
+		batch = p.ready(append(batch[:0], res))
+	}
+}
+
+// next waits for the next pagelet result. If the page ends first (client
+// gone, page deadline, the server cancelling) it returns why.
+func (p *pass) next() (result, error) {
+	res, ok, err := p.f.next(p.x.ctx)
+	switch {
+	case err != nil:
+		// The cause tells a client gone (net/http cancels with none) from
+		// a server that cancelled the request, shutting down, say.
+		return result{}, &pageEnded{context.Cause(p.x.ctx)}
+	case !ok:
+		return result{}, errors.New("render: no pagelet left to wait for") // a bug: callers wait only for pending pagelets
+	}
+	return res, nil
+}
+
+// ready appends to batch every result that is ready now.
+func (p *pass) ready(batch []result) []result {
+	for {
+		res, ok := p.f.poll()
+		if !ok {
+			return batch
+		}
+		batch = append(batch, res)
+	}
+}
+
+const closeDocument = "</body></html>"

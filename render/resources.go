@@ -1,0 +1,154 @@
+package render
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/bigpipe-go/bigpipe/assets"
+	"github.com/bigpipe-go/bigpipe/pagelet"
+)
+
+// resources are a page's assets, resolved once per request.
+type resources struct {
+	inlineCSS       []string        // minified stylesheets for <style>, in order
+	headCSS         []*assets.Asset // stylesheets linked in <head>: unique, bundled
+	pageCSS, pageJS []*assets.Asset
+	css, js         [][]*assets.Asset // per pagelet, by index
+	runtime         *assets.Asset     // looked up per request: a dev-mode registry may have rebuilt it
+	runtimeJS       string            // the runtime's code, when the skeleton carries it inline
+	runtimeInline   bool              // see Handler.resolve
+	nonce           string            // the request's CSP nonce for every script element; "" without a policy
+}
+
+// resolve resolves page's assets for one request in mode, with this
+// handler's choice of inline or linked runtime ([WithLinkedRuntime]): the
+// runtime is inline unless linked on purpose or unsafe or too big to inline.
+func (h *Handler) resolve(page *pagelet.Page, mode Mode, nonce string) (*resources, error) {
+	rd := h.rd
+	res := &resources{
+		css:   make([][]*assets.Asset, len(page.Pagelets)),
+		js:    make([][]*assets.Asset, len(page.Pagelets)),
+		nonce: nonce,
+	}
+	var err error
+	if res.runtime, err = rd.runtimeAsset(); err != nil {
+		return nil, fmt.Errorf("render: client runtime: %w", err)
+	}
+	if mode == Pipelined && !h.linkRuntime {
+		res.runtimeJS, res.runtimeInline = res.runtime.Inline()
+	}
+	inline, err := rd.lookup(page.InlineCSS)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range inline {
+		if css, ok := a.Inline(); ok {
+			res.inlineCSS = append(res.inlineCSS, css)
+			continue
+		}
+		res.pageCSS = append(res.pageCSS, a) // too big or unsafe to inline: link it
+	}
+	linked, err := rd.lookup(page.CSS)
+	if err != nil {
+		return nil, err
+	}
+	res.pageCSS = append(res.pageCSS, linked...)
+	if res.pageJS, err = rd.lookup(page.JS); err != nil {
+		return nil, err
+	}
+	for i := range page.Pagelets {
+		if res.css[i], err = rd.lookup(page.Pagelets[i].CSS); err != nil {
+			return nil, err
+		}
+		if res.js[i], err = rd.lookup(page.Pagelets[i].JS); err != nil {
+			return nil, err
+		}
+	}
+	res.headCSS = rd.headCSS(res, mode)
+	return res, nil
+}
+
+// headCSS lists the stylesheets to link in <head>: the page's, and in the
+// plain modes, where content arrives inline, every pagelet's too; each once,
+// and with every declared bundle whose parts are all needed standing in for
+// them, so that files that travel together cost one request.
+func (rd *Renderer) headCSS(res *resources, mode Mode) []*assets.Asset {
+	list := make([]*assets.Asset, 0, len(res.pageCSS)+len(res.css))
+	seen := make(map[string]int, cap(list)) // name -> index in list
+	add := func(as []*assets.Asset) {
+		for _, a := range as {
+			if _, dup := seen[a.Name]; !dup {
+				seen[a.Name] = len(list)
+				list = append(list, a)
+			}
+		}
+	}
+	add(res.pageCSS)
+	if mode != Pipelined {
+		for _, css := range res.css {
+			add(css)
+		}
+	}
+	for _, b := range rd.assets.Bundles() {
+		if b.Type != assets.CSS || !coversAll(seen, b.Parts) {
+			continue
+		}
+		at := seen[b.Parts[0]]
+		for _, p := range b.Parts {
+			list[seen[p]] = nil
+		}
+		list[at] = b
+	}
+	return slices.DeleteFunc(list, func(a *assets.Asset) bool { return a == nil })
+}
+
+func coversAll(seen map[string]int, parts []string) bool {
+	for _, p := range parts {
+		if _, ok := seen[p]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (rd *Renderer) lookup(names []string) ([]*assets.Asset, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	out := make([]*assets.Asset, len(names))
+	for i, n := range names {
+		a, err := rd.assets.Get(n)
+		if err != nil {
+			return nil, fmt.Errorf("render: page assets: %w", err)
+		}
+		out[i] = a
+	}
+	return out, nil
+}
+
+// list is the j-th of the asset lists the resource map walks: pagelet i's
+// CSS at 2i, its JS at 2i+1, the page's JS at 2n for n pagelets.
+func (res *resources) list(j int) []*assets.Asset {
+	switch n := len(res.css); {
+	case j == 2*n:
+		return res.pageJS
+	case j%2 == 0:
+		return res.css[j/2]
+	}
+	return res.js[j/2]
+}
+
+// listedBefore reports whether a is among the assets the resource map walks
+// before the k-th of list j: a file several pagelets use is listed once.
+// A page has a few dozen files at most, so a scan costs less than a set.
+func (res *resources) listedBefore(j, k int, a *assets.Asset) bool {
+	if slices.Contains(res.list(j)[:k], a) {
+		return true
+	}
+	for i := range j {
+		if slices.Contains(res.list(i), a) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,129 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/a-h/templ"
+)
+
+// errClientGone marks a write that failed because the client went away
+// (or stopped reading for longer than the write timeout).
+var errClientGone = errors.New("render: client gone")
+
+// stream batches writes to the response: everything between two flushes is
+// one Write, then one Flush. Only the handler goroutine touches it.
+type stream struct {
+	w            http.ResponseWriter
+	rc           *http.ResponseController
+	x            *response
+	buf          []byte        // pending bytes; nil between a flush and more
+	started      bool          // a byte has been handed to the ResponseWriter
+	err          error         // the first failed write; every later one fails with it
+	writeTimeout time.Duration // for each write and flush; <= 0 means none
+	beforeFirst  func()        // called once, before the first byte (to set headers)
+}
+
+// Write appends p to the pending bytes, so that components render straight
+// into them. It never fails.
+func (s *stream) Write(p []byte) (int, error) {
+	s.buf = append(s.buf, p...)
+	return len(p), nil
+}
+
+// render renders c into the pending bytes; a component that fails half-way
+// adds nothing.
+func (s *stream) render(ctx context.Context, c templ.Component) error {
+	n := len(s.buf)
+	if err := c.Render(ctx, s); err != nil {
+		s.buf = s.buf[:n]
+		return err
+	}
+	return nil
+}
+
+// flush writes the pending bytes and flushes them to the client.
+func (s *stream) flush() error {
+	if s.write() != nil {
+		return s.err
+	}
+	if err := s.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		s.err = fmt.Errorf("%w: %w", errClientGone, err)
+	}
+	return s.err
+}
+
+// end writes and flushes the last bytes of the document, so that they
+// reach the connection under this write's deadline and a failure is known
+// here (counted, not taken for a complete page). Then it gives the
+// deadline a fresh term for what net/http still writes once the handler
+// returns (the end of a chunked body, a compressor's last block).
+func (s *stream) end() error {
+	if err := s.flush(); err != nil {
+		return err
+	}
+	if s.writeTimeout > 0 {
+		_ = s.rc.SetWriteDeadline(time.Now().Add(s.writeTimeout))
+	}
+	return nil
+}
+
+// write hands the pending bytes to the ResponseWriter in one Write and
+// gives the buffer back: a page may now wait long, holding none meanwhile.
+//
+// Each write gets a deadline: a client that does not take the bytes in time
+// fails it, instead of holding the handler forever. The deadline stays for
+// the flush that follows and for what net/http writes after the handler
+// returns; net/http clears it before the next request on the connection.
+func (s *stream) write() error {
+	defer s.release()
+	if s.err != nil || len(s.buf) == 0 {
+		return s.err
+	}
+	if !s.started {
+		s.started = true
+		if s.beforeFirst != nil {
+			s.beforeFirst()
+		}
+		s.x.skeleton = s.x.since()
+	}
+	if s.writeTimeout > 0 {
+		if err := s.rc.SetWriteDeadline(time.Now().Add(s.writeTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			s.err = fmt.Errorf("%w: %w", errClientGone, err)
+			return s.err
+		}
+	}
+	n, err := s.w.Write(s.buf)
+	s.x.bytes += int64(n)
+	if err != nil {
+		s.err = fmt.Errorf("%w: %w", errClientGone, err)
+	}
+	return s.err
+}
+
+// more makes sure there is a write buffer to append to after a flush.
+func (s *stream) more() {
+	if s.buf == nil {
+		s.buf = getStreamBuf()
+	}
+}
+
+// streamBufs recycles the write buffers of finished responses: a page's
+// skeleton and payloads are assembled in one buffer, so after warm-up a
+// response allocates none.
+var streamBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+func getStreamBuf() []byte { return (*streamBufs.Get().(*[]byte))[:0] }
+
+// release returns the write buffer to the pool, unless it grew huge.
+func (s *stream) release() {
+	if s.buf != nil && cap(s.buf) <= 1<<20 {
+		b := s.buf[:0]
+		streamBufs.Put(&b)
+	}
+	s.buf = nil
+}
