@@ -85,6 +85,10 @@ func (s *stream) write() error {
 		return s.err
 	}
 	if !s.started {
+		if err := s.x.ctx.Err(); err != nil { // out of time before the first byte: a clean 503 is still possible
+			s.err = &pageEnded{context.Cause(s.x.ctx)}
+			return s.err
+		}
 		s.started = true
 		if s.beforeFirst != nil {
 			s.beforeFirst()

@@ -6,9 +6,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/a-h/templ"
@@ -92,33 +93,39 @@ func TestCompletionOrder(t *testing.T) {
 }
 
 // TestPriorityBreaksTies makes every pagelet ready before the handler reads
-// any result and checks they are flushed by descending priority.
+// any result and checks they are flushed by descending priority. It runs in
+// a synctest bubble: the layout waits until every pagelet goroutine has
+// sent its result and ended, with no sleep.
 func TestPriorityBreaksTies(t *testing.T) {
-	var rendered sync.WaitGroup
-	prio := map[string]int{"low": 0, "high": 10, "mid": 5}
-	var pls []pagelet.Pagelet
-	for _, id := range []string{"low", "high", "mid"} {
-		rendered.Add(1)
-		pls = append(pls, pagelet.Pagelet{ID: id, Priority: prio[id], Load: func(context.Context) (templ.Component, error) {
-			defer rendered.Done()
-			return text(marker(id)), nil
-		}})
-	}
-	page := pageOf(pls...)
-	inner := page.Layout
-	page.Layout = func(slot pagelet.Slot) templ.Component {
-		return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
-			rendered.Wait()                   // every Load has returned...
-			time.Sleep(50 * time.Millisecond) // ...and its result is on the channel
-			return inner(slot).Render(ctx, w)
-		})
-	}
-	srv := servePage(t, page)
-	body := string(get(t, srv.URL, chromeUA).Body())
-	h, m, l := strings.Index(body, payloadOf("high")), strings.Index(body, payloadOf("mid")), strings.Index(body, payloadOf("low"))
-	if !(h >= 0 && h < m && m < l) {
-		t.Errorf("payload order high=%d mid=%d low=%d, want high < mid < low", h, m, l)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		prio := map[string]int{"low": 0, "high": 10, "mid": 5}
+		var pls []pagelet.Pagelet
+		for _, id := range []string{"low", "high", "mid"} {
+			pls = append(pls, pagelet.Pagelet{ID: id, Priority: prio[id], Load: pagelet.Static(text(marker(id)))})
+		}
+		page := pageOf(pls...)
+		inner := page.Layout
+		page.Layout = func(slot pagelet.Slot) templ.Component {
+			return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+				synctest.Wait() // every Load has returned and its result is on the channel
+				return inner(slot).Render(ctx, w)
+			})
+		}
+		rd, err := render.New(testAssets(t), render.WithLogger(discard()), render.WithRuntime("bigpipe.js"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := rd.Page(func(http.ResponseWriter, *http.Request) (*pagelet.Page, error) { return page, nil })
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header.Set("User-Agent", chromeUA)
+		h.ServeHTTP(rec, req)
+		body := rec.Body.String()
+		h1, m, l := strings.Index(body, payloadOf("high")), strings.Index(body, payloadOf("mid")), strings.Index(body, payloadOf("low"))
+		if !(h1 >= 0 && h1 < m && m < l) {
+			t.Errorf("payload order high=%d mid=%d low=%d, want high < mid < low", h1, m, l)
+		}
+	})
 }
 
 // TestLastByteIsSlowestNotSum runs real delays: the page ends at about the
