@@ -49,7 +49,7 @@ func TestRuntimeInline(t *testing.T) {
 	tests := []struct {
 		name     string
 		runtime  string
-		opts     []render.Option // for the Renderer
+		opts     []render.Option     // for the Renderer
 		pageOpts []render.PageOption // for this page's handler alone
 		inline   bool
 	}{
