@@ -69,8 +69,8 @@ func BenchmarkSkeleton(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				l, err := rd.renderLayout(x.ctx, page)
-				if err != nil {
+				l := &x.l
+				if err := rd.renderLayout(x.ctx, page, l); err != nil {
 					b.Fatal(err)
 				}
 				x.s.more()

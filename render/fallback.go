@@ -64,11 +64,11 @@ func renderSafely(ctx context.Context, f func(error) templ.Component, cause erro
 
 // failure classifies why a pagelet failed.
 func failure(err error) Failure {
-	var pe *PanicError
-	switch {
-	case err == nil:
+	if err == nil {
 		return FailNone
-	case errors.As(err, &pe):
+	}
+	switch {
+	case isPanic(err):
 		return FailPanic
 	case errors.Is(err, ErrTimeout):
 		return FailTimeout
@@ -76,4 +76,10 @@ func failure(err error) Failure {
 		return FailCanceled
 	}
 	return FailError
+}
+
+// isPanic reports whether err is a recovered panic.
+func isPanic(err error) bool {
+	var pe *PanicError
+	return errors.As(err, &pe)
 }

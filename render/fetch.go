@@ -22,7 +22,8 @@ type fetches struct {
 	x       *response
 	mode    Mode
 	page    *pagelet.Page
-	results chan result // buffered for every pagelet: a sender never blocks
+	results chan int    // pagelet indexes whose goroutine is done; buffered for every pagelet, so a sender never blocks
+	sent    []result    // by pagelet index: what its goroutine sent, written before it sends the index
 	slots   []fetchSlot // by pagelet index
 	cancels []context.CancelFunc
 	left    int // not settled yet
@@ -59,15 +60,16 @@ type fetchSlot struct {
 // deadline. The caller must call stop.
 func (h *Handler) start(x *response, mode Mode, page *pagelet.Page) *fetches {
 	n := len(page.Pagelets)
-	results := make([]result, 2*n)
+	results := make([]result, 3*n)
 	f := &fetches{
 		h: h, x: x, mode: mode, page: page,
-		results: make(chan result, n),
+		results: make(chan int, n),
+		sent:    results[2*n:],
 		slots:   make([]fetchSlot, n),
 		left:    n,
 		max:     h.pageFetches,
 		batch:   results[:0:n],
-		held:    results[n:],
+		held:    results[n : 2*n],
 	}
 	now := time.Now()
 	for i := range page.Pagelets {
@@ -133,14 +135,15 @@ func (f *fetches) run(i int) {
 	ctx := f.slots[i].ctx
 	t0 := time.Now()
 	if err := lim.acquire(ctx, p.Priority); err != nil {
-		f.results <- result{index: i, err: err, queue: time.Since(t0)}
+		f.sent[i] = result{index: i, err: err, queue: time.Since(t0)}
+		f.results <- i
 		return
 	}
 	defer lim.release()
 	queued := time.Since(t0)
-	res := load(ctx, i, p)
-	res.queue = queued
-	f.results <- res
+	f.sent[i] = load(ctx, i, p)
+	f.sent[i].queue = queued
+	f.results <- i
 }
 
 // received accounts for a result that came back from a goroutine and lets
@@ -165,10 +168,10 @@ func (f *fetches) stop() {
 	}
 	for f.left > 0 {
 		select {
-		case res := <-f.results:
+		case i := <-f.results:
 			f.running--
-			f.giveUp(res.index)
-			putBuf(res.html)
+			f.giveUp(i)
+			putBuf(f.sent[i].html)
 		case now := <-f.alarm():
 			for i := range f.slots {
 				if !now.Before(f.slots[i].deadline) {

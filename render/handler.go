@@ -60,11 +60,11 @@ func (x *response) respond() error {
 	// delay them.
 	f := h.start(x, mode, page)
 	defer f.stop()
-	l, err := h.rd.renderLayout(x.ctx, page)
-	if err != nil {
+	l := &x.l
+	defer l.release()
+	if err := h.rd.renderLayout(x.ctx, page, l); err != nil {
 		return err
 	}
-	defer l.release()
 	x.layout = x.since() - x.preflightTime
 	p := pass{x: x, page: page, res: res, l: l, f: f, mode: mode}
 	if h.serverTiming {

@@ -16,50 +16,70 @@ import (
 type layout struct {
 	buf   *bytes.Buffer
 	segs  [][]byte
-	order []int // pagelet indexes in document order
+	order []int        // pagelet indexes in document order
+	slots []slotMarker // what slot(id) returns, by pagelet index
 }
 
-// renderLayout renders the page layout once, on the handler goroutine, with
-// each slot written as the renderer's secret sentinel, then cuts it there.
-// A layout that places an unknown pagelet, one twice, or misses one, fails.
-func (rd *Renderer) renderLayout(ctx context.Context, page *pagelet.Page) (*layout, error) {
-	index := make(map[string]int, len(page.Pagelets))
-	for i := range page.Pagelets {
-		index[page.Pagelets[i].ID] = i
+// slotMarker is the component a layout's slot(id) stands for while the
+// layout is rendered: it writes the renderer's sentinel and notes where
+// the pagelet goes.
+type slotMarker struct {
+	l        *layout
+	page     *pagelet.Page
+	index    int
+	placed   bool
+	sentinel string
+}
+
+func (m *slotMarker) Render(_ context.Context, w io.Writer) error {
+	if m.placed {
+		return fmt.Errorf("%w: pagelet %q placed twice", ErrLayout, m.page.Pagelets[m.index].ID)
 	}
-	l := &layout{buf: getBuf(), order: make([]int, 0, len(page.Pagelets))}
-	placed := make([]bool, len(page.Pagelets))
+	m.placed = true
+	m.l.order = append(m.l.order, m.index)
+	_, err := io.WriteString(w, m.sentinel)
+	return err
+}
+
+// renderLayout renders the page layout into l once, on the handler
+// goroutine, with each slot written as the renderer's secret sentinel, then
+// cuts it there. A layout that places an unknown pagelet, one twice, or
+// misses one, fails. The caller releases l.
+func (rd *Renderer) renderLayout(ctx context.Context, page *pagelet.Page, l *layout) error {
+	n := len(page.Pagelets)
+	*l = layout{buf: getBuf(), order: make([]int, 0, n), slots: make([]slotMarker, n)}
+	for i := range l.slots {
+		l.slots[i] = slotMarker{l: l, page: page, index: i, sentinel: rd.sentinel}
+	}
 	slot := func(id string) templ.Component {
-		return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
-			i, ok := index[id]
-			if !ok {
-				return fmt.Errorf("%w: slot for unknown pagelet %q", ErrLayout, id)
+		// A page has a few dozen pagelets at most: a scan costs less than
+		// building a map for every request.
+		for i := range page.Pagelets {
+			if page.Pagelets[i].ID == id {
+				return &l.slots[i]
 			}
-			if placed[i] {
-				return fmt.Errorf("%w: pagelet %q placed twice", ErrLayout, id)
-			}
-			placed[i] = true
-			l.order = append(l.order, i)
-			_, err := io.WriteString(w, rd.sentinel)
-			return err
+		}
+		return templ.ComponentFunc(func(context.Context, io.Writer) error {
+			return fmt.Errorf("%w: slot for unknown pagelet %q", ErrLayout, id)
 		})
 	}
 	if err := page.Layout(slot).Render(ctx, l.buf); err != nil {
-		putBuf(l.buf)
-		return nil, fmt.Errorf("render: layout: %w", err)
+		return fmt.Errorf("render: layout: %w", err)
 	}
-	for i, ok := range placed {
-		if !ok {
-			putBuf(l.buf)
-			return nil, fmt.Errorf("%w: pagelet %q not placed by the layout", ErrLayout, page.Pagelets[i].ID)
+	for i := range l.slots {
+		if !l.slots[i].placed {
+			return fmt.Errorf("%w: pagelet %q not placed by the layout", ErrLayout, page.Pagelets[i].ID)
 		}
 	}
-	l.segs = bytes.Split(l.buf.Bytes(), []byte(rd.sentinel))
+	l.segs = bytes.Split(l.buf.Bytes(), rd.sentinelBytes)
 	if len(l.segs) != len(l.order)+1 { // a slot rendered by something other than the layout's writer
-		putBuf(l.buf)
-		return nil, fmt.Errorf("%w: %d slots placed, %d found", ErrLayout, len(l.order), len(l.segs)-1)
+		return fmt.Errorf("%w: %d slots placed, %d found", ErrLayout, len(l.order), len(l.segs)-1)
 	}
-	return l, nil
+	return nil
 }
 
-func (l *layout) release() { putBuf(l.buf) }
+// release gives the layout's buffer back; l is empty afterwards.
+func (l *layout) release() {
+	putBuf(l.buf)
+	*l = layout{}
+}

@@ -37,10 +37,11 @@ type PageFunc func(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error
 // endpoints (see [Renderer.ServeHTTP]), mounted with mux.Handle(rd.Path(), rd).
 type Renderer struct {
 	config
-	assets   *assets.Registry // the site's CSS and JS
-	runtime  *assets.Registry // the built-in runtime, served under the Renderer's path; nil with WithRuntime
-	sentinel string           // random slot marker for layouts; unguessable by content
-	limiter  *limiter         // the process-wide fetch budget; nil if unbounded
+	assets        *assets.Registry // the site's CSS and JS
+	runtime       *assets.Registry // the built-in runtime, served under the Renderer's path; nil with WithRuntime
+	sentinel      string           // random slot marker for layouts; unguessable by content
+	sentinelBytes []byte           // the same, to cut the layout at
+	limiter       *limiter         // the process-wide fetch budget; nil if unbounded
 }
 
 var _ http.Handler = (*Renderer)(nil)
@@ -83,6 +84,7 @@ func New(reg *assets.Registry, opts ...Option) (*Renderer, error) {
 	var token [12]byte
 	_, _ = rand.Read(token[:]) // never fails (crypto/rand)
 	rd.sentinel = "<!--bigpipe-slot-" + hex.EncodeToString(token[:]) + "-->"
+	rd.sentinelBytes = []byte(rd.sentinel)
 	return rd, nil
 }
 

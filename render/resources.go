@@ -25,11 +25,9 @@ type resources struct {
 // runtime is inline unless linked on purpose or unsafe or too big to inline.
 func (h *Handler) resolve(page *pagelet.Page, mode Mode, nonce string) (*resources, error) {
 	rd := h.rd
-	res := &resources{
-		css:   make([][]*assets.Asset, len(page.Pagelets)),
-		js:    make([][]*assets.Asset, len(page.Pagelets)),
-		nonce: nonce,
-	}
+	n := len(page.Pagelets)
+	lists := make([][]*assets.Asset, 2*n)
+	res := &resources{css: lists[:n:n], js: lists[n:], nonce: nonce}
 	var err error
 	if res.runtime, err = rd.runtimeAsset(); err != nil {
 		return nil, fmt.Errorf("render: client runtime: %w", err)
@@ -37,7 +35,24 @@ func (h *Handler) resolve(page *pagelet.Page, mode Mode, nonce string) (*resourc
 	if mode == Pipelined && !h.linkRuntime {
 		res.runtimeJS, res.runtimeInline = res.runtime.Inline()
 	}
-	inline, err := rd.lookup(page.InlineCSS)
+	// Every list is a window of one array: one allocation for the page.
+	total := len(page.InlineCSS) + len(page.CSS) + len(page.JS)
+	for i := range page.Pagelets {
+		total += len(page.Pagelets[i].CSS) + len(page.Pagelets[i].JS)
+	}
+	all := make([]*assets.Asset, 0, total)
+	next := func(names []string) ([]*assets.Asset, error) {
+		start := len(all)
+		for _, name := range names {
+			a, err := rd.assets.Get(name)
+			if err != nil {
+				return nil, fmt.Errorf("render: page assets: %w", err)
+			}
+			all = append(all, a)
+		}
+		return all[start:len(all):len(all)], nil
+	}
+	inline, err := next(page.InlineCSS)
 	if err != nil {
 		return nil, err
 	}
@@ -48,19 +63,23 @@ func (h *Handler) resolve(page *pagelet.Page, mode Mode, nonce string) (*resourc
 		}
 		res.pageCSS = append(res.pageCSS, a) // too big or unsafe to inline: link it
 	}
-	linked, err := rd.lookup(page.CSS)
+	linked, err := next(page.CSS)
 	if err != nil {
 		return nil, err
 	}
-	res.pageCSS = append(res.pageCSS, linked...)
-	if res.pageJS, err = rd.lookup(page.JS); err != nil {
+	if res.pageCSS == nil {
+		res.pageCSS = linked
+	} else {
+		res.pageCSS = append(res.pageCSS, linked...)
+	}
+	if res.pageJS, err = next(page.JS); err != nil {
 		return nil, err
 	}
 	for i := range page.Pagelets {
-		if res.css[i], err = rd.lookup(page.Pagelets[i].CSS); err != nil {
+		if res.css[i], err = next(page.Pagelets[i].CSS); err != nil {
 			return nil, err
 		}
-		if res.js[i], err = rd.lookup(page.Pagelets[i].JS); err != nil {
+		if res.js[i], err = next(page.Pagelets[i].JS); err != nil {
 			return nil, err
 		}
 	}
@@ -109,21 +128,6 @@ func coversAll(seen map[string]int, parts []string) bool {
 		}
 	}
 	return true
-}
-
-func (rd *Renderer) lookup(names []string) ([]*assets.Asset, error) {
-	if len(names) == 0 {
-		return nil, nil
-	}
-	out := make([]*assets.Asset, len(names))
-	for i, n := range names {
-		a, err := rd.assets.Get(n)
-		if err != nil {
-			return nil, fmt.Errorf("render: page assets: %w", err)
-		}
-		out[i] = a
-	}
-	return out, nil
 }
 
 // list is the j-th of the asset lists the resource map walks: pagelet i's

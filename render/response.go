@@ -23,6 +23,7 @@ type response struct {
 	nonce  string             // CSP nonce for every script element; "" without a policy
 	pw     preflightWriter    // the ResponseWriter the PageFunc gets
 	s      stream             // the page's writes
+	l      layout             // the page's layout, cut at its slots
 
 	start         time.Time
 	mode          Mode

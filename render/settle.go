@@ -12,9 +12,9 @@ import (
 func (f *fetches) poll() (result, bool) {
 	for f.left > 0 && f.x.ctx.Err() == nil {
 		select {
-		case res := <-f.results:
+		case i := <-f.results:
 			f.received()
-			if r, ok := f.settle(res); ok {
+			if r, ok := f.settle(f.sent[i]); ok {
 				return r, true
 			}
 		default:
@@ -36,10 +36,10 @@ func (f *fetches) next(ctx context.Context) (result, bool, error) {
 			return r, true, nil
 		}
 		select {
-		case res := <-f.results:
+		case i := <-f.results:
 			f.timer.Stop()
 			f.received()
-			if r, ok := f.settle(res); ok {
+			if r, ok := f.settle(f.sent[i]); ok {
 				return r, true, nil
 			}
 		case <-f.alarm():

@@ -22,6 +22,8 @@ type stream struct {
 	rc           *http.ResponseController
 	x            *response
 	buf          []byte        // pending bytes; nil between a flush and more
+	pooled       *[]byte       // the pool's handle on buf's array
+	noDeadline   bool          // the connection cannot take write deadlines (a recorder, say)
 	started      bool          // a byte has been handed to the ResponseWriter
 	err          error         // the first failed write; every later one fails with it
 	writeTimeout time.Duration // for each write and flush; <= 0 means none
@@ -66,7 +68,7 @@ func (s *stream) end() error {
 	if err := s.flush(); err != nil {
 		return err
 	}
-	if s.writeTimeout > 0 {
+	if s.writeTimeout > 0 && !s.noDeadline {
 		_ = s.rc.SetWriteDeadline(time.Now().Add(s.writeTimeout))
 	}
 	return nil
@@ -95,8 +97,11 @@ func (s *stream) write() error {
 		}
 		s.x.skeleton = s.x.since()
 	}
-	if s.writeTimeout > 0 {
-		if err := s.rc.SetWriteDeadline(time.Now().Add(s.writeTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+	if s.writeTimeout > 0 && !s.noDeadline {
+		switch err := s.rc.SetWriteDeadline(time.Now().Add(s.writeTimeout)); {
+		case errors.Is(err, http.ErrNotSupported):
+			s.noDeadline = true
+		case err != nil:
 			s.err = fmt.Errorf("%w: %w", errClientGone, err)
 			return s.err
 		}
@@ -112,7 +117,8 @@ func (s *stream) write() error {
 // more makes sure there is a write buffer to append to after a flush.
 func (s *stream) more() {
 	if s.buf == nil {
-		s.buf = getStreamBuf()
+		s.pooled = streamBufs.Get().(*[]byte)
+		s.buf = (*s.pooled)[:0]
 	}
 }
 
@@ -121,13 +127,11 @@ func (s *stream) more() {
 // response allocates none.
 var streamBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
-func getStreamBuf() []byte { return (*streamBufs.Get().(*[]byte))[:0] }
-
 // release returns the write buffer to the pool, unless it grew huge.
 func (s *stream) release() {
-	if s.buf != nil && cap(s.buf) <= 1<<20 {
-		b := s.buf[:0]
-		streamBufs.Put(&b)
+	if s.pooled != nil && cap(s.buf) <= 1<<20 {
+		*s.pooled = s.buf[:0] // it may have grown
+		streamBufs.Put(s.pooled)
 	}
-	s.buf = nil
+	s.buf, s.pooled = nil, nil
 }
