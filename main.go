@@ -10,6 +10,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -29,11 +30,21 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], nil); err != nil {
-		fmt.Fprintln(os.Stderr, "bigpipe:", err)
-		os.Exit(1)
+	code := exitCode(run(ctx, os.Args[1:], nil), os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// exitCode reports err, if any, on stderr and returns the process's exit
+// status: 0 for nil and for -h or -help ([flag.ErrHelp]: the flag package has
+// already printed the usage), 1 for any other error.
+func exitCode(err error, stderr io.Writer) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
 	}
+	fmt.Fprintln(stderr, "bigpipe:", err)
+	return 1
 }
 
 // config is what the flags and environment set.

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -319,6 +321,47 @@ func TestSecurityFlags(t *testing.T) {
 			}
 			if got := resp.Header.Get("X-BigPipe-Mode"); got != tc.forceMode {
 				t.Errorf("forcing serial: X-BigPipe-Mode = %q, want %q", got, tc.forceMode)
+			}
+		})
+	}
+}
+
+// TestExitStatus runs the command itself (the test binary, as main through
+// TestMain) and checks its exit status and what it prints: -h and -help
+// print the usage and exit 0, a bad flag exits 1.
+func TestExitStatus(t *testing.T) {
+	for _, tc := range []struct {
+		args   []string
+		status int
+		stderr []string // substrings of stderr
+	}{
+		{[]string{"-h"}, 0, []string{"Usage of bigpipe", "-latency", "-db"}},
+		{[]string{"-help"}, 0, []string{"Usage of bigpipe", "-latency"}},
+		{[]string{"--help"}, 0, []string{"Usage of bigpipe"}},
+		{[]string{"-nope"}, 1, []string{"flag provided but not defined: -nope", "bigpipe: flag provided but not defined"}},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			cmd := exec.CommandContext(t.Context(), os.Args[0], tc.args...)
+			cmd.Env = append(os.Environ(), "BIGPIPE_TEST_MAIN=1")
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			status := 0
+			if ee, ok := errors.AsType[*exec.ExitError](err); ok {
+				status = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if status != tc.status {
+				t.Errorf("exit status %d, want %d; stderr:\n%s", status, tc.status, stderr.String())
+			}
+			for _, want := range tc.stderr {
+				if !strings.Contains(stderr.String(), want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+				}
+			}
+			if tc.status == 0 && strings.Contains(stderr.String(), "help requested") {
+				t.Errorf("-h reported as an error:\n%s", stderr.String())
 			}
 		})
 	}
