@@ -6,6 +6,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -17,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -77,7 +79,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.addr, "addr", envOr("ADDR", ":8080"), "listen address (env ADDR)")
 	fs.StringVar(&c.db, "db", envOr("BIGPIPE_DB", filepath.Join("data", "news.db")), "news store file, created and seeded on first run (env BIGPIPE_DB)")
 	fs.StringVar(&c.latency, "latency", os.Getenv("BIGPIPE_LATENCY"),
-		"emulated backend latency per source, e.g. hotnews=200ms,finance=1.5s (env BIGPIPE_LATENCY; sources: "+fmt.Sprint(store.Sections())+")")
+		"emulated backend latency per source, e.g. hotnews=200ms,finance=1.5s (env BIGPIPE_LATENCY; sources: "+strings.Join(store.Sources(), ", ")+", or * for every other one)")
 	fs.DurationVar(&c.drain, "drain", 30*time.Second, "on SIGINT/SIGTERM, how long running streams may take to finish")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
 	fs.StringVar(&c.tlsCert, "tls-cert", os.Getenv("BIGPIPE_TLS_CERT"), "TLS certificate file (PEM): serve HTTPS with HTTP/2 and HTTP/1.1 (env BIGPIPE_TLS_CERT)")
@@ -163,8 +165,9 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 
 	latency, err := store.ParseLatency(cfg.latency)
 	if err != nil {
-		return err
+		return fmt.Errorf("-latency: %w", err)
 	}
+	log.Info("emulated backend latency", "latency", cmp.Or(store.FormatLatency(latency), "none"))
 	if err := os.MkdirAll(filepath.Dir(cfg.db), 0o755); err != nil {
 		return fmt.Errorf("store directory: %w", err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -339,6 +341,7 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"-help"}, 0, []string{"Usage of bigpipe", "-latency"}},
 		{[]string{"--help"}, 0, []string{"Usage of bigpipe"}},
 		{[]string{"-nope"}, 1, []string{"flag provided but not defined: -nope", "bigpipe: flag provided but not defined"}},
+		{[]string{"-latency", "finanse=1s"}, 1, []string{`bigpipe: -latency: store: bad latency spec: unknown source "finanse"`, "hotnews, society, finance", "weather"}},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			cmd := exec.CommandContext(t.Context(), os.Args[0], tc.args...)
@@ -362,6 +365,55 @@ func TestExitStatus(t *testing.T) {
 			}
 			if tc.status == 0 && strings.Contains(stderr.String(), "help requested") {
 				t.Errorf("-h reported as an error:\n%s", stderr.String())
+			}
+		})
+	}
+}
+
+// TestLogsLatency starts the command itself and reads its log up to the
+// "serving" line: the effective latency setting is logged, normalised, "*"
+// last, and "none" without -latency.
+func TestLogsLatency(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"set", []string{"-latency", " *=10ms, finance=1.5s"}, `latency="finance=1.5s,*=10ms"`},
+		{"none", nil, "latency=none"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "news.db"), "-metrics=false"}, tc.args...)
+			cmd := exec.CommandContext(t.Context(), os.Args[0], args...)
+			cmd.Env = append(os.Environ(), "BIGPIPE_TEST_MAIN=1", "BIGPIPE_LATENCY=")
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var log []string
+			sc := bufio.NewScanner(stderr)
+			for sc.Scan() {
+				log = append(log, sc.Text())
+				if strings.Contains(sc.Text(), "msg=serving") {
+					break
+				}
+			}
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, stderr)
+			if err := cmd.Wait(); err != nil {
+				t.Errorf("server: %v; log:\n%s", err, strings.Join(log, "\n"))
+			}
+			found := false
+			for _, line := range log {
+				found = found || strings.Contains(line, "msg=\"emulated backend latency\"") && strings.Contains(line, tc.want)
+			}
+			if !found {
+				t.Errorf("no latency line with %s before serving; log:\n%s", tc.want, strings.Join(log, "\n"))
 			}
 		})
 	}
