@@ -172,6 +172,9 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 		return fmt.Errorf("store directory: %w", err)
 	}
 	st, err := store.Open(cfg.db, store.WithLatency(latency))
+	if errors.Is(err, store.ErrInUse) {
+		return fmt.Errorf("%w (-db names the file)", err)
+	}
 	if err != nil {
 		return err
 	}

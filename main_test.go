@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bigpipe-go/bigpipe/internal/store"
 	"github.com/bigpipe-go/bigpipe/internal/wire"
 	"github.com/bigpipe-go/bigpipe/static"
 )
@@ -416,5 +417,23 @@ func TestLogsLatency(t *testing.T) {
 				t.Errorf("no latency line with %s before serving; log:\n%s", tc.want, strings.Join(log, "\n"))
 			}
 		})
+	}
+}
+
+// TestSecondServerSameStore starts a server, then a second one on the same
+// -db file: the second fails, saying the file is in use and what to do.
+func TestSecondServerSameStore(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "news.db")
+	startRun(t, "-db", db)
+	err := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-db", db, "-log-level", "error"}, func(string, string) {
+		t.Error("second server on the same store is serving")
+	})
+	if !errors.Is(err, store.ErrInUse) {
+		t.Fatalf("second server: %v, want ErrInUse", err)
+	}
+	for _, want := range []string{db, "in use by another process", "another bigpipe server", "stop that process", "-db"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
 	}
 }

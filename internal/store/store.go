@@ -39,7 +39,16 @@ var (
 	ErrUnknownSection = errors.New("store: unknown section")
 	ErrUnavailable    = errors.New("store: source unavailable")
 	ErrBadLatency     = errors.New("store: bad latency spec")
+
+	// ErrInUse is returned by [Open] when another process (another server
+	// on the same file, say) holds the file's lock for longer than
+	// [LockTimeout].
+	ErrInUse = errors.New("store: database file locked")
 )
+
+// LockTimeout is how long [Open] waits for another process to release the
+// database file's lock before it fails with [ErrInUse].
+const LockTimeout = time.Second
 
 // Source names that are not sections. Section names are listed by [Sections].
 const (
@@ -118,7 +127,8 @@ func WithNow(now func() time.Time) Option {
 // Open opens the database file at path, creating it (and its directory) and
 // seeding it with the demo content if it does not exist yet. An existing
 // file is used as it is. Only one Store may have a file open at a time: a
-// second Open of the same file waits up to a second for the lock, then fails.
+// second Open of the same file, in this process or another, waits up to
+// [LockTimeout] for the lock, then fails with [ErrInUse].
 func Open(path string, opts ...Option) (*Store, error) {
 	return open(path, false, opts)
 }
@@ -153,7 +163,11 @@ func open(path string, noSync bool, opts []Option) (*Store, error) {
 			return nil, fmt.Errorf("store: %w", err)
 		}
 	}
-	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: time.Second, NoSync: noSync})
+	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: LockTimeout, NoSync: noSync})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("%w: %s is in use by another process (another bigpipe server?), which kept its lock for %s (bbolt: %w); stop that process, or use another file",
+			ErrInUse, path, LockTimeout, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}

@@ -360,3 +360,38 @@ func TestOpenErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenInUse opens a file a Store already holds: the second Open fails
+// after LockTimeout with ErrInUse and a message that says what to do, and
+// the file opens again once the first Store is closed.
+func TestOpenInUse(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "news.db")
+	first, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := store.Open(path)
+	if err == nil {
+		second.Close()
+		first.Close()
+		t.Fatal("second Open of a file in use succeeded")
+	}
+	if !errors.Is(err, store.ErrInUse) {
+		t.Errorf("error %v does not wrap ErrInUse", err)
+	}
+	for _, want := range []string{path, "in use by another process", "another bigpipe server", "stop that process", "another file"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := store.Open(path)
+	if err != nil {
+		t.Fatalf("Open after the first Store closed: %v", err)
+	}
+	if err := again.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
