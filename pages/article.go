@@ -48,13 +48,17 @@ func (s *Site) Article(w http.ResponseWriter, r *http.Request) (*pagelet.Page, e
 			s.pagelet("story", "The story", 100, skelStory(),
 				pagelet.Fetch(func(ctx context.Context) (store.Article, error) { return s.st.Article(ctx, slug) },
 					func(a store.Article) templ.Component { return story(a, now) })),
-			s.pagelet("related", "The related-stories list", 50, skelRelated(),
+			s.pagelet("related", relatedTitle(a.Section), 50, skelRelated(),
 				pagelet.Fetch(func(ctx context.Context) ([]store.Article, error) { return s.relatedTo(ctx, a) },
 					func(arts []store.Article) templ.Component { return related(arts, now) })),
 			s.mostReadPagelet(),
 		},
 	}, nil
 }
+
+// relatedTitle is the heading of an article's related-stories block, which
+// its fallback repeats.
+func relatedTitle(section string) string { return "More from " + sectionTitle(section) }
 
 // relatedTo returns the newest other stories of a's section.
 func (s *Site) relatedTo(ctx context.Context, a store.Article) ([]store.Article, error) {

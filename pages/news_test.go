@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"html"
 	"io"
 	"io/fs"
 	"net/http"
@@ -325,4 +326,49 @@ func TestPageletFailures(t *testing.T) {
 			}
 		}
 	})
+}
+
+// blockHeading matches a layout block and its heading.
+var blockHeading = regexp.MustCompile(`<section id="sec-([a-z]+)"[^>]*>\s*<h2[^>]*>([^<]*)</h2>`)
+
+// TestFallbackNamesBlock checks that a pagelet's fallback names the block it
+// stands in by the block's own heading ("Business & markets is temporarily
+// unavailable", not "Finance …"), on every page whose blocks have one.
+func TestFallbackNamesBlock(t *testing.T) {
+	site, st := newSite(t)
+	slug := firstSlug(t, st, "finance")
+	for _, tc := range []struct {
+		name string
+		page *pagelet.Page
+		want map[string]string // pagelet id → heading that must be checked
+	}{
+		{"home", must(get(t, site.Home, "/")), map[string]string{
+			"hotnews": "Top stories", "society": "Society", "finance": "Business & markets", "tech": "Technology",
+			"sports": "Sport", "mostread": "Most popular", "weather": "Weather",
+		}},
+		{"article", must(get(t, site.Article, "/article/"+slug, "slug", slug)), map[string]string{"mostread": "Most popular", "related": "More from Business"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			empty := func(string) templ.Component { return templ.NopComponent }
+			headings := map[string]string{}
+			for _, m := range blockHeading.FindAllStringSubmatch(renderComponent(t, tc.page.Layout(empty)), -1) {
+				headings[m[1]] = html.UnescapeString(strings.TrimSpace(m[2]))
+			}
+			for id, want := range tc.want {
+				if headings[id] != want {
+					t.Errorf("block %s heading %q, want %q", id, headings[id], want)
+				}
+			}
+			for _, p := range tc.page.Pagelets {
+				heading, ok := headings[p.ID]
+				if !ok {
+					continue // no block heading to match (the story itself)
+				}
+				got := html.UnescapeString(renderComponent(t, p.Fallback(errors.New("down"))))
+				if want := heading + " is temporarily unavailable."; !strings.Contains(got, want) {
+					t.Errorf("%s fallback %q, want it to say %q", p.ID, got, want)
+				}
+			}
+		})
+	}
 }
