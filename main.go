@@ -214,7 +214,7 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 		return err
 	}
 
-	var handler http.Handler = pages.Routes(rd, reg, pages.NewSite(st), cfg.middleware()...)
+	var handler http.Handler = pages.Routes(rd, reg, pages.NewSite(st, pages.WithAssets(reg)), cfg.middleware()...)
 	if cfg.metrics {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", metricsHandler(gatherer))

@@ -17,20 +17,21 @@ const maxSlugLen = 120
 
 // Article is an article page, "/article/{slug}". The slug is read from the
 // route's {slug} wildcard, or else from the path after "/article/". An
-// unknown or malformed slug is answered with 404 before anything streams.
+// unknown or malformed slug is answered with the 404 page ([Site.NotFound])
+// before anything streams.
 func (s *Site) Article(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
 	slug := r.PathValue("slug")
 	if slug == "" {
 		slug = strings.TrimPrefix(r.URL.Path, "/article/")
 	}
 	if !validSlug(slug) {
-		http.NotFound(w, r)
+		s.NotFound(w, r)
 		return nil, nil
 	}
 	// The request check: a fast lookup that decides the status.
 	a, err := s.st.Headline(r.Context(), slug)
 	if errors.Is(err, store.ErrNotFound) {
-		http.NotFound(w, r)
+		s.NotFound(w, r)
 		return nil, nil
 	}
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/bigpipe-go/bigpipe/assets"
 	"github.com/bigpipe-go/bigpipe/internal/store"
 	"github.com/bigpipe-go/bigpipe/pagelet"
 )
@@ -39,6 +40,7 @@ const SiteCSS = "css/site.css"
 // Site serves the news portal's pages from a store. Create it with [NewSite].
 type Site struct {
 	st      *store.Store
+	reg     *assets.Registry // for the 404 page's stylesheet URL; nil = the plain name
 	timeout time.Duration
 	now     func() time.Time
 }
@@ -59,6 +61,14 @@ func WithTimeout(d time.Duration) Option {
 // The default is [time.Now].
 func WithNow(now func() time.Time) Option {
 	return func(s *Site) { s.now = now }
+}
+
+// WithAssets gives the site the asset registry its pages' files are served
+// from, so that the pages it writes itself (the 404 page) link the
+// content-hashed stylesheet, like the rendered pages do, rather than its
+// plain name.
+func WithAssets(reg *assets.Registry) Option {
+	return func(s *Site) { s.reg = reg }
 }
 
 // NewSite returns the site backed by st. The caller keeps ownership of st.
@@ -109,10 +119,10 @@ func sectionTitle(id string) string {
 	return id
 }
 
-// Home is the front page, "/". Other paths get a 404.
+// Home is the front page, "/". Other paths get the 404 page ([Site.NotFound]).
 func (s *Site) Home(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
 	if r.URL.Path != "/" {
-		http.NotFound(w, r)
+		s.NotFound(w, r)
 		return nil, nil
 	}
 	now := s.now()
