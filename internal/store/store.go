@@ -31,6 +31,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // Errors returned by the store. Test for them with [errors.Is].
@@ -164,7 +165,7 @@ func open(path string, noSync bool, opts []Option) (*Store, error) {
 		}
 	}
 	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: LockTimeout, NoSync: noSync})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("%w: %s is in use by another process (another bigpipe server?), which kept its lock for %s (bbolt: %w); stop that process, or use another file",
 			ErrInUse, path, LockTimeout, err)
 	}
