@@ -372,3 +372,54 @@ func TestFallbackNamesBlock(t *testing.T) {
 		})
 	}
 }
+
+// storyTime matches the publication time of a story on a page.
+var storyTime = regexp.MustCompile(`<time datetime="([0-9-]+T[^"]+)">([^<]+)</time>`)
+
+// TestHomeFreshOnOldStore renders the front page from a store file seeded a
+// month before the clock (the store's and the site's, both injected): its
+// stories are dated today, the newest minutes ago, and the sports table has
+// a live match, as on the day the file was made.
+func TestHomeFreshOnOldStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "news.db")
+	seeded := testNow.AddDate(0, -1, 0)
+	st, err := store.Open(path, store.WithNow(func() time.Time { return seeded }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	clock := func() time.Time { return testNow }
+	st, err = store.Open(path, store.WithNow(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	site := pages.NewSite(st, pages.WithNow(clock))
+	body := renderPlain(t, must(get(t, site.Home, "/")))
+
+	times := storyTime.FindAllStringSubmatch(body, -1)
+	if len(times) < 10 {
+		t.Fatalf("only %d story times on the front page", len(times))
+	}
+	newest := time.Time{}
+	for _, m := range times {
+		p, err := time.Parse(time.RFC3339, m[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.After(testNow) {
+			t.Errorf("story dated %v, after now (%v)", p, testNow)
+		}
+		if p.After(newest) {
+			newest = p
+		}
+	}
+	if age := testNow.Sub(newest); age > time.Hour+4*time.Minute {
+		t.Errorf("newest story on the front page is %v old", age)
+	}
+	if !strings.Contains(body, `<span class="pl-sports__live">Live</span>`) {
+		t.Error("no live match on the front page")
+	}
+}

@@ -92,6 +92,7 @@ type Store struct {
 	latency map[string]time.Duration
 	fail    map[string]bool
 	now     func() time.Time
+	seeded  time.Time    // when the file's content was seeded
 	cleanup func() error // removes OpenMemory's temporary file
 }
 
@@ -119,8 +120,9 @@ func WithFailures(sources ...string) Option {
 	}
 }
 
-// WithNow sets the clock used to date freshly seeded articles and the weather
-// forecast. The default is [time.Now].
+// WithNow sets the store's clock. The default is [time.Now]. The demo
+// content is dated relative to it, so that it never looks stale, however old
+// the file: see [Store.Section] for how.
 func WithNow(now func() time.Time) Option {
 	return func(s *Store) { s.now = now }
 }
@@ -173,11 +175,29 @@ func open(path string, noSync bool, opts []Option) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	s.db = db
-	if err := s.seed(); err != nil {
+	if s.seeded, err = s.seed(); err != nil {
 		_ = db.Close()
-		return nil, err
+		return nil, fmt.Errorf("%w (file %s)", err, path)
 	}
 	return s, nil
+}
+
+// replayPeriod is how often the demo's timeline starts over; see [Store.shift].
+const replayPeriod = time.Hour
+
+// shift is how far the seeded content's times are moved forward when read:
+// the whole hours since the seeding. So the store's content always looks as
+// it did between 0 and 59 minutes after the seeding: the newest story a few
+// minutes to an hour old, matches live, about to start or just over,
+// whenever the file was created. Whole hours keep a page's times the same
+// from one load to the next within the hour.
+func (s *Store) shift() time.Duration {
+	d := s.now().Sub(s.seeded)
+	r := d % replayPeriod
+	if r < 0 {
+		r += replayPeriod // floor, for a clock behind the seeding
+	}
+	return d - r
 }
 
 // Close closes the database. A Store from [OpenMemory] also deletes its file.
