@@ -6,16 +6,19 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -29,11 +32,21 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], nil); err != nil {
-		fmt.Fprintln(os.Stderr, "bigpipe:", err)
-		os.Exit(1)
+	code := exitCode(run(ctx, os.Args[1:], nil), os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// exitCode reports err, if any, on stderr and returns the process's exit
+// status: 0 for nil and for -h or -help ([flag.ErrHelp]: the flag package has
+// already printed the usage), 1 for any other error.
+func exitCode(err error, stderr io.Writer) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
 	}
+	fmt.Fprintln(stderr, "bigpipe:", err)
+	return 1
 }
 
 // config is what the flags and environment set.
@@ -66,7 +79,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.addr, "addr", envOr("ADDR", ":8080"), "listen address (env ADDR)")
 	fs.StringVar(&c.db, "db", envOr("BIGPIPE_DB", filepath.Join("data", "news.db")), "news store file, created and seeded on first run (env BIGPIPE_DB)")
 	fs.StringVar(&c.latency, "latency", os.Getenv("BIGPIPE_LATENCY"),
-		"emulated backend latency per source, e.g. hotnews=200ms,finance=1.5s (env BIGPIPE_LATENCY; sources: "+fmt.Sprint(store.Sections())+")")
+		"emulated backend latency per source, e.g. hotnews=200ms,finance=1.5s (env BIGPIPE_LATENCY; sources: "+strings.Join(store.Sources(), ", ")+", or * for every other one)")
 	fs.DurationVar(&c.drain, "drain", 30*time.Second, "on SIGINT/SIGTERM, how long running streams may take to finish")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
 	fs.StringVar(&c.tlsCert, "tls-cert", os.Getenv("BIGPIPE_TLS_CERT"), "TLS certificate file (PEM): serve HTTPS with HTTP/2 and HTTP/1.1 (env BIGPIPE_TLS_CERT)")
@@ -152,12 +165,16 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 
 	latency, err := store.ParseLatency(cfg.latency)
 	if err != nil {
-		return err
+		return fmt.Errorf("-latency: %w", err)
 	}
+	log.Info("emulated backend latency", "latency", cmp.Or(store.FormatLatency(latency), "none"))
 	if err := os.MkdirAll(filepath.Dir(cfg.db), 0o755); err != nil {
 		return fmt.Errorf("store directory: %w", err)
 	}
 	st, err := store.Open(cfg.db, store.WithLatency(latency))
+	if errors.Is(err, store.ErrInUse) {
+		return fmt.Errorf("%w (-db names the file)", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -197,7 +214,7 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 		return err
 	}
 
-	var handler http.Handler = pages.Routes(rd, reg, pages.NewSite(st), cfg.middleware()...)
+	var handler http.Handler = pages.Routes(rd, reg, pages.NewSite(st, pages.WithAssets(reg)), cfg.middleware()...)
 	if cfg.metrics {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", metricsHandler(gatherer))

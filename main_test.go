@@ -1,16 +1,21 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/bigpipe-go/bigpipe/internal/store"
 	"github.com/bigpipe-go/bigpipe/internal/wire"
 	"github.com/bigpipe-go/bigpipe/static"
 )
@@ -321,5 +326,114 @@ func TestSecurityFlags(t *testing.T) {
 				t.Errorf("forcing serial: X-BigPipe-Mode = %q, want %q", got, tc.forceMode)
 			}
 		})
+	}
+}
+
+// TestExitStatus runs the command itself (the test binary, as main through
+// TestMain) and checks its exit status and what it prints: -h and -help
+// print the usage and exit 0, a bad flag exits 1.
+func TestExitStatus(t *testing.T) {
+	for _, tc := range []struct {
+		args   []string
+		status int
+		stderr []string // substrings of stderr
+	}{
+		{[]string{"-h"}, 0, []string{"Usage of bigpipe", "-latency", "-db"}},
+		{[]string{"-help"}, 0, []string{"Usage of bigpipe", "-latency"}},
+		{[]string{"--help"}, 0, []string{"Usage of bigpipe"}},
+		{[]string{"-nope"}, 1, []string{"flag provided but not defined: -nope", "bigpipe: flag provided but not defined"}},
+		{[]string{"-latency", "finanse=1s"}, 1, []string{`bigpipe: -latency: store: bad latency spec: unknown source "finanse"`, "hotnews, society, finance", "weather"}},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			cmd := exec.CommandContext(t.Context(), os.Args[0], tc.args...)
+			cmd.Env = append(os.Environ(), "BIGPIPE_TEST_MAIN=1")
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			status := 0
+			if ee, ok := errors.AsType[*exec.ExitError](err); ok {
+				status = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if status != tc.status {
+				t.Errorf("exit status %d, want %d; stderr:\n%s", status, tc.status, stderr.String())
+			}
+			for _, want := range tc.stderr {
+				if !strings.Contains(stderr.String(), want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+				}
+			}
+			if tc.status == 0 && strings.Contains(stderr.String(), "help requested") {
+				t.Errorf("-h reported as an error:\n%s", stderr.String())
+			}
+		})
+	}
+}
+
+// TestLogsLatency starts the command itself and reads its log up to the
+// "serving" line: the effective latency setting is logged, normalised, "*"
+// last, and "none" without -latency.
+func TestLogsLatency(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"set", []string{"-latency", " *=10ms, finance=1.5s"}, `latency="finance=1.5s,*=10ms"`},
+		{"none", nil, "latency=none"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "news.db"), "-metrics=false"}, tc.args...)
+			cmd := exec.CommandContext(t.Context(), os.Args[0], args...)
+			cmd.Env = append(os.Environ(), "BIGPIPE_TEST_MAIN=1", "BIGPIPE_LATENCY=")
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var log []string
+			sc := bufio.NewScanner(stderr)
+			for sc.Scan() {
+				log = append(log, sc.Text())
+				if strings.Contains(sc.Text(), "msg=serving") {
+					break
+				}
+			}
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, stderr)
+			if err := cmd.Wait(); err != nil {
+				t.Errorf("server: %v; log:\n%s", err, strings.Join(log, "\n"))
+			}
+			found := false
+			for _, line := range log {
+				found = found || strings.Contains(line, "msg=\"emulated backend latency\"") && strings.Contains(line, tc.want)
+			}
+			if !found {
+				t.Errorf("no latency line with %s before serving; log:\n%s", tc.want, strings.Join(log, "\n"))
+			}
+		})
+	}
+}
+
+// TestSecondServerSameStore starts a server, then a second one on the same
+// -db file: the second fails, saying the file is in use and what to do.
+func TestSecondServerSameStore(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "news.db")
+	startRun(t, "-db", db)
+	err := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-db", db, "-log-level", "error"}, func(string, string) {
+		t.Error("second server on the same store is serving")
+	})
+	if !errors.Is(err, store.ErrInUse) {
+		t.Fatalf("second server: %v, want ErrInUse", err)
+	}
+	for _, want := range []string{db, "in use by another process", "another bigpipe server", "stop that process", "-db"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
 	}
 }

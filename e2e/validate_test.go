@@ -135,6 +135,21 @@ func TestHTMLValid(t *testing.T) {
 			write(p.name+"-skeleton.html", body[:loc[1]]+"</body></html>")
 		}
 	}
+	// The 404 page is written by the site itself, not the renderer: the same
+	// document in every mode.
+	for name, path := range map[string]string{"notfound": "/nope", "notfound-story": "/article/no-such-story"} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body bytes.Buffer
+		_, err = body.ReadFrom(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("GET %s: %d, %v; want a 404 page", path, resp.StatusCode, err)
+		}
+		write(name+".html", body.String())
+	}
 	// The control has one error the checker must find: a duplicate id.
 	const control = "control-invalid.html"
 	if err := os.WriteFile(filepath.Join(dir, control), []byte(

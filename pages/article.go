@@ -17,20 +17,21 @@ const maxSlugLen = 120
 
 // Article is an article page, "/article/{slug}". The slug is read from the
 // route's {slug} wildcard, or else from the path after "/article/". An
-// unknown or malformed slug is answered with 404 before anything streams.
+// unknown or malformed slug is answered with the 404 page ([Site.NotFound])
+// before anything streams.
 func (s *Site) Article(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
 	slug := r.PathValue("slug")
 	if slug == "" {
 		slug = strings.TrimPrefix(r.URL.Path, "/article/")
 	}
 	if !validSlug(slug) {
-		http.NotFound(w, r)
+		s.NotFound(w, r)
 		return nil, nil
 	}
 	// The request check: a fast lookup that decides the status.
 	a, err := s.st.Headline(r.Context(), slug)
 	if errors.Is(err, store.ErrNotFound) {
-		http.NotFound(w, r)
+		s.NotFound(w, r)
 		return nil, nil
 	}
 	if err != nil {
@@ -48,13 +49,17 @@ func (s *Site) Article(w http.ResponseWriter, r *http.Request) (*pagelet.Page, e
 			s.pagelet("story", "The story", 100, skelStory(),
 				pagelet.Fetch(func(ctx context.Context) (store.Article, error) { return s.st.Article(ctx, slug) },
 					func(a store.Article) templ.Component { return story(a, now) })),
-			s.pagelet("related", "The related-stories list", 50, skelRelated(),
+			s.pagelet("related", relatedTitle(a.Section), 50, skelRelated(),
 				pagelet.Fetch(func(ctx context.Context) ([]store.Article, error) { return s.relatedTo(ctx, a) },
 					func(arts []store.Article) templ.Component { return related(arts, now) })),
 			s.mostReadPagelet(),
 		},
 	}, nil
 }
+
+// relatedTitle is the heading of an article's related-stories block, which
+// its fallback repeats.
+func relatedTitle(section string) string { return "More from " + sectionTitle(section) }
 
 // relatedTo returns the newest other stories of a's section.
 func (s *Site) relatedTo(ctx context.Context, a store.Article) ([]store.Article, error) {

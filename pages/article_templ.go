@@ -101,7 +101,7 @@ func articleLayout(c chrome, a store.Article, slot pagelet.Slot) templ.Component
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = block("related", "More from "+sectionTitle(a.Section), slot("related")).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = block("related", relatedTitle(a.Section), slot("related")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -109,7 +109,7 @@ func articleLayout(c chrome, a store.Article, slot pagelet.Slot) templ.Component
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = block("mostread", "Most popular", slot("mostread")).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = block("mostread", blockTitle("mostread"), slot("mostread")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -35,6 +35,9 @@ func TestNotFound(t *testing.T) {
 			if w.Code != http.StatusNotFound {
 				t.Errorf("status %d, want 404", w.Code)
 			}
+			if body := w.Body.String(); !strings.Contains(body, "<h1 class=\"not-found__title\">Page not found</h1>") || !strings.Contains(body, `class="site-nav"`) {
+				t.Errorf("404 body is not the site's 404 page:\n%s", body)
+			}
 		})
 	}
 }

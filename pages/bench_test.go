@@ -40,7 +40,7 @@ func site(t testing.TB, opts ...render.Option) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(pages.Routes(rd, reg, pages.NewSite(st)))
+	srv := httptest.NewServer(pages.Routes(rd, reg, pages.NewSite(st, pages.WithAssets(reg))))
 	t.Cleanup(srv.Close)
 	return srv
 }

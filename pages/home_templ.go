@@ -55,7 +55,7 @@ func homeLayout(c chrome, slot pagelet.Slot) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = block("hotnews", "Top stories", slot("hotnews")).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = block("hotnews", blockTitle("hotnews"), slot("hotnews")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -63,11 +63,11 @@ func homeLayout(c chrome, slot pagelet.Slot) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = block("society", "Society", slot("society")).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = block("society", blockTitle("society"), slot("society")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = block("finance", "Business & markets", slot("finance")).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = block("finance", blockTitle("finance"), slot("finance")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -75,11 +75,11 @@ func homeLayout(c chrome, slot pagelet.Slot) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = block("tech", "Technology", slot("tech")).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = block("tech", blockTitle("tech"), slot("tech")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = block("sports", "Sport", slot("sports")).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = block("sports", blockTitle("sports"), slot("sports")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -87,11 +87,11 @@ func homeLayout(c chrome, slot pagelet.Slot) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = block("mostread", "Most popular", slot("mostread")).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = block("mostread", blockTitle("mostread"), slot("mostread")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = block("weather", "Weather", slot("weather")).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = block("weather", blockTitle("weather"), slot("weather")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/bigpipe-go/bigpipe/assets"
 	"github.com/bigpipe-go/bigpipe/internal/store"
 	"github.com/bigpipe-go/bigpipe/pagelet"
 )
@@ -39,6 +40,7 @@ const SiteCSS = "css/site.css"
 // Site serves the news portal's pages from a store. Create it with [NewSite].
 type Site struct {
 	st      *store.Store
+	reg     *assets.Registry // for the 404 page's stylesheet URL; nil = the plain name
 	timeout time.Duration
 	now     func() time.Time
 }
@@ -59,6 +61,14 @@ func WithTimeout(d time.Duration) Option {
 // The default is [time.Now].
 func WithNow(now func() time.Time) Option {
 	return func(s *Site) { s.now = now }
+}
+
+// WithAssets gives the site the asset registry its pages' files are served
+// from, so that the pages it writes itself (the 404 page) link the
+// content-hashed stylesheet, like the rendered pages do, rather than its
+// plain name.
+func WithAssets(reg *assets.Registry) Option {
+	return func(s *Site) { s.reg = reg }
 }
 
 // NewSite returns the site backed by st. The caller keeps ownership of st.
@@ -83,6 +93,23 @@ func sections() []section {
 	}
 }
 
+// blockTitle is the heading of the block that holds the pagelet id on the
+// front page (and the shared most-read rail): the layout shows it, and the
+// pagelet's fallback names the block by it.
+func blockTitle(id string) string {
+	switch id {
+	case "hotnews":
+		return "Top stories"
+	case "finance":
+		return "Business & markets"
+	case "mostread":
+		return "Most popular"
+	case "weather":
+		return "Weather"
+	}
+	return sectionTitle(id)
+}
+
 func sectionTitle(id string) string {
 	for _, s := range sections() {
 		if s.ID == id {
@@ -92,10 +119,10 @@ func sectionTitle(id string) string {
 	return id
 }
 
-// Home is the front page, "/". Other paths get a 404.
+// Home is the front page, "/". Other paths get the 404 page ([Site.NotFound]).
 func (s *Site) Home(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
 	if r.URL.Path != "/" {
-		http.NotFound(w, r)
+		s.NotFound(w, r)
 		return nil, nil
 	}
 	now := s.now()
@@ -107,18 +134,18 @@ func (s *Site) Home(w http.ResponseWriter, r *http.Request) (*pagelet.Page, erro
 		CSS:    []string{SiteCSS},
 		Layout: func(slot pagelet.Slot) templ.Component { return homeLayout(c, slot) },
 		Pagelets: []pagelet.Pagelet{
-			s.pagelet("hotnews", "Top news", 100, skelHotnews(),
+			s.pagelet("hotnews", blockTitle("hotnews"), 100, skelHotnews(),
 				pagelet.Fetch(s.section("hotnews", 12), func(a []store.Article) templ.Component { return hotNews(a, now) })),
-			withStories(s.pagelet("society", "Society", 50, skelStories(5),
+			withStories(s.pagelet("society", blockTitle("society"), 50, skelStories(5),
 				pagelet.Fetch(s.section("society", 5), func(a []store.Article) templ.Component { return society(a, now) }))),
-			withStories(s.pagelet("finance", "Finance", 60, skelFinance(),
+			withStories(s.pagelet("finance", blockTitle("finance"), 60, skelFinance(),
 				pagelet.Fetch(s.financeData, func(d financeData) templ.Component { return finance(d, now) }))),
-			s.pagelet("tech", "Technology", 40, skelTech(),
+			s.pagelet("tech", blockTitle("tech"), 40, skelTech(),
 				pagelet.Fetch(s.section("tech", 6), func(a []store.Article) templ.Component { return tech(a, now) })),
-			withStories(s.pagelet("sports", "Sport", 30, skelSports(),
+			withStories(s.pagelet("sports", blockTitle("sports"), 30, skelSports(),
 				pagelet.Fetch(s.sportsData, func(d sportsData) templ.Component { return sports(d, now) }))),
 			s.mostReadPagelet(),
-			s.pagelet("weather", "The weather", 10, skelWeather(),
+			s.pagelet("weather", blockTitle("weather"), 10, skelWeather(),
 				pagelet.Fetch(s.st.Weather, func(w store.Weather) templ.Component { return weather(w, now) })),
 		},
 	}, nil
@@ -151,7 +178,7 @@ func (s *Site) popular(ctx context.Context) (popular, error) {
 
 // mostReadPagelet is the "most popular" rail, shared by several pages.
 func (s *Site) mostReadPagelet() pagelet.Pagelet {
-	return s.pagelet("mostread", "The most-read list", 20, skelMostRead(), pagelet.Fetch(s.popular, mostRead))
+	return s.pagelet("mostread", blockTitle("mostread"), 20, skelMostRead(), pagelet.Fetch(s.popular, mostRead))
 }
 
 // pagelet builds a pagelet with the site's conventions: assets named after

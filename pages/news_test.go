@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"html"
 	"io"
 	"io/fs"
 	"net/http"
@@ -325,4 +326,100 @@ func TestPageletFailures(t *testing.T) {
 			}
 		}
 	})
+}
+
+// blockHeading matches a layout block and its heading.
+var blockHeading = regexp.MustCompile(`<section id="sec-([a-z]+)"[^>]*>\s*<h2[^>]*>([^<]*)</h2>`)
+
+// TestFallbackNamesBlock checks that a pagelet's fallback names the block it
+// stands in by the block's own heading ("Business & markets is temporarily
+// unavailable", not "Finance …"), on every page whose blocks have one.
+func TestFallbackNamesBlock(t *testing.T) {
+	site, st := newSite(t)
+	slug := firstSlug(t, st, "finance")
+	for _, tc := range []struct {
+		name string
+		page *pagelet.Page
+		want map[string]string // pagelet id → heading that must be checked
+	}{
+		{"home", must(get(t, site.Home, "/")), map[string]string{
+			"hotnews": "Top stories", "society": "Society", "finance": "Business & markets", "tech": "Technology",
+			"sports": "Sport", "mostread": "Most popular", "weather": "Weather",
+		}},
+		{"article", must(get(t, site.Article, "/article/"+slug, "slug", slug)), map[string]string{"mostread": "Most popular", "related": "More from Business"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			empty := func(string) templ.Component { return templ.NopComponent }
+			headings := map[string]string{}
+			for _, m := range blockHeading.FindAllStringSubmatch(renderComponent(t, tc.page.Layout(empty)), -1) {
+				headings[m[1]] = html.UnescapeString(strings.TrimSpace(m[2]))
+			}
+			for id, want := range tc.want {
+				if headings[id] != want {
+					t.Errorf("block %s heading %q, want %q", id, headings[id], want)
+				}
+			}
+			for _, p := range tc.page.Pagelets {
+				heading, ok := headings[p.ID]
+				if !ok {
+					continue // no block heading to match (the story itself)
+				}
+				got := html.UnescapeString(renderComponent(t, p.Fallback(errors.New("down"))))
+				if want := heading + " is temporarily unavailable."; !strings.Contains(got, want) {
+					t.Errorf("%s fallback %q, want it to say %q", p.ID, got, want)
+				}
+			}
+		})
+	}
+}
+
+// storyTime matches the publication time of a story on a page.
+var storyTime = regexp.MustCompile(`<time datetime="([0-9-]+T[^"]+)">([^<]+)</time>`)
+
+// TestHomeFreshOnOldStore renders the front page from a store file seeded a
+// month before the clock (the store's and the site's, both injected): its
+// stories are dated today, the newest minutes ago, and the sports table has
+// a live match, as on the day the file was made.
+func TestHomeFreshOnOldStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "news.db")
+	seeded := testNow.AddDate(0, -1, 0)
+	st, err := store.Open(path, store.WithNow(func() time.Time { return seeded }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	clock := func() time.Time { return testNow }
+	st, err = store.Open(path, store.WithNow(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	site := pages.NewSite(st, pages.WithNow(clock))
+	body := renderPlain(t, must(get(t, site.Home, "/")))
+
+	times := storyTime.FindAllStringSubmatch(body, -1)
+	if len(times) < 10 {
+		t.Fatalf("only %d story times on the front page", len(times))
+	}
+	newest := time.Time{}
+	for _, m := range times {
+		p, err := time.Parse(time.RFC3339, m[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.After(testNow) {
+			t.Errorf("story dated %v, after now (%v)", p, testNow)
+		}
+		if p.After(newest) {
+			newest = p
+		}
+	}
+	if age := testNow.Sub(newest); age > time.Hour+4*time.Minute {
+		t.Errorf("newest story on the front page is %v old", age)
+	}
+	if !strings.Contains(body, `<span class="pl-sports__live">Live</span>`) {
+		t.Error("no live match on the front page")
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -22,26 +23,33 @@ const MaxQueryLen = 200
 // searchLimit caps the results pagelet.
 const searchLimit = 25
 
-// Search is the search page, "/search?q=…". The query is shown as typed and
-// always escaped. An empty query shows a prompt; a query longer than
-// [MaxQueryLen] characters is answered with 400 Bad Request.
+// Search is the search page, "/search?q=…", optionally narrowed to one
+// section with "&section=ID" (the links of "Sections with matches"). The
+// query is shown as typed and always escaped. An empty query shows a prompt;
+// a query longer than [MaxQueryLen] characters or an unknown section is
+// answered with 400 Bad Request.
 func (s *Site) Search(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
 	q := r.URL.Query().Get("q")
 	if n := utf8.RuneCountInString(q); n > MaxQueryLen {
 		http.Error(w, fmt.Sprintf("Search query too long: %d characters, at most %d allowed.", n, MaxQueryLen), http.StatusBadRequest)
 		return nil, nil
 	}
+	sec := r.URL.Query().Get("section")
+	if sec != "" && !isSectionID(sec) {
+		http.Error(w, fmt.Sprintf("Unknown section %q: want one of %s.", shorten(sec, 40), strings.Join(sectionIDs(), ", ")), http.StatusBadRequest)
+		return nil, nil
+	}
 	now := s.now()
 	c := chrome{Now: now, Query: q}
 	title := "Search — " + siteName
 	if !isBlank(q) {
-		title = "Search: " + strings.TrimSpace(q) + " — " + siteName
+		title = "Search: " + strings.TrimSpace(q) + inSection(sec) + " — " + siteName
 	}
 	results := pagelet.Static(searchPrompt())
 	if !isBlank(q) {
 		results = pagelet.Fetch(
-			func(ctx context.Context) ([]store.Article, error) { return s.st.Search(ctx, q, searchLimit) },
-			func(a []store.Article) templ.Component { return searchResults(q, a, now) })
+			func(ctx context.Context) ([]store.Article, error) { return s.search(ctx, q, sec) },
+			func(a []store.Article) templ.Component { return searchResults(q, sec, a, now) })
 	}
 	return &pagelet.Page{
 		Title:  title,
@@ -50,18 +58,53 @@ func (s *Site) Search(w http.ResponseWriter, r *http.Request) (*pagelet.Page, er
 		CSS:    []string{SiteCSS},
 		Layout: func(slot pagelet.Slot) templ.Component { return searchLayout(c, slot) },
 		Pagelets: []pagelet.Pagelet{
-			s.pagelet("searchhead", "Search", 100, skelSearchHead(), pagelet.Static(searchHead(q))),
+			s.pagelet("searchhead", "Search", 100, skelSearchHead(), pagelet.Static(searchHead(q, sec))),
 			s.pagelet("results", "Search", 50, skelResults(), results),
 			s.pagelet("suggestions", "The suggestions panel", 10, skelSuggestions(),
-				pagelet.Fetch(func(ctx context.Context) (suggestionData, error) { return s.suggestionData(ctx, q) },
+				pagelet.Fetch(func(ctx context.Context) (suggestionData, error) { return s.suggestionData(ctx, q, sec) },
 					func(d suggestionData) templ.Component { return suggestions(d, now) })),
 		},
 	}, nil
 }
 
+// search returns the newest searchLimit matches of q, only those of section
+// sec unless sec is "".
+func (s *Site) search(ctx context.Context, q, sec string) ([]store.Article, error) {
+	if sec == "" {
+		return s.st.Search(ctx, q, searchLimit)
+	}
+	arts, err := s.st.Search(ctx, q, 0)
+	if err != nil {
+		return nil, err
+	}
+	arts = slices.DeleteFunc(arts, func(a store.Article) bool { return a.Section != sec })
+	return arts[:min(len(arts), searchLimit)], nil
+}
+
+// sectionURL is the search for q narrowed to section id.
+func sectionURL(q, id string) string { return searchURL(q) + "&section=" + url.QueryEscape(id) }
+
+// inSection is " in <section title>" for a search narrowed to sec, else "".
+func inSection(sec string) string {
+	if sec == "" {
+		return ""
+	}
+	return " in " + sectionTitle(sec)
+}
+
+func isSectionID(id string) bool { return slices.Contains(sectionIDs(), id) }
+
+func sectionIDs() []string {
+	var out []string
+	for _, sec := range sections() {
+		out = append(out, sec.ID)
+	}
+	return out
+}
+
 // suggestionData fetches how many matches each section has and the latest
 // headlines, concurrently.
-func (s *Site) suggestionData(ctx context.Context, q string) (suggestionData, error) {
+func (s *Site) suggestionData(ctx context.Context, q, sec string) (suggestionData, error) {
 	counts, latest, err := both(ctx,
 		func(ctx context.Context) ([]sectionCount, error) {
 			if isBlank(q) {
@@ -71,7 +114,7 @@ func (s *Site) suggestionData(ctx context.Context, q string) (suggestionData, er
 			return countSections(arts), err
 		},
 		s.section("hotnews", 4))
-	return suggestionData{Query: q, Sections: counts, Latest: latest}, err
+	return suggestionData{Query: q, Section: sec, Sections: counts, Latest: latest}, err
 }
 
 // countSections counts articles per section, most matches first.

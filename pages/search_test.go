@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -135,6 +137,89 @@ func inspectMarkup(t *testing.T, body string) (value, heading string) {
 			if z.Token().Data == "q" {
 				inHeading = false
 			}
+		}
+	}
+}
+
+// sectionLink matches a "Sections with matches" entry: its link and count.
+var sectionLink = regexp.MustCompile(`<li><a href="(/search\?q=[^"]*)"[^>]*>([^<]+)</a> <span class="pl-suggestions__count">(\d+)</span></li>`)
+
+// resultKicker matches the section label of one search result.
+var resultKicker = regexp.MustCompile(`<li class="pl-results__item"><article><p class="kicker">([^<]+)</p>`)
+
+// TestSectionsWithMatchesLinkToMatches follows every "Sections with
+// matches" link of a search over HTTP: each leads to that section's matches
+// (as many as the count beside the link, all of that section, the link
+// marked current), not to the front page.
+func TestSectionsWithMatchesLinkToMatches(t *testing.T) {
+	srv := site(t)
+	get := func(t *testing.T, path string) string {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("User-Agent", googlebotUA) // plain HTML: the pagelets inline
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d", path, resp.StatusCode)
+		}
+		return string(b)
+	}
+	for _, q := range []string{"rail", "storm", "e"} { // "e" matches more stories in all than one page of results (25) shows
+		t.Run(q, func(t *testing.T) {
+			links := sectionLink.FindAllStringSubmatch(get(t, "/search?q="+url.QueryEscape(q)), -1)
+			if len(links) == 0 {
+				t.Fatalf("search %q shows no sections with matches", q)
+			}
+			for _, l := range links {
+				href, title := html.UnescapeString(l[1]), l[2]
+				want, _ := strconv.Atoi(l[3])
+				body := get(t, href)
+				var got []string
+				for _, m := range resultKicker.FindAllStringSubmatch(body, -1) {
+					got = append(got, html.UnescapeString(m[1]))
+				}
+				if len(got) != min(want, 25) {
+					t.Errorf("%s (%s): %d results, want the %d the link counts", title, href, len(got), want)
+				}
+				for _, k := range got {
+					if k != html.UnescapeString(title) {
+						t.Errorf("%s (%s): a result from %q", title, href, k)
+					}
+				}
+				if !strings.Contains(body, `aria-current="page">`+title+`</a>`) {
+					t.Errorf("%s (%s): the section's link is not marked current", title, href)
+				}
+				if !strings.Contains(body, "found in "+title) || !strings.Contains(body, `href="/search?q=`+url.QueryEscape(q)+`">Matches in every section`) {
+					t.Errorf("%s (%s): the page does not say it is narrowed, or has no way back to every section", title, href)
+				}
+			}
+		})
+	}
+}
+
+func TestSearchUnknownSection(t *testing.T) {
+	site, _ := newSite(t)
+	for _, sec := range []string{"finanse", "<script>", "Finance"} {
+		page, w := get(t, site.Search, "/search?q=rail&section="+url.QueryEscape(sec))
+		if page != nil || w.Code != http.StatusBadRequest {
+			t.Errorf("section %q: status %d (page %v), want 400", sec, w.Code, page != nil)
+		}
+		if body := w.Body.String(); !strings.Contains(body, "Unknown section") || !strings.Contains(body, "hotnews, society, finance, tech, sports") {
+			t.Errorf("section %q: body %q", sec, body)
+		}
+		// The name is echoed, so the body must never be taken for HTML.
+		if ct, sniff := w.Header().Get("Content-Type"), w.Header().Get("X-Content-Type-Options"); !strings.HasPrefix(ct, "text/plain") || sniff != "nosniff" {
+			t.Errorf("section %q: Content-Type %q, X-Content-Type-Options %q", sec, ct, sniff)
 		}
 	}
 }

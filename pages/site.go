@@ -8,24 +8,26 @@ import (
 )
 
 // Routes returns the demo site's handler: the news pages, the search page,
-// articles, the benchmark page, assets, the no-JS endpoint and a health check.
-// Middleware wraps the pages only (response compression, say): assets
-// carry their own precompressed variants.
+// articles, the benchmark page, assets, the no-JS endpoint and a health check;
+// any other path gets the site's 404 page ([Site.NotFound]). Middleware
+// wraps the pages only (response compression, say): assets carry their own
+// precompressed variants.
 func Routes(rd *render.Renderer, reg *assets.Registry, site *Site, middleware ...func(http.Handler) http.Handler) http.Handler {
-	page := func(pf render.PageFunc, opts ...render.PageOption) http.Handler {
-		var h http.Handler = rd.Page(pf, opts...)
+	wrap := func(h http.Handler) http.Handler {
 		for i := len(middleware) - 1; i >= 0; i-- {
 			h = middleware[i](h)
 		}
 		return h
 	}
+	page := func(pf render.PageFunc, opts ...render.PageOption) http.Handler { return wrap(rd.Page(pf, opts...)) }
 	mux := http.NewServeMux()
+	mux.Handle("GET /", wrap(http.HandlerFunc(site.NotFound)))
 	mux.Handle("GET /{$}", page(site.Home))
 	mux.Handle("GET /search", page(site.Search))
 	mux.Handle("GET /article/{slug}", page(site.Article))
 	mux.Handle("GET /bench", page(Bench, render.WithModeFunc(BenchMode(rd))))
 	mux.Handle("GET /static/", reg)
-	mux.Handle(rd.Path(), rd) // the runtime and the no-JS redirect
+	mux.Handle("GET "+rd.Path(), rd) // the runtime and the no-JS redirect
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=86400") // no icon; stop browsers asking on every page
 		w.WriteHeader(http.StatusNoContent)

@@ -2,6 +2,8 @@ package store
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -10,12 +12,10 @@ import (
 // into a map for [WithLatency]: comma-separated source=duration pairs, in
 // [time.ParseDuration] syntax, with optional spaces around each part. The key
 // "*" sets the latency of every other source. An empty or blank spec is an
-// empty map. A malformed pair, an empty, malformed or repeated source
-// name, or a negative duration is an error wrapping [ErrBadLatency].
-//
-// Source names are not checked against the known sources, so a spec may name
-// sources of a later version; they must consist of letters, digits, '-' and
-// '_' only.
+// empty map. A malformed pair, an empty, malformed, unknown or repeated
+// source name, or a negative duration is an error wrapping [ErrBadLatency];
+// for an unknown name (a typo such as "finanse") it lists the known ones,
+// [Sources] and "*".
 func ParseLatency(spec string) (map[string]time.Duration, error) {
 	out := make(map[string]time.Duration)
 	if strings.TrimSpace(spec) == "" {
@@ -29,6 +29,10 @@ func ParseLatency(spec string) (map[string]time.Duration, error) {
 		key, val = strings.TrimSpace(key), strings.TrimSpace(val)
 		if !validSource(key) {
 			return nil, fmt.Errorf("%w: bad source name %q", ErrBadLatency, key)
+		}
+		if key != AnySource && !slices.Contains(Sources(), key) {
+			return nil, fmt.Errorf("%w: unknown source %q: want one of %s, or %s for every other source",
+				ErrBadLatency, key, strings.Join(Sources(), ", "), AnySource)
 		}
 		if _, dup := out[key]; dup {
 			return nil, fmt.Errorf("%w: source %q given twice", ErrBadLatency, key)
@@ -60,4 +64,19 @@ func validSource(s string) bool {
 		}
 	}
 	return true
+}
+
+// FormatLatency formats a latency map in the syntax [ParseLatency] reads:
+// source=duration pairs sorted by source, with [AnySource] last. An empty
+// map is "".
+func FormatLatency(latency map[string]time.Duration) string {
+	keys := slices.Sorted(maps.Keys(latency))
+	if i := slices.Index(keys, AnySource); i >= 0 {
+		keys = append(slices.Delete(keys, i, i+1), AnySource)
+	}
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + latency[k].String()
+	}
+	return strings.Join(parts, ",")
 }

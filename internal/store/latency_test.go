@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"errors"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -35,6 +34,9 @@ func TestParseLatency(t *testing.T) {
 		{"hot news=1s", nil, true},
 		{"<script>=1s", nil, true},
 		{"a=1s=2s", nil, true},
+		{"finanse=1s", nil, true},
+		{"hotnews=1s,weathr=2s", nil, true},
+		{"Finance=1s", nil, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.spec, func(t *testing.T) {
@@ -56,7 +58,7 @@ func TestParseLatency(t *testing.T) {
 }
 
 func FuzzParseLatency(f *testing.F) {
-	for _, s := range []string{"", "hotnews=200ms,finance=1.5s", "*=1s", "a=-1s", "a=1s,a=2s", "=", ",", "\xff=1s", "x=9999999999h"} {
+	for _, s := range []string{"", "hotnews=200ms,finance=1.5s", "*=1s", "a=-1s", "a=1s,a=2s", "=", ",", "\xff=1s", "x=9999999999h", "weather=9999999999h"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, spec string) {
@@ -68,14 +70,12 @@ func FuzzParseLatency(f *testing.F) {
 			return
 		}
 		// Round trip: formatting the result and parsing it again is lossless.
-		var parts []string
-		for _, k := range slices.Sorted(maps.Keys(got)) {
-			if got[k] < 0 || strings.ContainsAny(k, ",= ") {
-				t.Fatalf("accepted bad entry %q=%v", k, got[k])
+		for k, d := range got {
+			if d < 0 || (k != store.AnySource && !slices.Contains(store.Sources(), k)) {
+				t.Fatalf("accepted bad entry %q=%v", k, d)
 			}
-			parts = append(parts, fmt.Sprintf("%s=%s", k, got[k]))
 		}
-		again, err := store.ParseLatency(strings.Join(parts, ","))
+		again, err := store.ParseLatency(store.FormatLatency(got))
 		if err != nil || !maps.Equal(got, again) {
 			t.Fatalf("round trip of %v = %v, %v", got, again, err)
 		}
@@ -87,6 +87,35 @@ func TestSourcesParse(t *testing.T) {
 		got, err := store.ParseLatency(src + "=1s")
 		if err != nil || got[src] != time.Second {
 			t.Errorf("ParseLatency(%q) = %v, %v", src+"=1s", got, err)
+		}
+	}
+}
+
+// TestUnknownSourceListsKnown checks that a misspelt source is rejected
+// with the names that would have worked.
+func TestUnknownSourceListsKnown(t *testing.T) {
+	_, err := store.ParseLatency("hotnews=1s,finanse=2s")
+	if !errors.Is(err, store.ErrBadLatency) {
+		t.Fatalf("error = %v, want ErrBadLatency", err)
+	}
+	for _, want := range append(store.Sources(), `"finanse"`, store.AnySource) {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %s", err, want)
+		}
+	}
+}
+
+func TestFormatLatency(t *testing.T) {
+	for _, tc := range []struct {
+		in   map[string]time.Duration
+		want string
+	}{
+		{nil, ""},
+		{map[string]time.Duration{"finance": 1500 * time.Millisecond}, "finance=1.5s"},
+		{map[string]time.Duration{"*": time.Second, "tech": 0, "finance": 2 * time.Second}, "finance=2s,tech=0s,*=1s"},
+	} {
+		if got := store.FormatLatency(tc.in); got != tc.want {
+			t.Errorf("FormatLatency(%v) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

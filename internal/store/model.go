@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Article is one news story.
 type Article struct {
@@ -48,13 +51,41 @@ const (
 
 // Score is one match in the sports results table.
 type Score struct {
-	Competition string `json:"competition"`
-	Home        string `json:"home"`
-	Away        string `json:"away"`
-	HomeScore   int    `json:"homeScore"`
-	AwayScore   int    `json:"awayScore"`
-	State       string `json:"state"` // MatchFinal, MatchLive or MatchScheduled
-	Clock       string `json:"clock"` // "FT", "67'" or a kick-off time such as "19:45"
+	Competition string    `json:"competition"`
+	Home        string    `json:"home"`
+	Away        string    `json:"away"`
+	HomeScore   int       `json:"homeScore"`
+	AwayScore   int       `json:"awayScore"`
+	KickOff     time.Time `json:"kickOff"`
+	State       string    `json:"state"` // MatchFinal, MatchLive or MatchScheduled, as of the read
+	Clock       string    `json:"clock"` // "FT", "HT", "67'" or the kick-off time, such as "19:45"
+}
+
+// Match timing: two halves of 45 minutes with 15 minutes between them.
+const (
+	halfLength = 45 * time.Minute
+	halfTime   = 15 * time.Minute
+)
+
+// at returns the match as it stands at now: scheduled before its kick-off
+// (the clock is the kick-off time in now's location), then live with the
+// minute being played, or "HT" at half-time, and final ("FT") once both
+// halves are over.
+func (sc Score) at(now time.Time) Score {
+	played := now.Sub(sc.KickOff)
+	switch {
+	case played < 0:
+		sc.State, sc.Clock = MatchScheduled, sc.KickOff.In(now.Location()).Format("15:04")
+	case played < halfLength:
+		sc.State, sc.Clock = MatchLive, strconv.Itoa(int(played/time.Minute)+1)+"'"
+	case played < halfLength+halfTime:
+		sc.State, sc.Clock = MatchLive, "HT"
+	case played < 2*halfLength+halfTime:
+		sc.State, sc.Clock = MatchLive, strconv.Itoa(int((played-halfTime)/time.Minute)+1)+"'"
+	default:
+		sc.State, sc.Clock = MatchFinal, "FT"
+	}
+	return sc
 }
 
 // Weather is the current conditions and a short forecast for one city.

@@ -14,7 +14,7 @@ import (
 
 // Bucket layout:
 //
-//	meta      "version" → seedVersion
+//	meta      "version" → seedVersion, "seeded" → when the content was seeded (RFC 3339)
 //	articles  slug → Article (JSON)
 //	sections  <section> → (sectionKey → slug), newest first
 //	data      "markets" → []Quote, "scores" → []Score, "weather" → Weather
@@ -25,19 +25,40 @@ var (
 	bucketData     = []byte("data")
 )
 
-const seedVersion = "1"
+// seedVersion is the layout of a seeded database. Version 1 had no
+// "seeded" time and no kick-off times in its scores; [Store.seed] upgrades
+// such a file in place.
+const seedVersion = "2"
 
-// seed fills an empty database with the demo content. A database that is
-// already seeded is left alone.
-func (s *Store) seed() error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+// newestAge is how long before the seeding the newest article is dated
+// (see seedArticles): a version-1 file's seeding time is its newest
+// article's plus this.
+const newestAge = 4 * time.Minute
+
+// seed fills an empty database with the demo content, upgrades one seeded
+// by an older version, and returns when the content was seeded. A database
+// that is already seeded is otherwise left alone: its times are moved
+// forward when read (see [Store.shift]).
+func (s *Store) seed() (seeded time.Time, err error) {
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
-		if meta.Get([]byte("version")) != nil {
+		switch v := string(meta.Get([]byte("version"))); v {
+		case seedVersion:
+			if err := seeded.UnmarshalText(meta.Get([]byte("seeded"))); err != nil {
+				return fmt.Errorf("store: seeding time: %w", err)
+			}
 			return nil
+		case "1":
+			seeded, err = upgradeV1(tx, meta)
+			return err
+		case "":
+		default:
+			return fmt.Errorf("store: database of unknown version %q", v)
 		}
+		seeded = s.now().Truncate(time.Minute)
 		arts, err := tx.CreateBucketIfNotExists(bucketArticles)
 		if err != nil {
 			return fmt.Errorf("store: %w", err)
@@ -46,7 +67,7 @@ func (s *Store) seed() error {
 		if err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
-		for _, a := range seedArticles(s.now()) {
+		for _, a := range seedArticles(seeded) {
 			idx, err := secs.CreateBucketIfNotExists([]byte(a.Section))
 			if err != nil {
 				return fmt.Errorf("store: %w", err)
@@ -68,7 +89,7 @@ func (s *Store) seed() error {
 		}
 		for key, v := range map[string]any{
 			SourceMarkets: seedMarkets(),
-			SourceScores:  seedScores(),
+			SourceScores:  seedScores(seeded),
 			SourceWeather: seedWeather(),
 		} {
 			b, err := json.Marshal(v)
@@ -79,12 +100,61 @@ func (s *Store) seed() error {
 				return fmt.Errorf("store: %w", err)
 			}
 		}
-		return meta.Put([]byte("version"), []byte(seedVersion))
+		return setVersion(meta, seeded)
 	})
+	return seeded, err
+}
+
+// setVersion records a database as seeded at seeded by this version.
+func setVersion(meta *bolt.Bucket, seeded time.Time) error {
+	t, err := seeded.UTC().MarshalText()
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if err := meta.Put([]byte("seeded"), t); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if err := meta.Put([]byte("version"), []byte(seedVersion)); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// upgradeV1 brings a version-1 database to this version: it derives the
+// seeding time from the newest article, stores the scores again with
+// kick-off times, and records both.
+func upgradeV1(tx *bolt.Tx, meta *bolt.Bucket) (time.Time, error) {
+	var newest time.Time
+	err := tx.Bucket(bucketArticles).ForEach(func(k, v []byte) error {
+		var a Article
+		if err := json.Unmarshal(v, &a); err != nil {
+			return fmt.Errorf("store: decode %s: %w", k, err)
+		}
+		if a.Published.After(newest) {
+			newest = a.Published
+		}
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	if newest.IsZero() {
+		return time.Time{}, fmt.Errorf("store: version 1 database without articles")
+	}
+	seeded := newest.Add(newestAge)
+	b, err := json.Marshal(seedScores(seeded))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("store: %w", err)
+	}
+	if err := tx.Bucket(bucketData).Put([]byte(SourceScores), b); err != nil {
+		return time.Time{}, fmt.Errorf("store: %w", err)
+	}
+	return seeded, setVersion(meta, seeded)
 }
 
 // seedArticles turns the seed stories into articles published over the last
-// few days before now, with deterministic view and comment counts.
+// few days before now (the newest newestAge before it), with deterministic
+// view and comment counts.
 func seedArticles(now time.Time) []Article {
 	rng := rand.New(rand.NewPCG(2010, 6)) // fixed seed: same content every run
 	now = now.Truncate(time.Minute)
@@ -99,7 +169,7 @@ func seedArticles(now time.Time) []Article {
 				slug = fmt.Sprintf("%s-%d", slug, n+1)
 			}
 			seen[slug]++
-			age := time.Duration(i)*97*time.Minute + time.Duration(si)*11*time.Minute + 4*time.Minute
+			age := time.Duration(i)*97*time.Minute + time.Duration(si)*11*time.Minute + newestAge
 			views := int(float64(48000)*math.Pow(0.83, float64(i))) + rng.IntN(9000) + 400
 			if sec == "hotnews" {
 				views = views * 5 / 4 // the front page gets more traffic

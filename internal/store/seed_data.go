@@ -2,6 +2,8 @@ package store
 
 // The demo content. Every story, person, company and club here is fictional.
 
+import "time"
+
 type story struct{ title, summary, detail string }
 
 func seedAuthors() map[string][]string {
@@ -287,16 +289,21 @@ func seedStories() map[string][]story {
 	}
 }
 
-func seedScores() []Score {
+// seedScores is the match day as it stands at seeded: two matches live
+// (one at half-time), two to come, the rest finished. Each kick-off is
+// relative to seeded; [Store.Scores] works out each match's state and clock
+// at read time.
+func seedScores(seeded time.Time) []Score {
+	at := func(min int) time.Time { return seeded.Add(time.Duration(min) * time.Minute) }
 	return []Score{
-		{"Premier Division", "Eastmere United", "Harbour City", 1, 2, MatchFinal, "FT"},
-		{"Premier Division", "Rovers", "Marrow Athletic", 0, 3, MatchFinal, "FT"},
-		{"Premier Division", "Saltby Town", "Brackwater", 2, 2, MatchLive, "67'"},
-		{"Premier Division", "Kessel Wanderers", "Port Halden FC", 1, 0, MatchLive, "HT"},
-		{"Premier Division", "Old Town Albion", "Gull Island", 0, 0, MatchScheduled, "19:45"},
-		{"Women's League", "Harbour City", "Saltby Town", 3, 1, MatchFinal, "FT"},
-		{"Women's League", "Eastmere United", "Rovers", 0, 0, MatchScheduled, "20:00"},
-		{"Basketball", "Port Halden Mariners", "Brackwater Bears", 98, 91, MatchFinal, "FT"},
+		{Competition: "Premier Division", Home: "Eastmere United", Away: "Harbour City", HomeScore: 1, AwayScore: 2, KickOff: at(-180)},
+		{Competition: "Premier Division", Home: "Rovers", Away: "Marrow Athletic", HomeScore: 0, AwayScore: 3, KickOff: at(-150)},
+		{Competition: "Premier Division", Home: "Saltby Town", Away: "Brackwater", HomeScore: 2, AwayScore: 2, KickOff: at(-81)},          // 67'
+		{Competition: "Premier Division", Home: "Kessel Wanderers", Away: "Port Halden FC", HomeScore: 1, AwayScore: 0, KickOff: at(-50)}, // HT
+		{Competition: "Premier Division", Home: "Old Town Albion", Away: "Gull Island", KickOff: at(40)},
+		{Competition: "Women's League", Home: "Harbour City", Away: "Saltby Town", HomeScore: 3, AwayScore: 1, KickOff: at(-200)},
+		{Competition: "Women's League", Home: "Eastmere United", Away: "Rovers", KickOff: at(75)},
+		{Competition: "Basketball", Home: "Port Halden Mariners", Away: "Brackwater Bears", HomeScore: 98, AwayScore: 91, KickOff: at(-190)},
 	}
 }
 

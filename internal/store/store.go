@@ -31,6 +31,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // Errors returned by the store. Test for them with [errors.Is].
@@ -39,7 +40,16 @@ var (
 	ErrUnknownSection = errors.New("store: unknown section")
 	ErrUnavailable    = errors.New("store: source unavailable")
 	ErrBadLatency     = errors.New("store: bad latency spec")
+
+	// ErrInUse is returned by [Open] when another process (another server
+	// on the same file, say) holds the file's lock for longer than
+	// [LockTimeout].
+	ErrInUse = errors.New("store: database file locked")
 )
+
+// LockTimeout is how long [Open] waits for another process to release the
+// database file's lock before it fails with [ErrInUse].
+const LockTimeout = time.Second
 
 // Source names that are not sections. Section names are listed by [Sections].
 const (
@@ -82,6 +92,7 @@ type Store struct {
 	latency map[string]time.Duration
 	fail    map[string]bool
 	now     func() time.Time
+	seeded  time.Time    // when the file's content was seeded
 	cleanup func() error // removes OpenMemory's temporary file
 }
 
@@ -109,8 +120,9 @@ func WithFailures(sources ...string) Option {
 	}
 }
 
-// WithNow sets the clock used to date freshly seeded articles and the weather
-// forecast. The default is [time.Now].
+// WithNow sets the store's clock. The default is [time.Now]. The demo
+// content is dated relative to it, so that it never looks stale, however old
+// the file: see [Store.Section] for how.
 func WithNow(now func() time.Time) Option {
 	return func(s *Store) { s.now = now }
 }
@@ -118,7 +130,8 @@ func WithNow(now func() time.Time) Option {
 // Open opens the database file at path, creating it (and its directory) and
 // seeding it with the demo content if it does not exist yet. An existing
 // file is used as it is. Only one Store may have a file open at a time: a
-// second Open of the same file waits up to a second for the lock, then fails.
+// second Open of the same file, in this process or another, waits up to
+// [LockTimeout] for the lock, then fails with [ErrInUse].
 func Open(path string, opts ...Option) (*Store, error) {
 	return open(path, false, opts)
 }
@@ -153,16 +166,38 @@ func open(path string, noSync bool, opts []Option) (*Store, error) {
 			return nil, fmt.Errorf("store: %w", err)
 		}
 	}
-	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: time.Second, NoSync: noSync})
+	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: LockTimeout, NoSync: noSync})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("%w: %s is in use by another process (another bigpipe server?), which kept its lock for %s (bbolt: %w); stop that process, or use another file",
+			ErrInUse, path, LockTimeout, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	s.db = db
-	if err := s.seed(); err != nil {
+	if s.seeded, err = s.seed(); err != nil {
 		_ = db.Close()
-		return nil, err
+		return nil, fmt.Errorf("%w (file %s)", err, path)
 	}
 	return s, nil
+}
+
+// replayPeriod is how often the demo's timeline starts over; see [Store.shift].
+const replayPeriod = time.Hour
+
+// shift is how far the seeded content's times are moved forward when read:
+// the whole hours since the seeding. So the store's content always looks as
+// it did between 0 and 59 minutes after the seeding: the newest story a few
+// minutes to an hour old, matches live, about to start or just over,
+// whenever the file was created. Whole hours keep a page's times the same
+// from one load to the next within the hour.
+func (s *Store) shift() time.Duration {
+	d := s.now().Sub(s.seeded)
+	r := d % replayPeriod
+	if r < 0 {
+		r += replayPeriod // floor, for a clock behind the seeding
+	}
+	return d - r
 }
 
 // Close closes the database. A Store from [OpenMemory] also deletes its file.

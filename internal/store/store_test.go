@@ -11,6 +11,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/bigpipe-go/bigpipe/internal/store"
 )
 
@@ -94,15 +96,156 @@ func TestReopenKeepsContent(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	st, err = store.Open(path, store.WithNow(func() time.Time { return first.AddDate(1, 0, 0) }))
+	later := first.AddDate(1, 0, 0)
+	st, err = store.Open(path, store.WithNow(func() time.Time { return later }))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
 	got, _ := st.Section(t.Context(), "hotnews", 0)
-	if len(got) != len(want) || !got[0].Published.Equal(want[0].Published) {
-		t.Errorf("reopened store was reseeded: got %d articles from %v, want %d from %v",
-			len(got), got[0].Published, len(want), want[0].Published)
+	if len(got) != len(want) {
+		t.Fatalf("reopened store has %d hotnews articles, want %d", len(got), len(want))
+	}
+	for i := range got {
+		// The same content, dated as far forward as the clock moved.
+		if got[i].Slug != want[i].Slug || !got[i].Published.Equal(want[i].Published.Add(later.Sub(first))) {
+			t.Errorf("article %d: %s at %v, want %s at %v a year on", i, got[i].Slug, got[i].Published, want[i].Slug, want[i].Published)
+		}
+	}
+}
+
+// TestContentStaysFresh opens a store seeded at one time and reads it with
+// the store's clock at others, later (across a reopen of the file) and
+// earlier: the newest story is always minutes old, the society section
+// always has stories young enough for its NEW badge (three hours), matches
+// are live or about to start, their clocks run within the hour, and the
+// timeline starts over each hour.
+func TestContentStaysFresh(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "news.db")
+	seeded := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	now := seeded // the clock the store reads; this test's own
+	clock := store.WithNow(func() time.Time { return now })
+	st, err := store.Open(path, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err = store.Open(path, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, tc := range []struct {
+		name   string
+		after  time.Duration // since the seeding
+		saltby string        // the clock of the match live at 67' at seeding
+	}{
+		{"at seeding", 0, "Live 67'"},
+		{"10 minutes on", 10 * time.Minute, "Live 77'"},
+		{"an hour on: replayed", time.Hour, "Live 67'"},
+		{"a day and 59 minutes on", 24*time.Hour + 59*time.Minute, "Final FT"},
+		{"400 days on", 400*24*time.Hour + 20*time.Minute, "Live 87'"},
+		{"clock behind the seeding", -2*time.Hour - 50*time.Minute, "Live 77'"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			now = seeded.Add(tc.after)
+			hot, err := st.Section(t.Context(), "hotnews", 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if age := now.Sub(hot[0].Published); age < 4*time.Minute || age >= 64*time.Minute {
+				t.Errorf("newest story is %v old, want 4m to 64m", age)
+			}
+			a, err := st.Article(t.Context(), hot[0].Slug)
+			if err != nil || !a.Published.Equal(hot[0].Published) {
+				t.Errorf("Article(%s) dated %v, %v; Section dated it %v", hot[0].Slug, a.Published, err, hot[0].Published)
+			}
+			society, err := st.Section(t.Context(), "society", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if age := now.Sub(society[0].Published); age >= 3*time.Hour {
+				t.Errorf("newest society story is %v old: no NEW badge", age)
+			}
+			scores, err := st.Scores(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			live, saltby := 0, ""
+			for _, sc := range scores {
+				switch sc.State {
+				case store.MatchLive:
+					live++
+				case store.MatchScheduled:
+					if !sc.KickOff.After(now) || sc.Clock != sc.KickOff.Format("15:04") {
+						t.Errorf("%s–%s scheduled for %v (%s), at %v", sc.Home, sc.Away, sc.KickOff, sc.Clock, now)
+					}
+				}
+				if sc.Home == "Saltby Town" && sc.Competition == "Premier Division" {
+					saltby = map[string]string{store.MatchLive: "Live ", store.MatchFinal: "Final "}[sc.State] + sc.Clock
+				}
+			}
+			if live == 0 {
+				t.Errorf("no live match at %v: %+v", now, scores)
+			}
+			if saltby != tc.saltby {
+				t.Errorf("Saltby Town–Brackwater %q, want %q", saltby, tc.saltby)
+			}
+		})
+	}
+}
+
+// TestUpgradeV1 reopens a file in the first version's layout (no seeding
+// time, scores with fixed clocks and no kick-off): it is upgraded in place
+// and its content is as fresh as a new file's.
+func TestUpgradeV1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "news.db")
+	seeded := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	st, err := store.Open(path, store.WithNow(func() time.Time { return seeded }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(path, 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket([]byte("meta"))
+		return errors.Join(meta.Put([]byte("version"), []byte("1")), meta.Delete([]byte("seeded")),
+			tx.Bucket([]byte("data")).Put([]byte("scores"), []byte(`[{"competition":"Premier Division","home":"Saltby Town","away":"Brackwater","homeScore":2,"awayScore":2,"state":"live","clock":"67'"}]`)))
+	})
+	if err := errors.Join(err, db.Close()); err != nil {
+		t.Fatal(err)
+	}
+
+	now := seeded.AddDate(0, 1, 0).Add(5 * time.Minute)
+	for range 2 { // upgraded, then opened as this version
+		st, err := store.Open(path, store.WithNow(func() time.Time { return now }))
+		if err != nil {
+			t.Fatalf("Open of a version-1 file: %v", err)
+		}
+		hot, err := st.Section(t.Context(), "hotnews", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if age := now.Sub(hot[0].Published); age != 9*time.Minute {
+			t.Errorf("newest story is %v old, want 9m (4m at seeding, 5m since)", age)
+		}
+		scores, err := st.Scores(t.Context())
+		if err != nil || len(scores) < 5 {
+			t.Fatalf("Scores() = %d, %v", len(scores), err)
+		}
+		if sc := scores[2]; sc.Home != "Saltby Town" || sc.State != store.MatchLive || sc.Clock != "72'" {
+			t.Errorf("Saltby Town–Brackwater: %+v, want live at 72'", sc)
+		}
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -358,5 +501,40 @@ func TestOpenErrors(t *testing.T) {
 				t.Errorf("Open(%q) succeeded, want an error", path)
 			}
 		})
+	}
+}
+
+// TestOpenInUse opens a file a Store already holds: the second Open fails
+// after LockTimeout with ErrInUse and a message that says what to do, and
+// the file opens again once the first Store is closed.
+func TestOpenInUse(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "news.db")
+	first, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := store.Open(path)
+	if err == nil {
+		second.Close()
+		first.Close()
+		t.Fatal("second Open of a file in use succeeded")
+	}
+	if !errors.Is(err, store.ErrInUse) {
+		t.Errorf("error %v does not wrap ErrInUse", err)
+	}
+	for _, want := range []string{path, "in use by another process", "another bigpipe server", "stop that process", "another file"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := store.Open(path)
+	if err != nil {
+		t.Fatalf("Open after the first Store closed: %v", err)
+	}
+	if err := again.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
