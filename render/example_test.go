@@ -21,8 +21,7 @@ import (
 // placeholder; the pagelet follows as an onPageletArrive script once its
 // data is fetched.
 func Example() {
-	reg, _ := assets.New(fstest.MapFS{
-		"bigpipe.js":  {Data: []byte("window.bigPipe = {};")},
+	reg, _ := assets.New(fstest.MapFS{ // the site's own CSS and JS; the runtime is built in
 		"weather.css": {Data: []byte(".weather { color: #036 }")},
 	})
 	rd, _ := render.New(reg, render.WithLogger(slog.New(slog.DiscardHandler)))
