@@ -10,15 +10,19 @@
   var items = ticker.querySelectorAll("li");
   if (items.length < 2) return;
   ticker.setAttribute("data-enhanced", "");
-  ticker.classList.add("is-ticking");
 
+  // The CSS already shows the first headline, in the box the rotation
+  // keeps: marking it current changes nothing on screen. Later headlines
+  // enter with an animation of opacity and transform only (is-rotated).
   var current = 0, paused = false;
+  items[0].classList.add("is-current");
+  ticker.classList.add("is-ticking");
   function show(i) {
     items[current].classList.remove("is-current");
     current = (i + items.length) % items.length;
     items[current].classList.add("is-current");
+    ticker.classList.add("is-rotated");
   }
-  show(0);
   ticker.addEventListener("mouseenter", function () { paused = true; });
   ticker.addEventListener("mouseleave", function () { paused = false; });
   ticker.addEventListener("focusin", function () { paused = true; });
