@@ -14,7 +14,7 @@
   // The CSS already shows the first headline (--pl-hotnews-at unset is 0),
   // in the box the rotation keeps: marking it current changes nothing on
   // screen. show() moves --pl-hotnews-at, which translates the headlines
-  // (transform only); the one entering fades in (is-rotated).
+  // (transform only); the one entering slides up into the line (is-rotated).
   var list = ticker.querySelector(".pl-hotnews__ticker-list");
   var current = 0, paused = false;
   items[0].classList.add("is-current");
