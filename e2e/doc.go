@@ -9,8 +9,10 @@
 //
 // # Requirements
 //
-// Chromium (/usr/bin/chromium or "chromium" on PATH), w3m, lynx, nginx and
-// HAProxy (scripts/install-test-deps.sh installs them on Debian). A test
+// Chromium (/usr/bin/chromium or "chromium" on PATH), w3m, lynx, nginx,
+// HAProxy, and Node with npm for the tools fetched from npm (Lighthouse, the
+// Nu Html Checker), which the tests install into the user cache on first
+// use (scripts/install-test-deps.sh installs the programs on Debian). A test
 // whose program is missing skips, unless the environment variable CI is
 // "true": then it fails, so CI never passes by skipping.
 //

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -309,6 +310,15 @@ func (tb *tab) countRequests(t *testing.T) func() map[string]int {
 // store opened with opts, on a loopback port that httptest picks.
 func newServer(t *testing.T, opts ...store.Option) *httptest.Server {
 	t.Helper()
+	srv := httptest.NewServer(newHandler(t, opts...))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// newHandler is the handler of [newServer]: the demo site from a fresh
+// in-memory store opened with opts, for a test that wraps it.
+func newHandler(t *testing.T, opts ...store.Option) http.Handler {
+	t.Helper()
 	st, err := store.OpenMemory(opts...)
 	if err != nil {
 		t.Fatalf("store.OpenMemory: %v", err)
@@ -322,9 +332,7 @@ func newServer(t *testing.T, opts ...store.Option) *httptest.Server {
 	if err != nil {
 		t.Fatalf("render.New: %v", err)
 	}
-	srv := httptest.NewServer(pages.Routes(rd, reg, pages.NewSite(st)))
-	t.Cleanup(srv.Close)
-	return srv
+	return pages.Routes(rd, reg, pages.NewSite(st))
 }
 
 // jsString quotes s as a JavaScript string literal: JSON, which escapes

@@ -177,6 +177,8 @@ func Bench(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
 	}
 	return &pagelet.Page{
 		Title:     "BigPipe benchmark",
+		Lang:      "en",
+		Head:      headMeta(fmt.Sprintf("BigPipe benchmark page: %d pagelets, each shown as soon as its own delay has passed.", len(delays)), false),
 		InlineCSS: []string{"css/bench.css"}, // 1 KB: first paint waits for no request
 		Layout:    func(slot pagelet.Slot) templ.Component { return BenchLayout(delays, slot) },
 		Pagelets:  pls,

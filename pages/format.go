@@ -15,6 +15,15 @@ import (
 // isoTime formats t for a <time datetime> attribute.
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
+// freshFor is how long a story counts as new (the society section's "New"
+// badge); static/pagelets/society.js applies the same rule on the client.
+const freshFor = 3 * time.Hour
+
+// fresh reports whether a story published at t is new at now. The server
+// marks it, so the badge is part of the pagelet's first layout: added by
+// script after the JS barrier, it would push the headline and shift the page.
+func fresh(t, now time.Time) bool { return now.Sub(t) < freshFor }
+
 // stamp formats a publication time for display: the clock time for stories
 // from the same day as now, otherwise the date too.
 func stamp(t, now time.Time) string {

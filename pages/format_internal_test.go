@@ -3,6 +3,7 @@ package pages
 import (
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -55,6 +56,18 @@ func FuzzHighlight(f *testing.F) {
 			t.Fatalf("segments join to %q, want %q", b.String(), s)
 		}
 	})
+}
+
+func TestFresh(t *testing.T) {
+	now := time.Date(2026, 12, 2, 15, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		ago  time.Duration
+		want bool
+	}{{0, true}, {2*time.Hour + 59*time.Minute, true}, {3 * time.Hour, false}, {48 * time.Hour, false}, {-time.Minute, true}} {
+		if got := fresh(now.Add(-tc.ago), now); got != tc.want {
+			t.Errorf("fresh(now-%v): got %v, want %v", tc.ago, got, tc.want)
+		}
+	}
 }
 
 func TestFormat(t *testing.T) {

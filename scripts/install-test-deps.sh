@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine: headless
 # Chromium for the browser tests, w3m and lynx for the text-mode browser
-# tests, nginx and HAProxy for the reverse-proxy tests. Does nothing when they are
+# tests, nginx and HAProxy for the reverse-proxy tests, npm for the tools
+# the tests fetch from npm (Lighthouse among them). Does nothing when they are
 # already there.
 set -euo pipefail
 
@@ -9,6 +10,9 @@ need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v w3m >/dev/null 2>&1 || need+=(w3m)
 command -v lynx >/dev/null 2>&1 || need+=(lynx)
+# npm (and Node) for the test tools fetched from npm: Lighthouse (Node 18.16
+# or later; Debian 12 has 18.19), the Nu Html Checker, crawler corpora.
+command -v npm >/dev/null 2>&1 || need+=(npm)
 # nginx lives in /usr/sbin, which a non-root PATH often lacks.
 { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } || need+=(nginx)
 { command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ]; } || need+=(haproxy)

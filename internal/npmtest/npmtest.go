@@ -1,7 +1,8 @@
 // Package npmtest fetches pinned npm packages for tests that need public
 // data or tools published there (crawler User-Agent corpora, the Nu Html
-// Checker): once per machine, into the user cache, checked against the
-// pinned tarball hash. It is for tests only; it takes a testing.TB.
+// Checker) with [Fetch], and tools with dependencies (Lighthouse) with
+// [Install]: once per machine, into the user cache, checked against pinned
+// hashes. It is for tests only; it takes a testing.TB.
 package npmtest
 
 import (
@@ -165,4 +166,75 @@ func untar(dir string, tgz []byte) error {
 		return errors.New("tarball holds no files")
 	}
 	return nil
+}
+
+// Install returns the node_modules directory of the npm project whose
+// package.json and package-lock.json are in src (a test's testdata
+// folder): a tool with dependencies, such as Lighthouse, that "npm pack"
+// alone cannot fetch. The lock file pins every package of the tree by
+// version and integrity hash, and "npm ci" refuses a tarball that does not
+// match it. The tree is installed once per machine, under
+// os.UserCacheDir()/bigpipe-test/npm/NAME-HASH, HASH naming the two files,
+// so a changed pin installs afresh; later calls reuse it. Package scripts
+// are not run (--ignore-scripts).
+//
+// A missing npm or a failed install skips the test, unless CI is "true"
+// (see [Unavailable]).
+func Install(t testing.TB, src string) string {
+	t.Helper()
+	h := sha512.New()
+	var files [2][]byte
+	for i, name := range []string{"package.json", "package-lock.json"} {
+		b, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			t.Fatalf("npm project %s: %v", src, err)
+		}
+		files[i] = b
+		fmt.Fprintf(h, "%s %d\n", name, len(b))
+		h.Write(b)
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		Unavailable(t, "no cache directory for the npm project %s: %v", src, err)
+	}
+	root := filepath.Join(cache, "bigpipe-test", "npm")
+	dir := filepath.Join(root, filepath.Base(src)+"-"+fmt.Sprintf("%x", h.Sum(nil)[:6]))
+	if _, err := os.Stat(dir); err == nil { // dir only appears complete: see the Rename below
+		return filepath.Join(dir, "node_modules")
+	}
+
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		Unavailable(t, "npm is needed to install %s: %v", src, err)
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		Unavailable(t, "creating the npm cache: %v", err)
+	}
+	tmp, err := os.MkdirTemp(root, ".install-")
+	if err != nil {
+		Unavailable(t, "creating the npm cache: %v", err)
+	}
+	defer os.RemoveAll(tmp)
+	for i, name := range []string{"package.json", "package-lock.json"} {
+		if err := os.WriteFile(filepath.Join(tmp, name), files[i], 0o644); err != nil {
+			Unavailable(t, "creating the npm cache: %v", err)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund",
+		"--update-notifier=false", "--silent")
+	cmd.Dir = tmp
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		Unavailable(t, "npm ci for %s: %v\n%s", src, err, stderr.Bytes())
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if _, statErr := os.Stat(dir); statErr != nil { // not a concurrent install that won
+			t.Fatalf("caching %s: %v", src, err)
+		}
+	}
+	return filepath.Join(dir, "node_modules")
 }

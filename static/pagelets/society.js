@@ -1,4 +1,6 @@
-// society: marks stories published in the last three hours as new.
+// society: marks stories published in the last three hours as new. The
+// server already marks them (pages.fresh), so the badges are in the first
+// layout; this only catches up when the client's clock disagrees.
 (function () {
   "use strict";
   var w = window;
@@ -13,6 +15,6 @@
   for (var i = 0; i < items.length; i++) {
     var t = items[i].querySelector("time[datetime]");
     var when = t ? Date.parse(t.getAttribute("datetime")) : NaN;
-    if (!isNaN(when) && Date.now() - when < limit) items[i].classList.add("is-fresh");
+    if (!isNaN(when) && Date.now() - when < limit) items[i].classList.add("is-fresh"); // a no-op when the server marked it
   }
 })();
