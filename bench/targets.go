@@ -24,7 +24,7 @@ const (
 	maxLastLate        = 10 * time.Millisecond // pipelined last byte against the slowest delay
 	maxFCPOverFloor    = 20 * time.Millisecond // pipelined FCP against the zero-delay page's
 	maxVisibleLate     = 30 * time.Millisecond // each pagelet visible against its delay
-	minThroughputRatio = 0.70                  // pipelined rps / serial rps, every concurrency
+	minThroughputRatio = 0.90                  // pipelined rps / serial rps, every concurrency
 	capacityTarget     = 10_000                // in-flight pipelined pages
 	maxRSSPerPage      = 64 << 10              // bytes of server RSS per in-flight page
 )
