@@ -136,3 +136,37 @@ func (s *sink) Header() http.Header         { return s.header }
 func (s *sink) WriteHeader(int)             {}
 func (s *sink) Write(p []byte) (int, error) { s.n += len(p); return len(p), nil }
 func (s *sink) Flush()                      {}
+
+// BenchmarkHTTP serves the zero-delay 6-pagelet page over loopback HTTP/1.1
+// (keep-alive, no compression) to parallel clients in each mode: what the
+// bench's load figure measures, as a benchmark. pipelined's ns/op against
+// serial's is the throughput ratio; compare them within one run
+// (go test -run '^$' -bench HTTP -count 6 ./render | benchstat).
+func BenchmarkHTTP(b *testing.B) {
+	for _, mode := range []render.Mode{render.Serial, render.Pipelined} {
+		b.Run(mode.String(), func(b *testing.B) {
+			srv := httptest.NewServer(benchHandler(b, 6, mode))
+			defer srv.Close()
+			tr := &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}
+			defer tr.CloseIdleConnections()
+			client := &http.Client{Transport: tr}
+			b.ReportAllocs()
+			b.SetParallelism(4)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					resp, err := client.Get(srv.URL)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					_, err = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if err != nil || resp.StatusCode != http.StatusOK {
+						b.Errorf("status %d, %v", resp.StatusCode, err)
+						return
+					}
+				}
+			})
+		})
+	}
+}

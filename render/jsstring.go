@@ -20,6 +20,14 @@ func appendJSString[T string | []byte](dst []byte, s T) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Most bytes between two tags are copied as they are: skip them
+		// four at a time.
+		for i+4 <= len(s) && plainByte[s[i]] && plainByte[s[i+1]] && plainByte[s[i+2]] && plainByte[s[i+3]] {
+			i += 4
+		}
+		if i == len(s) {
+			break
+		}
 		b := s[i]
 		if b < utf8.RuneSelf {
 			if scriptSafe[b] {
@@ -115,5 +123,12 @@ var scriptSafe = func() (t [utf8.RuneSelf]bool) {
 	for _, b := range `"\<` {
 		t[b] = false
 	}
+	return t
+}()
+
+// plainByte marks the bytes appendJSString copies unchanged: scriptSafe's
+// ASCII, and no byte of a multi-byte sequence, which it must decode.
+var plainByte = func() (t [256]bool) {
+	copy(t[:], scriptSafe[:])
 	return t
 }()
