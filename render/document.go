@@ -13,6 +13,7 @@ import (
 type resources struct {
 	inlineCSS       []string        // minified stylesheets for <style>, in order
 	headCSS         []*assets.Asset // stylesheets linked in <head>: unique, bundled
+	preloadCSS      []*assets.Asset // BigPipe mode: pagelet stylesheets to preload from <head>, each once
 	pageCSS, pageJS []*assets.Asset
 	css, js         [][]*assets.Asset // per pagelet, by index
 	runtime         *assets.Asset     // looked up per request: a dev-mode registry may have rebuilt it
@@ -72,7 +73,33 @@ func (rd *Renderer) resolve(page *pagelet.Page, mode Mode) (*resources, error) {
 		}
 	}
 	res.headCSS = rd.headCSS(res, mode)
+	if mode == Pipelined {
+		res.preloadCSS = preloadCSS(res)
+	}
 	return res, nil
+}
+
+// preloadCSS lists the pagelet stylesheets of a BigPipe page that <head>
+// does not link, each once, in pagelet order: the skeleton preloads them
+// (and the 103 Early Hints announce them), so that they download while the
+// pagelets' data is fetched instead of only once each payload has arrived.
+// A preload does not block the skeleton's first paint, and the runtime's
+// <link rel=stylesheet> for the same URL reuses the preloaded response.
+func preloadCSS(res *resources) []*assets.Asset {
+	var list []*assets.Asset
+	seen := make(map[*assets.Asset]bool, len(res.headCSS)+len(res.css))
+	for _, a := range res.headCSS {
+		seen[a] = true
+	}
+	for _, css := range res.css {
+		for _, a := range css {
+			if !seen[a] {
+				seen[a] = true
+				list = append(list, a)
+			}
+		}
+	}
+	return list
 }
 
 // headCSS lists the stylesheets to link in <head>: the page's, and in the
@@ -134,7 +161,8 @@ func (rd *Renderer) lookup(names []string) ([]*assets.Asset, error) {
 }
 
 // appendHead writes the doctype, the whole <head> and the opening <body>.
-// BigPipe mode links the page CSS and carries the runtime (inline, unless
+// BigPipe mode links the page CSS, preloads every pagelet's CSS (see
+// preloadCSS) and carries the runtime (inline, unless
 // [WithLinkedRuntime]); plain modes link
 // every pagelet's CSS too, since content arrives inline.
 func (h *Handler) appendHead(dst []byte, page *pagelet.Page, res *resources, mode Mode, requestURI string) []byte {
@@ -158,6 +186,11 @@ func (h *Handler) appendHead(dst []byte, page *pagelet.Page, res *resources, mod
 		dst = append(dst, `">`...)
 	}
 	if mode == Pipelined {
+		for _, a := range res.preloadCSS {
+			dst = append(dst, `<link rel="preload" as="style" href="`...)
+			dst = append(dst, html.EscapeString(a.URL)...)
+			dst = append(dst, `">`...)
+		}
 		dst = appendScriptOpen(dst, res.nonce)
 		if res.runtimeInline { // Asset.Inline vouches it cannot end the element
 			dst = append(dst, '>')
