@@ -80,7 +80,8 @@ func (rd *Renderer) resolve(page *pagelet.Page, mode Mode) (*resources, error) {
 }
 
 // preloadCSS lists the pagelet stylesheets of a BigPipe page that <head>
-// does not link, each once, in pagelet order: the skeleton preloads them
+// does not link and that are too big or unsafe to travel inline in a
+// payload (see inlineStyles), each once, in pagelet order: the skeleton preloads them
 // (and the 103 Early Hints announce them), so that they download while the
 // pagelets' data is fetched instead of only once each payload has arrived.
 // A preload does not block the skeleton's first paint, and the runtime's
@@ -93,13 +94,32 @@ func preloadCSS(res *resources) []*assets.Asset {
 	}
 	for _, css := range res.css {
 		for _, a := range css {
-			if !seen[a] {
+			if _, inline := a.Inline(); !seen[a] && !inline {
 				seen[a] = true
 				list = append(list, a)
 			}
 		}
 	}
 	return list
+}
+
+// inlineStyles returns the stylesheets of css that the payload about to be
+// written carries inline: those small and safe enough to inline
+// ([assets.Asset.Inline]) that no earlier payload of this response carried
+// (sent records them), and that <head> does not link. The runtime applies
+// them as <style> elements at once, so such a pagelet waits on no request
+// and no load event; later pagelets that need the same file find it
+// applied.
+func inlineStyles(css []*assets.Asset, res *resources, sent map[*assets.Asset]bool) []*assets.Asset {
+	var out []*assets.Asset
+	for _, a := range css {
+		if _, ok := a.Inline(); !ok || sent[a] || slices.Contains(res.headCSS, a) {
+			continue
+		}
+		sent[a] = true
+		out = append(out, a)
+	}
+	return out
 }
 
 // headCSS lists the stylesheets to link in <head>: the page's, and in the
@@ -264,11 +284,23 @@ func appendSetup(dst []byte, page *pagelet.Page, res *resources, order []int) []
 // nothing in content, id or resource names can end the script element or
 // run.
 //
+// styles (see inlineStyles) go in a "styles" object, resource id to the
+// stylesheet's text.
+//
 // With timing (see [WithServerTiming]) it adds the pagelet's server-side
 // queue, fetch and render times in milliseconds.
-func appendPayload(dst []byte, nonce, id string, content []byte, css, js []*assets.Asset, timing *result) []byte {
+func appendPayload(dst []byte, nonce, id string, content []byte, css, js, styles []*assets.Asset, timing *result) []byte {
 	dst = appendScriptOpen(dst, nonce)
-	dst = append(dst, `>bigPipe.onPageletArrive({"id":`...)
+	dst = append(dst, '>')
+	dst = appendArrive(dst, id, content, css, js, styles, timing)
+	return append(dst, "</script>\n"...)
+}
+
+// appendArrive writes the bigPipe.onPageletArrive call of appendPayload
+// without its script element, so that the payloads of pagelets flushed
+// together can share one (see pass.pipelined).
+func appendArrive(dst []byte, id string, content []byte, css, js, styles []*assets.Asset, timing *result) []byte {
+	dst = append(dst, `bigPipe.onPageletArrive({"id":`...)
 	dst = appendJSString(dst, id)
 	dst = append(dst, `,"content":`...)
 	dst = appendJSString(dst, content)
@@ -280,6 +312,20 @@ func appendPayload(dst []byte, nonce, id string, content []byte, css, js []*asse
 		dst = append(dst, `,"js":`...)
 		dst = appendIDs(dst, js)
 	}
+	for i, a := range styles {
+		if i == 0 {
+			dst = append(dst, `,"styles":{`...)
+		} else {
+			dst = append(dst, ',')
+		}
+		text, _ := a.Inline()
+		dst = appendJSString(dst, a.ID)
+		dst = append(dst, ':')
+		dst = appendJSString(dst, text)
+		if i == len(styles)-1 {
+			dst = append(dst, '}')
+		}
+	}
 	if timing != nil {
 		dst = append(dst, `,"timing":{"queue":`...)
 		dst = appendMillis(dst, timing.queue)
@@ -289,7 +335,7 @@ func appendPayload(dst []byte, nonce, id string, content []byte, css, js []*asse
 		dst = appendMillis(dst, timing.render)
 		dst = append(dst, '}')
 	}
-	return append(dst, "})</script>\n"...)
+	return append(dst, "})"...)
 }
 
 func appendIDs(dst []byte, as []*assets.Asset) []byte {

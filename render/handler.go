@@ -15,6 +15,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/bigpipe-go/bigpipe/assets"
 	"github.com/bigpipe-go/bigpipe/pagelet"
 )
 
@@ -197,6 +198,7 @@ func (p *pass) pipelined() {
 	// lets fetches already runnable (answered from memory, say) finish.
 	runtime.Gosched()
 	batch := p.ready(make([]result, 0, len(page.Pagelets)))
+	sent := make(map[*assets.Asset]bool) // stylesheets a payload carried inline
 	for {
 		slices.SortStableFunc(batch, func(a, b result) int {
 			return page.Pagelets[b.index].Priority - page.Pagelets[a.index].Priority
@@ -206,7 +208,8 @@ func (p *pass) pipelined() {
 			if p.h.serverTiming {
 				tm = &res
 			}
-			s.buf = appendPayload(s.buf, p.res.nonce, page.Pagelets[res.index].ID, res.html.Bytes(), p.res.css[res.index], p.res.js[res.index], tm)
+			css := p.res.css[res.index]
+			s.buf = appendPayload(s.buf, p.res.nonce, page.Pagelets[res.index].ID, res.html.Bytes(), css, p.res.js[res.index], inlineStyles(css, p.res, sent), tm)
 			putBuf(res.html)
 		}
 		if p.f.left == 0 { // the end of the document rides with the last pagelets

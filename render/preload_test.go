@@ -18,12 +18,13 @@ var (
 	stylesheetRE = regexp.MustCompile(`<link rel="stylesheet" href="([^"]+)">`)
 )
 
-// preloadPage has two pagelets sharing shared.css, one with a.css, and the
-// page's site.css, which a pagelet lists too.
+// preloadPage has two pagelets sharing shared.css, one with a.css, the
+// other with the page's site.css and big.css, too big to inline (the
+// others are small enough).
 func preloadPage(http.ResponseWriter, *http.Request) (*pagelet.Page, error) {
 	p := pageOf(delayed("a", 0), delayed("b", 0))
 	p.Pagelets[0].CSS = []string{"shared.css", "a.css"}
-	p.Pagelets[1].CSS = []string{"shared.css", "site.css"}
+	p.Pagelets[1].CSS = []string{"shared.css", "site.css", "big.css"}
 	return p, nil
 }
 
@@ -43,16 +44,17 @@ func hrefs(re *regexp.Regexp, s string) []string {
 }
 
 // TestHeadPreloadsPageletCSS: a BigPipe skeleton preloads each pagelet
-// stylesheet once, in pagelet order, except those <head> links anyway; a
-// plain page links them instead and preloads nothing.
+// stylesheet once, in pagelet order, except those <head> links anyway and
+// those small enough to travel inline in a payload; a plain page links them
+// all instead and preloads nothing.
 func TestHeadPreloadsPageletCSS(t *testing.T) {
 	srv := serve(t, preloadPage)
 	for _, tc := range []struct {
 		name, ua            string
 		preload, stylesheet []string
 	}{
-		{"pipelined", chromeUA, []string{"/static/shared.css", "/static/a.css"}, []string{"/static/site.css"}},
-		{"plain HTML", googlebotUA, nil, []string{"/static/site.css", "/static/shared.css", "/static/a.css"}},
+		{"pipelined", chromeUA, []string{"/static/big.css"}, []string{"/static/site.css"}},
+		{"plain HTML", googlebotUA, nil, []string{"/static/site.css", "/static/shared.css", "/static/a.css", "/static/big.css"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := head(string(get(t, srv.URL, tc.ua).Body()))
@@ -70,15 +72,16 @@ func TestHeadPreloadsPageletCSS(t *testing.T) {
 }
 
 // TestEarlyHintsPreloadPageletCSS: the 103 of a BigPipe page announces the
-// pagelets' stylesheets as the skeleton preloads them, each once.
+// pagelet stylesheets the skeleton preloads, each once, and not those that
+// travel inline.
 func TestEarlyHintsPreloadPageletCSS(t *testing.T) {
 	srv := serve(t, preloadPage, render.WithEarlyHints(render.HintsAlways))
 	for _, tc := range []struct {
 		name, ua string
 		want     []string
 	}{
-		{"pipelined", chromeUA, []string{"/static/site.css", "/static/shared.css", "/static/a.css"}},
-		{"plain HTML", googlebotUA, []string{"/static/site.css", "/static/shared.css", "/static/a.css"}},
+		{"pipelined", chromeUA, []string{"/static/site.css", "/static/big.css"}},
+		{"plain HTML", googlebotUA, []string{"/static/site.css", "/static/shared.css", "/static/a.css", "/static/big.css"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
@@ -100,5 +103,38 @@ func TestEarlyHintsPreloadPageletCSS(t *testing.T) {
 				t.Errorf("103 preloads %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestPayloadsInlineSmallCSS: a small pagelet stylesheet travels inline in
+// the first payload that needs it and in no other; a file <head> links
+// (site.css) or one too big to inline (big.css) never does.
+func TestPayloadsInlineSmallCSS(t *testing.T) {
+	srv := serve(t, preloadPage)
+	body := string(get(t, srv.URL, chromeUA).Body())
+	ids := map[string]string{} // file name -> resource id
+	for _, m := range regexp.MustCompile(`"(\w{5})":\{"type":"css","url":"/static/(\w+)\.[0-9a-f]{10}\.css"\}`).FindAllStringSubmatch(body, -1) {
+		ids[m[2]] = m[1]
+	}
+	for _, f := range []string{"shared", "a", "big"} {
+		if ids[f] == "" {
+			t.Fatalf("no resource id for %s.css in the resource map:\n%s", f, body)
+		}
+	}
+	calls := regexp.MustCompile(`bigPipe\.onPageletArrive\((\{.*?\})\)(?:;|</script>)`).FindAllStringSubmatch(body, -1)
+	if len(calls) != 2 {
+		t.Fatalf("%d payloads, want 2:\n%s", len(calls), body)
+	}
+	texts := map[string]string{"shared": ".shared{color:red}", "a": ".a{color:blue}"}
+	for f, text := range texts {
+		if got := strings.Count(body, `"`+ids[f]+`":"`+text+`"`); got != 1 {
+			t.Errorf("%s.css inline %d times, want once:\n%s", f, got, body)
+		}
+	}
+	if !strings.Contains(calls[0][1], `"styles":{"`+ids["shared"]+`":`) {
+		t.Errorf("the first payload does not carry shared.css, which both pagelets need: %s", calls[0][1])
+	}
+	if strings.Contains(body, `"`+ids["big"]+`":".big`) || strings.Contains(body, `":"body{margin:0}"`) {
+		t.Errorf("big.css or the head's site.css went inline:\n%s", body)
 	}
 }
