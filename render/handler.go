@@ -203,14 +203,27 @@ func (p *pass) pipelined() {
 		slices.SortStableFunc(batch, func(a, b result) int {
 			return page.Pagelets[b.index].Priority - page.Pagelets[a.index].Priority
 		})
-		for _, res := range batch {
+		// One script element for the whole batch: the browser runs it in
+		// one go, so the pagelets it shows reach the screen in the same
+		// frame instead of one frame each.
+		if len(batch) > 0 {
+			s.buf = appendScriptOpen(s.buf, p.res.nonce)
+			s.buf = append(s.buf, '>')
+		}
+		for k, res := range batch {
 			var tm *result
 			if p.h.serverTiming {
 				tm = &res
 			}
+			if k > 0 {
+				s.buf = append(s.buf, ';')
+			}
 			css := p.res.css[res.index]
-			s.buf = appendPayload(s.buf, p.res.nonce, page.Pagelets[res.index].ID, res.html.Bytes(), css, p.res.js[res.index], inlineStyles(css, p.res, sent), tm)
+			s.buf = appendArrive(s.buf, page.Pagelets[res.index].ID, res.html.Bytes(), css, p.res.js[res.index], inlineStyles(css, p.res, sent), tm)
 			putBuf(res.html)
+		}
+		if len(batch) > 0 {
+			s.buf = append(s.buf, "</script>\n"...)
 		}
 		if p.f.left == 0 { // the end of the document rides with the last pagelets
 			s.buf = append(s.buf, closeDocument...)
