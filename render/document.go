@@ -206,6 +206,7 @@ func (h *Handler) appendHead(dst []byte, page *pagelet.Page, res *resources, mod
 		dst = append(dst, `">`...)
 	}
 	if mode == Pipelined {
+		dst = append(dst, `<link rel="expect" href="#`+firstPaintID+`" blocking="render">`...)
 		for _, a := range res.preloadCSS {
 			dst = append(dst, `<link rel="preload" as="style" href="`...)
 			dst = append(dst, html.EscapeString(a.URL)...)
@@ -381,3 +382,9 @@ func appendClearNoJS(dst []byte, nonce string) []byte {
 }
 
 const closeDocument = "</body></html>"
+
+// firstPaintID is the id of the element that ends the skeleton's write, after
+// the payloads of the pagelets ready by then: the BigPipe <head> asks the
+// browser (<link rel=expect blocking=render>) not to render before it has
+// parsed it, so that those pagelets appear in the skeleton's first frame.
+const firstPaintID = "bigpipe-first-paint"

@@ -199,7 +199,7 @@ func (p *pass) pipelined() {
 	runtime.Gosched()
 	batch := p.ready(make([]result, 0, len(page.Pagelets)))
 	sent := make(map[*assets.Asset]bool) // stylesheets a payload carried inline
-	for {
+	for first := true; ; first = false {
 		slices.SortStableFunc(batch, func(a, b result) int {
 			return page.Pagelets[b.index].Priority - page.Pagelets[a.index].Priority
 		})
@@ -224,6 +224,9 @@ func (p *pass) pipelined() {
 		}
 		if len(batch) > 0 {
 			s.buf = append(s.buf, "</script>\n"...)
+		}
+		if first {
+			s.buf = append(s.buf, `<template id="`+firstPaintID+`"></template>`...)
 		}
 		if p.f.left == 0 { // the end of the document rides with the last pagelets
 			s.buf = append(s.buf, closeDocument...)
