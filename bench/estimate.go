@@ -15,6 +15,7 @@ const (
 	estServerBuild   = 10 * time.Second        // go build of the server for capacity (1 s when cached)
 	estCapacityLevel = 3 * time.Second         // start, warm-up, measuring, reading out
 	estOpenRate      = 4000.0                  // connections opened per second
+	estFrontVisit    = 900 * time.Millisecond  // one front-page visit, cold or warm (two loads), on average
 )
 
 // plan is the benchmark cfg asks for as the progress bar counts it: the
@@ -38,6 +39,12 @@ func plan(cfg config, scs []Scenario) []phase {
 					time.Duration(cfg.runs*modes)*(slowest(sc.Delays)+estBrowserLoad),
 			})
 		}
+	}
+	if !cfg.noBrowser && cfg.frontRuns > 0 {
+		// measureFrontPage: a warm-up visit, then runs visits of each mode
+		// and kind.
+		n := 1 + 4*cfg.frontRuns
+		phases = append(phases, phase{name: "front-page", steps: n, est: estBrowserStart + time.Duration(n)*estFrontVisit})
 	}
 	if !cfg.noLoad {
 		// measureLoad splits the time of each mode and level into up to 3

@@ -21,6 +21,8 @@ type config struct {
 	delays       string
 	noBrowser    bool
 	noLoad       bool
+	frontRuns    int
+	frontOnly    bool
 	quick        bool
 	out          string
 	capacity     intList
@@ -40,6 +42,7 @@ func quickDefaults() map[string]string {
 		"concurrency":   "1,8",
 		"capacity":      "200",
 		"load-max":      "20000",
+		"front-runs":    "2",
 	}
 }
 
@@ -53,6 +56,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.delays, "delays", "", "a custom scenario: comma list of pagelet delays in ms, e.g. 30,1000")
 	fs.BoolVar(&c.noBrowser, "no-browser", false, "skip the browser figures (headless Chromium)")
 	fs.BoolVar(&c.noLoad, "no-load", false, "skip the load and capacity figures")
+	fs.IntVar(&c.frontRuns, "front-runs", 9, "visits of the demo's front page per mode (pipelined, plain) and kind (cold, warm) in Chromium; 0 skips them")
+	fs.BoolVar(&c.frontOnly, "front-only", false, "measure the front-page visits only (no /bench scenarios, load or capacity)")
 	fs.BoolVar(&c.quick, "quick", false, "tiny settings for a smoke run: 2 runs, delays divided by 8, 1 s of load at 1 and 8, capacity at 200")
 	fs.StringVar(&c.out, "out", defaultOut(), "directory for latest.json and the charts")
 	fs.Var(&c.capacity, "capacity", "comma list of in-flight page counts to hold")
@@ -90,6 +95,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-runs %d: want at least 1", c.runs)
 	case c.loadDuration <= 0:
 		return c, fmt.Errorf("-load-duration %v: want more than 0", c.loadDuration)
+	case c.frontRuns < 0:
+		return c, fmt.Errorf("-front-runs %d: want 0 or more", c.frontRuns)
+	case c.frontOnly && (c.noBrowser || c.frontRuns == 0):
+		return c, errors.New("-front-only measures in Chromium: not with -no-browser or -front-runs 0")
 	case c.loadMax < 0:
 		return c, fmt.Errorf("-load-max %d: want 0 or more", c.loadMax)
 	case len(c.concurrency) == 0:

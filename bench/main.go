@@ -69,6 +69,9 @@ func runBench(ctx context.Context, cfg config, stdout, stderr io.Writer) (*Repor
 	if err != nil {
 		return nil, err
 	}
+	if cfg.frontOnly {
+		scs, cfg.noLoad = nil, true
+	}
 	if err := os.MkdirAll(cfg.out, 0o755); err != nil {
 		return nil, err
 	}
@@ -151,6 +154,19 @@ func runBench(ctx context.Context, cfg config, stdout, stderr io.Writer) (*Repor
 				res.Browser[m] = browserStats(rs, len(res.Delays))
 			}
 		}
+	}
+	if !cfg.noBrowser && cfg.frontRuns > 0 {
+		bar.begin("front-page")
+		fp, err := measureFrontPage(ctx, base, cfg.frontRuns, bar.step)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if err != nil {
+			fp = &FrontPage{Pagelets: FrontPagelets, Error: err.Error()}
+			failed = append(failed, fmt.Errorf("front page: %w", err))
+			bar.note("bench: front page: " + err.Error())
+		}
+		r.FrontPage = fp
 	}
 	if !cfg.noLoad {
 		bar.begin("load")

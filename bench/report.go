@@ -32,6 +32,8 @@ type Report struct {
 	Capacity      []CapacityResult `json:"capacity,omitempty"`
 	CapacityError string           `json:"capacity_error,omitempty"`
 
+	FrontPage *FrontPage `json:"front_page,omitempty"` // the demo's "/" in Chromium, cold and warm
+
 	Targets []Target `json:"targets"`
 }
 

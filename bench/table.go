@@ -27,6 +27,10 @@ func writeTable(w io.Writer, r *Report) {
 		writeScenario(w, r.Modes, sc)
 	}
 
+	if fp := r.FrontPage; fp != nil {
+		fmt.Fprintln(w, "\n== front page: the demo's / in Chromium, backends at 0 ms; when each pagelet's content was displayed")
+		writeFrontPage(w, fp)
+	}
 	if len(r.Load) > 0 || r.LoadError != "" {
 		fmt.Fprintln(w, "\n== load: zero-delay page, closed loop, whole pages")
 		writeLoad(w, r)
@@ -179,4 +183,31 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// writeFrontPage prints the front-page visits: per mode and kind of visit
+// the medians of FCP, the first and last pagelet displayed, and each
+// pagelet.
+func writeFrontPage(w io.Writer, fp *FrontPage) {
+	if fp.Error != "" {
+		fmt.Fprintf(w, "error: %s\n", fp.Error)
+	}
+	if len(fp.Figures) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "mode\tvisit\truns\tFCP\tfirst\tlast\tp90 last\tunstyled\t")
+	for _, id := range fp.Pagelets {
+		fmt.Fprintf(tw, "%s\t", id)
+	}
+	fmt.Fprintln(tw)
+	for _, fg := range fp.Figures {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%d\t", fg.Mode, fg.Visit, len(fg.Runs),
+			f1(fg.FCP.Median), f1(fg.First.Median), f1(fg.Last.Median), f1(fg.Last.P90), fg.Unstyled)
+		for i := range fp.Pagelets {
+			fmt.Fprintf(tw, "%s\t", statAt(fg.Shown, i))
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
 }

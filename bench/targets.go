@@ -194,6 +194,7 @@ func evaluateTargets(r *Report) []Target {
 		aggregate(fmt.Sprintf("Chromium: each pipelined pagelet visible within %s of its delay (after the request was sent, and not before the floor)", fmtGoal(maxVisibleLate)), visible),
 		throughputTarget(r),
 		capacityTargetOf(r),
+		frontTarget(r.FrontPage),
 	}
 }
 

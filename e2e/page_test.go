@@ -17,8 +17,9 @@ import (
 // The two scripts of the wire protocol, as the server writes them. JSON in a
 // script never contains ")</script>": "<" is always escaped as \u003c.
 var (
-	setupRE  = regexp.MustCompile(`(?s)<script[^>]*>bigPipe\.setup\((.*?)\)</script>`)
-	arriveRE = regexp.MustCompile(`(?s)<script[^>]*>bigPipe\.onPageletArrive\((.*?)\)</script>`)
+	setupRE = regexp.MustCompile(`(?s)<script[^>]*>bigPipe\.setup\((.*?)\)</script>`)
+	// One call; pagelets flushed together share a script element.
+	arriveRE = regexp.MustCompile(`(?s)onPageletArrive\((\{.*?\})\)(?:;bigPipe\.|</script>)`)
 )
 
 // resource is one entry of a resource map.
@@ -34,6 +35,7 @@ type pipePage struct {
 	pagelets []string
 	css, js  map[string][]string // pagelet id -> absolute URLs
 	all      []string            // every resource URL of the map, absolute
+	inline   map[string]int      // stylesheet URL -> payloads that carried it inline
 }
 
 // fetchPipe fetches u with a browser User-Agent over plain HTTP and parses the
@@ -67,7 +69,7 @@ func fetchPipe(t *testing.T, u string) pipePage {
 	if err := json.Unmarshal([]byte(m[0][1]), &setup); err != nil {
 		t.Fatalf("GET %s: setup payload: %v", u, err)
 	}
-	p := pipePage{pagelets: setup.Pagelets, css: map[string][]string{}, js: map[string][]string{}}
+	p := pipePage{pagelets: setup.Pagelets, css: map[string][]string{}, js: map[string][]string{}, inline: map[string]int{}}
 	res := setup.Resources
 	for _, m := range arriveRE.FindAllStringSubmatch(body, -1) {
 		var a struct {
@@ -75,6 +77,7 @@ func fetchPipe(t *testing.T, u string) pipePage {
 			CSS         []string            `json:"css"`
 			JS          []string            `json:"js"`
 			ResourceMap map[string]resource `json:"resource_map"`
+			Styles      map[string]string   `json:"styles"`
 		}
 		if err := json.Unmarshal([]byte(m[1]), &a); err != nil {
 			t.Fatalf("GET %s: onPageletArrive payload: %v", u, err)
@@ -89,6 +92,9 @@ func fetchPipe(t *testing.T, u string) pipePage {
 		}
 		for _, id := range a.JS {
 			p.js[a.ID] = append(p.js[a.ID], abs(res[id].URL))
+		}
+		for id := range a.Styles {
+			p.inline[abs(res[id].URL)]++
 		}
 	}
 	for _, r := range res {

@@ -180,7 +180,7 @@ func TestHTMLValid(t *testing.T) {
 	for _, name := range docs {
 		t.Run(strings.TrimSuffix(name, ".html"), func(t *testing.T) {
 			for _, m := range byFile[name] {
-				if m.isError() {
+				if m.isError() && !m.checkerLag() {
 					t.Errorf("%s", m)
 				} else {
 					t.Logf("%s", m)
@@ -243,6 +243,17 @@ type vnuMessage struct {
 // document the checker could not check.
 func (m vnuMessage) isError() bool {
 	return m.Type == "error" || m.Type == "non-document-error"
+}
+
+// checkerLag reports whether m is an error the checker makes about valid
+// HTML it does not know yet. The only one: vnu 26.9.27 allows blocking= on
+// <link rel=stylesheet> only, while the HTML Standard also defines
+// <link rel=expect href=#id blocking=render>
+// (https://html.spec.whatwg.org/multipage/links.html#link-type-expect; in
+// Chromium since 124, WebKit since 2024), which BigPipe skeletons carry.
+func (m vnuMessage) checkerLag() bool {
+	return strings.Contains(m.Message, "“blocking” attribute must have a “rel” attribute whose value is “stylesheet”") &&
+		strings.Contains(m.Extract, `<link rel="expect" href="#bigpipe-first-paint" blocking="render">`)
 }
 
 // file returns the base name of the document m is about.

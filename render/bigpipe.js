@@ -1,6 +1,6 @@
 /* BigPipe client runtime (design/bigpipe.md, "The client runtime").
  * Server calls: bigPipe.setup({resources, pagelets, js}) once, then
- * bigPipe.onPageletArrive({id, content, css, js, resource_map}) per pagelet. */
+ * bigPipe.onPageletArrive({id, content, css, js, styles, resource_map}) per pagelet. */
 (function (w, d) {
   'use strict';
   if (w.bigPipe) return;
@@ -55,6 +55,25 @@
       sheets[url] = true;
       cbs.forEach((f) => f());
     });
+  }
+
+  // Apply the stylesheets a payload carries inline ({resource id: text}; the
+  // server sends each once per page, with the first pagelet to need it):
+  // a <style> applies as it is inserted, so the pagelet waits on nothing.
+  function inline(styles) {
+    if (!styles || typeof styles !== 'object') return;
+    for (const id of Object.keys(styles)) {
+      const r = res[id];
+      if (!r || r.type !== 'css' || typeof styles[id] !== 'string' || sheets[r.url] === true) continue;
+      const el = d.createElement('style');
+      if (nonce) el.nonce = nonce;
+      el.dataset.href = r.url; // the file it stands for, for DevTools and tests
+      el.textContent = styles[id];
+      (d.head || d.documentElement).appendChild(el);
+      const waiting = sheets[r.url];
+      sheets[r.url] = true;
+      if (waiting) waiting.forEach((f) => f());
+    }
   }
 
   function show(el, id, html) {
@@ -119,6 +138,7 @@
     // A missing placeholder is skipped but still counts toward the barrier.
     if (!el) { warn('no element for pagelet: ' + id); return settle(); }
     addRes(p.resource_map);
+    inline(p.styles);
     collectJs(p.js);
     // Start every CSS download, then reveal once the last is done
     // (synchronously if there is none or all are loaded already).

@@ -47,8 +47,8 @@ func TestCSP(t *testing.T) {
 		hdr       http.Header
 		minTags   int // scripts the page must have
 	}{
-		{"pipelined", srv.URL, http.Header{"User-Agent": {chromeUA}}, 4},                    // runtime, setup, 2 payloads
-		{"pipelined, runtime linked", linked.URL, http.Header{"User-Agent": {chromeUA}}, 4}, // the same, runtime by src
+		{"pipelined", srv.URL, http.Header{"User-Agent": {chromeUA}}, 3},                    // runtime, setup, the payloads (one script per batch)
+		{"pipelined, runtime linked", linked.URL, http.Header{"User-Agent": {chromeUA}}, 3}, // the same, runtime by src
 		{"plain", srv.URL, http.Header{"User-Agent": {googlebotUA}}, 2},                     // a.js, page.js
 		{"plain after the no-JS cookie", srv.URL + "?x=1", http.Header{"User-Agent": {chromeUA}, "Cookie": {render.NoJSCookie + "=1"}}, 3},
 	} {

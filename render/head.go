@@ -13,8 +13,9 @@ import (
 // title, the page's own head markup ([pagelet.Page].Head), its inline and
 // linked CSS and, in the pipelined mode, the runtime (inline unless
 // [WithLinkedRuntime]) and the <noscript> refresh that sends a browser
-// without JavaScript to the plain page. The plain modes link every
-// pagelet's CSS too, since content arrives inline.
+// without JavaScript to the plain page, with the preloads of the pagelets'
+// CSS (see preloadCSS). The plain modes link every pagelet's CSS instead,
+// since content arrives inline.
 func (h *Handler) head(ctx context.Context, s *stream, page *pagelet.Page, res *resources, mode Mode) error {
 	lang := page.Lang
 	if lang == "" {
@@ -41,6 +42,15 @@ func (h *Handler) head(ctx context.Context, s *stream, page *pagelet.Page, res *
 		s.buf = append(s.buf, `">`...)
 	}
 	if mode == Pipelined {
+		// Hold the first rendering until the end of the skeleton's own
+		// write (see firstPaintID), and fetch every pagelet stylesheet that
+		// cannot travel inline while the pagelets' data is fetched.
+		s.buf = append(s.buf, `<link rel="expect" href="#`+firstPaintID+`" blocking="render">`...)
+		for _, a := range res.preloadCSS {
+			s.buf = append(s.buf, `<link rel="preload" as="style" href="`...)
+			s.buf = append(s.buf, html.EscapeString(a.URL)...)
+			s.buf = append(s.buf, `">`...)
+		}
 		s.buf = appendScriptOpen(s.buf, res.nonce)
 		if res.runtimeInline { // Asset.Inline vouches it cannot end the element
 			s.buf = append(s.buf, '>')

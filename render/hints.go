@@ -37,7 +37,8 @@ func ParseEarlyHints(s string) (EarlyHints, error) {
 }
 
 // earlyHints sends a 103 Early Hints response announcing the stylesheets
-// and the runtime the skeleton will reference, so the browser fetches them
+// (in BigPipe mode the pagelets' too) and the runtime the skeleton will
+// reference, so the browser fetches them
 // while the server is still preparing the page. Only the Link headers go in
 // the 103: headers the preflight set (cookies, say) belong to the final
 // response alone. Clients older than HTTP/1.1 cannot parse a 1xx and get
@@ -50,8 +51,11 @@ func (h *Handler) earlyHints(w http.ResponseWriter, r *http.Request, res *resour
 	case h.hints == HintsHTTP2 && r.ProtoMajor < 2:
 		return
 	}
-	links := make([]string, 0, len(res.headCSS)+1)
+	links := make([]string, 0, len(res.headCSS)+len(res.preloadCSS)+1)
 	for _, a := range res.headCSS {
+		links = append(links, "<"+a.URL+">; rel=preload; as=style")
+	}
+	for _, a := range res.preloadCSS { // empty outside BigPipe mode
 		links = append(links, "<"+a.URL+">; rel=preload; as=style")
 	}
 	if mode == Pipelined && !res.runtimeInline {

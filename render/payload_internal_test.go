@@ -115,7 +115,7 @@ var hostile = []string{
 func TestPayloadIsInert(t *testing.T) {
 	for _, s := range hostile {
 		t.Run("", func(t *testing.T) {
-			checkPayload(t, appendPayload(nil, "", s, []byte(s), nil, nil, nil), s, s)
+			checkPayload(t, appendPayload(nil, "", s, []byte(s), nil, nil, nil, nil), s, s)
 		})
 	}
 }
@@ -151,7 +151,7 @@ func FuzzPayload(f *testing.F) {
 	}
 	f.Add("hotnews", "<ul><li>x</li></ul>")
 	f.Fuzz(func(t *testing.T, id, content string) {
-		checkPayload(t, appendPayload(nil, "", id, []byte(content), nil, nil, nil), id, content)
+		checkPayload(t, appendPayload(nil, "", id, []byte(content), nil, nil, nil, nil), id, content)
 	})
 }
 
@@ -163,7 +163,7 @@ func BenchmarkPayload(b *testing.B) {
 			b.SetBytes(int64(n))
 			dst := make([]byte, 0, 2*n)
 			for b.Loop() {
-				dst = appendPayload(dst[:0], "", "hotnews", content, nil, nil, nil)
+				dst = appendPayload(dst[:0], "", "hotnews", content, nil, nil, nil, nil)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 
+	"github.com/bigpipe-go/bigpipe/assets"
 	"github.com/bigpipe-go/bigpipe/pagelet"
 )
 
@@ -34,18 +35,38 @@ func (p *pass) pipelined() error {
 	// lets fetches already runnable (answered from memory, say) finish.
 	runtime.Gosched()
 	batch := p.ready(p.f.batch[:0])
-	for {
+	var sent []*assets.Asset // stylesheets a payload of this page carried inline
+	for first := true; ; first = false {
 		slices.SortStableFunc(batch, func(a, b result) int {
 			return page.Pagelets[b.index].Priority - page.Pagelets[a.index].Priority
 		})
-		for i := range batch {
-			res := &batch[i]
+		// One script element for the whole batch: the browser runs it in
+		// one go, so the pagelets it shows reach the screen in the same
+		// frame instead of one frame each.
+		if len(batch) > 0 {
+			s.buf = appendScriptOpen(s.buf, p.res.nonce)
+			s.buf = append(s.buf, '>')
+		}
+		for k := range batch {
+			res := &batch[k]
 			var tm *result
 			if p.x.h.serverTiming {
 				tm = res
 			}
-			s.buf = appendPayload(s.buf, p.res.nonce, page.Pagelets[res.index].ID, res.html.Bytes(), p.res.css[res.index], p.res.js[res.index], tm)
+			if k > 0 {
+				s.buf = append(s.buf, ';')
+			}
+			css := p.res.css[res.index]
+			var styles []*assets.Asset
+			styles, sent = inlineStyles(css, p.res, sent)
+			s.buf = appendArrive(s.buf, page.Pagelets[res.index].ID, res.html.Bytes(), css, p.res.js[res.index], styles, tm)
 			putBuf(res.html)
+		}
+		if len(batch) > 0 {
+			s.buf = append(s.buf, "</script>\n"...)
+		}
+		if first {
+			s.buf = append(s.buf, `<template id="`+firstPaintID+`"></template>`...)
 		}
 		if p.f.left == 0 {
 			s.buf = append(s.buf, closeDocument...)

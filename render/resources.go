@@ -12,6 +12,7 @@ import (
 type resources struct {
 	inlineCSS       []string        // minified stylesheets for <style>, in order
 	headCSS         []*assets.Asset // stylesheets linked in <head>: unique, bundled
+	preloadCSS      []*assets.Asset // BigPipe mode: pagelet stylesheets preloaded from <head>, each once (see preloadCSS)
 	pageCSS, pageJS []*assets.Asset
 	css, js         [][]*assets.Asset // per pagelet, by index
 	runtime         *assets.Asset     // looked up per request: a dev-mode registry may have rebuilt it
@@ -84,7 +85,48 @@ func (h *Handler) resolve(page *pagelet.Page, mode Mode, nonce string) (*resourc
 		}
 	}
 	res.headCSS = rd.headCSS(res, mode)
+	if mode == Pipelined {
+		res.preloadCSS = preloadCSS(res)
+	}
 	return res, nil
+}
+
+// preloadCSS lists the pagelet stylesheets of a BigPipe page that <head>
+// does not link and that are too big or unsafe to travel inline in a
+// payload (see inlineStyles), each once, in pagelet order: the skeleton
+// preloads them (and the 103 Early Hints announce them), so that they
+// download while the pagelets' data is fetched instead of only once each
+// payload has arrived. A preload does not block the skeleton's first paint,
+// and the runtime's <link rel=stylesheet> for the same URL reuses the
+// preloaded response.
+func preloadCSS(res *resources) []*assets.Asset {
+	var list []*assets.Asset
+	for _, css := range res.css {
+		for _, a := range css {
+			if _, inline := a.Inline(); !inline && !slices.Contains(list, a) && !slices.Contains(res.headCSS, a) {
+				list = append(list, a)
+			}
+		}
+	}
+	return list
+}
+
+// inlineStyles appends to sent, and returns, the stylesheets of css that
+// the payload about to be written carries inline: those small and safe
+// enough to inline ([assets.Asset.Inline]) that no earlier payload of this
+// response carried (sent holds those) and that <head> does not link. The
+// runtime applies them as <style> elements at once, so such a pagelet
+// waits on no request and no load event; later pagelets that need the same
+// file find it applied.
+func inlineStyles(css []*assets.Asset, res *resources, sent []*assets.Asset) (styles, all []*assets.Asset) {
+	start := len(sent)
+	for _, a := range css {
+		if _, ok := a.Inline(); !ok || slices.Contains(sent, a) || slices.Contains(res.headCSS, a) {
+			continue
+		}
+		sent = append(sent, a)
+	}
+	return sent[start:], sent
 }
 
 // headCSS lists the stylesheets to link in <head>: the page's, and in the

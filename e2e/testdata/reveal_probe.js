@@ -5,6 +5,10 @@
 // styled: window.__reveals.
 (() => {
   'use strict';
+  // A stylesheet's file: its href, or for a <style> the runtime filled from
+  // a payload, the file it stands for (data-href).
+  const sheetHref = (s) => s.href || (s.ownerNode && s.ownerNode.dataset && s.ownerNode.dataset.href
+    ? new URL(s.ownerNode.dataset.href, location.href).href : '');
   const reveals = (window.__reveals = []);
 
   const ruleCount = (sheet) => {
@@ -22,7 +26,7 @@
       for (const rule of sheet.cssRules) {
         if (rule.selectorText === '.pl-' + id) {
           return {
-            href: sheet.href,
+            href: sheetHref(sheet),
             style: rule.style.getPropertyValue('border-top-style'),
             color: rule.style.getPropertyValue('border-top-color'),
           };
@@ -41,7 +45,7 @@
       reveals.push({
         id: el.id,
         t: performance.now(),
-        sheets: Array.from(document.styleSheets, (s) => ({ href: s.href || '', rules: ruleCount(s) })),
+        sheets: Array.from(document.styleSheets, (s) => ({ href: sheetHref(s), rules: ruleCount(s) })),
         rule: rootRule(el.id),
         computed: cs ? { style: cs.borderTopStyle, color: cs.borderTopColor } : null,
       });
