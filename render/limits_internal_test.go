@@ -3,13 +3,19 @@ package render
 import (
 	"context"
 	"testing"
-	"time"
+	"testing/synctest"
 )
 
 // TestLimiterPriority checks that a freed slot goes to the waiter of
 // highest priority, then to the oldest, and that a waiter whose context
 // ends leaves the queue without taking a slot.
+// It runs in a synctest bubble: each waiter is known to be queued once
+// every goroutine of the bubble is blocked, with no polling.
 func TestLimiterPriority(t *testing.T) {
+	synctest.Test(t, testLimiterPriority)
+}
+
+func testLimiterPriority(t *testing.T) {
 	l := newLimiter(Limits{Fetches: 1})
 	ctx := t.Context()
 	if err := l.acquire(ctx, 0); err != nil {
@@ -27,17 +33,12 @@ func TestLimiterPriority(t *testing.T) {
 	}
 	queued := func(n int) {
 		t.Helper()
-		for deadline := time.Now().Add(5 * time.Second); ; {
-			l.mu.Lock()
-			k := len(l.waiting)
-			l.mu.Unlock()
-			if k == n {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%d waiters, want %d", k, n)
-			}
-			time.Sleep(time.Millisecond)
+		synctest.Wait() // every waiter started is blocked in acquire by now
+		l.mu.Lock()
+		k := len(l.waiting)
+		l.mu.Unlock()
+		if k != n {
+			t.Fatalf("%d waiters, want %d", k, n)
 		}
 	}
 	wait("low", 0)
