@@ -481,14 +481,19 @@ const browserProbeJS = `(() => {
     }
   };
 
-  let settling = false;
+` + probeLoopJS
+
+// probeLoopJS ends a probe script. The probe before it defines m (with fcp
+// and paint), left, finished, finish(), find() and look(now); this runs
+// find and look every animation frame until every pagelet has been seen,
+// re-runs find on every DOM change, then lets the paint-timing entries of
+// the last frames arrive (FCP and each pagelet's element timing come after
+// the frame is presented; it gives up waiting on them after a second, and
+// the probe's budget timer bounds it all) and calls finish.
+const probeLoopJS = `  let settling = false;
   const check = () => {
     if (settling || left || document.readyState !== 'complete') return;
     settling = true;
-    // Let the paint-timing entries of the last frames arrive: FCP, LCP and
-    // each marker's element timing, which come after the frame is presented
-    // (give up waiting on them after a second; the budget timer bounds it
-    // all).
     const until = performance.now() + 1000;
     const settle = () => {
       if ((m.fcp < 0 || m.paint.some((t) => t < 0)) && performance.now() < until) return setTimeout(settle, 20);

@@ -379,29 +379,7 @@ const frontProbeJS = `(() => {
       m.styled[i] = hasRule('.pl-' + IDS[i]);
     }
   };
-  let settling = false;
-  const check = () => {
-    if (settling || left || document.readyState !== 'complete') return;
-    settling = true;
-    const until = performance.now() + 1000;
-    const settle = () => {
-      if ((m.fcp < 0 || m.paint.some((t) => t < 0)) && performance.now() < until) return setTimeout(settle, 20);
-      finish();
-    };
-    requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(settle, 50)));
-  };
-  const frame = () => {
-    if (finished) return;
-    find();
-    look(performance.now());
-    if (left) requestAnimationFrame(frame); else check();
-  };
-  requestAnimationFrame(frame);
-  const mo = new MutationObserver(find);
-  mo.observe(document, { childList: true, subtree: true, characterData: true });
-  window.addEventListener('load', () => setTimeout(check, 0));
-})();
-`
+` + probeLoopJS
 
 // frontTarget checks that pipelined shows its last pagelet no later than
 // plain HTML, within a frame, on a cold and on a warm visit, and never

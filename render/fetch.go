@@ -18,9 +18,7 @@ import (
 // deadline passes gets its fallback at once, so a Load that ignores its
 // context never holds up the page (settle.go).
 type fetches struct {
-	h       *Handler
-	x       *response
-	mode    Mode
+	x       *response // the page's handler, context and mode
 	page    *pagelet.Page
 	results chan int    // pagelet indexes whose goroutine is done; buffered for every pagelet, so a sender never blocks
 	sent    []result    // by pagelet index: what its goroutine sent, written before it sends the index
@@ -58,11 +56,11 @@ type fetchSlot struct {
 // context, each bounded by its own timeout, at most pageFetches at once.
 // Pagelets with the same timeout share one context, since they share its
 // deadline. The caller must call stop.
-func (h *Handler) start(x *response, mode Mode, page *pagelet.Page) *fetches {
+func (h *Handler) start(x *response, page *pagelet.Page) *fetches {
 	n := len(page.Pagelets)
 	results := make([]result, 3*n)
 	f := &fetches{
-		h: h, x: x, mode: mode, page: page,
+		x: x, page: page,
 		results: make(chan int, n),
 		sent:    results[2*n:],
 		slots:   make([]fetchSlot, n),
@@ -116,7 +114,7 @@ func (f *fetches) launch() {
 		i := f.queue[0]
 		f.queue = f.queue[1:]
 		if f.slots[i].settled { // timed out while queued
-			f.h.rd.limiter.dismiss(1)
+			f.x.h.rd.limiter.dismiss(1)
 			continue
 		}
 		f.running++
@@ -129,7 +127,7 @@ func (f *fetches) launch() {
 // budget only when Load has returned, however late: until then it still
 // holds whatever Load holds.
 func (f *fetches) run(i int) {
-	lim := f.h.rd.limiter
+	lim := f.x.h.rd.limiter
 	defer lim.dismiss(1)
 	p := &f.page.Pagelets[i]
 	ctx := f.slots[i].ctx
@@ -159,7 +157,7 @@ func (f *fetches) received() {
 // deadline has passed here). What it collects is discarded.
 func (f *fetches) stop() {
 	for _, i := range f.queue { // never launched
-		f.h.rd.limiter.dismiss(1)
+		f.x.h.rd.limiter.dismiss(1)
 		f.giveUp(i)
 	}
 	f.queue = nil

@@ -58,15 +58,14 @@ func (x *response) respond() error {
 
 	// Every fetch starts before anything is written: the skeleton must not
 	// delay them.
-	f := h.start(x, mode, page)
+	f := h.start(x, page)
 	defer f.stop()
-	l := &x.l
-	defer l.release()
-	if err := h.rd.renderLayout(x.ctx, page, l); err != nil {
+	defer x.l.release()
+	if err := h.rd.renderLayout(x.ctx, page, &x.l); err != nil {
 		return err
 	}
 	x.layout = x.since() - x.preflightTime
-	p := pass{x: x, page: page, res: res, l: l, f: f, mode: mode}
+	p := pass{x: x, page: page, res: res, f: f}
 	if h.serverTiming {
 		x.s.beforeFirst = p.serverTiming
 	}

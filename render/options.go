@@ -116,7 +116,7 @@ func WithModeOverride() PageOption { return pageOption(func(p *pageConfig) { p.o
 
 // WithLinkedRuntime makes the skeleton load the client runtime from its
 // URL (cached across pages) with a blocking <script src>. By default the
-// runtime (about 2.3 KB minified, 1.2 KB gzipped) is inlined in the skeleton's
+// runtime (about 2.8 KB minified, 1.3 KB gzipped) is inlined in the skeleton's
 // <head> whenever [assets.Asset.Inline] allows: a cold visit then waits on no
 // request before the skeleton can paint or the first pagelet can be shown,
 // which on a fresh connection costs a round trip or more (measured by

@@ -12,12 +12,10 @@ import (
 
 // pass is the state of one page being written, in either mode.
 type pass struct {
-	x    *response
+	x    *response // its mode, layout and stream too
 	page *pagelet.Page
 	res  *resources
-	l    *layout
 	f    *fetches
-	mode Mode
 }
 
 // pipelined writes the BigPipe response: the skeleton, then each pagelet as
@@ -27,7 +25,7 @@ type pass struct {
 func (p *pass) pipelined() error {
 	s, page := &p.x.s, p.page
 	s.more()
-	if err := p.x.h.skeleton(p.x.ctx, s, page, p.res, p.l); err != nil {
+	if err := p.x.h.skeleton(p.x.ctx, s, page, p.res, &p.x.l); err != nil {
 		return err
 	}
 	// Pagelets ready by now ride with the skeleton: one write fewer, and

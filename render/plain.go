@@ -12,10 +12,10 @@ import (
 // each pagelet as soon as it and all before it are done; otherwise
 // (Serial) it waits for every pagelet and writes the whole document once.
 func (p *pass) plain(stream bool) error {
-	s, page, l := &p.x.s, p.page, p.l
+	s, page, l, mode := &p.x.s, p.page, &p.x.l, p.x.mode
 	s.more()
 	ready := p.f.held // by pagelet index; html nil until settled
-	if err := p.x.h.head(p.x.ctx, s, page, p.res, p.mode); err != nil {
+	if err := p.x.h.head(p.x.ctx, s, page, p.res, mode); err != nil {
 		return err
 	}
 	if hasNoJSCookie(p.x.r) {
@@ -40,7 +40,7 @@ func (p *pass) plain(stream bool) error {
 			ready[res.index] = res
 			s.more()
 		}
-		s.buf = appendOpen(s.buf, page.Pagelets[i].ID, p.mode)
+		s.buf = appendOpen(s.buf, page.Pagelets[i].ID, mode)
 		s.buf = append(s.buf, ready[i].html.Bytes()...)
 		s.buf = append(s.buf, "</div>"...)
 		putBuf(ready[i].html)

@@ -85,10 +85,10 @@ func (f *fetches) observe(res result) {
 	if f.timing != nil {
 		f.timing[res.index] = result{index: res.index, queue: res.queue, fetch: res.fetch, render: res.render, err: res.err}
 	}
-	if o := f.h.rd.observer; o != nil {
-		o.PageletDone(f.x.r, PageletStats{ID: p.ID, Mode: f.mode, Queue: res.queue, Fetch: res.fetch, Render: res.render, Failure: fail, Err: res.err})
+	if o := f.x.h.rd.observer; o != nil {
+		o.PageletDone(f.x.r, PageletStats{ID: p.ID, Mode: f.x.mode, Queue: res.queue, Fetch: res.fetch, Render: res.render, Failure: fail, Err: res.err})
 	}
-	if log := f.h.rd.log; log.Enabled(f.x.ctx, slog.LevelDebug) {
+	if log := f.x.h.rd.log; log.Enabled(f.x.ctx, slog.LevelDebug) {
 		log.LogAttrs(f.x.ctx, slog.LevelDebug, "pagelet", slog.String("request_id", f.x.id),
 			slog.String("pagelet", p.ID), slog.Duration("queue", res.queue), slog.Duration("fetch", res.fetch),
 			slog.Duration("render", res.render), slog.String("failure", string(fail)))
@@ -121,7 +121,7 @@ func (f *fetches) fallback(i int, err error) *bytes.Buffer {
 	if f.x.ctx.Err() != nil {
 		return getBuf()
 	}
-	return f.h.fallback(f.x.ctx, &f.page.Pagelets[i], err)
+	return f.x.h.fallback(f.x.ctx, &f.page.Pagelets[i], err)
 }
 
 // giveUp settles pagelet i, if it is not yet, as given up with the page.
