@@ -57,10 +57,15 @@ var (
 	ErrDuplicateID = errors.New("pagelet: duplicate pagelet id")
 	ErrNoLoad      = errors.New("pagelet: pagelet has no Load")
 	ErrBadID       = errors.New("pagelet: pagelet id is not valid UTF-8 or has a control character")
+	ErrBadChannel  = errors.New("pagelet: live channel is not valid UTF-8, has a control character or a space, or is over 255 bytes")
 )
 
+// maxChannel is the longest live channel name, the engine's own limit.
+const maxChannel = 255
+
 // Validate reports a configuration error in p: a missing layout, an empty,
-// duplicate or bad pagelet id (see [Pagelet].ID), or a pagelet without Load.
+// duplicate or bad pagelet id (see [Pagelet].ID), a pagelet without Load,
+// or a bad live channel name.
 func (p *Page) Validate() error {
 	if p.Layout == nil {
 		return ErrNoLayout
@@ -80,6 +85,10 @@ func (p *Page) Validate() error {
 		seen[pl.ID] = struct{}{}
 		if pl.Load == nil {
 			return fmt.Errorf("%w: %q", ErrNoLoad, pl.ID)
+		}
+		if ch := pl.Channel; ch != "" && (len(ch) > maxChannel || !utf8.ValidString(ch) ||
+			strings.ContainsFunc(ch, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) })) {
+			return fmt.Errorf("%w: pagelet %q: %q", ErrBadChannel, pl.ID, ch)
 		}
 	}
 	return nil

@@ -67,6 +67,12 @@ type Pagelet struct {
 	// values are flushed first. It never delays a ready pagelet behind one
 	// that is not ready.
 	Priority int
+
+	// Channel names the live channel that keeps the pagelet current after
+	// the page has loaded, such as "scores" or "comments:"+slug (package
+	// live declares channels and publishes to them). Empty: the pagelet is
+	// rendered once. A renderer without a live engine ignores it.
+	Channel string
 }
 
 // EffectiveTimeout returns p.Timeout, or [DefaultTimeout] when it is not positive.

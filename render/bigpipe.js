@@ -1,6 +1,9 @@
 /* BigPipe client runtime (design/bigpipe.md, "The client runtime").
  * Server calls: bigPipe.setup({resources, pagelets, js}) once, then
- * bigPipe.onPageletArrive({id, content, css, js, styles, resource_map}) per pagelet. */
+ * bigPipe.onPageletArrive({id, content, css, js, styles, resource_map, live}) per pagelet.
+ * A page with live pagelets gets setup({..., live: {src, url, token}}): the live
+ * client at src loads with the page's JS, reads bigPipe.live (pagelet id ->
+ * {channel, kind, offset, epoch}) and reuses bigPipe.css to apply CSS first. */
 (function (w, d) {
   'use strict';
   if (w.bigPipe) return;
@@ -11,7 +14,7 @@
   const js = [];                      // JS urls collected until the barrier
   let state = null;                   // pagelet id -> 1 declared, 2 arrived
   let left = 0;                       // declared pagelets not yet shown
-  const bp = { shown: [], jsLoaded: [], done: false };
+  const bp = { shown: [], jsLoaded: [], done: false, live: Object.create(null) };
 
   const warn = (msg) => console.warn('bigpipe: ' + msg);
   const fire = (name, detail) => d.dispatchEvent(new CustomEvent('bigpipe:' + name, { detail }));
@@ -100,6 +103,7 @@
   // order, and their load event fires right after they ran.
   function barrier() {
     fire('barrier');
+    if (bp.liveCfg) js.push(bp.liveCfg.src);
     let n = js.length;
     const finish = () => { bp.done = true; fire('done'); };
     if (!n) return finish();
@@ -122,6 +126,7 @@
       if (typeof id === 'string' && !state[id]) { state[id] = 1; left++; }
     }
     collectJs(cfg.js);
+    if (cfg.live && typeof cfg.live.src === 'string') bp.liveCfg = cfg.live;
     if (!left) barrier();
   };
 
@@ -139,6 +144,7 @@
     if (!el) { warn('no element for pagelet: ' + id); return settle(); }
     addRes(p.resource_map);
     inline(p.styles);
+    if (p.live && typeof p.live.channel === 'string') bp.live[id] = p.live;
     collectJs(p.js);
     // Start every CSS download, then reveal once the last is done
     // (synchronously if there is none or all are loaded already).
@@ -149,5 +155,6 @@
     ready();
   };
 
+  bp.css = css;
   w.bigPipe = bp;
 })(window, document);

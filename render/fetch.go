@@ -139,8 +139,10 @@ func (f *fetches) run(i int) {
 	}
 	defer lim.release()
 	queued := time.Since(t0)
+	pos := f.x.position(ctx, p) // before Load: what is published after it reaches the page
 	f.sent[i] = load(ctx, i, p)
 	f.sent[i].queue = queued
+	f.sent[i].live = pos
 	f.results <- i
 }
 

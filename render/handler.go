@@ -37,6 +37,9 @@ func (x *response) respond() error {
 		return err
 	}
 	x.mode = mode
+	if id := x.r.URL.Query().Get(FragmentParam); id != "" {
+		return x.fragment(id)
+	}
 	page, err := x.preflight()
 	if page == nil || err != nil { // the PageFunc answered, or failed
 		return err
@@ -52,6 +55,9 @@ func (x *response) respond() error {
 	}
 	if err := h.rd.limiter.admit(len(page.Pagelets)); err != nil {
 		return err
+	}
+	if mode == Pipelined {
+		x.grantLive(page)
 	}
 	h.earlyHints(x.w, x.r, res, mode)
 	h.setHeaders(x.w.Header(), mode, x.nonce)

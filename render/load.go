@@ -20,6 +20,7 @@ type result struct {
 	queue  time.Duration // waiting for a process-wide fetch slot
 	fetch  time.Duration // in Load
 	render time.Duration // rendering the component into html
+	live   *LivePosition // where the pagelet's live channel stood before Load; nil if not live
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}

@@ -32,6 +32,7 @@ type config struct {
 	limits      Limits
 	runtimeName string // asset name of a runtime that replaces the built-in one; "" for the built-in
 	path        string // where the Renderer's own endpoints are mounted
+	live        Live   // keeps live pagelets current; nil: none are
 	page        pageConfig
 }
 

@@ -15,14 +15,17 @@ import "github.com/bigpipe-go/bigpipe/assets"
 func appendPayload(dst []byte, nonce, id string, content []byte, css, js, styles []*assets.Asset, timing *result) []byte {
 	dst = appendScriptOpen(dst, nonce)
 	dst = append(dst, '>')
-	dst = appendArrive(dst, id, content, css, js, styles, timing)
+	dst = appendArrive(dst, id, content, css, js, styles, timing, "", nil)
 	return append(dst, "</script>\n"...)
 }
 
 // appendArrive writes the bigPipe.onPageletArrive call of appendPayload
 // without its script element, so that the payloads of pagelets flushed
 // together can share one (see pass.pipelined).
-func appendArrive(dst []byte, id string, content []byte, css, js, styles []*assets.Asset, timing *result) []byte {
+//
+// A live pagelet's payload carries its channel and the position its content
+// was read at (see [Live]) in a "live" member.
+func appendArrive(dst []byte, id string, content []byte, css, js, styles []*assets.Asset, timing *result, channel string, live *LivePosition) []byte {
 	dst = append(dst, `bigPipe.onPageletArrive({"id":`...)
 	dst = appendJSString(dst, id)
 	dst = append(dst, `,"content":`...)
@@ -48,6 +51,9 @@ func appendArrive(dst []byte, id string, content []byte, css, js, styles []*asse
 		if i == len(styles)-1 {
 			dst = append(dst, '}')
 		}
+	}
+	if live != nil {
+		dst = appendLive(dst, channel, live)
 	}
 	if timing != nil {
 		dst = append(dst, `,"timing":{"queue":`...)

@@ -57,7 +57,8 @@ func (p *pass) pipelined() error {
 			css := p.res.css[res.index]
 			var styles []*assets.Asset
 			styles, sent = inlineStyles(css, p.res, sent)
-			s.buf = appendArrive(s.buf, page.Pagelets[res.index].ID, res.html.Bytes(), css, p.res.js[res.index], styles, tm)
+			pl := &page.Pagelets[res.index]
+			s.buf = appendArrive(s.buf, pl.ID, res.html.Bytes(), css, p.res.js[res.index], styles, tm, pl.Channel, res.live)
 			putBuf(res.html)
 		}
 		if len(batch) > 0 {

@@ -24,6 +24,7 @@ type response struct {
 	pw     preflightWriter    // the ResponseWriter the PageFunc gets
 	s      stream             // the page's writes
 	l      layout             // the page's layout, cut at its slots
+	grant  *LiveGrant         // the page's live connection; nil without live pagelets (see WithLive)
 
 	start         time.Time
 	mode          Mode

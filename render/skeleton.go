@@ -31,7 +31,7 @@ func (h *Handler) skeleton(ctx context.Context, s *stream, page *pagelet.Page, r
 		s.buf = append(s.buf, "</div>"...)
 	}
 	s.buf = append(s.buf, l.segs[len(l.segs)-1]...)
-	s.buf = appendSetup(s.buf, page, res, l.order)
+	s.buf = appendSetup(s.buf, page, res, l.order, s.x.grant)
 	return nil
 }
 
@@ -47,8 +47,9 @@ func appendOpen(dst []byte, id string, mode Mode) []byte {
 
 // appendSetup writes the resource map script that ends the BigPipe skeleton:
 // every CSS/JS file a pagelet of this page may need, by short id, and the
-// ids of the pagelets the runtime must accept.
-func appendSetup(dst []byte, page *pagelet.Page, res *resources, order []int) []byte {
+// ids of the pagelets the runtime must accept, and, for a page with live
+// pagelets, the live client's grant.
+func appendSetup(dst []byte, page *pagelet.Page, res *resources, order []int, grant *LiveGrant) []byte {
 	dst = appendScriptOpen(dst, res.nonce)
 	dst = append(dst, `>bigPipe.setup({"resources":{`...)
 	first := true
@@ -83,5 +84,8 @@ func appendSetup(dst []byte, page *pagelet.Page, res *resources, order []int) []
 	}
 	dst = append(dst, `],"js":`...)
 	dst = appendIDs(dst, res.pageJS)
+	if grant != nil {
+		dst = appendGrant(dst, grant)
+	}
 	return append(dst, "})</script>\n"...)
 }

@@ -1,0 +1,326 @@
+package live
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/centrifugal/centrifuge"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bigpipe-go/bigpipe/assets"
+	"github.com/bigpipe-go/bigpipe/render"
+)
+
+// clientFS holds the browser client, live.js, which the engine serves.
+//
+//go:embed live.js
+var clientFS embed.FS
+
+const clientName = "live.js"
+
+// Engine is one server instance's live engine: a centrifuge node, the
+// site's feeds, and the HTTP endpoints clients connect to. It implements
+// [render.Live] for render.WithLive, and is the [http.Handler] of its
+// endpoints under [Engine.Path]: "sse" and "ws" (the two transports) and
+// the client script. Create it with [New]; stop it with [Engine.Close].
+type Engine struct {
+	cfg    config
+	node   *centrifuge.Node
+	site   *assets.Registry // the site's files: feeds' stylesheets
+	client *assets.Registry // live.js, under cfg.path
+	sse    http.Handler
+	ws     http.Handler
+	conns  *addrLimiter
+	m      *metrics
+
+	mu    sync.RWMutex
+	feeds map[string]*feedSpec // by feed name: a channel, or a family ending in ':'
+}
+
+var _ render.Live = (*Engine)(nil)
+
+// New starts a live engine whose feeds link stylesheets from site (the
+// registry the renderer uses). It runs until [Engine.Close].
+func New(site *assets.Registry, opts ...Option) (*Engine, error) {
+	if site == nil {
+		return nil, errors.New("live: New: nil asset registry")
+	}
+	cfg := config{
+		log:          slog.Default(),
+		path:         DefaultPath,
+		tokenTTL:     DefaultTokenTTL,
+		pingInterval: DefaultPingInterval,
+		now:          time.Now,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	cfg.limits = cfg.limits.withDefaults()
+	if cfg.log == nil {
+		cfg.log = slog.New(slog.DiscardHandler)
+	}
+	if !strings.HasPrefix(cfg.path, "/") || !strings.HasSuffix(cfg.path, "/") {
+		return nil, fmt.Errorf("live: New: path %q must start and end with /", cfg.path)
+	}
+	if len(cfg.secret) == 0 {
+		cfg.secret = make([]byte, 32)
+		_, _ = rand.Read(cfg.secret) // never fails (crypto/rand)
+		cfg.log.Warn("live: no token secret given: made a random one for this process; " +
+			"pages rendered by another instance cannot connect here")
+	}
+	if cfg.registry == nil {
+		cfg.registry = prometheus.NewRegistry()
+	}
+	m, err := newMetrics(cfg.registry)
+	if err != nil {
+		return nil, err
+	}
+	client, err := assets.New(clientFS, assets.WithPrefix(cfg.path))
+	if err != nil {
+		return nil, fmt.Errorf("live: client: %w", err)
+	}
+	node, err := centrifuge.New(centrifuge.Config{
+		LogLevel:           centrifuge.LogLevelInfo,
+		LogHandler:         logHandler(cfg.log),
+		ClientQueueMaxSize: cfg.limits.QueueSize,
+		ClientChannelLimit: cfg.limits.ChannelsPerConnection,
+		Metrics:            centrifuge.MetricsConfig{RegistererGatherer: cfg.registry},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("live: engine: %w", err)
+	}
+	e := &Engine{cfg: cfg, node: node, site: site, client: client, m: m, feeds: make(map[string]*feedSpec),
+		conns: newAddrLimiter(cfg.limits.ConnectionsPerAddress)}
+	node.OnConnecting(e.connecting)
+	node.OnConnect(e.connected)
+	ping := centrifuge.PingPongConfig{PingInterval: cfg.pingInterval}
+	e.sse = centrifuge.NewSSEHandler(node, centrifuge.SSEConfig{
+		// An SSE client cannot answer pings: do not wait for its pongs.
+		PingPongConfig:     centrifuge.PingPongConfig{PingInterval: cfg.pingInterval, PongTimeout: -1},
+		MaxRequestBodySize: cfg.limits.MessageSize,
+	})
+	e.ws = centrifuge.NewWebsocketHandler(node, centrifuge.WebsocketConfig{
+		CheckOrigin:      e.checkOrigin,
+		MessageSizeLimit: cfg.limits.MessageSize,
+		PingPongConfig:   ping,
+	})
+	if err := node.Run(); err != nil {
+		return nil, fmt.Errorf("live: engine: %w", err)
+	}
+	return e, nil
+}
+
+// Close tells every client to reconnect elsewhere and stops the engine,
+// waiting until ctx is done at most.
+func (e *Engine) Close(ctx context.Context) error {
+	return e.node.Shutdown(ctx)
+}
+
+// Path is the URL path prefix of the engine's endpoints.
+func (e *Engine) Path() string { return e.cfg.path }
+
+// Node is the engine's centrifuge node, for what this package does not
+// wrap (presence, server-side unsubscribe, its own handlers).
+func (e *Engine) Node() *centrifuge.Node { return e.node }
+
+// ServeHTTP serves the engine's endpoints: "sse" and "ws", at most
+// [Limits].ConnectionsPerAddress of them open at once per client address,
+// and the client script by its content-hashed URL.
+func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, e.cfg.path)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	var h http.Handler
+	var transport string
+	switch rest {
+	case "sse":
+		h, transport = e.sse, "sse"
+	case "ws":
+		h, transport = e.ws, "websocket"
+	default:
+		e.client.ServeHTTP(w, r)
+		return
+	}
+	release, ok := e.conns.acquire(clientAddr(r))
+	if !ok {
+		e.m.refused.WithLabelValues("address_limit").Inc()
+		http.Error(w, "429 too many live connections from this address", http.StatusTooManyRequests)
+		return
+	}
+	defer release()
+	g := e.m.connections.WithLabelValues(transport)
+	g.Inc()
+	defer g.Dec()
+	h.ServeHTTP(w, r)
+}
+
+// Grant returns the token and URLs a page showing channels needs to
+// connect for them (see [render.Live]).
+func (e *Engine) Grant(_ context.Context, channels []string) (render.LiveGrant, error) {
+	if len(channels) > e.cfg.limits.ChannelsPerConnection {
+		return render.LiveGrant{}, fmt.Errorf("live: %d channels, over the limit of %d per connection", len(channels), e.cfg.limits.ChannelsPerConnection)
+	}
+	for _, ch := range channels {
+		if e.lookup(ch) == nil {
+			return render.LiveGrant{}, fmt.Errorf("live: channel %q: %w", ch, errNoFeed)
+		}
+	}
+	tok, err := signToken(e.cfg.secret, channels, e.cfg.now().Add(e.cfg.tokenTTL))
+	if err != nil {
+		return render.LiveGrant{}, err
+	}
+	a, err := e.client.Get(clientName)
+	if err != nil {
+		return render.LiveGrant{}, fmt.Errorf("live: client: %w", err)
+	}
+	return render.LiveGrant{Script: a.URL, URL: e.cfg.path, Token: tok}, nil
+}
+
+// Token returns a token granting channels, for a client other than a page
+// (an SDK, a test): the same the renderer embeds.
+func (e *Engine) Token(channels ...string) (string, error) {
+	g, err := e.Grant(context.Background(), channels)
+	return g.Token, err
+}
+
+// Position returns channel's kind and current stream position (see
+// [render.Live]). It gives up when ctx is done.
+func (e *Engine) Position(ctx context.Context, channel string) (render.LivePosition, error) {
+	spec := e.lookup(channel)
+	if spec == nil {
+		return render.LivePosition{}, fmt.Errorf("live: channel %q: %w", channel, errNoFeed)
+	}
+	type answer struct {
+		res centrifuge.HistoryResult
+		err error
+	}
+	done := make(chan answer, 1) // the reader never blocks, so the goroutine always ends
+	go func() {
+		res, err := e.node.History(channel, centrifuge.WithLimit(0), centrifuge.WithHistoryMetaTTL(spec.metaTTL()))
+		done <- answer{res, err}
+	}()
+	select {
+	case a := <-done:
+		if a.err != nil {
+			return render.LivePosition{}, fmt.Errorf("live: position of %q: %w", channel, a.err)
+		}
+		return render.LivePosition{Kind: spec.kind.String(), Offset: a.res.Offset, Epoch: a.res.Epoch}, nil
+	case <-ctx.Done():
+		return render.LivePosition{}, fmt.Errorf("live: position of %q: %w", channel, context.Cause(ctx))
+	}
+}
+
+// errNoFeed is a channel no feed declares.
+var errNoFeed = errors.New("no feed declares it")
+
+// lookup returns the feed that declares channel: one named channel, or a
+// family named by channel's prefix up to its first ':'.
+func (e *Engine) lookup(channel string) *feedSpec {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if s, ok := e.feeds[channel]; ok {
+		return s
+	}
+	if i := strings.IndexByte(channel, ':'); i >= 0 && i < len(channel)-1 {
+		return e.feeds[channel[:i+1]]
+	}
+	return nil
+}
+
+// connecting authorises a connection: its token must be valid and grant
+// every channel the client asks for; it is then subscribed, server-side,
+// to exactly the granted channels, recovering from the positions the
+// client sent.
+func (e *Engine) connecting(_ context.Context, ev centrifuge.ConnectEvent) (centrifuge.ConnectReply, error) {
+	channels, err := verifyToken(e.cfg.secret, ev.Token, e.cfg.now())
+	switch {
+	case errors.Is(err, errTokenExpired):
+		e.m.refused.WithLabelValues("token_expired").Inc()
+		return centrifuge.ConnectReply{}, centrifuge.ErrorTokenExpired
+	case err != nil:
+		e.m.refused.WithLabelValues("token_invalid").Inc()
+		return centrifuge.ConnectReply{}, centrifuge.DisconnectInvalidToken
+	}
+	if len(channels) > e.cfg.limits.ChannelsPerConnection {
+		e.m.refused.WithLabelValues("channel_limit").Inc()
+		return centrifuge.ConnectReply{}, centrifuge.DisconnectChannelLimit
+	}
+	granted := make(map[string]centrifuge.SubscribeOptions, len(channels))
+	for _, ch := range channels {
+		spec := e.lookup(ch)
+		if spec == nil { // a feed gone since the token was signed
+			continue
+		}
+		granted[ch] = spec.subscribeOptions()
+	}
+	for _, ch := range ev.Channels {
+		if _, ok := granted[ch]; !ok {
+			e.m.refused.WithLabelValues("not_granted").Inc()
+			return centrifuge.ConnectReply{}, centrifuge.ErrorPermissionDenied
+		}
+	}
+	return centrifuge.ConnectReply{
+		Credentials:   &centrifuge.Credentials{UserID: ""},
+		Subscriptions: granted,
+	}, nil
+}
+
+// connected counts a connection's disconnect reasons.
+func (e *Engine) connected(c *centrifuge.Client) {
+	c.OnDisconnect(func(ev centrifuge.DisconnectEvent) {
+		if ev.Code == centrifuge.DisconnectSlow.Code {
+			e.m.slow.Inc()
+		}
+	})
+}
+
+// checkOrigin allows a WebSocket upgrade from the request's own host or an
+// allowed origin; a request without Origin (not a browser) is allowed.
+func (e *Engine) checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	for _, o := range e.cfg.origins {
+		if strings.EqualFold(o, origin) {
+			return true
+		}
+	}
+	_, host, ok := strings.Cut(origin, "://")
+	ok = ok && strings.EqualFold(host, r.Host)
+	if !ok {
+		e.m.refused.WithLabelValues("origin").Inc()
+	}
+	return ok
+}
+
+// logHandler sends the engine's log lines to log.
+func logHandler(log *slog.Logger) centrifuge.LogHandler {
+	return func(entry centrifuge.LogEntry) {
+		level := slog.LevelInfo
+		switch entry.Level {
+		case centrifuge.LogLevelError:
+			level = slog.LevelError
+		case centrifuge.LogLevelWarn:
+			level = slog.LevelWarn
+		case centrifuge.LogLevelDebug, centrifuge.LogLevelTrace:
+			level = slog.LevelDebug
+		}
+		attrs := make([]slog.Attr, 0, len(entry.Fields))
+		for k, v := range entry.Fields {
+			attrs = append(attrs, slog.Any(k, v))
+		}
+		log.LogAttrs(context.Background(), level, "live: "+cmp.Or(entry.Message, "engine"), attrs...)
+	}
+}

@@ -1,0 +1,193 @@
+package live
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/centrifugal/centrifuge"
+
+	"github.com/bigpipe-go/bigpipe/pagelet"
+	"github.com/bigpipe-go/bigpipe/render"
+)
+
+// kind is what a channel's publications do to the pagelet.
+type kind int
+
+const (
+	stateKind  kind = iota + 1 // replace its content; only the latest matters
+	streamKind                 // add an item; every one matters, in order
+)
+
+func (k kind) String() string {
+	if k == streamKind {
+		return "stream"
+	}
+	return "state"
+}
+
+// feedSpec is what the engine knows of a feed, whatever its data type.
+type feedSpec struct {
+	name    string
+	kind    kind
+	css     []string // asset names, applied before a publication is shown
+	history int      // publications kept for clients that reconnect
+	ttl     time.Duration
+}
+
+// subscribeOptions are a connection's options for a channel of this feed:
+// recovery from the client's position, positioning to notice a lost
+// message, and for state only the latest publication (cache mode).
+func (s *feedSpec) subscribeOptions() centrifuge.SubscribeOptions {
+	o := centrifuge.SubscribeOptions{EnableRecovery: true, EnablePositioning: true}
+	if s.kind == stateKind {
+		o.RecoveryMode = centrifuge.RecoveryModeCache
+	}
+	return o
+}
+
+// metaTTL is how long a channel's position (offset and epoch) outlives its
+// last publication: well past the history, so that a client coming back
+// late learns it is too late (and refetches) rather than starting afresh.
+func (s *feedSpec) metaTTL() time.Duration { return 10 * s.ttl }
+
+// Feed is a declared live channel, or family of channels, whose
+// publications are values of T rendered by the feed's view. Create it with
+// [State] or [Stream].
+type Feed[T any] struct {
+	e    *Engine
+	spec *feedSpec
+	view func(T) templ.Component
+}
+
+// FeedOption configures a feed.
+type FeedOption func(*feedSpec)
+
+// WithCSS names the stylesheets (asset names of the site's registry) a
+// publication needs: the client applies them before it shows one. They are
+// usually the live pagelet's own CSS.
+func WithCSS(names ...string) FeedOption {
+	return func(s *feedSpec) { s.css = append(s.css, names...) }
+}
+
+// WithHistory sets how many publications a channel keeps, and for how
+// long, for clients that reconnect: a client further behind refetches the
+// pagelet instead.
+func WithHistory(size int, ttl time.Duration) FeedOption {
+	return func(s *feedSpec) { s.history, s.ttl = size, ttl }
+}
+
+// State declares a state feed: each publication replaces the content of
+// every pagelet showing the channel, and a client that missed several
+// publications gets only the latest. name is a channel, or a family ending
+// in ':'. It panics if name is empty or declared already: a setup error.
+func State[T any](e *Engine, name string, view func(T) templ.Component, opts ...FeedOption) *Feed[T] {
+	return declare(e, name, stateKind, view, 1, DefaultStateTTL, opts)
+}
+
+// Stream declares a stream feed: each publication is an item appended to
+// every pagelet showing the channel, inside its element marked
+// data-live-items (or at its end), each shown once, in order. name is a
+// channel, or a family ending in ':'. It panics if name is empty or
+// declared already.
+func Stream[T any](e *Engine, name string, view func(T) templ.Component, opts ...FeedOption) *Feed[T] {
+	return declare(e, name, streamKind, view, DefaultStreamHistory, DefaultStreamTTL, opts)
+}
+
+func declare[T any](e *Engine, name string, k kind, view func(T) templ.Component, history int, ttl time.Duration, opts []FeedOption) *Feed[T] {
+	if name == "" || name == ":" || strings.IndexByte(name, ':') < len(name)-1 && strings.HasSuffix(name, ":") {
+		panic(fmt.Sprintf("live: bad feed name %q", name))
+	}
+	if view == nil {
+		panic("live: nil view for feed " + name)
+	}
+	spec := &feedSpec{name: name, kind: k, history: history, ttl: ttl}
+	for _, o := range opts {
+		o(spec)
+	}
+	if spec.history < 1 || spec.ttl <= 0 {
+		panic(fmt.Sprintf("live: feed %q: history must keep at least one publication for a positive time", name))
+	}
+	for _, css := range spec.css {
+		if _, err := e.site.Get(css); err != nil {
+			panic(fmt.Sprintf("live: feed %q: %v", name, err))
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, dup := e.feeds[name]; dup {
+		panic("live: feed declared twice: " + name)
+	}
+	e.feeds[name] = spec
+	return &Feed[T]{e: e, spec: spec, view: view}
+}
+
+// Pagelet returns p made live on channel, which must be one of this feed's.
+func (f *Feed[T]) Pagelet(channel string, p pagelet.Pagelet) pagelet.Pagelet {
+	p.Channel = channel
+	return p
+}
+
+// PublishOption configures one publication.
+type PublishOption func(*publishOptions)
+
+type publishOptions struct{ key string }
+
+// WithKey gives a stream item its key, such as the id a client generated
+// for a comment: a publication with a key already published is not
+// published again (within the channel's history), and a page that shows an
+// item with that key already does not show it twice.
+func WithKey(key string) PublishOption { return func(o *publishOptions) { o.key = key } }
+
+// Errors of [Feed.Publish].
+var (
+	ErrWrongFeed = errors.New("live: channel does not belong to this feed")
+	ErrTooLarge  = errors.New("live: publication over the message size limit")
+)
+
+// Publish renders v with the feed's view, once, and sends the same bytes to
+// every page showing channel, on every instance the broker reaches. The
+// content is encoded as the page stream's payloads are (render.AppendFragment),
+// and the client inserts it inert: published text cannot run script.
+func (f *Feed[T]) Publish(ctx context.Context, channel string, v T, opts ...PublishOption) error {
+	if f.e.lookup(channel) != f.spec {
+		return fmt.Errorf("%w: %q is not %q", ErrWrongFeed, channel, f.spec.name)
+	}
+	var po publishOptions
+	for _, o := range opts {
+		o(&po)
+	}
+	t0 := time.Now()
+	var buf bytes.Buffer
+	if err := f.view(v).Render(ctx, &buf); err != nil {
+		return fmt.Errorf("live: render publication for %q: %w", channel, err)
+	}
+	frag := render.Fragment{Content: buf.Bytes(), Key: po.key}
+	for _, name := range f.spec.css {
+		a, err := f.e.site.Get(name)
+		if err != nil {
+			return fmt.Errorf("live: publication for %q: %w", channel, err)
+		}
+		frag.CSS = append(frag.CSS, a.URL)
+	}
+	data := render.AppendFragment(nil, &frag)
+	if len(data) > f.e.cfg.limits.MessageSize {
+		return fmt.Errorf("%w: %d bytes for %q, limit %d", ErrTooLarge, len(data), channel, f.e.cfg.limits.MessageSize)
+	}
+	popts := []centrifuge.PublishOption{centrifuge.WithHistory(f.spec.history, f.spec.ttl, f.spec.metaTTL())}
+	if po.key != "" {
+		popts = append(popts, centrifuge.WithIdempotencyKey(po.key))
+	}
+	if _, err := f.e.node.Publish(channel, data, popts...); err != nil {
+		return fmt.Errorf("live: publish to %q: %w", channel, err)
+	}
+	kind := f.spec.kind.String()
+	f.e.m.publications.WithLabelValues(kind).Inc()
+	f.e.m.deliveries.WithLabelValues(kind).Add(float64(f.e.node.Hub().NumSubscribers(channel)))
+	f.e.m.publishSeconds.WithLabelValues(kind).Observe(time.Since(t0).Seconds())
+	return nil
+}

@@ -1,0 +1,62 @@
+package live
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the engine's own, beside centrifuge's (centrifuge_*), in the
+// same registry.
+type metrics struct {
+	connections    *prometheus.GaugeVec   // open, by transport
+	publications   *prometheus.CounterVec // by channel kind
+	deliveries     *prometheus.CounterVec // publications times this instance's subscribers, by kind
+	publishSeconds *prometheus.HistogramVec
+	refetches      *prometheus.CounterVec // pagelets refetched because recovery was impossible, by kind
+	refused        *prometheus.CounterVec // connections refused, by reason
+	slow           prometheus.Counter     // clients disconnected for reading too slowly
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		connections: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "bigpipe_live_connections", Help: "Live connections open, by transport.",
+		}, []string{"transport"}),
+		publications: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bigpipe_live_publications_total", Help: "Publications made on this instance, by channel kind.",
+		}, []string{"kind"}),
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bigpipe_live_deliveries_total", Help: "Publications made on this instance times the subscribers this instance had for them, by channel kind.",
+		}, []string{"kind"}),
+		publishSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "bigpipe_live_publish_seconds", Help: "Time from a Publish call to the publication handed to the broker (rendering included), by channel kind. " +
+				"centrifuge_node_broadcast_duration_seconds is the time from the broker to every local client's queue.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25},
+		}, []string{"kind"}),
+		refetches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bigpipe_live_refetches_total", Help: "Live pagelets refetched over HTTP because their missed publications could not be recovered, by channel kind. " +
+				"Recovered ones are centrifuge_client_recover{recovered=\"yes\"}.",
+		}, []string{"kind"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bigpipe_live_refused_total", Help: "Live connections refused, by reason.",
+		}, []string{"reason"}),
+		slow: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bigpipe_live_slow_disconnects_total", Help: "Clients disconnected because they read too slowly.",
+		}),
+	}
+	for _, c := range []prometheus.Collector{m.connections, m.publications, m.deliveries, m.publishSeconds, m.refetches, m.refused, m.slow} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("live: metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// Refetched counts a live pagelet refetched through the fragment endpoint
+// (render.FragmentParam calls it on a Live that has it).
+func (e *Engine) Refetched(channel string) {
+	if s := e.lookup(channel); s != nil {
+		e.m.refetches.WithLabelValues(s.kind.String()).Inc()
+	}
+}

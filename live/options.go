@@ -1,0 +1,114 @@
+package live
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// DefaultPath is where an Engine's endpoints are mounted unless [WithPath]
+// says otherwise.
+const DefaultPath = "/_live/"
+
+// Defaults of the engine's timing.
+const (
+	// DefaultTokenTTL is how long a page's token lets it connect.
+	DefaultTokenTTL = time.Hour
+	// DefaultPingInterval is how often the server pings an idle
+	// connection: well under the 60 s idle timeout of common proxies and
+	// load balancers.
+	DefaultPingInterval = 20 * time.Second
+	// DefaultStreamHistory and DefaultStreamTTL bound a stream channel's
+	// history: a client away longer, or further behind, refetches.
+	DefaultStreamHistory = 200
+	DefaultStreamTTL     = 10 * time.Minute
+	// DefaultStateTTL is how long a state channel keeps its latest
+	// publication for clients that reconnect.
+	DefaultStateTTL = 24 * time.Hour
+)
+
+// Limits bound what one client may take. A zero field means its default.
+type Limits struct {
+	// ChannelsPerConnection is the most channels one connection (one page)
+	// may be granted; a token granting more is refused. Default 32.
+	ChannelsPerConnection int
+	// MessageSize is the largest message a client may send (a WebSocket
+	// frame, an SSE connect request) and the largest publication a feed
+	// may publish. Default 64 KiB.
+	MessageSize int
+	// ConnectionsPerAddress is the most live connections open at once
+	// from one client address; more get 429. Default 64. Negative: no bound.
+	ConnectionsPerAddress int
+	// QueueSize is how many bytes may wait for a client that reads too
+	// slowly before it is disconnected, so that it delays nobody else.
+	// Default 1 MiB.
+	QueueSize int
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.ChannelsPerConnection <= 0 {
+		l.ChannelsPerConnection = 32
+	}
+	if l.MessageSize <= 0 {
+		l.MessageSize = 64 << 10
+	}
+	if l.ConnectionsPerAddress == 0 {
+		l.ConnectionsPerAddress = 64
+	}
+	if l.QueueSize <= 0 {
+		l.QueueSize = 1 << 20
+	}
+	return l
+}
+
+// Option configures [New].
+type Option func(*config)
+
+type config struct {
+	secret       []byte
+	log          *slog.Logger
+	path         string
+	origins      []string
+	limits       Limits
+	tokenTTL     time.Duration
+	pingInterval time.Duration
+	registry     *prometheus.Registry
+	now          func() time.Time
+}
+
+// WithSecret sets the key that signs the pages' connection tokens. Every
+// instance that serves the same site must share it. Without it a random
+// key is made per process (and logged as such): tokens then work only on
+// the instance that issued them.
+func WithSecret(key []byte) Option { return func(c *config) { c.secret = key } }
+
+// WithLogger sets the logger; the default is slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
+
+// WithPath mounts the engine's endpoints under path ([DefaultPath] by
+// default), which must start and end with '/'.
+func WithPath(path string) Option { return func(c *config) { c.path = path } }
+
+// WithOrigins allows WebSocket upgrades from these origins (such as
+// "https://example.com") besides the request's own host.
+func WithOrigins(origins ...string) Option {
+	return func(c *config) { c.origins = append(c.origins, origins...) }
+}
+
+// WithLimits sets the per-client [Limits].
+func WithLimits(l Limits) Option { return func(c *config) { c.limits = l } }
+
+// WithTokenTTL sets how long a page's token lets it connect
+// ([DefaultTokenTTL]). A page open longer gets a fresh one when it
+// refetches a pagelet.
+func WithTokenTTL(d time.Duration) Option { return func(c *config) { c.tokenTTL = d } }
+
+// WithPingInterval sets how often idle connections are pinged
+// ([DefaultPingInterval]).
+func WithPingInterval(d time.Duration) Option { return func(c *config) { c.pingInterval = d } }
+
+// WithRegistry registers the engine's metrics, and centrifuge's own, in
+// reg. Without it they are kept in a registry of the engine's own, not
+// served.
+func WithRegistry(reg *prometheus.Registry) Option { return func(c *config) { c.registry = reg } }

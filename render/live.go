@@ -1,0 +1,135 @@
+package render
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/bigpipe-go/bigpipe/pagelet"
+)
+
+// Live is a live engine: what the renderer needs to keep a page's live
+// pagelets (those with a [pagelet.Pagelet].Channel) current after the page
+// has loaded. Package live implements it; [WithLive] gives it to a
+// Renderer. Without one, a pagelet's Channel is ignored.
+type Live interface {
+	// Position returns where channel's stream stands now. The renderer
+	// calls it in the pagelet's goroutine before the pagelet's Load runs
+	// and sends it with the pagelet, and the client subscribes from there:
+	// whatever is published after the data was read reaches the page.
+	Position(ctx context.Context, channel string) (LivePosition, error)
+
+	// Grant returns what a page showing channels needs to connect for
+	// them: the client's URL, the endpoint and a signed token granting
+	// exactly those channels.
+	Grant(ctx context.Context, channels []string) (LiveGrant, error)
+}
+
+// LivePosition is a live channel's kind and its place in the channel's
+// stream.
+type LivePosition struct {
+	// Kind is "state" (each publication replaces the pagelet's content) or
+	// "stream" (each publication adds an item).
+	Kind   string
+	Offset uint64
+	Epoch  string
+}
+
+// LiveGrant is what a page's client needs to connect: see [Live].Grant.
+type LiveGrant struct {
+	Script string // URL of the live client, loaded after every pagelet is shown
+	URL    string // the engine's endpoint prefix, such as "/_live/"
+	Token  string // signed, expiring; grants the page's channels
+}
+
+// LivePositionTimeout bounds reading a live channel's position before a
+// pagelet's Load: a live engine that cannot answer by then (a broker down,
+// say) does not hold the page up. The pagelet is then rendered without live
+// updates, and the renderer logs why.
+const LivePositionTimeout = 250 * time.Millisecond
+
+// WithLive makes the Renderer's pipelined pages keep their live pagelets
+// current through l: it reads each live channel's position before the
+// pagelet's Load, sends it with the pagelet, and has the runtime load l's
+// client once every pagelet is shown. Crawlers and plain HTML get no live
+// updates: their page is current when served.
+func WithLive(l Live) Option { return rendererOption(func(c *config) { c.live = l }) }
+
+// FragmentParam is the query parameter that asks a page handler for one
+// pagelet of the page instead of the whole page: the live client refetches
+// a pagelet that way when it cannot recover what it missed. The answer is
+// a [Fragment] in JSON. A Live with a method Refetched(channel string) is
+// told of each such refetch of a live pagelet, to count it.
+const FragmentParam = "bigpipe_fragment"
+
+// position reads the live position of pagelet p, if it is live and the page
+// has a live engine. A failure is logged and makes the pagelet static for
+// this page.
+func (x *response) position(ctx context.Context, p *pagelet.Pagelet) *LivePosition {
+	live := x.h.rd.live
+	if live == nil || p.Channel == "" || x.grant == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, LivePositionTimeout)
+	defer cancel()
+	pos, err := live.Position(ctx, p.Channel)
+	if err != nil {
+		x.h.rd.log.LogAttrs(ctx, slog.LevelWarn, "live pagelet rendered without live updates: position unknown",
+			slog.String("request_id", x.id), slog.String("pagelet", p.ID), slog.String("channel", p.Channel), slog.Any("err", err))
+		return nil
+	}
+	return &pos
+}
+
+// grantLive asks the live engine for the grant of page's channels, if it
+// has any and the page is pipelined. A failure is logged and leaves the
+// page without live updates.
+func (x *response) grantLive(page *pagelet.Page) {
+	live := x.h.rd.live
+	if live == nil {
+		return
+	}
+	var channels []string
+	for i := range page.Pagelets {
+		if ch := page.Pagelets[i].Channel; ch != "" {
+			channels = append(channels, ch)
+		}
+	}
+	if len(channels) == 0 {
+		return
+	}
+	g, err := live.Grant(x.ctx, channels)
+	if err != nil {
+		x.h.rd.log.LogAttrs(x.ctx, slog.LevelWarn, "page rendered without live updates: no grant",
+			slog.String("request_id", x.id), slog.Any("err", err))
+		return
+	}
+	x.grant = &g
+}
+
+// appendLive writes a payload's "live" member: the pagelet's channel, its
+// kind and the position its content was read at.
+func appendLive(dst []byte, channel string, pos *LivePosition) []byte {
+	dst = append(dst, `,"live":{"channel":`...)
+	dst = appendJSString(dst, channel)
+	dst = append(dst, `,"kind":`...)
+	dst = appendJSString(dst, pos.Kind)
+	dst = append(dst, `,"offset":`...)
+	dst = strconv.AppendUint(dst, pos.Offset, 10)
+	dst = append(dst, `,"epoch":`...)
+	dst = appendJSString(dst, pos.Epoch)
+	return append(dst, '}')
+}
+
+// appendGrant writes the setup's "live" member: what the runtime hands the
+// live client.
+func appendGrant(dst []byte, g *LiveGrant) []byte {
+	dst = append(dst, `,"live":{"src":`...)
+	dst = appendJSString(dst, g.Script)
+	dst = append(dst, `,"url":`...)
+	dst = appendJSString(dst, g.URL)
+	dst = append(dst, `,"token":`...)
+	dst = appendJSString(dst, g.Token)
+	return append(dst, '}')
+}
