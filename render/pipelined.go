@@ -28,10 +28,18 @@ func (p *pass) pipelined() error {
 	if err := p.x.h.skeleton(p.x.ctx, s, page, p.res, &p.x.l); err != nil {
 		return err
 	}
-	// Pagelets ready by now ride with the skeleton: one write fewer, and
-	// the skeleton is not held back for any of them beyond one yield, which
-	// lets fetches already runnable (answered from memory, say) finish.
-	runtime.Gosched()
+	// Pagelets ready by now ride with the skeleton: one write fewer. The
+	// skeleton waits for no pagelet that is running: it yields once, which
+	// lets fetches already runnable (answered from memory, say) finish,
+	// and again, at most skeletonYields times in all, only while some
+	// pagelet's goroutine has not even begun (on a busy server, still in a
+	// run queue behind other requests' work).
+	for range skeletonYields {
+		runtime.Gosched()
+		if !p.f.unbegun() {
+			break
+		}
+	}
 	batch := p.ready(p.f.batch[:0])
 	var sent []*assets.Asset // stylesheets a payload of this page carried inline
 	for first := true; ; first = false {
@@ -113,3 +121,9 @@ func (p *pass) ready(batch []result) []result {
 }
 
 const closeDocument = "</body></html>"
+
+// skeletonYields bounds the yields before the skeleton's write (see
+// pass.pipelined): each lets the scheduler run what is queued, so a
+// pagelet goroutine not begun after a few is waiting for a slot or for
+// a busy machine, and the skeleton does not wait for it.
+const skeletonYields = 4
