@@ -191,3 +191,129 @@ func TestPublishVisible(t *testing.T) {
 		})
 	}
 }
+
+// TestGapClosed: what is published between the render and the
+// subscription still arrives, recovered from the position the page was
+// rendered at rather than refetched.
+func TestGapClosed(t *testing.T) {
+	f := newFixture(t)
+	addComments(f, 1, 2)
+	tb := open(t, f, "bigpipe_live_hold=1")
+	waitComments(t, tb, 2)
+	if st := liveState(t, tb); st.Connects != 0 || !st.Hold {
+		t.Fatalf("the client connected while held back: %+v", st)
+	}
+	f.setScores(`<p class="score">1 – 0</p>`)
+	f.setScores(`<p class="score">2 – 0</p>`)
+	addComments(f, 3, 5)
+	eval[bool](t, tb, `bigPipe.liveConnect(); true`)
+	tb.waitTrue(t, scoresIs("2 – 0"))
+	waitComments(t, tb, 5)
+	st := liveState(t, tb)
+	if st.Refetches != 0 {
+		t.Errorf("%d refetches, want the gap recovered without any", st.Refetches)
+	}
+	if got := st.Channels["comments:x"]; got.Offset != 5 || got.Applied != 3 {
+		t.Errorf("comments:x at offset %d with %d applied, want 5 and 3", got.Offset, got.Applied)
+	}
+	if got := st.Channels["scores"]; got.Offset != 2 || got.Applied != 1 {
+		t.Errorf("scores at offset %d with %d applied, want 2 and 1 (the latest only)", got.Offset, got.Applied)
+	}
+}
+
+// TestCSSBeforeContent: content published with a stylesheet the page does
+// not have yet is inserted only once that stylesheet applies. late.css is
+// slowed down, and a MutationObserver reads the inserted element's style
+// at the moment it is inserted.
+func TestCSSBeforeContent(t *testing.T) {
+	f := newFixture(t)
+	f.cssDelay.Store(int64(300 * time.Millisecond))
+	tb := open(t, f, "")
+	eval[bool](t, tb, `window.styled = [];
+		new MutationObserver(() => {
+			const e = document.querySelector('#scores .late');
+			if (e) styled.push(getComputedStyle(e).color);
+		}).observe(document.getElementById('scores'), {childList: true, subtree: true}); true`)
+	f.setScores(`<p class="score late">styled</p>`)
+	tb.waitTrue(t, `styled.length > 0`)
+	if got := eval[[]string](t, tb, `styled`); got[0] != lateColor {
+		t.Errorf("the content was inserted with color %s, want %s (late.css applied first)", got[0], lateColor)
+	}
+}
+
+// TestUserNotDisturbed: a pagelet the user is typing in, or has selected
+// text in, is not changed from under them. A state update waits until
+// focus or selection leaves; stream items are appended beside the focused
+// box, which keeps its focus, value and caret.
+func TestUserNotDisturbed(t *testing.T) {
+	const form = `<p class="score">%s</p><textarea id="note" aria-label="Note"></textarea>`
+	cases := []struct {
+		name   string
+		engage string // makes the user busy in the pagelet
+		leave  string // ends it
+	}{
+		{"focus", `(() => { const e = document.getElementById('note'); e.focus(); e.value = 'half-typed'; e.setSelectionRange(4, 4); e.marked = true; return true })()`,
+			`document.activeElement.blur(); true`},
+		{"selection", `getSelection().selectAllChildren(document.querySelector('#scores .score')); document.getElementById('note').marked = true; true`,
+			`getSelection().removeAllRanges(); true`},
+	}
+	for _, c := range cases {
+		t.Run("state/"+c.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.data.scores = fmt.Sprintf(form, "0 – 0")
+			tb := open(t, f, "")
+			eval[bool](t, tb, c.engage)
+			f.setScores(fmt.Sprintf(form, "1 – 0"))
+			f.setScores(fmt.Sprintf(form, "2 – 0"))
+			tb.waitTrue(t, `bigPipe.liveState.channels.scores.offset === 2`)
+			if !eval[bool](t, tb, scoresIs("0 – 0")+` && document.getElementById('note').marked === true`) {
+				t.Fatal("the pagelet was replaced while the user was in it")
+			}
+			if c.name == "focus" {
+				got := eval[[]any](t, tb, `(() => { const e = document.getElementById('note'); return [document.activeElement === e, e.value, e.selectionStart] })()`)
+				if got[0] != true || got[1] != "half-typed" || got[2] != float64(4) {
+					t.Errorf("focus, value, caret = %v, want true, half-typed, 4", got)
+				}
+			}
+			eval[bool](t, tb, c.leave)
+			tb.waitTrue(t, scoresIs("2 – 0"))
+			if n := liveState(t, tb).Held; n != 1 {
+				t.Errorf("held %d times, want 1", n)
+			}
+		})
+	}
+	t.Run("stream/focus", func(t *testing.T) {
+		f := newFixture(t)
+		tb := open(t, f, "")
+		eval[bool](t, tb, `(() => { const e = document.getElementById('reply'); e.focus(); e.value = 'my reply'; e.setSelectionRange(3, 5); e.marked = true; return true })()`)
+		addComments(f, 1, 3)
+		waitComments(t, tb, 3)
+		got := eval[[]any](t, tb, `(() => { const e = document.getElementById('reply'); return [document.activeElement === e, e.marked === true, e.value, e.selectionStart, e.selectionEnd] })()`)
+		if !slices.Equal(got, []any{true, true, "my reply", float64(3), float64(5)}) {
+			t.Errorf("focused, same element, value, selection = %v, want true, true, my reply, 3, 5", got)
+		}
+	})
+}
+
+// TestHostileContent: markup that would run script, published into a
+// state and a stream pagelet, is shown inert: no script runs, no handler
+// fires, under the page's nonce CSP.
+func TestHostileContent(t *testing.T) {
+	const hostile = `<img id="bad" src="x" onerror="window.pwned = 1"><script>window.pwned = 2</script>` +
+		`<svg><script>window.pwned = 3</script></svg><a id="js" href="#" onclick="window.pwned = 4">x</a></script>`
+	f := newFixture(t)
+	tb := open(t, f, "")
+	f.setScores(hostile + `<p class="score">after</p>`)
+	f.addComment(comment{ID: "c1", Raw: hostile + `</li><script>window.pwned = 5</script>`})
+	tb.waitTrue(t, scoresIs("after"))
+	tb.waitTrue(t, `document.querySelectorAll('#comments li.comment').length === 1`)
+	// The images have failed to load by now: their handler would have run.
+	tb.waitTrue(t, `Array.from(document.querySelectorAll('#bad')).every(i => i.complete)`)
+	eval[bool](t, tb, `document.getElementById('js').click(); true`)
+	if got := eval[string](t, tb, `String(window.pwned)`); got != "undefined" {
+		t.Errorf("hostile content ran: window.pwned = %s", got)
+	}
+	if n := eval[int](t, tb, `document.querySelectorAll('#scores script, #comments script, [onerror], [onclick]').length`); n != 0 {
+		t.Errorf("%d scripts or handler attributes inserted, want none", n)
+	}
+}
