@@ -1,16 +1,25 @@
 package live_test
 
 import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
 	"time"
 
+	"github.com/centrifugal/centrifuge"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
 	"github.com/bigpipe-go/bigpipe/assets"
+	"github.com/bigpipe-go/bigpipe/live"
 )
 
 // The browser client's tests: live.js in headless Chromium against the test
@@ -85,11 +94,6 @@ func open(t *testing.T, f *fixture, query string) *tab {
 		tb.waitTrue(t, `bigPipe.liveState.connects >= 1`)
 	}
 	return tb
-}
-
-// join joins query parameters, skipping empty ones.
-func join(qs ...string) string {
-	return strings.Join(slices.DeleteFunc(qs, func(s string) bool { return s == "" }), "&")
 }
 
 // shownKeys returns the keys of the comments the page shows, in order.
@@ -316,4 +320,234 @@ func TestHostileContent(t *testing.T) {
 	if n := eval[int](t, tb, `document.querySelectorAll('#scores script, #comments script, [onerror], [onclick]').length`); n != 0 {
 		t.Errorf("%d scripts or handler attributes inserted, want none", n)
 	}
+}
+
+// checkResumed checks, once the page shows comments c1 … c<n> and scores
+// text, that the client resumed from its position: every comment shown
+// once, in order, offsets where the channels stand, nothing refetched.
+func checkResumed(t *testing.T, tb *tab, n int, scores string) {
+	t.Helper()
+	tb.waitTrue(t, scoresIs(scores))
+	waitComments(t, tb, n)
+	st := liveState(t, tb)
+	if got := st.Channels["comments:x"].Offset; got != uint64(n) {
+		t.Errorf("comments:x at offset %d, want %d", got, n)
+	}
+	if st.Refetches != 0 {
+		t.Errorf("%d refetches, want the missed publications recovered", st.Refetches)
+	}
+	if st.Connects < 2 {
+		t.Errorf("%d connects, want a reconnect", st.Connects)
+	}
+}
+
+// TestServerCloses: the server ends the connection, by closing its TCP
+// connections or by a centrifuge disconnect that asks for a reconnect; what
+// is published before the client is back is recovered, nothing shown twice.
+// The client is held back from reconnecting until the publications are
+// made, so that they are surely in the gap.
+func TestServerCloses(t *testing.T) {
+	closes := []struct {
+		name  string
+		close func(f *fixture) error
+	}{
+		{"tcp", func(f *fixture) error { f.conns.closeAll(); return nil }},
+		{"disconnect", func(f *fixture) error {
+			return f.now().eng.Node().Disconnect("", centrifuge.WithCustomDisconnect(centrifuge.DisconnectForceReconnect))
+		}},
+	}
+	for _, tr := range transports {
+		for _, c := range closes {
+			t.Run(tr.name+"/"+c.name, func(t *testing.T) {
+				f := newFixture(t)
+				tb := open(t, f, tr.query)
+				addComments(f, 1, 3)
+				waitComments(t, tb, 3)
+				eval[bool](t, tb, `bigPipe.liveHold = true`)
+				if err := c.close(f); err != nil {
+					t.Fatalf("close: %v", err)
+				}
+				tb.waitTrue(t, `bigPipe.liveState.hold === true`)
+				addComments(f, 4, 8)
+				f.setScores(`<p class="score">3 – 1</p>`)
+				eval[bool](t, tb, `bigPipe.liveConnect(); true`)
+				checkResumed(t, tb, 8, "3 – 1")
+				addComments(f, 9, 9)
+				waitComments(t, tb, 9)
+			})
+		}
+	}
+}
+
+// TestProxyDrops: a TCP proxy between the browser and the server drops
+// every connection and refuses new ones for a while; the client retries
+// with backoff and, once through, resumes with nothing lost or doubled.
+func TestProxyDrops(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			f := newFixture(t)
+			p := newProxy(t, f.addr)
+			tb := newTab(t)
+			tb.navigate(t, "http://"+p.addr()+"/?"+tr.query)
+			tb.waitTrue(t, `!!(window.bigPipe && bigPipe.liveState && bigPipe.liveState.connects === 1)`)
+			addComments(f, 1, 2)
+			waitComments(t, tb, 2)
+			p.setDown(true)
+			p.drop()
+			addComments(f, 3, 6)
+			f.setScores(`<p class="score">1 – 4</p>`)
+			tb.waitTrue(t, `bigPipe.liveState.errors >= 2`) // the drop, and a retry refused
+			addComments(f, 7, 8)
+			p.setDown(false)
+			checkResumed(t, tb, 8, "1 – 4")
+		})
+	}
+}
+
+// TestServerRestarts: the server restarts with a fresh memory broker (a new
+// engine on the same address: new epochs, no history), having changed
+// while it was down; the client cannot recover, refetches both pagelets and
+// shows the current content, each comment once, then gets what the new
+// instance publishes.
+func TestServerRestarts(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			f := newFixture(t)
+			tb := open(t, f, tr.query)
+			addComments(f, 1, 3)
+			waitComments(t, tb, 3)
+			f.stop()
+			f.data.mu.Lock()
+			f.data.scores = `<p class="score">2 – 2</p>`
+			f.data.comments = append(f.data.comments, comment{ID: "c4", Text: "while down"}, comment{ID: "c5", Text: "while down"})
+			f.data.mu.Unlock()
+			f.restart()
+			tb.waitTrue(t, scoresIs("2 – 2"))
+			waitComments(t, tb, 5)
+			st := liveState(t, tb)
+			if st.Refetches != 2 {
+				t.Errorf("%d refetches, want 2 (both pagelets)", st.Refetches)
+			}
+			addComments(f, 6, 7)
+			f.setScores(`<p class="score">3 – 2</p>`)
+			tb.waitTrue(t, scoresIs("3 – 2"))
+			waitComments(t, tb, 7)
+			if got := liveState(t, tb).Channels["comments:x"].Offset; got != 2 {
+				t.Errorf("comments:x at offset %d of the new epoch, want 2", got)
+			}
+		})
+	}
+}
+
+// TestBurst: 10,000 publications to a state channel end with the page
+// showing the last; 1,000 to a stream channel with every item once, in
+// order. A client that falls behind may be cut off as slow; it then
+// recovers, or refetches, but ends the same.
+func TestBurst(t *testing.T) {
+	f := newFixture(t)
+	tb := open(t, f, "")
+	start := time.Now()
+	for i := 1; i <= 10000; i++ {
+		f.setScores(fmt.Sprintf(`<p class="score">%d</p>`, i))
+	}
+	published := time.Since(start)
+	tb.waitTrue(t, scoresIs("10000"))
+	stateDone := time.Since(start)
+	start = time.Now()
+	addComments(f, 1, 1000)
+	waitComments(t, tb, 1000)
+	st := liveState(t, tb)
+	t.Logf("10,000 state publications: published in %v, the last shown after %v; 1,000 stream items shown after %v; %d connects, %d refetches, %d scores publications applied",
+		published, stateDone, time.Since(start), st.Connects, st.Refetches, st.Channels["scores"].Applied)
+}
+
+// tokenExpiry returns when the page's token expires: its claims' "exp".
+func tokenExpiry(t *testing.T, tb *tab) time.Time {
+	t.Helper()
+	tok := eval[string](t, tb, `bigPipe.liveCfg.token`)
+	claims, _, _ := strings.Cut(tok, ".")
+	body, err := base64.RawURLEncoding.DecodeString(claims)
+	if err != nil {
+		t.Fatalf("token claims: %v", err)
+	}
+	var c struct{ Exp int64 }
+	if err := json.Unmarshal(body, &c); err != nil {
+		t.Fatalf("token claims %s: %v", body, err)
+	}
+	return time.Unix(c.Exp, 0)
+}
+
+// TestTokenExpired: a page whose token has expired by the time it connects
+// (the server says so: error 109) refetches its live pagelets, which gives
+// it a fresh token and their current content, and connects with that.
+func TestTokenExpired(t *testing.T) {
+	f := newFixture(t, live.WithTokenTTL(3*time.Second))
+	tb := open(t, f, "bigpipe_live_hold=1")
+	time.Sleep(time.Until(tokenExpiry(t, tb))) // a clock event: the token's expiry
+	f.setScores(`<p class="score">9 – 9</p>`)
+	eval[bool](t, tb, `bigPipe.liveConnect(); true`)
+	tb.waitTrue(t, `bigPipe.liveState.connects === 1`)
+	tb.waitTrue(t, scoresIs("9 – 9"))
+	if st := liveState(t, tb); st.Refetches != 2 || st.Errors != 1 {
+		t.Errorf("%d refetches and %d errors, want 2 (both pagelets, for a fresh token) and 1", st.Refetches, st.Errors)
+	}
+	addComments(f, 1, 2)
+	waitComments(t, tb, 2)
+}
+
+// TestInvalidToken: a token the server refuses (here: signed with another
+// instance's secret) stops the client, with a warning, instead of retrying
+// forever.
+func TestInvalidToken(t *testing.T) {
+	f := newFixture(t)
+	tb := open(t, f, "bigpipe_live_hold=1")
+	f.secret = []byte("another secret")
+	f.restart()
+	eval[bool](t, tb, `bigPipe.liveConnect(); true`)
+	tb.waitTrue(t, `bigPipe.liveState.stopped === true`)
+	if st := liveState(t, tb); st.Connects != 0 || st.Errors != 1 {
+		t.Errorf("%d connects and %d errors, want 0 and 1", st.Connects, st.Errors)
+	}
+	tb.waitTrue(t, `true`) // the console message has been reported by now
+	if !slices.ContainsFunc(tb.logs(), func(s string) bool { return strings.Contains(s, "bigpipe live: stopped: 3500") }) {
+		t.Errorf("no warning in the console: %q", tb.logs())
+	}
+}
+
+// TestWebSocketPong: over WebSocket the client answers the server's pings
+// ({}) with {}, or the server would drop it as dead.
+func TestWebSocketPong(t *testing.T) {
+	f := newFixture(t, live.WithPingInterval(500*time.Millisecond))
+	tb := newTab(t)
+	var pings, pongs atomic.Int32
+	lctx, stop := context.WithCancel(tb.ctx)
+	defer stop()
+	if err := chromedp.Listen(lctx, func(ev any) {
+		switch ev := ev.(type) {
+		case *network.EventWebSocketFrameReceived:
+			if strings.TrimSpace(string(ev.Response.PayloadData)) == "{}" {
+				pings.Add(1)
+			}
+		case *network.EventWebSocketFrameSent:
+			if string(ev.Response.PayloadData) == "{}" {
+				pongs.Add(1)
+			}
+		}
+	}); err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	tb.navigate(t, f.url("/?bigpipe_live_transport=websocket"))
+	tb.waitTrue(t, `!!(window.bigPipe && bigPipe.liveState && bigPipe.liveState.connects === 1)`)
+	for tick := time.Tick(20 * time.Millisecond); pongs.Load() < 2; {
+		select {
+		case <-tb.ctx.Done():
+			t.Fatalf("%d pings and %d pongs by the deadline, want 2 pongs", pings.Load(), pongs.Load())
+		case <-tick:
+		}
+	}
+	if p := pings.Load(); p < pongs.Load() {
+		t.Errorf("%d pongs for %d pings", pongs.Load(), p)
+	}
+	addComments(f, 1, 1)
+	waitComments(t, tb, 1)
 }

@@ -31,6 +31,8 @@
   const fire = (type, x) => d.dispatchEvent(new CustomEvent('bigpipe:live', { detail: Object.assign({ type }, x) }));
   const warn = (m) => console.warn('bigpipe live: ' + m);
   const arr = (a) => (Array.isArray(a) ? a : []);
+  // low is where channel c resumes from: its pagelet furthest behind.
+  const low = (c) => Math.min.apply(null, c.ids.map((id) => pls[id].offset));
 
   for (const id of Object.keys(bp.live)) {
     const l = bp.live[id];
@@ -185,7 +187,7 @@
     if (code === 109 || code === 3005) { // token expired: refetching gives a fresh one
       Promise.all(Object.values(pls).map(refetch)).then(schedule, schedule);
     } else if (!temp && (code > 100 && code < 3000 && code !== 111 || code >= 3500 && code < 4000 || code >= 4500 && code < 5000)) {
-      stopped = true;
+      stopped = st.stopped = true;
       warn('stopped: ' + code + ' ' + reason);
     } else schedule();
   }
@@ -198,14 +200,21 @@
     st.client = r.client;
     const subs = r.subs || {};
     for (const ch in chans) {
-      const s = subs[ch] || {}, c = chans[ch];
-      // Not recovered: the epoch is adopted from the refetched pagelet,
-      // with the offset that goes with it.
-      if (s.recovered && s.epoch === c.epoch) {
+      const s = subs[ch] || {}, c = chans[ch], t = st.channels[ch];
+      // In sync: recovered, or nothing published since (a state channel
+      // without any publication is not "recovered").
+      if (s.recovered || s.epoch === c.epoch && (+s.offset || 0) === low(c)) {
+        if (s.epoch !== c.epoch) { // a state channel's latest, from a new epoch
+          c.ids.forEach((id) => { pls[id].offset = 0; });
+          c.epoch = t.epoch = s.epoch;
+          t.offset = 0;
+        }
         const pubs = arr(s.publications);
         // For state only the latest counts.
         pubs.slice(c.ids.every((id) => pls[id].kind !== 'stream') ? -1 : 0).forEach((pub) => publish(ch, pub));
       } else {
+        // The epoch is adopted from the refetched pagelet, with the offset
+        // that goes with it.
         for (const id of c.ids) refetch(pls[id]).catch(() => drop(0, 'refetch failed'));
       }
     }
@@ -234,7 +243,7 @@
     const subs = {};
     for (const ch in chans) {
       const c = chans[ch];
-      subs[ch] = { recover: true, offset: Math.min.apply(null, c.ids.map((id) => pls[id].offset)), epoch: c.epoch || '' };
+      subs[ch] = { recover: true, offset: low(c), epoch: c.epoch || '' };
     }
     const cmd = JSON.stringify({ id: 1, connect: { token, name: 'bigpipe', subs } });
     const self = {};

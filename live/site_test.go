@@ -91,20 +91,24 @@ type instance struct {
 // takes to serve.
 type fixture struct {
 	t        *testing.T
-	secret   []byte
+	secret   []byte // of the next instance to start
+	opts     []live.Option
 	data     *model
 	addr     string
 	cssDelay atomic.Int64 // nanoseconds
+
+	conns *connSet // every connection the site accepted, hijacked ones too
 
 	mu  sync.Mutex
 	cur *instance
 }
 
-// newFixture starts the site on a loopback port; it stops when t ends.
-func newFixture(t *testing.T) *fixture {
+// newFixture starts the site on a loopback port, its engine with opts; it
+// stops when t ends.
+func newFixture(t *testing.T, opts ...live.Option) *fixture {
 	t.Helper()
-	f := &fixture{t: t, secret: []byte("test secret, shared by every instance"),
-		data: &model{scores: `<p class="score">0 – 0</p>`}}
+	f := &fixture{t: t, secret: []byte("test secret, shared by every instance"), opts: opts,
+		data: &model{scores: `<p class="score">0 – 0</p>`}, conns: &connSet{m: make(map[net.Conn]struct{})}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
@@ -127,7 +131,7 @@ func (f *fixture) start(ln net.Listener) {
 	if err != nil {
 		t.Fatalf("assets.New: %v", err)
 	}
-	eng, err := live.New(reg, live.WithSecret(f.secret), live.WithLogger(log))
+	eng, err := live.New(reg, append([]live.Option{live.WithSecret(f.secret), live.WithLogger(log)}, f.opts...)...)
 	if err != nil {
 		t.Fatalf("live.New: %v", err)
 	}
@@ -164,7 +168,7 @@ func (f *fixture) start(ln net.Listener) {
 	mux.Handle("GET /static/", f.slowCSS(reg))
 	in.srv = httptest.NewUnstartedServer(mux)
 	_ = in.srv.Listener.Close()
-	in.srv.Listener = ln
+	in.srv.Listener = &trackListener{Listener: ln, conns: f.conns}
 	in.srv.Start()
 	f.mu.Lock()
 	f.cur = in
@@ -211,7 +215,7 @@ func (f *fixture) stop() {
 	in.srv.Close()
 }
 
-// restart stops the instance and starts a fresh one on the same address:
+// restart stops the instance, if it runs, and starts a fresh one on the same address:
 // a new engine whose memory broker has new epochs and no history.
 func (f *fixture) restart() {
 	f.t.Helper()
@@ -243,6 +247,39 @@ func (f *fixture) addComment(c comment) {
 	if err := f.now().comments.Publish(context.Background(), "comments:x", c, live.WithKey(c.ID)); err != nil {
 		f.t.Fatalf("publish comment: %v", err)
 	}
+}
+
+// connSet is a set of open connections.
+type connSet struct {
+	mu sync.Mutex
+	m  map[net.Conn]struct{}
+}
+
+// closeAll closes every connection of the set: the server's end of a TCP
+// connection, WebSocket or not (httptest forgets hijacked connections).
+func (s *connSet) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.m {
+		_ = c.Close()
+		delete(s.m, c)
+	}
+}
+
+// trackListener adds every connection it accepts to conns.
+type trackListener struct {
+	net.Listener
+	conns *connSet
+}
+
+func (l *trackListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.conns.mu.Lock()
+		l.conns.m[c] = struct{}{}
+		l.conns.mu.Unlock()
+	}
+	return c, err
 }
 
 // proxy is a TCP proxy between the browser and the site that can drop
