@@ -551,3 +551,22 @@ func TestWebSocketPong(t *testing.T) {
 	addComments(f, 1, 1)
 	waitComments(t, tb, 1)
 }
+
+// TestKeyShownOnce: a stream item the page shows already (here: stored
+// after the page read its position but before its Load, then published)
+// is not shown again when its publication arrives: it has the key of one
+// on the page.
+func TestKeyShownOnce(t *testing.T) {
+	f := newFixture(t)
+	c1 := comment{ID: "c1", Text: "comment 1"}
+	f.data.comments = append(f.data.comments, c1) // stored, not yet published
+	tb := open(t, f, "bigpipe_live_hold=1")
+	waitComments(t, tb, 1)
+	if err := f.now().comments.Publish(t.Context(), "comments:x", c1, live.WithKey(c1.ID)); err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+	addComments(f, 2, 2)
+	eval[bool](t, tb, `bigPipe.liveConnect(); true`)
+	tb.waitTrue(t, `bigPipe.liveState.channels['comments:x'].offset === 2`)
+	waitComments(t, tb, 2)
+}

@@ -82,16 +82,16 @@
   }
 
   // replace shows html as p's whole content, unless the user is in it:
-  // then it waits for flush (only the latest is kept).
+  // then it waits for flush. Only the latest waits: it supersedes the
+  // items waiting behind an earlier one, which it shows already.
   function replace(p, html, after) {
     if (busy(p.el)) {
       if (!p.hold) st.held++;
-      p.hold = [html, (p.hold ? p.hold[1] : []).concat(after || [])];
-      return false;
+      p.hold = [html, after || []];
+      return;
     }
     p.el.replaceChildren(parse(html));
     (after || []).forEach((f) => f());
-    return true;
   }
 
   function flush() {
@@ -112,9 +112,10 @@
       if (key && box.querySelector('[data-live-key="' + CSS.escape(key) + '"]')) return;
       let n = parse(html);
       if (key) {
-        const one = n.children.length === 1 && n.firstElementChild;
-        const e = one && !Array.from(n.childNodes).some((c) => c !== one && c.nodeType === 1 || c.nodeType === 3 && c.data.trim()) ? one : d.createElement('div');
-        if (e !== one) e.append(n);
+        // One element (and blanks) is the item; anything else is wrapped.
+        const one = n.children.length === 1 && !Array.from(n.childNodes).some((c) => c.nodeType === 3 && c.data.trim()) && n.firstElementChild;
+        const e = one || d.createElement('div');
+        if (!one) e.append(n);
         e.setAttribute('data-live-key', key);
         n = e;
       }
