@@ -301,24 +301,30 @@ func TestUserNotDisturbed(t *testing.T) {
 
 // TestHostileContent: markup that would run script, published into a
 // state and a stream pagelet, is shown inert: no script runs, no handler
-// fires, under the page's nonce CSP.
+// fires, no javascript: link is left, under the page's nonce CSP and, as
+// the client drops them itself, without it.
 func TestHostileContent(t *testing.T) {
 	const hostile = `<img id="bad" src="x" onerror="window.pwned = 1"><script>window.pwned = 2</script>` +
-		`<svg><script>window.pwned = 3</script></svg><a id="js" href="#" onclick="window.pwned = 4">x</a></script>`
-	f := newFixture(t)
-	tb := open(t, f, "")
-	f.setScores(hostile + `<p class="score">after</p>`)
-	f.addComment(comment{ID: "c1", Raw: hostile + `</li><script>window.pwned = 5</script>`})
-	tb.waitTrue(t, scoresIs("after"))
-	tb.waitTrue(t, `document.querySelectorAll('#comments li.comment').length === 1`)
-	// The images have failed to load by now: their handler would have run.
-	tb.waitTrue(t, `Array.from(document.querySelectorAll('#bad')).every(i => i.complete)`)
-	eval[bool](t, tb, `document.getElementById('js').click(); true`)
-	if got := eval[string](t, tb, `String(window.pwned)`); got != "undefined" {
-		t.Errorf("hostile content ran: window.pwned = %s", got)
-	}
-	if n := eval[int](t, tb, `document.querySelectorAll('#scores script, #comments script, [onerror], [onclick]').length`); n != 0 {
-		t.Errorf("%d scripts or handler attributes inserted, want none", n)
+		`<svg><script>window.pwned = 3</script></svg><a id="js" href="#" onclick="window.pwned = 4">x</a>` +
+		`<a id="url" href=" javascript:window.pwned = 6">y</a></script>`
+	for _, csp := range []bool{true, false} {
+		t.Run(fmt.Sprintf("csp=%v", csp), func(t *testing.T) {
+			f := newSite(t, csp)
+			tb := open(t, f, "")
+			f.setScores(hostile + `<p class="score">after</p>`)
+			f.addComment(comment{ID: "c1", Raw: hostile + `</li><script>window.pwned = 5</script>`})
+			tb.waitTrue(t, scoresIs("after"))
+			tb.waitTrue(t, `document.querySelectorAll('#comments li.comment').length === 1`)
+			// The images have failed to load by now: their handler would have run.
+			tb.waitTrue(t, `Array.from(document.querySelectorAll('#bad')).every(i => i.complete)`)
+			eval[bool](t, tb, `document.querySelectorAll('#js, #url').forEach(a => a.click()); true`)
+			if got := eval[string](t, tb, `String(window.pwned)`); got != "undefined" {
+				t.Errorf("hostile content ran: window.pwned = %s", got)
+			}
+			if n := eval[int](t, tb, `document.querySelectorAll('#scores script, #comments script, [onerror], [onclick], [href*=javascript]').length`); n != 0 {
+				t.Errorf("%d scripts, handler attributes or javascript: links inserted, want none", n)
+			}
+		})
 	}
 }
 

@@ -68,15 +68,15 @@
   }
 
   // parse returns html as inert nodes: a template does not run its
-  // scripts; handler attributes and scripts are dropped besides (the CSP
-  // blocks them anyway).
+  // scripts. Scripts, handler attributes and javascript: URLs are dropped
+  // besides, for a page without the renderer's CSP (which blocks them).
   function parse(html) {
     const t = d.createElement('template');
     t.innerHTML = typeof html === 'string' ? html : '';
     const f = t.content;
     f.querySelectorAll('script').forEach((s) => s.remove());
     f.querySelectorAll('*').forEach((e) => {
-      for (const a of Array.from(e.attributes)) if (/^on/i.test(a.name)) e.removeAttribute(a.name);
+      for (const a of Array.from(e.attributes)) if (/^on/i.test(a.name) || /^\s*javascript:/i.test(a.value)) e.removeAttribute(a.name);
     });
     return f;
   }

@@ -93,6 +93,7 @@ type fixture struct {
 	t        *testing.T
 	secret   []byte // of the next instance to start
 	opts     []live.Option
+	csp      bool // pages sent with the renderer's Content-Security-Policy
 	data     *model
 	addr     string
 	cssDelay atomic.Int64 // nanoseconds
@@ -103,11 +104,17 @@ type fixture struct {
 	cur *instance
 }
 
-// newFixture starts the site on a loopback port, its engine with opts; it
-// stops when t ends.
+// newFixture starts the site on a loopback port, its engine with opts,
+// its pages under the renderer's CSP; it stops when t ends.
 func newFixture(t *testing.T, opts ...live.Option) *fixture {
 	t.Helper()
-	f := &fixture{t: t, secret: []byte("test secret, shared by every instance"), opts: opts,
+	return newSite(t, true, opts...)
+}
+
+// newSite is [newFixture], with the CSP or without.
+func newSite(t *testing.T, csp bool, opts ...live.Option) *fixture {
+	t.Helper()
+	f := &fixture{t: t, secret: []byte("test secret, shared by every instance"), opts: opts, csp: csp,
 		data: &model{scores: `<p class="score">0 – 0</p>`}, conns: &connSet{m: make(map[net.Conn]struct{})}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -139,7 +146,11 @@ func (f *fixture) start(ln net.Listener) {
 		scores:   live.State(eng, "scores", func(s string) templ.Component { return templ.Raw(s) }, live.WithCSS("late.css")),
 		comments: live.Stream(eng, "comments:", commentView),
 	}
-	rd, err := render.New(reg, render.WithLive(eng), render.WithCSP(), render.WithLogger(log))
+	ropts := []render.Option{render.WithLive(eng), render.WithLogger(log)}
+	if f.csp {
+		ropts = append(ropts, render.WithCSP())
+	}
+	rd, err := render.New(reg, ropts...)
 	if err != nil {
 		t.Fatalf("render.New: %v", err)
 	}
