@@ -445,6 +445,31 @@ func TestServerRestarts(t *testing.T) {
 	}
 }
 
+// TestRefetchRetried: a refetch that fails (503) is retried, with
+// backoff, until it succeeds; publications made meanwhile are shown after
+// the refetched content, once.
+func TestRefetchRetried(t *testing.T) {
+	f := newFixture(t)
+	tb := open(t, f, "")
+	addComments(f, 1, 2)
+	waitComments(t, tb, 2)
+	f.stop()
+	f.data.mu.Lock()
+	f.data.comments = append(f.data.comments, comment{ID: "c3", Text: "while down"})
+	f.data.mu.Unlock()
+	f.failFragments.Store(3)
+	f.restart()
+	tb.waitTrue(t, `bigPipe.liveState.connects === 2`)
+	addComments(f, 4, 5)
+	waitComments(t, tb, 5)
+	if n := f.fragments.Load(); n < 5 {
+		t.Errorf("%d fragment requests, want at least 5 (3 failed, 2 pagelets)", n)
+	}
+	if st := liveState(t, tb); st.Refetches != 2 || st.Connects != 2 {
+		t.Errorf("%d refetches and %d connects, want 2 (one per pagelet) and 2", st.Refetches, st.Connects)
+	}
+}
+
 // TestBurst: 10,000 publications to a state channel end with the page
 // showing the last; 1,000 to a stream channel with every item once, in
 // order. A client that falls behind may be cut off as slow; it then

@@ -33,6 +33,8 @@
   const arr = (a) => (Array.isArray(a) ? a : []);
   // low is where channel c resumes from: its pagelet furthest behind.
   const low = (c) => Math.min.apply(null, c.ids.map((id) => pls[id].offset));
+  // jitter is the wait before retry n: full jitter, 500 ms doubling up to 20 s.
+  const jitter = (n) => Math.random() * Math.min(20000, 500 * 2 ** n);
 
   for (const id of Object.keys(bp.live)) {
     const l = bp.live[id];
@@ -147,20 +149,25 @@
   }
 
   // refetch fetches pagelet p afresh (its content, position and a fresh
-  // token) and shows it; publications meanwhile wait in p.buf.
+  // token) and shows it; publications meanwhile wait in p.buf. A failure
+  // is retried with backoff; a pagelet the page no longer has (404) is
+  // left as it is.
   function refetch(p) {
     if (p.buf) return p.wait;
     p.buf = [];
     st.refetches++;
     fire('refetch', { id: p.id, channel: p.channel });
     const u = location.pathname + location.search + (location.search ? '&' : '?') + 'bigpipe_fragment=' + encodeURIComponent(p.id);
-    return p.wait = fetch(u, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
-      .then((r) => { if (!r.ok) throw Error('HTTP ' + r.status); return r.json(); })
-      .then((f) => {
-        if (typeof f.token === 'string' && f.token) token = f.token;
-        const l = f.live, buf = p.buf, c = chans[p.channel];
-        p.buf = null;
-        if (l) { p.offset = +l.offset || 0; c.epoch = l.epoch; }
+    let n = 0;
+    const get = () => fetch(u, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+      .then((r) => { if (r.status === 404) return {}; if (!r.ok) throw Error(); return r.json(); })
+      .catch(() => new Promise((r) => setTimeout(r, jitter(n++))).then(get));
+    return p.wait = get().then((f) => {
+      if (typeof f.token === 'string' && f.token) token = f.token;
+      const l = f.live, buf = p.buf, c = chans[p.channel];
+      p.buf = null;
+      if (l) { p.offset = +l.offset || 0; c.epoch = l.epoch; }
+      if (typeof f.content === 'string') {
         run(f.css, () => {
           replace(p, f.content);
           const s = st.channels[p.channel];
@@ -168,14 +175,14 @@
           s.epoch = c.epoch;
           fire('update', { channel: p.channel, id: p.id, offset: p.offset, refetch: true });
         });
-        buf.forEach((pub) => publish(p.channel, pub));
-      }, (e) => { p.buf = null; throw e; });
+      } else warn('no pagelet ' + p.id);
+      buf.forEach((pub) => publish(p.channel, pub));
+    });
   }
 
   function schedule() {
     if (stopped || timer) return;
-    const delay = Math.random() * Math.min(20000, 500 * 2 ** tries++);
-    timer = setTimeout(() => { timer = 0; connect(); }, delay);
+    timer = setTimeout(() => { timer = 0; connect(); }, jitter(tries++));
   }
 
   // drop ends the connection and decides what follows from code (a
@@ -186,7 +193,7 @@
     st.errors++;
     fire('disconnected', { code, reason });
     if (code === 109 || code === 3005) { // token expired: refetching gives a fresh one
-      Promise.all(Object.values(pls).map(refetch)).then(schedule, schedule);
+      Promise.all(Object.values(pls).map(refetch)).then(schedule);
     } else if (!temp && (code > 100 && code < 3000 && code !== 111 || code >= 3500 && code < 4000 || code >= 4500 && code < 5000)) {
       stopped = st.stopped = true;
       warn('stopped: ' + code + ' ' + reason);
@@ -216,7 +223,7 @@
       } else {
         // The epoch is adopted from the refetched pagelet, with the offset
         // that goes with it.
-        for (const id of c.ids) refetch(pls[id]).catch(() => drop(0, 'refetch failed'));
+        c.ids.forEach((id) => refetch(pls[id]));
       }
     }
     fire('connected', { transport: st.transport });

@@ -97,6 +97,9 @@ type fixture struct {
 	data     *model
 	addr     string
 	cssDelay atomic.Int64 // nanoseconds
+	// failFragments is how many fragment requests to fail (503) before
+	// answering again; fragments counts the requests.
+	failFragments, fragments atomic.Int32
 
 	conns *connSet // every connection the site accepted, hijacked ones too
 
@@ -173,7 +176,16 @@ func (f *fixture) start(ln net.Listener) {
 		}, nil
 	})
 	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", page)
+	mux.Handle("GET /{$}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Has(render.FragmentParam) {
+			f.fragments.Add(1)
+			if f.failFragments.Add(-1) >= 0 {
+				http.Error(w, "503 failing on purpose", http.StatusServiceUnavailable)
+				return
+			}
+		}
+		page.ServeHTTP(w, r)
+	}))
 	mux.Handle(eng.Path(), eng)
 	mux.Handle(rd.Path(), rd)
 	mux.Handle("GET /static/", f.slowCSS(reg))
