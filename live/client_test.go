@@ -456,12 +456,14 @@ func TestRefetchRetried(t *testing.T) {
 	f.stop()
 	f.data.mu.Lock()
 	f.data.comments = append(f.data.comments, comment{ID: "c3", Text: "while down"})
+	f.data.scores = `<p class="score">5 – 5</p>`
 	f.data.mu.Unlock()
 	f.failFragments.Store(3)
 	f.restart()
 	tb.waitTrue(t, `bigPipe.liveState.connects === 2`)
 	addComments(f, 4, 5)
 	waitComments(t, tb, 5)
+	tb.waitTrue(t, scoresIs("5 – 5"))
 	if n := f.fragments.Load(); n < 5 {
 		t.Errorf("%d fragment requests, want at least 5 (3 failed, 2 pagelets)", n)
 	}
