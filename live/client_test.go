@@ -127,9 +127,10 @@ func waitComments(t *testing.T, tb *tab, n int) {
 	}
 }
 
-// scoresIs is an expression true once the scores pagelet shows text.
+// scoresIs is an expression true once both pagelets of the scores
+// channel show text.
 func scoresIs(text string) string {
-	return fmt.Sprintf(`document.querySelector('#scores .score') && document.querySelector('#scores .score').textContent === %q`, text)
+	return fmt.Sprintf(`['#scores .score', '#ticker .score'].every(s => document.querySelector(s) && document.querySelector(s).textContent === %q)`, text)
 }
 
 // percentile returns the p-th percentile (0–100) of sorted xs.
@@ -270,8 +271,11 @@ func TestUserNotDisturbed(t *testing.T) {
 			f.setScores(fmt.Sprintf(form, "1 – 0"))
 			f.setScores(fmt.Sprintf(form, "2 – 0"))
 			tb.waitTrue(t, `bigPipe.liveState.channels.scores.offset === 2`)
-			if !eval[bool](t, tb, scoresIs("0 – 0")+` && document.getElementById('note').marked === true`) {
+			if !eval[bool](t, tb, `document.querySelector('#scores .score').textContent === '0 – 0' && document.getElementById('note').marked === true`) {
 				t.Fatal("the pagelet was replaced while the user was in it")
+			}
+			if !eval[bool](t, tb, `document.querySelector('#ticker .score').textContent === '2 – 0'`) {
+				t.Error("the other pagelet of the channel, which the user is not in, was not updated")
 			}
 			if c.name == "focus" {
 				got := eval[[]any](t, tb, `(() => { const e = document.getElementById('note'); return [document.activeElement === e, e.value, e.selectionStart] })()`)
@@ -412,9 +416,9 @@ func TestProxyDrops(t *testing.T) {
 
 // TestServerRestarts: the server restarts with a fresh memory broker (a new
 // engine on the same address: new epochs, no history), having changed
-// while it was down; the client cannot recover, refetches both pagelets and
-// shows the current content, each comment once, then gets what the new
-// instance publishes.
+// while it was down; the client cannot recover, refetches every live
+// pagelet and shows the current content, each comment once, then gets what
+// the new instance publishes.
 func TestServerRestarts(t *testing.T) {
 	for _, tr := range transports {
 		t.Run(tr.name, func(t *testing.T) {
@@ -431,8 +435,8 @@ func TestServerRestarts(t *testing.T) {
 			tb.waitTrue(t, scoresIs("2 – 2"))
 			waitComments(t, tb, 5)
 			st := liveState(t, tb)
-			if st.Refetches != 2 {
-				t.Errorf("%d refetches, want 2 (both pagelets)", st.Refetches)
+			if st.Refetches != 3 {
+				t.Errorf("%d refetches, want 3 (every live pagelet)", st.Refetches)
 			}
 			addComments(f, 6, 7)
 			f.setScores(`<p class="score">3 – 2</p>`)
@@ -464,11 +468,11 @@ func TestRefetchRetried(t *testing.T) {
 	addComments(f, 4, 5)
 	waitComments(t, tb, 5)
 	tb.waitTrue(t, scoresIs("5 – 5"))
-	if n := f.fragments.Load(); n < 5 {
-		t.Errorf("%d fragment requests, want at least 5 (3 failed, 2 pagelets)", n)
+	if n := f.fragments.Load(); n < 6 {
+		t.Errorf("%d fragment requests, want at least 6 (3 failed, 3 pagelets)", n)
 	}
-	if st := liveState(t, tb); st.Refetches != 2 || st.Connects != 2 {
-		t.Errorf("%d refetches and %d connects, want 2 (one per pagelet) and 2", st.Refetches, st.Connects)
+	if st := liveState(t, tb); st.Refetches != 3 || st.Connects != 2 {
+		t.Errorf("%d refetches and %d connects, want 3 (one per pagelet) and 2", st.Refetches, st.Connects)
 	}
 }
 
@@ -521,8 +525,8 @@ func TestTokenExpired(t *testing.T) {
 	eval[bool](t, tb, `bigPipe.liveConnect(); true`)
 	tb.waitTrue(t, `bigPipe.liveState.connects === 1`)
 	tb.waitTrue(t, scoresIs("9 – 9"))
-	if st := liveState(t, tb); st.Refetches != 2 || st.Errors != 1 {
-		t.Errorf("%d refetches and %d errors, want 2 (both pagelets, for a fresh token) and 1", st.Refetches, st.Errors)
+	if st := liveState(t, tb); st.Refetches != 3 || st.Errors != 1 {
+		t.Errorf("%d refetches and %d errors, want 3 (every live pagelet, for a fresh token) and 1", st.Refetches, st.Errors)
 	}
 	addComments(f, 1, 2)
 	waitComments(t, tb, 2)

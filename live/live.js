@@ -133,15 +133,17 @@
     const c = chans[channel];
     if (!c || !pub || typeof pub.data !== 'object' || !pub.data) return;
     const off = +pub.offset || 0, data = pub.data;
+    let k = 0; // pagelets that take it: the first counts it as applied
     for (const id of c.ids) {
       const p = pls[id];
       if (p.buf) { p.buf.push(pub); continue; } // being refetched
       if (off && off <= p.offset) continue;
       if (off) p.offset = off;
+      const first = !k++;
       run(data.css, () => {
         if (p.kind === 'stream') append(p, data.content, data.key); else replace(p, data.content);
         const s = st.channels[channel];
-        s.applied++; st.applied++;
+        if (first) { s.applied++; st.applied++; }
         if (off > s.offset) s.offset = off;
         fire('update', { channel, id, offset: off });
       });

@@ -24,8 +24,9 @@ import (
 	"github.com/bigpipe-go/bigpipe/render"
 )
 
-// The test site: one page with a state pagelet "scores" (channel "scores")
-// and a stream pagelet "comments" (channel "comments:x"), whose data lives
+// The test site: one page with a state pagelet "scores" (channel "scores"),
+// a stream pagelet "comments" (channel "comments:x") and, after them, a
+// second pagelet on "scores", "ticker"; their data lives
 // in a model that outlives the server, as a database outlives a restart.
 
 // lateColor is what late.css gives .late: only publications name late.css,
@@ -161,10 +162,14 @@ func (f *fixture) start(ln net.Listener) {
 		return &pagelet.Page{
 			Title: "Live",
 			Layout: func(slot pagelet.Slot) templ.Component {
-				return templ.Join(templ.Raw("<h1>Live</h1>"), slot("scores"), slot("comments"))
+				return templ.Join(templ.Raw("<h1>Live</h1>"), slot("scores"), slot("comments"), slot("ticker"))
 			},
 			Pagelets: []pagelet.Pagelet{{
 				ID: "scores", Channel: "scores", CSS: []string{"scores.css"},
+				Load: func(context.Context) (templ.Component, error) { return templ.Raw(f.data.scoresHTML()), nil },
+			}, {
+				// A second pagelet on the same channel: both show each publication.
+				ID: "ticker", Channel: "scores",
 				Load: func(context.Context) (templ.Component, error) { return templ.Raw(f.data.scoresHTML()), nil },
 			}, {
 				ID: "comments", Channel: "comments:x",
