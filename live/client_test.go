@@ -1,6 +1,7 @@
 package live_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -55,6 +56,27 @@ func TestClientSize(t *testing.T) {
 var transports = []struct{ name, query string }{
 	{"sse", ""},
 	{"websocket", "bigpipe_live_transport=websocket"},
+}
+
+// TestTransportChoice: SSE by default; WebSocket when the query parameter
+// or the page's <meta name="bigpipe-live-transport"> asks for it.
+func TestTransportChoice(t *testing.T) {
+	for _, c := range []struct{ query, want string }{
+		{"", "sse"},
+		{"bigpipe_live_transport=websocket", "websocket"},
+		{"meta_websocket=1", "websocket"},
+		{"meta_websocket=1&bigpipe_live_transport=sse", "sse"},
+	} {
+		t.Run(cmp.Or(c.query, "default"), func(t *testing.T) {
+			f := newFixture(t)
+			tb := open(t, f, c.query)
+			if got := liveState(t, tb).Transport; got != c.want {
+				t.Errorf("transport %q, want %q", got, c.want)
+			}
+			f.setScores(`<p class="score">1 – 0</p>`)
+			tb.waitTrue(t, scoresIs("1 – 0"))
+		})
+	}
 }
 
 // state is what the client reports in bigPipe.liveState.

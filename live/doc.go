@@ -47,9 +47,9 @@
 //
 // live.js (at most 3 KB gzipped) runs once every pagelet is shown. It opens
 // one connection per tab for all the page's channels: SSE by default,
-// WebSocket when bigPipe.liveCfg.transport, the attribute
-// <html data-live-transport="websocket"> or the query parameter
-// bigpipe_live_transport=websocket asks for it. It sends the page's token
+// WebSocket when bigPipe.liveCfg.transport, the query parameter
+// bigpipe_live_transport=websocket or, in the page's Head,
+// <meta name="bigpipe-live-transport" content="websocket"> asks for it. It sends the page's token
 // and, per channel, the position the page was rendered at, and on every
 // reconnect the last position it showed, so that the server sends what it
 // missed. A publication at or below the offset a pagelet shows is ignored.

@@ -4,8 +4,9 @@
  * it reads bigPipe.liveCfg {src, url, token[, transport]} and bigPipe.live
  * (pagelet id -> {channel, kind, offset, epoch}).
  *
- * Transport: SSE unless liveCfg.transport, <html data-live-transport> or
- * the query parameter bigpipe_live_transport says "websocket".
+ * Transport: SSE unless liveCfg.transport, the query parameter
+ * bigpipe_live_transport or <meta name="bigpipe-live-transport"> (in the
+ * page's Head) says "websocket".
  * Tests: bigPipe.liveState is what it did; document gets bigpipe:live
  * events {type: connected|update|refetch|disconnected, ...}; with
  * bigPipe.liveHold set (or ?bigpipe_live_hold in the URL) it connects only
@@ -16,7 +17,8 @@
   if (!bp || !bp.liveCfg || bp.liveState) return;
   const cfg = bp.liveCfg;
   const q = new URLSearchParams(location.search);
-  const ws = (cfg.transport || d.documentElement.dataset.liveTransport || q.get('bigpipe_live_transport')) === 'websocket' && w.WebSocket;
+  const meta = d.querySelector('meta[name=bigpipe-live-transport]');
+  const ws = (cfg.transport || q.get('bigpipe_live_transport') || meta && meta.content) === 'websocket' && w.WebSocket;
   const st = bp.liveState = { transport: ws ? 'websocket' : 'sse', connects: 0, errors: 0, refetches: 0, applied: 0, held: 0, channels: {} };
   const chans = Object.create(null); // channel -> {epoch, ids: [pagelet ids]}
   const pls = Object.create(null);   // pagelet id -> {id, el, channel, kind, offset, hold, buf}

@@ -159,8 +159,13 @@ func (f *fixture) start(ln net.Listener) {
 		t.Fatalf("render.New: %v", err)
 	}
 	page := rd.Page(func(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
+		var head templ.Component
+		if r.URL.Query().Has("meta_websocket") { // the page asks for WebSocket
+			head = templ.Raw(`<meta name="bigpipe-live-transport" content="websocket">`)
+		}
 		return &pagelet.Page{
 			Title: "Live",
+			Head:  head,
 			Layout: func(slot pagelet.Slot) templ.Component {
 				return templ.Join(templ.Raw("<h1>Live</h1>"), slot("scores"), slot("comments"), slot("ticker"))
 			},
