@@ -7,7 +7,9 @@
  * Transport: SSE unless liveCfg.transport, the query parameter
  * bigpipe_live_transport or <meta name="bigpipe-live-transport"> (in the
  * page's Head) says "websocket".
- * Tests: bigPipe.liveState is what it did; document gets bigpipe:live
+ * Tests: bigPipe.liveState is what it did (connects, errors, refetches,
+ * publications applied and held, per channel its offset, epoch and
+ * publications applied, stopped, hold); document gets bigpipe:live
  * events {type: connected|update|refetch|disconnected, ...}; with
  * bigPipe.liveHold set (or ?bigpipe_live_hold in the URL) it connects only
  * when bigPipe.liveConnect() is called. */
@@ -45,7 +47,7 @@
     pls[id] = { id, el, channel: l.channel, kind: l.kind, offset: +l.offset || 0, buf: null, hold: null };
     const c = chans[l.channel] || (chans[l.channel] = { epoch: l.epoch, ids: [] });
     c.ids.push(id);
-    st.channels[l.channel] = { offset: +l.offset || 0, epoch: l.epoch, applied: 0 };
+    st.channels[l.channel] = st.channels[l.channel] || { offset: +l.offset || 0, epoch: l.epoch, applied: 0 };
   }
   if (!Object.keys(chans).length) return;
 
