@@ -14,13 +14,14 @@
 //
 //	eng, _ := live.New(reg)
 //	scores := live.State(eng, "scores", ScoresView) // each publication replaces the pagelet
-//	comments := live.Stream(eng, "comments:", CommentView, live.Key(Comment.ID))
+//	comments := live.Stream(eng, "comments:", CommentView)
 //
 // marks a pagelet live with its channel (pagelet.Pagelet.Channel, or
 // [Feed.Pagelet]), gives the engine to the renderer (render.WithLive(eng)),
 // mounts it (mux.Handle(eng.Path(), eng)), and publishes from anywhere:
 //
 //	scores.Publish(ctx, "scores", latest)
+//	comments.Publish(ctx, "comments:"+slug, c, live.WithKey(c.ID))
 //
 // A publication is rendered once, with the feed's view, and the same bytes
 // go to every subscriber.
@@ -40,7 +41,7 @@
 // ("comments:" covers "comments:harbour-bridge"). A state channel's
 // publications replace the pagelet's content, and a client that missed
 // several gets only the latest; a stream channel's publications are items
-// appended in order, each shown once (by offset, and by [Key] across
+// appended in order, each shown once (by offset, and by [WithKey] across
 // retries).
 //
 // # The browser client
