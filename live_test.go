@@ -261,3 +261,39 @@ func TestLogsLiveSim(t *testing.T) {
 		})
 	}
 }
+
+// TestLiveOrigins opens live WebSockets with several Origin headers: the
+// page's own host is always allowed, an origin named by -live-origins
+// too, and any other is refused before the upgrade.
+func TestLiveOrigins(t *testing.T) {
+	srv := startRun(t, "-live-sim=false", "-live-origins", "https://news.example")
+	host := strings.TrimPrefix(srv.base, "http://")
+	for _, tc := range []struct {
+		origin string
+		status int
+	}{
+		{"http://" + host, http.StatusSwitchingProtocols},
+		{"https://news.example", http.StatusSwitchingProtocols},
+		{"https://evil.example", http.StatusForbidden},
+	} {
+		t.Run(tc.origin, func(t *testing.T) {
+			req, _ := http.NewRequestWithContext(t.Context(), "GET", srv.base+"/_live/ws", nil)
+			req.Header.Set("Connection", "Upgrade")
+			req.Header.Set("Upgrade", "websocket")
+			req.Header.Set("Sec-WebSocket-Version", "13")
+			req.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+			req.Header.Set("Origin", tc.origin)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close() // for 101, closes the connection
+			if resp.StatusCode != tc.status {
+				t.Errorf("Origin %s: %d, want %d", tc.origin, resp.StatusCode, tc.status)
+			}
+			// The engine has let go of the connection (before the
+			// shutdown, which would wait for a closing handshake).
+			waitMetrics(t, srv.base+"/metrics", `bigpipe_live_connections{transport="websocket"} 0`)
+		})
+	}
+}

@@ -41,7 +41,7 @@ type feeds struct {
 // scores ([ChannelScores]), markets ([ChannelMarkets]) and breaking-news
 // banner ([ChannelBreaking]), and each article's comments
 // ([CommentsChannel]). It declares their feeds on eng (so it may be given
-// for one site per engine only) and lets [Site.Publish…] and the comment
+// for one site per engine only) and lets [Site.PublishScores], its siblings and the comment
 // form publish. eng's asset registry must hold the site's files. Without
 // it the site is the same, only static: a posted comment shows on the
 // next load.
