@@ -26,7 +26,8 @@ import (
 // the engine mounted at its path), without the simulator.
 type liveServer struct {
 	*httptest.Server
-	st *store.Store
+	st   *store.Store
+	site *pages.Site
 }
 
 func newLiveServer(t *testing.T) *liveServer {
@@ -51,7 +52,8 @@ func newLiveServer(t *testing.T) *liveServer {
 	}
 	mux := http.NewServeMux()
 	mux.Handle(eng.Path(), eng)
-	mux.Handle("/", pages.Routes(rd, reg, pages.NewSite(st, pages.WithAssets(reg), pages.WithLive(eng), pages.WithLogger(quiet))))
+	site := pages.NewSite(st, pages.WithAssets(reg), pages.WithLive(eng), pages.WithLogger(quiet))
+	mux.Handle("/", pages.Routes(rd, reg, site))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { // first: ends the live streams srv.Close would wait for
@@ -59,7 +61,7 @@ func newLiveServer(t *testing.T) *liveServer {
 		defer cancel()
 		_ = eng.Close(ctx)
 	})
-	return &liveServer{srv, st}
+	return &liveServer{srv, st, site}
 }
 
 func (s *liveServer) slug(t *testing.T) string {
@@ -198,5 +200,49 @@ func TestCommentsTwoTabs(t *testing.T) {
 	}
 	if got := eval[string](t, b, `document.activeElement.id + "|" + document.querySelector("#comment-text").value`); got != "comment-text|half a thought" {
 		t.Errorf("tab B's comment box after the update: %q, want it focused with its text", got)
+	}
+}
+
+// TestLiveFrontPage changes the store behind the open front page and
+// publishes, as the simulator does: the new market price, score and
+// breaking headline each show in the page without a reload.
+func TestLiveFrontPage(t *testing.T) {
+	srv := newLiveServer(t)
+	requireLiveClient(t, srv, "/")
+	tb := newTab(t)
+	tb.navigate(t, srv.URL+"/")
+	tb.waitDone(t)
+	ctx := t.Context()
+	for _, tc := range []struct {
+		name, pagelet, want string
+		change              func() error
+		publish             func(context.Context) error
+	}{
+		{"markets", "finance", "12,345.67", func() error {
+			return srv.st.UpdateMarkets(ctx, func(qs []store.Quote) error { qs[0].Price = 12345.67; return nil })
+		}, srv.site.PublishMarkets},
+		{"scores", "sports", "17–16", func() error {
+			return srv.st.UpdateScores(ctx, func(s []store.Score) error {
+				for i := range s {
+					if s[i].State == store.MatchLive {
+						s[i].HomeScore, s[i].AwayScore = 17, 16
+					}
+				}
+				return nil
+			})
+		}, srv.site.PublishScores},
+		{"breaking", "breaking", "Live test headline", func() error {
+			return srv.st.SetBreaking(ctx, store.Breaking{Headline: "Live test headline", At: time.Now()})
+		}, srv.site.PublishBreaking},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.change(); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.publish(ctx); err != nil {
+				t.Fatal(err)
+			}
+			tb.waitTrue(t, `document.getElementById(`+jsString(tc.pagelet)+`).textContent.includes(`+jsString(tc.want)+`)`)
+		})
 	}
 }
