@@ -444,4 +444,3 @@ func waitMetric(t testing.TB, reg prometheus.Gatherer, name string, labels map[s
 func fmtSubs(channel string, offset uint64, epoch string) map[string]sub {
 	return map[string]sub{channel: {Recover: true, Offset: offset, Epoch: epoch}}
 }
-
