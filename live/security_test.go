@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -410,7 +411,7 @@ func TestSlowClient(t *testing.T) {
 	// every publication, each soon after it was made.
 	content := strings.Repeat("<i>score</i> ", 600) // ~8 KB a publication
 	ctx := context.Background()
-	var worst time.Duration
+	var took []time.Duration
 	for i := 1; ; i++ {
 		if i > 2000 {
 			t.Fatal("slow client still connected after 2000 publications")
@@ -420,17 +421,25 @@ func TestSlowClient(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, pub := normal.nextPub(t, 5*time.Second)
-		worst = max(worst, time.Since(t0))
+		took = append(took, time.Since(t0))
 		if got := pub.content(t); !strings.HasPrefix(got, fmt.Sprint(i, "<i>")) {
 			t.Fatalf("publication %d: got %.20q", i, got)
 		}
 		if v, _ := metric(t, f.reg, "bigpipe_live_slow_disconnects_total", nil); v == 1 {
-			t.Logf("slow client disconnected after %d publications; worst delivery to the normal one %v", i, worst)
 			break
 		}
 	}
-	if limit := 250 * time.Millisecond; worst > limit {
-		t.Errorf("a publication took %v to reach the normal subscriber, want under %v", worst, limit)
+	// A delivery held up by the slow client would wait for its blocked
+	// write, which gives up after a second (centrifuge's SSE write
+	// timeout), or for ever. The 99th percentile, not the maximum: on a
+	// loaded machine (-race, other packages' tests) a single delivery may
+	// stall for scheduling, anywhere in the run.
+	at := slices.Index(took, slices.Max(took))
+	slices.Sort(took)
+	p50, p99, worst := took[len(took)/2], took[len(took)*99/100], took[len(took)-1]
+	t.Logf("slow client disconnected after %d publications; delivery to the normal one: p50 %v, p99 %v, max %v (publication %d)", len(took), p50, p99, worst, at+1)
+	if p99 >= 500*time.Millisecond || p50 >= 20*time.Millisecond {
+		t.Errorf("the normal subscriber was delayed: p50 %v, p99 %v (want under 20 ms and 500 ms)", p50, p99)
 	}
 	waitMetric(t, f.reg, "bigpipe_live_connections", map[string]string{"transport": "sse"}, 1, 5*time.Second)
 	// What the slow one received ends with the connection closed.
