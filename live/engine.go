@@ -183,16 +183,18 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g := e.m.connections.WithLabelValues(transport)
 	g.Inc()
 	hw := &holdingWriter{ResponseWriter: w, done: sync.OnceFunc(func() { g.Dec(); release() })}
+	defer func() { // deferred: a handler's panic, recovered by net/http, must not keep the slot
+		if !hw.hijacked {
+			hw.done()
+		}
+	}()
 	if transport == "sse" {
 		sw := &streamWriter{ResponseWriter: hw, http1: r.ProtoMajor == 1}
+		defer sw.end()
 		h.ServeHTTP(sw, r)
-		sw.end()
-	} else {
-		h.ServeHTTP(hw, r)
+		return
 	}
-	if !hw.hijacked {
-		hw.done()
-	}
+	h.ServeHTTP(hw, r)
 }
 
 // Grant returns the token and URLs a page showing channels needs to
