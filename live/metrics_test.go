@@ -24,7 +24,9 @@ func TestMetrics(t *testing.T) {
 	t.Cleanup(metrics.Close)
 
 	s := f.dialSSE(t, connectCmd(t, f.token(t, "scores", "comments:a"), nil))
-	s.connected(t)
+	if ping := s.connected(t).Ping; ping != 20 {
+		t.Errorf("SSE ping every %d s, want 20 (under a proxy's 60 s idle timeout)", ping)
+	}
 	c, _, err := f.dialWS(t, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -32,8 +34,8 @@ func TestMetrics(t *testing.T) {
 	if err := c.WriteMessage(websocket.TextMessage, connectCmd(t, f.token(t, "scores"), nil)); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := wsRead(t, c, 5*time.Second); err != nil || r.Connect == nil {
-		t.Fatalf("connect: %s %v", r.Raw, err)
+	if r, err := wsRead(t, c, 5*time.Second); err != nil || r.Connect == nil || r.Connect.Ping != 20 {
+		t.Fatalf("connect: %s %v; want a ping every 20 s", r.Raw, err)
 	}
 	pos, err := f.eng.Position(ctx, "scores")
 	if err != nil {
