@@ -382,70 +382,99 @@ func TestConnectionsPerAddress(t *testing.T) {
 	f.dialSSE(t, cmd).connected(t)
 }
 
-// TestSlowClient checks that a client that stops reading is disconnected
-// once Limits.QueueSize bytes wait for it, without delaying a normal
-// subscriber's deliveries, and is counted.
+// TestSlowClient checks that a client that stops reading (over SSE or
+// WebSocket) is disconnected once Limits.QueueSize bytes wait for it,
+// without delaying a normal subscriber's deliveries, and is counted.
 func TestSlowClient(t *testing.T) {
 	checkLeaks(t)
-	f := newFixture(t, live.WithLimits(live.Limits{QueueSize: 64 << 10}))
-	cmd := connectCmd(t, f.token(t, "scores"), nil)
-	normal := f.dialSSE(t, cmd)
-	normal.connected(t)
-
-	// The slow client: a raw TCP connection with a small receive buffer
-	// that sends its request and never reads.
-	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+	// The slow client's socket has a small receive buffer, so that what
+	// waits for it fills the server's queue soon.
+	small := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
 		var serr error
 		err := rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
 		return errors.Join(err, serr)
 	}}
-	conn, err := d.Dial("tcp", f.srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	fmt.Fprintf(conn, "GET %ssse?cf_connect=%s HTTP/1.1\r\nHost: %s\r\n\r\n", f.eng.Path(), url.QueryEscape(string(cmd)), f.srv.Listener.Addr())
-	waitMetric(t, f.reg, "bigpipe_live_connections", map[string]string{"transport": "sse"}, 2, 5*time.Second)
+	for _, tc := range []struct {
+		transport string
+		// dial connects the slow client, which then never reads; it
+		// returns its connection.
+		dial func(t *testing.T, f *fixture, cmd []byte) net.Conn
+	}{
+		{"sse", func(t *testing.T, f *fixture, cmd []byte) net.Conn {
+			conn, err := small.Dial("tcp", f.srv.Listener.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = conn.Close() })
+			fmt.Fprintf(conn, "GET %ssse?cf_connect=%s HTTP/1.1\r\nHost: %s\r\n\r\n", f.eng.Path(), url.QueryEscape(string(cmd)), f.srv.Listener.Addr())
+			return conn
+		}},
+		{"websocket", func(t *testing.T, f *fixture, cmd []byte) net.Conn {
+			d := websocket.Dialer{NetDialContext: small.DialContext, Subprotocols: []string{"centrifuge-json"}}
+			c, _, err := d.Dial(f.wsURL(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = c.Close() })
+			if err := c.WriteMessage(websocket.TextMessage, cmd); err != nil {
+				t.Fatal(err)
+			}
+			return c.NetConn()
+		}},
+	} {
+		t.Run(tc.transport, func(t *testing.T) {
+			f := newFixture(t, live.WithLimits(live.Limits{QueueSize: 64 << 10}))
+			cmd := connectCmd(t, f.token(t, "scores"), nil)
+			normal := f.dialSSE(t, cmd)
+			normal.connected(t)
+			conn := tc.dial(t, f, cmd)
+			waitMetric(t, f.reg, "bigpipe_live_connections", map[string]string{"transport": tc.transport}, map[bool]float64{true: 2, false: 1}[tc.transport == "sse"], 5*time.Second)
 
-	// Publish until the slow one is disconnected; the normal one must see
-	// every publication, each soon after it was made.
-	content := strings.Repeat("<i>score</i> ", 600) // ~8 KB a publication
-	ctx := context.Background()
-	var took []time.Duration
-	for i := 1; ; i++ {
-		if i > 2000 {
-			t.Fatal("slow client still connected after 2000 publications")
-		}
-		t0 := time.Now()
-		if err := f.scores.Publish(ctx, "scores", fmt.Sprint(i, content)); err != nil {
-			t.Fatal(err)
-		}
-		_, pub := normal.nextPub(t, 5*time.Second)
-		took = append(took, time.Since(t0))
-		if got := pub.content(t); !strings.HasPrefix(got, fmt.Sprint(i, "<i>")) {
-			t.Fatalf("publication %d: got %.20q", i, got)
-		}
-		if v, _ := metric(t, f.reg, "bigpipe_live_slow_disconnects_total", nil); v == 1 {
-			break
-		}
-	}
-	// A delivery held up by the slow client would wait for its blocked
-	// write, which gives up after a second (centrifuge's SSE write
-	// timeout), or for ever. The 99th percentile, not the maximum: on a
-	// loaded machine (-race, other packages' tests) a single delivery may
-	// stall for scheduling, anywhere in the run.
-	at := slices.Index(took, slices.Max(took))
-	slices.Sort(took)
-	p50, p99, worst := took[len(took)/2], took[len(took)*99/100], took[len(took)-1]
-	t.Logf("slow client disconnected after %d publications; delivery to the normal one: p50 %v, p99 %v, max %v (publication %d)", len(took), p50, p99, worst, at+1)
-	if p99 >= 500*time.Millisecond || p50 >= 20*time.Millisecond {
-		t.Errorf("the normal subscriber was delayed: p50 %v, p99 %v (want under 20 ms and 500 ms)", p50, p99)
-	}
-	waitMetric(t, f.reg, "bigpipe_live_connections", map[string]string{"transport": "sse"}, 1, 5*time.Second)
-	// What the slow one received ends with the connection closed.
-	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if _, err := io.Copy(io.Discard, bufio.NewReader(conn)); err != nil {
-		t.Errorf("slow connection not closed by the server: %v", err)
+			// Publish until the slow one is disconnected; the normal one
+			// must see every publication, each soon after it was made.
+			content := strings.Repeat("<i>score</i> ", 1200) // ~15 KB a publication
+			ctx := context.Background()
+			var took []time.Duration
+			for i := 1; ; i++ {
+				if i > 3000 {
+					t.Fatal("slow client still connected after 3000 publications")
+				}
+				t0 := time.Now()
+				if err := f.scores.Publish(ctx, "scores", fmt.Sprint(i, content)); err != nil {
+					t.Fatal(err)
+				}
+				_, pub := normal.nextPub(t, 5*time.Second)
+				took = append(took, time.Since(t0))
+				if got := pub.content(t); !strings.HasPrefix(got, fmt.Sprint(i, "<i>")) {
+					t.Fatalf("publication %d: got %.20q", i, got)
+				}
+				if v, _ := metric(t, f.reg, "bigpipe_live_slow_disconnects_total", nil); v == 1 {
+					break
+				}
+			}
+			// A delivery held up by the slow client would wait for its
+			// blocked write, which gives up after a second (centrifuge's
+			// write timeouts), or for ever. The 99th percentile, not the
+			// maximum: on a loaded machine (-race, other packages' tests) a
+			// single delivery may stall for scheduling, anywhere in the run.
+			at := slices.Index(took, slices.Max(took))
+			slices.Sort(took)
+			p50, p99, worst := took[len(took)/2], took[len(took)*99/100], took[len(took)-1]
+			t.Logf("slow client disconnected after %d publications; delivery to the normal one: p50 %v, p99 %v, max %v (publication %d)", len(took), p50, p99, worst, at+1)
+			if p99 >= 500*time.Millisecond || p50 >= 50*time.Millisecond {
+				t.Errorf("the normal subscriber was delayed: p50 %v, p99 %v (want under 50 ms and 500 ms)", p50, p99)
+			}
+			if v, _ := metric(t, f.reg, "centrifuge_client_num_server_disconnects", map[string]string{"code": "3008"}); v != 1 {
+				t.Errorf("server disconnects with 3008 (slow): %v, want 1", v)
+			}
+			waitMetric(t, f.reg, "bigpipe_live_connections", map[string]string{"transport": tc.transport}, map[bool]float64{true: 1, false: 0}[tc.transport == "sse"], 5*time.Second)
+			// The server closed the slow connection: what it still had to
+			// read ends.
+			_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if _, err := io.Copy(io.Discard, bufio.NewReader(conn)); err != nil {
+				t.Errorf("slow connection not closed by the server: %v", err)
+			}
+		})
 	}
 }
 
