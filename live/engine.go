@@ -44,6 +44,7 @@ type Engine struct {
 	m      *metrics
 
 	lastLeave atomic.Int64 // when a connected client last disconnected, in Unix nanoseconds
+	closed    atomic.Bool  // Close has begun: new connections are refused
 
 	mu    sync.RWMutex
 	feeds map[string]*feedSpec // by feed name: a channel, or a family ending in ':'
@@ -129,10 +130,12 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 	return e, nil
 }
 
-// Close tells every client to reconnect elsewhere and stops the engine,
+// Close refuses new connections (503), tells every client to reconnect
+// elsewhere and stops the engine,
 // waiting until ctx is done at most. It returns once nothing of the engine
 // runs any more (see [brokerUnsubscribeDelay]).
 func (e *Engine) Close(ctx context.Context) error {
+	e.closed.Store(true)
 	err := e.node.Shutdown(ctx)
 	if last := e.lastLeave.Load(); last != 0 {
 		wait := time.NewTimer(time.Until(time.Unix(0, last).Add(brokerUnsubscribeDelay)))
@@ -179,6 +182,13 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h, transport = e.ws, "websocket"
 	default:
 		e.client.ServeHTTP(w, r)
+		return
+	}
+	if e.closed.Load() {
+		// A client told to reconnect must reach another instance, not
+		// this one's node, which is shutting down.
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "503 live engine shutting down", http.StatusServiceUnavailable)
 		return
 	}
 	release, ok := e.conns.acquire(clientAddr(r))

@@ -25,11 +25,14 @@ import (
 	"github.com/bigpipe-go/bigpipe/live"
 )
 
-// checkLeaks fails t if goroutines outlive it. Call it first in a test:
-// cleanups run last-registered first, so it runs after the fixture's.
+// checkLeaks fails t if goroutines it started outlive it: those running
+// when it is called (the browser shared by the browser tests, say) are the
+// baseline. Call it first in a test: cleanups run last-registered first, so
+// it runs after the fixture's.
 func checkLeaks(t *testing.T) {
 	t.Helper()
-	t.Cleanup(func() { goleak.VerifyNone(t) })
+	baseline := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, baseline) })
 }
 
 // testSecret signs the fixtures' tokens; engines that share it accept each
@@ -436,4 +439,17 @@ func waitMetric(t testing.TB, reg prometheus.Gatherer, name string, labels map[s
 // fmtSubs is a channel's position as a connect command's subs entry.
 func fmtSubs(channel string, offset uint64, epoch string) map[string]sub {
 	return map[string]sub{channel: {Recover: true, Offset: offset, Epoch: epoch}}
+}
+
+// scriptInert reports whether s, placed inside a <script> element, cannot
+// end it or open a comment or another script: render's payload encoding
+// leaves a '<' alone only where the next byte is none of '/', '!', 's', 'S'.
+func scriptInert(s string) bool {
+	for i := strings.IndexByte(s, '<'); i >= 0; i = strings.IndexByte(s, '<') {
+		if i+1 == len(s) || strings.IndexByte("/!sS", s[i+1]) >= 0 {
+			return false
+		}
+		s = s[i+1:]
+	}
+	return true
 }
