@@ -131,9 +131,9 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 }
 
 // Close refuses new connections (503), tells every client to reconnect
-// elsewhere and stops the engine,
-// waiting until ctx is done at most. It returns once nothing of the engine
-// runs any more (see [brokerUnsubscribeDelay]).
+// elsewhere and stops the engine, waiting until ctx is done at most. It
+// returns once nothing of the engine runs any more (see
+// [brokerUnsubscribeDelay]).
 func (e *Engine) Close(ctx context.Context) error {
 	e.closed.Store(true)
 	err := e.node.Shutdown(ctx)
