@@ -26,6 +26,9 @@ import (
 )
 
 func main() {
+	if role := os.Getenv(liveRoleEnv); role != "" { // a child of the live section
+		os.Exit(liveRole(role))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
