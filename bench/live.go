@@ -159,7 +159,6 @@ func measureLive(ctx context.Context, o liveOptions, progress func(string)) (*Li
 		err = fmt.Errorf("live %s: %w", what, err)
 		errs = append(errs, err)
 		res.Errors = append(res.Errors, err.Error())
-		progress("bench: " + err.Error())
 	}
 	octet := 10 + rand.IntN(240) // the source addresses' second octet, new each run
 	for i, tr := range liveTransports {
@@ -199,7 +198,7 @@ func liveTransport(ctx context.Context, exe, transport string, o liveOptions, li
 	lc := &LiveConns{Transport: transport, Asked: o.conns, Conns: o.conns}
 	if max := int(limit) - liveFDReserve; lc.Conns > max {
 		lc.Conns = max
-		progress(fmt.Sprintf("bench: live %s: the open-file limit is %d: holding %d connections, not %d", name, limit, max, o.conns))
+		progress(fmt.Sprintf("live %s: the open-file limit is %d: holding %d connections, not %d", name, limit, max, o.conns))
 	}
 	if lc.Conns < 1 {
 		return nil, nil, fmt.Errorf("the open-file limit %d leaves no room for connections", limit)

@@ -73,7 +73,10 @@ func runBench(ctx context.Context, cfg config, stdout, stderr io.Writer) (*Repor
 		return nil, err
 	}
 	if cfg.frontOnly {
-		scs, cfg.noLoad = nil, true
+		scs, cfg.noLoad, cfg.noLive = nil, true, true
+	}
+	if cfg.liveOnly {
+		scs, cfg.noLoad, cfg.frontRuns = nil, true, 0
 	}
 	if err := os.MkdirAll(cfg.out, 0o755); err != nil {
 		return nil, err
@@ -87,7 +90,9 @@ func runBench(ctx context.Context, cfg config, stdout, stderr io.Writer) (*Repor
 		Runs:    cfg.runs,
 	}
 	base := cfg.url
-	if base == "" {
+	if cfg.liveOnly {
+		r.Server = "the live engine in a child process"
+	} else if base == "" {
 		srv, err := startLocal()
 		if err != nil {
 			return nil, fmt.Errorf("in-process server: %w", err)
@@ -112,9 +117,11 @@ func runBench(ctx context.Context, cfg config, stdout, stderr io.Writer) (*Repor
 		}
 	}()
 
-	bar.begin("warm-up")
-	if err := warmUp(ctx, base, Modes, bar.step); err != nil {
-		return nil, err
+	if !cfg.liveOnly {
+		bar.begin("warm-up")
+		if err := warmUp(ctx, base, Modes, bar.step); err != nil {
+			return nil, err
+		}
 	}
 	for _, sc := range scs {
 		bar.begin("wire " + sc.Name)
@@ -193,6 +200,19 @@ func runBench(ctx context.Context, cfg config, stdout, stderr io.Writer) (*Repor
 			r.CapacityError = err.Error()
 			failed = append(failed, fmt.Errorf("capacity: %w", err))
 			bar.note("bench: capacity: " + err.Error())
+		}
+	}
+	if !cfg.noLive {
+		bar.begin("live")
+		lr, err := measureLive(ctx, liveOptions{conns: cfg.liveConns, fanout: cfg.liveFanout, pubs: cfg.livePubs, browser: !cfg.noBrowser}, bar.step)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		r.Live = lr
+		if err != nil {
+			r.LiveError = err.Error()
+			failed = append(failed, err)
+			bar.note("bench: " + err.Error())
 		}
 	}
 	finished = true
