@@ -27,7 +27,7 @@ func liveClientReady(t *testing.T) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return len(b) > 200 && !bytes.Contains(b, []byte("placeholder"))
+	return len(b) > 100 && !bytes.Contains(b, []byte("placeholder"))
 }
 
 // TestLiveOnly runs the live section as -live-only does, at a small scale:

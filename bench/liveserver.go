@@ -164,7 +164,7 @@ func liveServerMain(stdin io.Reader, stdout io.Writer) error {
 	}
 	srv := &http.Server{
 		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: 30 * time.Second, // thousands of connections opening at once on a busy machine
 		ErrorLog:          log.New(io.Discard, "", 0),
 	}
 	errc := make(chan error, 1)
