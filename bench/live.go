@@ -507,6 +507,12 @@ func startLiveServer(ctx context.Context, exe string) (*liveServer, error) {
 		Transport: &http.Transport{MaxIdleConnsPerHost: 2}}}, nil
 }
 
+// stop ends the server and closes the bench's idle connections to it.
+func (s *liveServer) stop() {
+	s.liveProc.stop()
+	s.client.CloseIdleConnections()
+}
+
 // get fetches path from the server and decodes its JSON into v.
 func (s *liveServer) get(ctx context.Context, path string, v any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.addr+path, nil)

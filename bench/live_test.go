@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 // TestMain runs this test binary as a child of the live section when
@@ -38,6 +40,7 @@ func TestLiveOnly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the live server and clients as child processes")
 	}
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
 	out := t.TempDir()
