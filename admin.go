@@ -17,8 +17,9 @@ import (
 
 // newMetrics returns a registry holding the renderer's metrics (which it
 // also returns, to observe the renderer) plus the Go runtime and process
-// collectors.
-func newMetrics() (prometheus.Gatherer, *metrics.Metrics, error) {
+// collectors. The live engine registers its own, and centrifuge's, in it
+// too (live.WithRegistry).
+func newMetrics() (*prometheus.Registry, *metrics.Metrics, error) {
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(collectors.NewGoCollector()); err != nil {
 		return nil, nil, err

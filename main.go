@@ -3,11 +3,19 @@
 //	go run .                       # http://localhost:8080, metrics at /metrics
 //	go run . -addr 127.0.0.1:9000 -latency hotnews=300ms,finance=1.2s
 //	go run . -admin 127.0.0.1:6060 # pprof and metrics on a separate listener
+//	go run . -live-sim=false       # live pagelets, but no simulated scores, markets or news
+//
+// The front page's breaking news, markets and sports scores and each
+// article's comments are live: open pages are kept current over SSE or
+// WebSocket (package live, mounted at /_live/).
 package main
 
 import (
 	"cmp"
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,16 +23,19 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/bigpipe-go/bigpipe/assets"
 	"github.com/bigpipe-go/bigpipe/compress"
 	"github.com/bigpipe-go/bigpipe/internal/store"
+	"github.com/bigpipe-go/bigpipe/live"
 	"github.com/bigpipe-go/bigpipe/pages"
 	"github.com/bigpipe-go/bigpipe/render"
 	"github.com/bigpipe-go/bigpipe/static"
@@ -71,6 +82,10 @@ type config struct {
 	writeTimeout time.Duration // bound on each write of a response
 	serverTiming bool
 	limits       render.Limits
+
+	liveSecret  string   // signs the live tokens and keys the comment form's CSRF tokens; "" = random per process
+	liveOrigins []string // origins allowed to open a live WebSocket besides the page's own host
+	liveSim     bool     // run the demo's simulator (scores, markets, breaking news)
 }
 
 func parseFlags(args []string) (config, error) {
@@ -99,8 +114,22 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.limits.PageFetches, "page-fetches", 0, "pagelet loads running at once within one page; 0: no bound")
 	fs.IntVar(&c.limits.Queue, "fetch-queue", 0, "pagelet loads that may wait for one of -max-fetches; pages beyond get 503 with Retry-After; 0: as many as -max-fetches")
 	fs.BoolVar(&c.serverTiming, "server-timing", true, "report page and pagelet timings to the browser (Server-Timing header, performance marks)")
+	fs.StringVar(&c.liveSecret, "live-secret", os.Getenv("BIGPIPE_LIVE_SECRET"),
+		"secret that signs live connection tokens and comment-form tokens; every instance of a site must share it; empty: a random one per process (env BIGPIPE_LIVE_SECRET)")
+	origins := fs.String("live-origins", "", "comma-separated origins (such as https://news.example) also allowed to open live WebSockets; the page's own host always is")
+	fs.BoolVar(&c.liveSim, "live-sim", true, "simulate the front page's live news: market prices, match scores and breaking headlines change and are published")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	for o := range strings.SplitSeq(*origins, ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return c, fmt.Errorf("-live-origins: %q is not an origin such as https://news.example", o)
+		}
+		c.liveOrigins = append(c.liveOrigins, u.Scheme+"://"+u.Host)
 	}
 	if c.limits.Fetches < 0 || c.limits.PageFetches < 0 || c.limits.Queue < 0 {
 		return c, errors.New("-max-fetches, -page-fetches and -fetch-queue cannot be negative")
@@ -209,18 +238,46 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 	if cfg.serverTiming {
 		opts = append(opts, render.WithServerTiming())
 	}
+	secret := []byte(cfg.liveSecret)
+	if len(secret) == 0 {
+		secret = make([]byte, 32)
+		_, _ = rand.Read(secret) // never fails (crypto/rand)
+		log.Warn("no -live-secret (or BIGPIPE_LIVE_SECRET): made a random one for this process; " +
+			"pages and comment forms served by another instance, or before a restart, are refused here")
+	}
+	eng, err := live.New(reg, live.WithLogger(log), live.WithRegistry(gatherer), live.WithSecret(secret), live.WithOrigins(cfg.liveOrigins...))
+	if err != nil {
+		return err
+	}
+	// engineClosed is closed once the engine is: when the HTTP drain starts
+	// (below), or on an early return.
+	engineClosed := make(chan struct{})
+	var closeOnce sync.Once
+	closeEngine := func() {
+		closeOnce.Do(func() {
+			cctx, cancel := context.WithTimeout(context.Background(), engineCloseTimeout)
+			defer cancel()
+			if err := eng.Close(cctx); err != nil {
+				log.Warn("live engine: closed before every client was told to go", "err", err)
+			}
+			close(engineClosed)
+		})
+	}
+	defer closeEngine()
+	opts = append(opts, render.WithLive(eng))
 	rd, err := render.New(reg, opts...)
 	if err != nil {
 		return err
 	}
+	site := pages.NewSite(st, pages.WithAssets(reg), pages.WithLive(eng), pages.WithLogger(log), pages.WithSecret(siteKey(secret)))
 
-	var handler http.Handler = pages.Routes(rd, reg, pages.NewSite(st, pages.WithAssets(reg)), cfg.middleware()...)
+	mux := http.NewServeMux()
 	if cfg.metrics {
-		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", metricsHandler(gatherer))
-		mux.Handle("/", handler)
-		handler = mux
 	}
+	mux.Handle(eng.Path(), eng) // not compressed: SSE flushes each message
+	mux.Handle("/", pages.Routes(rd, reg, site, cfg.middleware()...))
+	var handler http.Handler = mux
 	var active tracker
 	// Every request's context derives from base: cancelling it when the
 	// drain deadline passes ends every page still running.
@@ -262,6 +319,25 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 		adminAddr = adminLn.Addr().String()
 		log.Info("admin serving", "addr", "http://"+adminAddr, "paths", "/debug/pprof/ /metrics")
 	}
+	// The simulator runs until shutdown starts; run waits for it to end
+	// before the store closes.
+	simCtx, stopSim := context.WithCancel(ctx)
+	simDone := make(chan struct{})
+	if cfg.liveSim {
+		go func() {
+			defer close(simDone)
+			_ = site.NewSim().Run(simCtx)
+		}()
+		log.Info("live demo simulator on: market prices, match scores and breaking news change (-live-sim=false: off)")
+	} else {
+		close(simDone)
+	}
+	defer func() { stopSim(); <-simDone }()
+	// Shutdown starts by telling every live client to reconnect elsewhere
+	// (centrifuge's shutdown disconnect): their SSE requests then end, and
+	// WebSockets, which the HTTP server no longer tracks, close, so the
+	// drain waits only for pages.
+	srv.RegisterOnShutdown(closeEngine)
 	if ready != nil {
 		ready(ln.Addr().String(), adminAddr)
 	}
@@ -282,7 +358,11 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 	case serveErr = <-errc: // a listener failed: shut the rest down too
 	case <-ctx.Done():
 	}
+	stopSim()
+	<-simDone
 	drain(srv, &active, cfg.drain, cancelBase, log)
+	closeEngine() // a no-op when the drain started it; waits for it to finish
+	<-engineClosed
 	if admin != nil {
 		// The admin server stayed up through the drain, so it could be watched.
 		actx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -295,6 +375,18 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 		return serveErr
 	}
 	return nil
+}
+
+// engineCloseTimeout bounds the live engine's shutdown: telling every
+// client to reconnect elsewhere and stopping the node.
+const engineCloseTimeout = 5 * time.Second
+
+// siteKey derives the comment form's CSRF key from the live secret, so one
+// secret configures both and neither key can stand in for the other.
+func siteKey(secret []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("bigpipe demo: comment form CSRF key"))
+	return m.Sum(nil)
 }
 
 // abortGrace is how long requests cancelled at the drain deadline get to

@@ -15,7 +15,7 @@ import (
 )
 
 // The two scripts of the wire protocol, as the server writes them. JSON in a
-// script never contains ")</script>": "<" is always escaped as \u003c.
+// script never contains ")</script>": "</" is always escaped as "<\/".
 var (
 	setupRE = regexp.MustCompile(`(?s)<script[^>]*>bigPipe\.setup\((.*?)\)</script>`)
 	// One call; pagelets flushed together share a script element.

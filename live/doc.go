@@ -14,13 +14,14 @@
 //
 //	eng, _ := live.New(reg)
 //	scores := live.State(eng, "scores", ScoresView) // each publication replaces the pagelet
-//	comments := live.Stream(eng, "comments:", CommentView, live.Key(Comment.ID))
+//	comments := live.Stream(eng, "comments:", CommentView)
 //
 // marks a pagelet live with its channel (pagelet.Pagelet.Channel, or
 // [Feed.Pagelet]), gives the engine to the renderer (render.WithLive(eng)),
 // mounts it (mux.Handle(eng.Path(), eng)), and publishes from anywhere:
 //
 //	scores.Publish(ctx, "scores", latest)
+//	comments.Publish(ctx, "comments:"+slug, c, live.WithKey(c.ID))
 //
 // A publication is rendered once, with the feed's view, and the same bytes
 // go to every subscriber.
@@ -40,8 +41,46 @@
 // ("comments:" covers "comments:harbour-bridge"). A state channel's
 // publications replace the pagelet's content, and a client that missed
 // several gets only the latest; a stream channel's publications are items
-// appended in order, each shown once (by offset, and by [Key] across
+// appended in order, each shown once (by offset, and by [WithKey] across
 // retries).
+//
+// # The browser client
+//
+// live.js (at most 3 KB gzipped) runs once every pagelet is shown. It opens
+// one connection per tab for all the page's channels: SSE by default,
+// WebSocket when bigPipe.liveCfg.transport, the query parameter
+// bigpipe_live_transport=websocket or, in the page's Head,
+// <meta name="bigpipe-live-transport" content="websocket"> asks for it. It sends the page's token
+// and, per channel, the position the page was rendered at, and on every
+// reconnect the last position it showed, so that the server sends what it
+// missed. A publication at or below the offset a pagelet shows is ignored.
+// A state publication replaces the pagelet's content; a stream publication
+// is appended inside the pagelet's [data-live-items] element (at its start
+// if the attribute's value is "prepend"), unless an element with its key
+// (data-live-key, which the client sets on the item) is there already. The
+// publication's stylesheets are applied first, with the runtime's
+// bigPipe.css, and its HTML is inserted inert (through a template, scripts
+// and on* attributes dropped). While focus is inside a pagelet, or a
+// selection touches it, its content is not replaced: the latest waits until
+// the user leaves; stream items are appended beside the focused element,
+// which keeps its value and caret.
+//
+// When the server cannot recover what a pagelet missed (a new epoch, history
+// trimmed), the client refetches that pagelet ([render.FragmentParam]) and
+// resumes from the position the fragment was read at. It reconnects with
+// exponential backoff and full jitter (500 ms doubling up to 20 s), after a
+// network failure or a disconnect that allows it; on an expired token it
+// refetches its pagelets, which brings a fresh token; on a refusal (invalid
+// token, permission denied, bad request) it stops, with a console warning.
+// Over WebSocket it answers the server's pings.
+//
+// For tests and the bench it reports what it did in bigPipe.liveState
+// (connects, errors, refetches, publications applied and held, and per
+// channel the offset and epoch shown) and fires bigpipe:live events on the
+// document (detail.type "connected", "update" with channel, id and offset,
+// "refetch" with id, "disconnected" with code). With bigPipe.liveHold set,
+// or the query parameter bigpipe_live_hold, it does not (re)connect until
+// bigPipe.liveConnect() is called.
 //
 // # Security
 //

@@ -80,6 +80,11 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 	if !strings.HasPrefix(cfg.path, "/") || !strings.HasSuffix(cfg.path, "/") {
 		return nil, fmt.Errorf("live: New: path %q must start and end with /", cfg.path)
 	}
+	switch cfg.transport {
+	case "", "sse", "websocket":
+	default:
+		return nil, fmt.Errorf("live: New: unknown transport %q (sse or websocket)", cfg.transport)
+	}
 	if len(cfg.secret) == 0 {
 		cfg.secret = make([]byte, 32)
 		_, _ = rand.Read(cfg.secret) // never fails (crypto/rand)
@@ -111,7 +116,9 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 		conns: newAddrLimiter(cfg.limits.ConnectionsPerAddress)}
 	node.OnConnecting(e.connecting)
 	node.OnConnect(e.connected)
-	ping := centrifuge.PingPongConfig{PingInterval: cfg.pingInterval}
+	// A WebSocket client must answer a ping within half the interval
+	// (centrifuge's own 10 s default would exceed a short interval).
+	ping := centrifuge.PingPongConfig{PingInterval: cfg.pingInterval, PongTimeout: cfg.pingInterval / 2}
 	e.sse = centrifuge.NewSSEHandler(node, centrifuge.SSEConfig{
 		// An SSE client cannot answer pings: do not wait for its pongs.
 		PingPongConfig:     centrifuge.PingPongConfig{PingInterval: cfg.pingInterval, PongTimeout: -1},
@@ -202,7 +209,7 @@ func (e *Engine) Grant(_ context.Context, channels []string) (render.LiveGrant, 
 	if err != nil {
 		return render.LiveGrant{}, fmt.Errorf("live: client: %w", err)
 	}
-	return render.LiveGrant{Script: a.URL, URL: e.cfg.path, Token: tok}, nil
+	return render.LiveGrant{Script: a.URL, URL: e.cfg.path, Token: tok, Transport: e.cfg.transport}, nil
 }
 
 // Token returns a token granting channels, for a client other than a page

@@ -1,1 +1,302 @@
-/* placeholder */
+/* BigPipe live client (live/doc.go): keeps a page's live pagelets current
+ * over one connection per tab, speaking centrifuge's JSON protocol over SSE
+ * (default) or WebSocket. The runtime loads it after every pagelet is shown;
+ * it reads bigPipe.liveCfg {src, url, token[, transport]} and bigPipe.live
+ * (pagelet id -> {channel, kind, offset, epoch}).
+ *
+ * Transport: SSE unless liveCfg.transport, the query parameter
+ * bigpipe_live_transport or <meta name="bigpipe-live-transport"> (in the
+ * page's Head) says "websocket".
+ * Tests: bigPipe.liveState is what it did (connects, errors, refetches,
+ * publications applied and held, per channel its offset, epoch and
+ * publications applied, stopped, hold); document gets bigpipe:live
+ * events {type: connected|update|refetch|disconnected, ...}; with
+ * bigPipe.liveHold set (or ?bigpipe_live_hold in the URL) it connects only
+ * when bigPipe.liveConnect() is called. */
+(function (w, d) {
+  'use strict';
+  const bp = w.bigPipe;
+  if (!bp || !bp.liveCfg || bp.liveState) return;
+  const cfg = bp.liveCfg;
+  const q = new URLSearchParams(location.search);
+  const meta = d.querySelector('meta[name=bigpipe-live-transport]');
+  const ws = (cfg.transport || q.get('bigpipe_live_transport') || meta && meta.content) === 'websocket' && w.WebSocket;
+  const st = bp.liveState = { transport: ws ? 'websocket' : 'sse', connects: 0, errors: 0, refetches: 0, applied: 0, held: 0, channels: {} };
+  const chans = Object.create(null); // channel -> {epoch, ids: [pagelet ids]}
+  const pls = Object.create(null);   // pagelet id -> {id, el, channel, kind, offset, hold, buf}
+  let token = cfg.token;
+  let conn = null;  // {close()} of the open connection, or of the attempt
+  let tries = 0;    // failed attempts since the last successful connect
+  let timer = 0;    // reconnect timer
+  let stopped = false;
+  const ops = [];   // DOM changes in arrival order, each after its CSS
+  let waiting = 0;
+
+  const fire = (type, x) => d.dispatchEvent(new CustomEvent('bigpipe:live', { detail: Object.assign({ type }, x) }));
+  const warn = (m) => console.warn('bigpipe live: ' + m);
+  const arr = (a) => (Array.isArray(a) ? a : []);
+  // low is where channel c resumes from: its pagelet furthest behind.
+  const low = (c) => Math.min.apply(null, c.ids.map((id) => pls[id].offset));
+  // jitter is the wait before retry n: full jitter, 500 ms doubling up to 20 s.
+  const jitter = (n) => Math.random() * Math.min(20000, 500 * 2 ** n);
+
+  for (const id of Object.keys(bp.live)) {
+    const l = bp.live[id];
+    const el = d.getElementById(id);
+    if (!el || !l || typeof l.channel !== 'string') continue;
+    pls[id] = { id, el, channel: l.channel, kind: l.kind, offset: +l.offset || 0, buf: null, hold: null };
+    const c = chans[l.channel] || (chans[l.channel] = { epoch: l.epoch, ids: [] });
+    c.ids.push(id);
+    st.channels[l.channel] = st.channels[l.channel] || { offset: +l.offset || 0, epoch: l.epoch, applied: 0 };
+  }
+  if (!Object.keys(chans).length) return;
+
+  // run queues f to run once the stylesheets css are loaded (or failed),
+  // after every change queued before it: CSS first, and order kept.
+  function run(css, f) {
+    ops.push([arr(css), f]);
+    while (!waiting && ops.length) {
+      const [urls, g] = ops.shift();
+      let n = urls.length + 1, sync = true;
+      waiting = 1;
+      const ready = () => { if (--n) return; waiting = 0; g(); if (!sync) run([], () => {}); };
+      urls.forEach((u) => bp.css(u, ready));
+      ready();
+      sync = false;
+    }
+  }
+
+  // busy reports whether the user is in el: focus (on something inside it)
+  // or a selection that touches it.
+  function busy(el) {
+    const a = d.activeElement, s = d.getSelection();
+    return (a && a !== el && el.contains(a)) || (s && !s.isCollapsed && s.containsNode(el, true));
+  }
+
+  // parse returns html as inert nodes: a template does not run its
+  // scripts. Scripts, handler attributes and javascript: URLs are dropped
+  // besides, for a page without the renderer's CSP (which blocks them).
+  function parse(html) {
+    const t = d.createElement('template');
+    t.innerHTML = typeof html === 'string' ? html : '';
+    const f = t.content;
+    f.querySelectorAll('script').forEach((s) => s.remove());
+    f.querySelectorAll('*').forEach((e) => {
+      for (const a of Array.from(e.attributes)) if (/^on/i.test(a.name) || /^\s*javascript:/i.test(a.value)) e.removeAttribute(a.name);
+    });
+    return f;
+  }
+
+  // replace shows html as p's whole content, unless the user is in it:
+  // then it waits for flush. Only the latest waits: it supersedes the
+  // items waiting behind an earlier one, which it shows already.
+  function replace(p, html, after) {
+    if (busy(p.el)) {
+      if (!p.hold) st.held++;
+      p.hold = [html, after || []];
+      return;
+    }
+    p.el.replaceChildren(parse(html));
+    (after || []).forEach((f) => f());
+  }
+
+  function flush() {
+    for (const id in pls) {
+      const p = pls[id], h = p.hold;
+      if (h && !busy(p.el)) { p.hold = null; replace(p, h[0], h[1]); }
+    }
+  }
+  d.addEventListener('focusout', () => setTimeout(flush));
+  d.addEventListener('focusin', flush);
+  d.addEventListener('selectionchange', flush);
+
+  // append adds a stream item to p, once by key, at the end of its
+  // [data-live-items] element ("prepend": at its start) or of p.
+  function append(p, html, key) {
+    const add = () => {
+      const box = p.el.querySelector('[data-live-items]') || p.el;
+      if (key && box.querySelector('[data-live-key="' + CSS.escape(key) + '"]')) return;
+      let n = parse(html);
+      if (key) {
+        // One element (and blanks) is the item; anything else is wrapped.
+        const one = n.children.length === 1 && !Array.from(n.childNodes).some((c) => c.nodeType === 3 && c.data.trim()) && n.firstElementChild;
+        const e = one || d.createElement('div');
+        if (!one) e.append(n);
+        e.setAttribute('data-live-key', key);
+        n = e;
+      }
+      box.dataset.liveItems === 'prepend' ? box.prepend(n) : box.append(n);
+    };
+    // Behind a held replacement, an item waits for it.
+    if (p.hold) p.hold[1].push(add); else add();
+  }
+
+  // publish applies one publication of channel to each of its pagelets
+  // that has not shown it yet.
+  function publish(channel, pub) {
+    const c = chans[channel];
+    if (!c || !pub || typeof pub.data !== 'object' || !pub.data) return;
+    const off = +pub.offset || 0, data = pub.data;
+    let k = 0; // pagelets that take it: the first counts it as applied
+    for (const id of c.ids) {
+      const p = pls[id];
+      if (p.buf) { p.buf.push(pub); continue; } // being refetched
+      if (off && off <= p.offset) continue;
+      if (off) p.offset = off;
+      const first = !k++;
+      run(data.css, () => {
+        if (p.kind === 'stream') append(p, data.content, data.key); else replace(p, data.content);
+        const s = st.channels[channel];
+        if (first) { s.applied++; st.applied++; }
+        if (off > s.offset) s.offset = off;
+        fire('update', { channel, id, offset: off });
+      });
+    }
+  }
+
+  // refetch fetches pagelet p afresh (its content, position and a fresh
+  // token) and shows it; publications meanwhile wait in p.buf. A failure
+  // is retried with backoff; a pagelet the page no longer has (404) is
+  // left as it is.
+  function refetch(p) {
+    if (p.buf) return p.wait;
+    p.buf = [];
+    st.refetches++;
+    fire('refetch', { id: p.id, channel: p.channel });
+    const u = location.pathname + location.search + (location.search ? '&' : '?') + 'bigpipe_fragment=' + encodeURIComponent(p.id);
+    let n = 0;
+    const get = () => fetch(u, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+      .then((r) => { if (r.status === 404) return {}; if (!r.ok) throw Error(); return r.json(); })
+      .catch(() => new Promise((r) => setTimeout(r, jitter(n++))).then(get));
+    return p.wait = get().then((f) => {
+      if (typeof f.token === 'string' && f.token) token = f.token;
+      const l = f.live, buf = p.buf, c = chans[p.channel];
+      p.buf = null;
+      if (l) { p.offset = +l.offset || 0; c.epoch = l.epoch; }
+      if (typeof f.content === 'string') {
+        run(f.css, () => {
+          replace(p, f.content);
+          const s = st.channels[p.channel];
+          if (p.offset > s.offset || s.epoch !== c.epoch) s.offset = p.offset;
+          s.epoch = c.epoch;
+          fire('update', { channel: p.channel, id: p.id, offset: p.offset, refetch: true });
+        });
+      } else warn('no pagelet ' + p.id);
+      buf.forEach((pub) => publish(p.channel, pub));
+    });
+  }
+
+  function schedule() {
+    if (stopped || timer) return;
+    timer = setTimeout(() => { timer = 0; connect(); }, jitter(tries++));
+  }
+
+  // drop ends the connection and decides what follows from code (a
+  // centrifuge disconnect or error code; 0 for a network failure).
+  // temp marks an error the server calls temporary.
+  function drop(code, reason, temp) {
+    if (conn) { conn.close(); conn = null; }
+    st.errors++;
+    fire('disconnected', { code, reason });
+    if (code === 109 || code === 3005) { // token expired: refetching gives a fresh one
+      Promise.all(Object.values(pls).map(refetch)).then(schedule);
+    } else if (!temp && (code > 100 && code < 3000 && code !== 111 || code >= 3500 && code < 4000 || code >= 4500 && code < 5000)) {
+      stopped = st.stopped = true;
+      warn('stopped: ' + code + ' ' + reason);
+    } else schedule();
+  }
+
+  // connected handles the connect reply: positions adopted, what was
+  // missed applied, or refetched when it cannot be recovered.
+  function connected(r) {
+    tries = 0;
+    st.connects++;
+    st.client = r.client;
+    const subs = r.subs || {};
+    for (const ch in chans) {
+      const s = subs[ch] || {}, c = chans[ch], t = st.channels[ch];
+      // In sync: recovered, or nothing published since (a state channel
+      // without any publication is not "recovered").
+      if (s.recovered || s.epoch === c.epoch && (+s.offset || 0) === low(c)) {
+        if (s.epoch !== c.epoch) { // a state channel's latest, from a new epoch
+          c.ids.forEach((id) => { pls[id].offset = 0; });
+          c.epoch = t.epoch = s.epoch;
+          t.offset = 0;
+        }
+        const pubs = arr(s.publications);
+        // For state only the latest counts.
+        pubs.slice(c.ids.every((id) => pls[id].kind !== 'stream') ? -1 : 0).forEach((pub) => publish(ch, pub));
+      } else {
+        // The epoch is adopted from the refetched pagelet, with the offset
+        // that goes with it.
+        c.ids.forEach((id) => refetch(pls[id]));
+      }
+    }
+    fire('connected', { transport: st.transport });
+  }
+
+  // message handles one line the server sent.
+  function message(m, send) {
+    if (!m) return;
+    if (m.id === 1) {
+      if (m.error) return drop(m.error.code, m.error.message, m.error.temporary);
+      if (m.connect) return connected(m.connect);
+    }
+    const push = m.push;
+    if (push) {
+      if (push.pub) publish(push.channel, push.pub);
+      else if (push.disconnect) drop(push.disconnect.code, push.disconnect.reason);
+    } else if (m.disconnect) drop(m.disconnect.code, m.disconnect.reason);
+    else if (!m.id && send) send('{}'); // a ping: WebSocket answers it
+  }
+
+  function connect() {
+    if (stopped || conn) return;
+    if (bp.liveHold) { st.hold = true; return; }
+    st.hold = false;
+    const subs = {};
+    for (const ch in chans) {
+      const c = chans[ch];
+      subs[ch] = { recover: true, offset: low(c), epoch: c.epoch || '' };
+    }
+    const cmd = JSON.stringify({ id: 1, connect: { token, name: 'bigpipe', subs } });
+    const self = {};
+    let idle = 0, ping = 25;
+    // Nothing heard for a ping interval and a margin: the connection is dead.
+    const alive = () => { clearTimeout(idle); idle = setTimeout(() => self === conn && drop(0, 'no ping'), (ping + 10) * 1000); };
+    const lines = (data, send) => {
+      if (self !== conn) return;
+      alive();
+      for (const line of String(data).split('\n')) {
+        if (!line.trim()) continue;
+        let m;
+        try { m = JSON.parse(line); } catch (e) { return drop(0, 'bad message'); }
+        if (m && m.connect && m.connect.ping) ping = m.connect.ping;
+        message(m, send);
+        if (self !== conn) return;
+      }
+    };
+    const gone = (code, reason) => { if (self === conn) drop(code, reason); };
+    conn = self;
+    alive();
+    if (ws) {
+      const u = new URL(cfg.url + 'ws', location.href);
+      u.protocol = u.protocol.replace('http', 'ws');
+      const s = new WebSocket(u);
+      self.close = () => { clearTimeout(idle); s.close(); };
+      s.onopen = () => s.send(cmd);
+      s.onmessage = (e) => lines(e.data, (x) => s.send(x));
+      s.onclose = (e) => gone(e.code >= 3000 ? e.code : 0, e.reason);
+    } else {
+      const s = new EventSource(cfg.url + 'sse?cf_connect=' + encodeURIComponent(cmd));
+      self.close = () => { clearTimeout(idle); s.close(); };
+      s.onmessage = (e) => lines(e.data);
+      // EventSource would reconnect by itself, with the old positions.
+      s.onerror = () => gone(0, 'connection lost');
+    }
+  }
+
+  bp.liveConnect = () => { bp.liveHold = false; connect(); };
+  if (q.has('bigpipe_live_hold')) bp.liveHold = true;
+  connect();
+})(window, document);

@@ -74,6 +74,7 @@ type config struct {
 	tokenTTL     time.Duration
 	pingInterval time.Duration
 	registry     *prometheus.Registry
+	transport    string
 	now          func() time.Time
 }
 
@@ -95,6 +96,11 @@ func WithPath(path string) Option { return func(c *config) { c.path = path } }
 func WithOrigins(origins ...string) Option {
 	return func(c *config) { c.origins = append(c.origins, origins...) }
 }
+
+// WithTransport sets the transport pages connect with: "sse" (the
+// default: one long GET, through any proxy) or "websocket". A page may
+// still ask for the other (see the client's documentation in doc.go).
+func WithTransport(t string) Option { return func(c *config) { c.transport = t } }
 
 // WithLimits sets the per-client [Limits].
 func WithLimits(l Limits) Option { return func(c *config) { c.limits = l } }

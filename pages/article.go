@@ -15,7 +15,9 @@ import (
 // maxSlugLen bounds the slugs [Site.Article] looks up.
 const maxSlugLen = 120
 
-// Article is an article page, "/article/{slug}". The slug is read from the
+// Article is an article page, "/article/{slug}": the story, related
+// stories, the readers' comments (live on [CommentsChannel]) with the form
+// that posts one ([Site.PostComment]), and the most-read rail. The slug is read from the
 // route's {slug} wildcard, or else from the path after "/article/". An
 // unknown or malformed slug is answered with the 404 page ([Site.NotFound])
 // before anything streams.
@@ -39,12 +41,13 @@ func (s *Site) Article(w http.ResponseWriter, r *http.Request) (*pagelet.Page, e
 	}
 	now := s.now()
 	c := chrome{Now: now}
+	form := s.commentForm(w, r, slug)
 	return &pagelet.Page{
 		Title:  a.Title + " — " + siteName,
 		Lang:   "en",
 		Head:   headMeta(a.Summary, false),
 		CSS:    []string{SiteCSS},
-		Layout: func(slot pagelet.Slot) templ.Component { return articleLayout(c, a, slot) },
+		Layout: func(slot pagelet.Slot) templ.Component { return articleLayout(c, a, form, slot) },
 		Pagelets: []pagelet.Pagelet{
 			s.pagelet("story", "The story", 100, skelStory(),
 				pagelet.Fetch(func(ctx context.Context) (store.Article, error) { return s.st.Article(ctx, slug) },
@@ -52,6 +55,8 @@ func (s *Site) Article(w http.ResponseWriter, r *http.Request) (*pagelet.Page, e
 			s.pagelet("related", relatedTitle(a.Section), 50, skelRelated(),
 				pagelet.Fetch(func(ctx context.Context) ([]store.Article, error) { return s.relatedTo(ctx, a) },
 					func(arts []store.Article) templ.Component { return related(arts, now) })),
+			s.live(CommentsChannel(slug), s.pagelet("comments", "Comments", 40, skelComments(),
+				pagelet.Fetch(func(ctx context.Context) ([]store.Comment, error) { return s.st.Comments(ctx, slug, commentsShown) }, comments))),
 			s.mostReadPagelet(),
 		},
 	}, nil

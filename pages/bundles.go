@@ -13,7 +13,7 @@ const HomeBundle = "bundles/home.css"
 // them to assets.New.
 func Bundles() []assets.Option {
 	return []assets.Option{assets.WithBundle(HomeBundle,
-		SiteCSS, storiesCSS,
+		SiteCSS, storiesCSS, "pagelets/breaking.css",
 		"pagelets/hotnews.css", "pagelets/society.css", "pagelets/finance.css", "pagelets/tech.css",
 		"pagelets/sports.css", "pagelets/mostread.css", "pagelets/weather.css")}
 }

@@ -22,6 +22,7 @@ func ExampleSite_Home() {
 	}
 	// Output:
 	// hotnews 100 3s
+	// breaking 90 3s
 	// society 50 3s
 	// finance 60 3s
 	// tech 40 3s

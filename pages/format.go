@@ -203,3 +203,19 @@ func groupScores(scores []store.Score) []scoreGroup {
 	}
 	return out
 }
+
+// leads reports whether the home side (home true) or the away side of a
+// match under way or over is ahead: the scores table marks it is-winner.
+func leads(s store.Score, home bool) bool {
+	if s.State == store.MatchScheduled {
+		return false
+	}
+	if home {
+		return s.HomeScore > s.AwayScore
+	}
+	return s.AwayScore > s.HomeScore
+}
+
+// commentStamp formats a comment's time, the same whenever it is rendered
+// (on the page, or once for a live publication): "2 Dec 2026, 15:04 UTC".
+func commentStamp(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04") + " UTC" }

@@ -8,15 +8,27 @@
 //
 // # Pagelets
 //
-// Home: hotnews, society, finance, tech, sports, mostread, weather.
-// Search: searchhead, results, suggestions. Article: story, related, mostread.
+// Home: hotnews, breaking, society, finance, tech, sports, mostread, weather.
+// Search: searchhead, results, suggestions. Article: story, related,
+// comments, mostread.
 // Every pagelet ID has static/pagelets/ID.css and static/pagelets/ID.js; the
 // root element of its content has the class "pl-ID".
+//
+// # Live pagelets
+//
+// With [WithLive], breaking, finance and sports stay current on an open
+// front page (state channels, published by [Sim] or any caller of
+// [Site.PublishScores] and its siblings), and an article's comments
+// (a stream channel) show each comment posted ([Site.PostComment]) to every
+// reader. The store stays the source of truth: a reload shows what the
+// last publication did.
 package pages
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -43,6 +55,11 @@ type Site struct {
 	reg     *assets.Registry // for the 404 page's stylesheet URL; nil = the plain name
 	timeout time.Duration
 	now     func() time.Time
+	feeds   *feeds // nil: not live (WithLive)
+	log     *slog.Logger
+
+	secret []byte          // keys the comment form's CSRF tokens (WithSecret)
+	posts  *addressLimiter // comments per client address (WithCommentRate)
 }
 
 // Option configures a [Site].
@@ -76,6 +93,13 @@ func NewSite(st *store.Store, opts ...Option) *Site {
 	s := &Site{st: st, timeout: DefaultTimeout, now: time.Now}
 	for _, o := range opts {
 		o(s)
+	}
+	if len(s.secret) == 0 {
+		s.secret = make([]byte, 32)
+		_, _ = rand.Read(s.secret) // never fails (crypto/rand)
+	}
+	if s.posts == nil {
+		s.posts = newAddressLimiter(DefaultCommentRate, DefaultCommentBurst, func() time.Time { return s.now() })
 	}
 	return s
 }
@@ -136,14 +160,16 @@ func (s *Site) Home(w http.ResponseWriter, r *http.Request) (*pagelet.Page, erro
 		Pagelets: []pagelet.Pagelet{
 			s.pagelet("hotnews", blockTitle("hotnews"), 100, skelHotnews(),
 				pagelet.Fetch(s.section("hotnews", 12), func(a []store.Article) templ.Component { return hotNews(a, now) })),
+			s.live(ChannelBreaking, s.pagelet("breaking", "Breaking news", 90, skelBreaking(),
+				pagelet.Fetch(s.breakingData, breaking))),
 			withStories(s.pagelet("society", blockTitle("society"), 50, skelStories(5),
 				pagelet.Fetch(s.section("society", 5), func(a []store.Article) templ.Component { return society(a, now) }))),
-			withStories(s.pagelet("finance", blockTitle("finance"), 60, skelFinance(),
-				pagelet.Fetch(s.financeData, func(d financeData) templ.Component { return finance(d, now) }))),
+			s.live(ChannelMarkets, withStories(s.pagelet("finance", blockTitle("finance"), 60, skelFinance(),
+				pagelet.Fetch(s.financeData, finance)))),
 			s.pagelet("tech", blockTitle("tech"), 40, skelTech(),
 				pagelet.Fetch(s.section("tech", 6), func(a []store.Article) templ.Component { return tech(a, now) })),
-			withStories(s.pagelet("sports", blockTitle("sports"), 30, skelSports(),
-				pagelet.Fetch(s.sportsData, func(d sportsData) templ.Component { return sports(d, now) }))),
+			s.live(ChannelScores, withStories(s.pagelet("sports", blockTitle("sports"), 30, skelSports(),
+				pagelet.Fetch(s.sportsData, sports)))),
 			s.mostReadPagelet(),
 			s.pagelet("weather", blockTitle("weather"), 10, skelWeather(),
 				pagelet.Fetch(s.st.Weather, func(w store.Weather) templ.Component { return weather(w, now) })),
@@ -159,13 +185,19 @@ func (s *Site) section(name string, limit int) func(context.Context) ([]store.Ar
 // financeData fetches business news and the market table concurrently.
 func (s *Site) financeData(ctx context.Context) (financeData, error) {
 	news, quotes, err := both(ctx, s.section("finance", 3), s.st.Markets)
-	return financeData{News: news, Quotes: quotes}, err
+	return financeData{News: news, Quotes: quotes, Now: s.now()}, err
 }
 
 // sportsData fetches sports news and the scores concurrently.
 func (s *Site) sportsData(ctx context.Context) (sportsData, error) {
 	news, scores, err := both(ctx, s.section("sports", 4), s.st.Scores)
-	return sportsData{News: news, Scores: scores}, err
+	return sportsData{News: news, Scores: scores, Now: s.now()}, err
+}
+
+// breakingData fetches the breaking-news banner.
+func (s *Site) breakingData(ctx context.Context) (breakingData, error) {
+	b, err := s.st.Breaking(ctx)
+	return breakingData{News: b, Now: s.now()}, err
 }
 
 // popular fetches the most read and most commented stories concurrently.

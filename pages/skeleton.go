@@ -68,3 +68,7 @@ func skelStory() []string {
 }
 
 func skelRelated() []string { return repeat(5, "line") }
+
+func skelBreaking() []string { return []string{"line"} }
+
+func skelComments() []string { return repeat(3, "line-short", "line", "gap") }

@@ -58,6 +58,6 @@ func Example() {
 	fmt.Println(body[strings.Index(body, "<body>"):])
 	// Output:
 	// <body><h1>Forecast</h1><div id="weather" class="pagelet" data-bigpipe="pending" aria-busy="true" aria-live="polite"><p>…</p></div><script>bigPipe.setup({"resources":{"vfymp":{"type":"css","url":"/static/weather.a970c7c99e.css"}},"pagelets":["weather"],"js":[]})</script>
-	// <script>bigPipe.onPageletArrive({"id":"weather","content":"\u003cp>21 °C\u003c/p>","css":["vfymp"],"styles":{"vfymp":".weather{color:#036}"}})</script>
+	// <script>bigPipe.onPageletArrive({"id":"weather","content":"<p>21 °C<\/p>","css":["vfymp"],"styles":{"vfymp":".weather{color:#036}"}})</script>
 	// </body></html>
 }

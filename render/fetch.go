@@ -3,6 +3,7 @@ package render
 import (
 	"context"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/bigpipe-go/bigpipe/pagelet"
@@ -34,6 +35,13 @@ type fetches struct {
 	queue   []int
 	running int
 	max     int
+
+	// launched counts the goroutines started so far (by the handler),
+	// begun those of them that have begun to run (each adds one as it
+	// starts): the pipelined mode waits for a scheduler to have run them
+	// before it writes the skeleton alone (see pass.pipelined).
+	launched int
+	begun    atomic.Int32
 
 	// Result slices the writers reuse: batch for the pagelets the
 	// pipelined mode writes together, held for those the plain modes keep
@@ -91,7 +99,7 @@ func (h *Handler) start(x *response, page *pagelet.Page) *fetches {
 		}
 	}
 	if f.max <= 0 || f.max >= n {
-		f.running = n
+		f.running, f.launched = n, n
 		for i := range n {
 			go f.run(i)
 		}
@@ -118,6 +126,7 @@ func (f *fetches) launch() {
 			continue
 		}
 		f.running++
+		f.launched++
 		go f.run(i)
 	}
 }
@@ -127,6 +136,7 @@ func (f *fetches) launch() {
 // budget only when Load has returned, however late: until then it still
 // holds whatever Load holds.
 func (f *fetches) run(i int) {
+	f.begun.Add(1)
 	lim := f.x.h.rd.limiter
 	defer lim.dismiss(1)
 	p := &f.page.Pagelets[i]
@@ -145,6 +155,9 @@ func (f *fetches) run(i int) {
 	f.sent[i].live = pos
 	f.results <- i
 }
+
+// unbegun reports whether a goroutine launched has not begun to run yet.
+func (f *fetches) unbegun() bool { return int(f.begun.Load()) < f.launched }
 
 // received accounts for a result that came back from a goroutine and lets
 // the next queued pagelet run.

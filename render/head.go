@@ -10,12 +10,12 @@ import (
 )
 
 // head writes the doctype, the whole <head> and the opening <body>: the
-// title, the page's own head markup ([pagelet.Page].Head), its inline and
-// linked CSS and, in the pipelined mode, the runtime (inline unless
-// [WithLinkedRuntime]) and the <noscript> refresh that sends a browser
-// without JavaScript to the plain page, with the preloads of the pagelets'
-// CSS (see preloadCSS). The plain modes link every pagelet's CSS instead,
-// since content arrives inline.
+// title, the page's own head markup ([pagelet.Page].Head), in the pipelined
+// mode the first-paint hold, the preloads of the pagelets' CSS (see
+// preloadCSS) and the runtime (inline unless [WithLinkedRuntime]), before
+// the page's inline and linked CSS, and last the <noscript> refresh that
+// sends a browser without JavaScript to the plain page. The plain modes
+// link every pagelet's CSS instead, since content arrives inline.
 func (h *Handler) head(ctx context.Context, s *stream, page *pagelet.Page, res *resources, mode Mode) error {
 	lang := page.Lang
 	if lang == "" {
@@ -31,20 +31,15 @@ func (h *Handler) head(ctx context.Context, s *stream, page *pagelet.Page, res *
 			return fmt.Errorf("render: page head: %w", err)
 		}
 	}
-	for _, css := range res.inlineCSS { // Asset.Inline vouches it cannot end the element
-		s.buf = append(s.buf, "<style>"...)
-		s.buf = append(s.buf, css...)
-		s.buf = append(s.buf, "</style>"...)
-	}
-	for _, a := range res.headCSS {
-		s.buf = append(s.buf, `<link rel="stylesheet" href="`...)
-		s.buf = append(s.buf, html.EscapeString(a.URL)...)
-		s.buf = append(s.buf, `">`...)
-	}
 	if mode == Pipelined {
 		// Hold the first rendering until the end of the skeleton's own
-		// write (see firstPaintID), and fetch every pagelet stylesheet that
-		// cannot travel inline while the pagelets' data is fetched.
+		// write (see firstPaintID), fetch every pagelet stylesheet that
+		// cannot travel inline while the pagelets' data is fetched, and
+		// run the runtime before any stylesheet is linked: a classic script
+		// after a pending <link rel=stylesheet> waits for it, and the parser
+		// with it, so the skeleton would be parsed only once the CSS is in.
+		// Before the links, the skeleton is parsed while its CSS downloads,
+		// as a plain page is.
 		s.buf = append(s.buf, `<link rel="expect" href="#`+firstPaintID+`" blocking="render">`...)
 		for _, a := range res.preloadCSS {
 			s.buf = append(s.buf, `<link rel="preload" as="style" href="`...)
@@ -61,6 +56,18 @@ func (h *Handler) head(ctx context.Context, s *stream, page *pagelet.Page, res *
 			s.buf = append(s.buf, html.EscapeString(res.runtime.URL)...)
 			s.buf = append(s.buf, `"></script>`...)
 		}
+	}
+	for _, css := range res.inlineCSS { // Asset.Inline vouches it cannot end the element
+		s.buf = append(s.buf, "<style>"...)
+		s.buf = append(s.buf, css...)
+		s.buf = append(s.buf, "</style>"...)
+	}
+	for _, a := range res.headCSS {
+		s.buf = append(s.buf, `<link rel="stylesheet" href="`...)
+		s.buf = append(s.buf, html.EscapeString(a.URL)...)
+		s.buf = append(s.buf, `">`...)
+	}
+	if mode == Pipelined {
 		s.buf = append(s.buf, `<noscript><meta http-equiv="refresh" content="0; url=`...)
 		s.buf = append(s.buf, html.EscapeString(h.rd.path+"nojs?next="+url.QueryEscape(s.x.r.URL.RequestURI()))...)
 		s.buf = append(s.buf, `"></noscript>`...)

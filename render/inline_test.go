@@ -31,7 +31,7 @@ func TestInlineCSS(t *testing.T) {
 		if !strings.Contains(head, `<link rel="stylesheet" href="/static/big.`) {
 			t.Errorf("%s: big.css (over the inline limit) is not linked", ua[:10])
 		}
-		if strings.Index(head, "<style>") > strings.Index(head, "<link") {
+		if strings.Index(head, "<style>") > strings.Index(head, `<link rel="stylesheet"`) {
 			t.Errorf("%s: inline CSS must come before the links", ua[:10])
 		}
 		hints := strings.Join(s.Informational[0].Header.Values("Link"), ",")

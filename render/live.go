@@ -41,6 +41,9 @@ type LiveGrant struct {
 	Script string // URL of the live client, loaded after every pagelet is shown
 	URL    string // the engine's endpoint prefix, such as "/_live/"
 	Token  string // signed, expiring; grants the page's channels
+	// Transport is the client's transport: "sse" or "" (the default), or
+	// "websocket".
+	Transport string
 }
 
 // LivePositionTimeout bounds reading a live channel's position before a
@@ -131,5 +134,9 @@ func appendGrant(dst []byte, g *LiveGrant) []byte {
 	dst = appendJSString(dst, g.URL)
 	dst = append(dst, `,"token":`...)
 	dst = appendJSString(dst, g.Token)
+	if g.Transport != "" {
+		dst = append(dst, `,"transport":`...)
+		dst = appendJSString(dst, g.Transport)
+	}
 	return append(dst, '}')
 }

@@ -1,6 +1,10 @@
 package render
 
-import "github.com/bigpipe-go/bigpipe/assets"
+import (
+	"time"
+
+	"github.com/bigpipe-go/bigpipe/assets"
+)
 
 // appendPayload writes one pagelet as an onPageletArrive script, with the
 // request's CSP nonce if any. Every string goes through appendJSString, so
@@ -78,10 +82,25 @@ func appendIDs(dst []byte, as []*assets.Asset) []byte {
 	return append(dst, ']')
 }
 
-// firstPaintID is the id of the element that ends the skeleton's write,
-// after the payloads of the pagelets ready by then: the BigPipe <head> asks
-// the browser (<link rel=expect blocking=render>) not to render before it
-// has parsed it, so that those pagelets appear in the skeleton's first
-// frame rather than one frame after a bare skeleton. The skeleton waits for
-// no pagelet still being fetched: the marker is in its own write.
+// firstPaintID is the id of the element the BigPipe <head> asks the
+// browser (<link rel=expect blocking=render>) to parse before it renders
+// anything, so that the pagelets sent with the skeleton, or just after it,
+// appear in the page's first frame rather than one frame after a bare
+// skeleton. It follows the payloads of the write that leaves no pagelet
+// pending, or, once firstPaintGrace has passed since the skeleton's
+// write, comes alone. The skeleton itself waits for no pagelet: only the
+// browser's first rendering is held, and for at most the grace.
 const firstPaintID = "bigpipe-first-paint"
+
+// firstPaintMarker is the element firstPaintID names.
+const firstPaintMarker = `<template id="` + firstPaintID + `"></template>`
+
+// firstPaintGrace bounds how long after the skeleton's write its first
+// rendering is held for pagelets still being fetched: on a page whose
+// pagelets all take a millisecond or two (answered from memory or a local
+// store) the skeleton goes out before the last of them, and without the
+// hold the browser may render the skeleton with some pagelets and show the
+// rest one frame later. It is well under a frame (16.7 ms at 60 Hz), and
+// a browser that has the skeleton's CSS still to fetch takes longer than
+// that anyway.
+const firstPaintGrace = 8 * time.Millisecond

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"golang.org/x/net/html"
 )
 
 const payloadPrefix, payloadSuffix = `<script>bigPipe.onPageletArrive(`, ")</script>\n"
@@ -23,14 +25,20 @@ func checkPayload(t *testing.T, out []byte, id, content string) {
 	if !ok {
 		t.Fatalf("payload does not end with %q: %q", payloadSuffix, out)
 	}
-	// Nothing inside the script may open a tag, a comment or close the element
-	// (all of which take a '<'), nor contain a line terminator that old
-	// JavaScript engines reject.
-	for _, bad := range []string{"<", "\u2028", "\u2029", "\n", "\r"} {
+	// Nothing inside the script may start an end tag or a comment (a '<'
+	// before '/' or '!'; nor, to be safe, before the 's' of "script"), nor
+	// contain a line terminator that old JavaScript engines reject.
+	for _, bad := range []string{"\u2028", "\u2029", "\n", "\r"} {
 		if bytes.Contains(arg, []byte(bad)) {
 			t.Fatalf("payload argument contains %q: %q", bad, arg)
 		}
 	}
+	for i, b := range arg {
+		if b == '<' && (i+1 == len(arg) || strings.IndexByte("/!sS", arg[i+1]) >= 0) {
+			t.Fatalf("payload argument has %q at %d: %q", arg[i:min(i+2, len(arg))], i, arg)
+		}
+	}
+	checkOneScript(t, out, arg)
 	if !utf8.Valid(arg) || !json.Valid(arg) {
 		t.Fatalf("payload argument is not valid UTF-8 JSON: %q", arg)
 	}
@@ -43,6 +51,33 @@ func checkPayload(t *testing.T, out []byte, id, content string) {
 	}
 	if want := viaJSON(t, content); got.Content != want {
 		t.Errorf("content round-trip: got %q, want %q", got.Content, want)
+	}
+}
+
+// checkOneScript asserts that an HTML tokenizer reads out as one script
+// element whose text is arg in between the prefix and suffix, with
+// nothing after it: no byte of arg ends the element early or starts
+// anything else.
+func checkOneScript(t *testing.T, out, arg []byte) {
+	t.Helper()
+	z := html.NewTokenizer(bytes.NewReader(out))
+	want := []html.TokenType{html.StartTagToken, html.TextToken, html.EndTagToken, html.TextToken, html.ErrorToken}
+	for i, tt := range want {
+		got := z.Next()
+		if got != tt {
+			t.Fatalf("token %d of %q is %v, want %v", i, out, got, tt)
+		}
+		switch i {
+		case 0, 2:
+			if name, _ := z.TagName(); string(name) != "script" {
+				t.Fatalf("token %d of %q is <%s>, want script", i, out, name)
+			}
+		case 1:
+			text := strings.TrimPrefix(string(z.Raw()), "bigPipe.onPageletArrive(")
+			if text != string(arg)+")" {
+				t.Fatalf("script text of %q is %q, want the payload's argument", out, z.Raw())
+			}
+		}
 	}
 }
 
@@ -110,6 +145,9 @@ var hostile = []string{
 	"\u202e bidi \u2066",
 	"emoji 🎉 and ß",
 	strings.Repeat("</script>", 1000),
+	"<", "a<", "<<", "<</script>", "<<!--", `<\/script>`, `<\u0021--`,
+	"<s", "<S", "<Script>", "<!", "<!-", "<!-- <script> </script> -->",
+	"<\xff/script>", "<\n/script>", "<\"/script>", "< /script>", "<ul><li>x</li></ul>",
 }
 
 func TestPayloadIsInert(t *testing.T) {
@@ -152,6 +190,9 @@ func FuzzPayload(f *testing.F) {
 	f.Add("hotnews", "<ul><li>x</li></ul>")
 	f.Fuzz(func(t *testing.T, id, content string) {
 		checkPayload(t, appendPayload(nil, "", id, []byte(content), nil, nil, nil, nil), id, content)
+		if a, b := appendJSString(nil, content), appendJSString(nil, []byte(content)); !bytes.Equal(a, b) {
+			t.Fatalf("string and []byte encodings differ: %q, %q", a, b)
+		}
 	})
 }
 

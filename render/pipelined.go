@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"slices"
+	"time"
 
 	"github.com/bigpipe-go/bigpipe/assets"
 	"github.com/bigpipe-go/bigpipe/pagelet"
@@ -21,19 +22,30 @@ type pass struct {
 // pipelined writes the BigPipe response: the skeleton, then each pagelet as
 // a payload script in completion order. Pagelets that are ready together
 // go out in priority order, in one write; the end of the document rides
-// with the last of them.
+// with the last of them. The first-paint marker (see firstPaintID) ends
+// the write that leaves no pagelet pending, or comes alone once
+// firstPaintGrace has passed since the skeleton's write.
 func (p *pass) pipelined() error {
 	s, page := &p.x.s, p.page
 	s.more()
 	if err := p.x.h.skeleton(p.x.ctx, s, page, p.res, &p.x.l); err != nil {
 		return err
 	}
-	// Pagelets ready by now ride with the skeleton: one write fewer, and
-	// the skeleton is not held back for any of them beyond one yield, which
-	// lets fetches already runnable (answered from memory, say) finish.
-	runtime.Gosched()
+	// Pagelets ready by now ride with the skeleton: one write fewer. The
+	// skeleton waits for no pagelet that is running: it yields once, which
+	// lets fetches already runnable (answered from memory, say) finish,
+	// and again, at most skeletonYields times in all, only while some
+	// pagelet's goroutine has not even begun (on a busy server, still in a
+	// run queue behind other requests' work).
+	for range skeletonYields {
+		runtime.Gosched()
+		if !p.f.unbegun() {
+			break
+		}
+	}
 	batch := p.ready(p.f.batch[:0])
 	var sent []*assets.Asset // stylesheets a payload of this page carried inline
+	var hold time.Time       // while the first-paint marker is held: until when
 	for first := true; ; first = false {
 		slices.SortStableFunc(batch, func(a, b result) int {
 			return page.Pagelets[b.index].Priority - page.Pagelets[a.index].Priority
@@ -64,8 +76,11 @@ func (p *pass) pipelined() error {
 		if len(batch) > 0 {
 			s.buf = append(s.buf, "</script>\n"...)
 		}
-		if first {
-			s.buf = append(s.buf, `<template id="`+firstPaintID+`"></template>`...)
+		switch {
+		case p.f.left == 0 && (first || !hold.IsZero()):
+			s.buf = append(s.buf, firstPaintMarker...)
+		case first:
+			hold = time.Now().Add(firstPaintGrace)
 		}
 		if p.f.left == 0 {
 			s.buf = append(s.buf, closeDocument...)
@@ -74,9 +89,20 @@ func (p *pass) pipelined() error {
 		if err := s.flush(); err != nil {
 			return err
 		}
-		res, err := p.next()
+		res, ok, err := p.nextBefore(hold)
 		if err != nil {
 			return err
+		}
+		if !ok { // the grace is over: let the browser render what it has
+			hold = time.Time{}
+			s.more()
+			s.buf = append(s.buf, firstPaintMarker...)
+			if err := s.flush(); err != nil {
+				return err
+			}
+			if res, err = p.next(); err != nil {
+				return err
+			}
 		}
 		s.more()
 		// Let pagelets finishing at this very moment deliver too: a batch
@@ -84,6 +110,26 @@ func (p *pass) pipelined() error {
 		runtime.Gosched()
 		batch = p.ready(append(batch[:0], res))
 	}
+}
+
+// nextBefore is next, giving up with false at until, unless until is zero.
+func (p *pass) nextBefore(until time.Time) (result, bool, error) {
+	if until.IsZero() {
+		res, err := p.next()
+		return res, err == nil, err
+	}
+	ctx, cancel := context.WithDeadline(p.x.ctx, until)
+	defer cancel()
+	res, ok, err := p.f.next(ctx)
+	switch {
+	case err != nil && p.x.ctx.Err() == nil:
+		return result{}, false, nil // until passed, not the page's end
+	case err != nil:
+		return result{}, false, &pageEnded{context.Cause(p.x.ctx)}
+	case !ok:
+		return result{}, false, errors.New("render: no pagelet left to wait for")
+	}
+	return res, true, nil
 }
 
 // next waits for the next pagelet result. If the page ends first (client
@@ -113,3 +159,9 @@ func (p *pass) ready(batch []result) []result {
 }
 
 const closeDocument = "</body></html>"
+
+// skeletonYields bounds the yields before the skeleton's write (see
+// pass.pipelined): each lets the scheduler run what is queued, so a
+// pagelet goroutine not begun after a few is waiting for a slot or for
+// a busy machine, and the skeleton does not wait for it.
+const skeletonYields = 4

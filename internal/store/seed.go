@@ -17,12 +17,15 @@ import (
 //	meta      "version" → seedVersion, "seeded" → when the content was seeded (RFC 3339)
 //	articles  slug → Article (JSON)
 //	sections  <section> → (sectionKey → slug), newest first
-//	data      "markets" → []Quote, "scores" → []Score, "weather" → Weather
+//	data      "markets" → []Quote, "scores" → []Score, "weather" → Weather,
+//	          "breaking" → Breaking (once set; see [Store.Breaking])
+//	comments  <slug> → ("items" → (8-byte sequence → Comment), "ids" → (comment id → sequence))
 var (
 	bucketMeta     = []byte("meta")
 	bucketArticles = []byte("articles")
 	bucketSections = []byte("sections")
 	bucketData     = []byte("data")
+	bucketComments = []byte("comments")
 )
 
 // seedVersion is the layout of a seeded database. Version 1 had no

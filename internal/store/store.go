@@ -1,5 +1,6 @@
 // Package store is the demo news portal's data layer: articles, market data,
-// sports scores and the weather, kept in an embedded [bbolt] file that is
+// sports scores, the weather, the breaking-news banner and readers'
+// comments, kept in an embedded [bbolt] file that is
 // created and seeded with fictional news on first use.
 //
 //	st, err := store.Open("data/news.db",
@@ -59,6 +60,8 @@ const (
 	SourceWeather  = "weather"
 	SourceSearch   = "search"
 	SourceArticle  = "article"
+	SourceBreaking = "breaking"
+	SourceComments = "comments"
 
 	// AnySource is the latency key that applies to every source without an
 	// entry of its own.
@@ -68,7 +71,7 @@ const (
 // Sources returns every source name that [WithLatency] and [WithFailures]
 // understand: the sections, then the other sources.
 func Sources() []string {
-	return append(Sections(), SourceMarkets, SourceScores, SourceMostRead, SourceWeather, SourceSearch, SourceArticle)
+	return append(Sections(), SourceMarkets, SourceScores, SourceMostRead, SourceWeather, SourceSearch, SourceArticle, SourceBreaking, SourceComments)
 }
 
 // Sections returns the names of the news sections, in the portal's order.
@@ -178,6 +181,13 @@ func open(path string, noSync bool, opts []Option) (*Store, error) {
 	if s.seeded, err = s.seed(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("%w (file %s)", err, path)
+	}
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketComments) // files seeded before comments existed
+		return err
+	}); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: comments bucket in %s: %w", path, err)
 	}
 	return s, nil
 }

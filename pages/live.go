@@ -1,0 +1,117 @@
+package pages
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/bigpipe-go/bigpipe/internal/store"
+	"github.com/bigpipe-go/bigpipe/live"
+	"github.com/bigpipe-go/bigpipe/pagelet"
+)
+
+// The demo's live channels. The front page's sports scores, market table
+// and breaking-news banner are state channels (each publication replaces
+// the pagelet); an article's comments are a stream channel, one per
+// article (each publication is one more comment).
+const (
+	ChannelScores   = "scores"
+	ChannelMarkets  = "markets"
+	ChannelBreaking = "breaking"
+	// CommentsFamily is the feed of every article's comments channel,
+	// CommentsChannel(slug).
+	CommentsFamily = "comments:"
+)
+
+// CommentsChannel returns the live channel of the comments on the article
+// slug.
+func CommentsChannel(slug string) string { return CommentsFamily + slug }
+
+// feeds are the site's live feeds. Each renders a publication with the
+// same templ component, from the same data, as its pagelet's Load, so a
+// live update and a reload show the same markup.
+type feeds struct {
+	scores   *live.Feed[sportsData]
+	markets  *live.Feed[financeData]
+	breaking *live.Feed[breakingData]
+	comments *live.Feed[store.Comment]
+}
+
+// WithLive makes the site's pagelets live on eng: the front page's sports
+// scores ([ChannelScores]), markets ([ChannelMarkets]) and breaking-news
+// banner ([ChannelBreaking]), and each article's comments
+// ([CommentsChannel]). It declares their feeds on eng (so it may be given
+// for one site per engine only) and lets [Site.PublishScores], its siblings and the comment
+// form publish. eng's asset registry must hold the site's files. Without
+// it the site is the same, only static: a posted comment shows on the
+// next load.
+func WithLive(eng *live.Engine) Option {
+	return func(s *Site) {
+		s.feeds = &feeds{
+			scores:   live.State(eng, ChannelScores, sports, live.WithCSS(storiesCSS, "pagelets/sports.css")),
+			markets:  live.State(eng, ChannelMarkets, finance, live.WithCSS(storiesCSS, "pagelets/finance.css")),
+			breaking: live.State(eng, ChannelBreaking, breaking, live.WithCSS("pagelets/breaking.css")),
+			comments: live.Stream(eng, CommentsFamily, commentItem, live.WithCSS("pagelets/comments.css")),
+		}
+	}
+}
+
+// errNotLive is what publishing on a site without [WithLive] returns.
+var errNotLive = errors.New("pages: the site is not live (no WithLive)")
+
+// live sets p's channel when the site is live.
+func (s *Site) live(channel string, p pagelet.Pagelet) pagelet.Pagelet {
+	if s.feeds != nil {
+		p.Channel = channel
+	}
+	return p
+}
+
+// PublishScores publishes the sports pagelet as the store has it now to
+// [ChannelScores].
+func (s *Site) PublishScores(ctx context.Context) error {
+	if s.feeds == nil {
+		return errNotLive
+	}
+	d, err := s.sportsData(ctx)
+	if err != nil {
+		return fmt.Errorf("pages: scores to publish: %w", err)
+	}
+	return s.feeds.scores.Publish(ctx, ChannelScores, d)
+}
+
+// PublishMarkets publishes the finance pagelet as the store has it now to
+// [ChannelMarkets].
+func (s *Site) PublishMarkets(ctx context.Context) error {
+	if s.feeds == nil {
+		return errNotLive
+	}
+	d, err := s.financeData(ctx)
+	if err != nil {
+		return fmt.Errorf("pages: markets to publish: %w", err)
+	}
+	return s.feeds.markets.Publish(ctx, ChannelMarkets, d)
+}
+
+// PublishBreaking publishes the breaking-news banner as the store has it
+// now to [ChannelBreaking].
+func (s *Site) PublishBreaking(ctx context.Context) error {
+	if s.feeds == nil {
+		return errNotLive
+	}
+	d, err := s.breakingData(ctx)
+	if err != nil {
+		return fmt.Errorf("pages: breaking news to publish: %w", err)
+	}
+	return s.feeds.breaking.Publish(ctx, ChannelBreaking, d)
+}
+
+// publishComment publishes c, one stored comment, to its article's
+// channel, keyed by its id: a publication of the same comment again is
+// dropped by the engine and by pages that show it already.
+func (s *Site) publishComment(ctx context.Context, c store.Comment) error {
+	if s.feeds == nil {
+		return nil
+	}
+	return s.feeds.comments.Publish(ctx, CommentsChannel(c.Slug), c, live.WithKey(c.ID))
+}
