@@ -77,9 +77,9 @@ func plan(cfg config, scs []Scenario) []phase {
 		open := time.Duration(float64(cfg.liveConns) / estLiveOpenRate * float64(time.Second))
 		steps := len(liveTransports) * (4 + liveFanoutRuns + int(open/(2*time.Second)))
 		est := time.Duration(len(liveTransports)) * (estLiveTransport + open)
-		if !cfg.noBrowser {
-			steps += 2 + (cfg.livePubs+49)/50
-			est += estBrowserStart + 2*time.Second + time.Duration(cfg.livePubs)*estLivePub
+		if !cfg.noBrowser { // per transport: Chromium, the page's connect, the publications
+			steps += len(liveTransports) * (2 + (cfg.livePubs+49)/50)
+			est += time.Duration(len(liveTransports)) * (estBrowserStart + 2*time.Second + time.Duration(cfg.livePubs)*estLivePub)
 		}
 		phases = append(phases, phase{name: "live", steps: steps, est: est})
 	}

@@ -83,8 +83,8 @@ type LiveResult struct {
 	FDLimit uint64        `json:"fd_limit"` // the open-file limit of the bench and its children
 	Conns   []LiveConns   `json:"conns"`
 	Fanout  []LiveFanout  `json:"fanout"`
-	Visible *LiveVisible  `json:"visible,omitempty"`
-	Errors  []string      `json:"errors,omitempty"` // parts that failed
+	Visible []LiveVisible `json:"visible,omitempty"` // by transport
+	Errors  []string      `json:"errors,omitempty"`  // parts that failed
 	Elapsed time.Duration `json:"elapsed"`
 }
 
@@ -176,14 +176,19 @@ func measureLive(ctx context.Context, o liveOptions, progress func(string)) (*Li
 			fail(tr, err)
 		}
 	}
-	if o.browser {
-		vis, err := measureLiveVisible(ctx, exe, o.pubs, progress)
+	for _, tr := range liveTransports {
+		if !o.browser {
+			break
+		}
+		vis, err := measureLiveVisible(ctx, exe, tr, o.pubs, progress)
 		if ctx.Err() != nil {
 			return res, ctx.Err()
 		}
-		res.Visible = vis
+		if vis != nil {
+			res.Visible = append(res.Visible, *vis)
+		}
 		if err != nil {
-			fail("publish → visible", err)
+			fail("publish → visible over "+tr, err)
 		}
 	}
 	res.Elapsed = time.Since(start).Round(time.Millisecond)

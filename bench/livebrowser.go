@@ -47,8 +47,10 @@ const (
 	liveBinding = "__bpLiveReport"
 )
 
-// LiveVisible is publish → visible in Chromium.
+// LiveVisible is publish → visible in Chromium, over one transport.
 type LiveVisible struct {
+	Transport    string        `json:"transport"`
+	Client       string        `json:"client"`       // the transport the page's client says it used (bigPipe.liveState.transport)
 	Publications int           `json:"publications"` // published while measuring
 	Shown        int           `json:"shown"`        // seen in the page within livePubTimeout
 	P50          time.Duration `json:"p50"`
@@ -81,13 +83,15 @@ type liveReport struct {
 }
 
 // measureLiveVisible starts a live server and Chromium, opens the live page
-// and publishes pubs publications to it, one at a time.
-func measureLiveVisible(ctx context.Context, exe string, pubs int, progress func(string)) (*LiveVisible, error) {
+// with the client on transport ("sse" or "ws") and publishes pubs
+// publications to it, one at a time.
+func measureLiveVisible(ctx context.Context, exe, transport string, pubs int, progress func(string)) (*LiveVisible, error) {
 	path, err := chromiumPath()
 	if err != nil {
 		return nil, err
 	}
-	progress("live publish → visible: starting the server and Chromium")
+	name := map[string]string{"sse": "SSE", "ws": "WebSocket"}[transport]
+	progress("live publish → visible over " + name + ": starting the server and Chromium")
 	srv, err := startLiveServer(ctx, exe)
 	if err != nil {
 		return nil, err
@@ -126,6 +130,9 @@ func measureLiveVisible(ctx context.Context, exe string, pubs int, progress func
 		return nil, browserErr(ctx, "install probe", err)
 	}
 	u := "http://" + srv.addr + livePagePath
+	if transport == "ws" {
+		u += "?bigpipe_live_transport=websocket" // the client's own switch
+	}
 	nav := time.Now()
 	resp, err := chromedp.Run(tctx, chromedp.NavigateResponse(u))
 	if err != nil {
@@ -157,8 +164,8 @@ func measureLiveVisible(ctx context.Context, exe string, pubs int, progress func
 		}
 	}
 
-	progress("live publish → visible: waiting for the page to connect")
-	res := &LiveVisible{}
+	progress("live publish → visible over " + name + ": waiting for the page to connect")
+	res := &LiveVisible{Transport: transport}
 	connected := false
 	for k := 0; time.Since(nav) < liveConnectWait; k++ {
 		if err := publish(liveWarmSeq + k); err != nil {
@@ -182,7 +189,7 @@ func measureLiveVisible(ctx context.Context, exe string, pubs int, progress func
 	var lats []time.Duration
 	for i := 1; i <= pubs; i++ {
 		if i%50 == 1 {
-			progress(fmt.Sprintf("live publish → visible: publication %d/%d", i, pubs))
+			progress(fmt.Sprintf("live publish → visible over %s: publication %d/%d", name, i, pubs))
 		}
 		if err := publish(i); err != nil {
 			return nil, err
@@ -197,6 +204,9 @@ func measureLiveVisible(ctx context.Context, exe string, pubs int, progress func
 			lats = append(lats, time.Duration(r.Lat*float64(time.Millisecond)))
 		}
 		time.Sleep(livePubGap)
+	}
+	if s, err := chromedp.Run(tctx, chromedp.Evaluate[string](`String(window.bigPipe && bigPipe.liveState && bigPipe.liveState.transport)`)); err == nil {
+		res.Client = s
 	}
 	if len(lats) == 0 {
 		return res, errors.New("no publication was shown")

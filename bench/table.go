@@ -211,9 +211,13 @@ func writeLive(w io.Writer, r *Report) {
 		}
 		tw.Flush()
 	}
-	if v := l.Visible; v != nil {
-		fmt.Fprintf(w, "publish → visible in Chromium: %d of %d shown; p50 %s ms, p99 %s ms, max %s ms (page connected %s ms after the navigation)\n",
-			v.Shown, v.Publications, f1(v.P50), f1(v.P99), f1(v.Max), f1(v.Connect))
+	if len(l.Visible) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "publish → visible\tclient's transport\tpublications\tshown\tp50 ms\tp99 ms\tmax ms\tconnected ms\t")
+		for _, v := range l.Visible {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t\n", v.Transport, v.Client, v.Publications, v.Shown, f1(v.P50), f1(v.P99), f1(v.Max), f1(v.Connect))
+		}
+		tw.Flush()
 	}
 	for _, e := range l.Errors {
 		fmt.Fprintf(w, "live: %s\n", e)

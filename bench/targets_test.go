@@ -54,7 +54,7 @@ func goodReport() *Report {
 				{Transport: "sse", Asked: 20000, Conns: 20000, Held: 20000, RSSPerConn: 15 << 10},
 				{Transport: "ws", Asked: 20000, Conns: 20000, Held: 20000, RSSPerConn: 12 << 10},
 			},
-			Visible: &LiveVisible{Publications: 200, Shown: 200, P50: 8 * msec, P99: 30 * msec},
+			Visible: []LiveVisible{{Transport: "sse", Publications: 200, Shown: 200, P50: 8 * msec, P99: 30 * msec}},
 		},
 	}
 }
