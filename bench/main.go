@@ -1,10 +1,12 @@
 // Command bench measures the BigPipe renderer: the /bench page in each mode
 // (serial, in-order, pipelined and the crawler fallback), on the wire and in
-// headless Chromium, under load, and with thousands of pages in flight. It
-// prints a table, writes bench/results/latest.json and charts, and checks
+// headless Chromium, under load, and with thousands of pages in flight; and
+// the live engine (package live): idle SSE and WebSocket connections, fan-out
+// and publish → visible in Chromium (live.go). It prints a table, writes bench/results/latest.json and charts, and checks
 // the project's targets.
 //
-//	go run ./bench                       # everything, about 6 minutes on 2 cores
+//	go run ./bench                       # everything, about 7 minutes on 2 cores
+//	go run ./bench -live-only            # the live engine only, under a minute
 //	go run ./bench -quick -no-browser    # a smoke run in seconds
 //	go run ./bench -scenarios reversed -no-load
 //	go run ./bench -delays 30,1000 -url http://127.0.0.1:8080
