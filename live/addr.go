@@ -1,9 +1,12 @@
 package live
 
 import (
+	"bufio"
+	"errors"
 	"net"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // addrLimiter bounds the live connections open at once per client address.
@@ -46,4 +49,75 @@ func clientAddr(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// holdingWriter keeps a connection's slot (its per-address count and its
+// gauge) taken while the connection lives. A WebSocket over HTTP/1.1
+// outlives the handler: centrifuge hijacks the connection and serves it
+// from a goroutine of its own after ServeHTTP has returned, so the slot is
+// given back when the hijacked connection is closed instead.
+type holdingWriter struct {
+	http.ResponseWriter
+	done     func() // gives the slot back; once
+	hijacked bool
+}
+
+// Hijack hands over the connection, which gives the slot back when closed.
+func (w *holdingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("live: response cannot be hijacked")
+	}
+	conn, rw, err := h.Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	w.hijacked = true
+	return &holdingConn{Conn: conn, done: w.done}, rw, nil
+}
+
+// Unwrap lets http.ResponseController reach the server's writer.
+func (w *holdingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// holdingConn is a hijacked connection that gives its slot back on Close.
+type holdingConn struct {
+	net.Conn
+	done func()
+}
+
+func (c *holdingConn) Close() error {
+	c.done()
+	return c.Conn.Close()
+}
+
+// streamEndTimeout bounds writing the end of an SSE response once the
+// stream is over.
+const streamEndTimeout = time.Second
+
+// streamWriter is an SSE response's writer. The stream is its connection's
+// last response (Connection: close over HTTP/1.1), and once the handler is
+// done ([streamWriter.end]) what remains of the response gets
+// [streamEndTimeout] to be written. Without that, a client that stopped
+// reading would hold its socket and a server goroutine for as long as it
+// likes after it was disconnected for it: between a stream's writes there
+// is no deadline, and net/http waits for the final chunk without one.
+type streamWriter struct {
+	http.ResponseWriter
+	http1 bool
+}
+
+// WriteHeader makes the response its connection's last over HTTP/1.1.
+func (w *streamWriter) WriteHeader(code int) {
+	if w.http1 {
+		w.Header().Set("Connection", "close")
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the server's writer.
+func (w *streamWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// end bounds the writing of the rest of the response.
+func (w *streamWriter) end() {
+	_ = http.NewResponseController(w.ResponseWriter).SetWriteDeadline(time.Now().Add(streamEndTimeout))
 }

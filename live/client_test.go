@@ -68,7 +68,7 @@ func TestTransportChoice(t *testing.T) {
 		{"meta_websocket=1&bigpipe_live_transport=sse", "sse"},
 	} {
 		t.Run(cmp.Or(c.query, "default"), func(t *testing.T) {
-			f := newFixture(t)
+			f := newPageFixture(t)
 			tb := open(t, f, c.query)
 			if got := liveState(t, tb).Transport; got != c.want {
 				t.Errorf("transport %q, want %q", got, c.want)
@@ -103,7 +103,7 @@ func liveState(t *testing.T, tb *tab) state {
 // open loads the test page with query and waits until every pagelet is
 // shown and the live client has run; unless the query holds it back, until
 // it is connected too.
-func open(t *testing.T, f *fixture, query string) *tab {
+func open(t *testing.T, f *pageFixture, query string) *tab {
 	t.Helper()
 	tb := newTab(t)
 	u := f.url("/")
@@ -133,7 +133,7 @@ func keys(from, to int) []string {
 }
 
 // addComments publishes comments c<from> … c<to>.
-func addComments(f *fixture, from, to int) {
+func addComments(f *pageFixture, from, to int) {
 	for i := from; i <= to; i++ {
 		f.addComment(comment{ID: fmt.Sprintf("c%d", i), Text: fmt.Sprintf("comment %d", i)})
 	}
@@ -170,7 +170,7 @@ func TestPublishVisible(t *testing.T) {
 	const n = 30
 	for _, tr := range transports {
 		t.Run(tr.name, func(t *testing.T) {
-			f := newFixture(t)
+			f := newPageFixture(t)
 			tb := open(t, f, tr.query)
 			if got := liveState(t, tb).Transport; got != tr.name {
 				t.Fatalf("transport %q, want %q", got, tr.name)
@@ -223,7 +223,7 @@ func TestPublishVisible(t *testing.T) {
 // subscription still arrives, recovered from the position the page was
 // rendered at rather than refetched.
 func TestGapClosed(t *testing.T) {
-	f := newFixture(t)
+	f := newPageFixture(t)
 	addComments(f, 1, 2)
 	tb := open(t, f, "bigpipe_live_hold=1")
 	waitComments(t, tb, 2)
@@ -253,7 +253,7 @@ func TestGapClosed(t *testing.T) {
 // slowed down, and a MutationObserver reads the inserted element's style
 // at the moment it is inserted.
 func TestCSSBeforeContent(t *testing.T) {
-	f := newFixture(t)
+	f := newPageFixture(t)
 	f.cssDelay.Store(int64(300 * time.Millisecond))
 	tb := open(t, f, "")
 	eval[bool](t, tb, `window.styled = [];
@@ -286,7 +286,7 @@ func TestUserNotDisturbed(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run("state/"+c.name, func(t *testing.T) {
-			f := newFixture(t)
+			f := newPageFixture(t)
 			f.data.scores = fmt.Sprintf(form, "0 – 0")
 			tb := open(t, f, "")
 			eval[bool](t, tb, c.engage)
@@ -313,7 +313,7 @@ func TestUserNotDisturbed(t *testing.T) {
 		})
 	}
 	t.Run("stream/focus", func(t *testing.T) {
-		f := newFixture(t)
+		f := newPageFixture(t)
 		tb := open(t, f, "")
 		eval[bool](t, tb, `(() => { const e = document.getElementById('reply'); e.focus(); e.value = 'my reply'; e.setSelectionRange(3, 5); e.marked = true; return true })()`)
 		addComments(f, 1, 3)
@@ -335,7 +335,7 @@ func TestHostileContent(t *testing.T) {
 		`<a id="url" href=" javascript:window.pwned = 6">y</a></script>`
 	for _, csp := range []bool{true, false} {
 		t.Run(fmt.Sprintf("csp=%v", csp), func(t *testing.T) {
-			f := newSite(t, csp)
+			f := newPageSite(t, csp)
 			tb := open(t, f, "")
 			f.setScores(hostile + `<p class="score">after</p>`)
 			f.addComment(comment{ID: "c1", Raw: hostile + `</li><script>window.pwned = 5</script>`})
@@ -381,17 +381,17 @@ func checkResumed(t *testing.T, tb *tab, n int, scores string) {
 func TestServerCloses(t *testing.T) {
 	closes := []struct {
 		name  string
-		close func(f *fixture) error
+		close func(f *pageFixture) error
 	}{
-		{"tcp", func(f *fixture) error { f.conns.closeAll(); return nil }},
-		{"disconnect", func(f *fixture) error {
+		{"tcp", func(f *pageFixture) error { f.conns.closeAll(); return nil }},
+		{"disconnect", func(f *pageFixture) error {
 			return f.now().eng.Node().Disconnect("", centrifuge.WithCustomDisconnect(centrifuge.DisconnectForceReconnect))
 		}},
 	}
 	for _, tr := range transports {
 		for _, c := range closes {
 			t.Run(tr.name+"/"+c.name, func(t *testing.T) {
-				f := newFixture(t)
+				f := newPageFixture(t)
 				tb := open(t, f, tr.query)
 				addComments(f, 1, 3)
 				waitComments(t, tb, 3)
@@ -417,7 +417,7 @@ func TestServerCloses(t *testing.T) {
 func TestProxyDrops(t *testing.T) {
 	for _, tr := range transports {
 		t.Run(tr.name, func(t *testing.T) {
-			f := newFixture(t)
+			f := newPageFixture(t)
 			p := newProxy(t, f.addr)
 			tb := newTab(t)
 			tb.navigate(t, "http://"+p.addr()+"/?"+tr.query)
@@ -444,7 +444,7 @@ func TestProxyDrops(t *testing.T) {
 func TestServerRestarts(t *testing.T) {
 	for _, tr := range transports {
 		t.Run(tr.name, func(t *testing.T) {
-			f := newFixture(t)
+			f := newPageFixture(t)
 			tb := open(t, f, tr.query)
 			addComments(f, 1, 3)
 			waitComments(t, tb, 3)
@@ -475,7 +475,7 @@ func TestServerRestarts(t *testing.T) {
 // backoff, until it succeeds; publications made meanwhile are shown after
 // the refetched content, once.
 func TestRefetchRetried(t *testing.T) {
-	f := newFixture(t)
+	f := newPageFixture(t)
 	tb := open(t, f, "")
 	addComments(f, 1, 2)
 	waitComments(t, tb, 2)
@@ -503,7 +503,7 @@ func TestRefetchRetried(t *testing.T) {
 // order. A client that falls behind may be cut off as slow; it then
 // recovers, or refetches, but ends the same.
 func TestBurst(t *testing.T) {
-	f := newFixture(t)
+	f := newPageFixture(t)
 	tb := open(t, f, "")
 	start := time.Now()
 	for i := 1; i <= 10000; i++ {
@@ -540,7 +540,7 @@ func tokenExpiry(t *testing.T, tb *tab) time.Time {
 // (the server says so: error 109) refetches its live pagelets, which gives
 // it a fresh token and their current content, and connects with that.
 func TestTokenExpired(t *testing.T) {
-	f := newFixture(t, live.WithTokenTTL(3*time.Second))
+	f := newPageFixture(t, live.WithTokenTTL(3*time.Second))
 	tb := open(t, f, "bigpipe_live_hold=1")
 	time.Sleep(time.Until(tokenExpiry(t, tb))) // a clock event: the token's expiry
 	f.setScores(`<p class="score">9 – 9</p>`)
@@ -558,7 +558,7 @@ func TestTokenExpired(t *testing.T) {
 // instance's secret) stops the client, with a warning, instead of retrying
 // forever.
 func TestInvalidToken(t *testing.T) {
-	f := newFixture(t)
+	f := newPageFixture(t)
 	tb := open(t, f, "bigpipe_live_hold=1")
 	f.secret = []byte("another secret")
 	f.restart()
@@ -576,7 +576,7 @@ func TestInvalidToken(t *testing.T) {
 // TestWebSocketPong: over WebSocket the client answers the server's pings
 // ({}) with {}, or the server would drop it as dead.
 func TestWebSocketPong(t *testing.T) {
-	f := newFixture(t, live.WithPingInterval(500*time.Millisecond))
+	f := newPageFixture(t, live.WithPingInterval(500*time.Millisecond))
 	tb := newTab(t)
 	var pings, pongs atomic.Int32
 	lctx, stop := context.WithCancel(tb.ctx)
@@ -616,7 +616,7 @@ func TestWebSocketPong(t *testing.T) {
 // is not shown again when its publication arrives: it has the key of one
 // on the page.
 func TestKeyShownOnce(t *testing.T) {
-	f := newFixture(t)
+	f := newPageFixture(t)
 	c1 := comment{ID: "c1", Text: "comment 1"}
 	f.data.comments = append(f.data.comments, c1) // stored, not yet published
 	tb := open(t, f, "bigpipe_live_hold=1")

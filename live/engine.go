@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/centrifugal/centrifuge"
@@ -50,6 +51,9 @@ type Engine struct {
 	ws     http.Handler
 	conns  *addrLimiter
 	m      *metrics
+
+	lastLeave atomic.Int64 // when a connected client last disconnected, in Unix nanoseconds
+	closed    atomic.Bool  // Close has begun: new connections are refused
 
 	mu    sync.RWMutex
 	feeds map[string]*feedSpec // by feed name: a channel, or a family ending in ':'
@@ -144,11 +148,32 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 	return e, nil
 }
 
-// Close tells every client to reconnect elsewhere and stops the engine,
-// waiting until ctx is done at most.
+// Close refuses new connections (503), tells every client to reconnect
+// elsewhere and stops the engine, waiting until ctx is done at most. It
+// returns once nothing of the engine runs any more (see
+// [brokerUnsubscribeDelay]).
 func (e *Engine) Close(ctx context.Context) error {
-	return e.node.Shutdown(ctx)
+	e.closed.Store(true)
+	err := e.node.Shutdown(ctx)
+	if last := e.lastLeave.Load(); last != 0 {
+		wait := time.NewTimer(time.Until(time.Unix(0, last).Add(brokerUnsubscribeDelay)))
+		defer wait.Stop()
+		select {
+		case <-wait.C:
+		case <-ctx.Done():
+			err = cmp.Or(err, ctx.Err())
+		}
+	}
+	return err
 }
+
+// brokerUnsubscribeDelay is how long after a channel's last local
+// subscriber leaves centrifuge unsubscribes the node from the channel in
+// its broker: a goroutine of its own sleeps that long first
+// (Node.unsubscribeFromBrokerWhenEmpty), and Shutdown does not wait for
+// it. Close does, from the last client's disconnect, so that a process (or
+// a test) that closes the engine is left with none of its goroutines.
+const brokerUnsubscribeDelay = time.Second
 
 // Path is the URL path prefix of the engine's endpoints.
 func (e *Engine) Path() string { return e.cfg.path }
@@ -177,17 +202,34 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.client.ServeHTTP(w, r)
 		return
 	}
+	if e.closed.Load() {
+		// A client told to reconnect must reach another instance, not
+		// this one's node, which is shutting down.
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "503 live engine shutting down", http.StatusServiceUnavailable)
+		return
+	}
 	release, ok := e.conns.acquire(clientAddr(r))
 	if !ok {
 		e.m.refused.WithLabelValues("address_limit").Inc()
 		http.Error(w, "429 too many live connections from this address", http.StatusTooManyRequests)
 		return
 	}
-	defer release()
 	g := e.m.connections.WithLabelValues(transport)
 	g.Inc()
-	defer g.Dec()
-	h.ServeHTTP(w, r)
+	hw := &holdingWriter{ResponseWriter: w, done: sync.OnceFunc(func() { g.Dec(); release() })}
+	defer func() { // deferred: a handler's panic, recovered by net/http, must not keep the slot
+		if !hw.hijacked {
+			hw.done()
+		}
+	}()
+	if transport == "sse" {
+		sw := &streamWriter{ResponseWriter: hw, http1: r.ProtoMajor == 1}
+		defer sw.end()
+		h.ServeHTTP(sw, r)
+		return
+	}
+	h.ServeHTTP(hw, r)
 }
 
 // Grant returns the token and URLs a page showing channels needs to
@@ -268,11 +310,23 @@ func (e *Engine) lookup(channel string) *feedSpec {
 // to exactly the granted channels, recovering from the positions the
 // client sent.
 func (e *Engine) connecting(_ context.Context, ev centrifuge.ConnectEvent) (centrifuge.ConnectReply, error) {
+	// A client that can send commands (WebSocket) is told why with a reply
+	// error, and may ask again (with a fresh token after 109). An SSE
+	// client cannot send another command: it is disconnected, with the
+	// codes centrifuge gives its one-way transports, so that its stream
+	// ends at once instead of holding a connection until the stale timeout.
+	oneWay := ev.Transport != nil && (ev.Transport.Emulation() || ev.Transport.Unidirectional())
+	refuse := func(reply *centrifuge.Error, d centrifuge.Disconnect) (centrifuge.ConnectReply, error) {
+		if oneWay {
+			return centrifuge.ConnectReply{}, d
+		}
+		return centrifuge.ConnectReply{}, reply
+	}
 	channels, err := verifyToken(e.cfg.secret, ev.Token, e.cfg.now())
 	switch {
 	case errors.Is(err, errTokenExpired):
 		e.m.refused.WithLabelValues("token_expired").Inc()
-		return centrifuge.ConnectReply{}, centrifuge.ErrorTokenExpired
+		return refuse(centrifuge.ErrorTokenExpired, centrifuge.DisconnectExpired)
 	case err != nil:
 		e.m.refused.WithLabelValues("token_invalid").Inc()
 		return centrifuge.ConnectReply{}, centrifuge.DisconnectInvalidToken
@@ -292,7 +346,7 @@ func (e *Engine) connecting(_ context.Context, ev centrifuge.ConnectEvent) (cent
 	for _, ch := range ev.Channels {
 		if _, ok := granted[ch]; !ok {
 			e.m.refused.WithLabelValues("not_granted").Inc()
-			return centrifuge.ConnectReply{}, centrifuge.ErrorPermissionDenied
+			return refuse(centrifuge.ErrorPermissionDenied, centrifuge.DisconnectPermissionDenied)
 		}
 	}
 	return centrifuge.ConnectReply{
@@ -305,9 +359,11 @@ func (e *Engine) connecting(_ context.Context, ev centrifuge.ConnectEvent) (cent
 	}, nil
 }
 
-// connected counts a connection's disconnect reasons.
+// connected counts a connection's disconnect reasons and notes when it
+// left (see [Engine.Close]).
 func (e *Engine) connected(c *centrifuge.Client) {
 	c.OnDisconnect(func(ev centrifuge.DisconnectEvent) {
+		e.lastLeave.Store(time.Now().UnixNano())
 		if ev.Code == centrifuge.DisconnectSlow.Code {
 			e.m.slow.Inc()
 		}

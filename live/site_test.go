@@ -79,7 +79,7 @@ func (m *model) commentsHTML(ctx context.Context) (string, error) {
 }
 
 // instance is one run of the server: an engine (and its memory broker),
-// a renderer and an HTTP server on the fixture's address.
+// a renderer and an HTTP server on the pageFixture's address.
 type instance struct {
 	eng      *live.Engine
 	scores   *live.Feed[string]
@@ -87,10 +87,10 @@ type instance struct {
 	srv      *httptest.Server
 }
 
-// fixture is the test site for one test: its data, its server on a fixed
+// pageFixture is the test site for one test: its data, its server on a fixed
 // loopback address (so that it can restart there), and how long late.css
 // takes to serve.
-type fixture struct {
+type pageFixture struct {
 	t        *testing.T
 	secret   []byte // of the next instance to start
 	opts     []live.Option
@@ -108,17 +108,17 @@ type fixture struct {
 	cur *instance
 }
 
-// newFixture starts the site on a loopback port, its engine with opts,
+// newPageFixture starts the site on a loopback port, its engine with opts,
 // its pages under the renderer's CSP; it stops when t ends.
-func newFixture(t *testing.T, opts ...live.Option) *fixture {
+func newPageFixture(t *testing.T, opts ...live.Option) *pageFixture {
 	t.Helper()
-	return newSite(t, true, opts...)
+	return newPageSite(t, true, opts...)
 }
 
-// newSite is [newFixture], with the CSP or without.
-func newSite(t *testing.T, csp bool, opts ...live.Option) *fixture {
+// newPageSite is [newPageFixture], with the CSP or without.
+func newPageSite(t *testing.T, csp bool, opts ...live.Option) *pageFixture {
 	t.Helper()
-	f := &fixture{t: t, secret: []byte("test secret, shared by every instance"), opts: opts, csp: csp,
+	f := &pageFixture{t: t, secret: []byte("test secret, shared by every instance"), opts: opts, csp: csp,
 		data: &model{scores: `<p class="score">0 – 0</p>`}, conns: &connSet{m: make(map[net.Conn]struct{})}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -131,10 +131,10 @@ func newSite(t *testing.T, csp bool, opts ...live.Option) *fixture {
 }
 
 // url is path on the site.
-func (f *fixture) url(path string) string { return "http://" + f.addr + path }
+func (f *pageFixture) url(path string) string { return "http://" + f.addr + path }
 
 // start serves a new instance on ln.
-func (f *fixture) start(ln net.Listener) {
+func (f *pageFixture) start(ln net.Listener) {
 	t := f.t
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
@@ -208,8 +208,8 @@ func (f *fixture) start(ln net.Listener) {
 	f.mu.Unlock()
 }
 
-// slowCSS serves reg, late.css after the fixture's cssDelay.
-func (f *fixture) slowCSS(reg http.Handler) http.Handler {
+// slowCSS serves reg, late.css after the pageFixture's cssDelay.
+func (f *pageFixture) slowCSS(reg http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if d := time.Duration(f.cssDelay.Load()); d > 0 && strings.Contains(r.URL.Path, "/late.") {
 			select {
@@ -223,7 +223,7 @@ func (f *fixture) slowCSS(reg http.Handler) http.Handler {
 }
 
 // now is the running instance.
-func (f *fixture) now() *instance {
+func (f *pageFixture) now() *instance {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.cur
@@ -231,7 +231,7 @@ func (f *fixture) now() *instance {
 
 // stop shuts the running instance down: the engine first (it tells its
 // clients to reconnect and ends their streams), then the HTTP server.
-func (f *fixture) stop() {
+func (f *pageFixture) stop() {
 	f.mu.Lock()
 	in := f.cur
 	f.cur = nil
@@ -250,7 +250,7 @@ func (f *fixture) stop() {
 
 // restart stops the instance, if it runs, and starts a fresh one on the same address:
 // a new engine whose memory broker has new epochs and no history.
-func (f *fixture) restart() {
+func (f *pageFixture) restart() {
 	f.t.Helper()
 	f.stop()
 	ln, err := net.Listen("tcp", f.addr)
@@ -261,7 +261,7 @@ func (f *fixture) restart() {
 }
 
 // setScores makes html the current scores and publishes it.
-func (f *fixture) setScores(html string) {
+func (f *pageFixture) setScores(html string) {
 	f.t.Helper()
 	f.data.mu.Lock()
 	f.data.scores = html
@@ -272,7 +272,7 @@ func (f *fixture) setScores(html string) {
 }
 
 // addComment stores c and publishes it, keyed by its ID.
-func (f *fixture) addComment(c comment) {
+func (f *pageFixture) addComment(c comment) {
 	f.t.Helper()
 	f.data.mu.Lock()
 	f.data.comments = append(f.data.comments, c)

@@ -1,0 +1,55 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzAppendFragment checks that a fragment (a live publication, or the
+// fragment endpoint's answer) is always valid UTF-8 JSON with nothing that
+// could end a script or a string in old engines ('<', U+2028, U+2029, a
+// line break), and that every field decodes back to what a browser makes
+// of it.
+func FuzzAppendFragment(f *testing.F) {
+	for _, s := range hostile {
+		f.Add(s, s, s, s, s, s, s, uint64(7))
+	}
+	f.Add("scores", "<p>2–1</p>", "/static/s.css", "c-1", "comments:a", "ISVixkCt", "tok.sig", uint64(0))
+	f.Fuzz(func(t *testing.T, id, content, css, key, channel, epoch, token string, offset uint64) {
+		in := Fragment{ID: id, Content: []byte(content), CSS: []string{css, css}, Key: key, Channel: channel,
+			Live: &LivePosition{Kind: "stream", Offset: offset, Epoch: epoch}, Token: token}
+		out := AppendFragment(nil, &in)
+		for _, bad := range []string{"<", "\u2028", "\u2029", "\n", "\r"} {
+			if bytes.Contains(out, []byte(bad)) {
+				t.Fatalf("fragment contains %q: %q", bad, out)
+			}
+		}
+		if !utf8.Valid(out) || !json.Valid(out) {
+			t.Fatalf("fragment is not valid UTF-8 JSON: %q", out)
+		}
+		var got struct {
+			Content, ID, Key, Token string
+			CSS                     []string
+			Live                    struct {
+				Channel, Kind, Epoch string
+				Offset               uint64
+			}
+		}
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct{ name, got, want string }{
+			{"content", got.Content, content}, {"id", got.ID, id}, {"key", got.Key, key}, {"token", got.Token, token},
+			{"css", got.CSS[1], css}, {"channel", got.Live.Channel, channel}, {"epoch", got.Live.Epoch, epoch},
+		} {
+			if want := viaJSON(t, c.want); c.got != want {
+				t.Errorf("%s round-trip: got %q, want %q", c.name, c.got, want)
+			}
+		}
+		if got.Live.Offset != offset || got.Live.Kind != "stream" || len(got.CSS) != 2 {
+			t.Errorf("live %+v, css %q", got.Live, got.CSS)
+		}
+	})
+}
