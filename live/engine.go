@@ -32,11 +32,6 @@ const clientName = "live.js"
 // command with a page's token fits, a larger message takes more reads.
 const wsReadBufferSize = 1 << 10
 
-// writeDelay is how long a message queued for a client may wait to be
-// written with those queued after it: short against the 20 ms a page may
-// take to show a publication.
-const writeDelay = time.Millisecond
-
 // Engine is one server instance's live engine: a centrifuge node, the
 // site's feeds, and the HTTP endpoints clients connect to. It implements
 // [render.Live] for render.WithLive, and is the [http.Handler] of its
@@ -352,10 +347,6 @@ func (e *Engine) connecting(_ context.Context, ev centrifuge.ConnectEvent) (cent
 	return centrifuge.ConnectReply{
 		Credentials:   &centrifuge.Credentials{UserID: ""},
 		Subscriptions: granted,
-		// No writer goroutine per connection: a timer writes what is
-		// queued, writeDelay after it was queued.
-		WriteDelay:     writeDelay,
-		WriteWithTimer: true,
 	}, nil
 }
 
