@@ -16,13 +16,19 @@ const (
 	estCapacityLevel = 3 * time.Second         // start, warm-up, measuring, reading out
 	estOpenRate      = 4000.0                  // connections opened per second
 	estFrontVisit    = 900 * time.Millisecond  // one front-page visit, cold or warm (two loads), on average
+	estLiveTransport = 6 * time.Second         // a live server and its clients: start, warm-up, memory, fan-out
+	estLiveOpenRate  = 3000.0                  // live connections opened per second
+	estLivePub       = 40 * time.Millisecond   // one publication to the page in Chromium, with the gap after it
 )
 
 // plan is the benchmark cfg asks for as the progress bar counts it: the
 // phases in the order they run, with their steps and expected durations.
 func plan(cfg config, scs []Scenario) []phase {
 	modes := len(Modes)
-	phases := []phase{{name: "warm-up", steps: warmupRequests * modes, est: time.Duration(warmupRequests*modes) * estWireRequest}}
+	var phases []phase
+	if !cfg.liveOnly {
+		phases = append(phases, phase{name: "warm-up", steps: warmupRequests * modes, est: time.Duration(warmupRequests*modes) * estWireRequest})
+	}
 	// A phase per scenario: their steps differ in length by their delays.
 	for _, sc := range scs {
 		per := slowest(sc.Delays) + estWireRequest + time.Duration(len(sc.Delays))*200*time.Microsecond
@@ -64,6 +70,18 @@ func plan(cfg config, scs []Scenario) []phase {
 			est += estCapacityLevel + open + hold
 		}
 		phases = append(phases, phase{name: "capacity", steps: 1 + 5*len(cfg.capacity), est: est})
+	}
+	if !cfg.noLive {
+		// measureLive: per transport start, warm-up, opening (and a line
+		// every 2 s of it), held, the fan-outs; then Chromium.
+		open := time.Duration(float64(cfg.liveConns) / estLiveOpenRate * float64(time.Second))
+		steps := len(liveTransports) * (4 + liveFanoutRuns + int(open/(2*time.Second)))
+		est := time.Duration(len(liveTransports)) * (estLiveTransport + open)
+		if !cfg.noBrowser { // per transport: Chromium, the page's connect, the publications
+			steps += len(liveTransports) * (2 + (cfg.livePubs+49)/50)
+			est += time.Duration(len(liveTransports)) * (estBrowserStart + 2*time.Second + time.Duration(cfg.livePubs)*estLivePub)
+		}
+		phases = append(phases, phase{name: "live", steps: steps, est: est})
 	}
 	return phases
 }

@@ -31,6 +31,11 @@ type config struct {
 	loadDuration time.Duration
 	loadMax      int
 	replot       string
+	noLive       bool
+	liveOnly     bool
+	liveConns    int
+	liveFanout   int
+	livePubs     int
 	flags        map[string]string // every flag's value, for the report
 }
 
@@ -43,6 +48,9 @@ func quickDefaults() map[string]string {
 		"capacity":      "200",
 		"load-max":      "20000",
 		"front-runs":    "2",
+		"live-conns":    "200",
+		"live-fanout":   "100",
+		"live-pubs":     "20",
 	}
 }
 
@@ -58,13 +66,18 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.noLoad, "no-load", false, "skip the load and capacity figures")
 	fs.IntVar(&c.frontRuns, "front-runs", 9, "visits of the demo's front page per mode (pipelined, plain) and kind (cold, warm) in Chromium; 0 skips them")
 	fs.BoolVar(&c.frontOnly, "front-only", false, "measure the front-page visits only (no /bench scenarios, load or capacity)")
-	fs.BoolVar(&c.quick, "quick", false, "tiny settings for a smoke run: 2 runs, delays divided by 8, 1 s of load at 1 and 8, capacity at 200")
+	fs.BoolVar(&c.quick, "quick", false, "tiny settings for a smoke run: 2 runs, delays divided by 8, 1 s of load at 1 and 8, capacity at 200, 200 live connections and 20 publications")
 	fs.StringVar(&c.out, "out", defaultOut(), "directory for latest.json and the charts")
 	fs.Var(&c.capacity, "capacity", "comma list of in-flight page counts to hold")
 	fs.DurationVar(&c.capacityHold, "capacity-hold", 2*time.Second, "how long the slow pagelet holds each in-flight page open (longer when opening them takes longer)")
 	fs.Var(&c.concurrency, "concurrency", "comma list of load concurrency levels")
 	fs.DurationVar(&c.loadDuration, "load-duration", 5*time.Second, "load time per mode and concurrency level")
 	fs.IntVar(&c.loadMax, "load-max", 200000, "at most this many requests per mode and concurrency level (0: no limit but the time)")
+	fs.BoolVar(&c.noLive, "no-live", false, "skip the live figures (idle SSE and WebSocket connections, fan-out, publish → visible)")
+	fs.BoolVar(&c.liveOnly, "live-only", false, "measure the live figures only (no /bench scenarios, front page, load or capacity)")
+	fs.IntVar(&c.liveConns, "live-conns", liveConnsDefault, "idle live connections held per transport (fewer if the open-file limit is lower)")
+	fs.IntVar(&c.liveFanout, "live-fanout", liveFanoutDefault, "of those, how many subscribe to the channel of the fan-out publications")
+	fs.IntVar(&c.livePubs, "live-pubs", livePubsDefault, "publications to the live page in Chromium for publish → visible")
 	fs.StringVar(&c.replot, "replot", "", "measure nothing: print the table and draw the charts of this latest.json again (into -out)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./bench [flags]\n\nMeasures /bench in every mode on the wire, in Chromium, under load and in flight.\n\n")
@@ -103,6 +116,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-load-max %d: want 0 or more", c.loadMax)
 	case len(c.concurrency) == 0:
 		return c, errors.New("-concurrency: want at least one level")
+	case c.liveOnly && c.noLive:
+		return c, errors.New("-live-only and -no-live: pick one")
+	case c.liveOnly && c.frontOnly:
+		return c, errors.New("-live-only and -front-only: pick one")
+	case c.liveConns < 1 || c.liveFanout < 1 || c.livePubs < 1:
+		return c, fmt.Errorf("-live-conns %d, -live-fanout %d, -live-pubs %d: want at least 1 each", c.liveConns, c.liveFanout, c.livePubs)
 	}
 	if c.url != "" {
 		u, err := url.Parse(c.url)

@@ -38,6 +38,19 @@ func TestParseFlags(t *testing.T) {
 				t.Errorf("lists = %v, %v", c.concurrency, c.capacity)
 			}
 		}},
+		{name: "live defaults", check: func(t *testing.T, c config) {
+			if c.noLive || c.liveOnly || c.liveConns != 20000 || c.liveFanout != 10000 || c.livePubs != 250 {
+				t.Errorf("live defaults = no %v, only %v, conns %d, fan-out %d, pubs %d", c.noLive, c.liveOnly, c.liveConns, c.liveFanout, c.livePubs)
+			}
+		}},
+		{name: "quick live", args: []string{"-quick", "-live-only", "-live-conns", "500"}, check: func(t *testing.T, c config) {
+			if !c.liveOnly || c.liveConns != 500 || c.liveFanout != 100 || c.livePubs != 20 {
+				t.Errorf("-quick -live-only -live-conns 500 = only %v, conns %d, fan-out %d, pubs %d", c.liveOnly, c.liveConns, c.liveFanout, c.livePubs)
+			}
+		}},
+		{name: "live only and no live", args: []string{"-live-only", "-no-live"}, wantErr: "pick one"},
+		{name: "live only and front only", args: []string{"-live-only", "-front-only"}, wantErr: "pick one"},
+		{name: "zero live conns", args: []string{"-live-conns", "0"}, wantErr: "-live-conns 0"},
 		{name: "zero runs", args: []string{"-runs", "0"}, wantErr: "-runs 0"},
 		{name: "bad concurrency", args: []string{"-concurrency", "1,0"}, wantErr: "not a positive whole number"},
 		{name: "https url", args: []string{"-url", "https://example.com"}, wantErr: "want http://host:port"},

@@ -1,10 +1,12 @@
 // Command bench measures the BigPipe renderer: the /bench page in each mode
 // (serial, in-order, pipelined and the crawler fallback), on the wire and in
-// headless Chromium, under load, and with thousands of pages in flight. It
-// prints a table, writes bench/results/latest.json and charts, and checks
+// headless Chromium, under load, and with thousands of pages in flight; and
+// the live engine (package live): idle SSE and WebSocket connections, fan-out
+// and publish → visible in Chromium (live.go). It prints a table, writes bench/results/latest.json and charts, and checks
 // the project's targets.
 //
-//	go run ./bench                       # everything, about 6 minutes on 2 cores
+//	go run ./bench                       # everything, about 7 minutes on 2 cores
+//	go run ./bench -live-only            # the live engine only, under a minute
 //	go run ./bench -quick -no-browser    # a smoke run in seconds
 //	go run ./bench -scenarios reversed -no-load
 //	go run ./bench -delays 30,1000 -url http://127.0.0.1:8080
@@ -26,6 +28,9 @@ import (
 )
 
 func main() {
+	if role := os.Getenv(liveRoleEnv); role != "" { // a child of the live section
+		os.Exit(liveRole(role))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
@@ -70,7 +75,10 @@ func runBench(ctx context.Context, cfg config, stdout, stderr io.Writer) (*Repor
 		return nil, err
 	}
 	if cfg.frontOnly {
-		scs, cfg.noLoad = nil, true
+		scs, cfg.noLoad, cfg.noLive = nil, true, true
+	}
+	if cfg.liveOnly {
+		scs, cfg.noLoad, cfg.frontRuns = nil, true, 0
 	}
 	if err := os.MkdirAll(cfg.out, 0o755); err != nil {
 		return nil, err
@@ -84,7 +92,9 @@ func runBench(ctx context.Context, cfg config, stdout, stderr io.Writer) (*Repor
 		Runs:    cfg.runs,
 	}
 	base := cfg.url
-	if base == "" {
+	if cfg.liveOnly {
+		r.Server = "the live engine in a child process"
+	} else if base == "" {
 		srv, err := startLocal()
 		if err != nil {
 			return nil, fmt.Errorf("in-process server: %w", err)
@@ -109,9 +119,11 @@ func runBench(ctx context.Context, cfg config, stdout, stderr io.Writer) (*Repor
 		}
 	}()
 
-	bar.begin("warm-up")
-	if err := warmUp(ctx, base, Modes, bar.step); err != nil {
-		return nil, err
+	if !cfg.liveOnly {
+		bar.begin("warm-up")
+		if err := warmUp(ctx, base, Modes, bar.step); err != nil {
+			return nil, err
+		}
 	}
 	for _, sc := range scs {
 		bar.begin("wire " + sc.Name)
@@ -190,6 +202,19 @@ func runBench(ctx context.Context, cfg config, stdout, stderr io.Writer) (*Repor
 			r.CapacityError = err.Error()
 			failed = append(failed, fmt.Errorf("capacity: %w", err))
 			bar.note("bench: capacity: " + err.Error())
+		}
+	}
+	if !cfg.noLive {
+		bar.begin("live")
+		lr, err := measureLive(ctx, liveOptions{conns: cfg.liveConns, fanout: cfg.liveFanout, pubs: cfg.livePubs, browser: !cfg.noBrowser}, bar.step)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		r.Live = lr
+		if err != nil {
+			r.LiveError = err.Error()
+			failed = append(failed, err)
+			bar.note("bench: " + err.Error())
 		}
 	}
 	finished = true

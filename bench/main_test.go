@@ -40,7 +40,7 @@ func TestPlan(t *testing.T) {
 	if want := []string{"warm-up",
 		"wire default", "wire reversed", "wire equal", "wire one-slow", "wire many", "wire zero",
 		"browser default", "browser reversed", "browser equal", "browser one-slow", "browser many", "browser zero",
-		"front-page", "load", "capacity"}; !slices.Equal(names, want) {
+		"front-page", "load", "capacity", "live"}; !slices.Equal(names, want) {
 		t.Errorf("phases = %q, want %q", names, want)
 	}
 	if total > 10*time.Minute {
@@ -52,7 +52,7 @@ func TestPlan(t *testing.T) {
 // run of a 10 ms, 30 ms page in every mode, no browser and no load.
 func TestSmoke(t *testing.T) {
 	out := t.TempDir()
-	cfg, err := parseFlags([]string{"-quick", "-no-browser", "-no-load", "-delays", "10,30", "-runs", "1", "-out", out}, io.Discard)
+	cfg, err := parseFlags([]string{"-quick", "-no-browser", "-no-load", "-no-live", "-delays", "10,30", "-runs", "1", "-out", out}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,11 +83,11 @@ func TestSmoke(t *testing.T) {
 	if s := sc.Wire[Serial]; s.TTFB.Median < 30*time.Millisecond {
 		t.Errorf("serial first byte %v, want at least the slowest delay, 30 ms", s.TTFB.Median)
 	}
-	if len(r.Targets) != 9 {
-		t.Errorf("%d targets, want 9", len(r.Targets))
+	if len(r.Targets) != 12 {
+		t.Errorf("%d targets, want 12", len(r.Targets))
 	}
 	for _, tg := range r.Targets {
-		if strings.HasPrefix(tg.Goal, "Chromium") || strings.Contains(tg.Goal, "throughput") || strings.Contains(tg.Goal, "in-flight") {
+		if strings.HasPrefix(tg.Goal, "Chromium") || strings.Contains(tg.Goal, "throughput") || strings.Contains(tg.Goal, "in-flight") || strings.HasPrefix(tg.Goal, "live") {
 			if tg.Status != Skipped {
 				t.Errorf("%s = %s without the browser and load parts, want SKIPPED", tg.Goal, tg.Status)
 			}

@@ -34,6 +34,9 @@ type Report struct {
 
 	FrontPage *FrontPage `json:"front_page,omitempty"` // the demo's "/" in Chromium, cold and warm
 
+	Live      *LiveResult `json:"live,omitempty"` // the live engine: idle connections, fan-out, publish → visible
+	LiveError string      `json:"live_error,omitempty"`
+
 	Targets []Target `json:"targets"`
 }
 

@@ -40,6 +40,11 @@ func writeTable(w io.Writer, r *Report) {
 		writeCapacity(w, r)
 	}
 
+	if r.Live != nil || r.LiveError != "" {
+		fmt.Fprintln(w, "\n== live: the live engine in a child process, idle connections from client processes, fan-out, publish → visible in Chromium")
+		writeLive(w, r)
+	}
+
 	fmt.Fprintln(w, "\n== Targets")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, t := range r.Targets {
@@ -164,6 +169,59 @@ func writeCapacity(w io.Writer, r *Report) {
 			c.RSSPerPage/1024, c.HeapPerPage/1024, float64(c.PeakRSS)/(1<<20), float64(c.PeakHeap)/(1<<20))
 	}
 	tw.Flush()
+}
+
+func writeLive(w io.Writer, r *Report) {
+	if r.LiveError != "" {
+		fmt.Fprintf(w, "live: %s\n", r.LiveError)
+	}
+	l := r.Live
+	if l == nil {
+		return
+	}
+	if len(l.Conns) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "transport	asked	tried	held	errors	open s	RSS/conn KiB	heap/conn KiB	stack/conn KiB	goroutines/conn	peak RSS MiB	")
+		for _, c := range l.Conns {
+			gpc := 0.0
+			if c.Held > 0 {
+				gpc = float64(c.PeakGoroutines-c.BaseGoroutines) / float64(c.Held)
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t\n", c.Transport, c.Asked, c.Conns, c.Held, c.Errors,
+				c.Open.Seconds(), c.RSSPerConn/1024, c.HeapPerConn/1024, c.StackPerConn/1024, gpc, float64(c.PeakRSS)/(1<<20))
+		}
+		tw.Flush()
+		fmt.Fprintf(w, "open-file limit %d per process", l.FDLimit)
+		for _, c := range l.Conns {
+			if c.FirstError != "" {
+				fmt.Fprintf(w, "; %s first error: %s", c.Transport, c.FirstError)
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	if len(l.Fanout) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "fan-out	subscribers	runs	median last ms	deliveries/s	all runs ms	")
+		for _, f := range l.Fanout {
+			var all []string
+			for _, run := range f.Runs {
+				all = append(all, f1(run.Last))
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%.0f\t%s\t\n", f.Transport, f.Subscribers, len(f.Runs), f1(f.Last), f.Rate, strings.Join(all, " "))
+		}
+		tw.Flush()
+	}
+	if len(l.Visible) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "publish → visible\tclient's transport\tpublications\tshown\tp50 ms\tp99 ms\tmax ms\tconnected ms\t")
+		for _, v := range l.Visible {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t\n", v.Transport, v.Client, v.Publications, v.Shown, f1(v.P50), f1(v.P99), f1(v.Max), f1(v.Connect))
+		}
+		tw.Flush()
+	}
+	for _, e := range l.Errors {
+		fmt.Fprintf(w, "live: %s\n", e)
+	}
 }
 
 // statAt is the median of ss[i] in ms, "-" when there is none.

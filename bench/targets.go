@@ -27,6 +27,9 @@ const (
 	minThroughputRatio = 0.90                  // pipelined rps / serial rps, every concurrency
 	capacityTarget     = 10_000                // in-flight pipelined pages
 	maxRSSPerPage      = 64 << 10              // bytes of server RSS per in-flight page
+	maxLiveRSSPerConn  = liveRSSTarget         // bytes of server RSS per idle live connection, each transport
+	maxLiveVisibleP50  = 20 * time.Millisecond // publish → visible in Chromium
+	maxLiveVisibleP99  = 50 * time.Millisecond
 )
 
 // Target is one target checked against the figures: the overall status,
@@ -195,7 +198,59 @@ func evaluateTargets(r *Report) []Target {
 		throughputTarget(r),
 		capacityTargetOf(r),
 		frontTarget(r.FrontPage),
+		liveRSSTargetOf(r),
+		liveVisibleTarget(r, "p50", maxLiveVisibleP50, func(v *LiveVisible) time.Duration { return v.P50 }),
+		liveVisibleTarget(r, "p99", maxLiveVisibleP99, func(v *LiveVisible) time.Duration { return v.P99 }),
 	}
+}
+
+// liveRSSTargetOf checks each transport's idle connections: every one held,
+// no error, at most maxLiveRSSPerConn of server RSS each. A transport
+// measured with fewer than liveRSSMinConns connections is not judged.
+func liveRSSTargetOf(r *Report) Target {
+	goal := fmt.Sprintf("live: ≤ %d KiB server RSS per idle connection, SSE and WebSocket (%d of each)", maxLiveRSSPerConn>>10, liveConnsDefault)
+	var checks []check
+	if r.Live != nil {
+		for _, c := range r.Live.Conns {
+			fig := fmt.Sprintf("%.1f KiB RSS (%.1f KiB heap, %.1f KiB stacks) per connection, %d of %d held, %d errors",
+				c.RSSPerConn/1024, c.HeapPerConn/1024, c.StackPerConn/1024, c.Held, c.Conns, c.Errors)
+			if c.Conns < c.Asked {
+				fig += fmt.Sprintf(" (%d asked: the open-file limit is %d)", c.Asked, r.Live.FDLimit)
+			}
+			if c.Conns < liveRSSMinConns {
+				checks = append(checks, check{c.Transport, Skipped, 0, fmt.Sprintf("only %d connections tried: %s", c.Conns, fig)})
+				continue
+			}
+			ok := c.Errors == 0 && c.Held == c.Conns && c.RSSPerConn <= maxLiveRSSPerConn
+			checks = append(checks, check{c.Transport, statusIf(ok), c.RSSPerConn, fig})
+		}
+	}
+	t := aggregate(goal, checks)
+	if len(checks) == 0 && r.LiveError != "" {
+		t.Figure = "no data: " + r.LiveError
+	}
+	return t
+}
+
+// liveVisibleTarget checks one percentile of publish → visible in Chromium
+// over each transport measured; a run where a publication was not shown
+// misses it.
+func liveVisibleTarget(r *Report, name string, bound time.Duration, pick func(*LiveVisible) time.Duration) Target {
+	goal := fmt.Sprintf("live: publish → visible in Chromium %s ≤ %s, SSE and WebSocket", name, fmtGoal(bound))
+	var checks []check
+	if r.Live != nil {
+		for i := range r.Live.Visible {
+			v := &r.Live.Visible[i]
+			d := pick(v)
+			fig := fmt.Sprintf("%s %s over %d publications, %d shown", name, fmtMS(d), v.Publications, v.Shown)
+			checks = append(checks, check{v.Transport, statusIf(v.Shown > 0 && d <= bound && v.Shown == v.Publications), ms(d), fig})
+		}
+	}
+	t := aggregate(goal, checks)
+	if len(checks) == 0 && r.Live != nil && len(r.Live.Errors) > 0 {
+		t.Figure = "no data: " + strings.Join(r.Live.Errors, "; ")
+	}
+	return t
 }
 
 // paintLag says how long Chromium took from pagelet i's bytes on the wire to

@@ -49,6 +49,13 @@ func goodReport() *Report {
 			{Conns: 10000, Held: 10000, Completed: 10000, RSSPerPage: 40 << 10},
 		},
 		FrontPage: goodFrontPage(),
+		Live: &LiveResult{
+			Conns: []LiveConns{
+				{Transport: "sse", Asked: 20000, Conns: 20000, Held: 20000, RSSPerConn: 15 << 10},
+				{Transport: "ws", Asked: 20000, Conns: 20000, Held: 20000, RSSPerConn: 12 << 10},
+			},
+			Visible: []LiveVisible{{Transport: "sse", Publications: 200, Shown: 200, P50: 8 * msec, P99: 30 * msec}},
+		},
 	}
 }
 
@@ -158,6 +165,8 @@ func TestEvaluateTargets(t *testing.T) {
 			r := goodReport()
 			tc.change(r)
 			got := evaluateTargets(r)
+			// The live targets, met in every case here, have TestLiveTargets.
+			tc.want = append(tc.want, Met, Met, Met)
 			if len(got) != len(tc.want) {
 				t.Fatalf("%d targets, want %d", len(got), len(tc.want))
 			}

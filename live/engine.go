@@ -28,6 +28,10 @@ var clientFS embed.FS
 
 const clientName = "live.js"
 
+// wsReadBufferSize is a WebSocket connection's read buffer: a connect
+// command with a page's token fits, a larger message takes more reads.
+const wsReadBufferSize = 1 << 10
+
 // Engine is one server instance's live engine: a centrifuge node, the
 // site's feeds, and the HTTP endpoints clients connect to. It implements
 // [render.Live] for render.WithLive, and is the [http.Handler] of its
@@ -123,6 +127,15 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 		CheckOrigin:      e.checkOrigin,
 		MessageSizeLimit: cfg.limits.MessageSize,
 		PingPongConfig:   ping,
+		// An idle connection holds no write buffer (a pooled one is taken
+		// per write) and a small read buffer instead of net/http's 4 KiB:
+		// a client sends little (the connect command, pongs).
+		UseWriteBufferPool: true,
+		ReadBufferSize:     wsReadBufferSize,
+		// The read loop of an idle connection keeps a shallow stack: the
+		// commands run on a goroutine of their own, whose deep stack goes
+		// back to the runtime when it ends.
+		ProcessCommandsOffReadLoop: true,
 	})
 	if err := node.Run(); err != nil {
 		return nil, fmt.Errorf("live: engine: %w", err)
