@@ -49,7 +49,7 @@ func Example() {
 	// The engine: one per process. Every instance of the site shares the
 	// secret (from a flag or the environment), so that a page rendered by
 	// one can connect to any.
-	eng, err := live.New(site, live.WithSecret([]byte("from -live-secret or $LIVE_SECRET")))
+	eng, err := live.New(site, live.WithSecret([]byte("from -live-secret or $BIGPIPE_LIVE_SECRET")))
 	if err != nil {
 		log.Fatal(err)
 	}
