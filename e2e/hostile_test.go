@@ -261,9 +261,14 @@ func (s *hostileSite) page(w http.ResponseWriter, r *http.Request) (*pagelet.Pag
 	pls := make([]pagelet.Pagelet, len(cases))
 	for i, c := range cases {
 		pls[i] = pagelet.Pagelet{
-			ID:      c.id,
-			Load:    s.load(g, c),
-			Timeout: 15 * time.Second,
+			ID:   c.id,
+			Load: s.load(g, c),
+			// The gate, not the timeout, ends the wait: the timeout only
+			// bounds a test that never releases it. It must outlast the
+			// skeleton's check, which for the 1 MiB page takes over 15 s
+			// when the whole suite loads both cores (a fallback then shows
+			// in the skeleton instead of the placeholder).
+			Timeout: 60 * time.Second,
 		}
 		if !c.bare {
 			pls[i].Placeholder = hostileView("ph", c.value)
