@@ -767,7 +767,14 @@ func TestHostileContentIsInert(t *testing.T) {
 			}
 			t.Run(m.name+"/"+g.name, func(t *testing.T) {
 				t.Parallel()
-				tb := newTab(t)
+				timeout := tabTimeout
+				if g.name == "long" {
+					// Two 1 MiB strings: under the whole suite's load
+					// (the live package's browser tests run beside
+					// these) the page takes longer than tabTimeout.
+					timeout = 3 * tabTimeout
+				}
+				tb := newTabFor(t, timeout)
 				dialogs := tb.watchDialogs(t)
 				for _, k := range g.pages {
 					st := loadHostile(t, tb, srv, site, m, k)

@@ -157,12 +157,19 @@ type tab struct {
 // page to anything but loopback fails t: the site must not reach out.
 func newTab(t *testing.T) *tab {
 	t.Helper()
+	return newTabFor(t, tabTimeout)
+}
+
+// newTabFor is newTab with a bound of its own, for a test that loads
+// pages far heavier than usual.
+func newTabFor(t *testing.T, timeout time.Duration) *tab {
+	t.Helper()
 	tctx, closeTab := chromedp.NewContext(browser(t), chromedp.WithNewBrowserContext())
 	if err := chromedp.Do(tctx); err != nil {
 		closeTab()
 		t.Fatalf("open tab: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(tctx, tabTimeout)
+	ctx, cancel := context.WithTimeout(tctx, timeout)
 	tb := &tab{ctx: ctx}
 	err := chromedp.Listen(ctx, func(ev any) {
 		if ev, ok := ev.(*network.EventRequestWillBeSent); ok && !isLoopback(ev.Request.URL) {
