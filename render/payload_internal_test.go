@@ -25,19 +25,7 @@ func checkPayload(t *testing.T, out []byte, id, content string) {
 	if !ok {
 		t.Fatalf("payload does not end with %q: %q", payloadSuffix, out)
 	}
-	// Nothing inside the script may start an end tag or a comment (a '<'
-	// before '/' or '!'; nor, to be safe, before the 's' of "script"), nor
-	// contain a line terminator that old JavaScript engines reject.
-	for _, bad := range []string{"\u2028", "\u2029", "\n", "\r"} {
-		if bytes.Contains(arg, []byte(bad)) {
-			t.Fatalf("payload argument contains %q: %q", bad, arg)
-		}
-	}
-	for i, b := range arg {
-		if b == '<' && (i+1 == len(arg) || strings.IndexByte("/!sS", arg[i+1]) >= 0) {
-			t.Fatalf("payload argument has %q at %d: %q", arg[i:min(i+2, len(arg))], i, arg)
-		}
-	}
+	checkScriptSafe(t, "payload argument", arg)
 	checkOneScript(t, out, arg)
 	if !utf8.Valid(arg) || !json.Valid(arg) {
 		t.Fatalf("payload argument is not valid UTF-8 JSON: %q", arg)
@@ -207,5 +195,23 @@ func BenchmarkPayload(b *testing.B) {
 				dst = appendPayload(dst[:0], "", "hotnews", content, nil, nil, nil, nil)
 			}
 		})
+	}
+}
+
+// checkScriptSafe fails t if b, encoded to go inside a <script> element,
+// could start an end tag or a comment there (a '<' before '/' or '!'; nor,
+// to be safe, before the 's' of "script"), or holds a line terminator that
+// old JavaScript engines reject. Payloads and fragments share the rule.
+func checkScriptSafe(t *testing.T, what string, b []byte) {
+	t.Helper()
+	for _, bad := range []string{"\u2028", "\u2029", "\n", "\r"} {
+		if bytes.Contains(b, []byte(bad)) {
+			t.Fatalf("%s contains %q: %q", what, bad, b)
+		}
+	}
+	for i, c := range b {
+		if c == '<' && (i+1 == len(b) || strings.IndexByte("/!sS", b[i+1]) >= 0) {
+			t.Fatalf("%s has %q at %d: %q", what, b[i:min(i+2, len(b))], i, b)
+		}
 	}
 }
