@@ -3,7 +3,8 @@
 # Chromium for the browser tests, w3m and lynx for the text-mode browser
 # tests, nginx and HAProxy for the reverse-proxy tests, npm for the tools
 # the tests fetch from npm (Lighthouse among them). Does nothing when they are
-# already there.
+# already there. redis-server and PostgreSQL for the multi-instance tests
+# (each test starts its own on a loopback port; none runs as a service).
 set -euo pipefail
 
 need=()
@@ -16,6 +17,8 @@ command -v npm >/dev/null 2>&1 || need+=(npm)
 # nginx lives in /usr/sbin, which a non-root PATH often lacks.
 { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } || need+=(nginx)
 { command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ]; } || need+=(haproxy)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 sudo=""
