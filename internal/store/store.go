@@ -20,6 +20,13 @@
 // "hotnews=200ms,finance=1.5s". [WithFailures] makes sources fail with
 // [ErrUnavailable], to show a pagelet's fallback.
 //
+// # Several instances
+//
+// [WithShared] keeps the comments and the live documents in a [Shared]
+// store that several instances of the site use (package pgstore's
+// PostgreSQL database), and dates the seed from its anchor, so that every
+// instance shows the same page; the seed itself stays in each instance.
+//
 // [bbolt]: https://pkg.go.dev/go.etcd.io/bbolt
 package store
 
