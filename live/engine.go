@@ -47,6 +47,12 @@ type Engine struct {
 	conns  *addrLimiter
 	m      *metrics
 	shards []*centrifuge.RedisShard // WithRedis's, closed after the node; none with the memory broker
+	health *health
+	seen   *delivered // with Redis: what the broker delivered here, by channel
+	// stopProbe ends the broker probe (closed by Close); probeDone is
+	// closed once it has ended. Both nil with the memory broker.
+	stopProbe, probeDone chan struct{}
+	stopOnce             sync.Once
 
 	lastLeave atomic.Int64 // when a connected client last disconnected, in Unix nanoseconds
 	closed    atomic.Bool  // Close has begun: new connections are refused
@@ -118,7 +124,8 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 	e := &Engine{cfg: cfg, node: node, site: site, client: client, m: m, feeds: make(map[string]*feedSpec),
 		conns: newAddrLimiter(cfg.limits.ConnectionsPerAddress)}
 	if len(cfg.redis) > 0 {
-		if e.shards, err = useRedis(node, cfg.redis); err != nil {
+		e.seen = newDelivered()
+		if e.shards, err = useRedis(node, cfg.redis, e.seen); err != nil {
 			return nil, err
 		}
 	}
@@ -154,6 +161,21 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 		closeShards(e.shards)
 		return nil, fmt.Errorf("live: engine: %w", err)
 	}
+	broker := "memory"
+	switch n := len(e.shards); {
+	case n == 1:
+		broker = "redis"
+	case n > 1:
+		broker = fmt.Sprintf("redis (%d shards)", n)
+	}
+	e.health = newHealth(broker, len(e.shards), m, cfg.now())
+	if len(e.shards) > 0 {
+		e.stopProbe, e.probeDone = make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(e.probeDone)
+			e.probe(e.stopProbe)
+		}()
+	}
 	return e, nil
 }
 
@@ -163,6 +185,9 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 // [brokerUnsubscribeDelay]).
 func (e *Engine) Close(ctx context.Context) error {
 	e.closed.Store(true)
+	if e.stopProbe != nil {
+		e.stopOnce.Do(func() { close(e.stopProbe) })
+	}
 	err := e.node.Shutdown(ctx)
 	if last := e.lastLeave.Load(); last != 0 {
 		wait := time.NewTimer(time.Until(time.Unix(0, last).Add(brokerUnsubscribeDelay)))
@@ -174,7 +199,15 @@ func (e *Engine) Close(ctx context.Context) error {
 		}
 	}
 	// The shards last: the node's broker unsubscriptions above use them.
+	// Closing them ends a probe read still waiting on a Redis that hangs.
 	closeShards(e.shards)
+	if e.probeDone != nil {
+		select {
+		case <-e.probeDone:
+		case <-ctx.Done():
+			err = cmp.Or(err, ctx.Err())
+		}
+	}
 	return err
 }
 
@@ -278,6 +311,9 @@ func (e *Engine) Position(ctx context.Context, channel string) (render.LivePosit
 	spec := e.lookup(channel)
 	if spec == nil {
 		return render.LivePosition{}, fmt.Errorf("live: channel %q: %w", channel, errNoFeed)
+	}
+	if err := e.brokerCheck(channel); err != nil {
+		return render.LivePosition{}, fmt.Errorf("live: position of %q: %w", channel, err)
 	}
 	type answer struct {
 		res centrifuge.HistoryResult
