@@ -53,6 +53,8 @@ type Engine struct {
 	// closed once it has ended. Both nil with the memory broker.
 	stopProbe, probeDone chan struct{}
 	stopOnce             sync.Once
+	done                 chan struct{} // closed when Close begins: see Done
+	doneOnce             sync.Once
 
 	lastLeave atomic.Int64 // when a connected client last disconnected, in Unix nanoseconds
 	closed    atomic.Bool  // Close has begun: new connections are refused
@@ -122,7 +124,7 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 		return nil, fmt.Errorf("live: engine: %w", err)
 	}
 	e := &Engine{cfg: cfg, node: node, site: site, client: client, m: m, feeds: make(map[string]*feedSpec),
-		conns: newAddrLimiter(cfg.limits.ConnectionsPerAddress)}
+		conns: newAddrLimiter(cfg.limits.ConnectionsPerAddress), done: make(chan struct{})}
 	if len(cfg.redis) > 0 {
 		e.seen = newDelivered()
 		if e.shards, err = useRedis(node, cfg.redis, e.seen); err != nil {
@@ -185,6 +187,7 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 // [brokerUnsubscribeDelay]).
 func (e *Engine) Close(ctx context.Context) error {
 	e.closed.Store(true)
+	e.doneOnce.Do(func() { close(e.done) })
 	if e.stopProbe != nil {
 		e.stopOnce.Do(func() { close(e.stopProbe) })
 	}
@@ -210,6 +213,10 @@ func (e *Engine) Close(ctx context.Context) error {
 	}
 	return err
 }
+
+// Done is closed when [Engine.Close] begins (a drain's end too): work that
+// publishes later, such as a publication being retried, stops then.
+func (e *Engine) Done() <-chan struct{} { return e.done }
 
 // brokerUnsubscribeDelay is how long after a channel's last local
 // subscriber leaves centrifuge unsubscribes the node from the channel in
