@@ -257,7 +257,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// A client told to reconnect must reach another instance, not
 		// this one's node, which is shutting down.
 		w.Header().Set("Retry-After", "1")
-		http.Error(w, "503 live engine shutting down", http.StatusServiceUnavailable)
+		http.Error(w, "503 live engine draining: connect to another instance", http.StatusServiceUnavailable)
 		return
 	}
 	release, ok := e.conns.acquire(clientAddr(r))
