@@ -283,6 +283,10 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 	}
 	if len(cfg.redis) > 0 {
 		log.Info("live broker: Redis, shared with the other instances", "broker", eng.Health().Broker, "redis", strings.Join(redactURLs(cfg.redis), ","))
+		if !isDatabaseURL(cfg.db) {
+			log.Warn("-redis with a file -db: comments and the simulated news are this instance's own, so instances " +
+				"behind one load balancer show different pages and each runs its own simulator; give every instance the same -db postgres://…")
+		}
 	} else {
 		log.Info("live broker: in memory, this instance only (-redis for several)")
 	}

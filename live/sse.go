@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/centrifugal/centrifuge"
@@ -132,8 +133,8 @@ type sseConn struct {
 	conn net.Conn
 	ping centrifuge.PingPongConfig
 
-	mu   sync.Mutex
-	done bool // closed: writes are dropped
+	mu   sync.Mutex  // held by a write
+	done atomic.Bool // closed: writes are dropped
 }
 
 var _ centrifuge.Transport = (*sseConn)(nil)
@@ -156,7 +157,7 @@ func (t *sseConn) Write(message []byte) error { return t.WriteMany(message) }
 func (t *sseConn) WriteMany(messages ...[]byte) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.done {
+	if t.done.Load() {
 		return nil
 	}
 	n := 0
@@ -195,25 +196,27 @@ func (t *sseConn) write(b []byte) error {
 	return err
 }
 
-// Close ends the stream: its last chunk, then the connection.
+// Close ends the stream: its last chunk, then the connection. A write
+// under way (to a client that stopped reading, say) is not waited for: the
+// connection is closed under it.
 func (t *sseConn) Close(centrifuge.Disconnect) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.done {
+	if !t.mu.TryLock() {
+		t.shut()
 		return nil
 	}
-	_ = t.write([]byte("0\r\n\r\n"))
+	defer t.mu.Unlock()
+	if !t.done.Load() {
+		_ = t.write([]byte("0\r\n\r\n"))
+	}
 	t.shut()
 	return nil
 }
 
-// shut closes the connection once; t.mu is held.
+// shut closes the connection, once.
 func (t *sseConn) shut() {
-	if t.done {
-		return
+	if t.done.CompareAndSwap(false, true) {
+		_ = t.conn.Close()
 	}
-	t.done = true
-	_ = t.conn.Close()
 }
 
 // watch waits for the connection to end, by reading it (a client sends
@@ -224,11 +227,7 @@ func (t *sseConn) watch(closeClient centrifuge.ClientCloseFunc) {
 	var b [16]byte
 	for {
 		if _, err := t.conn.Read(b[:]); err != nil {
-			if !errors.Is(err, net.ErrClosed) {
-				t.mu.Lock()
-				t.shut()
-				t.mu.Unlock()
-			}
+			t.shut()
 			_ = closeClient()
 			return
 		}
