@@ -203,8 +203,10 @@ type capServer struct {
 }
 
 // startCapServer starts bin on a free loopback port, with its store in dir,
-// and waits until it answers /healthz.
-func startCapServer(ctx context.Context, bin, dir string, skels *atomic.Int64) (*capServer, error) {
+// and waits until it answers /healthz. With skels nil the child runs
+// without a GC trace (the load figure's server: nothing counts its
+// collections); extra flags follow the defaults.
+func startCapServer(ctx context.Context, bin, dir string, skels *atomic.Int64, extra ...string) (*capServer, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("capacity: free port: %w", err)
@@ -213,8 +215,11 @@ func startCapServer(ctx context.Context, bin, dir string, skels *atomic.Int64) (
 	ln.Close()
 
 	tr := &capGCTrace{skels: skels}
-	cmd := exec.CommandContext(ctx, bin, "-addr", addr, "-db", filepath.Join(dir, "news.db"), "-log-level", "error", "-compress=false")
-	cmd.Env = append(os.Environ(), "GODEBUG=gctrace=1")
+	args := append([]string{"-addr", addr, "-db", filepath.Join(dir, "news.db"), "-log-level", "error", "-compress=false"}, extra...)
+	cmd := exec.CommandContext(ctx, bin, args...)
+	if skels != nil {
+		cmd.Env = append(os.Environ(), "GODEBUG=gctrace=1")
+	}
 	cmd.Stdout = io.Discard
 	cmd.Stderr = tr
 	cmd.WaitDelay = 2 * time.Second

@@ -22,6 +22,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -270,4 +271,49 @@ func loadMedian(xs []float64) float64 {
 		return s[n/2]
 	}
 	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// startLoadServer starts the server the load figure measures when no -url
+// is given: the server built from this checkout, in a child process of its
+// own (as the capacity figure's), not the in-process one the other figures
+// use. A load generator in the server's own process shares its two
+// processors' scheduler and its garbage collector with it: its goroutines
+// queue behind the server's and its allocations trigger the server's
+// collections, which weighs unevenly on modes that hand work between
+// goroutines. A server and its clients are separate processes everywhere
+// else, so they are here. The child serves the demo with compression and
+// the live simulator off and logs errors only. stop ends it.
+func startLoadServer(ctx context.Context, progress func(string)) (base string, stop func(), err error) {
+	dir, err := os.MkdirTemp("", "bigpipe-load-*")
+	if err != nil {
+		return "", nil, fmt.Errorf("load: %w", err)
+	}
+	progress("load: building the server")
+	bin, err := buildCapServer(ctx, dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
+	s, err := startCapServer(ctx, bin, dir, nil, "-live-sim=false")
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
+	return "http://" + s.addr, func() { s.stop(); os.RemoveAll(dir) }, nil
+}
+
+// loadFigure measures load against -url, or else against a child server
+// (startLoadServer), and says which in its second result.
+func loadFigure(ctx context.Context, cfg config, progress func(string)) ([]LoadResult, string, error) {
+	if cfg.url != "" {
+		res, err := measureLoad(ctx, cfg.url, Modes, cfg.concurrency, cfg.loadDuration, cfg.loadMax, progress)
+		return res, cfg.url, err
+	}
+	base, stop, err := startLoadServer(ctx, progress)
+	if err != nil {
+		return nil, "", err
+	}
+	defer stop()
+	res, err := measureLoad(ctx, base, Modes, cfg.concurrency, cfg.loadDuration, cfg.loadMax, progress)
+	return res, "the server built from this checkout, in a child process, " + base, err
 }

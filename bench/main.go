@@ -182,11 +182,11 @@ func runBench(ctx context.Context, cfg config, stdout, stderr io.Writer) (*Repor
 	}
 	if !cfg.noLoad {
 		bar.begin("load")
-		load, err := measureLoad(ctx, base, Modes, cfg.concurrency, cfg.loadDuration, cfg.loadMax, bar.step)
+		load, where, err := loadFigure(ctx, cfg, bar.step)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		r.Load = load
+		r.Load, r.LoadServer = load, where
 		if err != nil {
 			r.LoadError = err.Error()
 			failed = append(failed, fmt.Errorf("load: %w", err))

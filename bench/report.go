@@ -29,6 +29,7 @@ type Report struct {
 
 	Load          []LoadResult     `json:"load,omitempty"`
 	LoadError     string           `json:"load_error,omitempty"`
+	LoadServer    string           `json:"load_server,omitempty"` // what the load figure measured: -url, or a child server
 	Capacity      []CapacityResult `json:"capacity,omitempty"`
 	CapacityError string           `json:"capacity_error,omitempty"`
 

@@ -33,6 +33,9 @@ func writeTable(w io.Writer, r *Report) {
 	}
 	if len(r.Load) > 0 || r.LoadError != "" {
 		fmt.Fprintln(w, "\n== load: zero-delay page, closed loop, whole pages")
+		if r.LoadServer != "" {
+			fmt.Fprintf(w, "server: %s\n", r.LoadServer)
+		}
 		writeLoad(w, r)
 	}
 	if len(r.Capacity) > 0 || r.CapacityError != "" {

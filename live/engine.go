@@ -46,6 +46,7 @@ type Engine struct {
 	ws     http.Handler
 	conns  *addrLimiter
 	m      *metrics
+	shards []*centrifuge.RedisShard // WithRedis's, closed after the node; none with the memory broker
 
 	lastLeave atomic.Int64 // when a connected client last disconnected, in Unix nanoseconds
 	closed    atomic.Bool  // Close has begun: new connections are refused
@@ -84,6 +85,9 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 	default:
 		return nil, fmt.Errorf("live: New: unknown transport %q (sse or websocket)", cfg.transport)
 	}
+	if len(cfg.secret) == 0 && len(cfg.redis) > 0 {
+		return nil, errRedisNoSecret
+	}
 	if len(cfg.secret) == 0 {
 		cfg.secret = make([]byte, 32)
 		_, _ = rand.Read(cfg.secret) // never fails (crypto/rand)
@@ -113,6 +117,11 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 	}
 	e := &Engine{cfg: cfg, node: node, site: site, client: client, m: m, feeds: make(map[string]*feedSpec),
 		conns: newAddrLimiter(cfg.limits.ConnectionsPerAddress)}
+	if len(cfg.redis) > 0 {
+		if e.shards, err = useRedis(node, cfg.redis); err != nil {
+			return nil, err
+		}
+	}
 	node.OnConnecting(e.connecting)
 	node.OnConnect(e.connected)
 	// A WebSocket client must answer a ping within half the interval
@@ -138,6 +147,11 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 		ProcessCommandsOffReadLoop: true,
 	})
 	if err := node.Run(); err != nil {
+		// The broker's goroutines may have started: stop them.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_ = node.Shutdown(ctx)
+		cancel()
+		closeShards(e.shards)
 		return nil, fmt.Errorf("live: engine: %w", err)
 	}
 	return e, nil
@@ -159,6 +173,8 @@ func (e *Engine) Close(ctx context.Context) error {
 			err = cmp.Or(err, ctx.Err())
 		}
 	}
+	// The shards last: the node's broker unsubscriptions above use them.
+	closeShards(e.shards)
 	return err
 }
 

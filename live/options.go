@@ -76,6 +76,7 @@ type config struct {
 	registry     *prometheus.Registry
 	transport    string
 	now          func() time.Time
+	redis        []string // WithRedis: one shard per URL; none: the memory broker
 }
 
 // WithSecret sets the key that signs the pages' connection tokens. Every
