@@ -118,8 +118,15 @@ func (tb *tab) open(t *testing.T, url string) {
 	if err := chromedp.Do(tb.ctx, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("tab %s: navigate %s: %v", tb.name, url, err)
 	}
-	tb.waitTrue(t, `!!(window.bigPipe && window.bigPipe.done && window.bigPipe.liveState && window.bigPipe.liveState.connects > 0)`)
+	ctx, cancel := context.WithTimeout(tb.ctx, openTimeout)
+	defer cancel()
+	if err := tb.poll(ctx, `!!(window.bigPipe && window.bigPipe.done && window.bigPipe.liveState && window.bigPipe.liveState.connects > 0)`); err != nil {
+		t.Fatalf("tab %s: %s: %v", tb.name, url, err)
+	}
 }
+
+// openTimeout bounds loading a page until its live client is connected.
+const openTimeout = 20 * time.Second
 
 // eval evaluates expr in tb's page and decodes its JSON value.
 func eval[T any](t *testing.T, tb *tab, expr string) T {
