@@ -308,9 +308,6 @@ func (in *instance) sigterm(t *testing.T) {
 	}
 }
 
-// log returns what the instance's current process has logged.
-func (in *instance) log() string { return in.proc().out.String() }
-
 // metric returns the sum of the samples of the metric name (all its
 // labels) on the instance's admin listener.
 func (in *instance) metric(name string) (float64, error) {

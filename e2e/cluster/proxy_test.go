@@ -4,7 +4,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	_ "embed"
@@ -12,7 +11,6 @@ import (
 	"fmt"
 	"math/big"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,13 +92,6 @@ func selfSigned(t *testing.T, dir string) (cert, key, both string) {
 	}
 	return cert, key, both
 }
-
-// tlsClient trusts any certificate: the proxies' are the tests' own.
-var tlsClient = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-	TLSClientConfig:   &tls.Config{InsecureSkipVerify: true},
-	ForceAttemptHTTP2: true,
-	DisableKeepAlives: true,
-}}
 
 // nginxMain is the test's nginx.conf: one foreground process, every path
 // in the test's directory, and the site configuration of the README
