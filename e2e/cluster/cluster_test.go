@@ -3,6 +3,7 @@ package cluster_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -111,6 +112,20 @@ func startLoad(p *poster, every time.Duration, through ...*instance) *load {
 		}
 	}()
 	return l
+}
+
+// waitPosted waits until n more comments than now have been posted.
+func (l *load) waitPosted(t *testing.T, p *poster, n int) {
+	t.Helper()
+	want := len(p.ids()) + n
+	if err := waitFor(nil, 30*time.Second, func() error {
+		if got := len(p.ids()); got < want {
+			return fmt.Errorf("%d comments posted, waiting for %d", got, want)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // end stops the load and fails t if a comment was refused.
@@ -253,27 +268,49 @@ func health(in *instance) string {
 
 func degraded(h string) bool { return strings.Contains(h, "degraded") || !strings.HasPrefix(h, "200 ") }
 
-// watchHealth polls every instance's /healthz until stopped and returns
-// whether each said degraded at least once.
-func watchHealth(ins []*instance) (stop func() map[string]bool) {
-	seen := map[string]bool{}
-	done, quit := make(chan struct{}), make(chan struct{})
+// healthWatch polls every instance's /healthz until stopped, noting which
+// said degraded at least once.
+type healthWatch struct {
+	mu   sync.Mutex
+	seen map[string]bool
+	quit chan struct{}
+	done chan struct{}
+}
+
+func watchHealth(ins []*instance) *healthWatch {
+	w := &healthWatch{seen: map[string]bool{}, quit: make(chan struct{}), done: make(chan struct{})}
 	go func() {
-		defer close(done)
+		defer close(w.done)
 		for {
 			for _, in := range ins {
 				if degraded(health(in)) {
-					seen[in.name] = true
+					w.mu.Lock()
+					w.seen[in.name] = true
+					w.mu.Unlock()
 				}
 			}
 			select {
-			case <-quit:
+			case <-w.quit:
 				return
 			case <-time.After(50 * time.Millisecond):
 			}
 		}
 	}()
-	return func() map[string]bool { close(quit); <-done; return seen }
+	return w
+}
+
+// degradedOn returns the instances that said degraded so far.
+func (w *healthWatch) degradedOn() map[string]bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return maps.Clone(w.seen)
+}
+
+// stop ends the watch and returns the instances that said degraded.
+func (w *healthWatch) stop() map[string]bool {
+	close(w.quit)
+	<-w.done
+	return w.degradedOn()
 }
 
 // faultSetup starts three instances behind nginx with an article tab on
@@ -321,12 +358,12 @@ func TestRedisRestart(t *testing.T) {
 	publishBreaking(t, ins[1], "Before the Redis restart")
 	waitShows(t, views, p.ids(), "Before the Redis restart", deliveryBudget)
 	l := startLoad(p, 150*time.Millisecond, ins...)
-	stop := watchHealth(ins)
-	time.Sleep(300 * time.Millisecond) // some comments before the restart
+	w := watchHealth(ins)
+	l.waitPosted(t, p, 3) // some comments before the restart
 	c.redis.Restart(t)
-	time.Sleep(time.Second) // and some after
+	l.waitPosted(t, p, 5) // and some after
 	l.end(t)
-	seen := stop()
+	seen := w.stop()
 	waitHealthy(t, ins, 20*time.Second)
 	p.post(t, ins[2].base())
 	publishBreaking(t, ins[0], "After the Redis restart")
@@ -344,16 +381,23 @@ func TestRedisPause(t *testing.T) {
 	p.post(t, ins[0].base())
 	publishBreaking(t, ins[1], "Before the Redis pause")
 	waitShows(t, views, p.ids(), "Before the Redis pause", deliveryBudget)
-	stop := watchHealth(ins)
+	w := watchHealth(ins)
 	c.redis.Pause(t)
-	l := startLoad(p, 300*time.Millisecond, ins...)
 	pausedAt := time.Now()
-	for time.Since(pausedAt) < 3*time.Second {
-		time.Sleep(100 * time.Millisecond) // the outage itself: its length is the point
-	}
+	l := startLoad(p, 300*time.Millisecond, ins...)
+	// The outage lasts until every instance has noticed it, and 3 s at least.
+	err := waitFor(nil, 20*time.Second, func() error {
+		if d := w.degradedOn(); len(d) < len(ins) || time.Since(pausedAt) < 3*time.Second {
+			return fmt.Errorf("degraded so far on %v", d)
+		}
+		return nil
+	})
 	c.redis.Resume(t)
 	l.end(t)
-	seen := stop()
+	seen := w.stop()
+	if err != nil {
+		t.Errorf("while Redis was stopped: %v", err)
+	}
 	for _, in := range ins {
 		if !seen[in.name] {
 			t.Errorf("instance %s: /healthz never said degraded while Redis was stopped", in.name)
