@@ -92,7 +92,7 @@ func parseFlags(args []string) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("bigpipe", flag.ContinueOnError)
 	fs.StringVar(&c.addr, "addr", envOr("ADDR", ":8080"), "listen address (env ADDR)")
-	fs.StringVar(&c.db, "db", envOr("BIGPIPE_DB", filepath.Join("data", "news.db")), "news store file, created and seeded on first run (env BIGPIPE_DB)")
+	fs.StringVar(&c.db, "db", envOr("BIGPIPE_DB", filepath.Join("data", "news.db")), "news store: a file, created and seeded on first run; or a postgres:// URL, where several instances share comments and live news, the schema created on first start (env BIGPIPE_DB)")
 	fs.StringVar(&c.latency, "latency", os.Getenv("BIGPIPE_LATENCY"),
 		"emulated backend latency per source, e.g. hotnews=200ms,finance=1.5s (env BIGPIPE_LATENCY; sources: "+strings.Join(store.Sources(), ", ")+", or * for every other one)")
 	fs.DurationVar(&c.drain, "drain", 30*time.Second, "on SIGINT/SIGTERM, how long running streams may take to finish")
@@ -197,17 +197,11 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 		return fmt.Errorf("-latency: %w", err)
 	}
 	log.Info("emulated backend latency", "latency", cmp.Or(store.FormatLatency(latency), "none"))
-	if err := os.MkdirAll(filepath.Dir(cfg.db), 0o755); err != nil {
-		return fmt.Errorf("store directory: %w", err)
-	}
-	st, err := store.Open(cfg.db, store.WithLatency(latency))
-	if errors.Is(err, store.ErrInUse) {
-		return fmt.Errorf("%w (-db names the file)", err)
-	}
+	st, pg, closeStore, err := openStore(ctx, cfg.db, []store.Option{store.WithLatency(latency)}, log)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer closeStore()
 
 	reg, err := newAssets(cfg.dev)
 	if err != nil {
@@ -313,7 +307,7 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 	if cfg.tlsCert != "" {
 		scheme = "https"
 	}
-	log.Info("serving", "addr", scheme+"://"+ln.Addr().String(), "db", cfg.db, "h2c", cfg.h2c, "metrics", cfg.metrics)
+	log.Info("serving", "addr", scheme+"://"+ln.Addr().String(), "db", dbLabel(cfg.db), "h2c", cfg.h2c, "metrics", cfg.metrics)
 	adminAddr := ""
 	if admin != nil {
 		adminAddr = adminLn.Addr().String()
@@ -326,7 +320,7 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 	if cfg.liveSim {
 		go func() {
 			defer close(simDone)
-			_ = site.NewSim().Run(simCtx)
+			runSim(simCtx, site, pg, log)
 		}()
 		log.Info("live demo simulator on: market prices, match scores and breaking news change (-live-sim=false: off)")
 	} else {

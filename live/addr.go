@@ -94,24 +94,15 @@ func (c *holdingConn) Close() error {
 // stream is over.
 const streamEndTimeout = time.Second
 
-// streamWriter is an SSE response's writer. The stream is its connection's
-// last response (Connection: close over HTTP/1.1), and once the handler is
-// done ([streamWriter.end]) what remains of the response gets
+// streamWriter is an SSE response's writer over HTTP/2, where centrifuge's
+// handler serves the stream: once the handler is done
+// ([streamWriter.end]) what remains of the response gets
 // [streamEndTimeout] to be written. Without that, a client that stopped
-// reading would hold its socket and a server goroutine for as long as it
+// reading would hold its stream and a server goroutine for as long as it
 // likes after it was disconnected for it: between a stream's writes there
-// is no deadline, and net/http waits for the final chunk without one.
+// is no deadline, and net/http waits for the final frame without one.
 type streamWriter struct {
 	http.ResponseWriter
-	http1 bool
-}
-
-// WriteHeader makes the response its connection's last over HTTP/1.1.
-func (w *streamWriter) WriteHeader(code int) {
-	if w.http1 {
-		w.Header().Set("Connection", "close")
-	}
-	w.ResponseWriter.WriteHeader(code)
 }
 
 // Unwrap lets http.ResponseController reach the server's writer.

@@ -28,9 +28,11 @@ var clientFS embed.FS
 
 const clientName = "live.js"
 
-// wsReadBufferSize is a WebSocket connection's read buffer: a connect
-// command with a page's token fits, a larger message takes more reads.
-const wsReadBufferSize = 1 << 10
+// wsReadBufferSize is a WebSocket connection's read buffer. A client sends
+// little after its connect command (pongs, a few bytes each), and what is
+// bigger takes more reads: every idle connection holds this buffer, so it
+// is small (the WebSocket minimum is a control frame, 125 bytes).
+const wsReadBufferSize = 256
 
 // Engine is one server instance's live engine: a centrifuge node, the
 // site's feeds, and the HTTP endpoints clients connect to. It implements
@@ -127,11 +129,10 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 	// A WebSocket client must answer a ping within half the interval
 	// (centrifuge's own 10 s default would exceed a short interval).
 	ping := centrifuge.PingPongConfig{PingInterval: cfg.pingInterval, PongTimeout: cfg.pingInterval / 2}
-	e.sse = centrifuge.NewSSEHandler(node, centrifuge.SSEConfig{
-		// An SSE client cannot answer pings: do not wait for its pongs.
-		PingPongConfig:     centrifuge.PingPongConfig{PingInterval: cfg.pingInterval, PongTimeout: -1},
-		MaxRequestBodySize: cfg.limits.MessageSize,
-	})
+	// An SSE client cannot answer pings: do not wait for its pongs.
+	ssePing := centrifuge.PingPongConfig{PingInterval: cfg.pingInterval, PongTimeout: -1}
+	e.sse = &sseHandler{node: node, ping: ssePing, maxBody: cfg.limits.MessageSize,
+		fallback: centrifuge.NewSSEHandler(node, centrifuge.SSEConfig{PingPongConfig: ssePing, MaxRequestBodySize: cfg.limits.MessageSize})}
 	e.ws = centrifuge.NewWebsocketHandler(node, centrifuge.WebsocketConfig{
 		CheckOrigin:      e.checkOrigin,
 		MessageSizeLimit: cfg.limits.MessageSize,
@@ -234,8 +235,8 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			hw.done()
 		}
 	}()
-	if transport == "sse" {
-		sw := &streamWriter{ResponseWriter: hw, http1: r.ProtoMajor == 1}
+	if transport == "sse" && r.ProtoMajor != 1 { // over HTTP/1.x sseHandler takes the connection over
+		sw := &streamWriter{ResponseWriter: hw}
 		defer sw.end()
 		h.ServeHTTP(sw, r)
 		return

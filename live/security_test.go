@@ -429,6 +429,14 @@ func TestSlowClient(t *testing.T) {
 			normal.connected(t)
 			conn := tc.dial(t, f, cmd)
 			waitMetric(t, f.reg, "bigpipe_live_connections", map[string]string{"transport": tc.transport}, map[bool]float64{true: 2, false: 1}[tc.transport == "sse"], 5*time.Second)
+			// Connected is not subscribed yet: a WebSocket's connect command
+			// runs off its read loop. Publications before the subscription
+			// would pass the slow client by.
+			for deadline := time.Now().Add(5 * time.Second); f.eng.Node().Hub().NumSubscribers("scores") < 2; time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("slow client not subscribed after 5 s (%d subscribers)", f.eng.Node().Hub().NumSubscribers("scores"))
+				}
+			}
 
 			// Publish until the slow one is disconnected; the normal one
 			// must see every publication, each soon after it was made.

@@ -37,7 +37,8 @@ var (
 // comment and whether it was added now. A new comment gets the next
 // sequence number and, if c.Posted is zero, the store's time. The check
 // and the write are one transaction: of concurrent posts of one ID, exactly
-// one adds it.
+// one adds it. With [WithShared] the comment is stored there, once the
+// article is found in the store's own seed.
 func (s *Store) AddComment(ctx context.Context, c Comment) (Comment, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return Comment{}, false, err
@@ -47,6 +48,12 @@ func (s *Store) AddComment(ctx context.Context, c Comment) (Comment, bool, error
 	}
 	if c.Posted.IsZero() {
 		c.Posted = s.now()
+	}
+	if s.shared != nil {
+		if _, err := s.get(c.Slug); err != nil {
+			return Comment{}, false, fmt.Errorf("store: add comment %q to %q: %w", c.ID, c.Slug, err)
+		}
+		return s.shared.AddComment(ctx, c)
 	}
 	added := false
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -90,10 +97,13 @@ func (s *Store) AddComment(ctx context.Context, c Comment) (Comment, bool, error
 
 // Comments returns the newest limit comments on the article slug, oldest
 // first (all of them for a limit of zero or less); none for an article
-// without comments.
+// without comments. With [WithShared] they are read from there.
 func (s *Store) Comments(ctx context.Context, slug string, limit int) ([]Comment, error) {
 	if err := s.wait(ctx, SourceComments); err != nil {
 		return nil, err
+	}
+	if s.shared != nil {
+		return s.shared.Comments(ctx, slug, limit)
 	}
 	var out []Comment
 	err := s.db.View(func(tx *bolt.Tx) error {

@@ -93,11 +93,27 @@ func (s *Store) UpdateScores(ctx context.Context, fn func([]Score) error) error 
 }
 
 // update rewrites the JSON document stored under key in the data bucket
-// with what fn returns for its current bytes (nil when absent), in one
+// (in the shared store for the documents kept there: [WithShared]) with
+// what fn returns for its current bytes (nil when absent), in one
 // transaction.
 func (s *Store) update(ctx context.Context, key string, fn func(raw []byte) (any, error)) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if s.shared != nil && sharedDoc(key) {
+		return s.shared.UpdateDoc(ctx, key, func(raw []byte) ([]byte, error) {
+			if raw == nil {
+				var err error
+				if raw, err = s.initialDoc(key); err != nil {
+					return nil, err
+				}
+			}
+			v, err := fn(raw)
+			if err != nil {
+				return nil, err
+			}
+			return json.Marshal(v)
+		})
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		data := tx.Bucket(bucketData)

@@ -165,10 +165,27 @@ func (s *Store) Weather(ctx context.Context) (Weather, error) {
 	return w, nil
 }
 
-// load decodes the JSON document stored under key in the data bucket.
+// load decodes the JSON document stored under key in the data bucket, or
+// in the shared store for the documents kept there ([WithShared]).
 func (s *Store) load(ctx context.Context, key string, v any) error {
 	if err := s.wait(ctx, key); err != nil {
 		return err
+	}
+	if s.shared != nil && sharedDoc(key) {
+		b, err := s.shared.LoadDoc(ctx, key)
+		if err == nil && b == nil {
+			b, err = s.initialDoc(key)
+		}
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			return fmt.Errorf("%w: %s", ErrNotFound, key)
+		}
+		if err := json.Unmarshal(b, v); err != nil {
+			return fmt.Errorf("store: decode shared %s: %w", key, err)
+		}
+		return nil
 	}
 	return s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketData).Get([]byte(key))

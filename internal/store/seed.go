@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -10,6 +11,7 @@ import (
 	"unicode"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // Bucket layout:
@@ -41,27 +43,40 @@ const newestAge = 4 * time.Minute
 // seed fills an empty database with the demo content, upgrades one seeded
 // by an older version, and returns when the content was seeded. A database
 // that is already seeded is otherwise left alone: its times are moved
-// forward when read (see [Store.shift]).
+// forward when read (see [Store.shift]). With a [Shared] store the content
+// is seeded at its anchor (s.seedAt), again if it was seeded at another time.
 func (s *Store) seed() (seeded time.Time, err error) {
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
-		switch v := string(meta.Get([]byte("version"))); v {
-		case seedVersion:
+		switch v := string(meta.Get([]byte("version"))); {
+		case v == "":
+		case !s.seedAt.IsZero():
+			// Dated from the shared anchor: a file seeded at another
+			// time, or by another version, is seeded again.
+			if v == seedVersion && seeded.UnmarshalText(meta.Get([]byte("seeded"))) == nil && seeded.Equal(s.seedAt) {
+				return nil
+			}
+			if err := clearSeed(tx); err != nil {
+				return err
+			}
+		case v == seedVersion:
 			if err := seeded.UnmarshalText(meta.Get([]byte("seeded"))); err != nil {
 				return fmt.Errorf("store: seeding time: %w", err)
 			}
 			return nil
-		case "1":
+		case v == "1":
 			seeded, err = upgradeV1(tx, meta)
 			return err
-		case "":
 		default:
 			return fmt.Errorf("store: database of unknown version %q", v)
 		}
 		seeded = s.now().Truncate(time.Minute)
+		if !s.seedAt.IsZero() {
+			seeded = s.seedAt
+		}
 		arts, err := tx.CreateBucketIfNotExists(bucketArticles)
 		if err != nil {
 			return fmt.Errorf("store: %w", err)
@@ -106,6 +121,16 @@ func (s *Store) seed() (seeded time.Time, err error) {
 		return setVersion(meta, seeded)
 	})
 	return seeded, err
+}
+
+// clearSeed deletes the seeded buckets, to seed them again.
+func clearSeed(tx *bolt.Tx) error {
+	for _, b := range [][]byte{bucketArticles, bucketSections, bucketData} {
+		if err := tx.DeleteBucket(b); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+			return fmt.Errorf("store: reseed: %w", err)
+		}
+	}
+	return nil
 }
 
 // setVersion records a database as seeded at seeded by this version.

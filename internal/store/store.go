@@ -20,6 +20,13 @@
 // "hotnews=200ms,finance=1.5s". [WithFailures] makes sources fail with
 // [ErrUnavailable], to show a pagelet's fallback.
 //
+// # Several instances
+//
+// [WithShared] keeps the comments and the live documents in a [Shared]
+// store that several instances of the site use (package pgstore's
+// PostgreSQL database), and dates the seed from its anchor, so that every
+// instance shows the same page; the seed itself stays in each instance.
+//
 // [bbolt]: https://pkg.go.dev/go.etcd.io/bbolt
 package store
 
@@ -97,6 +104,9 @@ type Store struct {
 	now     func() time.Time
 	seeded  time.Time    // when the file's content was seeded
 	cleanup func() error // removes OpenMemory's temporary file
+
+	shared Shared    // comments and live documents, with WithShared
+	seedAt time.Time // the shared seed time, from Shared.Anchor (zero without one)
 }
 
 // Option configures a Store opened with [Open] or [OpenMemory].
@@ -178,6 +188,12 @@ func open(path string, noSync bool, opts []Option) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	s.db = db
+	if s.shared != nil {
+		if s.seedAt, err = s.sharedAnchor(); err != nil {
+			_ = db.Close()
+			return nil, err
+		}
+	}
 	if s.seeded, err = s.seed(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("%w (file %s)", err, path)

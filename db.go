@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/bigpipe-go/bigpipe/internal/pgstore"
+	"github.com/bigpipe-go/bigpipe/internal/store"
+	"github.com/bigpipe-go/bigpipe/pages"
+)
+
+// isDatabaseURL reports whether -db names a PostgreSQL database (a
+// postgres:// or postgresql:// URL) rather than a bbolt file.
+func isDatabaseURL(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
+// dbLabel is -db as it may be logged: a URL without its password.
+func dbLabel(db string) string {
+	if !isDatabaseURL(db) {
+		return db
+	}
+	u, err := url.Parse(db)
+	if err != nil {
+		return "postgres://(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+// openTimeout bounds opening a PostgreSQL -db: connecting (each attempt
+// pgstore.ConnectTimeout), then creating the schema, which may wait for
+// another instance starting at the same time.
+const openTimeout = 30 * time.Second
+
+// openStore opens the news store -db names. A file path is a bbolt file,
+// created and seeded on first use. A PostgreSQL URL keeps what the
+// instances of a site share there (comments, the live documents, the seed
+// time; the schema is created on first start), with the news seed in memory
+// (store.OpenMemory with store.WithShared); pg is then that database, which
+// the simulator needs for its leadership (runSim). closeStore closes both.
+func openStore(ctx context.Context, db string, opts []store.Option, log *slog.Logger) (st *store.Store, pg *pgstore.DB, closeStore func(), err error) {
+	if !isDatabaseURL(db) {
+		if err := os.MkdirAll(filepath.Dir(db), 0o755); err != nil {
+			return nil, nil, nil, fmt.Errorf("store directory: %w", err)
+		}
+		st, err := store.Open(db, opts...)
+		if errors.Is(err, store.ErrInUse) {
+			return nil, nil, nil, fmt.Errorf("%w (-db names the file)", err)
+		}
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return st, nil, func() { _ = st.Close() }, nil
+	}
+	octx, cancel := context.WithTimeout(ctx, openTimeout)
+	defer cancel()
+	if pg, err = pgstore.Open(octx, db, pgstore.WithLogger(log)); err != nil {
+		return nil, nil, nil, fmt.Errorf("-db %s: %w", dbLabel(db), err)
+	}
+	if st, err = store.OpenMemory(append(opts, store.WithShared(pg))...); err != nil {
+		pg.Close()
+		return nil, nil, nil, fmt.Errorf("-db %s: %w", dbLabel(db), err)
+	}
+	log.Info("news store: seed in memory; comments and live news shared in PostgreSQL", "db", dbLabel(db))
+	return st, pg, func() { _ = st.Close(); pg.Close() }, nil
+}
+
+// simLead is the name of the lead the instances sharing a PostgreSQL -db
+// take turns at, to run the simulator on one of them at a time.
+const simLead = "pages: simulator"
+
+// runSim runs the demo's simulator until ctx ends: at once with a file
+// store (pg nil), and with a shared database only while this instance
+// leads, so that one instance at a time moves the scores and markets.
+// Another takes over within a few seconds of the leader's end.
+func runSim(ctx context.Context, site *pages.Site, pg *pgstore.DB, log *slog.Logger) {
+	if pg == nil {
+		_ = site.NewSim().Run(ctx)
+		return
+	}
+	log.Info("live demo simulator: waiting to lead; one instance sharing the database runs it", "lead", simLead)
+	_ = pg.Lead(ctx, simLead, func(ctx context.Context) error {
+		log.Info("live demo simulator: this instance took the lead; running it", "lead", simLead)
+		err := site.NewSim().Run(ctx)
+		if cause := context.Cause(ctx); errors.Is(cause, pgstore.ErrLeadLost) {
+			log.Warn("live demo simulator: this instance lost the lead; stopped it, contending again", "lead", simLead, "err", cause)
+		}
+		return err
+	})
+}

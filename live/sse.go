@@ -1,0 +1,236 @@
+package live
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/centrifugal/centrifuge"
+)
+
+// sseWriteTimeout bounds one write to an SSE connection: a client that
+// does not take a message in that time is cut off (centrifuge's own SSE
+// handler uses the same second).
+const sseWriteTimeout = time.Second
+
+// sseHandler serves the SSE transport over HTTP/1.x by taking the
+// connection over from net/http once the request is read: the stream is
+// the connection's last response anyway (see streamWriter), and an idle
+// stream then costs what the connection itself needs and no more. Under
+// net/http, each open stream holds its connection goroutine (the
+// handler's deep stack), net/http's background reader, its 4 KiB read
+// and write buffers and the response's own buffer: about 38 KiB of RSS a
+// connection, against some 16 KiB here (bench/README.md, "Live"). Here it
+// holds the engine's client, one goroutine that waits for the connection
+// to close, and centrifuge's writer, which writes each batch of messages
+// straight to the socket as one chunk. Over HTTP/2 the connection is not
+// the stream's to take: centrifuge's own handler (fallback) serves it.
+type sseHandler struct {
+	node     *centrifuge.Node
+	ping     centrifuge.PingPongConfig
+	maxBody  int
+	fallback http.Handler
+}
+
+// ServeHTTP reads the connect command from the query, answers with the
+// stream's header, hands the command to a new client and returns: the
+// stream lives on in sseConn until either side closes it.
+func (h *sseHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor != 1 {
+		h.fallback.ServeHTTP(w, r)
+		return
+	}
+	cmd, status, msg := h.command(w, r)
+	if status != 0 {
+		if status == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", "GET, POST")
+		}
+		http.Error(w, msg, status)
+		return
+	}
+	header := sseHeader(w.Header())
+	conn, rw, err := http.NewResponseController(w).Hijack()
+	if err != nil { // a writer that cannot hand its connection over
+		h.fallback.ServeHTTP(w, r)
+		return
+	}
+	_ = rw // nothing may follow the request on a stream's connection: what the client sends is dropped
+	t := &sseConn{conn: conn, ping: h.ping}
+	if err := t.writeRaw(header); err != nil {
+		_ = conn.Close()
+		return
+	}
+	// The request's context ends as ServeHTTP returns; the client's lives
+	// as long as the connection (its values, the server's, are kept).
+	c, closeFn, err := centrifuge.NewClient(context.WithoutCancel(r.Context()), h.node, t)
+	if err != nil {
+		_ = conn.Close()
+		return
+	}
+	go t.watch(closeFn)
+	_ = centrifuge.HandleReadFrame(c, bytes.NewReader(cmd), int64(h.maxBody))
+}
+
+// command reads the connect command: the cf_connect parameter of a GET
+// (what EventSource sends), or the body of a POST; or else says why not,
+// with a status and a message.
+func (h *sseHandler) command(w http.ResponseWriter, r *http.Request) (cmd []byte, status int, msg string) {
+	switch r.Method {
+	case http.MethodGet:
+		cmd = []byte(r.URL.Query().Get("cf_connect"))
+	case http.MethodPost:
+		var err error
+		cmd, err = io.ReadAll(http.MaxBytesReader(w, r.Body, int64(h.maxBody)))
+		if _, tooBig := errors.AsType[*http.MaxBytesError](err); tooBig {
+			return nil, http.StatusRequestEntityTooLarge, "413 connect command over the message size limit"
+		}
+		if err != nil {
+			return nil, http.StatusBadRequest, "400 unreadable connect command: " + err.Error()
+		}
+	default:
+		return nil, http.StatusMethodNotAllowed, "405 the SSE transport takes a GET with a cf_connect parameter, or a POST"
+	}
+	switch {
+	case len(cmd) == 0:
+		return nil, http.StatusBadRequest, "400 missing connect command (cf_connect)"
+	case len(cmd) > h.maxBody:
+		return nil, http.StatusRequestEntityTooLarge, "413 connect command over the message size limit"
+	}
+	return cmd, 0, ""
+}
+
+// sseHeader is the stream's response header: the header the middleware
+// set so far, then the stream's own fields, chunked, and the connection
+// closed after it.
+func sseHeader(h http.Header) []byte {
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "private, no-cache, no-store, must-revalidate, max-age=0")
+	h.Set("X-Accel-Buffering", "no") // nginx: pass each message on at once
+	h.Set("Connection", "close")
+	h.Set("Transfer-Encoding", "chunked")
+	h.Del("Content-Length")
+	var b bytes.Buffer
+	b.WriteString("HTTP/1.1 200 OK\r\n")
+	_ = h.Write(&b)
+	b.WriteString("\r\n")
+	// A first chunk, as centrifuge's handler sends: the response is under
+	// way before the connect reply is ready.
+	b.WriteString("2\r\n\r\n\r\n")
+	return b.Bytes()
+}
+
+// sseConn is one hijacked SSE stream: centrifuge's Transport over it. Its
+// writes come from centrifuge's writer (and, at connect and disconnect,
+// from the goroutine that handles those), one at a time.
+type sseConn struct {
+	conn net.Conn
+	ping centrifuge.PingPongConfig
+
+	mu   sync.Mutex
+	done bool // closed: writes are dropped
+}
+
+var _ centrifuge.Transport = (*sseConn)(nil)
+
+func (t *sseConn) Name() string                                { return "sse" }
+func (t *sseConn) AcceptProtocol() string                      { return "h1" }
+func (t *sseConn) Protocol() centrifuge.ProtocolType           { return centrifuge.ProtocolTypeJSON }
+func (t *sseConn) ProtocolVersion() centrifuge.ProtocolVersion { return centrifuge.ProtocolVersion2 }
+func (t *sseConn) Unidirectional() bool                        { return false }
+func (t *sseConn) Emulation() bool                             { return true }
+func (t *sseConn) DisabledPushFlags() uint64                   { return 0 }
+func (t *sseConn) PingPongConfig() centrifuge.PingPongConfig   { return t.ping }
+
+// Write sends one message as an event.
+func (t *sseConn) Write(message []byte) error { return t.WriteMany(message) }
+
+// WriteMany sends messages as events in one chunk, in one write, within
+// sseWriteTimeout. A failed write closes the connection, which ends the
+// client (see watch).
+func (t *sseConn) WriteMany(messages ...[]byte) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done {
+		return nil
+	}
+	n := 0
+	for _, m := range messages {
+		n += len("data: \n\n") + len(m)
+	}
+	b := make([]byte, 0, n+16)
+	b = strconv.AppendInt(b, int64(n), 16)
+	b = append(b, "\r\n"...)
+	for _, m := range messages {
+		b = append(b, "data: "...)
+		b = append(b, m...)
+		b = append(b, "\n\n"...)
+	}
+	b = append(b, "\r\n"...)
+	if err := t.write(b); err != nil {
+		t.shut()
+		return err
+	}
+	return nil
+}
+
+// writeRaw writes b as it is (the response header).
+func (t *sseConn) writeRaw(b []byte) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.write(b)
+}
+
+// write writes b under the write deadline; t.mu is held.
+func (t *sseConn) write(b []byte) error {
+	if err := t.conn.SetWriteDeadline(time.Now().Add(sseWriteTimeout)); err != nil {
+		return err
+	}
+	_, err := t.conn.Write(b)
+	return err
+}
+
+// Close ends the stream: its last chunk, then the connection.
+func (t *sseConn) Close(centrifuge.Disconnect) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done {
+		return nil
+	}
+	_ = t.write([]byte("0\r\n\r\n"))
+	t.shut()
+	return nil
+}
+
+// shut closes the connection once; t.mu is held.
+func (t *sseConn) shut() {
+	if t.done {
+		return
+	}
+	t.done = true
+	_ = t.conn.Close()
+}
+
+// watch waits for the connection to end, by reading it (a client sends
+// nothing more: anything it does is dropped), and then closes the client.
+// It is the stream's own goroutine: it ends when the connection does,
+// whichever side closes it.
+func (t *sseConn) watch(closeClient centrifuge.ClientCloseFunc) {
+	var b [16]byte
+	for {
+		if _, err := t.conn.Read(b[:]); err != nil {
+			if !errors.Is(err, net.ErrClosed) {
+				t.mu.Lock()
+				t.shut()
+				t.mu.Unlock()
+			}
+			_ = closeClient()
+			return
+		}
+	}
+}
