@@ -4,6 +4,7 @@
 //	go run . -addr 127.0.0.1:9000 -latency hotnews=300ms,finance=1.2s
 //	go run . -admin 127.0.0.1:6060 # pprof and metrics on a separate listener
 //	go run . -live-sim=false       # live pagelets, but no simulated scores, markets or news
+//	go run . -redis redis://127.0.0.1:6379/0 -live-secret "$SECRET"  # one of several instances
 //
 // The front page's breaking news, markets and sports scores and each
 // article's comments are live: open pages are kept current over SSE or
@@ -29,6 +30,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -86,6 +88,9 @@ type config struct {
 	liveSecret  string   // signs the live tokens and keys the comment form's CSRF tokens; "" = random per process
 	liveOrigins []string // origins allowed to open a live WebSocket besides the page's own host
 	liveSim     bool     // run the demo's simulator (scores, markets, breaking news)
+
+	redis           []string      // Redis URLs of the live broker, one per shard; none: in memory, one instance
+	liveDrainWindow time.Duration // on SIGTERM, the window over which live clients are told to reconnect elsewhere
 }
 
 func parseFlags(args []string) (config, error) {
@@ -118,8 +123,34 @@ func parseFlags(args []string) (config, error) {
 		"secret that signs live connection tokens and comment-form tokens; every instance of a site must share it; empty: a random one per process (env BIGPIPE_LIVE_SECRET)")
 	origins := fs.String("live-origins", "", "comma-separated origins (such as https://news.example) also allowed to open live WebSockets; the page's own host always is")
 	fs.BoolVar(&c.liveSim, "live-sim", true, "simulate the front page's live news: market prices, match scores and breaking headlines change and are published")
+	redis := fs.String("redis", os.Getenv("BIGPIPE_REDIS"),
+		"comma-separated Redis URLs (redis://[:password@]host:port[/db]) of the live broker, for several instances; several URLs shard the channels; "+
+			"needs -live-secret; empty: in memory, one instance (env BIGPIPE_REDIS)")
+	window := 5 * time.Second
+	if v := os.Getenv("BIGPIPE_LIVE_DRAIN_WINDOW"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return c, fmt.Errorf("BIGPIPE_LIVE_DRAIN_WINDOW: %w", err)
+		}
+		window = d
+	}
+	fs.DurationVar(&c.liveDrainWindow, "live-drain-window", window,
+		"on SIGINT/SIGTERM, the window over which live clients are told to reconnect (to another instance), each at a random moment, before the HTTP drain (env BIGPIPE_LIVE_DRAIN_WINDOW)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	for u := range strings.SplitSeq(*redis, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			c.redis = append(c.redis, u)
+		}
+	}
+	if len(c.redis) > 0 && c.liveSecret == "" {
+		return c, errors.New("-redis needs -live-secret (or BIGPIPE_LIVE_SECRET), the same on every instance: " +
+			"a page rendered by one instance connects to whichever the load balancer picks, which must verify its live token, " +
+			"and the comment form's CSRF key derives from it too")
+	}
+	if c.liveDrainWindow < 0 {
+		return c, errors.New("-live-drain-window cannot be negative")
 	}
 	for o := range strings.SplitSeq(*origins, ",") {
 		if o = strings.TrimSpace(o); o == "" {
@@ -239,11 +270,23 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 		log.Warn("no -live-secret (or BIGPIPE_LIVE_SECRET): made a random one for this process; " +
 			"pages and comment forms served by another instance, or before a restart, are refused here")
 	}
-	eng, err := live.New(reg, live.WithLogger(log), live.WithRegistry(gatherer), live.WithSecret(secret), live.WithOrigins(cfg.liveOrigins...))
+	liveOpts := []live.Option{live.WithLogger(log), live.WithRegistry(gatherer), live.WithSecret(secret), live.WithOrigins(cfg.liveOrigins...)}
+	if len(cfg.redis) > 0 {
+		liveOpts = append(liveOpts, live.WithRedis(cfg.redis...))
+	}
+	eng, err := live.New(reg, liveOpts...)
+	if err != nil && len(cfg.redis) > 0 {
+		return fmt.Errorf("live engine on -redis %s: %w", strings.Join(redactURLs(cfg.redis), ","), err)
+	}
 	if err != nil {
 		return err
 	}
-	// engineClosed is closed once the engine is: when the HTTP drain starts
+	if len(cfg.redis) > 0 {
+		log.Info("live broker: Redis, shared with the other instances", "broker", eng.Health().Broker, "redis", strings.Join(redactURLs(cfg.redis), ","))
+	} else {
+		log.Info("live broker: in memory, this instance only (-redis for several)")
+	}
+	// engineClosed is closed once the engine is: by the live drain
 	// (below), or on an early return.
 	engineClosed := make(chan struct{})
 	var closeOnce sync.Once
@@ -265,7 +308,26 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 	}
 	site := pages.NewSite(st, pages.WithAssets(reg), pages.WithLive(eng), pages.WithLogger(log), pages.WithSecret(siteKey(secret)))
 
+	// draining is set as soon as the stop signal arrives: /readyz then
+	// tells the load balancer to send no more requests here.
+	var draining atomic.Bool
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		plainText(w)
+		if draining.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, "draining\n")
+			return
+		}
+		_, _ = io.WriteString(w, "ready\n")
+	})
+	// /healthz says 200 while the process serves pages: a Redis outage
+	// degrades live updates only, and must not take the instance out of
+	// the load balancer. Its body says which: "ok", or "degraded: …".
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		plainText(w)
+		_, _ = io.WriteString(w, eng.Health().String()+"\n")
+	})
 	if cfg.metrics {
 		mux.Handle("GET /metrics", metricsHandler(gatherer))
 	}
@@ -327,11 +389,6 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 		close(simDone)
 	}
 	defer func() { stopSim(); <-simDone }()
-	// Shutdown starts by telling every live client to reconnect elsewhere
-	// (centrifuge's shutdown disconnect): their SSE requests then end, and
-	// WebSockets, which the HTTP server no longer tracks, close, so the
-	// drain waits only for pages.
-	srv.RegisterOnShutdown(closeEngine)
 	if ready != nil {
 		ready(ln.Addr().String(), adminAddr)
 	}
@@ -352,11 +409,29 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 	case serveErr = <-errc: // a listener failed: shut the rest down too
 	case <-ctx.Done():
 	}
+	// The stop sequence, each step where it is for a reason:
+	// 1. Readiness first, at once: the load balancer stops sending new
+	//    pages and live connections here while this instance still serves
+	//    those it gets meanwhile.
+	draining.Store(true)
+	log.Info("stopping: /readyz says draining", "live_drain_window", cfg.liveDrainWindow)
+	// 2. The simulator, before the engine it publishes through closes (with
+	//    several instances another one runs it).
 	stopSim()
 	<-simDone
-	drain(srv, &active, cfg.drain, cancelBase, log)
-	closeEngine() // a no-op when the drain started it; waits for it to finish
+	// 3. The live clients, spread over the window: each is told to
+	//    reconnect at a random moment, so the other instances take them
+	//    gradually. Pages are still served meanwhile (the listener still
+	//    accepts), and their live pagelets connect elsewhere: the engine
+	//    answers them 503. Their SSE requests end here, and WebSockets,
+	//    which the HTTP server does not track, close: the HTTP drain
+	//    below waits only for pages.
+	drainLive(eng, cfg.liveDrainWindow, log)
+	closeEngine() // a no-op after the drain; waits for it to finish
 	<-engineClosed
+	// 4. The HTTP server: it stops accepting and lets the page streams
+	//    running finish within -drain.
+	drain(srv, &active, cfg.drain, cancelBase, log)
 	if admin != nil {
 		// The admin server stayed up through the drain, so it could be watched.
 		actx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -371,9 +446,39 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 	return nil
 }
 
-// engineCloseTimeout bounds the live engine's shutdown: telling every
-// client to reconnect elsewhere and stopping the node.
+// engineCloseTimeout bounds the live engine's shutdown after its drain
+// window: telling the clients left to reconnect elsewhere and stopping the
+// node.
 const engineCloseTimeout = 5 * time.Second
+
+// drainLive drains the live engine over window (see [live.Engine.Drain]),
+// bounded by window and engineCloseTimeout.
+func drainLive(eng *live.Engine, window time.Duration, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), window+engineCloseTimeout)
+	defer cancel()
+	if err := eng.Drain(ctx, window); err != nil {
+		log.Warn("live engine: drained before every client was told to go", "err", err)
+	}
+}
+
+// plainText sets the headers of a probe's answer (/readyz, /healthz).
+func plainText(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+}
+
+// redactURLs returns urls with their passwords hidden, for the log.
+func redactURLs(urls []string) []string {
+	out := make([]string, len(urls))
+	for i, raw := range urls {
+		if u, err := url.Parse(raw); err == nil {
+			out[i] = u.Redacted()
+		} else {
+			out[i] = "(unparsable URL)"
+		}
+	}
+	return out
+}
 
 // siteKey derives the comment form's CSRF key from the live secret, so one
 // secret configures both and neither key can stand in for the other.

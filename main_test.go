@@ -10,11 +10,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/bigpipe-go/bigpipe/internal/redistest"
 	"github.com/bigpipe-go/bigpipe/internal/store"
 	"github.com/bigpipe-go/bigpipe/internal/wire"
 	"github.com/bigpipe-go/bigpipe/static"
@@ -247,7 +249,8 @@ func TestShedding(t *testing.T) {
 
 func TestBadFlags(t *testing.T) {
 	for _, args := range [][]string{{"-latency", "finance=fast"}, {"-nope"}, {"-log-level", "loud"}, {"-tls-cert", "c.pem"}, {"stray"}, {"-early-hints", "sometimes"},
-		{"-max-fetches", "-1"}, {"-fetch-queue", "-1"}, {"-page-fetches", "-1"}, {"-drain", "-1s"}, {"-page-timeout", "soon"}} {
+		{"-max-fetches", "-1"}, {"-fetch-queue", "-1"}, {"-page-fetches", "-1"}, {"-drain", "-1s"}, {"-page-timeout", "soon"},
+		{"-live-drain-window", "-1s"}, {"-live-drain-window", "soon"}, {"-redis", "redis://127.0.0.1:6379/0"}} {
 		if err := run(context.Background(), args, nil); err == nil {
 			t.Errorf("run %v: no error", args)
 		}
@@ -343,6 +346,7 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"--help"}, 0, []string{"Usage of bigpipe"}},
 		{[]string{"-nope"}, 1, []string{"flag provided but not defined: -nope", "bigpipe: flag provided but not defined"}},
 		{[]string{"-latency", "finanse=1s"}, 1, []string{`bigpipe: -latency: store: bad latency spec: unknown source "finanse"`, "hotnews, society, finance", "weather"}},
+		{[]string{"-redis", "redis://127.0.0.1:6379/0"}, 1, []string{"bigpipe: -redis needs -live-secret (or BIGPIPE_LIVE_SECRET)", "must verify its live token"}},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			cmd := exec.CommandContext(t.Context(), os.Args[0], tc.args...)
@@ -435,5 +439,137 @@ func TestSecondServerSameStore(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
+	}
+}
+
+// TestRedisFlags: -redis and -live-drain-window, and their environment
+// variables.
+func TestRedisFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		redis   []string
+		window  time.Duration
+		wantErr string
+	}{
+		{name: "defaults", window: 5 * time.Second},
+		{name: "flags", args: []string{"-redis", "redis://a:1/0, redis://b:2/0", "-live-secret", "s", "-live-drain-window", "2s"},
+			redis: []string{"redis://a:1/0", "redis://b:2/0"}, window: 2 * time.Second},
+		{name: "env", env: map[string]string{"BIGPIPE_REDIS": "redis://a:1/0", "BIGPIPE_LIVE_SECRET": "s", "BIGPIPE_LIVE_DRAIN_WINDOW": "1500ms"},
+			redis: []string{"redis://a:1/0"}, window: 1500 * time.Millisecond},
+		{name: "flag over env", env: map[string]string{"BIGPIPE_LIVE_DRAIN_WINDOW": "1s"}, args: []string{"-live-drain-window", "0"}},
+		{name: "no secret", args: []string{"-redis", "redis://a:1/0"}, wantErr: "-redis needs -live-secret (or BIGPIPE_LIVE_SECRET), the same on every instance"},
+		{name: "no secret, env", env: map[string]string{"BIGPIPE_REDIS": "redis://a:1/0"}, wantErr: "comment form's CSRF key derives from it too"},
+		{name: "bad env window", env: map[string]string{"BIGPIPE_LIVE_DRAIN_WINDOW": "soon"}, wantErr: "BIGPIPE_LIVE_DRAIN_WINDOW"},
+		{name: "negative window", args: []string{"-live-drain-window", "-1s"}, wantErr: "-live-drain-window cannot be negative"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, k := range []string{"BIGPIPE_REDIS", "BIGPIPE_LIVE_SECRET", "BIGPIPE_LIVE_DRAIN_WINDOW"} {
+				t.Setenv(k, tc.env[k])
+			}
+			c, err := parseFlags(tc.args)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one saying %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(c.redis, tc.redis) || c.liveDrainWindow != tc.window {
+				t.Errorf("redis %q, window %v; want %q, %v", c.redis, c.liveDrainWindow, tc.redis, tc.window)
+			}
+		})
+	}
+}
+
+// getBody returns path's status and body.
+func getBody(t *testing.T, base, path string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", base+path, nil)
+	req.Header.Set("User-Agent", chromeUA)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// waitBody polls path until it answers status with body, failing t after d.
+func waitBody(t *testing.T, base, path string, status int, body string, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		s, b := getBody(t, base, path)
+		if s == status && strings.HasPrefix(b, body) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s: %d %q after %v, want %d %q…", path, s, b, d, status, body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestDrainSequence: on SIGTERM /readyz says draining at once while pages
+// are still served; live clients are told to reconnect (3001) within the
+// drain window; then the server exits. /healthz stays 200 throughout, and
+// says "degraded" while Redis does not answer.
+func TestDrainSequence(t *testing.T) {
+	r := redistest.Start(t)
+	srv := startRun(t, "-redis", r.URL, "-live-secret", "main test secret", "-live-drain-window", "1s", "-live-sim=false")
+	if s, b := getBody(t, srv.base, "/readyz"); s != 200 || b != "ready\n" {
+		t.Errorf("/readyz: %d %q, want 200 ready", s, b)
+	}
+	if s, b := getBody(t, srv.base, "/healthz"); s != 200 || b != "ok\n" {
+		t.Errorf("/healthz: %d %q, want 200 ok", s, b)
+	}
+	r.Pause(t)
+	waitBody(t, srv.base, "/healthz", 200, "degraded: live broker unreachable since ", 10*time.Second)
+	t0 := time.Now()
+	if s, _ := getBody(t, srv.base, "/"); s != 200 || time.Since(t0) > 2*time.Second {
+		t.Errorf("front page while Redis is paused: %d after %v, want 200 without waiting on Redis", s, time.Since(t0))
+	}
+	r.Resume(t)
+	waitBody(t, srv.base, "/healthz", 200, "ok\n", 15*time.Second)
+
+	live := openLive(t, srv.base, frontPageToken(t, srv.base))
+	live.until(t, `"connect":{"client"`, 10*time.Second)
+	stopped := time.Now()
+	srv.stop()
+	waitBody(t, srv.base, "/readyz", 503, "draining\n", time.Second)
+	if s, _ := getBody(t, srv.base, "/"); s != 200 {
+		t.Errorf("a page during the live drain: %d, want 200", s)
+	}
+	live.until(t, `"code":3001`, 5*time.Second) // reconnect
+	if d := time.Since(stopped); d > 1500*time.Millisecond {
+		t.Errorf("live client told to go %v after the stop, past the 1 s window", d)
+	}
+	select {
+	case err := <-srv.done:
+		if err != nil {
+			t.Errorf("run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("server did not exit after the drain")
+	}
+}
+
+// TestRedisUnusable: a -redis URL the engine cannot use, or a Redis it
+// cannot reach, stops the start with an error naming it.
+func TestRedisUnusable(t *testing.T) {
+	for _, u := range []string{"http://127.0.0.1:6379", "redis://127.0.0.1:1/0"} {
+		t.Run(u, func(t *testing.T) {
+			t.Parallel()
+			args := []string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "news.db"), "-log-level", "error", "-redis", u, "-live-secret", "s"}
+			err := run(context.Background(), args, func(string, string) { t.Errorf("-redis %s: the server started", u) })
+			if err == nil || !strings.Contains(err.Error(), "live engine on -redis "+u) {
+				t.Errorf("-redis %s: error %v, want one naming it", u, err)
+			}
+		})
 	}
 }

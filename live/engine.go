@@ -49,6 +49,14 @@ type Engine struct {
 	conns  *addrLimiter
 	m      *metrics
 	shards []*centrifuge.RedisShard // WithRedis's, closed after the node; none with the memory broker
+	health *health
+	seen   *delivered // with Redis: what the broker delivered here, by channel
+	// stopProbe ends the broker probe (closed by Close); probeDone is
+	// closed once it has ended. Both nil with the memory broker.
+	stopProbe, probeDone chan struct{}
+	stopOnce             sync.Once
+	done                 chan struct{} // closed when Close begins: see Done
+	doneOnce             sync.Once
 
 	lastLeave atomic.Int64 // when a connected client last disconnected, in Unix nanoseconds
 	closed    atomic.Bool  // Close has begun: new connections are refused
@@ -118,9 +126,10 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 		return nil, fmt.Errorf("live: engine: %w", err)
 	}
 	e := &Engine{cfg: cfg, node: node, site: site, client: client, m: m, feeds: make(map[string]*feedSpec),
-		conns: newAddrLimiter(cfg.limits.ConnectionsPerAddress)}
+		conns: newAddrLimiter(cfg.limits.ConnectionsPerAddress), done: make(chan struct{})}
 	if len(cfg.redis) > 0 {
-		if e.shards, err = useRedis(node, cfg.redis); err != nil {
+		e.seen = newDelivered()
+		if e.shards, err = useRedis(node, cfg.redis, e.seen); err != nil {
 			return nil, err
 		}
 	}
@@ -155,6 +164,21 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 		closeShards(e.shards)
 		return nil, fmt.Errorf("live: engine: %w", err)
 	}
+	broker := "memory"
+	switch n := len(e.shards); {
+	case n == 1:
+		broker = "redis"
+	case n > 1:
+		broker = fmt.Sprintf("redis (%d shards)", n)
+	}
+	e.health = newHealth(broker, len(e.shards), m, cfg.now())
+	if len(e.shards) > 0 {
+		e.stopProbe, e.probeDone = make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(e.probeDone)
+			e.probe(e.stopProbe)
+		}()
+	}
 	return e, nil
 }
 
@@ -164,6 +188,10 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 // [brokerUnsubscribeDelay]).
 func (e *Engine) Close(ctx context.Context) error {
 	e.closed.Store(true)
+	e.doneOnce.Do(func() { close(e.done) })
+	if e.stopProbe != nil {
+		e.stopOnce.Do(func() { close(e.stopProbe) })
+	}
 	err := e.node.Shutdown(ctx)
 	if last := e.lastLeave.Load(); last != 0 {
 		wait := time.NewTimer(time.Until(time.Unix(0, last).Add(brokerUnsubscribeDelay)))
@@ -175,9 +203,21 @@ func (e *Engine) Close(ctx context.Context) error {
 		}
 	}
 	// The shards last: the node's broker unsubscriptions above use them.
+	// Closing them ends a probe read still waiting on a Redis that hangs.
 	closeShards(e.shards)
+	if e.probeDone != nil {
+		select {
+		case <-e.probeDone:
+		case <-ctx.Done():
+			err = cmp.Or(err, ctx.Err())
+		}
+	}
 	return err
 }
+
+// Done is closed when [Engine.Close] begins (a drain's end too): work that
+// publishes later, such as a publication being retried, stops then.
+func (e *Engine) Done() <-chan struct{} { return e.done }
 
 // brokerUnsubscribeDelay is how long after a channel's last local
 // subscriber leaves centrifuge unsubscribes the node from the channel in
@@ -218,7 +258,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// A client told to reconnect must reach another instance, not
 		// this one's node, which is shutting down.
 		w.Header().Set("Retry-After", "1")
-		http.Error(w, "503 live engine shutting down", http.StatusServiceUnavailable)
+		http.Error(w, "503 live engine draining: connect to another instance", http.StatusServiceUnavailable)
 		return
 	}
 	release, ok := e.conns.acquire(clientAddr(r))
@@ -279,6 +319,9 @@ func (e *Engine) Position(ctx context.Context, channel string) (render.LivePosit
 	spec := e.lookup(channel)
 	if spec == nil {
 		return render.LivePosition{}, fmt.Errorf("live: channel %q: %w", channel, errNoFeed)
+	}
+	if err := e.brokerCheck(channel); err != nil {
+		return render.LivePosition{}, fmt.Errorf("live: position of %q: %w", channel, err)
 	}
 	type answer struct {
 		res centrifuge.HistoryResult

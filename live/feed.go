@@ -150,7 +150,8 @@ var (
 )
 
 // Publish renders v with the feed's view, once, and sends the same bytes to
-// every page showing channel, on every instance the broker reaches. The
+// every page showing channel, on every instance the broker reaches. While
+// the broker is known down it fails at once with [ErrBrokerDown]. The
 // content is encoded as the page stream's payloads are (render.AppendFragment),
 // and the client inserts it inert: published text cannot run script.
 func (f *Feed[T]) Publish(ctx context.Context, channel string, v T, opts ...PublishOption) error {
@@ -181,6 +182,9 @@ func (f *Feed[T]) Publish(ctx context.Context, channel string, v T, opts ...Publ
 	popts := []centrifuge.PublishOption{centrifuge.WithHistory(f.spec.history, f.spec.ttl, f.spec.metaTTL())}
 	if po.key != "" {
 		popts = append(popts, centrifuge.WithIdempotencyKey(po.key))
+	}
+	if err := f.e.brokerCheck(channel); err != nil {
+		return fmt.Errorf("live: publish to %q: %w", channel, err)
 	}
 	if _, err := f.e.node.Publish(channel, data, popts...); err != nil {
 		return fmt.Errorf("live: publish to %q: %w", channel, err)

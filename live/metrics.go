@@ -16,6 +16,11 @@ type metrics struct {
 	refetches      *prometheus.CounterVec // pagelets refetched because recovery was impossible, by kind
 	refused        *prometheus.CounterVec // connections refused, by reason
 	slow           prometheus.Counter     // clients disconnected for reading too slowly
+	brokerUp       prometheus.Gauge       // 1 while every broker shard answers the probe
+	brokerFailures *prometheus.CounterVec // probes that failed, by shard
+	brokerOutages  prometheus.Counter     // times the broker went from up to down
+	drained        prometheus.Counter     // clients told to reconnect elsewhere by Drain
+	resynced       prometheus.Counter     // clients disconnected to recover what a broker outage lost
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -44,8 +49,24 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		slow: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "bigpipe_live_slow_disconnects_total", Help: "Clients disconnected because they read too slowly.",
 		}),
+		brokerUp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "bigpipe_live_broker_up", Help: "1 while every shard of the live engine's broker answers its probe (a position read each second), 0 otherwise. The memory broker is always up.",
+		}),
+		brokerFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bigpipe_live_broker_failures_total", Help: "Broker probes that failed or took over a second, by Redis shard (its index among the -redis URLs).",
+		}, []string{"shard"}),
+		brokerOutages: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bigpipe_live_broker_outages_total", Help: "Times the live broker went from up to down (see bigpipe_live_broker_up).",
+		}),
+		drained: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bigpipe_live_drained_total", Help: "Live clients disconnected by a drain (deploy, SIGTERM) and told to reconnect, to another instance.",
+		}),
+		resynced: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bigpipe_live_resync_disconnects_total", Help: "Live clients disconnected (to reconnect and recover, or refetch) because their channel lost publications during a broker outage.",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.connections, m.publications, m.deliveries, m.publishSeconds, m.refetches, m.refused, m.slow} {
+	for _, c := range []prometheus.Collector{m.connections, m.publications, m.deliveries, m.publishSeconds, m.refetches, m.refused, m.slow,
+		m.brokerUp, m.brokerFailures, m.brokerOutages, m.drained, m.resynced} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("live: metrics: %w", err)
 		}

@@ -83,10 +83,11 @@ func redact(s string) string {
 	return s
 }
 
-// useRedis makes node use the Redis shards at urls as its broker and
-// presence manager. It returns the shards, which the caller closes once the
-// node is shut down (the broker does not close them).
-func useRedis(node *centrifuge.Node, urls []string) ([]*centrifuge.RedisShard, error) {
+// useRedis makes node use the Redis shards at urls as its broker (noting
+// what it delivers in seen) and presence manager. It returns the shards,
+// which the caller closes once the node is shut down (the broker does not
+// close them).
+func useRedis(node *centrifuge.Node, urls []string, seen *delivered) ([]*centrifuge.RedisShard, error) {
 	confs := make([]centrifuge.RedisShardConfig, len(urls))
 	for i, raw := range urls {
 		c, err := parseRedisURL(raw)
@@ -115,7 +116,7 @@ func useRedis(node *centrifuge.Node, urls []string) ([]*centrifuge.RedisShard, e
 	if err != nil {
 		return fail(fmt.Errorf("live: Redis presence manager: %w", err))
 	}
-	node.SetBroker(broker)
+	node.SetBroker(&trackingBroker{RedisBroker: broker, seen: seen})
 	node.SetPresenceManager(presence)
 	return shards, nil
 }

@@ -214,12 +214,14 @@ func (s *Site) PostComment(w http.ResponseWriter, r *http.Request) {
 	}
 	if added {
 		// Published after the store has it: a reader who reloads sees it
-		// whether or not the publication reaches them.
+		// whether or not the publication reaches them. A publication that
+		// fails (the broker down) is retried in the background.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), publishTimeout)
-		if err := s.publishComment(ctx, c); err != nil {
-			s.logger().Warn("comment stored but not published: readers see it when they reload", "article", slug, "id", c.ID, "err", err)
-		}
+		err := s.publishComment(ctx, c)
 		cancel()
+		if err != nil {
+			s.publishCommentLater(c, err)
+		}
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	if wantJSON {

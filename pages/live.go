@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
 
 	"github.com/bigpipe-go/bigpipe/internal/store"
 	"github.com/bigpipe-go/bigpipe/live"
@@ -35,6 +38,8 @@ type feeds struct {
 	markets  *live.Feed[financeData]
 	breaking *live.Feed[breakingData]
 	comments *live.Feed[store.Comment]
+	done     <-chan struct{} // the engine's Done: retries stop then
+	retrying atomic.Int32    // comment publications being retried
 }
 
 // WithLive makes the site's pagelets live on eng: the front page's sports
@@ -52,6 +57,7 @@ func WithLive(eng *live.Engine) Option {
 			markets:  live.State(eng, ChannelMarkets, finance, live.WithCSS(storiesCSS, "pagelets/finance.css")),
 			breaking: live.State(eng, ChannelBreaking, breaking, live.WithCSS("pagelets/breaking.css")),
 			comments: live.Stream(eng, CommentsFamily, commentItem, live.WithCSS("pagelets/comments.css")),
+			done:     eng.Done(),
 		}
 	}
 }
@@ -114,4 +120,74 @@ func (s *Site) publishComment(ctx context.Context, c store.Comment) error {
 		return nil
 	}
 	return s.feeds.comments.Publish(ctx, CommentsChannel(c.Slug), c, live.WithKey(c.ID))
+}
+
+// Retries of a comment's publication when the broker failed: the comment is
+// stored already (readers who reload see it); the retry makes it reach
+// the open pages too once the broker is back.
+const (
+	publishRetryFirst = 250 * time.Millisecond // the first wait; doubled each time
+	publishRetryMax   = 10 * time.Second       // the longest wait
+	// publishRetryFor bounds the retries: the comments channel's history
+	// lasts as long (live.DefaultStreamTTL), so a page open across a
+	// longer outage refetches its comments anyway.
+	publishRetryFor = live.DefaultStreamTTL
+	// maxRetrying bounds the publications retried at once: past it a
+	// comment is left to the readers' reloads (and logged so).
+	maxRetrying = 1000
+)
+
+// publishCommentLater retries publishing c, whose publication failed with
+// err, in a goroutine of its own, with full-jitter backoff, until it is
+// published, the engine stops (Done), publishRetryFor has passed or the
+// error cannot be cured by waiting (a publication too large). c's id is the
+// publication's key: if an attempt that seemed to fail was published after
+// all, the engine and the pages drop the repeat. Each outcome is logged.
+func (s *Site) publishCommentLater(c store.Comment, err error) {
+	log := s.logger().With("article", c.Slug, "id", c.ID)
+	if !retryable(err) {
+		log.Warn("comment stored but not published: readers see it when they reload", "err", err)
+		return
+	}
+	f := s.feeds
+	if f.retrying.Add(1) > maxRetrying {
+		f.retrying.Add(-1)
+		log.Warn("comment stored but not published, and too many publications retried already: readers see it when they reload", "err", err)
+		return
+	}
+	log.Warn("comment stored but not published: retrying in the background", "err", err)
+	go func() {
+		defer f.retrying.Add(-1)
+		start := time.Now()
+		wait := publishRetryFirst
+		timer := time.NewTimer(0)
+		defer timer.Stop()
+		for attempt := 2; ; attempt++ {
+			timer.Reset(rand.N(wait) + time.Millisecond)
+			select {
+			case <-timer.C:
+			case <-f.done:
+				log.Warn("comment not published: the live engine stopped first; readers see it when they reload", "attempts", attempt-1)
+				return
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+			err := s.publishComment(ctx, c)
+			cancel()
+			switch {
+			case err == nil:
+				log.Info("comment published after a retry", "attempts", attempt, "after", time.Since(start).Round(time.Millisecond))
+				return
+			case !retryable(err) || time.Since(start) > publishRetryFor:
+				log.Warn("comment not published: gave up; readers see it when they reload", "attempts", attempt, "err", err)
+				return
+			}
+			wait = min(2*wait, publishRetryMax)
+		}
+	}()
+}
+
+// retryable reports whether a failed publication may succeed later: a
+// broker failure may, a publication the engine refuses never does.
+func retryable(err error) bool {
+	return !errors.Is(err, live.ErrTooLarge) && !errors.Is(err, live.ErrWrongFeed)
 }

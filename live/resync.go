@@ -1,0 +1,155 @@
+package live
+
+import (
+	"sync"
+	"time"
+
+	"github.com/centrifugal/centrifuge"
+)
+
+// After a Redis outage the broker's pub/sub connection is re-established
+// and its channels resubscribed by centrifuge, but a publication made in
+// between reached the stream (the history) and not this instance. A
+// client notices such a loss at the channel's next publication (a gap in
+// offsets: it is disconnected to recover) or at centrifuge's periodic
+// position check, 40 s later. A comment thread may have no next
+// publication for long: the engine closes that hole itself. For
+// resyncWindow after a shard came back (down, then up) or lost its data
+// (the probe channel's epoch changed: Redis restarted empty), it compares,
+// every probe interval, each local channel's position in Redis with the
+// last publication delivered here, and disconnects the clients of a
+// channel that missed some, at random moments within resyncJitter, with
+// DisconnectInsufficientState: they reconnect and recover, or refetch.
+const (
+	resyncWindow = 10 * time.Second
+	resyncJitter = time.Second
+)
+
+// trackingBroker is the Redis broker, noting the position of every
+// publication it delivers to this instance.
+type trackingBroker struct {
+	*centrifuge.RedisBroker
+	seen *delivered
+}
+
+// RegisterBrokerEventHandler hands the broker a handler that notes each
+// publication's position before the node delivers it.
+func (b *trackingBroker) RegisterBrokerEventHandler(h centrifuge.BrokerEventHandler) error {
+	return b.RedisBroker.RegisterBrokerEventHandler(trackingHandler{h, b.seen})
+}
+
+type trackingHandler struct {
+	centrifuge.BrokerEventHandler
+	seen *delivered
+}
+
+func (h trackingHandler) HandlePublication(ch string, pub *centrifuge.Publication, sp centrifuge.StreamPosition, delta bool, prev *centrifuge.Publication) error {
+	h.seen.note(ch, sp)
+	return h.BrokerEventHandler.HandlePublication(ch, pub, sp, delta, prev)
+}
+
+// delivered is, by channel, the position of the last publication the
+// broker delivered to this instance.
+type delivered struct {
+	mu  sync.Mutex
+	pos map[string]centrifuge.StreamPosition
+}
+
+func newDelivered() *delivered { return &delivered{pos: make(map[string]centrifuge.StreamPosition)} }
+
+func (d *delivered) note(ch string, sp centrifuge.StreamPosition) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if cur, ok := d.pos[ch]; ok && cur.Epoch == sp.Epoch && cur.Offset >= sp.Offset {
+		return // a late one: the client skips it too
+	}
+	d.pos[ch] = sp
+}
+
+func (d *delivered) get(ch string) (centrifuge.StreamPosition, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	sp, ok := d.pos[ch]
+	return sp, ok
+}
+
+// keep forgets the channels not in local: this instance has no subscriber
+// for them any more.
+func (d *delivered) keep(local map[string]bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for ch := range d.pos {
+		if !local[ch] {
+			delete(d.pos, ch)
+		}
+	}
+}
+
+// resync is one shard's check after an outage: the positions read at its
+// previous round.
+type resync struct {
+	prev map[string]centrifuge.StreamPosition
+}
+
+// resyncRound checks the local channels of shard i (of n) once: a channel
+// whose position read at the previous round is past what was delivered
+// here since (or in another epoch) lost a publication, and its clients are
+// told to resync. A channel seen for the first time is only noted. It
+// stops at the first read that fails: the shard is down again, and the
+// probe's next round says so.
+func (e *Engine) resyncRound(i, n int, r *resync, stop <-chan struct{}, spread *sync.WaitGroup) {
+	local := make(map[string]bool)
+	for _, ch := range e.node.Hub().Channels() {
+		local[ch] = true
+	}
+	e.seen.keep(local)
+	next := make(map[string]centrifuge.StreamPosition)
+	var lost []string
+	for ch := range local {
+		spec := e.lookup(ch)
+		if spec == nil || ShardOf(ch, n) != i {
+			continue
+		}
+		res, err := e.node.History(ch, centrifuge.WithLimit(0), centrifuge.WithHistoryMetaTTL(spec.metaTTL()))
+		if err != nil {
+			return
+		}
+		top := res.StreamPosition
+		next[ch] = top
+		prev, ok := r.prev[ch]
+		if !ok {
+			continue
+		}
+		got, _ := e.seen.get(ch)
+		if got.Epoch != prev.Epoch || got.Offset < prev.Offset {
+			lost = append(lost, ch)
+			e.seen.note(ch, top) // its clients recover up to top: not again for the same loss
+		}
+	}
+	r.prev = next
+	if len(lost) == 0 {
+		return
+	}
+	var clients []*centrifuge.Client
+	for _, c := range e.node.Hub().Connections() {
+		for _, ch := range c.Channels() {
+			if contains(lost, ch) {
+				clients = append(clients, c)
+				break
+			}
+		}
+	}
+	e.cfg.log.Warn("live: publications lost during a broker outage: their clients reconnect to recover them",
+		"channels", lost, "clients", len(clients))
+	e.m.resynced.Add(float64(len(clients)))
+	spread.Go(func() { disconnectSpread(clients, resyncJitter, centrifuge.DisconnectInsufficientState, stop) })
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
