@@ -242,8 +242,9 @@ func waitShows(t *testing.T, views []view, want []string, headline string, d tim
 		}
 		if v.comments {
 			got := eval[[]string](t, v.tab, commentKeys)
-			t.Errorf("tab %s shows comments %v; want %v, each once, in that order (missing %v) (live %+v)",
-				v.tab.name, got, want, missing(want, got), v.tab.liveState(t))
+			t.Errorf("tab %s shows comments %v; want %v, each once, in that order (missing %v) (live %+v; channels %s; events %+v)",
+				v.tab.name, got, want, missing(want, got), v.tab.liveState(t),
+				eval[string](t, v.tab, `JSON.stringify(window.bigPipe.liveState.channels)`), v.tab.events(t))
 		} else {
 			t.Errorf("tab %s shows headline %q; want %q (live %+v)", v.tab.name, eval[string](t, v.tab, headlineShown), headline, v.tab.liveState(t))
 		}
