@@ -3,6 +3,8 @@ package main
 import (
 	"io"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -137,4 +139,75 @@ func TestAdmin(t *testing.T) {
 	if resp, _ := fetch(t, off.base+"/debug/pprof/"); resp.StatusCode != 404 {
 		t.Errorf("GET /debug/pprof/ without -admin: %d, want 404", resp.StatusCode)
 	}
+}
+
+// TestAdminBreaking checks the editors' publishing endpoint: on the admin
+// listener only, it stores the banner (the front page shows it, also to a
+// reader without JavaScript) and publishes it on the live channel; bad
+// input is a 400 that says why, and a cross-origin browser POST is refused.
+func TestAdminBreaking(t *testing.T) {
+	srv := startRun(t, "-admin", "127.0.0.1:0", "-live-sim=false")
+	post := func(base string, form url.Values, header ...string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), "POST", base+"/admin/breaking", strings.NewReader(form.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	_, home := fetch(t, srv.base+"/")
+	slug := regexp.MustCompile(`href="/article/([a-z0-9-]+)"`).FindStringSubmatch(home)
+	if slug == nil {
+		t.Fatal("the front page links to no article")
+	}
+
+	for _, tc := range []struct {
+		name    string
+		form    url.Values
+		header  []string
+		want    int
+		message string
+	}{
+		{"no headline", url.Values{}, nil, 400, "headline: missing or empty"},
+		{"blank headline", url.Values{"headline": {" \t "}}, nil, 400, "headline: missing or empty"},
+		{"too long", url.Values{"headline": {strings.Repeat("é", 201)}}, nil, 400, "201 characters; at most 200"},
+		{"line break", url.Values{"headline": {"two\nlines"}}, nil, 400, "control character U+000A"},
+		{"bidi override", url.Values{"headline": {"a\u202eb"}}, nil, 400, "control character U+202E"},
+		{"bad UTF-8", url.Values{"headline": {"\xff"}}, nil, 400, "not valid UTF-8"},
+		{"bad slug", url.Values{"headline": {"x"}, "slug": {"../etc"}}, nil, 400, "is not an article slug"},
+		{"unknown slug", url.Values{"headline": {"x"}, "slug": {"no-such-story"}}, nil, 400, `no article "no-such-story"`},
+		{"cross-origin browser", url.Values{"headline": {"forged"}}, []string{"Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site"}, 403, ""},
+		{"published", url.Values{"headline": {"  Admin test headline <b>x</b> "}, "slug": {slug[1]}}, nil, 200, "published: Admin test headline <b>x</b>"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := post(srv.admin, tc.form, tc.header...)
+			if status != tc.want || !strings.Contains(body, tc.message) {
+				t.Errorf("POST /admin/breaking %v: %d %q; want %d with %q", tc.form, status, body, tc.want, tc.message)
+			}
+		})
+	}
+	if status, _ := post(srv.base, url.Values{"headline": {"not here"}}); status != http.StatusNotFound && status != http.StatusMethodNotAllowed {
+		t.Errorf("POST /admin/breaking on the main address: %d, want 404 or 405", status)
+	}
+
+	// Stored: the front page shows the last good headline, linked, escaped.
+	_, home = fetch(t, srv.base+"/")
+	if want := `href="/article/` + slug[1] + `"`; !strings.Contains(home, "Admin test headline &lt;b&gt;x&lt;/b&gt;") || !strings.Contains(home, want) {
+		t.Errorf("the front page does not show the published headline linked to %s", slug[1])
+	}
+	if strings.Contains(home, "forged") || strings.Contains(home, "not here") {
+		t.Error("a refused headline was stored")
+	}
+	// Published: one state publication on this instance.
+	waitMetrics(t, srv.admin+"/metrics", `bigpipe_live_publications_total{kind="state"} 1`)
 }

@@ -111,7 +111,7 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&c.csp, "csp", true, "send a strict nonce-based Content-Security-Policy with every page (script-src 'nonce-…' 'strict-dynamic')")
 	fs.BoolVar(&c.h2c, "h2c", false, "also accept unencrypted HTTP/2 (prior knowledge), for a proxy in front that speaks h2c")
 	fs.BoolVar(&c.metrics, "metrics", true, "serve Prometheus metrics at /metrics on the main address")
-	fs.StringVar(&c.admin, "admin", os.Getenv("BIGPIPE_ADMIN"), "address of a separate admin listener serving /debug/pprof/ and /metrics, e.g. 127.0.0.1:6060; empty: none (env BIGPIPE_ADMIN)")
+	fs.StringVar(&c.admin, "admin", os.Getenv("BIGPIPE_ADMIN"), "address of a separate admin listener serving /debug/pprof/, /metrics and the editors' POST /admin/breaking, e.g. 127.0.0.1:6060; empty: none (env BIGPIPE_ADMIN)")
 	fs.DurationVar(&c.pageTimeout, "page-timeout", 60*time.Second, "bound on a whole page: one still unfinished then is aborted; 0: no bound")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", render.DefaultWriteTimeout, "how long a client may take to accept one chunk of a page before it is cut off; negative: no bound")
 	fs.IntVar(&c.limits.Fetches, "max-fetches", 1024, "pagelet loads running at once across the server; 0: no bound (and no shedding). "+
@@ -367,7 +367,7 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 			ln.Close()
 			return fmt.Errorf("admin: %w", err)
 		}
-		admin = newAdminServer(gatherer, log)
+		admin = newAdminServer(gatherer, siteNews{st, site}, log)
 	}
 	scheme := "http"
 	if cfg.tlsCert != "" {
@@ -377,7 +377,7 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 	adminAddr := ""
 	if admin != nil {
 		adminAddr = adminLn.Addr().String()
-		log.Info("admin serving", "addr", "http://"+adminAddr, "paths", "/debug/pprof/ /metrics")
+		log.Info("admin serving", "addr", "http://"+adminAddr, "paths", "/debug/pprof/ /metrics POST /admin/breaking")
 	}
 	// The simulator runs until shutdown starts; run waits for it to end
 	// before the store closes.

@@ -1,0 +1,345 @@
+package cluster_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bigpipe-go/bigpipe/internal/pgtest"
+	"github.com/bigpipe-go/bigpipe/internal/redistest"
+)
+
+// serverBinary returns the bigpipe server binary, built once per test
+// binary into a temporary directory that TestMain removes.
+func serverBinary(t *testing.T) string {
+	t.Helper()
+	shared.binOnce.Do(func() {
+		shared.binDir, shared.binErr = os.MkdirTemp("", "bigpipe-cluster-bin-*")
+		if shared.binErr != nil {
+			return
+		}
+		shared.bin = filepath.Join(shared.binDir, "bigpipe")
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", shared.bin, "github.com/bigpipe-go/bigpipe")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			shared.binErr = fmt.Errorf("%s: %w\n%s", cmd, err, out)
+		}
+	})
+	if shared.binErr != nil {
+		t.Fatalf("build the server: %v", shared.binErr)
+	}
+	return shared.bin
+}
+
+// proc is a program a test started: its output is kept (and logged if the
+// test fails), and it is killed when the test ends if it still runs.
+type proc struct {
+	name string
+	out  *lockedBuffer // stdout and stderr
+	cmd  *exec.Cmd
+	done chan struct{} // closed once it has exited
+	err  error         // how it exited, once done is closed
+}
+
+// startProc starts bin with args. name labels its output in the test log.
+func startProc(t *testing.T, name, bin string, args ...string) (*proc, error) {
+	t.Helper()
+	p := &proc{name: name, out: &lockedBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(bin, args...)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	p.cmd.WaitDelay = 2 * time.Second
+	if err := p.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	go func() { p.err = p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() {
+			t.Logf("--- %s output:\n%s", p.name, p.out.String())
+		}
+	})
+	return p, nil
+}
+
+// kill sends SIGKILL and waits, briefly, for p to be gone.
+func (p *proc) kill() {
+	_ = p.cmd.Process.Kill()
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+	}
+}
+
+// exited reports whether p has exited.
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// wait waits up to d for p to exit and returns its exit code.
+func (p *proc) wait(d time.Duration) (int, error) {
+	select {
+	case <-p.done:
+		return p.cmd.ProcessState.ExitCode(), nil
+	case <-time.After(d):
+		return -1, fmt.Errorf("%s still running after %v", p.name, d)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for exec's copying goroutines and
+// the test's reads.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("pick a free port: %v", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// waitFor polls check every 20 ms until it returns nil, p (if not nil)
+// exits, or d passes.
+func waitFor(p *proc, d time.Duration, check func() error) error {
+	deadline := time.Now().Add(d)
+	for {
+		err := check()
+		if err == nil {
+			return nil
+		}
+		if p != nil && p.exited() {
+			return fmt.Errorf("%s exited: %v (last check: %v)", p.name, p.err, err)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not so after %v: %w", d, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// get fetches url with client and returns its status and body.
+func get(client *http.Client, url string) (int, string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+// getOK returns an error unless url answers 200.
+func getOK(client *http.Client, url string) error {
+	status, body, err := get(client, url)
+	if err == nil && status != http.StatusOK {
+		err = fmt.Errorf("GET %s: %d %s", url, status, strings.TrimSpace(body))
+	}
+	return err
+}
+
+// plainClient is an HTTP/1.1 client for the tests' own requests.
+var plainClient = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+
+// cluster is what a test runs its instances on: a Redis and a fresh
+// PostgreSQL database of their own, and the secret they share.
+type cluster struct {
+	t         *testing.T
+	redis     *redistest.Server
+	db        string // postgres:// URL
+	secret    string
+	drain     time.Duration // -live-drain-window
+	instances []*instance
+}
+
+// newCluster starts a Redis server for t and makes t a database on the
+// binary's shared PostgreSQL cluster. No instance runs yet.
+func newCluster(t *testing.T) *cluster {
+	t.Helper()
+	serverBinary(t)
+	name := strings.ToLower(strings.NewReplacer("/", "_", "-", "_").Replace(t.Name()))
+	return &cluster{
+		t:      t,
+		redis:  redistest.Start(t),
+		db:     pgtest.Shared(t).Database(t, name),
+		secret: "cluster test secret " + strconv.FormatInt(time.Now().UnixNano(), 36),
+		drain:  3 * time.Second,
+	}
+}
+
+// instance is one bigpipe server process of a cluster.
+type instance struct {
+	c     *cluster
+	name  string // "A", "B", …: labels its log
+	port  int
+	admin int
+	extra []string // more flags
+
+	mu sync.Mutex
+	p  *proc // the running process; the last one after an exit
+}
+
+// base is the instance's own URL, bypassing the proxies.
+func (in *instance) base() string { return fmt.Sprintf("http://127.0.0.1:%d", in.port) }
+
+// adminBase is the URL of its admin listener.
+func (in *instance) adminBase() string { return fmt.Sprintf("http://127.0.0.1:%d", in.admin) }
+
+// addr is its main address, as a proxy's upstream names it.
+func (in *instance) addr() string { return fmt.Sprintf("127.0.0.1:%d", in.port) }
+
+// add reserves ports for n more instances, named after the letters that
+// follow the ones there, without starting them: a proxy's configuration
+// can name them first.
+func (c *cluster) add(n int, extra ...string) []*instance {
+	var ins []*instance
+	for range n {
+		in := &instance{c: c, name: string(rune('A' + len(c.instances))), port: freePort(c.t), admin: freePort(c.t), extra: extra}
+		c.instances = append(c.instances, in)
+		ins = append(ins, in)
+	}
+	return ins
+}
+
+// startAll starts every instance not running yet, one after the other
+// (the first creates the schema), and waits until each is ready.
+func (c *cluster) startAll(t *testing.T) {
+	t.Helper()
+	for _, in := range c.instances {
+		if in.proc() == nil || in.proc().exited() {
+			in.start(t)
+		}
+	}
+}
+
+// proc returns the instance's current process.
+func (in *instance) proc() *proc {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.p
+}
+
+// start runs the instance on its ports and waits until /readyz says ready.
+// A restarted instance keeps its ports, so the proxies find it again.
+func (in *instance) start(t *testing.T) {
+	t.Helper()
+	c := in.c
+	args := append([]string{
+		"-addr", in.addr(),
+		"-admin", fmt.Sprintf("127.0.0.1:%d", in.admin),
+		"-redis", c.redis.URL,
+		"-db", c.db,
+		"-live-secret", c.secret,
+		"-live-drain-window", c.drain.String(),
+		"-live-sim=false",
+		"-log-level", "info",
+	}, in.extra...)
+	p, err := startProc(t, "instance "+in.name, serverBinary(t), args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.mu.Lock()
+	in.p = p
+	in.mu.Unlock()
+	if err := waitFor(p, 20*time.Second, func() error { return getOK(plainClient, in.base()+"/readyz") }); err != nil {
+		t.Fatalf("instance %s (%s) not ready: %v\n%s", in.name, in.base(), err, p.out.String())
+	}
+}
+
+// kill9 kills the instance with SIGKILL, as a crash would, and waits for it
+// to be gone.
+func (in *instance) kill9(t *testing.T) {
+	t.Helper()
+	p := in.proc()
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatalf("kill -9 instance %s: %v", in.name, err)
+	}
+	if _, err := p.wait(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sigterm sends SIGTERM, as a deploy does; the caller waits for the exit.
+func (in *instance) sigterm(t *testing.T) {
+	t.Helper()
+	if err := in.proc().cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM instance %s: %v", in.name, err)
+	}
+}
+
+// metric returns the sum of the samples of the metric name (all its
+// labels) on the instance's admin listener.
+func (in *instance) metric(name string) (float64, error) {
+	status, body, err := get(plainClient, in.adminBase()+"/metrics")
+	if err != nil {
+		return 0, err
+	}
+	if status != http.StatusOK {
+		return 0, fmt.Errorf("GET /metrics: %d", status)
+	}
+	var sum float64
+	found := false
+	for line := range strings.SplitSeq(body, "\n") {
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok || (rest != "" && rest[0] != ' ' && rest[0] != '{') {
+			continue
+		}
+		f := strings.Fields(rest[strings.LastIndexByte(rest, '}')+1:])
+		if len(f) == 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(f[0], 64)
+		if err != nil {
+			return 0, fmt.Errorf("metric %s: %q: %w", name, line, err)
+		}
+		sum, found = sum+v, true
+	}
+	if !found {
+		return 0, fmt.Errorf("no metric %s", name)
+	}
+	return sum, nil
+}
+
+// errNotYet is what a poll's check returns while the condition is false.
+var errNotYet = errors.New("not yet")
