@@ -629,3 +629,21 @@ func TestKeyShownOnce(t *testing.T) {
 	tb.waitTrue(t, `bigPipe.liveState.channels['comments:x'].offset === 2`)
 	waitComments(t, tb, 2)
 }
+
+// TestOrderKept: stream items published out of their order (a publication
+// retried after a broker outage, two instances racing) take their place
+// by WithOrder, not by arrival: the page shows what a reload shows.
+func TestOrderKept(t *testing.T) {
+	f := newPageFixture(t)
+	f.data.comments = append(f.data.comments, comment{ID: "c1", Text: "comment 1"})
+	tb := open(t, f, "")
+	waitComments(t, tb, 1)
+	tb.waitTrue(t, `bigPipe.liveState.connects >= 1`)
+	for _, i := range []uint64{3, 2} {
+		c := comment{ID: fmt.Sprintf("c%d", i), Text: fmt.Sprintf("comment %d", i)}
+		if err := f.now().comments.Publish(t.Context(), "comments:x", c, live.WithKey(c.ID), live.WithOrder(i)); err != nil {
+			t.Fatalf("publish %s: %v", c.ID, err)
+		}
+	}
+	waitComments(t, tb, 3)
+}

@@ -3,12 +3,15 @@ package live_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/bigpipe-go/bigpipe/internal/redistest"
 	"github.com/bigpipe-go/bigpipe/live"
+	"github.com/bigpipe-go/bigpipe/render"
 )
 
 // Redis faults: the broker probe, Position failing fast, and clients that
@@ -195,6 +198,7 @@ func TestRedisPaused(t *testing.T) {
 	post("2")
 	fl.await(t, b, stored, 10*time.Second)
 
+	s := newSite(t, a, a.eng)
 	r.Pause(t)
 	h := waitHealth(t, a, false, 10*time.Second)
 	waitHealth(t, b, false, 10*time.Second)
@@ -213,6 +217,11 @@ func TestRedisPaused(t *testing.T) {
 		t.Errorf("Publish while down: %v after %v, want ErrBrokerDown at once", err, took)
 	}
 	stored = append(stored, "3") // stored, not published: published again below
+	// A live pagelet refetched meanwhile is a 503, not content without a
+	// position (after a new epoch the client could not tell what it shows).
+	if status, body, _ := s.get(t, "/?"+render.FragmentParam+"=scores"); status != http.StatusServiceUnavailable || !strings.Contains(body, "live position is unknown") {
+		t.Errorf("fragment of a live pagelet while the broker is down: %d %s, want 503", status, body)
+	}
 
 	r.Resume(t)
 	h = waitHealth(t, a, true, 15*time.Second)

@@ -135,13 +135,25 @@ func (f *Feed[T]) Pagelet(channel string, p pagelet.Pagelet) pagelet.Pagelet {
 // PublishOption configures one publication.
 type PublishOption func(*publishOptions)
 
-type publishOptions struct{ key string }
+type publishOptions struct {
+	key   string
+	order uint64
+}
 
 // WithKey gives a stream item its key, such as the id a client generated
 // for a comment: a publication with a key already published is not
 // published again (within the channel's history), and a page that shows an
 // item with that key already does not show it twice.
 func WithKey(key string) PublishOption { return func(o *publishOptions) { o.key = key } }
+
+// WithOrder gives a stream item its place among the others, such as a
+// comment's sequence number: a page puts it before the first item it shows
+// whose data-live-order attribute is greater (render the items a page
+// starts with with that attribute), so that items published out of order
+// (a publication retried after a broker outage, two instances publishing
+// at once) show in the order a reload shows them. Without it an item goes
+// at the end (or the start, for data-live-items="prepend").
+func WithOrder(n uint64) PublishOption { return func(o *publishOptions) { o.order = n } }
 
 // Errors of [Feed.Publish].
 var (
@@ -167,7 +179,7 @@ func (f *Feed[T]) Publish(ctx context.Context, channel string, v T, opts ...Publ
 	if err := f.view(v).Render(ctx, &buf); err != nil {
 		return fmt.Errorf("live: render publication for %q: %w", channel, err)
 	}
-	frag := render.Fragment{Content: buf.Bytes(), Key: po.key}
+	frag := render.Fragment{Content: buf.Bytes(), Key: po.key, Order: po.order}
 	for _, name := range f.spec.css {
 		a, err := f.e.site.Get(name)
 		if err != nil {

@@ -111,8 +111,10 @@
   d.addEventListener('selectionchange', flush);
 
   // append adds a stream item to p, once by key, at the end of its
-  // [data-live-items] element ("prepend": at its start) or of p.
-  function append(p, html, key) {
+  // [data-live-items] element ("prepend": at its start) or of p; with an
+  // order, before the first item whose data-live-order is greater
+  // ("prepend": smaller), so that late items take their place.
+  function append(p, html, key, order) {
     const add = () => {
       const box = p.el.querySelector('[data-live-items]') || p.el;
       if (key && box.querySelector('[data-live-key="' + CSS.escape(key) + '"]')) return;
@@ -123,9 +125,12 @@
         const e = one || d.createElement('div');
         if (!one) e.append(n);
         e.setAttribute('data-live-key', key);
+        if (order) e.setAttribute('data-live-order', order);
         n = e;
       }
-      box.dataset.liveItems === 'prepend' ? box.prepend(n) : box.append(n);
+      const pre = box.dataset.liveItems === 'prepend';
+      const at = order && Array.from(box.children).find((o) => o.dataset.liveOrder && (pre ? +o.dataset.liveOrder < order : +o.dataset.liveOrder > order));
+      if (at) box.insertBefore(n, at); else if (pre && !order) box.prepend(n); else box.append(n);
     };
     // Behind a held replacement, an item waits for it.
     if (p.hold) p.hold[1].push(add); else add();
@@ -145,7 +150,7 @@
       if (off) p.offset = off;
       const first = !k++;
       run(data.css, () => {
-        if (p.kind === 'stream') append(p, data.content, data.key); else replace(p, data.content);
+        if (p.kind === 'stream') append(p, data.content, data.key, +data.order || 0); else replace(p, data.content);
         const s = st.channels[channel];
         if (first) { s.applied++; st.applied++; }
         if (off > s.offset) s.offset = off;

@@ -113,13 +113,15 @@ func (s *Site) PublishBreaking(ctx context.Context) error {
 }
 
 // publishComment publishes c, one stored comment, to its article's
-// channel, keyed by its id: a publication of the same comment again is
-// dropped by the engine and by pages that show it already.
+// channel, keyed by its id (a publication of the same comment again is
+// dropped by the engine and by pages that show it already) and placed by
+// its sequence number (one retried, or published by another instance at
+// the same time, still shows in the store's order).
 func (s *Site) publishComment(ctx context.Context, c store.Comment) error {
 	if s.feeds == nil {
 		return nil
 	}
-	return s.feeds.comments.Publish(ctx, CommentsChannel(c.Slug), c, live.WithKey(c.ID))
+	return s.feeds.comments.Publish(ctx, CommentsChannel(c.Slug), c, live.WithKey(c.ID), live.WithOrder(c.Seq))
 }
 
 // Retries of a comment's publication when the broker failed: the comment is

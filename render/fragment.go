@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 
 	"github.com/bigpipe-go/bigpipe/pagelet"
 )
@@ -19,6 +20,12 @@ type Fragment struct {
 	Content []byte   // HTML, inserted inert (scripts in it do not run)
 	CSS     []string // stylesheet URLs the client applies before showing Content
 	Key     string   // a stream item's key: the client shows an item whose key it shows already only once
+	// Order places a stream item among the others (0: at the end, or the
+	// start): the client puts it before the first item whose
+	// data-live-order is greater, so that items published out of order
+	// (a retried publication, two instances racing) show in the order a
+	// reload shows them.
+	Order uint64
 
 	// Channel, Live and Token are set in a fragment endpoint's answer for
 	// a live pagelet: the position its content was read at, and a fresh
@@ -52,6 +59,10 @@ func AppendFragment(dst []byte, f *Fragment) []byte {
 		dst = append(dst, `,"key":`...)
 		dst = appendJSString(dst, f.Key)
 	}
+	if f.Order != 0 {
+		dst = append(dst, `,"order":`...)
+		dst = strconv.AppendUint(dst, f.Order, 10)
+	}
 	if f.Live != nil {
 		dst = appendLive(dst, f.Channel, f.Live)
 	}
@@ -64,8 +75,9 @@ func AppendFragment(dst []byte, f *Fragment) []byte {
 
 // fragment answers a fragment request: the page's pagelet id alone, loaded
 // (after its live position is read) and rendered as a [Fragment] in JSON.
-// A pagelet that fails is a 503, not its fallback: the client keeps what it
-// shows and tries again later. An unknown id is a 404.
+// A pagelet that fails is a 503, not its fallback, and so is a live
+// pagelet whose position cannot be read: the client keeps what it shows
+// and tries again later. An unknown id is a 404.
 func (x *response) fragment(id string) error {
 	page, err := x.preflight()
 	if page == nil || err != nil {
@@ -94,6 +106,15 @@ func (x *response) fragment(id string) error {
 	ctx, cancel := context.WithTimeout(x.ctx, p.EffectiveTimeout())
 	defer cancel()
 	f.Live = x.position(ctx, p)
+	if f.Live == nil && x.grant != nil && p.Channel != "" {
+		// A live pagelet's content without its position would leave the
+		// client unable to tell what it has shown from what it has not
+		// (after a new epoch, say): it tries again instead.
+		x.settle(Failed, http.StatusServiceUnavailable)
+		x.w.Header().Set("Retry-After", "1")
+		http.Error(x.w, fmt.Sprintf("503 pagelet %q: its live position is unknown (the live broker is unreachable)", p.ID), http.StatusServiceUnavailable)
+		return nil
+	}
 	if o, ok := x.h.rd.live.(interface{ Refetched(channel string) }); ok && f.Live != nil {
 		o.Refetched(p.Channel)
 	}
