@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
@@ -87,7 +88,9 @@ type config struct {
 
 	liveSecret  string   // signs the live tokens and keys the comment form's CSRF tokens; "" = random per process
 	liveOrigins []string // origins allowed to open a live WebSocket besides the page's own host
-	liveSim     bool     // run the demo's simulator (scores, markets, breaking news)
+
+	trustedProxies []netip.Prefix // peers whose X-Forwarded-For names the client
+	liveSim        bool           // run the demo's simulator (scores, markets, breaking news)
 
 	redis           []string      // Redis URLs of the live broker, one per shard; none: in memory, one instance
 	liveDrainWindow time.Duration // on SIGTERM, the window over which live clients are told to reconnect elsewhere
@@ -121,6 +124,9 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&c.serverTiming, "server-timing", true, "report page and pagelet timings to the browser (Server-Timing header, performance marks)")
 	fs.StringVar(&c.liveSecret, "live-secret", os.Getenv("BIGPIPE_LIVE_SECRET"),
 		"secret that signs live connection tokens and comment-form tokens; every instance of a site must share it; empty: a random one per process (env BIGPIPE_LIVE_SECRET)")
+	proxies := fs.String("trusted-proxies", os.Getenv("BIGPIPE_TRUSTED_PROXIES"),
+		"comma-separated addresses or networks of the load balancers in front (e.g. 10.0.0.0/8): a request from one counts against the client address its X-Forwarded-For gives "+
+			"(live connections per address, the comment rate), not the proxy's; empty: none (env BIGPIPE_TRUSTED_PROXIES)")
 	origins := fs.String("live-origins", "", "comma-separated origins (such as https://news.example) also allowed to open live WebSockets; the page's own host always is")
 	fs.BoolVar(&c.liveSim, "live-sim", true, "simulate the front page's live news: market prices, match scores and breaking headlines change and are published")
 	redis := fs.String("redis", os.Getenv("BIGPIPE_REDIS"),
@@ -151,6 +157,10 @@ func parseFlags(args []string) (config, error) {
 	}
 	if c.liveDrainWindow < 0 {
 		return c, errors.New("-live-drain-window cannot be negative")
+	}
+	var err error
+	if c.trustedProxies, err = parseTrustedProxies(*proxies); err != nil {
+		return c, err
 	}
 	for o := range strings.SplitSeq(*origins, ",") {
 		if o = strings.TrimSpace(o); o == "" {
@@ -337,7 +347,10 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 	}
 	mux.Handle(eng.Path(), eng) // not compressed: SSE flushes each message
 	mux.Handle("/", pages.Routes(rd, reg, site, cfg.middleware()...))
-	var handler http.Handler = mux
+	// Behind trusted proxies, a request's client address is the one they
+	// saw (before anything else looks at it: the live engine's limits, the
+	// comment rate).
+	handler := trustProxies(cfg.trustedProxies)(mux)
 	var active tracker
 	// Every request's context derives from base: cancelling it when the
 	// drain deadline passes ends every page still running.
