@@ -176,8 +176,8 @@ func TestKillInstance(t *testing.T) {
 	a, b, c := ins[0], ins[1], ins[2]
 	p.post(t, b.base())
 	publishBreaking(t, c, "Before the crash")
-	l := startLoad(p, 100*time.Millisecond, b, c)
 	waitShows(t, views, p.ids()[:1], "Before the crash", deliveryBudget)
+	l := startLoad(p, 100*time.Millisecond, b, c)
 	a.kill9(t)
 	for _, v := range views {
 		v.tab.waitTrue(t, `window.bigPipe.liveState.connects >= 2`)
