@@ -84,9 +84,10 @@ type liveClientState struct {
 	// (liveresume.go).
 	seqs       []atomic.Int64
 	gaps, dups atomic.Int64
-	// The reconnects: done, of which recovered and refetched, attempts
-	// that failed, and when the last one was done (unix ns).
-	resumes, recovered, refetched, attemptsFailed, lastResume atomic.Int64
+	// The reconnects: done, of which recovered (and of those with missed
+	// publications) and refetched, attempts that failed, and when the last
+	// one was done (unix ns).
+	resumes, recovered, recoveredPubs, refetched, attemptsFailed, lastResume atomic.Int64
 }
 
 // liveWait counts the receipts of one publication.

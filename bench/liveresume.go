@@ -6,7 +6,8 @@ package main
 // replies and pushes, when and how soon it reconnects (as live/live.js
 // does), and the commands that tell the bench how the reconnects went:
 //
-//	"resumed"          "resumed <resumes> <recovered> <refetched> <failed attempts> <open> <unix ns of the last resume>"
+//	"resumed"          "resumed <resumes> <recovered> <recovered with missed publications> <refetched> <failed attempts>
+//	                   <open> <unix ns of the last resume>"
 //	"check <seq> <ms>" "checked <connections at seq or past it> <gaps> <duplicates>" once every
 //	                   connection has seen publication seq, or after ms
 
@@ -179,6 +180,9 @@ func (st *liveClientState) resumed(c *liveConn, reply *liveConnectSub) {
 		return
 	}
 	st.recovered.Add(1)
+	if len(reply.Publications) > 0 {
+		st.recoveredPubs.Add(1)
+	}
 	for i := range reply.Publications {
 		st.publication(c, &reply.Publications[i])
 	}
@@ -189,7 +193,7 @@ func (st *liveClientState) resumed(c *liveConn, reply *liveConnectSub) {
 func (st *liveClientState) command(f []string, out *lineWriter) (bool, error) {
 	switch {
 	case len(f) == 1 && f[0] == "resumed":
-		out.printf("resumed %d %d %d %d %d %d", st.resumes.Load(), st.recovered.Load(), st.refetched.Load(),
+		out.printf("resumed %d %d %d %d %d %d %d", st.resumes.Load(), st.recovered.Load(), st.recoveredPubs.Load(), st.refetched.Load(),
 			st.attemptsFailed.Load(), st.alive.Load(), st.lastResume.Load())
 		return true, nil
 	case len(f) == 3 && f[0] == "check":

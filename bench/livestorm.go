@@ -32,7 +32,7 @@ import (
 const (
 	// liveStormPubGap is the pause between two publications during the
 	// storm (each reaches every connection: n deliveries).
-	liveStormPubGap = 200 * time.Millisecond
+	liveStormPubGap = 500 * time.Millisecond
 	// liveStormTimeout bounds the wait for every connection to resume;
 	// liveStormAfter is how long publishing goes on after that.
 	liveStormTimeout = time.Minute
@@ -49,6 +49,7 @@ type LiveStorm struct {
 	// failed on the way.
 	Resumed        int `json:"resumed"`
 	Recovered      int `json:"recovered"`
+	RecoveredPubs  int `json:"recovered_pubs"` // of the recovered, those that had missed publications (listed in the reply)
 	Refetched      int `json:"refetched"`
 	FailedAttempts int `json:"failed_attempts"`
 	// AllResumed is from the close to the last resume.
@@ -199,7 +200,7 @@ func liveStorm(ctx context.Context, exe string, rd *benchRedis, srvs []*liveServ
 		if err != nil {
 			return st, err
 		}
-		st.Resumed, st.Recovered, st.Refetched, st.FailedAttempts, last = res.resumes, res.recovered, res.refetched, res.failed, res.last
+		st.Resumed, st.Recovered, st.RecoveredPubs, st.Refetched, st.FailedAttempts, last = res.resumes, res.recovered, res.recoveredPubs, res.refetched, res.failed, res.last
 		if res.resumes >= n && res.open == n {
 			break
 		}
@@ -244,8 +245,8 @@ func liveStorm(ctx context.Context, exe string, rd *benchRedis, srvs []*liveServ
 
 // liveResumedTotals is the clients' "resumed" answers, summed.
 type liveResumedTotals struct {
-	resumes, recovered, refetched, failed, open int
-	last                                        int64 // the latest resume, unix ns
+	resumes, recovered, recoveredPubs, refetched, failed, open int
+	last                                                       int64 // the latest resume, unix ns
 }
 
 // liveResumed asks every client how its reconnects went.
@@ -259,19 +260,20 @@ func liveResumed(ctx context.Context, c *liveClients) (liveResumedTotals, error)
 		if err != nil {
 			return t, err
 		}
-		if len(f) != 7 {
+		if len(f) != 8 {
 			return t, fmt.Errorf("client: %q", strings.Join(f, " "))
 		}
-		v := make([]int64, 6)
+		v := make([]int64, 7)
 		for i := range v {
 			v[i], _ = strconv.ParseInt(f[i+1], 10, 64)
 		}
 		t.resumes += int(v[0])
 		t.recovered += int(v[1])
-		t.refetched += int(v[2])
-		t.failed += int(v[3])
-		t.open += int(v[4])
-		t.last = max(t.last, v[5])
+		t.recoveredPubs += int(v[2])
+		t.refetched += int(v[3])
+		t.failed += int(v[4])
+		t.open += int(v[5])
+		t.last = max(t.last, v[6])
 	}
 	return t, nil
 }

@@ -263,8 +263,8 @@ func writeLiveCluster(w io.Writer, c *LiveCluster) {
 			recovered = 100 * float64(s.Recovered) / float64(s.Resumed)
 		}
 		fmt.Fprintf(w, "reconnect storm (%s): %d connections of C; %s\n", s.Transport, s.Conns, s.How)
-		fmt.Fprintf(w, "  all resumed on A and B after %s ms: %d resumed, %d recovered (%.1f %%), %d refetched, %d failed attempts\n",
-			f1(s.AllResumed), s.Resumed, s.Recovered, recovered, s.Refetched, s.FailedAttempts)
+		fmt.Fprintf(w, "  all resumed on A and B after %s ms: %d resumed, %d recovered (%.1f %%; %d of them with missed publications), %d refetched, %d failed attempts\n",
+			f1(s.AllResumed), s.Resumed, s.Recovered, recovered, s.RecoveredPubs, s.Refetched, s.FailedAttempts)
 		fmt.Fprintf(w, "  %d publications (one every %v) made on A meanwhile: %d of %d connections had the last, %d missing, %d twice\n",
 			s.Publications, s.PubGap, s.Complete, s.Conns, s.Gaps, s.Dups)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
