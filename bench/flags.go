@@ -39,6 +39,7 @@ type config struct {
 	noLiveCluster   bool
 	liveClusterSubs int
 	liveStorm       int
+	liveStormGap    time.Duration
 	flags           map[string]string // every flag's value, for the report
 }
 
@@ -86,6 +87,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.noLiveCluster, "no-live-cluster", false, "skip the live figures across three instances through a redis-server the bench starts (publish → visible, fan-out, reconnect storm, memory with Redis)")
 	fs.IntVar(&c.liveClusterSubs, "live-cluster-subs", liveClusterSubsDefault, "subscribers of the fan-out through Redis, spread over the three instances")
 	fs.IntVar(&c.liveStorm, "live-storm", liveStormDefault, "connections of the instance closed in the reconnect storm")
+	fs.DurationVar(&c.liveStormGap, "live-storm-gap", liveStormPubGapDefault, "between two publications made during the reconnect storm (each to every connection); 0: none after the first")
 	fs.StringVar(&c.replot, "replot", "", "measure nothing: print the table and draw the charts of this latest.json again (into -out)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./bench [flags]\n\nMeasures /bench in every mode on the wire, in Chromium, under load and in flight.\n\n")
@@ -130,6 +132,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, errors.New("-live-only and -front-only: pick one")
 	case c.liveConns < 1 || c.liveFanout < 1 || c.livePubs < 1:
 		return c, fmt.Errorf("-live-conns %d, -live-fanout %d, -live-pubs %d: want at least 1 each", c.liveConns, c.liveFanout, c.livePubs)
+	case c.liveStormGap < 0:
+		return c, fmt.Errorf("-live-storm-gap %v: want 0 or more", c.liveStormGap)
 	case c.liveClusterSubs < 1 || c.liveStorm < 1:
 		return c, fmt.Errorf("-live-cluster-subs %d, -live-storm %d: want at least 1 each", c.liveClusterSubs, c.liveStorm)
 	}

@@ -131,13 +131,14 @@ type LiveFanoutRun struct {
 
 // liveOptions is what the flags ask of the live section.
 type liveOptions struct {
-	conns   int  // idle connections per transport
-	fanout  int  // of which on the fan-out channel
-	pubs    int  // publications to the page in Chromium
-	browser bool // measure publish → visible in Chromium
-	cluster bool // measure across instances through Redis
-	subs    int  // the cluster's fan-out subscribers
-	storm   int  // the cluster's reconnect storm connections
+	conns    int           // idle connections per transport
+	fanout   int           // of which on the fan-out channel
+	pubs     int           // publications to the page in Chromium
+	browser  bool          // measure publish → visible in Chromium
+	cluster  bool          // measure across instances through Redis
+	subs     int           // the cluster's fan-out subscribers
+	storm    int           // the cluster's reconnect storm connections
+	stormGap time.Duration // between publications during the storm
 }
 
 // measureLive runs the live section: each transport's connections and
@@ -197,7 +198,7 @@ func measureLive(ctx context.Context, o liveOptions, progress func(string)) (*Li
 		}
 	}
 	if o.cluster {
-		cl, err := measureLiveCluster(ctx, exe, liveClusterOptions{subs: o.subs, storm: o.storm, conns: o.conns, pubs: o.pubs, browser: o.browser},
+		cl, err := measureLiveCluster(ctx, exe, liveClusterOptions{subs: o.subs, storm: o.storm, stormGap: o.stormGap, conns: o.conns, pubs: o.pubs, browser: o.browser},
 			limit, octet, progress)
 		if ctx.Err() != nil {
 			return res, ctx.Err()

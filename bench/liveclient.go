@@ -88,6 +88,10 @@ type liveClientState struct {
 	// publications) and refetched, attempts that failed, and when the last
 	// one was done (unix ns).
 	resumes, recovered, recoveredPubs, refetched, attemptsFailed, lastResume atomic.Int64
+	// Under mu: from each connection's end to its resume, and the first
+	// and last end (unix ns).
+	resumeTook          []time.Duration
+	firstDrop, lastDrop int64
 }
 
 // liveWait counts the receipts of one publication.
@@ -277,6 +281,9 @@ func (st *liveClientState) run(ctx context.Context, i int, opened func(error)) {
 		if len(st.cfg.Failover) == 0 || ctx.Err() != nil || !liveReconnects(code) {
 			return
 		}
+		if subscribed {
+			st.dropped(c)
+		}
 		c.resumes = true
 		t := time.NewTimer(liveBackoff(tries))
 		tries++
@@ -298,7 +305,8 @@ type liveConn struct {
 	token   string
 	offset  uint64
 	epoch   string
-	resumes bool // it has been connected before: the next connect is a resume
+	resumes bool  // it has been connected before: the next connect is a resume
+	dropped int64 // when it last ended, unix ns
 }
 
 // session makes one connection of c to addr, from c's position, and reads

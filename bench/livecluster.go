@@ -64,11 +64,12 @@ type LiveCluster struct {
 
 // liveClusterOptions is what the flags ask of the cluster part.
 type liveClusterOptions struct {
-	subs    int  // fan-out subscribers over the instances
-	storm   int  // connections of the instance stopped
-	conns   int  // idle connections per transport for the memory figure
-	pubs    int  // publications to the page in Chromium
-	browser bool // measure publish → visible
+	subs     int           // fan-out subscribers over the instances
+	storm    int           // connections of the instance stopped
+	stormGap time.Duration // between publications during the storm; 0: none
+	conns    int           // idle connections per transport for the memory figure
+	pubs     int           // publications to the page in Chromium
+	browser  bool          // measure publish → visible
 }
 
 // measureLiveCluster runs the cluster part. A step that fails is noted in
@@ -126,7 +127,7 @@ func measureLiveCluster(ctx context.Context, exe string, o liveClusterOptions, l
 	if err != nil {
 		fail("fan-out through Redis", err)
 	}
-	lc.Storm, err = liveStorm(ctx, exe, rd, srvs, o.storm, limit, prefix(4), progress)
+	lc.Storm, err = liveStorm(ctx, exe, rd, srvs, o.storm, o.stormGap, limit, prefix(4), progress)
 	if ctx.Err() != nil {
 		return lc, ctx.Err()
 	}

@@ -39,7 +39,7 @@ func TestLiveCluster(t *testing.T) {
 		t.Logf("no Chromium part: %v", err)
 	}
 	const subs, storm, conns, pubs = 300, 300, 200, 20
-	o := liveClusterOptions{subs: subs, storm: storm, conns: conns, pubs: pubs, browser: browser}
+	o := liveClusterOptions{subs: subs, storm: storm, stormGap: 100 * time.Millisecond, conns: conns, pubs: pubs, browser: browser}
 	start := time.Now()
 	cl, err := measureLiveCluster(ctx, exe, o, limit, 77, func(string) {})
 	if errors.Is(err, errNoRedis) {

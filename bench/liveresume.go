@@ -7,7 +7,8 @@ package main
 // does), and the commands that tell the bench how the reconnects went:
 //
 //	"resumed"          "resumed <resumes> <recovered> <recovered with missed publications> <refetched> <failed attempts>
-//	                   <open> <unix ns of the last resume>"
+//	                   <open> <unix ns of the last resume> <unix ns of the first and of the last connection end>
+//	                   <p50, p99 and max ns from a connection's end to its resume>"
 //	"check <seq> <ms>" "checked <connections at seq or past it> <gaps> <duplicates>" once every
 //	                   connection has seen publication seq, or after ms
 
@@ -16,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -171,6 +173,9 @@ func (st *liveClientState) publication(c *liveConn, pub *livePubMsg) {
 func (st *liveClientState) resumed(c *liveConn, reply *liveConnectSub) {
 	now := time.Now().UnixNano()
 	st.resumes.Add(1)
+	st.mu.Lock()
+	st.resumeTook = append(st.resumeTook, time.Duration(now-c.dropped))
+	st.mu.Unlock()
 	for last := st.lastResume.Load(); now > last && !st.lastResume.CompareAndSwap(last, now); last = st.lastResume.Load() {
 	}
 	if !reply.Recovered {
@@ -189,12 +194,31 @@ func (st *liveClientState) resumed(c *liveConn, reply *liveConnectSub) {
 	c.offset, c.epoch = max(c.offset, reply.Offset), reply.Epoch
 }
 
+// dropped notes that connection c ended (to be resumed).
+func (st *liveClientState) dropped(c *liveConn) {
+	c.dropped = time.Now().UnixNano()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.firstDrop == 0 || c.dropped < st.firstDrop {
+		st.firstDrop = c.dropped
+	}
+	st.lastDrop = max(st.lastDrop, c.dropped)
+}
+
 // command answers the reconnect commands; it reports false for any other.
 func (st *liveClientState) command(f []string, out *lineWriter) (bool, error) {
 	switch {
 	case len(f) == 1 && f[0] == "resumed":
-		out.printf("resumed %d %d %d %d %d %d %d", st.resumes.Load(), st.recovered.Load(), st.recoveredPubs.Load(), st.refetched.Load(),
-			st.attemptsFailed.Load(), st.alive.Load(), st.lastResume.Load())
+		st.mu.Lock()
+		took := slices.Clone(st.resumeTook)
+		first, last := st.firstDrop, st.lastDrop
+		st.mu.Unlock()
+		var p50, p99, pmax time.Duration
+		if len(took) > 0 {
+			p50, p99, pmax = percentile(took, 50), percentile(took, 99), percentile(took, 100)
+		}
+		out.printf("resumed %d %d %d %d %d %d %d %d %d %d %d %d", st.resumes.Load(), st.recovered.Load(), st.recoveredPubs.Load(), st.refetched.Load(),
+			st.attemptsFailed.Load(), st.alive.Load(), st.lastResume.Load(), first, last, p50, p99, pmax)
 		return true, nil
 	case len(f) == 3 && f[0] == "check":
 		seq, err1 := strconv.ParseInt(f[1], 10, 64)

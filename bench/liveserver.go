@@ -12,6 +12,7 @@ package main
 //	GET /_bench/publish?ch=C&seq=N
 //	                          publishes {seq N, sent now} to C; {"sent": unix ns before the publish}
 //	GET /_bench/mem           two forced collections, then {"heap","stack","sys","goroutines"}
+//	GET /_bench/stacks        every goroutine's stack (runtime/pprof, debug=1): to see where it waits
 //
 // With liveRedisEnv set (comma-separated redis:// URLs) its engine fans out
 // through Redis (live.WithRedis), signing tokens with liveSecretEnv's
@@ -20,7 +21,8 @@ package main
 //
 // It reads commands on stdin, a line each: "close" closes the engine as a
 // deploy would (new live connections refused, every client told to
-// reconnect elsewhere) and answers "closed"; the HTTP server stays up. It
+// reconnect elsewhere), within liveCloseTimeout, and answers "closed <ns it
+// took> <its error, or ->"; the HTTP server stays up. It
 // ends when its standard input is closed (the bench ended it or died).
 
 import (
@@ -36,6 +38,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -184,6 +187,9 @@ func liveServerMain(stdin io.Reader, stdout io.Writer) error {
 		runtime.ReadMemStats(&ms)
 		writeJSONResponse(w, liveMem{Heap: ms.HeapAlloc, Stack: ms.StackInuse, Sys: ms.Sys, Goroutines: runtime.NumGoroutine()})
 	})
+	mux.HandleFunc("GET /_bench/stacks", func(w http.ResponseWriter, _ *http.Request) {
+		_ = pprof.Lookup("goroutine").WriteTo(w, 1)
+	})
 	if err := livePageRoutes(mux, eng, site); err != nil {
 		return err
 	}
@@ -202,19 +208,26 @@ func liveServerMain(stdin io.Reader, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "listening %s\n", ln.Addr())
 
 	var closeOnce sync.Once
-	closeEngine := func(d time.Duration) {
+	closeEngine := func(d time.Duration) (took time.Duration, err error) {
 		closeOnce.Do(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), d)
 			defer cancel()
-			_ = eng.Close(ctx)
+			t0 := time.Now()
+			err = eng.Close(ctx)
+			took = time.Since(t0)
 		})
+		return took, err
 	}
 	sc := bufio.NewScanner(stdin) // until the bench closes it or dies
 	for sc.Scan() {
 		switch sc.Text() {
 		case "close":
-			closeEngine(10 * time.Second)
-			fmt.Fprintln(stdout, "closed")
+			took, err := closeEngine(liveCloseTimeout)
+			why := "-"
+			if err != nil {
+				why = strings.ReplaceAll(err.Error(), "\n", " ")
+			}
+			fmt.Fprintf(stdout, "closed %d %s\n", took.Nanoseconds(), why)
 		default:
 			_ = srv.Close()
 			closeEngine(2 * time.Second)
@@ -228,6 +241,9 @@ func liveServerMain(stdin io.Reader, stdout io.Writer) error {
 	}
 	return nil
 }
+
+// liveCloseTimeout bounds the "close" command's Engine.Close.
+const liveCloseTimeout = time.Minute
 
 // liveGrant is what /_bench/token answers: what a client needs to connect
 // to one channel, from its current position.

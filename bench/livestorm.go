@@ -30,9 +30,9 @@ import (
 )
 
 const (
-	// liveStormPubGap is the pause between two publications during the
-	// storm (each reaches every connection: n deliveries).
-	liveStormPubGap = 500 * time.Millisecond
+	// liveStormPubGapDefault is the pause between two publications during
+	// the storm (each reaches every connection: n deliveries).
+	liveStormPubGapDefault = 500 * time.Millisecond
 	// liveStormTimeout bounds the wait for every connection to resume;
 	// liveStormAfter is how long publishing goes on after that.
 	liveStormTimeout = time.Minute
@@ -52,8 +52,20 @@ type LiveStorm struct {
 	RecoveredPubs  int `json:"recovered_pubs"` // of the recovered, those that had missed publications (listed in the reply)
 	Refetched      int `json:"refetched"`
 	FailedAttempts int `json:"failed_attempts"`
-	// AllResumed is from the close to the last resume.
+	// AllResumed is from the close to the last resume; Close how long C's
+	// Engine.Close took (CloseError its error, if any).
 	AllResumed time.Duration `json:"all_resumed"`
+	Close      time.Duration `json:"close"`
+	CloseError string        `json:"close_error,omitempty"`
+	// FirstDrop and LastDrop are from the close to the first and the last
+	// connection that saw its end; ResumeP50, P99 and Max the time from a
+	// connection's end to its resume on A or B (the client's backoff, the
+	// connect and the recovery), the worst of the client processes'.
+	FirstDrop time.Duration `json:"first_drop"`
+	LastDrop  time.Duration `json:"last_drop"`
+	ResumeP50 time.Duration `json:"resume_p50"`
+	ResumeP99 time.Duration `json:"resume_p99"`
+	ResumeMax time.Duration `json:"resume_max"`
 	// Publications were made on A from before the close until
 	// liveStormAfter after the last resume, one every PubGap; Complete is
 	// the connections that had the last one at the end, Gaps the
@@ -81,7 +93,8 @@ type LiveCPU struct {
 
 // liveStorm runs the storm on srvs (A, B, C: C is closed) with n
 // connections.
-func liveStorm(ctx context.Context, exe string, rd *benchRedis, srvs []*liveServer, n int, limit uint64, sourcePrefix string, progress func(string)) (*LiveStorm, error) {
+// Publications are made every gap; with gap 0 only one, before the close.
+func liveStorm(ctx context.Context, exe string, rd *benchRedis, srvs []*liveServer, n int, gap time.Duration, limit uint64, sourcePrefix string, progress func(string)) (*LiveStorm, error) {
 	a, victim, others := srvs[0], srvs[len(srvs)-1], srvs[:len(srvs)-1]
 	grants, err := liveGrants(ctx, a, liveStormChan)
 	if err != nil {
@@ -108,7 +121,7 @@ func liveStorm(ctx context.Context, exe string, rd *benchRedis, srvs []*liveServ
 	if ready.failed > 0 {
 		return nil, fmt.Errorf("%d of %d connections failed: %s", ready.failed, n, ready.firstErr)
 	}
-	st := &LiveStorm{Transport: liveClusterTransport, Conns: n, PubGap: liveStormPubGap,
+	st := &LiveStorm{Transport: liveClusterTransport, Conns: n, PubGap: gap,
 		How: "Engine.Close on C (every client told at once to reconnect; new connections refused with 503)"}
 
 	// The first publication reaches every connection: they are subscribed.
@@ -132,7 +145,10 @@ func liveStorm(ctx context.Context, exe string, rd *benchRedis, srvs []*liveServ
 		wg      sync.WaitGroup
 	)
 	wg.Go(func() {
-		t := time.NewTicker(liveStormPubGap)
+		if gap <= 0 {
+			return
+		}
+		t := time.NewTicker(gap)
 		defer t.Stop()
 		for {
 			select {
@@ -201,6 +217,8 @@ func liveStorm(ctx context.Context, exe string, rd *benchRedis, srvs []*liveServ
 			return st, err
 		}
 		st.Resumed, st.Recovered, st.RecoveredPubs, st.Refetched, st.FailedAttempts, last = res.resumes, res.recovered, res.recoveredPubs, res.refetched, res.failed, res.last
+		st.FirstDrop, st.LastDrop = time.Duration(res.firstDrop-t0.UnixNano()), time.Duration(res.lastDrop-t0.UnixNano())
+		st.ResumeP50, st.ResumeP99, st.ResumeMax = res.p50, res.p99, res.max
 		if res.resumes >= n && res.open == n {
 			break
 		}
@@ -219,8 +237,16 @@ func liveStorm(ctx context.Context, exe string, rd *benchRedis, srvs []*liveServ
 		st.CPU = append(st.CPU, LiveCPU{Process: p.name, CPU: d, Share: d.Seconds() / st.Window.Seconds()})
 	}
 	progress(fmt.Sprintf("live cluster storm: all %d resumed after %v (%d recovered, %d refetched)", n, st.AllResumed.Round(time.Millisecond), st.Recovered, st.Refetched))
-	if _, err := victim.expect(ctx, "closed", 15*time.Second); err != nil {
+	closed, err := victim.expect(ctx, "closed", liveCloseTimeout+5*time.Second)
+	if err != nil {
 		return st, err
+	}
+	if len(closed) >= 3 {
+		ns, _ := strconv.ParseInt(closed[1], 10, 64)
+		st.Close = time.Duration(ns)
+		if e := strings.Join(closed[2:], " "); e != "-" {
+			st.CloseError = e
+		}
 	}
 
 	time.Sleep(liveStormAfter)
@@ -247,6 +273,8 @@ func liveStorm(ctx context.Context, exe string, rd *benchRedis, srvs []*liveServ
 type liveResumedTotals struct {
 	resumes, recovered, recoveredPubs, refetched, failed, open int
 	last                                                       int64 // the latest resume, unix ns
+	firstDrop, lastDrop                                        int64 // the first and last connection end, unix ns
+	p50, p99, max                                              time.Duration
 }
 
 // liveResumed asks every client how its reconnects went.
@@ -260,10 +288,10 @@ func liveResumed(ctx context.Context, c *liveClients) (liveResumedTotals, error)
 		if err != nil {
 			return t, err
 		}
-		if len(f) != 8 {
+		if len(f) != 13 {
 			return t, fmt.Errorf("client: %q", strings.Join(f, " "))
 		}
-		v := make([]int64, 7)
+		v := make([]int64, 12)
 		for i := range v {
 			v[i], _ = strconv.ParseInt(f[i+1], 10, 64)
 		}
@@ -274,6 +302,11 @@ func liveResumed(ctx context.Context, c *liveClients) (liveResumedTotals, error)
 		t.failed += int(v[4])
 		t.open += int(v[5])
 		t.last = max(t.last, v[6])
+		if v[7] > 0 && (t.firstDrop == 0 || v[7] < t.firstDrop) {
+			t.firstDrop = v[7]
+		}
+		t.lastDrop = max(t.lastDrop, v[8])
+		t.p50, t.p99, t.max = max(t.p50, time.Duration(v[9])), max(t.p99, time.Duration(v[10])), max(t.max, time.Duration(v[11]))
 	}
 	return t, nil
 }

@@ -207,7 +207,7 @@ func runBench(ctx context.Context, cfg config, stdout, stderr io.Writer) (*Repor
 	if !cfg.noLive {
 		bar.begin("live")
 		lr, err := measureLive(ctx, liveOptions{conns: cfg.liveConns, fanout: cfg.liveFanout, pubs: cfg.livePubs, browser: !cfg.noBrowser,
-			cluster: !cfg.noLiveCluster, subs: cfg.liveClusterSubs, storm: cfg.liveStorm}, bar.step)
+			cluster: !cfg.noLiveCluster, subs: cfg.liveClusterSubs, storm: cfg.liveStorm, stormGap: cfg.liveStormGap}, bar.step)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}

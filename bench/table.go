@@ -265,6 +265,8 @@ func writeLiveCluster(w io.Writer, c *LiveCluster) {
 		fmt.Fprintf(w, "reconnect storm (%s): %d connections of C; %s\n", s.Transport, s.Conns, s.How)
 		fmt.Fprintf(w, "  all resumed on A and B after %s ms: %d resumed, %d recovered (%.1f %%; %d of them with missed publications), %d refetched, %d failed attempts\n",
 			f1(s.AllResumed), s.Resumed, s.Recovered, recovered, s.RecoveredPubs, s.Refetched, s.FailedAttempts)
+		fmt.Fprintf(w, "  C's Engine.Close took %s ms%s; the connections saw their end from %s to %s ms after it began; from its end to its resume a connection took p50 %s, p99 %s, max %s ms\n",
+			f1(s.Close), map[bool]string{true: " (" + s.CloseError + ")", false: ""}[s.CloseError != ""], f1(s.FirstDrop), f1(s.LastDrop), f1(s.ResumeP50), f1(s.ResumeP99), f1(s.ResumeMax))
 		fmt.Fprintf(w, "  %d publications (one every %v) made on A meanwhile: %d of %d connections had the last, %d missing, %d twice\n",
 			s.Publications, s.PubGap, s.Complete, s.Conns, s.Gaps, s.Dups)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
