@@ -32,7 +32,7 @@ import (
 const (
 	// liveStormPubGapDefault is the pause between two publications during
 	// the storm (each reaches every connection: n deliveries).
-	liveStormPubGapDefault = 500 * time.Millisecond
+	liveStormPubGapDefault = 2 * time.Second
 	// liveStormTimeout bounds the wait for every connection to resume;
 	// liveStormAfter is how long publishing goes on after that.
 	liveStormTimeout = time.Minute
