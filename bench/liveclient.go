@@ -92,6 +92,7 @@ type liveClientState struct {
 	// and last end (unix ns).
 	resumeTook          []time.Duration
 	firstDrop, lastDrop int64
+	dropCodes           map[int]int // connection ends by the server's disconnect code (0: none, the stream ended)
 }
 
 // liveWait counts the receipts of one publication.
@@ -117,7 +118,7 @@ func liveClientMain(cfgJSON string, stdin io.Reader, stdout io.Writer) error {
 	out := &lineWriter{w: stdout}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	st := &liveClientState{cfg: cfg, waits: map[int]*liveWait{}, seqs: make([]atomic.Int64, cfg.Conns)}
+	st := &liveClientState{cfg: cfg, waits: map[int]*liveWait{}, seqs: make([]atomic.Int64, cfg.Conns), dropCodes: map[int]int{}}
 
 	var (
 		wg               sync.WaitGroup
@@ -282,7 +283,7 @@ func (st *liveClientState) run(ctx context.Context, i int, opened func(error)) {
 			return
 		}
 		if subscribed {
-			st.dropped(c)
+			st.dropped(c, code)
 		}
 		c.resumes = true
 		t := time.NewTimer(liveBackoff(tries))

@@ -68,6 +68,8 @@ func TestLiveCluster(t *testing.T) {
 		t.Error("no storm figures")
 	case s.Resumed < storm || s.Recovered+s.Refetched != s.Resumed || s.AllResumed <= 0 || s.Window <= 0:
 		t.Errorf("storm: %d resumed (%d recovered, %d refetched) after %v; want %d resumed", s.Resumed, s.Recovered, s.Refetched, s.AllResumed, storm)
+	case s.Ends[3001] != storm:
+		t.Errorf("storm: connection ends %v; want %d with code 3001 (shutdown: C's close)", s.Ends, storm)
 	case s.Complete != storm || s.Gaps != 0 || s.Dups != 0 || s.Publications < 2:
 		t.Errorf("storm: %d of %d had the last of %d publications, %d missing, %d twice", s.Complete, storm, s.Publications, s.Gaps, s.Dups)
 	case len(s.CPU) < 5 || s.RedisCommands <= 0:

@@ -8,7 +8,8 @@ package main
 //
 //	"resumed"          "resumed <resumes> <recovered> <recovered with missed publications> <refetched> <failed attempts>
 //	                   <open> <unix ns of the last resume> <unix ns of the first and of the last connection end>
-//	                   <p50, p99 and max ns from a connection's end to its resume>"
+//	                   <p50, p99 and max ns from a connection's end to its resume>
+//	                   <connection ends by disconnect code: code:count,… (0: the stream ended without one)>"
 //	"check <seq> <ms>" "checked <connections at seq or past it> <gaps> <duplicates>" once every
 //	                   connection has seen publication seq, or after ms
 
@@ -19,6 +20,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -194,11 +196,13 @@ func (st *liveClientState) resumed(c *liveConn, reply *liveConnectSub) {
 	c.offset, c.epoch = max(c.offset, reply.Offset), reply.Epoch
 }
 
-// dropped notes that connection c ended (to be resumed).
-func (st *liveClientState) dropped(c *liveConn) {
+// dropped notes that connection c ended (to be resumed), with the server's
+// disconnect code.
+func (st *liveClientState) dropped(c *liveConn, code int) {
 	c.dropped = time.Now().UnixNano()
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	st.dropCodes[code]++
 	if st.firstDrop == 0 || c.dropped < st.firstDrop {
 		st.firstDrop = c.dropped
 	}
@@ -212,13 +216,21 @@ func (st *liveClientState) command(f []string, out *lineWriter) (bool, error) {
 		st.mu.Lock()
 		took := slices.Clone(st.resumeTook)
 		first, last := st.firstDrop, st.lastDrop
+		var codes []string
+		for code, n := range st.dropCodes {
+			codes = append(codes, fmt.Sprintf("%d:%d", code, n))
+		}
 		st.mu.Unlock()
+		slices.Sort(codes)
+		if len(codes) == 0 {
+			codes = []string{"-"}
+		}
 		var p50, p99, pmax time.Duration
 		if len(took) > 0 {
 			p50, p99, pmax = percentile(took, 50), percentile(took, 99), percentile(took, 100)
 		}
-		out.printf("resumed %d %d %d %d %d %d %d %d %d %d %d %d", st.resumes.Load(), st.recovered.Load(), st.recoveredPubs.Load(), st.refetched.Load(),
-			st.attemptsFailed.Load(), st.alive.Load(), st.lastResume.Load(), first, last, p50, p99, pmax)
+		out.printf("resumed %d %d %d %d %d %d %d %d %d %d %d %d %s", st.resumes.Load(), st.recovered.Load(), st.recoveredPubs.Load(), st.refetched.Load(),
+			st.attemptsFailed.Load(), st.alive.Load(), st.lastResume.Load(), first, last, p50, p99, pmax, strings.Join(codes, ","))
 		return true, nil
 	case len(f) == 3 && f[0] == "check":
 		seq, err1 := strconv.ParseInt(f[1], 10, 64)

@@ -66,6 +66,10 @@ type LiveStorm struct {
 	ResumeP50 time.Duration `json:"resume_p50"`
 	ResumeP99 time.Duration `json:"resume_p99"`
 	ResumeMax time.Duration `json:"resume_max"`
+	// Ends counts the connections' ends by the server's disconnect code
+	// (3001: shutdown, C's close; 3008: slow; 0: the stream ended without
+	// one, a write timeout or a network failure).
+	Ends map[int]int `json:"ends,omitempty"`
 	// Publications were made on A from before the close until
 	// liveStormAfter after the last resume, one every PubGap; Complete is
 	// the connections that had the last one at the end, Gaps the
@@ -219,6 +223,7 @@ func liveStorm(ctx context.Context, exe string, rd *benchRedis, srvs []*liveServ
 		st.Resumed, st.Recovered, st.RecoveredPubs, st.Refetched, st.FailedAttempts, last = res.resumes, res.recovered, res.recoveredPubs, res.refetched, res.failed, res.last
 		st.FirstDrop, st.LastDrop = time.Duration(res.firstDrop-t0.UnixNano()), time.Duration(res.lastDrop-t0.UnixNano())
 		st.ResumeP50, st.ResumeP99, st.ResumeMax = res.p50, res.p99, res.max
+		st.Ends = res.codes
 		if res.resumes >= n && res.open == n {
 			break
 		}
@@ -275,6 +280,7 @@ type liveResumedTotals struct {
 	last                                                       int64 // the latest resume, unix ns
 	firstDrop, lastDrop                                        int64 // the first and last connection end, unix ns
 	p50, p99, max                                              time.Duration
+	codes                                                      map[int]int
 }
 
 // liveResumed asks every client how its reconnects went.
@@ -288,7 +294,7 @@ func liveResumed(ctx context.Context, c *liveClients) (liveResumedTotals, error)
 		if err != nil {
 			return t, err
 		}
-		if len(f) != 13 {
+		if len(f) != 14 {
 			return t, fmt.Errorf("client: %q", strings.Join(f, " "))
 		}
 		v := make([]int64, 12)
@@ -307,6 +313,16 @@ func liveResumed(ctx context.Context, c *liveClients) (liveResumedTotals, error)
 		}
 		t.lastDrop = max(t.lastDrop, v[8])
 		t.p50, t.p99, t.max = max(t.p50, time.Duration(v[9])), max(t.p99, time.Duration(v[10])), max(t.max, time.Duration(v[11]))
+		for kv := range strings.SplitSeq(f[13], ",") {
+			k, n, ok := strings.Cut(kv, ":")
+			if code, err := strconv.Atoi(k); ok && err == nil {
+				if t.codes == nil {
+					t.codes = map[int]int{}
+				}
+				c, _ := strconv.Atoi(n)
+				t.codes[code] += c
+			}
+		}
 	}
 	return t, nil
 }

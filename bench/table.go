@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -267,6 +269,11 @@ func writeLiveCluster(w io.Writer, c *LiveCluster) {
 			f1(s.AllResumed), s.Resumed, s.Recovered, recovered, s.RecoveredPubs, s.Refetched, s.FailedAttempts)
 		fmt.Fprintf(w, "  C's Engine.Close took %s ms%s; the connections saw their end from %s to %s ms after it began; from its end to its resume a connection took p50 %s, p99 %s, max %s ms\n",
 			f1(s.Close), map[bool]string{true: " (" + s.CloseError + ")", false: ""}[s.CloseError != ""], f1(s.FirstDrop), f1(s.LastDrop), f1(s.ResumeP50), f1(s.ResumeP99), f1(s.ResumeMax))
+		var ends []string
+		for _, code := range slices.Sorted(maps.Keys(s.Ends)) {
+			ends = append(ends, fmt.Sprintf("%d × code %d", s.Ends[code], code))
+		}
+		fmt.Fprintf(w, "  connection ends by disconnect code: %s (3001 shutdown; 0 none: the stream ended)\n", orDash(strings.Join(ends, ", ")))
 		fmt.Fprintf(w, "  %d publications (one every %v) made on A meanwhile: %d of %d connections had the last, %d missing, %d twice\n",
 			s.Publications, s.PubGap, s.Complete, s.Conns, s.Gaps, s.Dups)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
