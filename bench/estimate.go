@@ -81,6 +81,15 @@ func plan(cfg config, scs []Scenario) []phase {
 			steps += len(liveTransports) * (2 + (cfg.livePubs+49)/50)
 			est += time.Duration(len(liveTransports)) * (estBrowserStart + 2*time.Second + time.Duration(cfg.livePubs)*estLivePub)
 		}
+		if !cfg.noLiveCluster { // Redis and three servers, Chromium, the fan-out, the storm, the memory
+			subs := time.Duration(float64(cfg.liveClusterSubs+cfg.liveStorm) / estLiveOpenRate * float64(time.Second))
+			steps += 6 + liveFanoutRuns + 3 + len(liveTransports)*(4+int(open/(2*time.Second)))
+			est += 3*time.Second + subs + 5*time.Second + time.Duration(len(liveTransports))*(estLiveTransport+open)
+			if !cfg.noBrowser {
+				steps += len(liveTransports) * (2 + (cfg.livePubs+49)/50)
+				est += time.Duration(len(liveTransports)) * (estBrowserStart + 2*time.Second + time.Duration(cfg.livePubs)*estLivePub)
+			}
+		}
 		phases = append(phases, phase{name: "live", steps: steps, est: est})
 	}
 	return phases

@@ -15,42 +15,48 @@ import (
 
 // config is what the flags set.
 type config struct {
-	url          string
-	runs         int
-	scenarios    string
-	delays       string
-	noBrowser    bool
-	noLoad       bool
-	frontRuns    int
-	frontOnly    bool
-	quick        bool
-	out          string
-	capacity     intList
-	capacityHold time.Duration
-	concurrency  intList
-	loadDuration time.Duration
-	loadMax      int
-	replot       string
-	noLive       bool
-	liveOnly     bool
-	liveConns    int
-	liveFanout   int
-	livePubs     int
-	flags        map[string]string // every flag's value, for the report
+	url             string
+	runs            int
+	scenarios       string
+	delays          string
+	noBrowser       bool
+	noLoad          bool
+	frontRuns       int
+	frontOnly       bool
+	quick           bool
+	out             string
+	capacity        intList
+	capacityHold    time.Duration
+	concurrency     intList
+	loadDuration    time.Duration
+	loadMax         int
+	replot          string
+	noLive          bool
+	liveOnly        bool
+	liveConns       int
+	liveFanout      int
+	livePubs        int
+	noLiveCluster   bool
+	liveClusterSubs int
+	liveStorm       int
+	liveStormGap    time.Duration
+	flags           map[string]string // every flag's value, for the report
 }
 
 // quickDefaults are the settings -quick gives the flags not set explicitly.
 func quickDefaults() map[string]string {
 	return map[string]string{
-		"runs":          "2",
-		"load-duration": "1s",
-		"concurrency":   "1,8",
-		"capacity":      "200",
-		"load-max":      "20000",
-		"front-runs":    "2",
-		"live-conns":    "200",
-		"live-fanout":   "100",
-		"live-pubs":     "20",
+		"runs":              "2",
+		"load-duration":     "1s",
+		"concurrency":       "1,8",
+		"capacity":          "200",
+		"load-max":          "20000",
+		"front-runs":        "2",
+		"live-conns":        "200",
+		"live-fanout":       "100",
+		"live-pubs":         "20",
+		"live-cluster-subs": "300",
+		"live-storm":        "300",
 	}
 }
 
@@ -66,7 +72,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.noLoad, "no-load", false, "skip the load and capacity figures")
 	fs.IntVar(&c.frontRuns, "front-runs", 9, "visits of the demo's front page per mode (pipelined, plain) and kind (cold, warm) in Chromium; 0 skips them")
 	fs.BoolVar(&c.frontOnly, "front-only", false, "measure the front-page visits only (no /bench scenarios, load or capacity)")
-	fs.BoolVar(&c.quick, "quick", false, "tiny settings for a smoke run: 2 runs, delays divided by 8, 1 s of load at 1 and 8, capacity at 200, 200 live connections and 20 publications")
+	fs.BoolVar(&c.quick, "quick", false, "tiny settings for a smoke run: 2 runs, delays divided by 8, 1 s of load at 1 and 8, capacity at 200, 200 live connections and 20 publications, 300 across instances")
 	fs.StringVar(&c.out, "out", defaultOut(), "directory for latest.json and the charts")
 	fs.Var(&c.capacity, "capacity", "comma list of in-flight page counts to hold")
 	fs.DurationVar(&c.capacityHold, "capacity-hold", 2*time.Second, "how long the slow pagelet holds each in-flight page open (longer when opening them takes longer)")
@@ -78,6 +84,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.liveConns, "live-conns", liveConnsDefault, "idle live connections held per transport (fewer if the open-file limit is lower)")
 	fs.IntVar(&c.liveFanout, "live-fanout", liveFanoutDefault, "of those, how many subscribe to the channel of the fan-out publications")
 	fs.IntVar(&c.livePubs, "live-pubs", livePubsDefault, "publications to the live page in Chromium for publish → visible")
+	fs.BoolVar(&c.noLiveCluster, "no-live-cluster", false, "skip the live figures across three instances through a redis-server the bench starts (publish → visible, fan-out, reconnect storm, memory with Redis)")
+	fs.IntVar(&c.liveClusterSubs, "live-cluster-subs", liveClusterSubsDefault, "subscribers of the fan-out through Redis, spread over the three instances")
+	fs.IntVar(&c.liveStorm, "live-storm", liveStormDefault, "connections of the instance closed in the reconnect storm")
+	fs.DurationVar(&c.liveStormGap, "live-storm-gap", liveStormPubGapDefault, "between two publications made during the reconnect storm (each to every connection); 0: none after the first")
 	fs.StringVar(&c.replot, "replot", "", "measure nothing: print the table and draw the charts of this latest.json again (into -out)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./bench [flags]\n\nMeasures /bench in every mode on the wire, in Chromium, under load and in flight.\n\n")
@@ -122,6 +132,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, errors.New("-live-only and -front-only: pick one")
 	case c.liveConns < 1 || c.liveFanout < 1 || c.livePubs < 1:
 		return c, fmt.Errorf("-live-conns %d, -live-fanout %d, -live-pubs %d: want at least 1 each", c.liveConns, c.liveFanout, c.livePubs)
+	case c.liveStormGap < 0:
+		return c, fmt.Errorf("-live-storm-gap %v: want 0 or more", c.liveStormGap)
+	case c.liveClusterSubs < 1 || c.liveStorm < 1:
+		return c, fmt.Errorf("-live-cluster-subs %d, -live-storm %d: want at least 1 each", c.liveClusterSubs, c.liveStorm)
 	}
 	if c.url != "" {
 		u, err := url.Parse(c.url)

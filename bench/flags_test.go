@@ -48,6 +48,18 @@ func TestParseFlags(t *testing.T) {
 				t.Errorf("-quick -live-only -live-conns 500 = only %v, conns %d, fan-out %d, pubs %d", c.liveOnly, c.liveConns, c.liveFanout, c.livePubs)
 			}
 		}},
+		{name: "live cluster defaults", check: func(t *testing.T, c config) {
+			if c.noLiveCluster || c.liveClusterSubs != 20000 || c.liveStorm != 10000 || c.liveStormGap != 2*time.Second {
+				t.Errorf("live cluster defaults = no %v, subscribers %d, storm %d, gap %v", c.noLiveCluster, c.liveClusterSubs, c.liveStorm, c.liveStormGap)
+			}
+		}},
+		{name: "quick live cluster", args: []string{"-quick", "-live-storm", "1000", "-no-live-cluster"}, check: func(t *testing.T, c config) {
+			if !c.noLiveCluster || c.liveClusterSubs != 300 || c.liveStorm != 1000 {
+				t.Errorf("-quick -live-storm 1000 -no-live-cluster = no %v, subscribers %d, storm %d", c.noLiveCluster, c.liveClusterSubs, c.liveStorm)
+			}
+		}},
+		{name: "zero storm", args: []string{"-live-storm", "0"}, wantErr: "-live-storm 0"},
+		{name: "negative storm gap", args: []string{"-live-storm-gap", "-1s"}, wantErr: "-live-storm-gap -1s"},
 		{name: "live only and no live", args: []string{"-live-only", "-no-live"}, wantErr: "pick one"},
 		{name: "live only and front only", args: []string{"-live-only", "-front-only"}, wantErr: "pick one"},
 		{name: "zero live conns", args: []string{"-live-conns", "0"}, wantErr: "-live-conns 0"},

@@ -1,7 +1,8 @@
 package main
 
 // The live section: what the live engine (package live) costs and how fast
-// it delivers, on one instance.
+// it delivers, on one instance, and across three through Redis
+// (livecluster.go).
 //
 //   - Connections held: for each transport (SSE, WebSocket) a fresh server
 //     (liveserver.go, a child process) and load clients (liveclient.go,
@@ -84,6 +85,7 @@ type LiveResult struct {
 	Conns   []LiveConns   `json:"conns"`
 	Fanout  []LiveFanout  `json:"fanout"`
 	Visible []LiveVisible `json:"visible,omitempty"` // by transport
+	Cluster *LiveCluster  `json:"cluster,omitempty"` // across instances through Redis (livecluster.go)
 	Errors  []string      `json:"errors,omitempty"`  // parts that failed
 	Elapsed time.Duration `json:"elapsed"`
 }
@@ -129,10 +131,14 @@ type LiveFanoutRun struct {
 
 // liveOptions is what the flags ask of the live section.
 type liveOptions struct {
-	conns   int  // idle connections per transport
-	fanout  int  // of which on the fan-out channel
-	pubs    int  // publications to the page in Chromium
-	browser bool // measure publish → visible in Chromium
+	conns    int           // idle connections per transport
+	fanout   int           // of which on the fan-out channel
+	pubs     int           // publications to the page in Chromium
+	browser  bool          // measure publish → visible in Chromium
+	cluster  bool          // measure across instances through Redis
+	subs     int           // the cluster's fan-out subscribers
+	storm    int           // the cluster's reconnect storm connections
+	stormGap time.Duration // between publications during the storm
 }
 
 // measureLive runs the live section: each transport's connections and
@@ -162,7 +168,7 @@ func measureLive(ctx context.Context, o liveOptions, progress func(string)) (*Li
 	}
 	octet := 10 + rand.IntN(240) // the source addresses' second octet, new each run
 	for i, tr := range liveTransports {
-		conns, fan, err := liveTransport(ctx, exe, tr, o, limit, fmt.Sprintf("127.%d.%d.", octet, i+1), progress)
+		conns, fan, err := liveTransport(ctx, exe, tr, o.conns, o.fanout, liveFanoutRuns, nil, limit, fmt.Sprintf("127.%d.%d.", octet, i+1), progress)
 		if ctx.Err() != nil {
 			return res, ctx.Err()
 		}
@@ -191,19 +197,34 @@ func measureLive(ctx context.Context, o liveOptions, progress func(string)) (*Li
 			fail("publish → visible over "+tr, err)
 		}
 	}
+	if o.cluster {
+		cl, err := measureLiveCluster(ctx, exe, liveClusterOptions{subs: o.subs, storm: o.storm, stormGap: o.stormGap, conns: o.conns, pubs: o.pubs, browser: o.browser},
+			limit, octet, progress)
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		res.Cluster = cl
+		if err != nil {
+			fail("cluster", err)
+		}
+	}
 	res.Elapsed = time.Since(start).Round(time.Millisecond)
 	return res, errors.Join(errs...)
 }
 
-// liveTransport measures one transport on a fresh server: the idle
-// connections, then the fan-out. It returns what it measured, if anything,
-// and why it stopped short.
-func liveTransport(ctx context.Context, exe, transport string, o liveOptions, limit uint64, sourcePrefix string, progress func(string)) (*LiveConns, *LiveFanout, error) {
+// liveTransport measures one transport on a fresh server (started with
+// env, the server role's extra environment): conns idle connections, then
+// fanRuns fan-out publications to fanout of them. It returns what it
+// measured, if anything, and why it stopped short.
+func liveTransport(ctx context.Context, exe, transport string, conns, fanout, fanRuns int, env []string, limit uint64, sourcePrefix string, progress func(string)) (*LiveConns, *LiveFanout, error) {
 	name := map[string]string{"sse": "SSE", "ws": "WebSocket"}[transport]
-	lc := &LiveConns{Transport: transport, Asked: o.conns, Conns: o.conns}
+	if env != nil {
+		name += " (Redis)"
+	}
+	lc := &LiveConns{Transport: transport, Asked: conns, Conns: conns}
 	if max := int(limit) - liveFDReserve; lc.Conns > max {
 		lc.Conns = max
-		progress(fmt.Sprintf("live %s: the open-file limit is %d: holding %d connections, not %d", name, limit, max, o.conns))
+		progress(fmt.Sprintf("live %s: the open-file limit is %d: holding %d connections, not %d", name, limit, max, conns))
 	}
 	if lc.Conns < 1 {
 		return nil, nil, fmt.Errorf("the open-file limit %d leaves no room for connections", limit)
@@ -211,7 +232,7 @@ func liveTransport(ctx context.Context, exe, transport string, o liveOptions, li
 	perProc := min(liveConnsPerProc, int(limit)-liveFDReserve)
 
 	progress(fmt.Sprintf("live %s: starting the server", name))
-	srv, err := startLiveServer(ctx, exe)
+	srv, err := startLiveServer(ctx, exe, env...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -258,7 +279,7 @@ func liveTransport(ctx context.Context, exe, transport string, o liveOptions, li
 	// The connections: client processes of up to perProc each, the
 	// fan-out channel's first.
 	var cfgs []liveClientConfig
-	fanLeft := min(o.fanout, lc.Conns)
+	fanLeft := min(fanout, lc.Conns)
 	src := 1
 	for left := lc.Conns; left > 0; {
 		n := min(left, perProc)
@@ -315,11 +336,15 @@ func liveTransport(ctx context.Context, exe, transport string, o liveOptions, li
 	progress(fmt.Sprintf("live %s: %d held after %v; server RSS %.1f MiB (%.1f KiB a connection), %d goroutines, %d threads",
 		name, lc.Held, lc.Open, float64(lc.PeakRSS)/(1<<20), lc.RSSPerConn/1024, lc.PeakGoroutines, threads))
 
+	if fanRuns == 0 {
+		srv.stop()
+		return lc, nil, nil
+	}
 	// The fan-out.
-	fan := &LiveFanout{Transport: transport, Subscribers: min(o.fanout, lc.Conns)}
+	fan := &LiveFanout{Transport: transport, Subscribers: min(fanout, lc.Conns)}
 	var short []error
-	for i := range liveFanoutRuns {
-		progress(fmt.Sprintf("live %s: fan-out %d/%d to %d subscribers", name, i+1, liveFanoutRuns, fan.Subscribers))
+	for i := range fanRuns {
+		progress(fmt.Sprintf("live %s: fan-out %d/%d to %d subscribers", name, i+1, fanRuns, fan.Subscribers))
 		run, err := liveFanoutOnce(ctx, srv, clients, i+1)
 		if err != nil {
 			return lc, fan, fmt.Errorf("fan-out: %w", err)
@@ -498,8 +523,8 @@ type liveServer struct {
 }
 
 // startLiveServer starts the server role and waits for its address.
-func startLiveServer(ctx context.Context, exe string) (*liveServer, error) {
-	p, err := startLiveProc(ctx, exe, liveRoleServer, "GODEBUG=")
+func startLiveServer(ctx context.Context, exe string, env ...string) (*liveServer, error) {
+	p, err := startLiveProc(ctx, exe, liveRoleServer, append([]string{"GODEBUG="}, env...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -44,7 +44,7 @@ func TestLiveOnly(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
 	out := t.TempDir()
-	args := []string{"-live-only", "-quick", "-out", out}
+	args := []string{"-live-only", "-quick", "-no-live-cluster", "-out", out} // TestLiveCluster has the cluster part
 	browser := liveClientReady(t)
 	if !browser {
 		args = append(args, "-no-browser")

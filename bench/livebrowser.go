@@ -97,6 +97,15 @@ func measureLiveVisible(ctx context.Context, exe, transport string, pubs int, pr
 		return nil, err
 	}
 	defer srv.stop()
+	return liveVisibleOn(ctx, path, srv, srv, transport, pubs, func(s string) { progress("live publish → visible over " + name + ": " + s) })
+}
+
+// liveVisibleOn opens the live page of server pageSrv in Chromium (at path)
+// with the client on transport and publishes pubs publications through
+// server pubSrv, one at a time: the same server, or another instance sharing
+// its Redis.
+func liveVisibleOn(ctx context.Context, path string, pageSrv, pubSrv *liveServer, transport string, pubs int, progress func(string)) (*LiveVisible, error) {
+	progress("starting Chromium")
 	b, err := startBenchBrowser(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("chromium: %w", err)
@@ -129,7 +138,7 @@ func measureLiveVisible(ctx context.Context, exe, transport string, pubs int, pr
 		page.AddScriptToEvaluateOnNewDocumentParams{Source: liveVisibleProbe}); err != nil {
 		return nil, browserErr(ctx, "install probe", err)
 	}
-	u := "http://" + srv.addr + livePagePath
+	u := "http://" + pageSrv.addr + livePagePath
 	if transport == "ws" {
 		u += "?bigpipe_live_transport=websocket" // the client's own switch
 	}
@@ -143,8 +152,8 @@ func measureLiveVisible(ctx context.Context, exe, transport string, pubs int, pr
 	}
 
 	publish := func(seq int) error {
-		var pub struct{ Sent int64 }
-		return srv.get(ctx, fmt.Sprintf("/_bench/publish?ch=%s&seq=%d", livePageCh, seq), &pub)
+		var sent struct{ Sent int64 }
+		return pubSrv.get(ctx, fmt.Sprintf("/_bench/publish?ch=%s&seq=%d", livePageCh, seq), &sent)
 	}
 	// wait returns the report of seq, skipping others, or false after d.
 	wait := func(seq int, d time.Duration) (liveReport, bool, error) {
@@ -164,7 +173,7 @@ func measureLiveVisible(ctx context.Context, exe, transport string, pubs int, pr
 		}
 	}
 
-	progress("live publish → visible over " + name + ": waiting for the page to connect")
+	progress("waiting for the page to connect")
 	res := &LiveVisible{Transport: transport}
 	connected := false
 	for k := 0; time.Since(nav) < liveConnectWait; k++ {
@@ -189,7 +198,7 @@ func measureLiveVisible(ctx context.Context, exe, transport string, pubs int, pr
 	var lats []time.Duration
 	for i := 1; i <= pubs; i++ {
 		if i%50 == 1 {
-			progress(fmt.Sprintf("live publish → visible over %s: publication %d/%d", name, i, pubs))
+			progress(fmt.Sprintf("publication %d/%d", i, pubs))
 		}
 		if err := publish(i); err != nil {
 			return nil, err

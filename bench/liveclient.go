@@ -16,6 +16,8 @@ package main
 //	"wait <seq> <ms>" "got <seq> <received> <unix ns of the last receipt>" once every
 //	                 connection of the fan-out channel has publication seq, or after ms
 //	EOF              closes every connection and exits
+//
+// and those of liveresume.go, for connections that reconnect.
 
 import (
 	"bufio"
@@ -25,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -57,6 +60,14 @@ type liveClientConfig struct {
 	Sources     []string             `json:"sources"`   // source IPs, used in turn
 	Concurrency int                  `json:"concurrency"`
 	Grants      map[string]liveGrant `json:"grants"` // by channel
+	// Addrs, if set, are the servers: connection i goes to Addrs[i%len]
+	// instead of Addr. Failover, if set, are the servers a connection that
+	// ended reconnects to (one at random each time); without it a
+	// connection that ends stays closed. Channel, if set, is every
+	// connection's channel instead of Fan's split.
+	Addrs    []string `json:"addrs,omitempty"`
+	Failover []string `json:"failover,omitempty"`
+	Channel  string   `json:"channel,omitempty"`
 }
 
 // liveClientState is the client role's connections.
@@ -67,6 +78,21 @@ type liveClientState struct {
 	mu      sync.Mutex
 	waits   map[int]*liveWait // by seq
 	firstEr error
+
+	// Per connection, the last publication's sequence number seen (-1:
+	// none yet); over all, the sequence numbers skipped and seen twice
+	// (liveresume.go).
+	seqs       []atomic.Int64
+	gaps, dups atomic.Int64
+	// The reconnects: done, of which recovered (and of those with missed
+	// publications) and refetched, attempts that failed, and when the last
+	// one was done (unix ns).
+	resumes, recovered, recoveredPubs, refetched, attemptsFailed, lastResume atomic.Int64
+	// Under mu: from each connection's end to its resume, and the first
+	// and last end (unix ns).
+	resumeTook          []time.Duration
+	firstDrop, lastDrop int64
+	dropCodes           map[int]int // connection ends by the server's disconnect code (0: none, the stream ended)
 }
 
 // liveWait counts the receipts of one publication.
@@ -92,7 +118,7 @@ func liveClientMain(cfgJSON string, stdin io.Reader, stdout io.Writer) error {
 	out := &lineWriter{w: stdout}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	st := &liveClientState{cfg: cfg, waits: map[int]*liveWait{}}
+	st := &liveClientState{cfg: cfg, waits: map[int]*liveWait{}, seqs: make([]atomic.Int64, cfg.Conns), dropCodes: map[int]int{}}
 
 	var (
 		wg               sync.WaitGroup
@@ -146,6 +172,11 @@ func liveClientMain(cfgJSON string, stdin io.Reader, stdout io.Writer) error {
 	sc := bufio.NewScanner(stdin)
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
+		if ok, err := st.command(f, out); err != nil {
+			return err
+		} else if ok {
+			continue
+		}
 		switch {
 		case len(f) == 1 && f[0] == "alive":
 			out.printf("alive %d", st.alive.Load())
@@ -217,93 +248,184 @@ func (st *liveClientState) received(seq int, now int64) {
 
 // run opens connection i, calls opened once (with nil when it is
 // connected and subscribed), and then reads it until ctx is done or the
-// server closes it.
+// server closes it. With cfg.Failover it then reconnects, as a page's
+// client does: after a full-jitter backoff (liveBackoff), to one of the
+// failover servers, with the last offset and epoch it saw, and so on until
+// ctx is done or the server says not to.
 func (st *liveClientState) run(ctx context.Context, i int, opened func(error)) {
 	var once sync.Once
 	open := func(err error) { once.Do(func() { opened(err) }) }
 	defer open(errors.New("connection ended before its connect reply"))
 
-	ch := liveIdle
-	if i < st.cfg.Fan {
-		ch = liveFanChan
-	}
+	ch := st.channel(i)
 	g := st.cfg.Grants[ch]
-	connect, err := json.Marshal(map[string]any{"id": 1, "connect": map[string]any{
-		"token": g.Token,
-		"subs":  map[string]any{ch: map[string]any{"recover": true, "offset": g.Offset, "epoch": g.Epoch}},
-	}})
-	if err != nil {
-		open(err)
-		return
+	c := &liveConn{i: i, ch: ch, token: g.Token, offset: g.Offset, epoch: g.Epoch}
+	st.seqs[i].Store(-1)
+	addr := st.cfg.Addr
+	if len(st.cfg.Addrs) > 0 {
+		addr = st.cfg.Addrs[i%len(st.cfg.Addrs)]
 	}
-	d := &net.Dialer{Timeout: liveDialTimeout, LocalAddr: &net.TCPAddr{IP: net.ParseIP(st.cfg.Sources[i%len(st.cfg.Sources)])}}
-	var msgs func(yield func([]byte) bool) // the connection's messages, one JSON each
-	var closer io.Closer
-	switch st.cfg.Transport {
-	case "sse":
-		conn, err := d.DialContext(ctx, "tcp", st.cfg.Addr)
-		if err != nil {
-			open(fmt.Errorf("dial: %w", err))
+	for tries := 0; ; {
+		subscribed, code, err := st.session(ctx, c, addr, open)
+		if !c.resumes && !subscribed {
+			if err == nil {
+				err = errors.New("connection ended before its connect reply")
+			}
+			open(err) // the first connection failed: no retry, it counts as failed
 			return
 		}
-		closer = conn
-		u := "http://" + st.cfg.Addr + live.DefaultPath + "sse?cf_connect=" + url.QueryEscape(string(connect))
+		if subscribed {
+			tries = 0
+		} else {
+			st.attemptsFailed.Add(1)
+		}
+		if len(st.cfg.Failover) == 0 || ctx.Err() != nil || !liveReconnects(code) {
+			return
+		}
+		if subscribed {
+			st.dropped(c, code)
+		}
+		c.resumes = true
+		t := time.NewTimer(liveBackoff(tries))
+		tries++
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return
+		}
+		addr = st.cfg.Failover[rand.IntN(len(st.cfg.Failover))]
+	}
+}
+
+// liveConn is one connection's position on its channel, kept across its
+// reconnects.
+type liveConn struct {
+	i       int
+	ch      string
+	token   string
+	offset  uint64
+	epoch   string
+	resumes bool  // it has been connected before: the next connect is a resume
+	dropped int64 // when it last ended, unix ns
+}
+
+// session makes one connection of c to addr, from c's position, and reads
+// it until it ends. It calls open(nil) once it is subscribed, the first
+// time. It returns whether it was subscribed, and the disconnect code the
+// server gave (0 for none: a network failure or a closed stream).
+func (st *liveClientState) session(ctx context.Context, c *liveConn, addr string, open func(error)) (bool, int, error) {
+	connect, err := json.Marshal(map[string]any{"id": 1, "connect": map[string]any{
+		"token": c.token,
+		"subs":  map[string]any{c.ch: map[string]any{"recover": true, "offset": c.offset, "epoch": c.epoch}},
+	}})
+	if err != nil {
+		return false, 0, err
+	}
+	msgs, closer, err := st.dial(ctx, c.i, addr, connect)
+	if err != nil {
+		return false, 0, err
+	}
+	stop := context.AfterFunc(ctx, func() { closer.Close() })
+	defer stop()
+	defer closer.Close()
+
+	subscribed := false
+	for m := range msgs {
+		if !subscribed {
+			reply, err := parseLiveConnectReply(m, c.ch)
+			if err != nil {
+				return false, 0, err
+			}
+			if reply == nil {
+				continue // a ping before the reply
+			}
+			subscribed = true
+			if dl, ok := closer.(interface{ SetDeadline(time.Time) error }); ok {
+				_ = dl.SetDeadline(time.Time{})
+			}
+			if c.resumes {
+				st.resumed(c, reply)
+			} else {
+				c.offset, c.epoch = max(c.offset, reply.Offset), reply.Epoch
+			}
+			st.alive.Add(1)
+			defer st.alive.Add(-1)
+			open(nil)
+			continue
+		}
+		p, ok := parseLivePush(m)
+		switch {
+		case !ok:
+		case p.Disconnect != nil:
+			return true, p.Disconnect.Code, nil
+		case p.Channel == c.ch && p.Pub != nil:
+			st.publication(c, p.Pub)
+		}
+	}
+	return subscribed, 0, nil
+}
+
+// dial opens connection i to addr over the configured transport and sends
+// connect; it returns the connection's messages, one JSON each, and what
+// closes it.
+func (st *liveClientState) dial(ctx context.Context, i int, addr string, connect []byte) (func(yield func([]byte) bool), io.Closer, error) {
+	d := &net.Dialer{Timeout: liveDialTimeout, LocalAddr: &net.TCPAddr{IP: net.ParseIP(st.cfg.Sources[i%len(st.cfg.Sources)])}}
+	switch st.cfg.Transport {
+	case "sse":
+		conn, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("dial: %w", err)
+		}
+		u := "http://" + addr + live.DefaultPath + "sse?cf_connect=" + url.QueryEscape(string(connect))
 		req, err := http.NewRequest(http.MethodGet, u, nil)
 		if err != nil {
 			conn.Close()
-			open(err)
-			return
+			return nil, nil, err
 		}
 		req.Header.Set("User-Agent", ChromeUA)
 		req.Header.Set("Accept", "text/event-stream")
 		_ = conn.SetDeadline(time.Now().Add(liveConnectTimeout))
 		if err := req.Write(conn); err != nil {
 			conn.Close()
-			open(fmt.Errorf("request: %w", err))
-			return
+			return nil, nil, fmt.Errorf("request: %w", err)
 		}
 		br := bufio.NewReaderSize(conn, 2<<10)
 		resp, err := http.ReadResponse(br, req)
 		if err != nil {
 			conn.Close()
-			open(fmt.Errorf("response: %w", err))
-			return
+			return nil, nil, fmt.Errorf("response: %w", err)
 		}
 		if resp.StatusCode != http.StatusOK {
 			conn.Close()
-			open(fmt.Errorf("response: %s", resp.Status))
-			return
+			return nil, nil, fmt.Errorf("response: %s", resp.Status)
 		}
 		sc := bufio.NewScanner(resp.Body)
 		sc.Buffer(nil, 1<<20)
-		msgs = func(yield func([]byte) bool) {
+		return func(yield func([]byte) bool) {
 			for sc.Scan() {
 				if data, ok := bytes.CutPrefix(sc.Bytes(), []byte("data: ")); ok && !yield(data) {
 					return
 				}
 			}
-		}
+		}, conn, nil
 	case "ws":
-		wcfg, err := websocket.NewConfig("ws://"+st.cfg.Addr+live.DefaultPath+"ws", "http://"+st.cfg.Addr)
+		wcfg, err := websocket.NewConfig("ws://"+addr+live.DefaultPath+"ws", "http://"+addr)
 		if err != nil {
-			open(err)
-			return
+			return nil, nil, err
 		}
 		wcfg.Dialer = d
 		wcfg.Header = http.Header{"User-Agent": {ChromeUA}}
 		ws, err := wcfg.DialContext(ctx)
 		if err != nil {
-			open(fmt.Errorf("dial: %w", err))
-			return
+			return nil, nil, fmt.Errorf("dial: %w", err)
 		}
-		closer = ws
 		_ = ws.SetDeadline(time.Now().Add(liveConnectTimeout))
 		if err := websocket.Message.Send(ws, string(connect)); err != nil {
 			ws.Close()
-			open(fmt.Errorf("connect command: %w", err))
-			return
+			return nil, nil, fmt.Errorf("connect command: %w", err)
 		}
-		msgs = func(yield func([]byte) bool) {
+		return func(yield func([]byte) bool) {
 			for {
 				var frame []byte
 				if err := websocket.Message.Receive(ws, &frame); err != nil {
@@ -321,76 +443,9 @@ func (st *liveClientState) run(ctx context.Context, i int, opened func(error)) {
 					}
 				}
 			}
-		}
-	default:
-		open(fmt.Errorf("unknown transport %q", st.cfg.Transport))
-		return
+		}, ws, nil
 	}
-	stop := context.AfterFunc(ctx, func() { closer.Close() })
-	defer stop()
-	defer closer.Close()
-
-	subscribed := false
-	for m := range msgs {
-		if !subscribed {
-			var r struct {
-				Connect *struct {
-					Subs map[string]json.RawMessage `json:"subs"`
-				} `json:"connect"`
-				Error *struct {
-					Code    int    `json:"code"`
-					Message string `json:"message"`
-				} `json:"error"`
-			}
-			if err := json.Unmarshal(m, &r); err != nil {
-				open(fmt.Errorf("connect reply %q: %w", m, err))
-				return
-			}
-			switch {
-			case r.Error != nil:
-				open(fmt.Errorf("connect refused: %d %s", r.Error.Code, r.Error.Message))
-				return
-			case r.Connect == nil:
-				continue // a ping before the reply
-			case r.Connect.Subs[ch] == nil:
-				open(fmt.Errorf("connect reply without a subscription to %s: %s", ch, m))
-				return
-			}
-			subscribed = true
-			if dl, ok := closer.(interface{ SetDeadline(time.Time) error }); ok {
-				_ = dl.SetDeadline(time.Time{})
-			}
-			st.alive.Add(1)
-			defer st.alive.Add(-1)
-			open(nil)
-			continue
-		}
-		if seq, ok := livePushSeq(m, ch); ok {
-			st.received(seq, time.Now().UnixNano())
-		}
-	}
-}
-
-// livePushSeq returns the sequence number of a publication pushed on ch,
-// if m is one.
-func livePushSeq(m []byte, ch string) (int, bool) {
-	if !bytes.Contains(m, []byte(`"push"`)) {
-		return 0, false
-	}
-	var p struct {
-		Push struct {
-			Channel string `json:"channel"`
-			Pub     *struct {
-				Data struct {
-					Content string `json:"content"`
-				} `json:"data"`
-			} `json:"pub"`
-		} `json:"push"`
-	}
-	if json.Unmarshal(m, &p) != nil || p.Push.Channel != ch || p.Push.Pub == nil {
-		return 0, false
-	}
-	return liveContentSeq(p.Push.Pub.Data.Content)
+	return nil, nil, fmt.Errorf("unknown transport %q", st.cfg.Transport)
 }
 
 // liveContentSeq reads data-seq="N" from a publication's content.

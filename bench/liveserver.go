@@ -12,10 +12,21 @@ package main
 //	GET /_bench/publish?ch=C&seq=N
 //	                          publishes {seq N, sent now} to C; {"sent": unix ns before the publish}
 //	GET /_bench/mem           two forced collections, freed memory returned to the OS, then {"heap","stack","sys","goroutines"}
+//	GET /_bench/stacks        every goroutine's stack (runtime/pprof, debug=1): to see where it waits
 //
-// It ends when its standard input is closed (the bench ended it or died).
+// With liveRedisEnv set (comma-separated redis:// URLs) its engine fans out
+// through Redis (live.WithRedis), signing tokens with liveSecretEnv's
+// secret, which every instance of the cluster part is given: a token from
+// one instance connects to any.
+//
+// It reads commands on stdin, a line each: "close" closes the engine as a
+// deploy would (new live connections refused, every client told to
+// reconnect elsewhere), within liveCloseTimeout, and answers "closed <ns it
+// took> <its error, or ->"; the HTTP server stays up. It
+// ends when its standard input is closed (the bench ended it or died).
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,7 +39,10 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
+	"strings"
+	"sync"
 	"testing/fstest"
 	"time"
 
@@ -46,6 +60,10 @@ const (
 	liveRoleEnv    = "BIGPIPE_BENCH_LIVE_ROLE"
 	liveRoleServer = "server"
 	liveRoleClient = "client"
+	// liveRedisEnv and liveSecretEnv, when set, are the server role's Redis
+	// URLs (comma-separated) and token secret.
+	liveRedisEnv  = "BIGPIPE_BENCH_LIVE_REDIS"
+	liveSecretEnv = "BIGPIPE_BENCH_LIVE_SECRET"
 )
 
 // The live section's channels: one family, a channel for the fan-out
@@ -56,6 +74,10 @@ const (
 	liveFanChan = "bench:fan"
 	liveIdle    = "bench:idle"
 	livePageCh  = "bench:page"
+	// liveStreamFamily is a stream feed (every item matters, recovered
+	// from the channel's history on reconnect): the reconnect storm's.
+	liveStreamFamily = "benchs:"
+	liveStormChan    = "benchs:storm"
 )
 
 // liveRole runs this process as the live section's child role and returns
@@ -111,13 +133,19 @@ func liveServerMain(stdin io.Reader, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("assets: %w", err)
 	}
-	eng, err := live.New(site,
+	opts := []live.Option{
 		live.WithLogger(slog.New(slog.DiscardHandler)),
-		live.WithLimits(live.Limits{ConnectionsPerAddress: -1}))
+		live.WithLimits(live.Limits{ConnectionsPerAddress: -1}),
+	}
+	if urls := os.Getenv(liveRedisEnv); urls != "" {
+		opts = append(opts, live.WithRedis(strings.Split(urls, ",")...), live.WithSecret([]byte(os.Getenv(liveSecretEnv))))
+	}
+	eng, err := live.New(site, opts...)
 	if err != nil {
 		return err
 	}
-	feed := live.State(eng, liveFamily, liveView)
+	state := live.State(eng, liveFamily, liveView)
+	stream := live.Stream(eng, liveStreamFamily, liveView)
 
 	mux := http.NewServeMux()
 	mux.Handle(eng.Path(), eng)
@@ -141,8 +169,13 @@ func liveServerMain(stdin io.Reader, stdout io.Writer) error {
 			http.Error(w, "bad seq", http.StatusBadRequest)
 			return
 		}
+		ch := r.URL.Query().Get("ch")
+		publish := state.Publish
+		if strings.HasPrefix(ch, liveStreamFamily) {
+			publish = stream.Publish
+		}
 		sent := time.Now().UnixNano()
-		if err := feed.Publish(r.Context(), r.URL.Query().Get("ch"), livePub{Seq: seq, Sent: sent}); err != nil {
+		if err := publish(r.Context(), ch, livePub{Seq: seq, Sent: sent}); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
@@ -154,6 +187,9 @@ func liveServerMain(stdin io.Reader, stdout io.Writer) error {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		writeJSONResponse(w, liveMem{Heap: ms.HeapAlloc, Stack: ms.StackInuse, Sys: ms.Sys, Goroutines: runtime.NumGoroutine()})
+	})
+	mux.HandleFunc("GET /_bench/stacks", func(w http.ResponseWriter, _ *http.Request) {
+		_ = pprof.Lookup("goroutine").WriteTo(w, 1)
 	})
 	if err := livePageRoutes(mux, eng, site); err != nil {
 		return err
@@ -172,16 +208,43 @@ func liveServerMain(stdin io.Reader, stdout io.Writer) error {
 	go func() { errc <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "listening %s\n", ln.Addr())
 
-	_, _ = io.Copy(io.Discard, stdin) // until the bench closes it or dies
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
+	var closeOnce sync.Once
+	closeEngine := func(d time.Duration) (took time.Duration, err error) {
+		closeOnce.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), d)
+			defer cancel()
+			t0 := time.Now()
+			err = eng.Close(ctx)
+			took = time.Since(t0)
+		})
+		return took, err
+	}
+	sc := bufio.NewScanner(stdin) // until the bench closes it or dies
+	for sc.Scan() {
+		switch sc.Text() {
+		case "close":
+			took, err := closeEngine(liveCloseTimeout)
+			why := "-"
+			if err != nil {
+				why = strings.ReplaceAll(err.Error(), "\n", " ")
+			}
+			fmt.Fprintf(stdout, "closed %d %s\n", took.Nanoseconds(), why)
+		default:
+			_ = srv.Close()
+			closeEngine(2 * time.Second)
+			return fmt.Errorf("bad command %q", sc.Text())
+		}
+	}
 	_ = srv.Close()
-	_ = eng.Close(ctx)
+	closeEngine(2 * time.Second)
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
 }
+
+// liveCloseTimeout bounds the "close" command's Engine.Close.
+const liveCloseTimeout = time.Minute
 
 // liveGrant is what /_bench/token answers: what a client needs to connect
 // to one channel, from its current position.

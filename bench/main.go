@@ -2,11 +2,12 @@
 // (serial, in-order, pipelined and the crawler fallback), on the wire and in
 // headless Chromium, under load, and with thousands of pages in flight; and
 // the live engine (package live): idle SSE and WebSocket connections, fan-out
-// and publish → visible in Chromium (live.go). It prints a table, writes bench/results/latest.json and charts, and checks
+// and publish → visible in Chromium (live.go), on one instance and across
+// three through Redis (livecluster.go). It prints a table, writes bench/results/latest.json and charts, and checks
 // the project's targets.
 //
-//	go run ./bench                       # everything, about 7 minutes on 2 cores
-//	go run ./bench -live-only            # the live engine only, under a minute
+//	go run ./bench                       # everything, about 8 minutes on 2 cores (1 of them across instances)
+//	go run ./bench -live-only            # the live engine only, on one instance and on three through Redis: about 2 minutes
 //	go run ./bench -quick -no-browser    # a smoke run in seconds
 //	go run ./bench -scenarios reversed -no-load
 //	go run ./bench -delays 30,1000 -url http://127.0.0.1:8080
@@ -206,7 +207,8 @@ func runBench(ctx context.Context, cfg config, stdout, stderr io.Writer) (*Repor
 	}
 	if !cfg.noLive {
 		bar.begin("live")
-		lr, err := measureLive(ctx, liveOptions{conns: cfg.liveConns, fanout: cfg.liveFanout, pubs: cfg.livePubs, browser: !cfg.noBrowser}, bar.step)
+		lr, err := measureLive(ctx, liveOptions{conns: cfg.liveConns, fanout: cfg.liveFanout, pubs: cfg.livePubs, browser: !cfg.noBrowser,
+			cluster: !cfg.noLiveCluster, subs: cfg.liveClusterSubs, storm: cfg.liveStorm, stormGap: cfg.liveStormGap}, bar.step)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}

@@ -83,8 +83,8 @@ func TestSmoke(t *testing.T) {
 	if s := sc.Wire[Serial]; s.TTFB.Median < 30*time.Millisecond {
 		t.Errorf("serial first byte %v, want at least the slowest delay, 30 ms", s.TTFB.Median)
 	}
-	if len(r.Targets) != 12 {
-		t.Errorf("%d targets, want 12", len(r.Targets))
+	if len(r.Targets) != 15 {
+		t.Errorf("%d targets, want 15", len(r.Targets))
 	}
 	for _, tg := range r.Targets {
 		if strings.HasPrefix(tg.Goal, "Chromium") || strings.Contains(tg.Goal, "throughput") || strings.Contains(tg.Goal, "in-flight") || strings.HasPrefix(tg.Goal, "live") {

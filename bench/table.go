@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -224,6 +226,75 @@ func writeLive(w io.Writer, r *Report) {
 	}
 	for _, e := range l.Errors {
 		fmt.Fprintf(w, "live: %s\n", e)
+	}
+	if l.Cluster != nil {
+		writeLiveCluster(w, l.Cluster)
+	}
+}
+
+// writeLiveCluster prints the figures across instances through Redis.
+func writeLiveCluster(w io.Writer, c *LiveCluster) {
+	fmt.Fprintf(w, "\n== live across %d instances through one redis-server %s (a child process each), in %v\n", c.Instances, c.Redis, c.Elapsed)
+	if c.Skipped != "" {
+		fmt.Fprintf(w, "skipped: %s\n", c.Skipped)
+		return
+	}
+	if len(c.Visible) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "publish on A → visible on\tclient's transport\tpublications\tshown\tp50 ms\tp99 ms\tmax ms\tconnected ms\t")
+		for i, v := range c.Visible {
+			fmt.Fprintf(tw, "%c %s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t\n", 'B'+i%(c.Instances-1), v.Transport, v.Client, v.Publications, v.Shown,
+				f1(v.P50), f1(v.P99), f1(v.Max), f1(v.Connect))
+		}
+		tw.Flush()
+	}
+	if f := c.Fanout; f != nil {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "fan-out from A\tsubscribers\tper instance\truns\tmedian last ms\tdeliveries/s\tall runs ms\t")
+		var all []string
+		for _, run := range f.Runs {
+			all = append(all, f1(run.Last))
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\t%.0f\t%s\t\n", f.Transport, f.Subscribers, strings.Trim(fmt.Sprint(c.FanoutPer), "[]"),
+			len(f.Runs), f1(f.Last), f.Rate, strings.Join(all, " "))
+		tw.Flush()
+	}
+	if s := c.Storm; s != nil {
+		recovered := 0.0
+		if s.Resumed > 0 {
+			recovered = 100 * float64(s.Recovered) / float64(s.Resumed)
+		}
+		fmt.Fprintf(w, "reconnect storm (%s): %d connections of C; %s\n", s.Transport, s.Conns, s.How)
+		fmt.Fprintf(w, "  all resumed on A and B after %s ms: %d resumed, %d recovered (%.1f %%; %d of them with missed publications), %d refetched, %d failed attempts\n",
+			f1(s.AllResumed), s.Resumed, s.Recovered, recovered, s.RecoveredPubs, s.Refetched, s.FailedAttempts)
+		fmt.Fprintf(w, "  C's Engine.Close took %s ms%s; the connections saw their end from %s to %s ms after it began; from its end to its resume a connection took p50 %s, p99 %s, max %s ms\n",
+			f1(s.Close), map[bool]string{true: " (" + s.CloseError + ")", false: ""}[s.CloseError != ""], f1(s.FirstDrop), f1(s.LastDrop), f1(s.ResumeP50), f1(s.ResumeP99), f1(s.ResumeMax))
+		var ends []string
+		for _, code := range slices.Sorted(maps.Keys(s.Ends)) {
+			ends = append(ends, fmt.Sprintf("%d × code %d", s.Ends[code], code))
+		}
+		fmt.Fprintf(w, "  connection ends by disconnect code: %s (3001 shutdown; 0 none: the stream ended)\n", orDash(strings.Join(ends, ", ")))
+		fmt.Fprintf(w, "  %d publications (one every %v) made on A meanwhile: %d of %d connections had the last, %d missing, %d twice\n",
+			s.Publications, s.PubGap, s.Complete, s.Conns, s.Gaps, s.Dups)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(tw, "  CPU over the %s ms storm\tCPU ms\t%% of a core\t\n", f1(s.Window))
+		for _, p := range s.CPU {
+			fmt.Fprintf(tw, "  %s\t%s\t%.0f\t\n", p.Process, f1(p.CPU), 100*p.Share)
+		}
+		tw.Flush()
+		fmt.Fprintf(w, "  Redis INFO over the storm: %d commands, %s ms CPU\n", s.RedisCommands, f1(s.RedisCPU))
+	}
+	if len(c.Conns) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "idle, Redis broker\tasked\ttried\theld\terrors\topen s\tRSS/conn KiB\theap/conn KiB\tstack/conn KiB\tpeak RSS MiB\t")
+		for _, k := range c.Conns {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t\n", k.Transport, k.Asked, k.Conns, k.Held, k.Errors,
+				k.Open.Seconds(), k.RSSPerConn/1024, k.HeapPerConn/1024, k.StackPerConn/1024, float64(k.PeakRSS)/(1<<20))
+		}
+		tw.Flush()
+	}
+	for _, e := range c.Errors {
+		fmt.Fprintf(w, "live cluster: %s\n", e)
 	}
 }
 

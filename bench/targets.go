@@ -30,6 +30,10 @@ const (
 	maxLiveRSSPerConn  = liveRSSTarget         // bytes of server RSS per idle live connection, each transport
 	maxLiveVisibleP50  = 20 * time.Millisecond // publish → visible in Chromium
 	maxLiveVisibleP99  = 50 * time.Millisecond
+	// publish → visible in Chromium with the page on another instance
+	// than the publisher, through Redis
+	maxClusterVisibleP50 = 25 * time.Millisecond
+	maxClusterVisibleP99 = 60 * time.Millisecond
 )
 
 // Target is one target checked against the figures: the overall status,
@@ -201,6 +205,9 @@ func evaluateTargets(r *Report) []Target {
 		liveRSSTargetOf(r),
 		liveVisibleTarget(r, "p50", maxLiveVisibleP50, func(v *LiveVisible) time.Duration { return v.P50 }),
 		liveVisibleTarget(r, "p99", maxLiveVisibleP99, func(v *LiveVisible) time.Duration { return v.P99 }),
+		clusterVisibleTarget(r, "p50", maxClusterVisibleP50, func(v *LiveVisible) time.Duration { return v.P50 }),
+		clusterVisibleTarget(r, "p99", maxClusterVisibleP99, func(v *LiveVisible) time.Duration { return v.P99 }),
+		clusterRSSTargetOf(r),
 	}
 }
 
@@ -209,13 +216,66 @@ func evaluateTargets(r *Report) []Target {
 // measured with fewer than liveRSSMinConns connections is not judged.
 func liveRSSTargetOf(r *Report) Target {
 	goal := fmt.Sprintf("live: ≤ %d KiB server RSS per idle connection, SSE and WebSocket (%d of each)", maxLiveRSSPerConn>>10, liveConnsDefault)
-	var checks []check
+	var conns []LiveConns
 	if r.Live != nil {
-		for _, c := range r.Live.Conns {
+		conns = r.Live.Conns
+	}
+	t := rssTarget(goal, conns, r.Live)
+	if len(conns) == 0 && r.LiveError != "" {
+		t.Figure = "no data: " + r.LiveError
+	}
+	return t
+}
+
+// clusterRSSTargetOf is liveRSSTargetOf for the idle connections of a
+// server whose broker is Redis.
+func clusterRSSTargetOf(r *Report) Target {
+	goal := fmt.Sprintf("live with the Redis broker: ≤ %d KiB server RSS per idle connection, SSE and WebSocket", maxLiveRSSPerConn>>10)
+	cl := liveClusterOf(r)
+	var conns []LiveConns
+	if cl != nil {
+		conns = cl.Conns
+	}
+	t := rssTarget(goal, conns, r.Live)
+	if len(conns) == 0 {
+		t.Figure = "no data" + clusterWhyNot(r)
+	}
+	return t
+}
+
+// liveClusterOf is r's cluster figures, nil if none.
+func liveClusterOf(r *Report) *LiveCluster {
+	if r.Live == nil {
+		return nil
+	}
+	return r.Live.Cluster
+}
+
+// clusterWhyNot says why the cluster part has no figures: ": <reason>",
+// or "" when nothing says.
+func clusterWhyNot(r *Report) string {
+	switch cl := liveClusterOf(r); {
+	case cl != nil && cl.Skipped != "":
+		return ": " + cl.Skipped
+	case cl != nil && len(cl.Errors) > 0:
+		return ": " + strings.Join(cl.Errors, "; ")
+	case cl == nil && r.Live != nil:
+		return ": not run (-no-live-cluster)"
+	}
+	return ""
+}
+
+// rssTarget checks each transport's idle connections: every one held, no
+// error, at most maxLiveRSSPerConn of server RSS each. A transport
+// measured with fewer than liveRSSMinConns connections is not judged.
+func rssTarget(goal string, conns []LiveConns, l *LiveResult) Target {
+	var checks []check
+	if l != nil {
+		for _, c := range conns {
 			fig := fmt.Sprintf("%.1f KiB RSS (%.1f KiB heap, %.1f KiB stacks) per connection, %d of %d held, %d errors",
 				c.RSSPerConn/1024, c.HeapPerConn/1024, c.StackPerConn/1024, c.Held, c.Conns, c.Errors)
 			if c.Conns < c.Asked {
-				fig += fmt.Sprintf(" (%d asked: the open-file limit is %d)", c.Asked, r.Live.FDLimit)
+				fig += fmt.Sprintf(" (%d asked: the open-file limit is %d)", c.Asked, l.FDLimit)
 			}
 			if c.Conns < liveRSSMinConns {
 				checks = append(checks, check{c.Transport, Skipped, 0, fmt.Sprintf("only %d connections tried: %s", c.Conns, fig)})
@@ -225,11 +285,7 @@ func liveRSSTargetOf(r *Report) Target {
 			checks = append(checks, check{c.Transport, statusIf(ok), c.RSSPerConn, fig})
 		}
 	}
-	t := aggregate(goal, checks)
-	if len(checks) == 0 && r.LiveError != "" {
-		t.Figure = "no data: " + r.LiveError
-	}
-	return t
+	return aggregate(goal, checks)
 }
 
 // liveVisibleTarget checks one percentile of publish → visible in Chromium
@@ -237,20 +293,44 @@ func liveRSSTargetOf(r *Report) Target {
 // misses it.
 func liveVisibleTarget(r *Report, name string, bound time.Duration, pick func(*LiveVisible) time.Duration) Target {
 	goal := fmt.Sprintf("live: publish → visible in Chromium %s ≤ %s, SSE and WebSocket", name, fmtGoal(bound))
-	var checks []check
+	var vis []LiveVisible
 	if r.Live != nil {
-		for i := range r.Live.Visible {
-			v := &r.Live.Visible[i]
-			d := pick(v)
-			fig := fmt.Sprintf("%s %s over %d publications, %d shown", name, fmtMS(d), v.Publications, v.Shown)
-			checks = append(checks, check{v.Transport, statusIf(v.Shown > 0 && d <= bound && v.Shown == v.Publications), ms(d), fig})
-		}
+		vis = r.Live.Visible
 	}
-	t := aggregate(goal, checks)
-	if len(checks) == 0 && r.Live != nil && len(r.Live.Errors) > 0 {
+	t := visibleTarget(goal, name, bound, vis, pick)
+	if len(vis) == 0 && r.Live != nil && len(r.Live.Errors) > 0 {
 		t.Figure = "no data: " + strings.Join(r.Live.Errors, "; ")
 	}
 	return t
+}
+
+// clusterVisibleTarget checks one percentile of publish → visible across
+// instances: the page on one, the publications made on another, through
+// Redis.
+func clusterVisibleTarget(r *Report, name string, bound time.Duration, pick func(*LiveVisible) time.Duration) Target {
+	goal := fmt.Sprintf("live across instances (Redis): publish on A → visible in Chromium on B or C %s ≤ %s, SSE and WebSocket", name, fmtGoal(bound))
+	var vis []LiveVisible
+	if cl := liveClusterOf(r); cl != nil {
+		vis = cl.Visible
+	}
+	t := visibleTarget(goal, name, bound, vis, pick)
+	if len(vis) == 0 {
+		t.Figure = "no data" + clusterWhyNot(r)
+	}
+	return t
+}
+
+// visibleTarget checks one percentile of each transport's publish →
+// visible; a run where a publication was not shown misses it.
+func visibleTarget(goal, name string, bound time.Duration, vis []LiveVisible, pick func(*LiveVisible) time.Duration) Target {
+	var checks []check
+	for i := range vis {
+		v := &vis[i]
+		d := pick(v)
+		fig := fmt.Sprintf("%s %s over %d publications, %d shown", name, fmtMS(d), v.Publications, v.Shown)
+		checks = append(checks, check{v.Transport, statusIf(v.Shown > 0 && d <= bound && v.Shown == v.Publications), ms(d), fig})
+	}
+	return aggregate(goal, checks)
 }
 
 // paintLag says how long Chromium took from pagelet i's bytes on the wire to

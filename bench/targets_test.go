@@ -55,6 +55,10 @@ func goodReport() *Report {
 				{Transport: "ws", Asked: 20000, Conns: 20000, Held: 20000, RSSPerConn: 12 << 10},
 			},
 			Visible: []LiveVisible{{Transport: "sse", Publications: 200, Shown: 200, P50: 8 * msec, P99: 30 * msec}},
+			Cluster: &LiveCluster{
+				Visible: []LiveVisible{{Transport: "sse", Publications: 200, Shown: 200, P50: 10 * msec, P99: 40 * msec}},
+				Conns:   []LiveConns{{Transport: "ws", Asked: 20000, Conns: 20000, Held: 20000, RSSPerConn: 12 << 10}},
+			},
 		},
 	}
 }
@@ -166,7 +170,7 @@ func TestEvaluateTargets(t *testing.T) {
 			tc.change(r)
 			got := evaluateTargets(r)
 			// The live targets, met in every case here, have TestLiveTargets.
-			tc.want = append(tc.want, Met, Met, Met)
+			tc.want = append(tc.want, Met, Met, Met, Met, Met, Met)
 			if len(got) != len(tc.want) {
 				t.Fatalf("%d targets, want %d", len(got), len(tc.want))
 			}
