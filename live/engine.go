@@ -135,6 +135,7 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 	}
 	node.OnConnecting(e.connecting)
 	node.OnConnect(e.connected)
+	node.OnTransportWrite(e.transportWrite)
 	// A WebSocket client must answer a ping within half the interval
 	// (centrifuge's own 10 s default would exceed a short interval).
 	ping := centrifuge.PingPongConfig{PingInterval: cfg.pingInterval, PongTimeout: cfg.pingInterval / 2}

@@ -191,7 +191,7 @@ func (f *Feed[T]) Publish(ctx context.Context, channel string, v T, opts ...Publ
 	if len(data) > f.e.cfg.limits.MessageSize {
 		return fmt.Errorf("%w: %d bytes for %q, limit %d", ErrTooLarge, len(data), channel, f.e.cfg.limits.MessageSize)
 	}
-	popts := []centrifuge.PublishOption{centrifuge.WithHistory(f.spec.history, f.spec.ttl, f.spec.metaTTL())}
+	popts := []centrifuge.PublishOption{centrifuge.WithHistory(f.spec.history, f.spec.ttl, f.spec.metaTTL()), centrifuge.WithTags(publishTimeTags(t0))}
 	if po.key != "" {
 		popts = append(popts, centrifuge.WithIdempotencyKey(po.key))
 	}

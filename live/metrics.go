@@ -13,6 +13,7 @@ type metrics struct {
 	publications   *prometheus.CounterVec // by channel kind
 	deliveries     *prometheus.CounterVec // publications times this instance's subscribers, by kind
 	publishSeconds *prometheus.HistogramVec
+	publishToWrite prometheus.Histogram // from a Publish call, on any instance, to the write of the publication to a client here
 	refetches      *prometheus.CounterVec // pagelets refetched because recovery was impossible, by kind
 	refused        *prometheus.CounterVec // connections refused, by reason
 	slow           prometheus.Counter     // clients disconnected for reading too slowly
@@ -39,6 +40,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 				"centrifuge_node_broadcast_duration_seconds is the time from the broker to every local client's queue.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25},
 		}, []string{"kind"}),
+		publishToWrite: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "bigpipe_live_publish_to_write_seconds", Help: "Time from a Publish call (on this instance or another: their clocks must agree) to the publication written to one client's connection here, " +
+				"one observation per client written to: what a reader waits for, but for the network and the browser.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}),
 		refetches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bigpipe_live_refetches_total", Help: "Live pagelets refetched over HTTP because their missed publications could not be recovered, by channel kind. " +
 				"Recovered ones are centrifuge_client_recover{recovered=\"yes\"}.",
@@ -65,7 +71,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "bigpipe_live_resync_disconnects_total", Help: "Live clients disconnected (to reconnect and recover, or refetch) because their channel lost publications during a broker outage.",
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.connections, m.publications, m.deliveries, m.publishSeconds, m.refetches, m.refused, m.slow,
+	for _, c := range []prometheus.Collector{m.connections, m.publications, m.deliveries, m.publishSeconds, m.publishToWrite, m.refetches, m.refused, m.slow,
 		m.brokerUp, m.brokerFailures, m.brokerOutages, m.drained, m.resynced} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("live: metrics: %w", err)

@@ -77,6 +77,7 @@ func TestMetrics(t *testing.T) {
 		`bigpipe_live_deliveries_total{kind="state"} 2`,
 		`bigpipe_live_deliveries_total{kind="stream"} 1`,
 		`bigpipe_live_publish_seconds_count{kind="state"} 1`,
+		`bigpipe_live_publish_to_write_seconds_count 3`, // scores to two clients, a comment to one
 		`bigpipe_live_refused_total{reason="token_invalid"} 1`,
 		`bigpipe_live_slow_disconnects_total 0`,
 		`centrifuge_client_recover{channel_namespace="",has_recovered_publications="yes",recovered="yes"} 1`,
