@@ -13,7 +13,7 @@ type metrics struct {
 	publications   *prometheus.CounterVec // by channel kind
 	deliveries     *prometheus.CounterVec // publications times this instance's subscribers, by kind
 	publishSeconds *prometheus.HistogramVec
-	publishToWrite prometheus.Histogram // from a Publish call, on any instance, to the write of the publication to a client here
+	publishToWrite prometheus.Histogram   // from a Publish call, on any instance, to the write of the publication to a client here
 	refetches      *prometheus.CounterVec // pagelets refetched because recovery was impossible, by kind
 	refused        *prometheus.CounterVec // connections refused, by reason
 	slow           prometheus.Counter     // clients disconnected for reading too slowly
