@@ -1,7 +1,7 @@
 # make test: everything CI runs, on a fresh machine (installs Chromium, w3m
 # and lynx when missing). make run: the demo server on :8080.
 GO        ?= go
-FUZZTIME  ?= 15s
+FUZZTIME  ?= 6s
 
 .PHONY: test deps generate check-generated lint unit fuzz run bench
 
