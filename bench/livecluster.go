@@ -81,16 +81,16 @@ func measureLiveCluster(ctx context.Context, exe string, o liveClusterOptions, l
 	lc := &LiveCluster{Instances: liveClusterInstances}
 	defer func() { lc.Elapsed = time.Since(start).Round(time.Millisecond) }()
 	progress("live cluster: starting redis-server")
-	rd, err := startBenchRedis(ctx)
+	rd, err := startBenchRedis()
 	if err != nil {
 		lc.Skipped = err.Error()
 		return lc, err
 	}
-	defer rd.stop()
+	defer rd.Stop()
 	lc.Redis = rd.version
 	key := make([]byte, 32)
 	_, _ = rand.Read(key) // never fails (crypto/rand)
-	env := []string{liveRedisEnv + "=" + rd.url, liveSecretEnv + "=" + hex.EncodeToString(key)}
+	env := []string{liveRedisEnv + "=" + rd.URL, liveSecretEnv + "=" + hex.EncodeToString(key)}
 
 	var errs []error
 	fail := func(what string, err error) {

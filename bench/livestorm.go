@@ -180,7 +180,7 @@ func liveStorm(ctx context.Context, exe string, rd *benchRedis, srvs []*liveServ
 	procs := []struct {
 		name string
 		pid  int
-	}{{"redis-server", rd.pid()}, {"instance A", a.cmd.Process.Pid}, {"instance B", srvs[1].cmd.Process.Pid}, {"instance C (closed)", victim.cmd.Process.Pid}}
+	}{{"redis-server", rd.Pid()}, {"instance A", a.cmd.Process.Pid}, {"instance B", srvs[1].cmd.Process.Pid}, {"instance C (closed)", victim.cmd.Process.Pid}}
 	for i, c := range clients.procs {
 		procs = append(procs, struct {
 			name string
@@ -195,8 +195,8 @@ func liveStorm(ctx context.Context, exe string, rd *benchRedis, srvs []*liveServ
 		return out
 	}
 	redisInfo := func() (int64, time.Duration) {
-		stats, err1 := rd.info("stats")
-		c, err2 := rd.info("cpu")
+		stats, err1 := rd.Info("stats")
+		c, err2 := rd.Info("cpu")
 		if err1 != nil || err2 != nil {
 			return 0, 0
 		}

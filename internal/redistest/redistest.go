@@ -1,51 +1,21 @@
-// Package redistest runs throwaway redis-server processes for tests: each
-// on a free loopback port, without persistence, stopped when the test
-// ends. It also stages the faults the live engine must survive: a restart
-// (the same port, every key lost), a pause (SIGSTOP: connections stay open
-// and nothing answers) and its end (SIGCONT). It is for tests only.
+// Package redistest runs throwaway redis-server processes for tests
+// (package redisserver), each stopped when its test ends, and stages the
+// faults the live engine must survive: a restart (the same port, every key
+// lost), a pause (SIGSTOP) and its end (SIGCONT). It is for tests only.
 package redistest
 
 import (
-	"bufio"
-	"bytes"
-	"errors"
-	"fmt"
-	"io"
-	"net"
-	"os/exec"
-	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
-)
 
-// startTimeout bounds how long a started redis-server may take to answer
-// PING.
-const startTimeout = 10 * time.Second
+	"github.com/bigpipe-go/bigpipe/internal/redisserver"
+)
 
 // Server is one redis-server process started by [Start].
 type Server struct {
-	// Addr is its address, "127.0.0.1:N".
-	Addr string
-	// URL is its database 0 as a Redis URL, "redis://127.0.0.1:N/0".
-	URL string
-
-	bin  string
-	port int
-
-	mu     sync.Mutex
-	proc   *proc // nil once stopped
-	paused bool
-}
-
-// proc is a running redis-server and what it printed.
-type proc struct {
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan struct{} // closed once the process has exited
-	err  error         // Wait's answer, set before done is closed
+	*redisserver.Server
 }
 
 // Start starts a redis-server on a free loopback port and returns it once
@@ -53,91 +23,12 @@ type proc struct {
 // installed the test fails, saying how to install it.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatalf("redistest: redis-server not found (%v): install it with `apt-get install -y redis-server` "+
-			"(scripts/install-test-deps.sh does)", err)
+	s, err := redisserver.Start()
+	if err != nil { // redisserver.ErrNotInstalled says how to install it
+		t.Fatalf("redistest: %v", err)
 	}
-	s := &Server{bin: bin}
-	// A free port is found by listening on port 0 and closing the
-	// listener: another process may take it before redis-server does, so
-	// a start that fails is tried again on another one.
-	var lastErr error
-	for range 5 {
-		port, err := freePort()
-		if err != nil {
-			t.Fatalf("redistest: %v", err)
-		}
-		s.port = port
-		s.Addr = "127.0.0.1:" + strconv.Itoa(port)
-		s.URL = "redis://" + s.Addr + "/0"
-		p, err := s.start()
-		if err == nil {
-			s.proc = p
-			t.Cleanup(func() { s.Stop(t) })
-			return s
-		}
-		lastErr = err
-	}
-	t.Fatalf("redistest: %v", lastErr)
-	return nil
-}
-
-// freePort returns a loopback TCP port nothing listened on a moment ago.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-// start runs redis-server on s.port and waits until it answers PING.
-func (s *Server) start() (*proc, error) {
-	cmd := exec.Command(s.bin,
-		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no",
-		"--daemonize", "no", "--logfile", "")
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", s.bin, err)
-	}
-	p := &proc{cmd: cmd, out: out, done: make(chan struct{})}
-	go func() { // ends when the process does: every path below ends it
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	deadline := time.Now().Add(startTimeout)
-	for {
-		err := ping(s.Addr, time.Second)
-		if err == nil {
-			return p, nil
-		}
-		select {
-		case <-p.done:
-			return nil, fmt.Errorf("redis-server on port %d exited (%v): %s", s.port, p.err, strings.TrimSpace(out.String()))
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			p.kill()
-			return nil, fmt.Errorf("redis-server on port %d does not answer PING after %v (%v): %s", s.port, startTimeout, err, strings.TrimSpace(out.String()))
-		}
-	}
-}
-
-// kill ends the process (a stopped one too: SIGKILL needs no SIGCONT) and
-// waits for it.
-func (p *proc) kill() {
-	_ = p.cmd.Process.Kill()
-	<-p.done
-}
-
-// ping sends PING to addr and expects +PONG within d.
-func ping(addr string, d time.Duration) error {
-	_, err := do(addr, d, "PING")
-	return err
+	t.Cleanup(s.Stop)
+	return &Server{s}
 }
 
 // Restart kills the server and starts a new one on the same port: every
@@ -145,26 +36,8 @@ func ping(addr string, d time.Duration) error {
 // without persistence restarts. Clients see their connections close.
 func (s *Server) Restart(t testing.TB) {
 	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.proc != nil {
-		s.proc.kill()
-		s.proc = nil
-	}
-	s.paused = false
-	// The port was just released: a start that races another process for
-	// it fails, and is retried while the deadline allows.
-	deadline := time.Now().Add(startTimeout)
-	for {
-		p, err := s.start()
-		if err == nil {
-			s.proc = p
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redistest: restart: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := s.Server.Restart(); err != nil {
+		t.Fatalf("redistest: %v", err)
 	}
 }
 
@@ -172,133 +45,36 @@ func (s *Server) Restart(t testing.TB) {
 // nothing is answered, as with a Redis that hangs, until [Server.Resume].
 func (s *Server) Pause(t testing.TB) {
 	t.Helper()
-	s.signal(t, syscall.SIGSTOP, true)
+	if err := s.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatalf("redistest: %v", err)
+	}
 }
 
 // Resume continues a paused server with SIGCONT: it answers what was sent
 // meanwhile.
 func (s *Server) Resume(t testing.TB) {
 	t.Helper()
-	s.signal(t, syscall.SIGCONT, false)
-}
-
-func (s *Server) signal(t testing.TB, sig syscall.Signal, paused bool) {
-	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.proc == nil {
-		t.Fatalf("redistest: %v to a stopped server", sig)
+	if err := s.Signal(syscall.SIGCONT); err != nil {
+		t.Fatalf("redistest: %v", err)
 	}
-	if err := s.proc.cmd.Process.Signal(sig); err != nil {
-		t.Fatalf("redistest: %v: %v", sig, err)
-	}
-	s.paused = paused
 }
 
 // Stop kills the server, paused or not, and waits for it to exit. It may be
 // called more than once; [Start] calls it in t.Cleanup.
 func (s *Server) Stop(t testing.TB) {
 	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.proc != nil {
-		s.proc.kill()
-		s.proc = nil
-	}
-	s.paused = false
+	s.Server.Stop()
 }
 
 // Do sends one command to the server and returns its reply as text: a
 // simple or bulk string, an integer, or an array's elements one a line.
-// A Redis error reply is an error. Tests use it to look at what the broker
+// A Redis error reply fails t. Tests use it to look at what the broker
 // stored (KEYS, DBSIZE).
 func (s *Server) Do(t testing.TB, args ...string) string {
 	t.Helper()
-	r, err := do(s.Addr, 5*time.Second, args...)
+	r, err := redisserver.Do(s.Addr, 5*time.Second, args...)
 	if err != nil {
 		t.Fatalf("redistest: %s: %v", strings.Join(args, " "), err)
 	}
 	return r
-}
-
-// do sends args to addr as one RESP command and reads the reply.
-func do(addr string, d time.Duration, args ...string) (string, error) {
-	c, err := net.DialTimeout("tcp", addr, d)
-	if err != nil {
-		return "", err
-	}
-	defer c.Close()
-	if err := c.SetDeadline(time.Now().Add(d)); err != nil {
-		return "", err
-	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
-	}
-	if _, err := c.Write(b.Bytes()); err != nil {
-		return "", err
-	}
-	return readReply(bufio.NewReader(c))
-}
-
-// readReply reads one RESP2 reply.
-func readReply(r *bufio.Reader) (string, error) {
-	line, err := r.ReadString('\n')
-	if err != nil {
-		return "", err
-	}
-	line = strings.TrimSuffix(line, "\r\n")
-	if line == "" {
-		return "", errors.New("empty reply")
-	}
-	switch body := line[1:]; line[0] {
-	case '+', ':':
-		return body, nil
-	case '-':
-		return "", errors.New(body)
-	case '$':
-		n, err := strconv.Atoi(body)
-		if err != nil || n < 0 {
-			return "", err // a nil bulk string is ""
-		}
-		buf := make([]byte, n+2)
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return "", err
-		}
-		return string(buf[:n]), nil
-	case '*':
-		n, err := strconv.Atoi(body)
-		if err != nil {
-			return "", err
-		}
-		elems := make([]string, 0, max(n, 0))
-		for range n {
-			e, err := readReply(r)
-			if err != nil {
-				return "", err
-			}
-			elems = append(elems, e)
-		}
-		return strings.Join(elems, "\n"), nil
-	}
-	return "", fmt.Errorf("unknown reply %q", line)
-}
-
-// syncBuffer is a concurrency-safe buffer for a process's output.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
