@@ -17,10 +17,10 @@ func TestNavAnchorsClearStickyNav(t *testing.T) {
 	tb := newTab(t)
 	for _, width := range []int64{1280, 930, 800, 600} {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {
-			if _, err := chromedp.Run(tb.ctx, chromedp.EmulateViewport(width, 900)); err != nil {
+			if _, err := chromedp.Run(tb.Ctx, chromedp.EmulateViewport(width, 900)); err != nil {
 				t.Fatal(err)
 			}
-			tb.navigate(t, srv.URL+"/")
+			tb.Navigate(t, srv.URL+"/")
 			tb.waitDone(t)
 			for _, id := range []string{"society", "finance", "tech", "sports", "hotnews"} {
 				// Follow the link as a user would, then measure where the

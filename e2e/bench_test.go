@@ -56,7 +56,7 @@ func TestBenchRevealOrder(t *testing.T) {
 			}
 			tb := newTab(t)
 			tb.addScript(t, arrivalProbe)
-			tb.navigate(t, srv.URL+"/bench?delays="+strings.Join(q, ","))
+			tb.Navigate(t, srv.URL+"/bench?delays="+strings.Join(q, ","))
 			requireBigPipe(t, tb)
 			tb.waitDone(t)
 

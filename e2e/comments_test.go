@@ -76,7 +76,7 @@ func (s *liveServer) slug(t *testing.T) string {
 // fillComment types a name and a comment into the tab's comment form.
 func fillComment(t *testing.T, tb *tab, name, text string) {
 	t.Helper()
-	if err := chromedp.Do(tb.ctx,
+	if err := chromedp.Do(tb.Ctx,
 		chromedp.SendKeys("#comment-name", name),
 		chromedp.SendKeys("#comment-text", text),
 	); err != nil {
@@ -91,18 +91,18 @@ func TestCommentWithoutScript(t *testing.T) {
 	srv := newLiveServer(t)
 	slug := srv.slug(t)
 	tb := newTab(t)
-	if _, err := chromedp.Call(tb.ctx, emulation.SetScriptExecutionDisabled,
+	if _, err := chromedp.Call(tb.Ctx, emulation.SetScriptExecutionDisabled,
 		emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
 		t.Fatalf("Emulation.setScriptExecutionDisabled: %v", err)
 	}
-	tb.navigate(t, srv.URL+"/article/"+slug)
-	tb.waitTrue(t, `document.readyState === "complete" && !!document.querySelector("#comments .pl-comments")`)
+	tb.Navigate(t, srv.URL+"/article/"+slug)
+	tb.WaitTrue(t, `document.readyState === "complete" && !!document.querySelector("#comments .pl-comments")`)
 	text := "Posted with script off <b>not bold</b>"
 	fillComment(t, tb, "No-script reader", text)
-	if err := chromedp.Do(tb.ctx, chromedp.Click(".comment-form__submit")); err != nil {
+	if err := chromedp.Do(tb.Ctx, chromedp.Click(".comment-form__submit")); err != nil {
 		t.Fatal(err)
 	}
-	tb.waitTrue(t, `location.hash === "#sec-comments" && document.readyState === "complete" && !!document.querySelector(".pl-comments__item")`)
+	tb.WaitTrue(t, `location.hash === "#sec-comments" && document.readyState === "complete" && !!document.querySelector(".pl-comments__item")`)
 	got := eval[string](t, tb, `document.querySelector(".pl-comments__item .pl-comments__text").textContent`)
 	if got != text {
 		t.Errorf("comment shown as %q, want the text as typed, %q", got, text)
@@ -143,16 +143,16 @@ func TestCommentScriptPosts(t *testing.T) {
 	srv := newLiveServer(t)
 	slug := srv.slug(t)
 	tb := newTab(t)
-	tb.navigate(t, srv.URL+"/article/"+slug)
+	tb.Navigate(t, srv.URL+"/article/"+slug)
 	tb.waitDone(t)
-	tb.waitTrue(t, `document.querySelector(".comment-form").hasAttribute("data-enhanced")`)
+	tb.WaitTrue(t, `document.querySelector(".comment-form").hasAttribute("data-enhanced")`)
 	id := eval[string](t, tb, `document.querySelector('.comment-form input[name="id"]').value`)
 	eval[bool](t, tb, `window.__sameDocument = true`)
 	fillComment(t, tb, "Scripted reader", "Posted by the form's script.")
-	if err := chromedp.Do(tb.ctx, chromedp.Click(".comment-form__submit")); err != nil {
+	if err := chromedp.Do(tb.Ctx, chromedp.Click(".comment-form__submit")); err != nil {
 		t.Fatal(err)
 	}
-	tb.waitTrue(t, `document.querySelector(".comment-form__status").textContent === "Posted."`)
+	tb.WaitTrue(t, `document.querySelector(".comment-form__status").textContent === "Posted."`)
 	if !eval[bool](t, tb, `window.__sameDocument === true`) {
 		t.Error("the page navigated: the script did not post the form itself")
 	}
@@ -176,21 +176,21 @@ func TestCommentsTwoTabs(t *testing.T) {
 	requireLiveClient(t, srv, "/article/"+slug)
 	a, b := newTab(t), newTab(t)
 	for _, tb := range []*tab{a, b} {
-		tb.navigate(t, srv.URL+"/article/"+slug)
+		tb.Navigate(t, srv.URL+"/article/"+slug)
 		tb.waitDone(t)
 	}
-	if err := chromedp.Do(b.ctx, chromedp.SendKeys("#comment-text", "half a thought")); err != nil {
+	if err := chromedp.Do(b.Ctx, chromedp.SendKeys("#comment-text", "half a thought")); err != nil {
 		t.Fatal(err)
 	}
-	a.waitTrue(t, `document.querySelector(".comment-form").hasAttribute("data-enhanced")`)
+	a.WaitTrue(t, `document.querySelector(".comment-form").hasAttribute("data-enhanced")`)
 	id := eval[string](t, a, `document.querySelector('.comment-form input[name="id"]').value`)
 	fillComment(t, a, "Tab A", "Seen in both tabs.")
-	if err := chromedp.Do(a.ctx, chromedp.Click(".comment-form__submit")); err != nil {
+	if err := chromedp.Do(a.Ctx, chromedp.Click(".comment-form__submit")); err != nil {
 		t.Fatal(err)
 	}
 	item := `document.querySelectorAll('.pl-comments__item[data-live-key="` + id + `"]')`
 	for name, tb := range map[string]*tab{"A": a, "B": b} {
-		tb.waitTrue(t, item+`.length > 0`)
+		tb.WaitTrue(t, item+`.length > 0`)
 		if n := eval[int](t, tb, item+`.length`); n != 1 {
 			t.Errorf("tab %s shows the comment %d times", name, n)
 		}
@@ -210,7 +210,7 @@ func TestLiveFrontPage(t *testing.T) {
 	srv := newLiveServer(t)
 	requireLiveClient(t, srv, "/")
 	tb := newTab(t)
-	tb.navigate(t, srv.URL+"/")
+	tb.Navigate(t, srv.URL+"/")
 	tb.waitDone(t)
 	ctx := t.Context()
 	for _, tc := range []struct {
@@ -242,7 +242,7 @@ func TestLiveFrontPage(t *testing.T) {
 			if err := tc.publish(ctx); err != nil {
 				t.Fatal(err)
 			}
-			tb.waitTrue(t, `document.getElementById(`+jsString(tc.pagelet)+`).textContent.includes(`+jsString(tc.want)+`)`)
+			tb.WaitTrue(t, `document.getElementById(`+jsString(tc.pagelet)+`).textContent.includes(`+jsString(tc.want)+`)`)
 		})
 	}
 }

@@ -61,9 +61,9 @@ func TestCSPDemoWorks(t *testing.T) {
 
 				tb := newTab(t)
 				tb.addScript(t, watchCSP)
-				tb.navigate(t, u)
+				tb.Navigate(t, u)
 				if nojs {
-					tb.waitTrue(t, `document.readyState === "complete"`)
+					tb.WaitTrue(t, `document.readyState === "complete"`)
 					if n := eval[int](t, tb, `document.querySelectorAll('.pagelet[data-bigpipe="inline"]').length`); n == 0 {
 						t.Fatal("?nojs=1: no inline pagelets; not the plain page")
 					}
@@ -96,7 +96,7 @@ func TestCSPDemoWorks(t *testing.T) {
 
 				// Control: the policy is in force here.
 				eval[bool](t, tb, `document.body.insertAdjacentHTML('beforeend', '<img src="/no-such-image.png" onerror="window.__inj=1">'), true`)
-				tb.waitTrue(t, `window.__csp.length > 0`)
+				tb.WaitTrue(t, `window.__csp.length > 0`)
 				if got := eval[string](t, tb, `typeof window.__inj`); got != "undefined" {
 					t.Errorf("an inline event handler ran under the policy (window.__inj is %s)", got)
 				}
@@ -169,9 +169,9 @@ func TestCSPBlocksHostileContent(t *testing.T) {
 				if nojs {
 					u += "/?nojs=1"
 				}
-				tb.navigate(t, u)
+				tb.Navigate(t, u)
 				if nojs {
-					tb.waitTrue(t, `document.readyState === "complete"`)
+					tb.WaitTrue(t, `document.readyState === "complete"`)
 				} else {
 					requireBigPipe(t, tb)
 					tb.waitDone(t)
@@ -182,7 +182,7 @@ func TestCSPBlocksHostileContent(t *testing.T) {
 					}
 				}
 				// Give the broken image time to fail and fire its handler.
-				tb.waitTrue(t, `(() => { const i = document.querySelector('main img'); return !!i && i.complete; })()`)
+				tb.WaitTrue(t, `(() => { const i = document.querySelector('main img'); return !!i && i.complete; })()`)
 				time.Sleep(100 * time.Millisecond)
 				got := eval[string](t, tb, `String(window.__pwned)`)
 				if csp {

@@ -65,18 +65,18 @@ func TestFallbackEquivalence(t *testing.T) {
 
 			bp := newTab(t)
 			bp.addScript(t, snapshotAtBarrier)
-			bp.navigate(t, srv.URL+path)
+			bp.Navigate(t, srv.URL+path)
 			requireBigPipe(t, bp)
-			bp.waitTrue(t, `!!window.__atBarrier`)
+			bp.WaitTrue(t, `!!window.__atBarrier`)
 			got := eval[pageContent](t, bp, `window.__atBarrier`)
 
 			plain := newTab(t)
-			if _, err := chromedp.Call(plain.ctx, emulation.SetScriptExecutionDisabled,
+			if _, err := chromedp.Call(plain.Ctx, emulation.SetScriptExecutionDisabled,
 				emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
 				t.Fatalf("Emulation.setScriptExecutionDisabled: %v", err)
 			}
-			plain.navigate(t, srv.URL+path+sep+"nojs=1")
-			plain.waitTrue(t, `document.readyState === "complete"`)
+			plain.Navigate(t, srv.URL+path+sep+"nojs=1")
+			plain.WaitTrue(t, `document.readyState === "complete"`)
 			if n := eval[int](t, plain, `document.querySelectorAll('.pagelet[data-bigpipe="inline"]').length`); n == 0 {
 				t.Fatal("?nojs=1: no inline pagelets; not the plain page")
 			}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bigpipe-go/bigpipe/internal/testenv"
 )
 
 // haproxyConfig is a minimal HAProxy in front of upstream, with or without
@@ -36,7 +38,7 @@ backend app
 // front of upstream and returns its base URL once it proxies /healthz.
 func startHAProxy(t *testing.T, upstream string, noDelay bool) string {
 	t.Helper()
-	bin := requireProgram(t, "haproxy", "/usr/sbin/haproxy")
+	bin := testenv.RequireProgram(t, "haproxy", "/usr/sbin/haproxy")
 	conf := filepath.Join(t.TempDir(), "haproxy.cfg")
 	client := plainClient()
 	port := startOnFreePort(t,

@@ -58,7 +58,7 @@ func TestHomeRevealsWithCSS(t *testing.T) {
 
 	tb := newTab(t)
 	tb.addScript(t, revealProbe)
-	tb.navigate(t, srv.URL+"/")
+	tb.Navigate(t, srv.URL+"/")
 	requireBigPipe(t, tb)
 	tb.waitDone(t)
 
@@ -128,7 +128,7 @@ func TestHomePageletJSAfterBarrier(t *testing.T) {
 
 	tb := newTab(t)
 	requests := tb.countRequests(t)
-	tb.navigate(t, srv.URL+"/")
+	tb.Navigate(t, srv.URL+"/")
 	requireBigPipe(t, tb)
 	tb.waitDone(t)
 
@@ -212,7 +212,7 @@ func TestHomePageletJSAfterBarrier(t *testing.T) {
 func TestRuntimeIgnoresBadPayloads(t *testing.T) {
 	srv := newServer(t)
 	tb := newTab(t)
-	tb.navigate(t, srv.URL+"/")
+	tb.Navigate(t, srv.URL+"/")
 	requireBigPipe(t, tb)
 	tb.waitDone(t)
 

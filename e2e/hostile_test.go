@@ -530,11 +530,11 @@ func inspect(t *testing.T, tb *tab, cases []hostileCase, token string) pageState
 	}
 	// An image error handler or a timer planted by a breakout runs a moment
 	// after the content that carries it: let them.
-	if _, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`new Promise((ok) => setTimeout(() => requestAnimationFrame(() => ok(true)), 100))`, chromedp.EvalAwaitPromise)); err != nil {
+	if _, err := chromedp.Run(tb.Ctx, chromedp.Evaluate[bool](`new Promise((ok) => setTimeout(() => requestAnimationFrame(() => ok(true)), 100))`, chromedp.EvalAwaitPromise)); err != nil {
 		t.Fatalf("settle: %v", err)
 	}
 	idsJSON, _ := json.Marshal(ids) // escapes <, > and U+2028/9: safe in a script
-	st, err := chromedp.Run(tb.ctx, chromedp.Evaluate[pageState](
+	st, err := chromedp.Run(tb.Ctx, chromedp.Evaluate[pageState](
 		fmt.Sprintf(inspectJS, idsJSON, jsString(token), fpLimit),
 		chromedp.EvalAwaitPromise))
 	if err != nil {
@@ -663,7 +663,7 @@ func newToken() string {
 // page may still be streaming when it returns.
 func (tb *tab) startNavigate(t *testing.T, u string) {
 	t.Helper()
-	res, err := chromedp.Call(tb.ctx, page.Navigate, page.NavigateParams{URL: u})
+	res, err := chromedp.Call(tb.Ctx, page.Navigate, page.NavigateParams{URL: u})
 	if err != nil {
 		t.Fatalf("navigate %s: %v", u, err)
 	}
@@ -708,7 +708,7 @@ func loadHostile(t *testing.T, tb *tab, srv *httptest.Server, site *hostileSite,
 	onToken := fmt.Sprintf(`(document.getElementById("hostile-end") || {dataset: {}}).dataset.token === %s`, jsString(tok))
 	if m.plain {
 		tb.startNavigate(t, u)
-		tb.waitTrue(t, onToken+` && document.readyState === "complete"`)
+		tb.WaitTrue(t, onToken+` && document.readyState === "complete"`)
 		if typeof := eval[string](t, tb, `typeof window.bigPipe`); typeof != "undefined" {
 			t.Fatalf("page %d: window.bigPipe is %s in plain mode", k, typeof)
 		}
@@ -717,14 +717,14 @@ func loadHostile(t *testing.T, tb *tab, srv *httptest.Server, site *hostileSite,
 	release := site.gate(tok)
 	defer release()
 	tb.startNavigate(t, u)
-	tb.waitTrue(t, onToken)
+	tb.WaitTrue(t, onToken)
 	requireBigPipe(t, tb)
 	for _, p := range checkPlaceholders(inspect(t, tb, cases, tok), cases) {
 		t.Errorf("page %d, skeleton: %s", k, p)
 	}
 	release()
 	tb.waitDone(t)
-	tb.waitTrue(t, `document.readyState === "complete"`)
+	tb.WaitTrue(t, `document.readyState === "complete"`)
 	return inspect(t, tb, cases, tok)
 }
 

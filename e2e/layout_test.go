@@ -40,11 +40,11 @@ func TestPlaceholdersReserveSpace(t *testing.T) {
 	}{{"desktop", 1280, 900}, {"laptop", 1024, 768}, {"tablet", 768, 1024}, {"small tablet", 600, 960}, {"phone", 390, 844}, {"small phone", 320, 640}} {
 		t.Run(w.name, func(t *testing.T) {
 			tb := newTab(t)
-			if _, err := chromedp.Run(tb.ctx, chromedp.EmulateViewport(w.width, w.height)); err != nil {
+			if _, err := chromedp.Run(tb.Ctx, chromedp.EmulateViewport(w.width, w.height)); err != nil {
 				t.Fatal(err)
 			}
 			tb.addScript(t, shiftProbe)
-			tb.navigate(t, srv.URL+"/")
+			tb.Navigate(t, srv.URL+"/")
 			requireBigPipe(t, tb)
 			tb.waitDone(t)
 			allShown := eval[float64](t, tb, `Math.max(...bigPipe.shown.map((s) => s.t))`)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/bigpipe-go/bigpipe/internal/npmtest"
+	"github.com/bigpipe-go/bigpipe/internal/testenv"
 	"github.com/bigpipe-go/bigpipe/render"
 )
 
@@ -45,8 +46,8 @@ const maxCLS = 0.01
 // so pagelets land in placeholders already painted, and their JS runs
 // after that: the shifts of both are measured.
 func TestLighthouse(t *testing.T) {
-	chromium := requireProgram(t, "chromium", "/usr/bin/chromium", "chromium-browser")
-	node := requireProgram(t, "node", "nodejs")
+	chromium := testenv.RequireProgram(t, "chromium", "/usr/bin/chromium", "chromium-browser")
+	node := testenv.RequireProgram(t, "node", "nodejs")
 	cli := filepath.Join(npmtest.Install(t, lighthouseProject), "lighthouse", "cli", "index.js")
 	if _, err := os.Stat(cli); err != nil {
 		t.Fatalf("the installed Lighthouse has no CLI: %v", err)

@@ -34,8 +34,8 @@ func TestMeasurePlaceholders(t *testing.T) {
 		for _, w := range ranges[name] {
 			for _, path := range []string{"/", "/search?q=storm", slug} {
 				tb := newTab(t)
-				chromedp.Run(tb.ctx, chromedp.EmulateViewport(w, 900))
-				tb.navigate(t, srv.URL+path)
+				chromedp.Run(tb.Ctx, chromedp.EmulateViewport(w, 900))
+				tb.Navigate(t, srv.URL+path)
 				tb.waitDone(t)
 				got := eval[map[string]float64](t, tb, `(() => { const o = {}; const rem = parseFloat(getComputedStyle(document.documentElement).fontSize); for (const el of document.querySelectorAll('.pagelet')) { el.style.minHeight = "0"; o[el.id] = el.getBoundingClientRect().height / rem; el.style.minHeight = ""; } return o; })()`)
 				for k, v := range got {

@@ -11,6 +11,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/bigpipe-go/bigpipe/internal/testenv"
 	"github.com/bigpipe-go/bigpipe/internal/wire"
 )
 
@@ -34,7 +35,7 @@ type nginxConfig struct {
 // lacks /usr/sbin, that is looked at too.
 func requireNginx(t *testing.T) string {
 	t.Helper()
-	return requireProgram(t, "nginx", "/usr/sbin/nginx")
+	return testenv.RequireProgram(t, "nginx", "/usr/sbin/nginx")
 }
 
 // startNginx runs nginx in the foreground as a reverse proxy to upstream

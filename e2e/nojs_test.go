@@ -39,13 +39,13 @@ func TestNoJSBrowserGetsPlainPage(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tb := newTab(t)
-			if _, err := chromedp.Call(tb.ctx, emulation.SetScriptExecutionDisabled,
+			if _, err := chromedp.Call(tb.Ctx, emulation.SetScriptExecutionDisabled,
 				emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
 				t.Fatalf("Emulation.setScriptExecutionDisabled: %v", err)
 			}
 			requests := tb.countRequests(t)
-			tb.navigate(t, srv.URL+tc.path)
-			tb.waitTrue(t, `new URLSearchParams(location.search).get("nojs") === "1" && document.readyState === "complete"`)
+			tb.Navigate(t, srv.URL+tc.path)
+			tb.WaitTrue(t, `new URLSearchParams(location.search).get("nojs") === "1" && document.readyState === "complete"`)
 			if sent := slices.Collect(maps.Keys(requests())); !slices.ContainsFunc(sent, func(u string) bool {
 				return strings.HasPrefix(u, srv.URL+"/_bigpipe/nojs?next=")
 			}) {
@@ -100,7 +100,7 @@ func TestNoJSBrowserReturnsToBigPipe(t *testing.T) {
 	tb := newTab(t)
 	setJS := func(on bool) {
 		t.Helper()
-		if _, err := chromedp.Call(tb.ctx, emulation.SetScriptExecutionDisabled,
+		if _, err := chromedp.Call(tb.Ctx, emulation.SetScriptExecutionDisabled,
 			emulation.SetScriptExecutionDisabledParams{Value: !on}); err != nil {
 			t.Fatalf("Emulation.setScriptExecutionDisabled: %v", err)
 		}
@@ -108,22 +108,22 @@ func TestNoJSBrowserReturnsToBigPipe(t *testing.T) {
 	hasCookie := `document.cookie.split("; ").includes("bigpipe_nojs=1")`
 
 	setJS(false)
-	tb.navigate(t, srv.URL+"/bench?delays=0")
-	tb.waitTrue(t, `new URLSearchParams(location.search).get("nojs") === "1" && document.readyState === "complete"`)
+	tb.Navigate(t, srv.URL+"/bench?delays=0")
+	tb.WaitTrue(t, `new URLSearchParams(location.search).get("nojs") === "1" && document.readyState === "complete"`)
 	if !eval[bool](t, tb, hasCookie) {
 		t.Fatalf("no bigpipe_nojs cookie after the no-JS redirect (cookies %q)", eval[string](t, tb, `document.cookie`))
 	}
 
 	setJS(true)
 	requests := tb.countRequests(t)
-	tb.navigate(t, srv.URL+"/bench?delays=0,10")
-	tb.waitTrue(t, `document.readyState === "complete"`)
+	tb.Navigate(t, srv.URL+"/bench?delays=0,10")
+	tb.WaitTrue(t, `document.readyState === "complete"`)
 	if got := eval[int](t, tb, `document.querySelectorAll('.pagelet[data-bigpipe="inline"]').length`); got != 2 {
 		t.Errorf("first page with JavaScript back on: %d plain pagelets, want 2 (the cookie still says no JS)", got)
 	}
-	tb.waitTrue(t, `!`+hasCookie) // the plain page's script cleared it
+	tb.WaitTrue(t, `!`+hasCookie) // the plain page's script cleared it
 
-	tb.navigate(t, srv.URL+"/bench?delays=0,10")
+	tb.Navigate(t, srv.URL+"/bench?delays=0,10")
 	requireBigPipe(t, tb)
 	tb.waitDone(t)
 	for u := range requests() {

@@ -20,6 +20,7 @@ import (
 	"github.com/bigpipe-go/bigpipe/assets"
 	"github.com/bigpipe-go/bigpipe/compress"
 	"github.com/bigpipe-go/bigpipe/internal/store"
+	"github.com/bigpipe-go/bigpipe/internal/testenv"
 	"github.com/bigpipe-go/bigpipe/pages"
 	"github.com/bigpipe-go/bigpipe/render"
 	"github.com/bigpipe-go/bigpipe/static"
@@ -44,7 +45,7 @@ const opTimeout = 15 * time.Second
 // mentions a panic, and shows it if the test failed.
 func startRealServer(t *testing.T, forceModes bool) string {
 	t.Helper()
-	logs := &lockedBuffer{}
+	logs := &testenv.LockedBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	st, err := store.OpenMemory()
 	if err != nil {

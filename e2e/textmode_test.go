@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/bigpipe-go/bigpipe/internal/testenv"
 )
 
 // TestTextModeBrowsers runs the real w3m and lynx, with their own
@@ -41,7 +43,7 @@ func TestTextModeBrowsers(t *testing.T) {
 	}
 	for _, b := range browsers {
 		t.Run(b.name, func(t *testing.T) {
-			path := requireProgram(t, b.name)
+			path := testenv.RequireProgram(t, b.name)
 			home := t.TempDir() // no user configuration, no cookie jar
 			for _, p := range pages {
 				t.Run(p.name, func(t *testing.T) {

@@ -37,7 +37,7 @@ func TestTimingsInDevTools(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	tb := newTab(t)
-	tb.navigate(t, srv.URL+"/")
+	tb.Navigate(t, srv.URL+"/")
 	requireBigPipe(t, tb)
 	tb.waitDone(t)
 

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/textproto"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/andybalholm/brotli"
 
+	"github.com/bigpipe-go/bigpipe/internal/testenv"
 	"github.com/bigpipe-go/bigpipe/internal/wire"
 )
 
@@ -109,82 +109,14 @@ func buildServer() (string, error) {
 	return bin, nil
 }
 
-// proc is a program a test started. It is killed when the test ends, and
-// its output is logged if the test failed.
-type proc struct {
-	name string
-	out  lockedBuffer  // stdout and stderr
-	done chan struct{} // closed once it has exited
-	err  error         // how it exited, once done is closed
-	cmd  *exec.Cmd
-}
+// proc is a program a test started (testenv.Proc: killed when the test
+// ends, its output logged if the test failed).
+type proc = testenv.Proc
 
-func startProc(t *testing.T, name string, args ...string) (*proc, error) {
+// startProc starts bin with args.
+func startProc(t *testing.T, bin string, args ...string) (*proc, error) {
 	t.Helper()
-	p := &proc{name: filepath.Base(name), done: make(chan struct{})}
-	p.cmd = exec.Command(name, args...)
-	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.out
-	p.cmd.WaitDelay = 2 * time.Second
-	if err := p.cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		p.kill()
-		if t.Failed() {
-			t.Logf("%s output:\n%s", p.name, p.out.String())
-		}
-	})
-	return p, nil
-}
-
-// kill stops p and waits, briefly, for it to be gone.
-func (p *proc) kill() {
-	_ = p.cmd.Process.Kill()
-	select {
-	case <-p.done:
-	case <-time.After(5 * time.Second):
-	}
-}
-
-// exited reports whether p has exited.
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for the writes of exec's copying
-// goroutines and the reads of the test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("pick a free port: %v", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return testenv.StartProc(t, "", bin, args...)
 }
 
 // startOnFreePort starts a server program on a free loopback port and waits
@@ -195,7 +127,7 @@ func startOnFreePort(t *testing.T, start func(port int) (*proc, error), ready fu
 	t.Helper()
 	const attempts = 3
 	for attempt := 1; ; attempt++ {
-		port := freePort(t)
+		port := testenv.FreePort(t)
 		p, err := start(port)
 		if err != nil {
 			t.Fatalf("start: %v", err)
@@ -204,32 +136,17 @@ func startOnFreePort(t *testing.T, start func(port int) (*proc, error), ready fu
 		if err == nil {
 			return port
 		}
-		p.kill()
-		if attempt < attempts && strings.Contains(strings.ToLower(p.out.String()), "address already in use") {
-			t.Logf("%s: port %d was taken meanwhile; trying another", p.name, port)
+		p.Kill()
+		if attempt < attempts && strings.Contains(strings.ToLower(p.Output()), "address already in use") {
+			t.Logf("%s: port %d was taken meanwhile; trying another", p.Name, port)
 			continue
 		}
-		t.Fatalf("%s did not come up on port %d: %v\n%s", p.name, port, err, p.out.String())
+		t.Fatalf("%s did not come up on port %d: %v\n%s", p.Name, port, err, p.Output())
 	}
 }
 
 // waitReady polls ready until it succeeds, p exits or 15 s pass.
-func waitReady(p *proc, ready func() error) error {
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		err := ready()
-		if err == nil {
-			return nil
-		}
-		if p.exited() {
-			return fmt.Errorf("exited: %v (last check: %v)", p.err, err)
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not ready after 15 s: %w", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+func waitReady(p *proc, ready func() error) error { return testenv.WaitFor(p, 15*time.Second, ready) }
 
 // getOK fetches url with client and returns an error unless it answers 200.
 func getOK(client *http.Client, url string) error {

@@ -41,9 +41,9 @@ func TestSearchQueryNeverRuns(t *testing.T) {
 				}
 				tb := newTab(t)
 				dialogs := tb.watchDialogs(t)
-				tb.navigate(t, u)
+				tb.Navigate(t, u)
 				if m.nojs {
-					tb.waitTrue(t, `document.readyState === "complete"`)
+					tb.WaitTrue(t, `document.readyState === "complete"`)
 					if got := eval[int](t, tb, `document.querySelectorAll('.pagelet[data-bigpipe="inline"]').length`); got == 0 {
 						t.Fatalf("?nojs=1: no inline pagelets; not the plain page")
 					}
@@ -81,8 +81,8 @@ func TestXSSDetectorsWork(t *testing.T) {
 	t.Cleanup(unsafe.Close)
 	tb := newTab(t)
 	dialogs := tb.watchDialogs(t)
-	tb.navigate(t, unsafe.URL+"/?q="+url.QueryEscape(`<script>window.__xss=1</script><img src=x onerror="alert('xss')">`))
-	tb.waitTrue(t, `document.readyState === "complete"`)
+	tb.Navigate(t, unsafe.URL+"/?q="+url.QueryEscape(`<script>window.__xss=1</script><img src=x onerror="alert('xss')">`))
+	tb.WaitTrue(t, `document.readyState === "complete"`)
 	if got := eval[string](t, tb, `typeof window.__xss`); got != "number" {
 		t.Errorf("typeof window.__xss = %q on the unsafe page, want number", got)
 	}
@@ -96,7 +96,7 @@ func TestXSSDetectorsWork(t *testing.T) {
 // their messages.
 func (tb *tab) watchDialogs(t *testing.T) func() []string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(tb.ctx)
+	ctx, cancel := context.WithCancel(tb.Ctx)
 	events := chromedp.Events(ctx, page.JavascriptDialogOpening)
 	var (
 		mu   sync.Mutex

@@ -74,7 +74,7 @@ func TestTransportChoice(t *testing.T) {
 				t.Errorf("transport %q, want %q", got, c.want)
 			}
 			f.setScores(`<p class="score">1 – 0</p>`)
-			tb.waitTrue(t, scoresIs("1 – 0"))
+			tb.WaitTrue(t, scoresIs("1 – 0"))
 		})
 	}
 }
@@ -110,10 +110,10 @@ func open(t *testing.T, f *pageFixture, query string) *tab {
 	if query != "" {
 		u += "?" + query
 	}
-	tb.navigate(t, u)
-	tb.waitTrue(t, `!!(window.bigPipe && bigPipe.done && bigPipe.liveState)`)
+	tb.Navigate(t, u)
+	tb.WaitTrue(t, `!!(window.bigPipe && bigPipe.done && bigPipe.liveState)`)
 	if !strings.Contains(query, "bigpipe_live_hold") {
-		tb.waitTrue(t, `bigPipe.liveState.connects >= 1`)
+		tb.WaitTrue(t, `bigPipe.liveState.connects >= 1`)
 	}
 	return tb
 }
@@ -143,7 +143,7 @@ func addComments(f *pageFixture, from, to int) {
 // it shows exactly those, each once, in order.
 func waitComments(t *testing.T, tb *tab, n int) {
 	t.Helper()
-	tb.waitTrue(t, fmt.Sprintf(`document.querySelectorAll('#comments li.comment').length >= %d`, n))
+	tb.WaitTrue(t, fmt.Sprintf(`document.querySelectorAll('#comments li.comment').length >= %d`, n))
 	if got, want := shownKeys(t, tb), keys(1, n); !slices.Equal(got, want) {
 		t.Fatalf("comments shown %q, want %q", got, want)
 	}
@@ -178,7 +178,7 @@ func TestPublishVisible(t *testing.T) {
 			// late.css once, so that what is measured is delivery, not a
 			// first stylesheet download.
 			f.setScores(`<p class="score late">warm-up</p>`)
-			tb.waitTrue(t, scoresIs("warm-up"))
+			tb.WaitTrue(t, scoresIs("warm-up"))
 			eval[bool](t, tb, `window.seen = []; window.painted = [];
 				new MutationObserver(() => {
 					const t = performance.timeOrigin + performance.now();
@@ -189,7 +189,7 @@ func TestPublishVisible(t *testing.T) {
 			for i := 1; i <= n; i++ {
 				t0 := float64(time.Now().UnixNano()) / 1e6
 				f.setScores(fmt.Sprintf(`<p class="score">%d – 0</p>`, i))
-				tb.waitTrue(t, fmt.Sprintf(`painted.length >= %d`, i))
+				tb.WaitTrue(t, fmt.Sprintf(`painted.length >= %d`, i))
 				ts := eval[[]float64](t, tb, fmt.Sprintf(`[seen[%d], painted[%d]]`, i-1, i-1))
 				dom = append(dom, ts[0]-t0)
 				frame = append(frame, ts[1]-t0)
@@ -234,7 +234,7 @@ func TestGapClosed(t *testing.T) {
 	f.setScores(`<p class="score">2 – 0</p>`)
 	addComments(f, 3, 5)
 	eval[bool](t, tb, `bigPipe.liveConnect(); true`)
-	tb.waitTrue(t, scoresIs("2 – 0"))
+	tb.WaitTrue(t, scoresIs("2 – 0"))
 	waitComments(t, tb, 5)
 	st := liveState(t, tb)
 	if st.Refetches != 0 {
@@ -262,7 +262,7 @@ func TestCSSBeforeContent(t *testing.T) {
 			if (e) styled.push(getComputedStyle(e).color);
 		}).observe(document.getElementById('scores'), {childList: true, subtree: true}); true`)
 	f.setScores(`<p class="score late">styled</p>`)
-	tb.waitTrue(t, `styled.length > 0`)
+	tb.WaitTrue(t, `styled.length > 0`)
 	if got := eval[[]string](t, tb, `styled`); got[0] != lateColor {
 		t.Errorf("the content was inserted with color %s, want %s (late.css applied first)", got[0], lateColor)
 	}
@@ -292,7 +292,7 @@ func TestUserNotDisturbed(t *testing.T) {
 			eval[bool](t, tb, c.engage)
 			f.setScores(fmt.Sprintf(form, "1 – 0"))
 			f.setScores(fmt.Sprintf(form, "2 – 0"))
-			tb.waitTrue(t, `bigPipe.liveState.channels.scores.offset === 2`)
+			tb.WaitTrue(t, `bigPipe.liveState.channels.scores.offset === 2`)
 			if !eval[bool](t, tb, `document.querySelector('#scores .score').textContent === '0 – 0' && document.getElementById('note').marked === true`) {
 				t.Fatal("the pagelet was replaced while the user was in it")
 			}
@@ -306,7 +306,7 @@ func TestUserNotDisturbed(t *testing.T) {
 				}
 			}
 			eval[bool](t, tb, c.leave)
-			tb.waitTrue(t, scoresIs("2 – 0"))
+			tb.WaitTrue(t, scoresIs("2 – 0"))
 			if n := liveState(t, tb).Held; n != 1 {
 				t.Errorf("held %d times, want 1", n)
 			}
@@ -339,10 +339,10 @@ func TestHostileContent(t *testing.T) {
 			tb := open(t, f, "")
 			f.setScores(hostile + `<p class="score">after</p>`)
 			f.addComment(comment{ID: "c1", Raw: hostile + `</li><script>window.pwned = 5</script>`})
-			tb.waitTrue(t, scoresIs("after"))
-			tb.waitTrue(t, `document.querySelectorAll('#comments li.comment').length === 1`)
+			tb.WaitTrue(t, scoresIs("after"))
+			tb.WaitTrue(t, `document.querySelectorAll('#comments li.comment').length === 1`)
 			// The images have failed to load by now: their handler would have run.
-			tb.waitTrue(t, `Array.from(document.querySelectorAll('#bad')).every(i => i.complete)`)
+			tb.WaitTrue(t, `Array.from(document.querySelectorAll('#bad')).every(i => i.complete)`)
 			eval[bool](t, tb, `document.querySelectorAll('#js, #url').forEach(a => a.click()); true`)
 			if got := eval[string](t, tb, `String(window.pwned)`); got != "undefined" {
 				t.Errorf("hostile content ran: window.pwned = %s", got)
@@ -359,7 +359,7 @@ func TestHostileContent(t *testing.T) {
 // once, in order, offsets where the channels stand, nothing refetched.
 func checkResumed(t *testing.T, tb *tab, n int, scores string) {
 	t.Helper()
-	tb.waitTrue(t, scoresIs(scores))
+	tb.WaitTrue(t, scoresIs(scores))
 	waitComments(t, tb, n)
 	st := liveState(t, tb)
 	if got := st.Channels["comments:x"].Offset; got != uint64(n) {
@@ -399,7 +399,7 @@ func TestServerCloses(t *testing.T) {
 				if err := c.close(f); err != nil {
 					t.Fatalf("close: %v", err)
 				}
-				tb.waitTrue(t, `bigPipe.liveState.hold === true`)
+				tb.WaitTrue(t, `bigPipe.liveState.hold === true`)
 				addComments(f, 4, 8)
 				f.setScores(`<p class="score">3 – 1</p>`)
 				eval[bool](t, tb, `bigPipe.liveConnect(); true`)
@@ -420,15 +420,15 @@ func TestProxyDrops(t *testing.T) {
 			f := newPageFixture(t)
 			p := newProxy(t, f.addr)
 			tb := newTab(t)
-			tb.navigate(t, "http://"+p.addr()+"/?"+tr.query)
-			tb.waitTrue(t, `!!(window.bigPipe && bigPipe.liveState && bigPipe.liveState.connects === 1)`)
+			tb.Navigate(t, "http://"+p.addr()+"/?"+tr.query)
+			tb.WaitTrue(t, `!!(window.bigPipe && bigPipe.liveState && bigPipe.liveState.connects === 1)`)
 			addComments(f, 1, 2)
 			waitComments(t, tb, 2)
 			p.setDown(true)
 			p.drop()
 			addComments(f, 3, 6)
 			f.setScores(`<p class="score">1 – 4</p>`)
-			tb.waitTrue(t, `bigPipe.liveState.errors >= 2`) // the drop, and a retry refused
+			tb.WaitTrue(t, `bigPipe.liveState.errors >= 2`) // the drop, and a retry refused
 			addComments(f, 7, 8)
 			p.setDown(false)
 			checkResumed(t, tb, 8, "1 – 4")
@@ -454,7 +454,7 @@ func TestServerRestarts(t *testing.T) {
 			f.data.comments = append(f.data.comments, comment{ID: "c4", Text: "while down"}, comment{ID: "c5", Text: "while down"})
 			f.data.mu.Unlock()
 			f.restart()
-			tb.waitTrue(t, scoresIs("2 – 2"))
+			tb.WaitTrue(t, scoresIs("2 – 2"))
 			waitComments(t, tb, 5)
 			st := liveState(t, tb)
 			if st.Refetches != 3 {
@@ -462,7 +462,7 @@ func TestServerRestarts(t *testing.T) {
 			}
 			addComments(f, 6, 7)
 			f.setScores(`<p class="score">3 – 2</p>`)
-			tb.waitTrue(t, scoresIs("3 – 2"))
+			tb.WaitTrue(t, scoresIs("3 – 2"))
 			waitComments(t, tb, 7)
 			if got := liveState(t, tb).Channels["comments:x"].Offset; got != 2 {
 				t.Errorf("comments:x at offset %d of the new epoch, want 2", got)
@@ -486,10 +486,10 @@ func TestRefetchRetried(t *testing.T) {
 	f.data.mu.Unlock()
 	f.failFragments.Store(3)
 	f.restart()
-	tb.waitTrue(t, `bigPipe.liveState.connects === 2`)
+	tb.WaitTrue(t, `bigPipe.liveState.connects === 2`)
 	addComments(f, 4, 5)
 	waitComments(t, tb, 5)
-	tb.waitTrue(t, scoresIs("5 – 5"))
+	tb.WaitTrue(t, scoresIs("5 – 5"))
 	if n := f.fragments.Load(); n < 6 {
 		t.Errorf("%d fragment requests, want at least 6 (3 failed, 3 pagelets)", n)
 	}
@@ -510,7 +510,7 @@ func TestBurst(t *testing.T) {
 		f.setScores(fmt.Sprintf(`<p class="score">%d</p>`, i))
 	}
 	published := time.Since(start)
-	tb.waitTrue(t, scoresIs("10000"))
+	tb.WaitTrue(t, scoresIs("10000"))
 	stateDone := time.Since(start)
 	start = time.Now()
 	addComments(f, 1, 1000)
@@ -545,8 +545,8 @@ func TestTokenExpired(t *testing.T) {
 	time.Sleep(time.Until(tokenExpiry(t, tb))) // a clock event: the token's expiry
 	f.setScores(`<p class="score">9 – 9</p>`)
 	eval[bool](t, tb, `bigPipe.liveConnect(); true`)
-	tb.waitTrue(t, `bigPipe.liveState.connects === 1`)
-	tb.waitTrue(t, scoresIs("9 – 9"))
+	tb.WaitTrue(t, `bigPipe.liveState.connects === 1`)
+	tb.WaitTrue(t, scoresIs("9 – 9"))
 	if st := liveState(t, tb); st.Refetches != 3 || st.Errors != 1 {
 		t.Errorf("%d refetches and %d errors, want 3 (every live pagelet, for a fresh token) and 1", st.Refetches, st.Errors)
 	}
@@ -563,13 +563,13 @@ func TestInvalidToken(t *testing.T) {
 	f.secret = []byte("another secret")
 	f.restart()
 	eval[bool](t, tb, `bigPipe.liveConnect(); true`)
-	tb.waitTrue(t, `bigPipe.liveState.stopped === true`)
+	tb.WaitTrue(t, `bigPipe.liveState.stopped === true`)
 	if st := liveState(t, tb); st.Connects != 0 || st.Errors != 1 {
 		t.Errorf("%d connects and %d errors, want 0 and 1", st.Connects, st.Errors)
 	}
-	tb.waitTrue(t, `true`) // the console message has been reported by now
-	if !slices.ContainsFunc(tb.logs(), func(s string) bool { return strings.Contains(s, "bigpipe live: stopped: 3500") }) {
-		t.Errorf("no warning in the console: %q", tb.logs())
+	tb.WaitTrue(t, `true`) // the console message has been reported by now
+	if !slices.ContainsFunc(tb.Console(), func(s string) bool { return strings.Contains(s, "bigpipe live: stopped: 3500") }) {
+		t.Errorf("no warning in the console: %q", tb.Console())
 	}
 }
 
@@ -579,7 +579,7 @@ func TestWebSocketPong(t *testing.T) {
 	f := newPageFixture(t, live.WithPingInterval(500*time.Millisecond))
 	tb := newTab(t)
 	var pings, pongs atomic.Int32
-	lctx, stop := context.WithCancel(tb.ctx)
+	lctx, stop := context.WithCancel(tb.Ctx)
 	defer stop()
 	if err := chromedp.Listen(lctx, func(ev any) {
 		switch ev := ev.(type) {
@@ -595,11 +595,11 @@ func TestWebSocketPong(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	tb.navigate(t, f.url("/?bigpipe_live_transport=websocket"))
-	tb.waitTrue(t, `!!(window.bigPipe && bigPipe.liveState && bigPipe.liveState.connects === 1)`)
+	tb.Navigate(t, f.url("/?bigpipe_live_transport=websocket"))
+	tb.WaitTrue(t, `!!(window.bigPipe && bigPipe.liveState && bigPipe.liveState.connects === 1)`)
 	for tick := time.Tick(20 * time.Millisecond); pongs.Load() < 2; {
 		select {
-		case <-tb.ctx.Done():
+		case <-tb.Ctx.Done():
 			t.Fatalf("%d pings and %d pongs by the deadline, want 2 pongs", pings.Load(), pongs.Load())
 		case <-tick:
 		}
@@ -626,7 +626,7 @@ func TestKeyShownOnce(t *testing.T) {
 	}
 	addComments(f, 2, 2)
 	eval[bool](t, tb, `bigPipe.liveConnect(); true`)
-	tb.waitTrue(t, `bigPipe.liveState.channels['comments:x'].offset === 2`)
+	tb.WaitTrue(t, `bigPipe.liveState.channels['comments:x'].offset === 2`)
 	waitComments(t, tb, 2)
 }
 
@@ -638,7 +638,7 @@ func TestOrderKept(t *testing.T) {
 	f.data.comments = append(f.data.comments, comment{ID: "c1", Text: "comment 1"})
 	tb := open(t, f, "")
 	waitComments(t, tb, 1)
-	tb.waitTrue(t, `bigPipe.liveState.connects >= 1`)
+	tb.WaitTrue(t, `bigPipe.liveState.connects >= 1`)
 	for _, i := range []uint64{3, 2} {
 		c := comment{ID: fmt.Sprintf("c%d", i), Text: fmt.Sprintf("comment %d", i)}
 		if err := f.now().comments.Publish(t.Context(), "comments:x", c, live.WithKey(c.ID), live.WithOrder(i)); err != nil {

@@ -1,12 +1,10 @@
 package live_test
 
 import (
-	"fmt"
 	"os"
 	"testing"
-	"time"
 
-	"go.uber.org/goleak"
+	"github.com/bigpipe-go/bigpipe/internal/testenv"
 )
 
 // TestMain runs the tests, stops the shared browser, then fails the binary
@@ -17,19 +15,6 @@ import (
 // dissolver sleeps that long first).
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if shared.stop != nil {
-		shared.stop()
-	}
-	if code == 0 {
-		err := goleak.Find()
-		for deadline := time.Now().Add(5 * time.Second); err != nil && time.Now().Before(deadline); {
-			time.Sleep(100 * time.Millisecond)
-			err = goleak.Find()
-		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "goleak: goroutines left after the tests: %v\n", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
+	chromium.Stop()
+	os.Exit(testenv.CheckLeaks(code))
 }

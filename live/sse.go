@@ -56,12 +56,13 @@ func (h *sseHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	header := sseHeader(w.Header())
-	conn, rw, err := http.NewResponseController(w).Hijack()
+	// Nothing may follow the request on a stream's connection: what the
+	// client sends after it, buffered or not, is dropped.
+	conn, _, err := http.NewResponseController(w).Hijack()
 	if err != nil { // a writer that cannot hand its connection over
 		h.fallback.ServeHTTP(w, r)
 		return
 	}
-	_ = rw // nothing may follow the request on a stream's connection: what the client sends is dropped
 	t := &sseConn{conn: conn, ping: h.ping}
 	if err := t.writeRaw(header); err != nil {
 		_ = conn.Close()

@@ -165,10 +165,17 @@ func subscribe(t *testing.T, ls *liveSite, channels ...string) *sseSub {
 	return s
 }
 
-// next returns the next publication on channel, skipping others'.
+// next returns the next publication on channel, skipping others', within
+// 10 s.
 func (s *sseSub) next(t *testing.T, channel string) livePub {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
+	return s.nextWithin(t, channel, 10*time.Second)
+}
+
+// nextWithin is next, waiting up to d.
+func (s *sseSub) nextWithin(t *testing.T, channel string, d time.Duration) livePub {
+	t.Helper()
+	deadline := time.After(d)
 	for {
 		select {
 		case p := <-s.pubs:
@@ -178,7 +185,7 @@ func (s *sseSub) next(t *testing.T, channel string) livePub {
 		case <-s.done:
 			t.Fatalf("subscriber disconnected waiting for %q", channel)
 		case <-deadline:
-			t.Fatalf("no publication on %q in 10 s", channel)
+			t.Fatalf("no publication on %q in %v", channel, d)
 		}
 	}
 }

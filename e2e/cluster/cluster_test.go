@@ -63,9 +63,9 @@ func TestPublicationsReachEveryInstance(t *testing.T) {
 	}
 	views := openViews(t, slug, bases, true)
 	for _, v := range views {
-		if strings.Contains(v.tab.name, "proxy") || strings.Contains(v.tab.name, "nginx") {
+		if strings.Contains(v.tab.Name, "proxy") || strings.Contains(v.tab.Name, "nginx") {
 			if p := v.tab.protocol(t); p != "h2" {
-				t.Errorf("tab %s: the page came over %q, want h2", v.tab.name, p)
+				t.Errorf("tab %s: the page came over %q, want h2", v.tab.Name, p)
 			}
 		}
 	}
@@ -180,7 +180,7 @@ func TestKillInstance(t *testing.T) {
 	l := startLoad(p, 100*time.Millisecond, b, c)
 	a.kill9(t)
 	for _, v := range views {
-		v.tab.waitTrue(t, `window.bigPipe.liveState.connects >= 2`)
+		v.tab.WaitTrue(t, `window.bigPipe.liveState.connects >= 2`)
 	}
 	l.end(t)
 	p.post(t, c.base())
@@ -210,7 +210,7 @@ func TestSigtermDrain(t *testing.T) {
 		if err == nil && status == http.StatusServiceUnavailable && strings.Contains(body, "draining") {
 			draining = true
 		}
-		if a.proc().exited() {
+		if a.proc().Exited() {
 			return nil
 		}
 		return errNotYet
@@ -219,7 +219,7 @@ func TestSigtermDrain(t *testing.T) {
 		t.Fatalf("instance A after SIGTERM: %v", err)
 	}
 	took := time.Since(start)
-	if code, _ := a.proc().wait(0); code != 0 {
+	if code, _ := a.proc().Wait(0); code != 0 {
 		t.Errorf("instance A exited with %d after SIGTERM, want 0", code)
 	}
 	if !draining {
@@ -487,10 +487,10 @@ func TestSlowSubscriberOnOneInstance(t *testing.T) {
 		sent := time.Now()
 		for _, v := range views {
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-			err := v.tab.poll(ctx, fmt.Sprintf(`!!document.querySelector('[data-live-key="%s"]')`, id))
+			err := v.tab.Poll(ctx, fmt.Sprintf(`!!document.querySelector('[data-live-key="%s"]')`, id))
 			cancel()
 			if err != nil {
-				t.Fatalf("tab %s: comment %d: %v", v.tab.name, i+1, err)
+				t.Fatalf("tab %s: comment %d: %v", v.tab.Name, i+1, err)
 			}
 		}
 		worst = max(worst, time.Since(sent))

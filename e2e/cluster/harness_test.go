@@ -1,12 +1,10 @@
 package cluster_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,6 +18,7 @@ import (
 
 	"github.com/bigpipe-go/bigpipe/internal/pgtest"
 	"github.com/bigpipe-go/bigpipe/internal/redistest"
+	"github.com/bigpipe-go/bigpipe/internal/testenv"
 )
 
 // serverBinary returns the bigpipe server binary, built once per test
@@ -45,113 +44,22 @@ func serverBinary(t *testing.T) string {
 	return shared.bin
 }
 
-// proc is a program a test started: its output is kept (and logged if the
-// test fails), and it is killed when the test ends if it still runs.
-type proc struct {
-	name string
-	out  *lockedBuffer // stdout and stderr
-	cmd  *exec.Cmd
-	done chan struct{} // closed once it has exited
-	err  error         // how it exited, once done is closed
-}
+// proc is a program a test started (testenv.Proc: killed when the test
+// ends, its output logged if the test failed).
+type proc = testenv.Proc
 
 // startProc starts bin with args. name labels its output in the test log.
 func startProc(t *testing.T, name, bin string, args ...string) (*proc, error) {
 	t.Helper()
-	p := &proc{name: name, out: &lockedBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, args...)
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	p.cmd.WaitDelay = 2 * time.Second
-	if err := p.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		p.kill()
-		if t.Failed() {
-			t.Logf("--- %s output:\n%s", p.name, p.out.String())
-		}
-	})
-	return p, nil
-}
-
-// kill sends SIGKILL and waits, briefly, for p to be gone.
-func (p *proc) kill() {
-	_ = p.cmd.Process.Kill()
-	select {
-	case <-p.done:
-	case <-time.After(5 * time.Second):
-	}
-}
-
-// exited reports whether p has exited.
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// wait waits up to d for p to exit and returns its exit code.
-func (p *proc) wait(d time.Duration) (int, error) {
-	select {
-	case <-p.done:
-		return p.cmd.ProcessState.ExitCode(), nil
-	case <-time.After(d):
-		return -1, fmt.Errorf("%s still running after %v", p.name, d)
-	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for exec's copying goroutines and
-// the test's reads.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	return testenv.StartProc(t, name, bin, args...)
 }
 
 // freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("pick a free port: %v", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+func freePort(t *testing.T) int { t.Helper(); return testenv.FreePort(t) }
 
 // waitFor polls check every 20 ms until it returns nil, p (if not nil)
 // exits, or d passes.
-func waitFor(p *proc, d time.Duration, check func() error) error {
-	deadline := time.Now().Add(d)
-	for {
-		err := check()
-		if err == nil {
-			return nil
-		}
-		if p != nil && p.exited() {
-			return fmt.Errorf("%s exited: %v (last check: %v)", p.name, p.err, err)
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not so after %v: %w", d, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+func waitFor(p *proc, d time.Duration, check func() error) error { return testenv.WaitFor(p, d, check) }
 
 // get fetches url with client and returns its status and body.
 func get(client *http.Client, url string) (int, string, error) {
@@ -247,7 +155,7 @@ func (c *cluster) add(n int, extra ...string) []*instance {
 func (c *cluster) startAll(t *testing.T) {
 	t.Helper()
 	for _, in := range c.instances {
-		if in.proc() == nil || in.proc().exited() {
+		if in.proc() == nil || in.proc().Exited() {
 			in.start(t)
 		}
 	}
@@ -283,7 +191,7 @@ func (in *instance) start(t *testing.T) {
 	in.p = p
 	in.mu.Unlock()
 	if err := waitFor(p, 20*time.Second, func() error { return getOK(plainClient, in.base()+"/readyz") }); err != nil {
-		t.Fatalf("instance %s (%s) not ready: %v\n%s", in.name, in.base(), err, p.out.String())
+		t.Fatalf("instance %s (%s) not ready: %v\n%s", in.name, in.base(), err, p.Output())
 	}
 }
 
@@ -292,10 +200,10 @@ func (in *instance) start(t *testing.T) {
 func (in *instance) kill9(t *testing.T) {
 	t.Helper()
 	p := in.proc()
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := p.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatalf("kill -9 instance %s: %v", in.name, err)
 	}
-	if _, err := p.wait(5 * time.Second); err != nil {
+	if _, err := p.Wait(5 * time.Second); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -303,7 +211,7 @@ func (in *instance) kill9(t *testing.T) {
 // sigterm sends SIGTERM, as a deploy does; the caller waits for the exit.
 func (in *instance) sigterm(t *testing.T) {
 	t.Helper()
-	if err := in.proc().cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := in.proc().Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatalf("SIGTERM instance %s: %v", in.name, err)
 	}
 }

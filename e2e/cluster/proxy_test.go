@@ -9,6 +9,7 @@ import (
 	_ "embed"
 	"encoding/pem"
 	"fmt"
+	"github.com/bigpipe-go/bigpipe/internal/testenv"
 	"math/big"
 	"net"
 	"os"
@@ -119,7 +120,7 @@ http {
 // instances need not run yet.
 func startNginx(t *testing.T, ins []*instance) string {
 	t.Helper()
-	bin := requireProgram(t, "nginx", "/usr/sbin/nginx")
+	bin := testenv.RequireProgram(t, "nginx", "/usr/sbin/nginx")
 	dir := t.TempDir()
 	if strings.ContainsAny(dir, "\"\\;{} \t\n") {
 		t.Fatalf("temporary directory %q cannot be written into an nginx configuration", dir)
@@ -146,7 +147,7 @@ func startNginx(t *testing.T, ins []*instance) string {
 	}
 	base := fmt.Sprintf("https://127.0.0.1:%d", port)
 	if err := waitFor(p, 10*time.Second, func() error { return listening(port) }); err != nil {
-		t.Fatalf("nginx: %v\n%s", err, p.out.String())
+		t.Fatalf("nginx: %v\n%s", err, p.Output())
 	}
 	return base
 }
@@ -156,7 +157,7 @@ func startNginx(t *testing.T, ins []*instance) string {
 // certificate, and returns its base URL once it listens.
 func startHAProxy(t *testing.T, ins []*instance) string {
 	t.Helper()
-	bin := requireProgram(t, "haproxy", "/usr/sbin/haproxy")
+	bin := testenv.RequireProgram(t, "haproxy", "/usr/sbin/haproxy")
 	dir := t.TempDir()
 	_, _, both := selfSigned(t, dir)
 	port := freePort(t)
@@ -171,7 +172,7 @@ func startHAProxy(t *testing.T, ins []*instance) string {
 		t.Fatal(err)
 	}
 	if err := waitFor(p, 10*time.Second, func() error { return listening(port) }); err != nil {
-		t.Fatalf("haproxy: %v\n%s", err, p.out.String())
+		t.Fatalf("haproxy: %v\n%s", err, p.Output())
 	}
 	return fmt.Sprintf("https://127.0.0.1:%d", port)
 }
