@@ -39,6 +39,15 @@ func (f *fetches) next(ctx context.Context) (result, bool, error) {
 		case i := <-f.results:
 			f.timer.Stop()
 			f.received()
+			if err := f.x.ctx.Err(); err != nil {
+				// The page ended as this came (both were ready): it is not
+				// written, or a page cut short would end as a whole one,
+				// its pagelets' fallbacks in place of what they were
+				// cancelled for.
+				f.giveUp(i)
+				putBuf(f.sent[i].html)
+				return result{}, false, err
+			}
 			if r, ok := f.settle(f.sent[i]); ok {
 				return r, true, nil
 			}
