@@ -31,6 +31,7 @@ func homeLatency() store.Option {
 type reveal struct {
 	ID     string  `json:"id"`
 	T      float64 `json:"t"`
+	Placed bool    `json:"placed"` // by the skeleton: recorded at its first frame
 	Sheets []struct {
 		Href  string `json:"href"`
 		Rules int    `json:"rules"`
@@ -48,7 +49,8 @@ type reveal struct {
 
 // TestHomeRevealsWithCSS loads the front page and checks that every pagelet
 // is shown with content, and that at the very moment each one is revealed
-// its own stylesheets are loaded and applied: no flash of unstyled content.
+// (or, placed by the skeleton, first rendered) its own stylesheets are
+// loaded and applied: no flash of unstyled content.
 func TestHomeRevealsWithCSS(t *testing.T) {
 	srv := newServer(t, homeLatency())
 	pp := fetchPipe(t, srv.URL+"/")
@@ -69,6 +71,7 @@ func TestHomeRevealsWithCSS(t *testing.T) {
 		}
 		reveals[r.ID] = r
 	}
+	placed := eval[map[string]bool](t, tb, `Object.fromEntries(bigPipe.shown.map((s) => [s.id, !!s.placed]))`)
 	for _, id := range pp.pagelets {
 		t.Run(id, func(t *testing.T) {
 			if why := eval[string](t, tb, visibleExpr(id, "")); why != "" {
@@ -78,7 +81,10 @@ func TestHomeRevealsWithCSS(t *testing.T) {
 			if !ok {
 				t.Fatalf("no reveal of %s recorded", id)
 			}
-			t.Logf("revealed at %.1f ms", r.T)
+			t.Logf("revealed at %.1f ms (placed: %v)", r.T, r.Placed)
+			if want := placed[id]; r.Placed != want {
+				t.Errorf("recorded as placed %v; the runtime says placed %v", r.Placed, want)
+			}
 			if len(pp.css[id]) == 0 {
 				t.Fatalf("pagelet %s declares no CSS; the demo pagelets all have their own", id)
 			}

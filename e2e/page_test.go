@@ -35,8 +35,12 @@ type pipePage struct {
 	pagelets []string
 	css, js  map[string][]string // pagelet id -> absolute URLs
 	all      []string            // every resource URL of the map, absolute
-	inline   map[string]int      // stylesheet URL -> payloads that carried it inline
+	inline   map[string]int      // stylesheet URL -> payloads (or the head, for a placed pagelet) that carried it inline
 }
+
+// headStyleRE finds the stylesheets the head carries inline for the pagelets
+// the skeleton placed.
+var headStyleRE = regexp.MustCompile(`<style data-href="([^"]+)">`)
 
 // fetchPipe fetches u with a browser User-Agent over plain HTTP and parses the
 // BigPipe wire protocol out of it.
@@ -61,6 +65,11 @@ func fetchPipe(t *testing.T, u string) pipePage {
 	var setup struct {
 		Resources map[string]resource `json:"resources"`
 		Pagelets  []string            `json:"pagelets"`
+		Shown     []struct {          // placed in the skeleton
+			ID  string   `json:"id"`
+			CSS []string `json:"css"`
+			JS  []string `json:"js"`
+		} `json:"shown"`
 	}
 	m := setupRE.FindAllStringSubmatch(body, -1)
 	if len(m) != 1 {
@@ -71,6 +80,18 @@ func fetchPipe(t *testing.T, u string) pipePage {
 	}
 	p := pipePage{pagelets: setup.Pagelets, css: map[string][]string{}, js: map[string][]string{}, inline: map[string]int{}}
 	res := setup.Resources
+	for _, pl := range setup.Shown {
+		for _, id := range pl.CSS {
+			p.css[pl.ID] = append(p.css[pl.ID], abs(res[id].URL))
+		}
+		for _, id := range pl.JS {
+			p.js[pl.ID] = append(p.js[pl.ID], abs(res[id].URL))
+		}
+	}
+	head, _, _ := strings.Cut(body, "</head>")
+	for _, m := range headStyleRE.FindAllStringSubmatch(head, -1) {
+		p.inline[abs(html.UnescapeString(m[1]))]++
+	}
 	for _, m := range arriveRE.FindAllStringSubmatch(body, -1) {
 		var a struct {
 			ID          string              `json:"id"`

@@ -423,8 +423,10 @@ func TestBenchAllFaults(t *testing.T) {
 func TestBenchPad(t *testing.T) {
 	srv := site(t)
 	for _, mode := range []string{"pipelined", "inorder"} {
-		base := len(fetch(t, srv.URL+"/bench?delays=0,0&mode="+mode).Body())
-		padded := len(fetch(t, srv.URL+"/bench?delays=0,0&pad=10000&mode="+mode).Body())
+		// 10 ms: done after the skeleton, both pagelets come as payloads
+		// in both pages (a placed pagelet has no payload around it).
+		base := len(fetch(t, srv.URL+"/bench?delays=10,10&mode="+mode).Body())
+		padded := len(fetch(t, srv.URL+"/bench?delays=10,10&pad=10000&mode="+mode).Body())
 		if got := padded - base; got < 20000 || got > 21000 {
 			t.Errorf("%s: pad=10000 on 2 pagelets added %d bytes; want about 20000", mode, got)
 		}

@@ -74,7 +74,7 @@ func BenchmarkSkeleton(b *testing.B) {
 					b.Fatal(err)
 				}
 				x.s.more()
-				if err := h.skeleton(x.ctx, &x.s, page, res, l); err != nil {
+				if _, err := h.skeleton(x.ctx, &x.s, page, res, l, nil); err != nil {
 					b.Fatal(err)
 				}
 				size = len(x.s.buf)

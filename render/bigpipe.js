@@ -1,9 +1,11 @@
 /* BigPipe client runtime (design/bigpipe.md, "The client runtime").
- * Server calls: bigPipe.setup({resources, pagelets, js}) once, then
+ * Server calls: bigPipe.setup({resources, pagelets, js, shown}) once, then
  * bigPipe.onPageletArrive({id, content, css, js, styles, resource_map, live}) per pagelet.
  * A page with live pagelets gets setup({..., live: {src, url, token}}): the live
  * client at src loads with the page's JS, reads bigPipe.live (pagelet id ->
- * {channel, kind, offset, epoch}) and reuses bigPipe.css to apply CSS first. */
+ * {channel, kind, offset, epoch}) and reuses bigPipe.css to apply CSS first.
+ * Pagelets the skeleton placed in their slots (ready before it was written)
+ * come in setup's shown ([{id, css, js, live}]); <head> applied their css. */
 (function (w, d) {
   'use strict';
   if (w.bigPipe) return;
@@ -126,6 +128,17 @@
       if (typeof id === 'string' && !state[id]) { state[id] = 1; left++; }
     }
     collectJs(cfg.js);
+    for (const p of list(cfg.shown)) {
+      if (!p || typeof p.id !== 'string' || state[p.id] !== 1) { warn('bad placed pagelet'); continue; }
+      state[p.id] = 2;
+      for (const u of urls(p.css, 'css')) sheets[u] = true; // applied by <head>
+      if (p.live && typeof p.live.channel === 'string') bp.live[p.id] = p.live;
+      collectJs(p.js);
+      bp.shown.push({ id: p.id, t: performance.now(), placed: true });
+      performance.mark('bigpipe:shown:' + p.id);
+      fire('shown', { id: p.id });
+      left--;
+    }
     if (cfg.live && typeof cfg.live.src === 'string') bp.liveCfg = cfg.live;
     if (!left) barrier();
   };

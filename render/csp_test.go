@@ -40,16 +40,18 @@ func TestCSP(t *testing.T) {
 		return p, nil
 	}
 	srv := serve(t, page, render.WithCSP())
-	linked := serve(t, page, render.WithCSP(), render.WithLinkedRuntime())
+	linked := serve(t, page, render.WithCSP(), render.WithLinkedRuntime(), render.WithPayloadsOnly())
+	payloads := serve(t, page, render.WithCSP(), render.WithPayloadsOnly())
 	nonces := map[string]bool{}
 	for _, tc := range []struct {
 		name, url string
 		hdr       http.Header
 		minTags   int // scripts the page must have
 	}{
-		{"pipelined", srv.URL, http.Header{"User-Agent": {chromeUA}}, 3},                    // runtime, setup, the payloads (one script per batch)
-		{"pipelined, runtime linked", linked.URL, http.Header{"User-Agent": {chromeUA}}, 3}, // the same, runtime by src
-		{"plain", srv.URL, http.Header{"User-Agent": {googlebotUA}}, 2},                     // a.js, page.js
+		{"pipelined", srv.URL, http.Header{"User-Agent": {chromeUA}}, 2},                              // runtime, setup (and a payload script for any pagelet not placed)
+		{"pipelined, payloads only", payloads.URL, http.Header{"User-Agent": {chromeUA}}, 3},          // runtime, setup, the payloads (one script per batch)
+		{"pipelined, payloads, runtime linked", linked.URL, http.Header{"User-Agent": {chromeUA}}, 3}, // the same, runtime by src
+		{"plain", srv.URL, http.Header{"User-Agent": {googlebotUA}}, 2},                               // a.js, page.js
 		{"plain after the no-JS cookie", srv.URL + "?x=1", http.Header{"User-Agent": {chromeUA}, "Cookie": {render.NoJSCookie + "=1"}}, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -65,7 +65,7 @@ func TestDisconnect(t *testing.T) {
 			name:  "mid-stream",
 			kinds: [3]string{"ready", "pending", "pending"}, phase: afterStart,
 			read: map[render.Mode][]string{
-				render.Pipelined: {"<main><h1>Test page</h1>", payloadOf("a")},
+				render.Pipelined: {"<main><h1>Test page</h1>", marker("a")},
 				render.InOrder:   {"<main><h1>Test page</h1>", marker("a")},
 			},
 			started: []string{"b", "c"}, done: []string{"a"}, cancelled: []string{"b", "c"},
@@ -74,7 +74,7 @@ func TestDisconnect(t *testing.T) {
 			name:  "last pagelet/loading",
 			kinds: [3]string{"ready", "ready", "pending"}, phase: afterStart,
 			read: map[render.Mode][]string{
-				render.Pipelined: {payloadOf("a"), payloadOf("b")},
+				render.Pipelined: {marker("a"), marker("b")},
 				render.InOrder:   {marker("a"), marker("b")},
 			},
 			started: []string{"c"}, done: []string{"a", "b"}, cancelled: []string{"c"},
@@ -83,7 +83,7 @@ func TestDisconnect(t *testing.T) {
 			name:  "last pagelet/rendering",
 			kinds: [3]string{"ready", "ready", "pending-render"}, phase: afterStart,
 			read: map[render.Mode][]string{
-				render.Pipelined: {payloadOf("a"), payloadOf("b")},
+				render.Pipelined: {marker("a"), marker("b")},
 				render.InOrder:   {marker("a"), marker("b")},
 			},
 			started: []string{"c"}, done: []string{"a", "b"}, cancelled: []string{"c"},

@@ -19,7 +19,8 @@ import (
 
 // Example serves a page of one pagelet. The skeleton goes out first with a
 // placeholder; the pagelet follows as an onPageletArrive script once its
-// data is fetched.
+// data is fetched. (A pagelet already done when the skeleton is written is
+// placed in its slot instead: see [render.WithPayloadsOnly].)
 func Example() {
 	reg, _ := assets.New(fstest.MapFS{ // the site's own CSS and JS; the runtime is built in
 		"weather.css": {Data: []byte(".weather { color: #036 }")},
@@ -29,7 +30,14 @@ func Example() {
 	weather := pagelet.Pagelet{
 		ID: "weather",
 		Load: pagelet.Fetch(
-			func(ctx context.Context) (int, error) { return 21, nil }, // a backend call
+			func(ctx context.Context) (int, error) { // a backend call, 20 ms away
+				select {
+				case <-time.After(20 * time.Millisecond):
+					return 21, nil
+				case <-ctx.Done():
+					return 0, ctx.Err()
+				}
+			},
 			func(celsius int) templ.Component { return templ.Raw(fmt.Sprintf("<p>%d °C</p>", celsius)) },
 		),
 		CSS:         []string{"weather.css"},
@@ -51,9 +59,8 @@ func Example() {
 	req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0.0.0 Safari/537.36")
 	page.ServeHTTP(rec, req)
 	body := rec.Body.String()
-	// The skeleton's write ends with an empty first-paint marker (a
-	// <template>), after whatever pagelets were ready by then: here the
-	// weather, or not, by a matter of microseconds. Leave it out.
+	// The first-paint marker (an empty <template>) follows the skeleton
+	// or, held for up to 8 ms, a payload: leave it out.
 	body = strings.Replace(body, `<template id="bigpipe-first-paint"></template>`, "", 1)
 	fmt.Println(body[strings.Index(body, "<body>"):])
 	// Output:

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"testing/synctest"
 
 	"github.com/a-h/templ"
 
@@ -45,20 +46,38 @@ func goldenPage(http.ResponseWriter, *http.Request) (*pagelet.Page, error) {
 
 // TestGolden compares whole documents in every mode with testdata. Run
 // go test ./render -run Golden -update after an intended change.
+//
+// The pipelined document is taken twice: with every pagelet done before
+// the skeleton's head is written (the layout waits for them, inside a
+// synctest bubble), so that the skeleton places them all in their slots;
+// and with [render.WithPayloadsOnly], every pagelet as a payload.
 func TestGolden(t *testing.T) {
 	rd, err := render.New(testAssets(t), render.WithLogger(discard()), render.WithRuntime("bigpipe.js"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, mode := range []render.Mode{render.Pipelined, render.InOrder, render.Serial} {
-		t.Run(mode.String(), func(t *testing.T) {
-			h := rd.Page(goldenPage, render.WithModeFunc(func(*http.Request) (render.Mode, error) { return mode, nil }))
+	for _, tc := range []struct {
+		name string
+		mode render.Mode
+		opts []render.PageOption
+	}{
+		{"pipelined", render.Pipelined, nil},
+		{"pipelined-payloads", render.Pipelined, []render.PageOption{render.WithPayloadsOnly()}},
+		{"inorder", render.InOrder, nil},
+		{"serial", render.Serial, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mode := tc.mode
+			opts := append([]render.PageOption{render.WithModeFunc(func(*http.Request) (render.Mode, error) { return mode, nil })}, tc.opts...)
+			h := rd.Page(settledGoldenPage, opts...)
 			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, httptest.NewRequest("GET", "/golden?x=<y>", nil))
+			synctest.Test(t, func(*testing.T) {
+				h.ServeHTTP(rec, httptest.NewRequest("GET", "/golden?x=<y>", nil))
+			})
 			// Pagelets ready together share one script element; which ones
 			// do depends on timing, so the golden has one per payload.
 			got := bytes.ReplaceAll(rec.Body.Bytes(), []byte("});bigPipe.onPageletArrive("), []byte("})</script>\n<script>bigPipe.onPageletArrive("))
-			path := filepath.Join("testdata", mode.String()+".golden")
+			path := filepath.Join("testdata", tc.name+".golden")
 			if *update {
 				if err := os.WriteFile(path, got, 0o644); err != nil {
 					t.Fatal(err)
@@ -76,6 +95,15 @@ func TestGolden(t *testing.T) {
 			}
 		})
 	}
+}
+
+// settledGoldenPage is goldenPage, settled (see settled).
+func settledGoldenPage(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
+	page, err := goldenPage(w, r)
+	if err != nil {
+		return nil, err
+	}
+	return settled(page), nil
 }
 
 // firstPaintMarker ends the skeleton's write, after the payloads ready by

@@ -9,12 +9,11 @@ import (
 	"github.com/bigpipe-go/bigpipe/pagelet"
 )
 
-// head writes the doctype, the whole <head> and the opening <body>: the
+// head writes the doctype and the <head> up to its end (see headEnd): the
 // title, the page's own head markup ([pagelet.Page].Head), in the pipelined
 // mode the first-paint hold, the preloads of the pagelets' CSS (see
 // preloadCSS) and the runtime (inline unless [WithLinkedRuntime]), before
-// the page's inline and linked CSS, and last the <noscript> refresh that
-// sends a browser without JavaScript to the plain page. The plain modes
+// the page's inline and linked CSS. The plain modes
 // link every pagelet's CSS instead, since content arrives inline.
 func (h *Handler) head(ctx context.Context, s *stream, page *pagelet.Page, res *resources, mode Mode) error {
 	lang := page.Lang
@@ -67,11 +66,18 @@ func (h *Handler) head(ctx context.Context, s *stream, page *pagelet.Page, res *
 		s.buf = append(s.buf, html.EscapeString(a.URL)...)
 		s.buf = append(s.buf, `">`...)
 	}
+	return nil
+}
+
+// headEnd ends the <head> that head began, in the pipelined mode with the
+// <noscript> refresh that sends a browser without JavaScript to the plain
+// page, and opens the <body>. Between the two, the pipelined skeleton
+// writes the stylesheets of the pagelets it places (see placedStyles).
+func (h *Handler) headEnd(s *stream, mode Mode) {
 	if mode == Pipelined {
 		s.buf = append(s.buf, `<noscript><meta http-equiv="refresh" content="0; url=`...)
 		s.buf = append(s.buf, html.EscapeString(h.rd.path+"nojs?next="+url.QueryEscape(s.x.r.URL.RequestURI()))...)
 		s.buf = append(s.buf, `"></noscript>`...)
 	}
 	s.buf = append(s.buf, "</head><body>"...)
-	return nil
 }

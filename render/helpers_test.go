@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"testing/synctest"
 	"time"
 
 	"github.com/a-h/templ"
@@ -113,6 +114,22 @@ func listLayout(ids ...string) func(pagelet.Slot) templ.Component {
 }
 
 // pageOf builds a page of the given pagelets, laid out in slice order.
+// settled makes page's layout wait, before it renders, until every other
+// goroutine of the synctest bubble it runs in is blocked or gone: the
+// pagelets' loads, which start before the layout, are then done or stuck
+// (on a gate, say), so that which pagelets the skeleton places does not
+// depend on timing.
+func settled(page *pagelet.Page) *pagelet.Page {
+	layout := page.Layout
+	page.Layout = func(slot pagelet.Slot) templ.Component {
+		return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+			synctest.Wait()
+			return layout(slot).Render(ctx, w)
+		})
+	}
+	return page
+}
+
 func pageOf(pls ...pagelet.Pagelet) *pagelet.Page {
 	ids := make([]string, len(pls))
 	for i, p := range pls {

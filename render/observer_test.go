@@ -195,7 +195,7 @@ func TestServerCancelIsAborted(t *testing.T) {
 		h.ServeHTTP(w, r.WithContext(ctx))
 	}))
 	s := open(t, srv.URL, chromeUA)
-	if _, err := s.Until(payloadOf("a")); err != nil {
+	if _, err := s.Until(marker("a")); err != nil { // placed or a payload
 		t.Fatal(err)
 	}
 	(<-cancels)(errors.New("server shutting down"))

@@ -42,6 +42,7 @@ type pageConfig struct {
 	mode         ModeFunc // nil: the Renderer's DetectMode
 	override     bool
 	linkRuntime  bool
+	payloadsOnly bool
 	csp          bool
 	pageTimeout  time.Duration
 	writeTimeout time.Duration
@@ -124,6 +125,16 @@ func WithModeOverride() PageOption { return pageOption(func(p *pageConfig) { p.o
 // go run ./bench). The linked runtime is served by the Renderer itself
 // (see [Renderer.ServeHTTP]).
 func WithLinkedRuntime() PageOption { return pageOption(func(p *pageConfig) { p.linkRuntime = true }) }
+
+// WithPayloadsOnly makes a BigPipe page send every pagelet as a payload
+// script, revealed by the runtime, even one that is done before the
+// skeleton is written. By default such a pagelet is placed: written in its
+// slot as HTML, with its stylesheets in <head>, as the plain page has it,
+// so that it shows in the skeleton's first frame without waiting on the
+// runtime (on a cold visit to the demo's front page with its backends at
+// 0 ms, every pagelet; see bench/README.md). Turn placing off where every
+// pagelet must go through the runtime's reveal.
+func WithPayloadsOnly() PageOption { return pageOption(func(p *pageConfig) { p.payloadsOnly = true }) }
 
 // WithCSP makes every page carry a strict Content-Security-Policy
 // ([CSPHeader]) with a nonce drawn fresh for each request: every script the

@@ -19,8 +19,9 @@ type pass struct {
 	f    *fetches
 }
 
-// pipelined writes the BigPipe response: the skeleton, then each pagelet as
-// a payload script in completion order. Pagelets that are ready together
+// pipelined writes the BigPipe response: the skeleton, with the pagelets
+// already done in their slots (see Handler.skeleton), then each other
+// pagelet as a payload script in completion order. Pagelets that are ready together
 // go out in priority order, in one write; the end of the document rides
 // with the last of them. The first-paint marker (see firstPaintID) ends
 // the write that leaves no pagelet pending, or comes alone once
@@ -28,24 +29,14 @@ type pass struct {
 func (p *pass) pipelined() error {
 	s, page := &p.x.s, p.page
 	s.more()
-	if err := p.x.h.skeleton(p.x.ctx, s, page, p.res, &p.x.l); err != nil {
+	sent, err := p.x.h.skeleton(p.x.ctx, s, page, p.res, &p.x.l, p.placeReady)
+	if err != nil {
 		return err
 	}
-	// Pagelets ready by now ride with the skeleton: one write fewer. The
-	// skeleton waits for no pagelet that is running: it yields once, which
-	// lets fetches already runnable (answered from memory, say) finish,
-	// and again, at most skeletonYields times in all, only while some
-	// pagelet's goroutine has not even begun (on a busy server, still in a
-	// run queue behind other requests' work).
-	for range skeletonYields {
-		runtime.Gosched()
-		if !p.f.unbegun() {
-			break
-		}
-	}
+	// Pagelets done while the skeleton was written ride with it: one
+	// write fewer.
 	batch := p.ready(p.f.batch[:0])
-	var sent []*assets.Asset // stylesheets a payload of this page carried inline
-	var hold time.Time       // while the first-paint marker is held: until when
+	var hold time.Time // while the first-paint marker is held: until when
 	for first := true; ; first = false {
 		slices.SortStableFunc(batch, func(a, b result) int {
 			return page.Pagelets[b.index].Priority - page.Pagelets[a.index].Priority
@@ -147,6 +138,34 @@ func (p *pass) next() (result, error) {
 	return res, nil
 }
 
+// placeReady returns, by pagelet index (html nil for the others), the
+// pagelets done by the time the skeleton's head is written: the skeleton
+// places them in their slots. It waits for no pagelet that is running: it
+// yields once, which lets fetches already runnable (answered from memory,
+// say) finish, and again, at most skeletonYields times in all, only while
+// some pagelet's goroutine has not even begun (on a busy server, still in
+// a run queue behind other requests' work). With [WithPayloadsOnly] it
+// places none.
+func (p *pass) placeReady() []result {
+	for range skeletonYields {
+		runtime.Gosched()
+		if !p.f.unbegun() {
+			break
+		}
+	}
+	if p.x.h.payloadsOnly {
+		return nil // they ride with the skeleton as payloads
+	}
+	placed := p.f.held
+	for {
+		res, ok := p.f.poll()
+		if !ok {
+			return placed
+		}
+		placed[res.index] = res
+	}
+}
+
 // ready appends to batch every result that is ready now.
 func (p *pass) ready(batch []result) []result {
 	for {
@@ -160,8 +179,8 @@ func (p *pass) ready(batch []result) []result {
 
 const closeDocument = "</body></html>"
 
-// skeletonYields bounds the yields before the skeleton's write (see
-// pass.pipelined): each lets the scheduler run what is queued, so a
+// skeletonYields bounds the yields before the skeleton places the pagelets
+// done (see pass.placeReady): each lets the scheduler run what is queued, so a
 // pagelet goroutine not begun after a few is waiting for a slot or for
 // a busy machine, and the skeleton does not wait for it.
 const skeletonYields = 4

@@ -18,6 +18,7 @@ func (p *pass) plain(stream bool) error {
 	if err := p.x.h.head(p.x.ctx, s, page, p.res, mode); err != nil {
 		return err
 	}
+	p.x.h.headEnd(s, mode)
 	if hasNoJSCookie(p.x.r) {
 		s.buf = appendClearNoJS(s.buf, p.res.nonce)
 	}

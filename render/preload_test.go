@@ -47,8 +47,11 @@ func hrefs(re *regexp.Regexp, s string) []string {
 // stylesheet once, in pagelet order, except those <head> links anyway and
 // those small enough to travel inline in a payload; a plain page links them
 // all instead and preloads nothing.
+//
+// Its pagelets come as payloads: one the skeleton places has its
+// stylesheets in <head> (TestPlacedPagelets).
 func TestHeadPreloadsPageletCSS(t *testing.T) {
-	srv := serve(t, preloadPage)
+	srv := serve(t, preloadPage, render.WithPayloadsOnly())
 	for _, tc := range []struct {
 		name, ua            string
 		preload, stylesheet []string
@@ -110,7 +113,7 @@ func TestEarlyHintsPreloadPageletCSS(t *testing.T) {
 // the first payload that needs it and in no other; a file <head> links
 // (site.css) or one too big to inline (big.css) never does.
 func TestPayloadsInlineSmallCSS(t *testing.T) {
-	srv := serve(t, preloadPage)
+	srv := serve(t, preloadPage, render.WithPayloadsOnly())
 	body := string(get(t, srv.URL, chromeUA).Body())
 	ids := map[string]string{} // file name -> resource id
 	for _, m := range regexp.MustCompile(`"(\w{5})":\{"type":"css","url":"/static/(\w+)\.[0-9a-f]{10}\.css"\}`).FindAllStringSubmatch(body, -1) {

@@ -103,19 +103,12 @@ func TestPriorityBreaksTies(t *testing.T) {
 		for _, id := range []string{"low", "high", "mid"} {
 			pls = append(pls, pagelet.Pagelet{ID: id, Priority: prio[id], Load: pagelet.Static(text(marker(id)))})
 		}
-		page := pageOf(pls...)
-		inner := page.Layout
-		page.Layout = func(slot pagelet.Slot) templ.Component {
-			return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
-				synctest.Wait() // every Load has returned and its result is on the channel
-				return inner(slot).Render(ctx, w)
-			})
-		}
+		page := settled(pageOf(pls...)) // every Load has returned and its result is on the channel
 		rd, err := render.New(testAssets(t), render.WithLogger(discard()), render.WithRuntime("bigpipe.js"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		h := rd.Page(func(http.ResponseWriter, *http.Request) (*pagelet.Page, error) { return page, nil })
+		h := rd.Page(func(http.ResponseWriter, *http.Request) (*pagelet.Page, error) { return page, nil }, render.WithPayloadsOnly())
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest("GET", "/", nil)
 		req.Header.Set("User-Agent", chromeUA)

@@ -1,6 +1,7 @@
 // Installed with Page.addScriptToEvaluateOnNewDocument, so it runs before any
 // script of the page. Whenever a pagelet is revealed (its data-bigpipe
-// attribute becomes "shown") it records, in the same task as the reveal, which
+// attribute becomes "shown", or, placed by the skeleton, it can first be
+// painted) it records, in the same task as the reveal, which
 // stylesheets are applied and how the pagelet's root element (class pl-ID) is
 // styled: window.__reveals.
 (() => {
@@ -36,22 +37,40 @@
     return null;
   };
 
+  const record = (el, placed) => {
+    const root = el.querySelector('.pl-' + CSS.escape(el.id));
+    const cs = root && getComputedStyle(root); // forces style with what is loaded now
+    reveals.push({
+      id: el.id,
+      t: performance.now(),
+      placed,
+      sheets: Array.from(document.styleSheets, (s) => ({ href: sheetHref(s), rules: ruleCount(s) })),
+      rule: rootRule(el.id),
+      computed: cs ? { style: cs.borderTopStyle, color: cs.borderTopColor } : null,
+    });
+  };
+
   new MutationObserver((records) => {
     for (const r of records) {
+      if (r.type === 'childList') {
+        // A pagelet the skeleton placed is parsed already shown: it is
+        // recorded at the first frame that can paint it (a document whose
+        // stylesheets still block rendering runs no animation frame), once
+        // the parser has added its content too.
+        for (const el of r.addedNodes) {
+          if (el.nodeType === 1 && el.classList.contains('pagelet') && el.getAttribute('data-bigpipe') === 'shown') {
+            requestAnimationFrame(() => record(el, true));
+          }
+        }
+        continue;
+      }
       const el = r.target;
       if (el.getAttribute('data-bigpipe') !== 'shown' || r.oldValue === 'shown') continue;
-      const root = el.querySelector('.pl-' + CSS.escape(el.id));
-      const cs = root && getComputedStyle(root); // forces style with what is loaded now
-      reveals.push({
-        id: el.id,
-        t: performance.now(),
-        sheets: Array.from(document.styleSheets, (s) => ({ href: sheetHref(s), rules: ruleCount(s) })),
-        rule: rootRule(el.id),
-        computed: cs ? { style: cs.borderTopStyle, color: cs.borderTopColor } : null,
-      });
+      record(el, false);
     }
   }).observe(document, {
     subtree: true,
+    childList: true,
     attributes: true,
     attributeOldValue: true,
     attributeFilter: ['data-bigpipe'],
