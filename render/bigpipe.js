@@ -5,7 +5,9 @@
  * client at src loads with the page's JS, reads bigPipe.live (pagelet id ->
  * {channel, kind, offset, epoch}) and reuses bigPipe.css to apply CSS first.
  * Pagelets the skeleton placed in their slots (ready before it was written)
- * come in setup's shown ([{id, css, js, live}]); <head> applied their css. */
+ * come in setup's shown ([{id, css, js, live}]); <head> applied their css.
+ * In the native mode each later pagelet is a <template for=slot> the parser
+ * patches, followed by bigPipe.onPageletPatched({id, slot, css, js, live}). */
 (function (w, d) {
   'use strict';
   if (w.bigPipe) return;
@@ -92,10 +94,31 @@
       if (!el.hasAttribute('tabindex')) el.tabIndex = -1;
       el.focus({ preventScroll: true });
     }
-    bp.shown.push({ id, t: performance.now() });
+    shown(id);
+  }
+
+  // Record pagelet id as shown (how: placed or patched, if not by show).
+  function shown(id, how) {
+    bp.shown.push(how ? { id, t: performance.now(), [how]: true } : { id, t: performance.now() });
     performance.mark('bigpipe:shown:' + id);
     fire('shown', { id });
     settle();
+  }
+
+  // accept checks a pagelet's call (p, its id declared and not yet in) and
+  // takes what it carries besides content; false: ignore the call.
+  function accept(p) {
+    if (!p || typeof p !== 'object' || typeof p.id !== 'string') return warn('bad payload'), false;
+    const id = p.id;
+    if (!state) return warn('pagelet before setup: ' + id), false;
+    if (state[id] !== 1) return warn('undeclared or repeated pagelet: ' + id), false;
+    state[id] = 2;
+    // Server-side times of a pagelet sent after the first byte (Server-Timing
+    // covers the rest): visible in DevTools' Performance panel.
+    if (p.timing && typeof p.timing === 'object') performance.mark('bigpipe:arrive:' + id, { detail: p.timing });
+    if (p.live && typeof p.live.channel === 'string') bp.live[id] = p.live;
+    collectJs(p.js);
+    return true;
   }
 
   // One declared pagelet is finished; the last one opens the JS barrier.
@@ -128,37 +151,24 @@
       if (typeof id === 'string' && !state[id]) { state[id] = 1; left++; }
     }
     collectJs(cfg.js);
-    for (const p of list(cfg.shown)) {
-      if (!p || typeof p.id !== 'string' || state[p.id] !== 1) { warn('bad placed pagelet'); continue; }
-      state[p.id] = 2;
-      for (const u of urls(p.css, 'css')) sheets[u] = true; // applied by <head>
-      if (p.live && typeof p.live.channel === 'string') bp.live[p.id] = p.live;
-      collectJs(p.js);
-      bp.shown.push({ id: p.id, t: performance.now(), placed: true });
-      performance.mark('bigpipe:shown:' + p.id);
-      fire('shown', { id: p.id });
-      left--;
-    }
     if (cfg.live && typeof cfg.live.src === 'string') bp.liveCfg = cfg.live;
-    if (!left) barrier();
+    if (!left) return barrier();
+    // Pagelets placed by the skeleton: the last one shown opens the barrier.
+    for (const p of list(cfg.shown)) {
+      if (!accept(p)) continue;
+      for (const u of urls(p.css, 'css')) sheets[u] = true; // applied by <head>
+      shown(p.id, 'placed');
+    }
   };
 
   bp.onPageletArrive = function (p) {
-    if (!p || typeof p !== 'object' || typeof p.id !== 'string') return warn('bad payload');
+    if (!accept(p)) return;
     const id = p.id;
-    if (!state) return warn('pagelet before setup: ' + id);
-    if (state[id] !== 1) return warn('undeclared or repeated pagelet: ' + id);
-    state[id] = 2;
-    // Server-side times of a pagelet sent after the first byte (Server-Timing
-    // covers the rest): visible in DevTools' Performance panel.
-    if (p.timing && typeof p.timing === 'object') performance.mark('bigpipe:arrive:' + id, { detail: p.timing });
     const el = d.getElementById(id);
     // A missing placeholder is skipped but still counts toward the barrier.
     if (!el) { warn('no element for pagelet: ' + id); return settle(); }
     addRes(p.resource_map);
     inline(p.styles);
-    if (p.live && typeof p.live.channel === 'string') bp.live[id] = p.live;
-    collectJs(p.js);
     // Start every CSS download, then reveal once the last is done
     // (synchronously if there is none or all are loaded already).
     const cssUrls = urls(p.css, 'css');
@@ -166,6 +176,27 @@
     const ready = () => { if (--n === 0) show(el, id, p.content); };
     cssUrls.forEach((u) => css(u, ready));
     ready();
+  };
+
+  // Native mode: the parser patched the pagelet's <template for=slot> into
+  // its slot (its CSS, linked before it, is in: this parser-inserted script
+  // waited for it). A browser that did not patch left the template in
+  // <body>: its content takes the placeholder's place here.
+  bp.onPageletPatched = function (p) {
+    if (!accept(p)) return;
+    const id = p.id;
+    for (const u of urls(p.css, 'css')) sheets[u] = true;
+    let el = d.getElementById(id);
+    const tpl = el && el.getAttribute('data-bigpipe') !== 'shown' && typeof p.slot === 'string' &&
+      d.querySelector('template[for="' + CSS.escape(p.slot) + '"]');
+    if (tpl) {
+      el.replaceWith(tpl.content);
+      tpl.remove();
+      el = d.getElementById(id);
+      bp.unpatched = (bp.unpatched || 0) + 1;
+    }
+    if (!el || el.getAttribute('data-bigpipe') !== 'shown') { warn('pagelet not patched: ' + id); return settle(); }
+    shown(id, 'patched');
   };
 
   bp.css = css;

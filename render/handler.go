@@ -56,7 +56,7 @@ func (x *response) respond() error {
 	if err := h.rd.limiter.admit(len(page.Pagelets)); err != nil {
 		return err
 	}
-	if mode == Pipelined {
+	if mode.outOfOrder() {
 		x.grantLive(page)
 	}
 	h.earlyHints(x.w, x.r, res, mode)
@@ -75,7 +75,7 @@ func (x *response) respond() error {
 	if h.serverTiming {
 		x.s.beforeFirst = p.serverTiming
 	}
-	if mode == Pipelined {
+	if mode.outOfOrder() {
 		return p.pipelined()
 	}
 	return p.plain(mode == InOrder)
@@ -99,5 +99,5 @@ var (
 	headerHTML    = []string{"text/html; charset=utf-8"}
 	headerNoSniff = []string{"nosniff"}
 	headerNo      = []string{"no"}
-	headerMode    = [...][]string{Pipelined: {"pipelined"}, InOrder: {"inorder"}, Serial: {"serial"}}
+	headerMode    = [...][]string{Pipelined: {"pipelined"}, InOrder: {"inorder"}, Serial: {"serial"}, Native: {"native"}}
 )

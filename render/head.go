@@ -30,7 +30,7 @@ func (h *Handler) head(ctx context.Context, s *stream, page *pagelet.Page, res *
 			return fmt.Errorf("render: page head: %w", err)
 		}
 	}
-	if mode == Pipelined {
+	if mode.outOfOrder() {
 		// Hold the first rendering until the end of the skeleton's own
 		// write (see firstPaintID), fetch every pagelet stylesheet that
 		// cannot travel inline while the pagelets' data is fetched, and
@@ -71,7 +71,8 @@ func (h *Handler) head(ctx context.Context, s *stream, page *pagelet.Page, res *
 
 // headEnd ends the <head> that head began, in the pipelined mode with the
 // <noscript> refresh that sends a browser without JavaScript to the plain
-// page, and opens the <body>. Between the two, the pipelined skeleton
+// page (not in the native mode, which needs no JavaScript), and opens the
+// <body>. Between the two, the pipelined skeleton
 // writes the stylesheets of the pagelets it places (see placedStyles).
 func (h *Handler) headEnd(s *stream, mode Mode) {
 	if mode == Pipelined {

@@ -58,7 +58,7 @@ func (h *Handler) earlyHints(w http.ResponseWriter, r *http.Request, res *resour
 	for _, a := range res.preloadCSS { // empty outside BigPipe mode
 		links = append(links, "<"+a.URL+">; rel=preload; as=style")
 	}
-	if mode == Pipelined && !res.runtimeInline {
+	if mode.outOfOrder() && !res.runtimeInline {
 		links = append(links, "<"+res.runtime.URL+">; rel=preload; as=script")
 	}
 	if len(links) == 0 {

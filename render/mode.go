@@ -21,7 +21,25 @@ const (
 	// Serial is the classic page: fetch everything, then send the whole
 	// document at once. It exists as a baseline for benchmarks.
 	Serial
+	// Native is BigPipe that the browser's own parser assembles: each
+	// placeholder sits between <?start name=…> and <?end> markers, and each
+	// finished pagelet streams, in completion order, as a
+	// <template for=…> that the parser patches into its slot, with or
+	// without JavaScript (Chromium 156 and later). The runtime, where
+	// JavaScript runs, still opens the JS barrier and places any patch the
+	// browser did not apply. A browser without JavaScript gets its first
+	// visit in one request, each pagelet at its own time.
+	Native
 )
+
+// NativeMinChrome is the lowest Chrome major version served [Native] by
+// [Renderer.DetectMode]: the first checked to patch <template for>
+// streamed into <?start>…<?end> markers, with JavaScript off too.
+const NativeMinChrome = 156
+
+// outOfOrder reports whether m streams pagelets in completion order after
+// a skeleton, run by the client runtime: Pipelined and Native.
+func (m Mode) outOfOrder() bool { return m == Pipelined || m == Native }
 
 // String returns the mode's name as used in URLs and the X-BigPipe-Mode header.
 func (m Mode) String() string {
@@ -32,6 +50,8 @@ func (m Mode) String() string {
 		return "inorder"
 	case Serial:
 		return "serial"
+	case Native:
+		return "native"
 	}
 	return fmt.Sprintf("Mode(%d)", int(m))
 }
@@ -45,8 +65,10 @@ func ParseMode(s string) (Mode, error) {
 		return InOrder, nil
 	case "serial":
 		return Serial, nil
+	case "native":
+		return Native, nil
 	}
-	return 0, fmt.Errorf("%w %q (want pipelined, inorder or serial)", ErrBadMode, s)
+	return 0, fmt.Errorf("%w %q (want pipelined, native, inorder or serial)", ErrBadMode, s)
 }
 
 // ModeFunc decides the mode of a request. An error becomes a 400 response
@@ -64,8 +86,16 @@ type Detector interface {
 const NoJSCookie = "bigpipe_nojs"
 
 // DetectMode is the default [ModeFunc]: InOrder for "?nojs=1", for a
-// browser carrying the no-JS cookie and for crawlers; Pipelined otherwise.
-// "?nojs=0" forces Pipelined. Any other nojs value is an error.
+// browser carrying the no-JS cookie and for crawlers; Native for a
+// browser whose User-Agent names Chrome [NativeMinChrome] or later;
+// Pipelined otherwise. "?nojs=0" forces Pipelined. Any other nojs value is
+// an error.
+//
+// The decision reads the User-Agent alone, so it costs no round trip. A
+// Chromium build that names a supporting version but has the feature off
+// still shows every pagelet where JavaScript runs (the runtime places a
+// patch the parser did not apply); with JavaScript off as well it would
+// keep its placeholders, a combination the User-Agent cannot tell apart.
 func (rd *Renderer) DetectMode(r *http.Request) (Mode, error) {
 	if m, ok, err := nojsParam(r); ok || err != nil {
 		return m, err
@@ -76,7 +106,27 @@ func (rd *Renderer) DetectMode(r *http.Request) (Mode, error) {
 	if rd.detector != nil && rd.detector.IsCrawler(r.UserAgent()) {
 		return InOrder, nil
 	}
+	if chromeMajor(r.UserAgent()) >= NativeMinChrome {
+		return Native, nil
+	}
 	return Pipelined, nil
+}
+
+// chromeMajor is the major version after "Chrome/" in a User-Agent (Chrome,
+// Chromium, Edge and the other Chromium browsers all carry it), or 0.
+func chromeMajor(ua string) int {
+	i := strings.Index(ua, "Chrome/")
+	if i < 0 {
+		return 0
+	}
+	n := 0
+	for _, c := range []byte(ua[i+len("Chrome/"):]) {
+		if c < '0' || c > '9' || n > 1e6 {
+			break
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
 }
 
 // nojsParam reads the nojs query parameter: ok reports whether there is one.
@@ -113,7 +163,7 @@ func hasNoJSCookie(r *http.Request) bool {
 // (a 400).
 func (h *Handler) decide(r *http.Request) (Mode, error) {
 	m, err := h.requestedMode(r)
-	if err == nil && (m < Pipelined || m > Serial) {
+	if err == nil && (m < Pipelined || m > Native) {
 		err = fmt.Errorf("%w %v", ErrBadMode, m)
 	}
 	if err != nil {

@@ -34,6 +34,26 @@ func appendArrive(dst []byte, id string, content []byte, css, js, styles []*asse
 	dst = appendJSString(dst, id)
 	dst = append(dst, `,"content":`...)
 	dst = appendJSString(dst, content)
+	return appendFields(dst, css, js, styles, timing, channel, live)
+}
+
+// appendPatched writes the bigPipe.onPageletPatched call that follows a
+// pagelet's <template for> in the native mode (see appendPatch): what the
+// runtime needs besides the content, which the parser has placed, and
+// slot, the marker name, so that the runtime can place the template's
+// content itself if the parser did not.
+func appendPatched(dst []byte, id string, slot int, css, js []*assets.Asset, timing *result, channel string, live *LivePosition) []byte {
+	dst = append(dst, `bigPipe.onPageletPatched({"id":`...)
+	dst = appendJSString(dst, id)
+	dst = append(dst, `,"slot":"`...)
+	dst = appendSlotName(dst, slot)
+	dst = append(dst, '"')
+	return appendFields(dst, css, js, nil, timing, channel, live)
+}
+
+// appendFields writes the members a pagelet's call carries after its id
+// and content, and closes the call.
+func appendFields(dst []byte, css, js, styles []*assets.Asset, timing *result, channel string, live *LivePosition) []byte {
 	if len(css) > 0 {
 		dst = append(dst, `,"css":`...)
 		dst = appendIDs(dst, css)

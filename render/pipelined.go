@@ -21,7 +21,9 @@ type pass struct {
 
 // pipelined writes the BigPipe response: the skeleton, with the pagelets
 // already done in their slots (see Handler.skeleton), then each other
-// pagelet as a payload script in completion order. Pagelets that are ready together
+// pagelet as a payload script in completion order, or in the native mode
+// as a template the parser patches into its slot (see appendPatch) and a
+// script that tells the runtime. Pagelets that are ready together
 // go out in priority order, in one write; the end of the document rides
 // with the last of them. The first-paint marker (see firstPaintID) ends
 // the write that leaves no pagelet pending, or comes alone once
@@ -41,6 +43,13 @@ func (p *pass) pipelined() error {
 		slices.SortStableFunc(batch, func(a, b result) int {
 			return page.Pagelets[b.index].Priority - page.Pagelets[a.index].Priority
 		})
+		if p.x.mode == Native {
+			for k := range batch {
+				res := &batch[k]
+				s.buf, sent = appendPatch(s.buf, p.res, res.index, page.Pagelets[res.index].ID, res.html.Bytes(), sent)
+				putBuf(res.html)
+			}
+		}
 		// One script element for the whole batch: the browser runs it in
 		// one go, so the pagelets it shows reach the screen in the same
 		// frame instead of one frame each.
@@ -58,9 +67,13 @@ func (p *pass) pipelined() error {
 				s.buf = append(s.buf, ';')
 			}
 			css := p.res.css[res.index]
+			pl := &page.Pagelets[res.index]
+			if p.x.mode == Native {
+				s.buf = appendPatched(s.buf, pl.ID, res.index, css, p.res.js[res.index], tm, pl.Channel, res.live)
+				continue
+			}
 			var styles []*assets.Asset
 			styles, sent = inlineStyles(css, p.res, sent)
-			pl := &page.Pagelets[res.index]
 			s.buf = appendArrive(s.buf, pl.ID, res.html.Bytes(), css, p.res.js[res.index], styles, tm, pl.Channel, res.live)
 			putBuf(res.html)
 		}

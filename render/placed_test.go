@@ -24,6 +24,12 @@ var (
 // gate, opened by the skeleton's flush, lets gated pagelets finish after it.
 func servePlaced(t *testing.T, page func(gate chan struct{}) *pagelet.Page, opts ...render.PageOption) string {
 	t.Helper()
+	return serveSettled(t, render.Pipelined, page, opts...)
+}
+
+// serveSettled is servePlaced in mode.
+func serveSettled(t *testing.T, mode render.Mode, page func(gate chan struct{}) *pagelet.Page, opts ...render.PageOption) string {
+	t.Helper()
 	rd, err := render.New(testAssets(t), render.WithLogger(discard()), render.WithRuntime("bigpipe.js"))
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +38,7 @@ func servePlaced(t *testing.T, page func(gate chan struct{}) *pagelet.Page, opts
 	synctest.Test(t, func(t *testing.T) {
 		gate := make(chan struct{})
 		p := settled(page(gate))
-		opts = append(opts, render.WithModeFunc(func(*http.Request) (render.Mode, error) { return render.Pipelined, nil }))
+		opts = append(opts, render.WithModeFunc(func(*http.Request) (render.Mode, error) { return mode, nil }))
 		h := rd.Page(func(http.ResponseWriter, *http.Request) (*pagelet.Page, error) { return p, nil }, opts...)
 		h.ServeHTTP(gateOnFlush{rec, sync.OnceFunc(func() { close(gate) })}, httptest.NewRequest("GET", "/", nil))
 	})

@@ -33,7 +33,7 @@ func (h *Handler) resolve(page *pagelet.Page, mode Mode, nonce string) (*resourc
 	if res.runtime, err = rd.runtimeAsset(); err != nil {
 		return nil, fmt.Errorf("render: client runtime: %w", err)
 	}
-	if mode == Pipelined && !h.linkRuntime {
+	if mode.outOfOrder() && !h.linkRuntime {
 		res.runtimeJS, res.runtimeInline = res.runtime.Inline()
 	}
 	// Every list is a window of one array: one allocation for the page.
@@ -85,7 +85,7 @@ func (h *Handler) resolve(page *pagelet.Page, mode Mode, nonce string) (*resourc
 		}
 	}
 	res.headCSS = rd.headCSS(res, mode)
-	if mode == Pipelined {
+	if mode.outOfOrder() {
 		res.preloadCSS = preloadCSS(res)
 	}
 	return res, nil
@@ -145,7 +145,7 @@ func (rd *Renderer) headCSS(res *resources, mode Mode) []*assets.Asset {
 		}
 	}
 	add(res.pageCSS)
-	if mode != Pipelined {
+	if !mode.outOfOrder() {
 		for _, css := range res.css {
 			add(css)
 		}

@@ -11,7 +11,8 @@ import (
 )
 
 // skeleton writes the BigPipe skeleton: the head, the layout with each
-// pagelet's placeholder in its slot, and the resource map that tells the
+// pagelet's placeholder in its slot (in the native mode between the
+// markers its template patches), and the resource map that tells the
 // runtime which pagelets to expect and which files they may need. A
 // placeholder that fails to render is left empty (and logged): the
 // pagelet's content replaces it anyway.
@@ -24,7 +25,8 @@ import (
 // a stylesheet's load event. It returns the stylesheets the head applied,
 // which no payload needs to carry again.
 func (h *Handler) skeleton(ctx context.Context, s *stream, page *pagelet.Page, res *resources, l *layout, place func() []result) ([]*assets.Asset, error) {
-	if err := h.head(ctx, s, page, res, Pipelined); err != nil {
+	mode := s.x.mode // Pipelined or Native
+	if err := h.head(ctx, s, page, res, mode); err != nil {
 		return nil, err
 	}
 	var placed []result
@@ -33,7 +35,7 @@ func (h *Handler) skeleton(ctx context.Context, s *stream, page *pagelet.Page, r
 	}
 	var applied []*assets.Asset
 	s.buf, applied = appendPlacedStyles(s.buf, res, l.order, placed)
-	h.headEnd(s, Pipelined)
+	h.headEnd(s, mode)
 	for k, i := range l.order {
 		p := &page.Pagelets[i]
 		s.buf = append(s.buf, l.segs[k]...)
@@ -43,6 +45,9 @@ func (h *Handler) skeleton(ctx context.Context, s *stream, page *pagelet.Page, r
 			s.buf = append(s.buf, "</div>"...)
 			continue
 		}
+		if mode == Native {
+			s.buf = appendMarkerStart(s.buf, i)
+		}
 		s.buf = appendOpen(s.buf, p.ID, Pipelined)
 		if p.Placeholder != nil {
 			if err := s.render(ctx, p.Placeholder); err != nil {
@@ -51,6 +56,9 @@ func (h *Handler) skeleton(ctx context.Context, s *stream, page *pagelet.Page, r
 			}
 		}
 		s.buf = append(s.buf, "</div>"...)
+		if mode == Native {
+			s.buf = appendMarkerEnd(s.buf)
+		}
 	}
 	s.buf = append(s.buf, l.segs[len(l.segs)-1]...)
 	s.buf = appendSetup(s.buf, page, res, l.order, placed, s.x.grant)
