@@ -20,6 +20,8 @@ var (
 	setupRE = regexp.MustCompile(`(?s)<script[^>]*>bigPipe\.setup\((.*?)\)</script>`)
 	// One call; pagelets flushed together share a script element.
 	arriveRE = regexp.MustCompile(`(?s)onPageletArrive\((\{.*?\})\)(?:;bigPipe\.|</script>)`)
+	// patchedRE finds the native mode's runtime calls, one per template.
+	patchedRE = regexp.MustCompile(`(?s)onPageletPatched\((\{.*?\})\)(?:;bigPipe\.|</script>)`)
 )
 
 // resource is one entry of a resource map.
@@ -35,20 +37,17 @@ type pipePage struct {
 	pagelets []string
 	css, js  map[string][]string // pagelet id -> absolute URLs
 	all      []string            // every resource URL of the map, absolute
-	inline   map[string]int      // stylesheet URL -> payloads (or the head, for a placed pagelet) that carried it inline
 }
 
-// headStyleRE finds the stylesheets the head carries inline for the pagelets
-// the skeleton placed.
-var headStyleRE = regexp.MustCompile(`<style data-href="([^"]+)">`)
-
-// fetchPipe fetches u with a browser User-Agent over plain HTTP and parses the
-// BigPipe wire protocol out of it.
-func fetchPipe(t *testing.T, u string) pipePage {
+// fetchPipe fetches u as the browser ua over plain HTTP, checks that it
+// comes in mode (pipelined or native), and parses the BigPipe wire
+// protocol out of it: the pagelets, and each one's CSS and JS (from the
+// setup for the placed ones, from its payload or patch call otherwise).
+func fetchPipe(t *testing.T, u, ua, mode string) pipePage {
 	t.Helper()
-	body, hdr := fetch(t, u, chromeUA)
-	if got, want := hdr.Get("X-BigPipe-Mode"), "pipelined"; got != want {
-		t.Fatalf("GET %s with a Chrome User-Agent: X-BigPipe-Mode = %q, want %q", u, got, want)
+	body, hdr := fetch(t, u, ua)
+	if got, want := hdr.Get("X-BigPipe-Mode"), mode; got != want {
+		t.Fatalf("GET %s as %s: X-BigPipe-Mode = %q, want %q", u, ua, got, want)
 	}
 	base, err := url.Parse(u)
 	if err != nil {
@@ -78,7 +77,7 @@ func fetchPipe(t *testing.T, u string) pipePage {
 	if err := json.Unmarshal([]byte(m[0][1]), &setup); err != nil {
 		t.Fatalf("GET %s: setup payload: %v", u, err)
 	}
-	p := pipePage{pagelets: setup.Pagelets, css: map[string][]string{}, js: map[string][]string{}, inline: map[string]int{}}
+	p := pipePage{pagelets: setup.Pagelets, css: map[string][]string{}, js: map[string][]string{}}
 	res := setup.Resources
 	for _, pl := range setup.Shown {
 		for _, id := range pl.CSS {
@@ -88,17 +87,12 @@ func fetchPipe(t *testing.T, u string) pipePage {
 			p.js[pl.ID] = append(p.js[pl.ID], abs(res[id].URL))
 		}
 	}
-	head, _, _ := strings.Cut(body, "</head>")
-	for _, m := range headStyleRE.FindAllStringSubmatch(head, -1) {
-		p.inline[abs(html.UnescapeString(m[1]))]++
-	}
-	for _, m := range arriveRE.FindAllStringSubmatch(body, -1) {
+	for _, m := range slices.Concat(arriveRE.FindAllStringSubmatch(body, -1), patchedRE.FindAllStringSubmatch(body, -1)) {
 		var a struct {
 			ID          string              `json:"id"`
 			CSS         []string            `json:"css"`
 			JS          []string            `json:"js"`
 			ResourceMap map[string]resource `json:"resource_map"`
-			Styles      map[string]string   `json:"styles"`
 		}
 		if err := json.Unmarshal([]byte(m[1]), &a); err != nil {
 			t.Fatalf("GET %s: onPageletArrive payload: %v", u, err)
@@ -113,9 +107,6 @@ func fetchPipe(t *testing.T, u string) pipePage {
 		}
 		for _, id := range a.JS {
 			p.js[a.ID] = append(p.js[a.ID], abs(res[id].URL))
-		}
-		for id := range a.Styles {
-			p.inline[abs(res[id].URL)]++
 		}
 	}
 	for _, r := range res {
