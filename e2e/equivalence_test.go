@@ -39,7 +39,9 @@ const snapshotAtBarrier = `document.addEventListener('bigpipe:barrier', () => { 
 
 // TestFallbackEquivalence loads each page twice in Chromium: in BigPipe mode
 // with JavaScript, read when the runtime has shown every pagelet, and as
-// the plain-HTML fallback with JavaScript off, read as served. Title,
+// the plain-HTML fallback with JavaScript off, read as served, and a third
+// time as the native page with JavaScript off, as the parser assembles it.
+// Title,
 // headings, links (target and text) and the rendered text must be equal:
 // a crawler or a reader without JavaScript gets the whole page. (The bench
 // page has no links; the others must have some, so an empty pair of pages
@@ -82,23 +84,40 @@ func TestFallbackEquivalence(t *testing.T) {
 			}
 			want := eval[pageContent](t, plain, extractContent)
 
-			if got.Title != want.Title {
-				t.Errorf("title: BigPipe %q, fallback %q", got.Title, want.Title)
+			compareContent(t, "BigPipe", got, want)
+
+			// The native page as a browser without JavaScript assembles it:
+			// the parser alone patches every pagelet in.
+			native := nativeTab(t, false)
+			native.Navigate(t, srv.URL+path)
+			native.WaitTrue(t, `document.readyState === "complete"`)
+			if n := eval[int](t, native, `document.querySelectorAll('.pagelet[data-bigpipe="pending"], template[for]').length`); n != 0 {
+				t.Errorf("native page without JavaScript: %d placeholders or templates left", n)
 			}
-			compareLists(t, "headings", got.Headings, want.Headings)
-			compareLists(t, "links", got.Links, want.Links)
-			// The markets table shows the minute it was rendered, and a live
-			// match the minute being played; two loads may straddle a minute.
-			got.Text, want.Text = marketsClock.ReplaceAllString(got.Text, "${1}hh:mm"), marketsClock.ReplaceAllString(want.Text, "${1}hh:mm")
-			got.Text, want.Text = liveClock.ReplaceAllString(got.Text, "${1}mm'"), liveClock.ReplaceAllString(want.Text, "${1}mm'")
-			if got.Text != want.Text {
-				i := firstDiff(got.Text, want.Text)
-				t.Errorf("rendered text differs at byte %d:\n BigPipe:  …%s…\n fallback: …%s…", i, around(got.Text, i), around(want.Text, i))
-			}
+			compareContent(t, "native, no JS", eval[pageContent](t, native, extractContent), want)
 			if len(want.Headings) == 0 || (len(want.Links) == 0 && !strings.HasPrefix(path, "/bench")) || len(want.Text) < 100 {
 				t.Errorf("fallback looks empty: %d headings, %d links, %d bytes of text", len(want.Headings), len(want.Links), len(want.Text))
 			}
 		})
+	}
+}
+
+// compareContent reports how got, the page as mode shows it, differs from
+// want, the plain fallback: title, headings, links, rendered text.
+func compareContent(t *testing.T, mode string, got, want pageContent) {
+	t.Helper()
+	if got.Title != want.Title {
+		t.Errorf("title: %s %q, fallback %q", mode, got.Title, want.Title)
+	}
+	compareLists(t, mode+": headings", got.Headings, want.Headings)
+	compareLists(t, mode+": links", got.Links, want.Links)
+	// The markets table shows the minute it was rendered, and a live
+	// match the minute being played; two loads may straddle a minute.
+	got.Text, want.Text = marketsClock.ReplaceAllString(got.Text, "${1}hh:mm"), marketsClock.ReplaceAllString(want.Text, "${1}hh:mm")
+	got.Text, want.Text = liveClock.ReplaceAllString(got.Text, "${1}mm'"), liveClock.ReplaceAllString(want.Text, "${1}mm'")
+	if got.Text != want.Text {
+		i := firstDiff(got.Text, want.Text)
+		t.Errorf("rendered text differs at byte %d:\n %s:  …%s…\n fallback: …%s…", i, mode, around(got.Text, i), around(want.Text, i))
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/a-h/templ"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -679,6 +680,7 @@ type hostileMode struct {
 	query string // added to the URL
 	plain bool   // plain HTML (InOrder), not BigPipe
 	csp   bool   // the strict Content-Security-Policy is on
+	ua    string // the tab's User-Agent, when not the default (the native mode's)
 }
 
 // finalState is the data-bigpipe of every pagelet of a finished page.
@@ -689,12 +691,25 @@ func (m hostileMode) finalState() string {
 	return "shown"
 }
 
-// hostileModes are the modes the corpus is checked in; the first two,
+// hostileModes are the modes the corpus is checked in; the first three,
 // without a policy, are those of the control.
 var hostileModes = []hostileMode{
 	{name: "pipelined", path: "/hostile/", plain: false},
 	{name: "inorder", path: "/hostile/", query: "&nojs=1", plain: true},
+	{name: "native", path: "/hostile/", plain: false, ua: nativeUA},
 	{name: "pipelined-csp", path: "/csp/hostile/", plain: false, csp: true},
+}
+
+// tab opens a tab for mode m, bounded by timeout.
+func (m hostileMode) tab(t *testing.T, timeout time.Duration) *tab {
+	t.Helper()
+	tb := newTabFor(t, timeout)
+	if m.ua != "" {
+		if _, err := chromedp.Call(tb.Ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: m.ua}); err != nil {
+			t.Fatalf("Emulation.setUserAgentOverride: %v", err)
+		}
+	}
+	return tb
 }
 
 // loadHostile loads hostile page k in tb in mode m and returns its state
@@ -774,7 +789,7 @@ func TestHostileContentIsInert(t *testing.T) {
 					// these) the page takes longer than tabTimeout.
 					timeout = 3 * tabTimeout
 				}
-				tb := newTabFor(t, timeout)
+				tb := m.tab(t, timeout)
 				dialogs := tb.watchDialogs(t)
 				for _, k := range g.pages {
 					st := loadHostile(t, tb, srv, site, m, k)
@@ -810,9 +825,9 @@ func TestHostileDetectorsWork(t *testing.T) {
 		{id: "breakout", value: `</p></div></section><p class="v">escaped`},
 	}}
 	srv, site := newHostileServer(t, cases, true)
-	for _, m := range hostileModes[:2] { // no policy: it would stop the breakouts itself
+	for _, m := range hostileModes[:3] { // no policy: it would stop the breakouts itself
 		t.Run(m.name, func(t *testing.T) {
-			tb := newTab(t)
+			tb := m.tab(t, tabTimeout)
 			dialogs := tb.watchDialogs(t)
 			st := loadHostile(t, tb, srv, site, m, 0)
 			if st.Pwned == "undefined" {
