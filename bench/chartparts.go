@@ -25,6 +25,8 @@ func modeColor(m Mode) color.Color {
 		return color.RGBA{R: 0xf2, G: 0x8e, B: 0x2b, A: 0xff} // orange
 	case Pipelined:
 		return color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff} // blue
+	case Native:
+		return color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff} // purple
 	}
 	return color.RGBA{R: 0x59, G: 0xa1, B: 0x4f, A: 0xff} // green: the crawler
 }

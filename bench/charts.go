@@ -66,7 +66,7 @@ func waterfallChart(sc *ScenarioResult) (*plot.Plot, vg.Length, error) {
 	// pipelined one. The crawler gets the in-order page: it would repeat
 	// that row.
 	var modes []Mode
-	for _, m := range []Mode{Serial, InOrder, Pipelined} {
+	for _, m := range []Mode{Serial, InOrder, Pipelined, Native} {
 		if sc.Wire[m] != nil || sc.Browser[m] != nil {
 			modes = append(modes, m)
 		}

@@ -52,6 +52,12 @@ func plan(cfg config, scs []Scenario) []phase {
 		n := 1 + 4*cfg.frontRuns
 		phases = append(phases, phase{name: "front-page", steps: n, est: estBrowserStart + time.Duration(n)*estFrontVisit})
 	}
+	if !cfg.noBrowser && cfg.nojsRuns > 0 {
+		// measureNoJS: runs visits of each mode, a pipelined one with its
+		// refresh about twice the slowest pagelet.
+		n := 2 * cfg.nojsRuns
+		phases = append(phases, phase{name: "nojs", steps: n, est: estBrowserStart + time.Duration(cfg.nojsRuns)*5*time.Second})
+	}
 	if !cfg.noLoad {
 		// measureLoad splits the time of each mode and level into up to 3
 		// rounds of at least a second, each after a short warm-up, and says

@@ -22,6 +22,7 @@ type config struct {
 	noBrowser       bool
 	noLoad          bool
 	frontRuns       int
+	nojsRuns        int
 	frontOnly       bool
 	quick           bool
 	out             string
@@ -52,6 +53,7 @@ func quickDefaults() map[string]string {
 		"capacity":          "200",
 		"load-max":          "20000",
 		"front-runs":        "2",
+		"nojs-runs":         "1",
 		"live-conns":        "200",
 		"live-fanout":       "100",
 		"live-pubs":         "20",
@@ -65,12 +67,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.url, "url", "", "measure the server running at this base URL (http://host:port) instead of one started in-process")
-	fs.IntVar(&c.runs, "runs", 5, "runs of each scenario in each mode (on the wire and in the browser)")
+	fs.IntVar(&c.runs, "runs", 4, "runs of each scenario in each mode (on the wire and in the browser)")
 	fs.StringVar(&c.scenarios, "scenarios", "", "comma list of scenarios to run: default, reversed, equal, one-slow, many, zero, custom (default: all, or only custom with -delays)")
 	fs.StringVar(&c.delays, "delays", "", "a custom scenario: comma list of pagelet delays in ms, e.g. 30,1000")
 	fs.BoolVar(&c.noBrowser, "no-browser", false, "skip the browser figures (headless Chromium)")
 	fs.BoolVar(&c.noLoad, "no-load", false, "skip the load and capacity figures")
 	fs.IntVar(&c.frontRuns, "front-runs", 9, "visits of the demo's front page per mode (pipelined, plain) and kind (cold, warm) in Chromium; 0 skips them")
+	fs.IntVar(&c.nojsRuns, "nojs-runs", 3, "JavaScript-off first visits of /bench?delays="+NoJSDelays+" per mode (native, pipelined) in Chromium; 0 skips them")
 	fs.BoolVar(&c.frontOnly, "front-only", false, "measure the front-page visits only (no /bench scenarios, load or capacity)")
 	fs.BoolVar(&c.quick, "quick", false, "tiny settings for a smoke run: 2 runs, delays divided by 8, 1 s of load at 1 and 8, capacity at 200, 200 live connections and 20 publications, 300 across instances")
 	fs.StringVar(&c.out, "out", defaultOut(), "directory for latest.json and the charts")
@@ -118,6 +121,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-runs %d: want at least 1", c.runs)
 	case c.loadDuration <= 0:
 		return c, fmt.Errorf("-load-duration %v: want more than 0", c.loadDuration)
+	case c.nojsRuns < 0:
+		return c, fmt.Errorf("-nojs-runs %d: want 0 or more", c.nojsRuns)
 	case c.frontRuns < 0:
 		return c, fmt.Errorf("-front-runs %d: want 0 or more", c.frontRuns)
 	case c.frontOnly && (c.noBrowser || c.frontRuns == 0):

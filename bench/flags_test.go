@@ -16,10 +16,10 @@ func TestParseFlags(t *testing.T) {
 		wantErr string
 	}{
 		{name: "defaults", check: func(t *testing.T, c config) {
-			if c.runs != 5 || c.loadDuration != 5*time.Second || !slices.Equal(c.concurrency, intList{1, 16, 128}) || !slices.Equal(c.capacity, intList{1000, 10000}) {
+			if c.runs != 4 || c.loadDuration != 5*time.Second || !slices.Equal(c.concurrency, intList{1, 16, 128}) || !slices.Equal(c.capacity, intList{1000, 10000}) {
 				t.Errorf("defaults = %+v", c)
 			}
-			if c.flags["runs"] != "5" || c.flags["capacity"] != "1000,10000" {
+			if c.flags["runs"] != "4" || c.flags["capacity"] != "1000,10000" {
 				t.Errorf("flags for the report = %v", c.flags)
 			}
 		}},

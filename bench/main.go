@@ -76,10 +76,10 @@ func runBench(ctx context.Context, cfg config, stdout, stderr io.Writer) (*Repor
 		return nil, err
 	}
 	if cfg.frontOnly {
-		scs, cfg.noLoad, cfg.noLive = nil, true, true
+		scs, cfg.noLoad, cfg.noLive, cfg.nojsRuns = nil, true, true, 0
 	}
 	if cfg.liveOnly {
-		scs, cfg.noLoad, cfg.frontRuns = nil, true, 0
+		scs, cfg.noLoad, cfg.frontRuns, cfg.nojsRuns = nil, true, 0, 0
 	}
 	if err := os.MkdirAll(cfg.out, 0o755); err != nil {
 		return nil, err
@@ -180,6 +180,19 @@ func runBench(ctx context.Context, cfg config, stdout, stderr io.Writer) (*Repor
 			bar.note("bench: front page: " + err.Error())
 		}
 		r.FrontPage = fp
+	}
+	if !cfg.noBrowser && cfg.nojsRuns > 0 {
+		bar.begin("nojs")
+		figs, err := measureNoJS(ctx, base, cfg.nojsRuns, bar.step)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if err != nil {
+			r.NoJSError = err.Error()
+			failed = append(failed, fmt.Errorf("no-JS first visit: %w", err))
+			bar.note("bench: no-JS first visit: " + err.Error())
+		}
+		r.NoJS = figs
 	}
 	if !cfg.noLoad {
 		bar.begin("load")

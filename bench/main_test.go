@@ -40,7 +40,7 @@ func TestPlan(t *testing.T) {
 	if want := []string{"warm-up",
 		"wire default", "wire reversed", "wire equal", "wire one-slow", "wire many", "wire zero",
 		"browser default", "browser reversed", "browser equal", "browser one-slow", "browser many", "browser zero",
-		"front-page", "load", "capacity", "live"}; !slices.Equal(names, want) {
+		"front-page", "nojs", "load", "capacity", "live"}; !slices.Equal(names, want) {
 		t.Errorf("phases = %q, want %q", names, want)
 	}
 	if total > 10*time.Minute {
@@ -83,8 +83,8 @@ func TestSmoke(t *testing.T) {
 	if s := sc.Wire[Serial]; s.TTFB.Median < 30*time.Millisecond {
 		t.Errorf("serial first byte %v, want at least the slowest delay, 30 ms", s.TTFB.Median)
 	}
-	if len(r.Targets) != 15 {
-		t.Errorf("%d targets, want 15", len(r.Targets))
+	if len(r.Targets) != 16 {
+		t.Errorf("%d targets, want 16", len(r.Targets))
 	}
 	for _, tg := range r.Targets {
 		if strings.HasPrefix(tg.Goal, "Chromium") || strings.Contains(tg.Goal, "throughput") || strings.Contains(tg.Goal, "in-flight") || strings.HasPrefix(tg.Goal, "live") {

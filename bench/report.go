@@ -35,6 +35,9 @@ type Report struct {
 
 	FrontPage *FrontPage `json:"front_page,omitempty"` // the demo's "/" in Chromium, cold and warm
 
+	NoJS      []NoJSFigure `json:"nojs,omitempty"` // JavaScript-off first visits of /bench, native and pipelined
+	NoJSError string       `json:"nojs_error,omitempty"`
+
 	Live      *LiveResult `json:"live,omitempty"` // the live engine: idle connections, fan-out, publish → visible
 	LiveError string      `json:"live_error,omitempty"`
 

@@ -33,6 +33,10 @@ func writeTable(w io.Writer, r *Report) {
 		fmt.Fprintln(w, "\n== front page: the demo's / in Chromium, backends at 0 ms; when each pagelet's content was displayed")
 		writeFrontPage(w, fp)
 	}
+	if len(r.NoJS) > 0 || r.NoJSError != "" {
+		fmt.Fprintln(w, "\n== no-JS first visit: /bench?delays="+NoJSDelays+" in Chromium, JavaScript off, fresh profile; when each pagelet was shown, ms since navigation")
+		writeNoJS(w, r.NoJS, r.NoJSError)
+	}
 	if len(r.Load) > 0 || r.LoadError != "" {
 		fmt.Fprintln(w, "\n== load: zero-delay page, closed loop, whole pages")
 		if r.LoadServer != "" {
@@ -342,4 +346,27 @@ func writeFrontPage(w io.Writer, fp *FrontPage) {
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
+}
+
+// writeNoJS prints the no-JS first visits: per mode, each pagelet's median
+// time shown, the last, and the documents requested.
+func writeNoJS(w io.Writer, figs []NoJSFigure, errText string) {
+	if errText != "" {
+		fmt.Fprintf(w, "error: %s\n", errText)
+	}
+	if len(figs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%10s  %4s  %8s  %8s  %9s", "mode", "runs", "last", "p90 last", "documents")
+	for i := range figs[0].Shown {
+		fmt.Fprintf(w, "  %7s", fmt.Sprintf("p%d", i))
+	}
+	fmt.Fprintln(w)
+	for _, f := range figs {
+		fmt.Fprintf(w, "%10s  %4d  %8.1f  %8.1f  %9d", f.Mode, f.Runs, ms(f.Last.Median), ms(f.Last.P90), medianInt(f.Requests))
+		for _, s := range f.Shown {
+			fmt.Fprintf(w, "  %7.1f", ms(s.Median))
+		}
+		fmt.Fprintln(w)
+	}
 }

@@ -169,8 +169,9 @@ func TestEvaluateTargets(t *testing.T) {
 			r := goodReport()
 			tc.change(r)
 			got := evaluateTargets(r)
-			// The live targets, met in every case here, have TestLiveTargets.
-			tc.want = append(tc.want, Met, Met, Met, Met, Met, Met)
+			// The live targets, met in every case here, have TestLiveTargets;
+			// the native one, not measured here, TestNativeVisibleTarget.
+			tc.want = append(tc.want, Met, Met, Met, Met, Met, Met, Skipped)
 			if len(got) != len(tc.want) {
 				t.Fatalf("%d targets, want %d", len(got), len(tc.want))
 			}
@@ -189,6 +190,31 @@ func TestEvaluateTargets(t *testing.T) {
 					}
 					return
 				}
+			}
+		})
+	}
+}
+
+// TestNativeVisibleTarget: the native mode's pagelets are held to the
+// pipelined ones' rule, in the scenarios with native figures.
+func TestNativeVisibleTarget(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		visible []time.Duration
+		want    Status
+	}{
+		{"in time", []time.Duration{130 * msec, 150 * msec}, Met},
+		{"late", []time.Duration{130 * msec, 156 * msec}, Missed}, // p1 due at 125 (the floor): +31
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := goodReport()
+			for _, sc := range r.Scenarios {
+				sc.Browser[Native] = browserOf(130*msec, tc.visible)
+			}
+			got := evaluateTargets(r)
+			last := got[len(got)-1]
+			if !strings.Contains(last.Goal, "native") || last.Status != tc.want {
+				t.Errorf("%s = %s (%s), want %s", last.Goal, last.Status, last.Figure, tc.want)
 			}
 		})
 	}

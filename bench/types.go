@@ -2,7 +2,7 @@ package main
 
 import "time"
 
-// Mode is one way of serving the benchmark page. The first three are
+// Mode is one way of serving the benchmark page. The first four are
 // /bench?mode=…; Crawler is the page as a search-engine crawler gets it
 // (Googlebot's User-Agent and no mode parameter: the renderer's own
 // detection picks the in-order plain-HTML fallback).
@@ -13,11 +13,12 @@ const (
 	Serial    Mode = "serial"
 	InOrder   Mode = "inorder"
 	Pipelined Mode = "pipelined"
+	Native    Mode = "native" // pipelined, patched in by the browser's parser (<template for>)
 	Crawler   Mode = "crawler"
 )
 
 // Modes lists every mode.
-var Modes = []Mode{Serial, InOrder, Pipelined, Crawler}
+var Modes = []Mode{Serial, InOrder, Pipelined, Native, Crawler}
 
 // GooglebotUA is the User-Agent the Crawler mode sends; ChromeUA the one
 // every other request sends (a normal desktop Chrome, so the server does not

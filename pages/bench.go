@@ -133,8 +133,8 @@ func ParsePad(s string) (int, error) {
 	return n, nil
 }
 
-// BenchMode is the ModeFunc of the benchmark page: mode=pipelined, inorder
-// or serial chooses the mode; without it the usual detection decides.
+// BenchMode is the ModeFunc of the benchmark page: mode=pipelined, native,
+// inorder or serial chooses the mode; without it the usual detection decides.
 func BenchMode(rd *render.Renderer) render.ModeFunc {
 	return func(r *http.Request) (render.Mode, error) {
 		if m := r.URL.Query().Get("mode"); m != "" {
