@@ -12,8 +12,12 @@
 //
 // # Modes
 //
-// Browsers get [Pipelined] (BigPipe). Crawlers, text-mode browsers and
-// browsers without JavaScript get [InOrder]: the same document as plain HTML,
+// Browsers get [Pipelined] (BigPipe), or [Native] (BigPipe that the
+// browser's parser assembles, with or without JavaScript) when they are
+// Chrome 156 or later. In both, a pagelet already done when the skeleton is
+// written is placed in its slot as HTML (see [WithPayloadsOnly]). Crawlers,
+// text-mode browsers and browsers without JavaScript get [InOrder]: the same
+// document as plain HTML,
 // still streamed and still fetched concurrently. [Serial] is the classic
 // render, kept as a benchmark baseline. See [Renderer.DetectMode].
 //

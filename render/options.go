@@ -111,14 +111,14 @@ const (
 
 // WithModeOverride lets a request force its mode, for debugging: the header
 // X-BigPipe-Force-Mode or the query parameter bigpipe_mode, set to
-// pipelined, inorder or serial, wins over the [ModeFunc] (the header over
+// pipelined, native, inorder or serial, wins over the [ModeFunc] (the header over
 // the parameter). An unknown name is a 400. Leave it off in production, where
 // anyone could ask for the costlier serial page; it is off by default.
 func WithModeOverride() PageOption { return pageOption(func(p *pageConfig) { p.override = true }) }
 
 // WithLinkedRuntime makes the skeleton load the client runtime from its
 // URL (cached across pages) with a blocking <script src>. By default the
-// runtime (about 2.8 KB minified, 1.3 KB gzipped) is inlined in the skeleton's
+// runtime (about 3.6 KB minified, 1.6 KB gzipped) is inlined in the skeleton's
 // <head> whenever [assets.Asset.Inline] allows: a cold visit then waits on no
 // request before the skeleton can paint or the first pagelet can be shown,
 // which on a fresh connection costs a round trip or more (measured by

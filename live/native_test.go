@@ -1,0 +1,36 @@
+package live_test
+
+import (
+	"testing"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+)
+
+// nativeUA is a Chrome the renderer serves its native mode (<template for>
+// patched in by the parser).
+const nativeUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
+
+// TestNativeMode: on a page served in the native mode the live pagelets
+// stay live: the runtime counts the placed and patched pagelets in, starts
+// the live client after the barrier, and state and stream publications
+// reach the page.
+func TestNativeMode(t *testing.T) {
+	f := newPageFixture(t)
+	tb := newTab(t)
+	if _, err := chromedp.Call(tb.Ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: nativeUA}); err != nil {
+		t.Fatal(err)
+	}
+	tb.Navigate(t, f.url("/"))
+	tb.WaitTrue(t, `!!(window.bigPipe && bigPipe.done && bigPipe.liveState)`)
+	tb.WaitTrue(t, `bigPipe.liveState.connects >= 1`)
+	// The native page has no <noscript> refresh; every pagelet was placed
+	// by the skeleton or patched in by the parser.
+	if !eval[bool](t, tb, `!document.head.querySelector("noscript") && bigPipe.shown.length > 0 && bigPipe.shown.every((s) => s.placed || s.patched)`) {
+		t.Fatalf("not the native page: bigPipe.shown = %v", eval[any](t, tb, `bigPipe.shown`))
+	}
+	f.setScores(`<p class="score">native – 1</p>`)
+	tb.WaitTrue(t, scoresIs("native – 1"))
+	addComments(f, 1, 3)
+	waitComments(t, tb, 3)
+}
