@@ -261,7 +261,11 @@ func (p frontProbeResult) visit(u string) (FrontVisit, error) {
 		// As in the /bench figures: the paint when Chromium reported one
 		// (and not before the probe saw the content), else the start of the
 		// frame that rendered it.
-		at := p.Frame[i]
+		// A frame's animation callbacks run before it is painted: content
+		// rendered in the page's first contentful frame (a pagelet placed in
+		// the skeleton, or inline in plain HTML) is on screen no earlier
+		// than that frame's paint, FCP.
+		at := max(p.Frame[i], p.FCP)
 		if p.Paint[i] >= 0 && p.Paint[i] >= p.DOM[i]-1 {
 			at = p.Paint[i]
 		}
