@@ -1,12 +1,10 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"testing"
-	"time"
 
-	"go.uber.org/goleak"
+	"github.com/bigpipe-go/bigpipe/internal/testenv"
 )
 
 // TestMain fails the package if any goroutine outlives its tests: run's
@@ -18,20 +16,5 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	code := m.Run()
-	if code == 0 {
-		// Polled for up to five seconds: a closed live engine's broker
-		// unsubscriptions end a second after its last client left
-		// (centrifuge's dissolver sleeps that long first).
-		err := goleak.Find()
-		for deadline := time.Now().Add(5 * time.Second); err != nil && time.Now().Before(deadline); {
-			time.Sleep(100 * time.Millisecond)
-			err = goleak.Find()
-		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "goleak: goroutines left after the tests: %v\n", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
+	os.Exit(testenv.CheckLeaks(m.Run()))
 }

@@ -25,6 +25,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/bigpipe-go/bigpipe/internal/headless"
 )
 
 // BrowserFloor is what headless Chromium needs for the scenario's page when
@@ -51,6 +53,20 @@ const (
 	// the tab, navigating, collecting, closing.
 	browserTabSlack = 10 * time.Second
 )
+
+// openBenchBrowser finds Chromium (see chromiumPath) and starts it for the
+// bench (see startBenchBrowser).
+func openBenchBrowser(ctx context.Context) (*benchBrowser, error) {
+	path, err := chromiumPath()
+	if err != nil {
+		return nil, err
+	}
+	b, err := startBenchBrowser(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", path, err)
+	}
+	return b, nil
+}
 
 // chromiumPath returns the Chromium to run, or an error wrapping
 // errNoChromium.
@@ -95,13 +111,9 @@ func measureBrowser(ctx context.Context, baseURL string, sc Scenario, modes []Mo
 	if err := ctx.Err(); err != nil {
 		return nil, floor, err
 	}
-	path, err := chromiumPath()
+	b, err := openBenchBrowser(ctx)
 	if err != nil {
 		return nil, floor, fmt.Errorf("browser: %w", err)
-	}
-	b, err := startBenchBrowser(ctx, path)
-	if err != nil {
-		return nil, floor, fmt.Errorf("browser: start %s: %w", path, err)
 	}
 	defer b.stop()
 
@@ -166,21 +178,7 @@ func startBenchBrowser(ctx context.Context, path string) (*benchBrowser, error) 
 	if err != nil {
 		return nil, err
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(dir),
-		chromedp.UserAgent(ChromeUA), // not HeadlessChrome, which the server takes for a crawler
-		chromedp.WindowSize(1280, 1000),
-	)
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	actx, acancel := chromedp.NewExecAllocator(ctx, headless.Options(path, dir, 1280, 1000)...)
 	// chromedp logs protocol oddities with the log package; they would
 	// garble the progress bar and say nothing about the figures.
 	quiet := func(string, ...any) {}

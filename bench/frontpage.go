@@ -145,13 +145,9 @@ func measureFrontPage(ctx context.Context, baseURL string, runs int, progress fu
 	if progress == nil {
 		progress = func(string) {}
 	}
-	path, err := chromiumPath()
+	b, err := openBenchBrowser(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("front page: %w", err)
-	}
-	b, err := startBenchBrowser(ctx, path)
-	if err != nil {
-		return nil, fmt.Errorf("front page: start %s: %w", path, err)
 	}
 	defer b.stop()
 

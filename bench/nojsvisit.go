@@ -14,6 +14,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +23,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/bigpipe-go/bigpipe/internal/headless"
 )
 
 // NoJSDelays is the scenario of the no-JS first visit: the slowest pagelet
@@ -29,7 +32,7 @@ import (
 const NoJSDelays = "1600,800,400,200,100,50"
 
 // NativeUA is a Chrome the server serves the native mode.
-const NativeUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
+const NativeUA = headless.NativeUA
 
 // NoJSFigure is the no-JS first visits in one mode.
 type NoJSFigure struct {
@@ -46,60 +49,43 @@ func measureNoJS(ctx context.Context, baseURL string, runs int, progress func(st
 	if progress == nil {
 		progress = func(string) {}
 	}
-	path, err := chromiumPath()
+	b, err := openBenchBrowser(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("no-JS visit: %w", err)
 	}
-	b, err := startBenchBrowser(ctx, path)
-	if err != nil {
-		return nil, fmt.Errorf("no-JS visit: start %s: %w", path, err)
-	}
 	defer b.stop()
 	n := strings.Count(NoJSDelays, ",") + 1
-	modes := []Mode{Native, Pipelined}
-	shown := map[Mode][][]time.Duration{}
-	figs := make([]NoJSFigure, len(modes))
+	figs := []NoJSFigure{{Mode: Native, Runs: runs}, {Mode: Pipelined, Runs: runs}}
+	shown := make([][][]time.Duration, len(figs)) // by figure, run, pagelet
 	for r := range runs {
-		for k := range modes {
-			m := modes[(k+r)%len(modes)]
-			progress(fmt.Sprintf("no-JS first visit %s run %d/%d", m, r+1, runs))
-			at, reqs, err := b.visitNoJS(ctx, baseURL, m, n)
+		for k := range figs {
+			i := (k + r) % len(figs)
+			f := &figs[i]
+			progress(fmt.Sprintf("no-JS first visit %s run %d/%d", f.Mode, r+1, runs))
+			at, docs, err := b.visitNoJS(ctx, baseURL, f.Mode, n)
 			if err != nil {
-				return nil, fmt.Errorf("no-JS visit %s run %d: %w", m, r+1, err)
+				return nil, fmt.Errorf("no-JS visit %s run %d: %w", f.Mode, r+1, err)
 			}
-			shown[m] = append(shown[m], at)
-			i := 0
-			if m == Pipelined {
-				i = 1
-			}
-			figs[i].Requests = append(figs[i].Requests, reqs)
+			shown[i] = append(shown[i], at)
+			f.Requests = append(f.Requests, docs)
 		}
 	}
-	for i, m := range modes {
+	for i := range figs {
 		f := &figs[i]
-		f.Mode, f.Runs = m, runs
 		var last []time.Duration
-		for _, at := range shown[m] {
-			last = append(last, slicesMax(at))
+		for _, at := range shown[i] {
+			last = append(last, slices.Max(at))
 		}
 		f.Last = statOf(last)
 		for p := range n {
 			var ds []time.Duration
-			for _, at := range shown[m] {
+			for _, at := range shown[i] {
 				ds = append(ds, at[p])
 			}
 			f.Shown = append(f.Shown, statOf(ds))
 		}
 	}
 	return figs, nil
-}
-
-func slicesMax(ds []time.Duration) time.Duration {
-	var m time.Duration
-	for _, d := range ds {
-		m = max(m, d)
-	}
-	return m
 }
 
 // visitNoJS makes one visit in mode m of the n-pagelet scenario and returns
@@ -152,7 +138,10 @@ func (b *benchBrowser) visitNoJS(ctx context.Context, baseURL string, m Mode, n 
 	const probe = `Array.from(document.querySelectorAll('.pagelet[data-bigpipe="shown"], .pagelet[data-bigpipe="inline"]'), (el) => el.id)`
 	at := make([]time.Duration, n)
 	seen := 0
-	for seen < n {
+	for first := true; seen < n; first = false {
+		if !first {
+			time.Sleep(5 * time.Millisecond)
+		}
 		if time.Since(start) > budget {
 			return nil, 0, fmt.Errorf("%s: %d of %d pagelets shown after %v", u, seen, n, budget)
 		}
@@ -171,7 +160,6 @@ func (b *benchBrowser) visitNoJS(ctx context.Context, baseURL string, m Mode, n 
 				seen++
 			}
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 	mu.Lock()
 	defer mu.Unlock()

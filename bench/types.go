@@ -1,6 +1,10 @@
 package main
 
-import "time"
+import (
+	"time"
+
+	"github.com/bigpipe-go/bigpipe/internal/headless"
+)
 
 // Mode is one way of serving the benchmark page. The first four are
 // /bench?mode=…; Crawler is the page as a search-engine crawler gets it
@@ -25,7 +29,7 @@ var Modes = []Mode{Serial, InOrder, Pipelined, Native, Crawler}
 // take the benchmark for a crawler).
 const (
 	GooglebotUA = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
-	ChromeUA    = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+	ChromeUA    = headless.ChromeUA
 )
 
 // Scenario is one delay list: pagelet pI of /bench becomes ready after

@@ -8,9 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/chromedp"
-
 	"github.com/bigpipe-go/bigpipe/internal/store"
 )
 
@@ -68,9 +65,7 @@ func testHomeRevealsWithCSS(t *testing.T, mode, ua string) {
 	}
 
 	tb := newTab(t)
-	if _, err := chromedp.Call(tb.Ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: ua}); err != nil {
-		t.Fatal(err)
-	}
+	tb.SetUserAgent(t, ua)
 	tb.addScript(t, revealProbe)
 	tb.Navigate(t, srv.URL+"/")
 	requireBigPipe(t, tb)
@@ -153,9 +148,7 @@ func testHomePageletJSAfterBarrier(t *testing.T, mode, ua string) {
 	pp := fetchPipe(t, srv.URL+"/", ua, mode)
 
 	tb := newTab(t)
-	if _, err := chromedp.Call(tb.Ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: ua}); err != nil {
-		t.Fatal(err)
-	}
+	tb.SetUserAgent(t, ua)
 	requests := tb.countRequests(t)
 	tb.Navigate(t, srv.URL+"/")
 	requireBigPipe(t, tb)

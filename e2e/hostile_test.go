@@ -23,7 +23,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/a-h/templ"
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -705,9 +704,7 @@ func (m hostileMode) tab(t *testing.T, timeout time.Duration) *tab {
 	t.Helper()
 	tb := newTabFor(t, timeout)
 	if m.ua != "" {
-		if _, err := chromedp.Call(tb.Ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: m.ua}); err != nil {
-			t.Fatalf("Emulation.setUserAgentOverride: %v", err)
-		}
+		tb.SetUserAgent(t, m.ua)
 	}
 	return tb
 }

@@ -14,20 +14,19 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"github.com/bigpipe-go/bigpipe/internal/testenv"
 )
 
-// nativeUA is a Chrome that render.DetectMode serves the native mode, as
-// the Chromium the tests drive is.
-const nativeUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
+// nativeUA is a Chrome that render.DetectMode serves the native mode.
+const nativeUA = testenv.NativeUA
 
 // nativeTab is a tab that presents itself as nativeUA, with JavaScript on
 // or off.
 func nativeTab(t *testing.T, js bool) *tab {
 	t.Helper()
 	tb := newTab(t)
-	if _, err := chromedp.Call(tb.Ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: nativeUA}); err != nil {
-		t.Fatalf("Emulation.setUserAgentOverride: %v", err)
-	}
+	tb.SetUserAgent(t, nativeUA)
 	if !js {
 		if _, err := chromedp.Call(tb.Ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
 			t.Fatalf("Emulation.setScriptExecutionDisabled: %v", err)
@@ -47,7 +46,10 @@ func watchShown(t *testing.T, tb *tab, u string, ids []string) map[string]float6
 	const probe = `(() => [location.href, performance.now(),
 		Array.from(document.querySelectorAll('.pagelet[data-bigpipe="shown"]'), (el) => el.id)])()`
 	seen := map[string]float64{}
-	for len(seen) < len(ids) && tb.Ctx.Err() == nil {
+	for first := true; len(seen) < len(ids) && tb.Ctx.Err() == nil; first = false {
+		if !first {
+			time.Sleep(5 * time.Millisecond)
+		}
 		v, err := chromedp.Run(tb.Ctx, chromedp.Evaluate[[]any](probe))
 		if err != nil {
 			if tb.Ctx.Err() != nil {
@@ -66,7 +68,6 @@ func watchShown(t *testing.T, tb *tab, u string, ids []string) map[string]float6
 				}
 			}
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 	return seen
 }

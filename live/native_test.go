@@ -3,13 +3,8 @@ package live_test
 import (
 	"testing"
 
-	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/chromedp"
+	"github.com/bigpipe-go/bigpipe/internal/testenv"
 )
-
-// nativeUA is a Chrome the renderer serves its native mode (<template for>
-// patched in by the parser).
-const nativeUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
 
 // TestNativeMode: on a page served in the native mode the live pagelets
 // stay live: the runtime counts the placed and patched pagelets in, starts
@@ -18,9 +13,7 @@ const nativeUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, lik
 func TestNativeMode(t *testing.T) {
 	f := newPageFixture(t)
 	tb := newTab(t)
-	if _, err := chromedp.Call(tb.Ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: nativeUA}); err != nil {
-		t.Fatal(err)
-	}
+	tb.SetUserAgent(t, testenv.NativeUA) // served the native mode (<template for> patched in by the parser)
 	tb.Navigate(t, f.url("/"))
 	tb.WaitTrue(t, `!!(window.bigPipe && bigPipe.done && bigPipe.liveState)`)
 	tb.WaitTrue(t, `bigPipe.liveState.connects >= 1`)

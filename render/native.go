@@ -2,7 +2,6 @@ package render
 
 import (
 	"html"
-	"slices"
 	"strconv"
 
 	"github.com/bigpipe-go/bigpipe/assets"
@@ -51,7 +50,7 @@ func appendMarkerEnd(dst []byte) []byte { return append(dst, "<?end>"...) }
 // its template, and returns sent with the new ones.
 func appendPatch(dst []byte, res *resources, i int, id string, content []byte, sent []*assets.Asset) ([]byte, []*assets.Asset) {
 	for _, a := range res.css[i] {
-		if slices.Contains(sent, a) || slices.Contains(res.headCSS, a) {
+		if res.applied(a, sent) {
 			continue
 		}
 		sent = append(sent, a)

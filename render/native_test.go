@@ -2,7 +2,6 @@ package render_test
 
 import (
 	"context"
-	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
@@ -57,10 +56,10 @@ func TestNativeDocument(t *testing.T) {
 func TestNativeHostile(t *testing.T) {
 	const evil = `</template><?end><script>alert(1)</script><template for="bp0">`
 	body := serveSettled(t, render.Native, func(gate chan struct{}) *pagelet.Page {
-		g := gated(`</script><!--"x`, gate)
-		inner := gated("slow", gate)
+		g := gated(`</script><!--"x`, gate) // done after the skeleton: patched
+		wait := g.Load
 		g.Load = func(ctx context.Context) (templ.Component, error) {
-			if _, err := inner.Load(ctx); err != nil {
+			if _, err := wait(ctx); err != nil {
 				return nil, err
 			}
 			return text(evil), nil
@@ -70,8 +69,8 @@ func TestNativeHostile(t *testing.T) {
 	if strings.Contains(body, "<script>alert") || strings.Count(body, "<template for=") != 1 || strings.Count(body, "<?end>") != 1 {
 		t.Errorf("hostile text escaped the template:\n%s", body)
 	}
-	if !strings.Contains(body, `<template for="bp0"><div id="&lt;/script&gt;&lt;!--&#34;x"`) {
-		t.Errorf("the hostile id is not escaped in the template:\n%s", body)
+	if !strings.Contains(body, `<?start name="bp0"><div id="&lt;/script&gt;&lt;!--&#34;x"`) || !strings.Contains(body, `<template for="bp0"><div id="&lt;/script&gt;&lt;!--&#34;x"`) {
+		t.Errorf("the hostile id is not escaped in the placeholder and the template, or names a marker:\n%s", body)
 	}
 }
 
@@ -118,5 +117,4 @@ func TestDetectNative(t *testing.T) {
 	if m, err := render.ParseMode("native"); err != nil || m != render.Native || m.String() != "native" {
 		t.Errorf(`ParseMode("native") = %v, %v`, m, err)
 	}
-	var _ http.Handler = rd
 }

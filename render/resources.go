@@ -121,12 +121,19 @@ func preloadCSS(res *resources) []*assets.Asset {
 func inlineStyles(css []*assets.Asset, res *resources, sent []*assets.Asset) (styles, all []*assets.Asset) {
 	start := len(sent)
 	for _, a := range css {
-		if _, ok := a.Inline(); !ok || slices.Contains(sent, a) || slices.Contains(res.headCSS, a) {
+		if _, ok := a.Inline(); !ok || res.applied(a, sent) {
 			continue
 		}
 		sent = append(sent, a)
 	}
 	return sent[start:], sent
+}
+
+// applied reports whether stylesheet a is in the page already: linked by
+// <head>, or among sent (those a placed pagelet, a payload or a patch of
+// this response carried). Each stylesheet goes out once per page.
+func (res *resources) applied(a *assets.Asset, sent []*assets.Asset) bool {
+	return slices.Contains(sent, a) || slices.Contains(res.headCSS, a)
 }
 
 // headCSS lists the stylesheets to link in <head>: the page's, and in the

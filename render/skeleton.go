@@ -4,7 +4,6 @@ import (
 	"context"
 	"html"
 	"log/slog"
-	"slices"
 
 	"github.com/bigpipe-go/bigpipe/assets"
 	"github.com/bigpipe-go/bigpipe/pagelet"
@@ -48,7 +47,7 @@ func (h *Handler) skeleton(ctx context.Context, s *stream, page *pagelet.Page, r
 		if mode == Native {
 			s.buf = appendMarkerStart(s.buf, i)
 		}
-		s.buf = appendOpen(s.buf, p.ID, Pipelined)
+		s.buf = appendOpen(s.buf, p.ID, mode)
 		if p.Placeholder != nil {
 			if err := s.render(ctx, p.Placeholder); err != nil {
 				h.rd.log.LogAttrs(ctx, slog.LevelWarn, "placeholder failed", slog.String("request_id", RequestID(ctx)),
@@ -84,7 +83,7 @@ func appendPlacedStyles(dst []byte, res *resources, order []int, placed []result
 			continue
 		}
 		for _, a := range res.css[i] {
-			if slices.Contains(applied, a) || slices.Contains(res.headCSS, a) {
+			if res.applied(a, applied) {
 				continue
 			}
 			applied = append(applied, a)
@@ -105,9 +104,9 @@ func appendPlacedStyles(dst []byte, res *resources, order []int, placed []result
 }
 
 // appendOpen opens a pagelet's container element: a placeholder's in the
-// pipelined mode, content's in the plain modes.
+// BigPipe modes, content's in the plain modes.
 func appendOpen(dst []byte, id string, mode Mode) []byte {
-	if mode == Pipelined {
+	if mode.outOfOrder() {
 		return appendOpenAs(dst, id, pendingAttrs)
 	}
 	return appendOpenAs(dst, id, inlineAttrs)

@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"os"
 	"testing"
-	"time"
-
-	"go.uber.org/goleak"
 
 	"github.com/bigpipe-go/bigpipe/internal/pgtest"
+	"github.com/bigpipe-go/bigpipe/internal/testenv"
 )
 
 // TestMain runs the tests on one shared PostgreSQL cluster (each test takes
@@ -20,16 +18,5 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		code = 1
 	}
-	if code == 0 {
-		err := goleak.Find()
-		for deadline := time.Now().Add(5 * time.Second); err != nil && time.Now().Before(deadline); {
-			time.Sleep(100 * time.Millisecond)
-			err = goleak.Find()
-		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "goleak: goroutines left after the tests: %v\n", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
+	os.Exit(testenv.CheckLeaks(code))
 }

@@ -10,15 +10,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/bigpipe-go/bigpipe/internal/headless"
 )
 
-// ChromeUA is an ordinary desktop Chrome User-Agent. Headless Chromium's
-// own says "HeadlessChrome", which the crawler detector rightly treats as
-// a bot, so tests that expect BigPipe (and live updates) would get plain
-// HTML.
-const ChromeUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+// ChromeUA and NativeUA are the User-Agents a tab presents (see package
+// headless): every tab's by default, and one the server serves the native
+// mode ([Tab.SetUserAgent]).
+const (
+	ChromeUA = headless.ChromeUA
+	NativeUA = headless.NativeUA
+)
 
 // Chromium is the one headless Chromium of a test binary: the first test
 // that needs it starts it ([Chromium.Context]); TestMain stops it after
@@ -65,22 +70,10 @@ func (c *Chromium) start(path string) (context.Context, func(), error) {
 	if w == 0 || h == 0 {
 		w, h = 1000, 800
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
+	opts := append(headless.Options(path, dir, w, h),
 		chromedp.Flag("disable-background-timer-throttling", true),
 		chromedp.Flag("disable-renderer-backgrounding", true),
 		chromedp.Flag("disable-backgrounding-occluded-windows", true),
-		chromedp.UserDataDir(dir),
-		chromedp.UserAgent(ChromeUA),
-		chromedp.WindowSize(w, h),
 	)
 	opts = append(opts, c.Options...)
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -184,6 +177,14 @@ func (tb *Tab) Console() []string {
 	tb.mu.Lock()
 	defer tb.mu.Unlock()
 	return append([]string(nil), tb.console...)
+}
+
+// SetUserAgent makes tb present itself as ua from its next request on.
+func (tb *Tab) SetUserAgent(t testing.TB, ua string) {
+	t.Helper()
+	if _, err := chromedp.Call(tb.Ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: ua}); err != nil {
+		t.Fatalf("tab %s: Emulation.setUserAgentOverride: %v", tb.Name, err)
+	}
 }
 
 // Navigate loads url and waits for the load event (the end of the stream).
