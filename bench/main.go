@@ -176,8 +176,8 @@ func runBench(ctx context.Context, cfg config, stdout, stderr io.Writer) (*Repor
 		}
 		if err != nil {
 			fp = &FrontPage{Pagelets: FrontPagelets, Error: err.Error()}
-			failed = append(failed, fmt.Errorf("front page: %w", err))
-			bar.note("bench: front page: " + err.Error())
+			failed = append(failed, err) // measureFrontPage names the front page in its errors
+			bar.note("bench: " + err.Error())
 		}
 		r.FrontPage = fp
 	}
