@@ -32,6 +32,7 @@ type config struct {
 	loadDuration    time.Duration
 	loadMax         int
 	replot          string
+	frontProbe      bool
 	noLive          bool
 	liveOnly        bool
 	liveConns       int
@@ -92,6 +93,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.liveStorm, "live-storm", liveStormDefault, "connections of the instance closed in the reconnect storm")
 	fs.DurationVar(&c.liveStormGap, "live-storm-gap", liveStormPubGapDefault, "between two publications made during the reconnect storm (each to every connection); 0: none after the first")
 	fs.StringVar(&c.replot, "replot", "", "measure nothing: print the table and draw the charts of this latest.json again (into -out)")
+	fs.BoolVar(&c.frontProbe, "front-probe", false, "measure nothing: print the front-page probe's JavaScript (for another browser's driver, such as bench/firefox)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./bench [flags]\n\nMeasures /bench in every mode on the wire, in Chromium, under load and in flight.\n\n")
 		fs.PrintDefaults()

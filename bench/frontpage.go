@@ -45,6 +45,9 @@ const (
 	VisitWarm      = "warm"      // the second load in one profile, cache on
 )
 
+// frontBudget is how long one measured visit may take.
+const frontBudget = 10 * time.Second
+
 // frontFrame is one frame at 60 Hz: the target's tolerance.
 const frontFrame = 16700 * time.Microsecond
 
@@ -178,7 +181,7 @@ func measureFrontPage(ctx context.Context, baseURL string, runs int, progress fu
 
 // visitFront makes one visit of the front page and measures it.
 func (b *benchBrowser) visitFront(ctx context.Context, baseURL, mode, visit string) (FrontVisit, error) {
-	const budget = 10 * time.Second
+	const budget = frontBudget
 	lctx, lcancel := context.WithTimeout(b.ctx, 2*budget+browserTabSlack)
 	defer lcancel()
 	tctx, tcancel := chromedp.NewContext(lctx, chromedp.WithNewBrowserContext())

@@ -52,6 +52,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cfg.replot != "" {
 		return replot(cfg, stdout, stderr)
 	}
+	if cfg.frontProbe {
+		_, err := io.WriteString(stdout, frontProbe(FrontPagelets, frontBudget))
+		return err
+	}
 	_, err = runBench(ctx, cfg, stdout, stderr)
 	return err
 }

@@ -19,6 +19,27 @@ func TestUnknownScenarioFails(t *testing.T) {
 	}
 }
 
+// TestFrontProbeFlag: -front-probe prints the probe TestFrontPageVisits
+// runs in Chromium, filled in, for another browser's driver.
+func TestFrontProbeFlag(t *testing.T) {
+	var stdout bytes.Buffer
+	if err := run(t.Context(), []string{"-front-probe"}, &stdout, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	got := stdout.String()
+	if got != frontProbe(FrontPagelets, frontBudget) {
+		t.Errorf("-front-probe printed %d bytes, not the probe the bench installs", len(got))
+	}
+	for _, want := range []string{"window.__bpFront", `"hotnews"`, `"weather"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("probe lacks %s", want)
+		}
+	}
+	if strings.Contains(got, "__IDS__") || strings.Contains(got, "__BUDGET__") {
+		t.Error("probe has a placeholder left")
+	}
+}
+
 func TestPlan(t *testing.T) {
 	c, err := parseFlags(nil, io.Discard)
 	if err != nil {
