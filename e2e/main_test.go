@@ -38,6 +38,9 @@ const tabTimeout = 30 * time.Second
 // test that needs it starts it; TestMain stops it after the last test.
 var chromium = testenv.Chromium{Width: 1280, Height: 1000}
 
+// server is the bigpipe command the tests that need a real process run.
+var server = testenv.Binary{Package: "github.com/bigpipe-go/bigpipe"}
+
 // TestMain runs the tests, stops the shared browser and then fails the
 // binary if any goroutine is still running: a page handler, a loopback
 // server, a chromedp tab or a proxy helper left behind (the browser goes
@@ -45,6 +48,7 @@ var chromium = testenv.Chromium{Width: 1280, Height: 1000}
 func TestMain(m *testing.M) {
 	code := m.Run()
 	chromium.Stop()
+	server.Remove()
 	os.Exit(testenv.CheckLeaks(code))
 }
 

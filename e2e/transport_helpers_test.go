@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/textproto"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -59,54 +57,6 @@ func benchMarkers() []string {
 		m[i] = fmt.Sprintf("PAGELET-p%d-READY", i)
 	}
 	return m
-}
-
-// serverBinary returns the path of the bigpipe command built from this
-// module, building it on first use. It lives in the user's cache directory,
-// like Go's own build cache, so it does not pile up in the temporary
-// directory: later runs overwrite it, and a rebuild of an unchanged tree
-// only checks that it is up to date.
-func serverBinary(t *testing.T) string {
-	t.Helper()
-	builtServer.once.Do(func() { builtServer.path, builtServer.err = buildServer() })
-	if builtServer.err != nil {
-		t.Fatalf("build the server: %v", builtServer.err)
-	}
-	return builtServer.path
-}
-
-var builtServer struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-func buildServer() (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("not inside a module")
-	}
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		dir = os.TempDir()
-	}
-	dir = filepath.Join(dir, "bigpipe-e2e")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "bigpipe")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
-	cmd.Dir = filepath.Dir(gomod)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("%s: %w\n%s", cmd, err, out)
-	}
-	return bin, nil
 }
 
 // proc is a program a test started (testenv.Proc: killed when the test
@@ -173,7 +123,7 @@ func getOK(client *http.Client, url string) error {
 // /healthz. scheme is "http", or "https" when args include -tls-cert.
 func startServer(t *testing.T, scheme string, client *http.Client, args ...string) string {
 	t.Helper()
-	bin := serverBinary(t)
+	bin := server.Path(t)
 	db := filepath.Join(t.TempDir(), "news.db")
 	port := startOnFreePort(t,
 		func(port int) (*proc, error) {

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,29 +17,6 @@ import (
 	"github.com/bigpipe-go/bigpipe/internal/redistest"
 	"github.com/bigpipe-go/bigpipe/internal/testenv"
 )
-
-// serverBinary returns the bigpipe server binary, built once per test
-// binary into a temporary directory that TestMain removes.
-func serverBinary(t *testing.T) string {
-	t.Helper()
-	shared.binOnce.Do(func() {
-		shared.binDir, shared.binErr = os.MkdirTemp("", "bigpipe-cluster-bin-*")
-		if shared.binErr != nil {
-			return
-		}
-		shared.bin = filepath.Join(shared.binDir, "bigpipe")
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", shared.bin, "github.com/bigpipe-go/bigpipe")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			shared.binErr = fmt.Errorf("%s: %w\n%s", cmd, err, out)
-		}
-	})
-	if shared.binErr != nil {
-		t.Fatalf("build the server: %v", shared.binErr)
-	}
-	return shared.bin
-}
 
 // proc is a program a test started (testenv.Proc: killed when the test
 // ends, its output logged if the test failed).
@@ -105,7 +79,7 @@ type cluster struct {
 // binary's shared PostgreSQL cluster. No instance runs yet.
 func newCluster(t *testing.T) *cluster {
 	t.Helper()
-	serverBinary(t)
+	server.Path(t)
 	name := strings.ToLower(strings.NewReplacer("/", "_", "-", "_").Replace(t.Name()))
 	return &cluster{
 		t:      t,
@@ -183,7 +157,7 @@ func (in *instance) start(t *testing.T) {
 		"-live-sim=false",
 		"-log-level", "info",
 	}, in.extra...)
-	p, err := startProc(t, "instance "+in.name, serverBinary(t), args...)
+	p, err := startProc(t, "instance "+in.name, server.Path(t), args...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ package cluster_test
 import (
 	"fmt"
 	"os"
-	"sync"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -26,14 +25,9 @@ const chromeUA = testenv.ChromeUA
 // loopback servers the tests started are ever visited.
 var chromium = testenv.Chromium{Options: []chromedp.ExecAllocatorOption{chromedp.IgnoreCertErrors}}
 
-// shared is the server binary the tests of this binary share, built on
-// first use and removed by TestMain after the last test.
-var shared struct {
-	binOnce sync.Once
-	binDir  string
-	bin     string
-	binErr  error
-}
+// server is the bigpipe command the instances run, built on first use
+// and removed by TestMain after the last test.
+var server = testenv.Binary{Package: "github.com/bigpipe-go/bigpipe"}
 
 // TestMain runs the tests, then stops the shared browser and PostgreSQL
 // cluster, removes the built binary and fails the binary if a goroutine is
@@ -47,8 +41,6 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "stop PostgreSQL:", err)
 		code = 1
 	}
-	if shared.binDir != "" {
-		_ = os.RemoveAll(shared.binDir)
-	}
+	server.Remove()
 	os.Exit(testenv.CheckLeaks(code))
 }
