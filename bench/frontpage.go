@@ -181,8 +181,7 @@ func measureFrontPage(ctx context.Context, baseURL string, runs int, progress fu
 
 // visitFront makes one visit of the front page and measures it.
 func (b *benchBrowser) visitFront(ctx context.Context, baseURL, mode, visit string) (FrontVisit, error) {
-	const budget = frontBudget
-	lctx, lcancel := context.WithTimeout(b.ctx, 2*budget+browserTabSlack)
+	lctx, lcancel := context.WithTimeout(b.ctx, 2*frontBudget+browserTabSlack)
 	defer lcancel()
 	tctx, tcancel := chromedp.NewContext(lctx, chromedp.WithNewBrowserContext())
 	defer tcancel()
@@ -211,12 +210,12 @@ func (b *benchBrowser) visitFront(ctx context.Context, baseURL, mode, visit stri
 		if err := load(frontURL(baseURL, mode, false)); err != nil {
 			return FrontVisit{}, err
 		}
-		if _, err := chromedp.Run(tctx, chromedp.Poll[chromedp.Void](`!window.bigPipe || window.bigPipe.done`, chromedp.WithPollingTimeout(budget))); err != nil {
+		if _, err := chromedp.Run(tctx, chromedp.Poll[chromedp.Void](`!window.bigPipe || window.bigPipe.done`, chromedp.WithPollingTimeout(frontBudget))); err != nil {
 			return FrontVisit{}, browserErr(ctx, "priming visit", err)
 		}
 	}
 	if _, err := chromedp.Call(tctx, page.AddScriptToEvaluateOnNewDocument,
-		page.AddScriptToEvaluateOnNewDocumentParams{Source: frontProbe(FrontPagelets, budget)}); err != nil {
+		page.AddScriptToEvaluateOnNewDocumentParams{Source: frontProbe(FrontPagelets, frontBudget)}); err != nil {
 		return FrontVisit{}, browserErr(ctx, "install probe", err)
 	}
 	u := frontURL(baseURL, mode, visit == VisitWarm)
@@ -234,9 +233,7 @@ func (b *benchBrowser) visitFront(ctx context.Context, baseURL, mode, visit stri
 // start; -1 for never.
 type frontProbeResult struct {
 	FCP      float64   `json:"fcp"`
-	DOM      []float64 `json:"dom"`   // the content's root found in the document
-	Frame    []float64 `json:"vis"`   // the first animation frame that renders it
-	Paint    []float64 `json:"paint"` // its first text paint (Element Timing)
+	Shown    []float64 `json:"shown"` // when each pagelet was displayed (see frontProbeJS)
 	Styled   []bool    `json:"styled"`
 	TimedOut bool      `json:"timedOut"`
 	Errors   []string  `json:"errors"`
@@ -253,22 +250,11 @@ func (p frontProbeResult) visit(u string) (FrontVisit, error) {
 	v.FCP = msDuration(p.FCP)
 	var missing []string
 	for i, id := range FrontPagelets {
-		if i >= len(p.Frame) || p.Frame[i] < 0 {
+		if i >= len(p.Shown) || p.Shown[i] < 0 {
 			missing = append(missing, id)
 			continue
 		}
-		// As in the /bench figures: the paint when Chromium reported one
-		// (and not before the probe saw the content), else the start of the
-		// frame that rendered it.
-		// A frame's animation callbacks run before it is painted: content
-		// rendered in the page's first contentful frame (a pagelet placed in
-		// the skeleton, or inline in plain HTML) is on screen no earlier
-		// than that frame's paint, FCP.
-		at := max(p.Frame[i], p.FCP)
-		if p.Paint[i] >= 0 && p.Paint[i] >= p.DOM[i]-1 {
-			at = p.Paint[i]
-		}
-		v.Shown[i] = msDuration(at)
+		v.Shown[i] = msDuration(p.Shown[i])
 		if !p.Styled[i] {
 			v.Unstyled = append(v.Unstyled, id)
 		}
@@ -303,7 +289,17 @@ func frontProbe(ids []string, budget time.Duration) string {
 //     elementtiming attribute when the content enters the document, before
 //     it can paint);
 //   - styled: whether, in that frame, an applied stylesheet has a rule
-//     naming .pl-id: the pagelet's own CSS.
+//     naming .pl-id: the pagelet's own CSS;
+//   - shown: when it was displayed. As in the /bench figures, the paint
+//     when the browser reported one (and not before the probe saw the
+//     content), else the start of the frame that rendered it, taken as no
+//     earlier than FCP: a frame's animation callbacks run before it is
+//     painted, so content rendered in the page's first contentful frame (a
+//     pagelet placed in the skeleton, or inline in plain HTML) is on screen
+//     no earlier than that frame's paint. A browser without Element Timing
+//     (Firefox) gets the frame. -1: never rendered.
+//
+// Another browser's driver (bench/firefox) takes shown as it is.
 //
 // window.__bpFront.done resolves once every pagelet was rendered, the load
 // event fired and the paint entries came (at most a second more), or when
@@ -318,7 +314,15 @@ const frontProbeJS = `(() => {
   const done = new Promise((r) => { resolveDone = r; });
   Object.defineProperty(window, '__bpFront', { value: { state: m, done }, enumerable: false });
   let finished = false;
-  const finish = () => { if (!finished) { finished = true; mo.disconnect(); resolveDone(m); } };
+  const shownAt = (i) => m.vis[i] < 0 ? -1 :
+    m.paint[i] >= 0 && m.paint[i] >= m.dom[i] - 1 ? m.paint[i] : Math.max(m.vis[i], m.fcp);
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    mo.disconnect();
+    m.shown = IDS.map((_, i) => shownAt(i));
+    resolveDone(m);
+  };
   setTimeout(() => { m.timedOut = true; finish(); }, Math.max(0, BUDGET - performance.now()));
   const observe = (type, fn) => {
     try { new PerformanceObserver((l) => l.getEntries().forEach(fn)).observe({ type, buffered: true }); }

@@ -447,7 +447,7 @@ func TestSlowClient(t *testing.T) {
 			// the publisher does not wait for that, so neither does this
 			// loop.
 			content := strings.Repeat("<i>score</i> ", 1200) // ~15 KB a publication
-			const enough = 16 << 20                          // bytes: the socket buffers (4 MiB each way here at most), and the queue, many times over
+			const enough = 16 << 20                          // bytes: the server's socket send buffer (at most 4 MiB here, net.ipv4.tcp_wmem), the client's 4 KiB one and the queue, several times over
 			ctx := context.Background()
 			var took []time.Duration
 			for i := 1; i*len(content) < enough; i++ {

@@ -121,40 +121,38 @@
     return true;
   }
 
-  // One declared pagelet is finished; the last one opens the JS barrier,
-  // once the frame that shows it has been painted.
-  function settle() { if (--left === 0) afterPaint(barrier); }
+  // One declared pagelet is finished; the last one opens the JS barrier.
+  function settle() { if (--left === 0) barrier(); }
+
+  // barrier opens the JS barrier once the frame that shows the last pagelet
+  // is painted (see afterPaint), then downloads all JS in parallel; async
+  // scripts run in download-completion order, and their load event fires
+  // right after they ran.
+  function barrier() {
+    afterPaint(() => {
+      fire('barrier');
+      if (bp.liveCfg) js.push(bp.liveCfg.src);
+      let n = js.length;
+      const finish = () => { bp.done = true; fire('done'); };
+      if (!n) return finish();
+      js.forEach((url) => load('script', url, (ok) => {
+        bp.jsLoaded.push(ok ? { url, t: performance.now() } : { url, t: performance.now(), error: true });
+        if (--n === 0) finish();
+      }));
+    });
+  }
 
   // afterPaint runs f after the next frame is painted: the pagelet JS and the
   // live client the barrier starts would otherwise run before that frame and
-  // hold up the paint of the pagelets they follow (about 15 ms of a warm
-  // front-page visit). A hidden document paints no frame: f then runs at
-  // once, or when the document is hidden before its frame came.
+  // hold up its paint (15–30 ms of a warm front-page visit). A hidden
+  // document paints no frame: f then runs at once, or when the document is
+  // hidden before its frame came.
   function afterPaint(f) {
     let ran = false;
-    const run = () => {
-      if (ran) return;
-      ran = true;
-      d.removeEventListener('visibilitychange', run);
-      f();
-    };
+    const run = () => { if (!ran) { ran = true; f(); } };
     if (d.visibilityState === 'hidden') return run();
-    d.addEventListener('visibilitychange', run);
+    d.addEventListener('visibilitychange', run, { once: true });
     requestAnimationFrame(() => setTimeout(run, 0));
-  }
-
-  // Download all JS in parallel; async scripts run in download-completion
-  // order, and their load event fires right after they ran.
-  function barrier() {
-    fire('barrier');
-    if (bp.liveCfg) js.push(bp.liveCfg.src);
-    let n = js.length;
-    const finish = () => { bp.done = true; fire('done'); };
-    if (!n) return finish();
-    js.forEach((url) => load('script', url, (ok) => {
-      bp.jsLoaded.push(ok ? { url, t: performance.now() } : { url, t: performance.now(), error: true });
-      if (--n === 0) finish();
-    }));
   }
 
   function collectJs(ids) {
@@ -171,7 +169,7 @@
     }
     collectJs(cfg.js);
     if (cfg.live && typeof cfg.live.src === 'string') bp.liveCfg = cfg.live;
-    if (!left) return afterPaint(barrier);
+    if (!left) return barrier();
     // Pagelets placed by the skeleton: the last one shown opens the barrier.
     for (const p of list(cfg.shown)) {
       if (!accept(p)) continue;

@@ -3,9 +3,9 @@
 // plain HTML (?nojs=1), cold (a browser context of its own, cache off) and
 // warm (the second load in one context, cache on), interleaved and rotated
 // after one unreported visit, with the bench's own probe installed before
-// the page's scripts. Firefox has no Element Timing, so a pagelet counts as
-// displayed at the first animation frame that renders it, no earlier than
-// FCP: the probe's fallback in Chromium too. It prints medians in ms.
+// the page's scripts, which says when each pagelet was displayed (Firefox
+// has no Element Timing: there, the first animation frame that renders it,
+// no earlier than FCP). It prints medians in ms.
 //
 //   go run ./bench -front-probe > /tmp/probe.js
 //   npm ci && node front.mjs http://127.0.0.1:8080 15 /tmp/probe.js
@@ -38,12 +38,8 @@ async function visit(mode, kind) {
   const p = await page.evaluate('window.__bpFront.done');
   await ctx.close();
   if (p.errors.length) throw new Error(p.errors.join('; '));
-  const shown = p.vis.map((f, i) => {
-    let at = Math.max(f, p.fcp);
-    if (p.paint[i] >= 0 && p.paint[i] >= p.dom[i] - 1) at = p.paint[i];
-    return at;
-  });
-  return { mode: mh, fcp: p.fcp, first: Math.min(...shown), last: Math.max(...shown), unstyled: p.styled.filter((s) => !s).length, missing: p.vis.filter((v) => v < 0).length };
+  const shown = p.shown.filter((t) => t >= 0);
+  return { mode: mh, fcp: p.fcp, first: Math.min(...shown), last: Math.max(...shown), unstyled: p.styled.filter((s) => !s).length, missing: p.shown.length - shown.length };
 }
 await visit('pipelined', 'cold'); // warm-up
 const got = {};
@@ -52,8 +48,12 @@ for (let r = 0; r < runs; r++) for (let k = 0; k < kinds.length; k++) {
   (got[mode + ' ' + kind] ??= []).push(await visit(mode, kind));
 }
 await browser.close();
-// med is the median of xs (the upper one of an even count, as the bench's).
-const med = (xs) => { xs = [...xs].sort((a, b) => a - b); return xs[Math.floor(xs.length / 2)]; };
+// med is the median of xs, the mean of the middle two for an even count (the
+// bench's median).
+const med = (xs) => {
+  const s = [...xs].sort((a, b) => a - b), n = s.length;
+  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+};
 for (const [k, vs] of Object.entries(got)) {
   console.log(`${k.padEnd(16)} runs ${vs.length} served ${vs[0].mode} fcp ${med(vs.map((v) => v.fcp)).toFixed(0)} first ${med(vs.map((v) => v.first)).toFixed(0)} last ${med(vs.map((v) => v.last)).toFixed(0)} unstyled ${vs.filter((v) => v.unstyled).length} missing ${vs.filter((v) => v.missing).length}`);
 }
