@@ -20,7 +20,10 @@ generate:
 check-generated: generate
 	@git diff --exit-code --stat -- '*_templ.go' || { echo "*_templ.go out of date: run make generate and commit" >&2; exit 1; }
 
+# check-tracked.sh: no executable binary and no file over 1 MB is tracked
+# outside testdata/ and bench/results/ (a go test -c binary once was).
 lint:
+	./scripts/check-tracked.sh
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed" >&2; exit 1; }
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
