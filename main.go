@@ -265,13 +265,13 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 		render.WithLimits(cfg.limits),
 	}
 	if cfg.csp {
-		opts = append(opts, render.WithCSP())
+		opts = append(opts, render.WithCSP(true))
 	}
 	if cfg.forceModes {
-		opts = append(opts, render.WithModeOverride())
+		opts = append(opts, render.WithModeOverride(true))
 	}
 	if cfg.serverTiming {
-		opts = append(opts, render.WithServerTiming())
+		opts = append(opts, render.WithServerTiming(true))
 	}
 	secret := []byte(cfg.liveSecret)
 	if len(secret) == 0 {

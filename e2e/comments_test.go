@@ -46,7 +46,7 @@ func newLiveServer(t *testing.T) *liveServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rd, err := render.New(reg, render.WithLogger(quiet), render.WithCSP(), render.WithLive(eng))
+	rd, err := render.New(reg, render.WithLogger(quiet), render.WithCSP(true), render.WithLive(eng))
 	if err != nil {
 		t.Fatal(err)
 	}

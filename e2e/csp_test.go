@@ -122,7 +122,7 @@ func hostileServer(t *testing.T, csp bool) *httptest.Server {
 	}
 	opts := []render.Option{render.WithLogger(slog.New(slog.DiscardHandler))}
 	if csp {
-		opts = append(opts, render.WithCSP())
+		opts = append(opts, render.WithCSP(true))
 	}
 	rd, err := render.New(reg, opts...)
 	if err != nil {

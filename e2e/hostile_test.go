@@ -207,7 +207,7 @@ func newHostileServer(t *testing.T, hostile [][]hostileCase, unsafe bool) (*http
 	if err != nil {
 		t.Fatalf("render.New: %v", err)
 	}
-	csp, err := render.New(reg, render.WithLogger(log), render.WithCSP())
+	csp, err := render.New(reg, render.WithLogger(log), render.WithCSP(true))
 	if err != nil {
 		t.Fatalf("render.New: %v", err)
 	}

@@ -149,7 +149,7 @@ func newHandler(t *testing.T, opts ...store.Option) http.Handler {
 	if err != nil {
 		t.Fatalf("assets.New: %v", err)
 	}
-	rd, err := render.New(reg, render.WithLogger(slog.New(slog.DiscardHandler)), render.WithCSP())
+	rd, err := render.New(reg, render.WithLogger(slog.New(slog.DiscardHandler)), render.WithCSP(true))
 	if err != nil {
 		t.Fatalf("render.New: %v", err)
 	}

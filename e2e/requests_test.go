@@ -60,9 +60,9 @@ func startRealServer(t *testing.T, forceModes bool) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := []render.Option{render.WithLogger(logger), render.WithEarlyHints(hints), render.WithCSP()}
+	opts := []render.Option{render.WithLogger(logger), render.WithEarlyHints(hints), render.WithCSP(true)}
 	if forceModes {
-		opts = append(opts, render.WithModeOverride())
+		opts = append(opts, render.WithModeOverride(true))
 	}
 	rd, err := render.New(reg, opts...)
 	if err != nil {

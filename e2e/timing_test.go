@@ -29,7 +29,7 @@ func TestTimingsInDevTools(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rd, err := render.New(reg, render.WithLogger(slog.New(slog.DiscardHandler)), render.WithCSP(), render.WithServerTiming())
+	rd, err := render.New(reg, render.WithLogger(slog.New(slog.DiscardHandler)), render.WithCSP(true), render.WithServerTiming(true))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -152,7 +152,7 @@ func (f *pageFixture) start(ln net.Listener) {
 	}
 	ropts := []render.Option{render.WithLive(eng), render.WithLogger(log)}
 	if f.csp {
-		ropts = append(ropts, render.WithCSP())
+		ropts = append(ropts, render.WithCSP(true))
 	}
 	rd, err := render.New(reg, ropts...)
 	if err != nil {

@@ -39,9 +39,9 @@ func TestCSP(t *testing.T) {
 		p.JS = []string{"page.js"}
 		return p, nil
 	}
-	srv := serve(t, page, render.WithCSP())
-	linked := serve(t, page, render.WithCSP(), render.WithLinkedRuntime(), render.WithPayloadsOnly())
-	payloads := serve(t, page, render.WithCSP(), render.WithPayloadsOnly())
+	srv := serve(t, page, render.WithCSP(true))
+	linked := serve(t, page, render.WithCSP(true), render.WithLinkedRuntime(true), render.WithPayloadsOnly(true))
+	payloads := serve(t, page, render.WithCSP(true), render.WithPayloadsOnly(true))
 	nonces := map[string]bool{}
 	for _, tc := range []struct {
 		name, url string

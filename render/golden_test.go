@@ -62,7 +62,7 @@ func TestGolden(t *testing.T) {
 		opts []render.PageOption
 	}{
 		{"pipelined", render.Pipelined, nil},
-		{"pipelined-payloads", render.Pipelined, []render.PageOption{render.WithPayloadsOnly()}},
+		{"pipelined-payloads", render.Pipelined, []render.PageOption{render.WithPayloadsOnly(true)}},
 		{"inorder", render.InOrder, nil},
 		{"serial", render.Serial, nil},
 	} {

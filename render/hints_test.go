@@ -26,7 +26,7 @@ func TestEarlyHints(t *testing.T) {
 	}
 	def := serve(t, page) // HTTP/2 only: the raw client below speaks HTTP/1.x
 	srv := serve(t, page, render.WithEarlyHints(render.HintsAlways))
-	linked := serve(t, page, render.WithEarlyHints(render.HintsAlways), render.WithLinkedRuntime())
+	linked := serve(t, page, render.WithEarlyHints(render.HintsAlways), render.WithLinkedRuntime(true))
 	off := serve(t, page, render.WithEarlyHints(render.HintsOff))
 	tests := []struct {
 		name, url, ua, method, proto string
@@ -97,7 +97,7 @@ func TestEarlyHints(t *testing.T) {
 // TestEarlyHintsHTTP2 checks the default: an HTTP/2 client gets the 103
 // (the runtime linked, so that it has something to preload besides CSS).
 func TestEarlyHintsHTTP2(t *testing.T) {
-	rd, err := render.New(testAssets(t), render.WithLogger(discard()), render.WithLinkedRuntime())
+	rd, err := render.New(testAssets(t), render.WithLogger(discard()), render.WithLinkedRuntime(true))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,8 +54,8 @@ func TestRuntimeInline(t *testing.T) {
 		inline   bool
 	}{
 		{"default", small, nil, nil, true},
-		{"linked on request", small, []render.Option{render.WithLinkedRuntime()}, nil, false},
-		{"linked for one page", small, nil, []render.PageOption{render.WithLinkedRuntime()}, false},
+		{"linked on request", small, []render.Option{render.WithLinkedRuntime(true)}, nil, false},
+		{"linked for one page", small, nil, []render.PageOption{render.WithLinkedRuntime(true)}, false},
 		{"too big", small + "var pad = '" + strings.Repeat("x", 5000) + "';\n", nil, nil, false},
 		{"would close its element", small + "var s = '</script><b>';\n", nil, nil, false},
 	}

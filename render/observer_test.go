@@ -156,7 +156,7 @@ func TestObserverOutcomes(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			obs := newPageRecorder()
-			srv := serve(t, tc.pf, render.WithObserver(obs), render.WithModeOverride())
+			srv := serve(t, tc.pf, render.WithObserver(obs), render.WithModeOverride(true))
 			c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 			resp, err := c.Get(srv.URL + tc.url)
 			if err != nil {

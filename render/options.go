@@ -19,6 +19,14 @@ type Option interface {
 // PageOption configures how pages are served: given to [New], every page;
 // given to [Renderer.Page], the pages of that handler, overriding the
 // Renderer's.
+//
+// How they combine: a handler starts from the Renderer's page options (all
+// of New's, in order) and then applies its own (Page's, in order), so the
+// page wins over the site, and within either list the later option wins
+// over an earlier one. That is why the switches take a bool: a site with
+// WithCSP(true) serves one page without the policy with
+// rd.Page(pf, WithCSP(false)), and a site without it turns it on for one
+// page with rd.Page(pf, WithCSP(true)).
 type PageOption interface {
 	Option
 	applyPage(*pageConfig)
@@ -109,41 +117,52 @@ const (
 	ForceModeParam = "bigpipe_mode"
 )
 
-// WithModeOverride lets a request force its mode, for debugging: the header
+// WithModeOverride(true) lets a request force its mode, for debugging: the header
 // X-BigPipe-Force-Mode or the query parameter bigpipe_mode, set to
 // pipelined, native, inorder or serial, wins over the [ModeFunc] (the header over
 // the parameter). An unknown name is a 400. Leave it off in production, where
 // anyone could ask for the costlier serial page; it is off by default.
-func WithModeOverride() PageOption { return pageOption(func(p *pageConfig) { p.override = true }) }
+// WithModeOverride(false) turns it off again, for one page of a site that
+// has it on (see [PageOption] for how options combine).
+func WithModeOverride(on bool) PageOption { return pageOption(func(p *pageConfig) { p.override = on }) }
 
-// WithLinkedRuntime makes the skeleton load the client runtime from its
+// WithLinkedRuntime(true) makes the skeleton load the client runtime from its
 // URL (cached across pages) with a blocking <script src>. By default the
 // runtime (about 3.6 KB minified, 1.6 KB gzipped) is inlined in the skeleton's
 // <head> whenever [assets.Asset.Inline] allows: a cold visit then waits on no
 // request before the skeleton can paint or the first pagelet can be shown,
 // which on a fresh connection costs a round trip or more (measured by
 // go run ./bench). The linked runtime is served by the Renderer itself
-// (see [Renderer.ServeHTTP]).
-func WithLinkedRuntime() PageOption { return pageOption(func(p *pageConfig) { p.linkRuntime = true }) }
+// (see [Renderer.ServeHTTP]). WithLinkedRuntime(false) is the default,
+// the runtime inlined where it can be.
+func WithLinkedRuntime(on bool) PageOption {
+	return pageOption(func(p *pageConfig) { p.linkRuntime = on })
+}
 
-// WithPayloadsOnly makes a BigPipe page send every pagelet as a payload
+// WithPayloadsOnly(true) makes a BigPipe page send every pagelet as a payload
 // script, revealed by the runtime, even one that is done before the
 // skeleton is written. By default such a pagelet is placed: written in its
 // slot as HTML, with its stylesheets in <head>, as the plain page has it,
 // so that it shows in the skeleton's first frame without waiting on the
 // runtime (on a cold visit to the demo's front page with its backends at
 // 0 ms, every pagelet; see bench/README.md). Turn placing off where every
-// pagelet must go through the runtime's reveal.
-func WithPayloadsOnly() PageOption { return pageOption(func(p *pageConfig) { p.payloadsOnly = true }) }
+// pagelet must go through the runtime's reveal. WithPayloadsOnly(false) is
+// the default, placing on.
+func WithPayloadsOnly(on bool) PageOption {
+	return pageOption(func(p *pageConfig) { p.payloadsOnly = on })
+}
 
-// WithCSP makes every page carry a strict Content-Security-Policy
+// WithCSP(true) makes every page carry a strict Content-Security-Policy
 // ([CSPHeader]) with a nonce drawn fresh for each request: every script the
 // renderer writes (the runtime, the resource map, each pagelet payload, the
 // plain pages' script tags) carries it, and so do templ's own scripts in
 // layouts and pagelets; [Nonce] gives it to a page's own. A script or inline
 // event handler inside pagelet content never runs, in either mode. The
 // policy is added to any the PageFunc set: a browser enforces both.
-func WithCSP() PageOption { return pageOption(func(p *pageConfig) { p.csp = true }) }
+// WithCSP(false), the default, sends no policy and no nonce: given to
+// [Renderer.Page] it exempts that handler's pages from a site-wide
+// WithCSP(true).
+func WithCSP(on bool) PageOption { return pageOption(func(p *pageConfig) { p.csp = on }) }
 
 // WithPageTimeout bounds a whole response, the PageFunc and the layout
 // included. A page past it before its first byte gets a 503; one past it
@@ -169,13 +188,16 @@ func WithWriteTimeout(d time.Duration) PageOption {
 	return pageOption(func(p *pageConfig) { p.writeTimeout = d })
 }
 
-// WithServerTiming makes pages report their timings to the browser's
+// WithServerTiming(true) makes pages report their timings to the browser's
 // developer tools: a Server-Timing header with the preflight, the layout
 // and every pagelet settled before the first byte, and, in the pipelined
 // mode, each later pagelet's fetch and render time in its payload, which
 // the runtime records with performance.mark("bigpipe:arrive:<id>"). Off by
-// default: timings tell a visitor about the backends.
-func WithServerTiming() PageOption { return pageOption(func(p *pageConfig) { p.serverTiming = true }) }
+// default (WithServerTiming(false)): timings tell a visitor about the
+// backends.
+func WithServerTiming(on bool) PageOption {
+	return pageOption(func(p *pageConfig) { p.serverTiming = on })
+}
 
 // WithEarlyHints sets when a 103 Early Hints response announces the page
 // CSS and the runtime before the page itself (default [HintsHTTP2]). With

@@ -12,7 +12,7 @@ import (
 // a bad name is a 400 with a message.
 func TestModeOverride(t *testing.T) {
 	page := pageOf(delayed("a", 0))
-	on := servePage(t, page, render.WithModeOverride())
+	on := servePage(t, page, render.WithModeOverride(true))
 	off := servePage(t, page)
 	tests := []struct {
 		name, base, query, header, ua string

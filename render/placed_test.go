@@ -111,7 +111,7 @@ func TestPlacedPagelets(t *testing.T) {
 func TestPayloadsOnly(t *testing.T) {
 	body := servePlaced(t, func(chan struct{}) *pagelet.Page {
 		return pageOf(delayed("a", 0), delayed("b", 0))
-	}, render.WithPayloadsOnly())
+	}, render.WithPayloadsOnly(true))
 	if strings.Contains(body, `data-bigpipe="shown"`) || strings.Contains(body, `"shown":`) {
 		t.Errorf("a pagelet placed:\n%s", body)
 	}

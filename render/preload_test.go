@@ -51,7 +51,7 @@ func hrefs(re *regexp.Regexp, s string) []string {
 // Its pagelets come as payloads: one the skeleton places has its
 // stylesheets in <head> (TestPlacedPagelets).
 func TestHeadPreloadsPageletCSS(t *testing.T) {
-	srv := serve(t, preloadPage, render.WithPayloadsOnly())
+	srv := serve(t, preloadPage, render.WithPayloadsOnly(true))
 	for _, tc := range []struct {
 		name, ua            string
 		preload, stylesheet []string
@@ -113,7 +113,7 @@ func TestEarlyHintsPreloadPageletCSS(t *testing.T) {
 // the first payload that needs it and in no other; a file <head> links
 // (site.css) or one too big to inline (big.css) never does.
 func TestPayloadsInlineSmallCSS(t *testing.T) {
-	srv := serve(t, preloadPage, render.WithPayloadsOnly())
+	srv := serve(t, preloadPage, render.WithPayloadsOnly(true))
 	body := string(get(t, srv.URL, chromeUA).Body())
 	ids := map[string]string{} // file name -> resource id
 	for _, m := range regexp.MustCompile(`"(\w{5})":\{"type":"css","url":"/static/(\w+)\.[0-9a-f]{10}\.css"\}`).FindAllStringSubmatch(body, -1) {

@@ -17,7 +17,7 @@ import (
 func TestServerTiming(t *testing.T) {
 	gate := make(chan struct{})
 	page := pageOf(delayed("early", 0), gated("late", gate))
-	srv := servePage(t, page, render.WithServerTiming())
+	srv := servePage(t, page, render.WithServerTiming(true))
 
 	s := open(t, srv.URL, chromeUA)
 	if _, err := s.Until("bigPipe.setup"); err != nil {
@@ -56,7 +56,7 @@ func TestServerTiming(t *testing.T) {
 // ids quoted safely.
 func TestServerTimingPlain(t *testing.T) {
 	weird := delayed("we\"ird\\\u2028id\u00e9", 0)
-	srv := servePage(t, pageOf(delayed("a", 0), delayed("b", 5*time.Millisecond), weird), render.WithServerTiming(), render.WithModeFunc(func(*http.Request) (render.Mode, error) { return render.Serial, nil }))
+	srv := servePage(t, pageOf(delayed("a", 0), delayed("b", 5*time.Millisecond), weird), render.WithServerTiming(true), render.WithModeFunc(func(*http.Request) (render.Mode, error) { return render.Serial, nil }))
 	s := get(t, srv.URL, chromeUA)
 	st := s.Header.Get("Server-Timing")
 	for _, want := range []string{`pagelet;desc="a";dur=`, `pagelet;desc="b";dur=`, `pagelet;desc="we\"ird\\???id??";dur=`} {

@@ -66,7 +66,7 @@ func TestRendererServesItsEndpoints(t *testing.T) {
 	pf := func(http.ResponseWriter, *http.Request) (*pagelet.Page, error) { return pageOf(delayed("a", 0)), nil }
 	mux := http.NewServeMux()
 	mux.Handle("GET /inline", rd.Page(pf))
-	mux.Handle("GET /linked", rd.Page(pf, render.WithLinkedRuntime()))
+	mux.Handle("GET /linked", rd.Page(pf, render.WithLinkedRuntime(true)))
 	mux.Handle(rd.Path(), rd)
 	srv := httptestServer(t, mux)
 

@@ -108,7 +108,7 @@ func TestPriorityBreaksTies(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h := rd.Page(func(http.ResponseWriter, *http.Request) (*pagelet.Page, error) { return page, nil }, render.WithPayloadsOnly())
+		h := rd.Page(func(http.ResponseWriter, *http.Request) (*pagelet.Page, error) { return page, nil }, render.WithPayloadsOnly(true))
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest("GET", "/", nil)
 		req.Header.Set("User-Agent", chromeUA)
