@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -22,6 +21,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/bigpipe-go/bigpipe/assets"
+	"github.com/bigpipe-go/bigpipe/internal/testenv"
 	"github.com/bigpipe-go/bigpipe/live"
 )
 
@@ -73,7 +73,7 @@ type fixture struct {
 	reg      *prometheus.Registry
 	scores   *live.Feed[string]
 	comments *live.Feed[string]
-	log      *logBuffer
+	log      *testenv.LockedBuffer
 }
 
 // newFixture starts an engine with opts (after the fixture's secret,
@@ -81,7 +81,7 @@ type fixture struct {
 // its path; both stop when t ends.
 func newFixture(t *testing.T, opts ...live.Option) *fixture {
 	t.Helper()
-	f := &fixture{reg: prometheus.NewRegistry(), log: &logBuffer{}}
+	f := &fixture{reg: prometheus.NewRegistry(), log: &testenv.LockedBuffer{}}
 	base := []live.Option{live.WithSecret(testSecret), live.WithRegistry(f.reg), live.WithLogger(slog.New(slog.NewTextHandler(f.log, nil)))}
 	eng, err := live.New(siteAssets(t), append(base, opts...)...)
 	if err != nil {
@@ -114,24 +114,6 @@ func (f *fixture) token(t testing.TB, channels ...string) string {
 		t.Fatal(err)
 	}
 	return tok
-}
-
-// logBuffer is a concurrency-safe log sink.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // sub is a channel position in a connect command: the client asks to

@@ -17,6 +17,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/bigpipe-go/bigpipe/internal/testenv"
 	"github.com/bigpipe-go/bigpipe/pagelet"
 	"github.com/bigpipe-go/bigpipe/render"
 )
@@ -26,7 +27,7 @@ import (
 type site struct {
 	f    *fixture
 	srv  *httptest.Server
-	log  *logBuffer
+	log  *testenv.LockedBuffer
 	load func(ctx context.Context) // runs in the scores pagelet's Load
 }
 
@@ -34,7 +35,7 @@ type site struct {
 // fixture's engine unless a test wraps it) beside the engine's endpoints.
 func newSite(t *testing.T, f *fixture, lv render.Live) *site {
 	t.Helper()
-	s := &site{f: f, log: &logBuffer{}}
+	s := &site{f: f, log: &testenv.LockedBuffer{}}
 	rd, err := render.New(siteAssets(t), render.WithLive(lv), render.WithLogger(slog.New(slog.NewTextHandler(s.log, nil))))
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package render_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/bigpipe-go/bigpipe/internal/testenv"
 	"github.com/bigpipe-go/bigpipe/internal/wire"
 	"github.com/bigpipe-go/bigpipe/pagelet"
 	"github.com/bigpipe-go/bigpipe/render"
@@ -35,7 +35,7 @@ type probe struct {
 	abandon   chan struct{} // closed at cleanup: a test that failed lets its pending pagelets go
 	panics    chan any      // what ServeHTTP panicked with, other than http.ErrAbortHandler
 	logs      *recorder
-	errorLog  *lockedBuffer // the server's ErrorLog: net/http reports panics there
+	errorLog  *testenv.LockedBuffer // the server's ErrorLog: net/http reports panics there
 }
 
 // stopped is a pending pagelet that saw its context end, and why it ended.
@@ -55,7 +55,7 @@ func newProbe() *probe {
 		abandon:   make(chan struct{}),
 		panics:    make(chan any, 16),
 		logs:      &recorder{},
-		errorLog:  &lockedBuffer{},
+		errorLog:  &testenv.LockedBuffer{},
 	}
 }
 
@@ -328,22 +328,4 @@ func (h *recorder) records() []slog.Record {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]slog.Record(nil), h.recs...)
-}
-
-// lockedBuffer is a bytes.Buffer safe for the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/bigpipe-go/bigpipe/internal/testenv"
 	"github.com/bigpipe-go/bigpipe/pagelet"
 	"github.com/bigpipe-go/bigpipe/render"
 )
@@ -29,7 +30,7 @@ func TestRequestID(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var logs lockedBuffer
+			var logs testenv.LockedBuffer
 			obs := newPageRecorder()
 			seen := make(chan string, 1)
 			page := pageOf(pagelet.Pagelet{ID: "a", Load: func(ctx context.Context) (templ.Component, error) {

@@ -19,6 +19,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/bigpipe-go/bigpipe/internal/lockedbuf"
 )
 
 // ErrNotInstalled is Start's error when redis-server is not on PATH.
@@ -46,7 +48,7 @@ type Server struct {
 // proc is a running redis-server and what it printed.
 type proc struct {
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *lockedbuf.Buffer
 	done chan struct{} // closed once the process has exited
 	err  error         // Wait's answer, set before done is closed
 }
@@ -101,7 +103,7 @@ func (s *Server) start() (*proc, error) {
 		"--save", "", "--appendonly", "no",
 		"--daemonize", "no", "--logfile", "")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	out := &syncBuffer{}
+	out := &lockedbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("redisserver: start %s: %w", s.bin, err)
@@ -287,22 +289,4 @@ func readReply(r *bufio.Reader) (string, error) {
 		return strings.Join(elems, "\n"), nil
 	}
 	return "", fmt.Errorf("unknown reply %q", line)
-}
-
-// syncBuffer is a concurrency-safe buffer for a process's output.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

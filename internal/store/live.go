@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // Breaking is the front page's breaking-news banner.
@@ -94,41 +92,27 @@ func (s *Store) UpdateScores(ctx context.Context, fn func([]Score) error) error 
 
 // update rewrites the JSON document stored under key in the data bucket
 // (in the shared store for the documents kept there: [WithShared]) with
-// what fn returns for its current bytes (nil when absent), in one
-// transaction.
+// what fn returns for its current bytes, in one transaction. fn gets nil
+// for a document that is absent from the store's own file, and a shared
+// document's initial value ([Store.initialDoc]) for one the shared store
+// has not stored yet. The read-modify-write itself is [Shared.UpdateDoc]:
+// the shared store's, or the Store's own on its file.
 func (s *Store) update(ctx context.Context, key string, fn func(raw []byte) (any, error)) error {
-	if err := ctx.Err(); err != nil {
-		return err
+	rmw, shared := s.UpdateDoc, s.shared != nil && sharedDoc(key)
+	if shared {
+		rmw = s.shared.UpdateDoc
 	}
-	if s.shared != nil && sharedDoc(key) {
-		return s.shared.UpdateDoc(ctx, key, func(raw []byte) ([]byte, error) {
-			if raw == nil {
-				var err error
-				if raw, err = s.initialDoc(key); err != nil {
-					return nil, err
-				}
-			}
-			v, err := fn(raw)
-			if err != nil {
+	return rmw(ctx, key, func(raw []byte) ([]byte, error) {
+		if raw == nil && shared {
+			var err error
+			if raw, err = s.initialDoc(key); err != nil {
 				return nil, err
 			}
-			return json.Marshal(v)
-		})
-	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		data := tx.Bucket(bucketData)
-		v, err := fn(data.Get([]byte(key)))
-		if err != nil {
-			return err
 		}
-		b, err := json.Marshal(v)
+		v, err := fn(raw)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		return data.Put([]byte(key), b)
+		return json.Marshal(v)
 	})
-	if err != nil {
-		return fmt.Errorf("store: update %s: %w", key, err)
-	}
-	return nil
 }

@@ -7,7 +7,6 @@
 package testenv
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,11 +15,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/bigpipe-go/bigpipe/internal/lockedbuf"
 )
 
 // InCI reports whether CI is set to a true value: then a missing program
@@ -151,23 +151,10 @@ func (p *Proc) Wait(d time.Duration) (int, error) {
 func (p *Proc) Output() string { return p.out.String() }
 
 // LockedBuffer is a bytes.Buffer safe for concurrent writers (exec's
-// copying goroutines, a logger) and the test's reads.
-type LockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *LockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *LockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// copying goroutines, a logger, a server's error log) and the test's reads.
+// It is [lockedbuf.Buffer], which code outside tests (internal/redisserver)
+// uses under that name.
+type LockedBuffer = lockedbuf.Buffer
 
 // errStillFalse is what WaitTrue reports when expr never failed, only
 // never held.
