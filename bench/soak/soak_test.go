@@ -1,0 +1,76 @@
+package soak
+
+import (
+	"os"
+	"runtime/debug"
+	"testing"
+	"time"
+)
+
+// TestSoak runs the soak (see soak.go): 30 s of sustained mixed load
+// (10 s with -short), or as long as BIGPIPE_SOAK says:
+//
+//	BIGPIPE_SOAK=10m go test -run TestSoak -timeout 20m -v ./bench
+//
+// It passes when no client got an answer it should not have, the server
+// saw no outcome it should not have, every slow reader was cut off by the
+// write timeout, goroutines came back to their baseline once the load
+// drained, and the heap in use did not grow from the first window of the
+// load (its first minute, or fifth for a run under five minutes) to the
+// last beyond the documented tolerance. It asserts nothing about timings.
+func TestSoak(t *testing.T) {
+	cfg := soakConfig{
+		Load:         30 * time.Second,
+		MaxRequests:  1_000_000,
+		Outstanding:  4096,
+		SlowReaders:  4,
+		WriteTimeout: 2 * time.Second,
+		PageTimeout:  10 * time.Second,
+		Calibrate:    2 * time.Second,
+		SampleEvery:  3 * time.Second,
+		Progress:     func(s string) { t.Log(s) },
+	}
+	if raceEnabled() {
+		// The race detector allows 8128 goroutines; a request in flight
+		// holds about nine (client, connection, handler, pagelets).
+		cfg.Outstanding = 640
+	}
+	if testing.Short() {
+		cfg.Load = 10 * time.Second
+		cfg.SampleEvery = time.Second
+	}
+	if v := os.Getenv("BIGPIPE_SOAK"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			t.Fatalf("BIGPIPE_SOAK=%q: want a duration such as 10m", v)
+		}
+		cfg.Load = d
+		cfg.MaxRequests = int(d/time.Second) * 50_000 // bounded in count too (arrivals, skipped ones included): far above the calibrated rate
+		if d >= 5*time.Minute {
+			cfg.Window = time.Minute
+			cfg.SampleEvery = 5 * time.Second
+		}
+	}
+	rep, err := runSoak(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("\n%s", rep.table())
+	for _, p := range rep.problems() {
+		t.Error(p)
+	}
+}
+
+// raceEnabled reports whether the test binary was built with -race.
+func raceEnabled() bool {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return false
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "-race" {
+			return s.Value == "true"
+		}
+	}
+	return false
+}
