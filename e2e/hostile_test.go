@@ -346,53 +346,49 @@ func (s *hostileSite) load(gate chan struct{}, c hostileCase) func(context.Conte
 // the same text whichever mode delivered it (design/bigpipe.md: "Content,
 // links and titles must be identical in both modes").
 
-// decodeUTF8 decodes b as the WHATWG UTF-8 decoder does.
+// decodeUTF8 decodes b as the WHATWG UTF-8 decoder does: well-formed
+// UTF-8 as it is, and each maximal subpart of an ill-formed sequence
+// (Unicode §3.9: the longest run of bytes that starts some well-formed
+// sequence, at least one byte) as one U+FFFD. It is written from that
+// definition, not as the renderer computes it (render's invalidLen, which
+// the payloads use and these tests check): the runs that start some
+// well-formed sequence are found by encoding every scalar value
+// (utf8Prefixes).
 func decodeUTF8(b string) string {
+	starts := utf8Prefixes()
 	var out strings.Builder
 	for i := 0; i < len(b); {
-		c := b[i]
-		if c < utf8.RuneSelf {
-			out.WriteByte(c)
-			i++
+		if r, n := utf8.DecodeRuneInString(b[i:]); r != utf8.RuneError || n > 1 {
+			out.WriteString(b[i : i+n])
+			i += n
 			continue
 		}
-		need, lo, hi := 0, byte(0x80), byte(0xbf)
-		switch {
-		case c >= 0xc2 && c <= 0xdf:
-			need = 1
-		case c >= 0xe0 && c <= 0xef:
-			need = 2
-			if c == 0xe0 {
-				lo = 0xa0
-			} else if c == 0xed {
-				hi = 0x9f
-			}
-		case c >= 0xf0 && c <= 0xf4:
-			need = 3
-			if c == 0xf0 {
-				lo = 0x90
-			} else if c == 0xf4 {
-				hi = 0x8f
-			}
-		default:
-			out.WriteRune(utf8.RuneError)
-			i++
-			continue
+		n := 1 // a prefix of a prefix of some encoding is one too: stop at the first that is not
+		for k := 2; k < utf8.UTFMax && i+k <= len(b) && starts[b[i:i+k]]; k++ {
+			n = k
 		}
-		j := i + 1
-		for ; need > 0 && j < len(b) && b[j] >= lo && b[j] <= hi; need-- {
-			lo, hi = 0x80, 0xbf
-			j++
-		}
-		if need > 0 { // the sequence so far is one U+FFFD; b[j] starts afresh
-			out.WriteRune(utf8.RuneError)
-		} else {
-			out.WriteString(b[i:j])
-		}
-		i = j
+		out.WriteRune(utf8.RuneError)
+		i += n
 	}
 	return out.String()
 }
+
+// utf8Prefixes is the set of the proper prefixes, of two bytes or more, of
+// the UTF-8 encodings of every Unicode scalar value.
+var utf8Prefixes = sync.OnceValue(func() map[string]bool {
+	set := map[string]bool{}
+	var enc [utf8.UTFMax]byte
+	for r := rune(utf8.RuneSelf); r <= unicode.MaxRune; r++ {
+		if 0xd800 <= r && r <= 0xdfff {
+			continue // surrogates are not scalar values (EncodeRune would write U+FFFD)
+		}
+		n := utf8.EncodeRune(enc[:], r)
+		for k := 2; k < n; k++ {
+			set[string(enc[:k])] = true
+		}
+	}
+	return set
+})
 
 // payloadForm is s as the renderer's payload JSON carries it (and the
 // runtime sees it): each byte of invalid UTF-8 replaced by U+FFFD on its
