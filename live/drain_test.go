@@ -12,13 +12,18 @@ import (
 // TestDrain: a drain refuses new connections at once (503, Retry-After),
 // reports Draining, and disconnects every client with the reconnect code
 // 3001 at moments spread over the whole window, none after it; then the
-// engine is closed.
+// engine is closed. The moments are when the clients read their
+// disconnects, which a starved machine (-race, other tests) delays: the
+// checks allow for a stall of up to a second (slack; and halves of the
+// window, not finer buckets). The engine's own schedule is uniform within
+// the window (disconnectSpread); what they catch is a drain that
+// disconnects everyone at once, or waits past the window.
 func TestDrain(t *testing.T) {
 	checkLeaks(t)
 	const (
 		clients = 50
 		window  = 2 * time.Second
-		slack   = 500 * time.Millisecond
+		slack   = time.Second
 	)
 	f := newFixture(t)
 	tok := f.token(t, "scores")
@@ -82,20 +87,20 @@ func TestDrain(t *testing.T) {
 		t.Fatalf("%d streams ended, want %d", len(ends), clients)
 	}
 	slices.SortFunc(ends, func(a, b end) int { return int(a.after - b.after) })
-	buckets := make([]int, 4) // quarters of the window: 50 uniform draws leave one empty with p ≈ 2e-6
+	buckets := make([]int, 2) // halves of the window: 50 uniform draws leave one empty with p ≈ 2e-15
 	for _, e := range ends {
 		if e.code != 3001 {
 			t.Errorf("disconnect code %d, want 3001 (shutdown: reconnect)", e.code)
 		}
-		buckets[min(int(e.after*4/window), 3)]++
+		buckets[min(int(e.after*2/window), 1)]++
 	}
 	if last := ends[len(ends)-1].after; last > window+slack {
 		t.Errorf("last disconnect %v after the drain began, past the window %v and %v of slack", last, window, slack)
 	}
 	if slices.Contains(buckets, 0) {
-		t.Errorf("disconnects per quarter of the window: %v; want them spread over all of it (first %v, last %v)",
+		t.Errorf("disconnects per half of the window: %v; want them spread over all of it (first %v, last %v)",
 			buckets, ends[0].after, ends[len(ends)-1].after)
 	}
-	t.Logf("disconnects per quarter of the %v window: %v (first %v, last %v)", window, buckets, ends[0].after.Round(time.Millisecond), ends[len(ends)-1].after.Round(time.Millisecond))
+	t.Logf("disconnects per half of the %v window: %v (first %v, last %v)", window, buckets, ends[0].after.Round(time.Millisecond), ends[len(ends)-1].after.Round(time.Millisecond))
 	waitMetric(t, f.reg, "bigpipe_live_drained_total", nil, clients, time.Second)
 }

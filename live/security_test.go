@@ -469,13 +469,15 @@ func TestSlowClient(t *testing.T) {
 			// blocked write, which gives up after a second (centrifuge's
 			// write timeouts), or for ever. The 99th percentile, not the
 			// maximum: on a loaded machine (-race, other packages' tests) a
-			// single delivery may stall for scheduling, anywhere in the run.
+			// single delivery may stall for scheduling, anywhere in the run;
+			// and bounds well under that second, not what a quiet machine
+			// takes (a few ms), which a starved one can multiply.
 			at := slices.Index(took, slices.Max(took))
 			slices.Sort(took)
 			p50, p99, worst := took[len(took)/2], took[len(took)*99/100], took[len(took)-1]
 			t.Logf("%d publications; delivery to the normal one: p50 %v, p99 %v, max %v (publication %d)", len(took), p50, p99, worst, at+1)
-			if p99 >= 500*time.Millisecond || p50 >= 50*time.Millisecond {
-				t.Errorf("the normal subscriber was delayed: p50 %v, p99 %v (want under 50 ms and 500 ms)", p50, p99)
+			if p99 >= 500*time.Millisecond || p50 >= 250*time.Millisecond {
+				t.Errorf("the normal subscriber was delayed: p50 %v, p99 %v (want under 250 ms and 500 ms)", p50, p99)
 			}
 			if v, _ := metric(t, f.reg, "centrifuge_client_num_server_disconnects", map[string]string{"code": "3008"}); v != 1 {
 				t.Errorf("server disconnects with 3008 (slow): %v, want 1", v)
