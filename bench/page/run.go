@@ -247,5 +247,5 @@ func writeOutputs(r *Report, dir string, withJSON bool, stderr io.Writer) error 
 	if len(files) > 0 {
 		fmt.Fprintf(stderr, "bench: wrote %d charts in %s\n", len(files), dir)
 	}
-	return err
+	return errors.Join(err, recordCharts(dir, files, r.Machine))
 }
