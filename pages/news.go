@@ -27,17 +27,18 @@ package pages
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"log/slog"
 	"net/http"
-	"sync"
+	"runtime/debug"
 	"time"
 
 	"github.com/a-h/templ"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/bigpipe-go/bigpipe/assets"
 	"github.com/bigpipe-go/bigpipe/internal/store"
 	"github.com/bigpipe-go/bigpipe/pagelet"
+	"github.com/bigpipe-go/bigpipe/render"
 )
 
 const siteName = "The Daily Pipe"
@@ -184,13 +185,13 @@ func (s *Site) section(name string, limit int) func(context.Context) ([]store.Ar
 
 // financeData fetches business news and the market table concurrently.
 func (s *Site) financeData(ctx context.Context) (financeData, error) {
-	news, quotes, err := both(ctx, s.section("finance", 3), s.st.Markets)
+	news, quotes, err := both(ctx, "finance", s.section("finance", 3), s.st.Markets)
 	return financeData{News: news, Quotes: quotes, Now: s.now()}, err
 }
 
 // sportsData fetches sports news and the scores concurrently.
 func (s *Site) sportsData(ctx context.Context) (sportsData, error) {
-	news, scores, err := both(ctx, s.section("sports", 4), s.st.Scores)
+	news, scores, err := both(ctx, "sports", s.section("sports", 4), s.st.Scores)
 	return sportsData{News: news, Scores: scores, Now: s.now()}, err
 }
 
@@ -202,7 +203,7 @@ func (s *Site) breakingData(ctx context.Context) (breakingData, error) {
 
 // popular fetches the most read and most commented stories concurrently.
 func (s *Site) popular(ctx context.Context) (popular, error) {
-	read, commented, err := both(ctx,
+	read, commented, err := both(ctx, "mostread",
 		func(ctx context.Context) ([]store.Article, error) { return s.st.MostRead(ctx, 5) },
 		func(ctx context.Context) ([]store.Article, error) { return s.st.MostCommented(ctx, 5) })
 	return popular{Read: read, Commented: commented}, err
@@ -239,15 +240,38 @@ func withStories(p pagelet.Pagelet) pagelet.Pagelet {
 	return p
 }
 
-// both runs two fetches concurrently and waits for both.
-func both[A, B any](ctx context.Context, fa func(context.Context) (A, error), fb func(context.Context) (B, error)) (A, B, error) {
+// both runs two fetches of pagelet id concurrently and waits for both,
+// with the group semantics of [errgroup.WithContext]: the first to fail
+// cancels the other's context (the pagelet falls back anyway, so the other
+// result would be thrown away) and is the error returned. A panic in either
+// is recovered into that fetch's error, a [render.PanicError] with its
+// stack, which the renderer logs and counts as the pagelet's panic and
+// answers with its fallback: a panic in a goroutine of its own would
+// otherwise crash the server, out of reach of the renderer's recover.
+func both[A, B any](ctx context.Context, id string, fa func(context.Context) (A, error), fb func(context.Context) (B, error)) (A, B, error) {
 	var (
-		wg   sync.WaitGroup
-		b    B
-		errB error
+		a A
+		b B
 	)
-	wg.Go(func() { b, errB = fb(ctx) })
-	a, errA := fa(ctx)
-	wg.Wait()
-	return a, b, errors.Join(errA, errB)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		defer recoverFetch(id, &err)
+		a, err = fa(gctx)
+		return err
+	})
+	g.Go(func() (err error) {
+		defer recoverFetch(id, &err)
+		b, err = fb(gctx)
+		return err
+	})
+	err := g.Wait()
+	return a, b, err
+}
+
+// recoverFetch, deferred by a fetch of pagelet id in a goroutine of its
+// own, turns a panic into *err, a [render.PanicError] with the stack.
+func recoverFetch(id string, err *error) {
+	if v := recover(); v != nil {
+		*err = &render.PanicError{ID: id, Value: v, Stack: debug.Stack()}
+	}
 }

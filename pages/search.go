@@ -105,7 +105,7 @@ func sectionIDs() []string {
 // suggestionData fetches how many matches each section has and the latest
 // headlines, concurrently.
 func (s *Site) suggestionData(ctx context.Context, q, sec string) (suggestionData, error) {
-	counts, latest, err := both(ctx,
+	counts, latest, err := both(ctx, "suggestions",
 		func(ctx context.Context) ([]sectionCount, error) {
 			if isBlank(q) {
 				return nil, nil
