@@ -67,163 +67,225 @@ func runBench(ctx context.Context, cfg config, stdout, stderr io.Writer) (*Repor
 		return nil, err
 	}
 	start := time.Now()
-	r := &Report{
+	b := &benchRun{cfg: cfg, r: &Report{
 		Machine: measure.MachineInfo(ctx, start),
 		Flags:   cfg.flags,
 		Started: start,
 		Modes:   Modes,
 		Runs:    cfg.runs,
+	}}
+	stop, err := b.server()
+	if err != nil {
+		return nil, err
 	}
-	base := cfg.url
-	if cfg.liveOnly {
-		r.Server = "the live engine in a child process"
-	} else if base == "" {
-		srv, err := measure.StartLocal()
-		if err != nil {
-			return nil, fmt.Errorf("in-process server: %w", err)
-		}
-		defer srv.Close()
-		base = srv.URL
-		r.Server = "in-process, " + base
-	} else {
-		r.Server = base
-	}
+	defer stop()
 
 	phases := plan(cfg, scs)
 	total, parts := summary(phases)
 	fmt.Fprintf(stderr, "bench: %d scenarios × %d modes × %d runs against %s; estimated %s (%s)\n",
-		len(scs), len(Modes), cfg.runs, r.Server, measure.RoundDur(total), parts)
+		len(scs), len(Modes), cfg.runs, b.r.Server, measure.RoundDur(total), parts)
 	tty, width := measure.Terminal(stderr)
-	bar := measure.NewProgress(stderr, tty, width, phases)
+	b.bar = measure.NewProgress(stderr, tty, width, phases)
 	finished := false
 	defer func() {
 		if !finished {
-			bar.Finish(false)
+			b.bar.Finish(false)
 		}
 	}()
-
-	if !cfg.liveOnly {
-		bar.Begin("warm-up")
-		if err := warmUp(ctx, base, Modes, bar.Step); err != nil {
+	for _, step := range []func(context.Context, []Scenario) error{b.wire, b.browser, b.frontPage, b.noJS, b.load, b.live} {
+		if err := step(ctx, scs); err != nil {
 			return nil, err
-		}
-	}
-	for _, sc := range scs {
-		bar.Begin("wire " + sc.Name)
-		runs, err := measureWire(ctx, base, sc, Modes, cfg.runs, bar.Step)
-		if err != nil {
-			return nil, err
-		}
-		res := &ScenarioResult{Scenario: sc, Wire: map[Mode]*WireStats{}}
-		for m, rs := range runs {
-			res.Wire[m] = wireStats(rs, len(sc.Delays))
-		}
-		r.Scenarios = append(r.Scenarios, res)
-	}
-
-	var failed []error
-	if !cfg.noBrowser {
-		var fatal error // Chromium is missing: no use trying the next scenario
-		for _, res := range r.Scenarios {
-			bar.Begin("browser " + res.Name)
-			if fatal != nil {
-				res.BrowserError = fatal.Error()
-				continue
-			}
-			runs, floor, err := measureBrowser(ctx, base, res.Scenario, Modes, cfg.runs, bar.Step)
-			if err != nil {
-				if ctx.Err() != nil {
-					return nil, ctx.Err()
-				}
-				res.BrowserError = err.Error()
-				failed = append(failed, fmt.Errorf("browser %s: %w", res.Name, err))
-				bar.Note(fmt.Sprintf("bench: browser %s: %v", res.Name, err))
-				if errors.Is(err, measure.ErrNoChromium) {
-					fatal = err
-				}
-				continue
-			}
-			res.BrowserFloor = &floor
-			res.Browser = map[Mode]*BrowserStats{}
-			for m, rs := range runs {
-				res.Browser[m] = browserStats(rs, len(res.Delays))
-			}
-		}
-	}
-	if !cfg.noBrowser && cfg.frontRuns > 0 {
-		bar.Begin("front-page")
-		fp, err := measureFrontPage(ctx, base, cfg.frontRuns, bar.Step)
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if err != nil {
-			fp = &FrontPage{Pagelets: FrontPagelets, Error: err.Error()}
-			failed = append(failed, err) // measureFrontPage names the front page in its errors
-			bar.Note("bench: " + err.Error())
-		}
-		r.FrontPage = fp
-	}
-	if !cfg.noBrowser && cfg.nojsRuns > 0 {
-		bar.Begin("nojs")
-		figs, err := measureNoJS(ctx, base, cfg.nojsRuns, bar.Step)
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if err != nil {
-			r.NoJSError = err.Error()
-			failed = append(failed, fmt.Errorf("no-JS first visit: %w", err))
-			bar.Note("bench: no-JS first visit: " + err.Error())
-		}
-		r.NoJS = figs
-	}
-	if !cfg.noLoad {
-		bar.Begin("load")
-		load, where, err := loadFigure(ctx, cfg, bar.Step)
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		r.Load, r.LoadServer = load, where
-		if err != nil {
-			r.LoadError = err.Error()
-			failed = append(failed, fmt.Errorf("load: %w", err))
-			bar.Note("bench: load: " + err.Error())
-		}
-		bar.Begin("capacity")
-		capacity, err := measureCapacity(ctx, cfg.capacity, cfg.capacityHold, bar.Step)
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		r.Capacity = capacity
-		if err != nil {
-			r.CapacityError = err.Error()
-			failed = append(failed, fmt.Errorf("capacity: %w", err))
-			bar.Note("bench: capacity: " + err.Error())
-		}
-	}
-	if !cfg.noLive {
-		bar.Begin("live")
-		lr, err := livebench.Measure(ctx, livebench.Options{Conns: cfg.liveConns, Fanout: cfg.liveFanout, Pubs: cfg.livePubs, Browser: !cfg.noBrowser,
-			Cluster: !cfg.noLiveCluster, Subs: cfg.liveClusterSubs, Storm: cfg.liveStorm, StormGap: cfg.liveStormGap}, bar.Step)
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		r.Live = lr
-		if err != nil {
-			r.LiveError = err.Error()
-			failed = append(failed, err)
-			bar.Note("bench: " + err.Error())
 		}
 	}
 	finished = true
-	bar.Finish(true)
+	b.bar.Finish(true)
+	r := b.r
 	r.Elapsed = time.Since(start).Round(time.Millisecond)
-
 	r.Targets = evaluateTargets(r)
 	writeTable(stdout, r)
 	if err := writeOutputs(r, cfg.out, true, stderr); err != nil {
 		return r, err
 	}
-	return r, errors.Join(failed...)
+	return r, errors.Join(b.failed...)
+}
+
+// benchRun is one run of the bench: what it asks, what it measured so far,
+// and the parts that failed. Each of its steps measures one part into r;
+// an error it returns ends the run (a cancelled ctx, a wire failure), while
+// a part that fails is noted in r and failed and the run goes on.
+type benchRun struct {
+	cfg    config
+	r      *Report
+	base   string // the server measured
+	bar    *measure.Progress
+	failed []error
+}
+
+// server picks the server to measure: -url, or one started in-process
+// (none for -live-only); stop stops it.
+func (b *benchRun) server() (stop func(), err error) {
+	b.base = b.cfg.url
+	switch {
+	case b.cfg.liveOnly:
+		b.r.Server = "the live engine in a child process"
+	case b.base == "":
+		srv, err := measure.StartLocal()
+		if err != nil {
+			return nil, fmt.Errorf("in-process server: %w", err)
+		}
+		b.base = srv.URL
+		b.r.Server = "in-process, " + b.base
+		return func() { _ = srv.Close() }, nil
+	default:
+		b.r.Server = b.base
+	}
+	return func() {}, nil
+}
+
+// fail notes a part that failed, in failed and on the progress bar.
+func (b *benchRun) fail(err error, note string) {
+	b.failed = append(b.failed, err)
+	b.bar.Note("bench: " + note)
+}
+
+// wire warms the server up and measures every scenario on the wire.
+func (b *benchRun) wire(ctx context.Context, scs []Scenario) error {
+	if !b.cfg.liveOnly {
+		b.bar.Begin("warm-up")
+		if err := warmUp(ctx, b.base, Modes, b.bar.Step); err != nil {
+			return err
+		}
+	}
+	for _, sc := range scs {
+		b.bar.Begin("wire " + sc.Name)
+		runs, err := measureWire(ctx, b.base, sc, Modes, b.cfg.runs, b.bar.Step)
+		if err != nil {
+			return err
+		}
+		res := &ScenarioResult{Scenario: sc, Wire: map[Mode]*WireStats{}}
+		for m, rs := range runs {
+			res.Wire[m] = wireStats(rs, len(sc.Delays))
+		}
+		b.r.Scenarios = append(b.r.Scenarios, res)
+	}
+	return nil
+}
+
+// browser measures every scenario in Chromium, unless -no-browser.
+func (b *benchRun) browser(ctx context.Context, _ []Scenario) error {
+	if b.cfg.noBrowser {
+		return nil
+	}
+	var fatal error // Chromium is missing: no use trying the next scenario
+	for _, res := range b.r.Scenarios {
+		b.bar.Begin("browser " + res.Name)
+		if fatal != nil {
+			res.BrowserError = fatal.Error()
+			continue
+		}
+		runs, floor, err := measureBrowser(ctx, b.base, res.Scenario, Modes, b.cfg.runs, b.bar.Step)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			res.BrowserError = err.Error()
+			b.fail(fmt.Errorf("browser %s: %w", res.Name, err), fmt.Sprintf("browser %s: %v", res.Name, err))
+			if errors.Is(err, measure.ErrNoChromium) {
+				fatal = err
+			}
+			continue
+		}
+		res.BrowserFloor = &floor
+		res.Browser = map[Mode]*BrowserStats{}
+		for m, rs := range runs {
+			res.Browser[m] = browserStats(rs, len(res.Delays))
+		}
+	}
+	return nil
+}
+
+// frontPage measures the demo's front page in Chromium.
+func (b *benchRun) frontPage(ctx context.Context, _ []Scenario) error {
+	if b.cfg.noBrowser || b.cfg.frontRuns == 0 {
+		return nil
+	}
+	b.bar.Begin("front-page")
+	fp, err := measureFrontPage(ctx, b.base, b.cfg.frontRuns, b.bar.Step)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil {
+		fp = &FrontPage{Pagelets: FrontPagelets, Error: err.Error()}
+		b.fail(err, err.Error()) // measureFrontPage names the front page in its errors
+	}
+	b.r.FrontPage = fp
+	return nil
+}
+
+// noJS measures the JavaScript-off first visits in Chromium.
+func (b *benchRun) noJS(ctx context.Context, _ []Scenario) error {
+	if b.cfg.noBrowser || b.cfg.nojsRuns == 0 {
+		return nil
+	}
+	b.bar.Begin("nojs")
+	figs, err := measureNoJS(ctx, b.base, b.cfg.nojsRuns, b.bar.Step)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil {
+		b.r.NoJSError = err.Error()
+		b.fail(fmt.Errorf("no-JS first visit: %w", err), "no-JS first visit: "+err.Error())
+	}
+	b.r.NoJS = figs
+	return nil
+}
+
+// load measures the load and capacity figures, unless -no-load.
+func (b *benchRun) load(ctx context.Context, _ []Scenario) error {
+	if b.cfg.noLoad {
+		return nil
+	}
+	b.bar.Begin("load")
+	load, where, err := loadFigure(ctx, b.cfg, b.bar.Step)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	b.r.Load, b.r.LoadServer = load, where
+	if err != nil {
+		b.r.LoadError = err.Error()
+		b.fail(fmt.Errorf("load: %w", err), "load: "+err.Error())
+	}
+	b.bar.Begin("capacity")
+	capacity, err := measureCapacity(ctx, b.cfg.capacity, b.cfg.capacityHold, b.bar.Step)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	b.r.Capacity = capacity
+	if err != nil {
+		b.r.CapacityError = err.Error()
+		b.fail(fmt.Errorf("capacity: %w", err), "capacity: "+err.Error())
+	}
+	return nil
+}
+
+// live runs the live bench (package livebench), unless -no-live.
+func (b *benchRun) live(ctx context.Context, _ []Scenario) error {
+	if b.cfg.noLive {
+		return nil
+	}
+	cfg := b.cfg
+	b.bar.Begin("live")
+	lr, err := livebench.Measure(ctx, livebench.Options{Conns: cfg.liveConns, Fanout: cfg.liveFanout, Pubs: cfg.livePubs, Browser: !cfg.noBrowser,
+		Cluster: !cfg.noLiveCluster, Subs: cfg.liveClusterSubs, Storm: cfg.liveStorm, StormGap: cfg.liveStormGap}, b.bar.Step)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	b.r.Live = lr
+	if err != nil {
+		b.r.LiveError = err.Error()
+		b.fail(err, err.Error())
+	}
+	return nil
 }
 
 // writeOutputs writes the charts of r into dir, and with them latest.json
