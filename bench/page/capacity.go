@@ -404,37 +404,93 @@ func (m *capScan) feed(p []byte) bool {
 // capacityLevel runs one level against a fresh server and returns its
 // result and the rate (connections per second) at which they opened.
 func capacityLevel(ctx context.Context, bin, dir string, level int, hold time.Duration, progress func(string)) (CapacityResult, float64, error) {
-	res := CapacityResult{Conns: level}
-	var skels atomic.Int64
+	l := &capLevel{level: level, hold: hold, progress: progress, res: CapacityResult{Conns: level}}
 	progress(fmt.Sprintf("capacity %d: starting the server", level))
-	s, err := startCapServer(ctx, bin, dir, &skels)
+	s, err := startCapServer(ctx, bin, dir, &l.skels)
 	if err != nil {
-		return res, 0, err
+		return l.res, 0, err
 	}
 	defer s.stop()
-
-	// Warm up, and have the runtime report the heap of the idle server.
-	progress(fmt.Sprintf("capacity %d: warming up the server", level))
+	l.s = s
+	base, haveBase, err := l.warmUp(ctx)
+	if err != nil {
+		return l.res, 0, err
+	}
+	start, openDur, earliest := l.open(ctx)
+	threads, err := l.peakRSS(earliest)
+	if err != nil {
+		close(l.release)
+		l.all.Wait()
+		return l.res, 0, err
+	}
+	res := &l.res
+	progress(fmt.Sprintf("capacity %d: %d held after %v; server RSS %.1f MiB, %d threads; nudging a collection",
+		level, res.Held, openDur.Round(time.Millisecond), float64(res.PeakRSS)/(1<<20), threads))
 	n, _ := s.trace.collections()
-	base, haveBase := capNudgeGC(ctx, s, n, time.Now().Add(5*time.Second))
-	if ctx.Err() != nil {
-		return res, 0, ctx.Err()
+	if ev, ok := capNudgeGC(ctx, s, n, earliest.Add(-200*time.Millisecond)); ok && haveBase {
+		res.PeakHeap = ev.live
+	} else if haveBase {
+		res.PeakHeap = capacityHeap(s.trace, base, start, int64(res.Held))
 	}
-	res.BaseHeap = base.live           // whole MB: an idle server's is 0 or 1
-	time.Sleep(200 * time.Millisecond) // let the warm-up connections go
-	if res.BaseRSS, _, err = s.status(); err != nil {
-		return res, 0, err
+	if err := l.finish(ctx); err != nil {
+		return l.res, 0, err
 	}
+	rate := 0.0
+	if opened := l.skels.Load(); opened > 0 && openDur > 0 {
+		rate = float64(opened) / openDur.Seconds()
+	}
+	return l.res, rate, nil
+}
 
-	progress(fmt.Sprintf("capacity %d: opening %d connections, each page held %v", level, level, hold))
-	req := []byte("GET /bench?delays=" + strconv.FormatInt(hold.Milliseconds(), 10) + "&mode=pipelined HTTP/1.1\r\n" +
-		"Host: " + s.addr + "\r\nUser-Agent: " + ChromeUA + "\r\nConnection: close\r\n\r\n")
-	conns := make([]capConn, level)
-	release := make(chan struct{})
-	var all, opened sync.WaitGroup
+// capLevel is one level of the capacity run under way.
+type capLevel struct {
+	level    int
+	hold     time.Duration
+	progress func(string)
+	s        *capServer
+	skels    atomic.Int64 // skeletons arrived so far
+	conns    []capConn
+	release  chan struct{} // closed: read every page to its end
+	all      sync.WaitGroup
+	res      CapacityResult
+}
+
+// warmUp warms the server up, has the runtime report the heap of the idle
+// server (base, when a collection came) and reads its RSS.
+func (l *capLevel) warmUp(ctx context.Context) (base uint64, haveBase bool, err error) {
+	l.progress(fmt.Sprintf("capacity %d: warming up the server", l.level))
+	n, _ := l.s.trace.collections()
+	ev, haveBase := capNudgeGC(ctx, l.s, n, time.Now().Add(5*time.Second))
+	if ctx.Err() != nil {
+		return 0, false, ctx.Err()
+	}
+	l.res.BaseHeap = ev.live           // whole MB: an idle server's is 0 or 1
+	time.Sleep(200 * time.Millisecond) // let the warm-up connections go
+	if l.res.BaseRSS, _, err = l.s.status(); err != nil {
+		return 0, false, err
+	}
+	return ev.live, haveBase, nil
+}
+
+// open opens every connection, capacityBatch at a time, each until its
+// skeleton arrived, and counts the pages held. It returns when it started,
+// how long opening took, and when the first held page is due to end.
+func (l *capLevel) open(ctx context.Context) (start time.Time, openDur time.Duration, earliest time.Time) {
+	l.progress(fmt.Sprintf("capacity %d: opening %d connections, each page held %v", l.level, l.level, l.hold))
+	dial := capDial{
+		addr: l.s.addr,
+		req: []byte("GET /bench?delays=" + strconv.FormatInt(l.hold.Milliseconds(), 10) + "&mode=pipelined HTTP/1.1\r\n" +
+			"Host: " + l.s.addr + "\r\nUser-Agent: " + ChromeUA + "\r\nConnection: close\r\n\r\n"),
+		hold:  l.hold,
+		skels: &l.skels,
+	}
+	l.conns = make([]capConn, l.level)
+	l.release = make(chan struct{})
+	dial.release = l.release
+	var opened sync.WaitGroup
 	sem := make(chan struct{}, capacityBatch)
-	start := time.Now()
-	for i := range conns {
+	start = time.Now()
+	for i := range l.conns {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -442,36 +498,40 @@ func capacityLevel(ctx context.Context, bin, dir string, level int, hold time.Du
 		if ctx.Err() != nil {
 			break
 		}
-		all.Add(1)
+		l.all.Add(1)
 		opened.Add(1)
 		go func() {
-			defer all.Done()
-			capacityConn(ctx, s.addr, req, &conns[i], hold, func() { <-sem; opened.Done() }, release, &skels)
+			defer l.all.Done()
+			capacityConn(ctx, dial, &l.conns[i], func() { <-sem; opened.Done() })
 		}()
 	}
 	opened.Wait()
 	allOpen := time.Now()
-	openDur := allOpen.Sub(start)
 
 	// Every page still in flight now was in flight together with every
 	// other: the server ends a page no sooner than hold after its request.
-	earliest := time.Time{}
-	for _, c := range conns {
+	for _, c := range l.conns {
 		if c.skel.IsZero() {
 			continue
 		}
-		if end := c.sent.Add(hold); end.After(allOpen) {
-			res.Held++
+		end := c.sent.Add(l.hold)
+		if end.After(allOpen) {
+			l.res.Held++
 		}
-		if end := c.sent.Add(hold); earliest.IsZero() || end.Before(earliest) {
+		if earliest.IsZero() || end.Before(earliest) {
 			earliest = end
 		}
 	}
+	return start, allOpen.Sub(start), earliest
+}
+
+// peakRSS reads the server's RSS with every page in flight, sampling a few
+// times while they surely are, and returns its threads.
+func (l *capLevel) peakRSS(earliest time.Time) (int, error) {
 	var threads int
-	if res.PeakRSS, threads, err = s.status(); err != nil {
-		close(release)
-		all.Wait()
-		return res, 0, err
+	var err error
+	if l.res.PeakRSS, threads, err = l.s.status(); err != nil {
+		return 0, err
 	}
 	// A few more samples while everything is surely in flight: RSS lags a
 	// little behind the allocations that fault pages in.
@@ -480,26 +540,24 @@ func capacityLevel(ctx context.Context, bin, dir string, level int, hold time.Du
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
-		if rss, th, err := s.status(); err == nil {
-			res.PeakRSS, threads = max(res.PeakRSS, rss), max(threads, th)
+		if rss, th, err := l.s.status(); err == nil {
+			l.res.PeakRSS, threads = max(l.res.PeakRSS, rss), max(threads, th)
 		}
 	}
-	progress(fmt.Sprintf("capacity %d: %d held after %v; server RSS %.1f MiB, %d threads; nudging a collection",
-		level, res.Held, openDur.Round(time.Millisecond), float64(res.PeakRSS)/(1<<20), threads))
-	n, _ = s.trace.collections()
-	if ev, ok := capNudgeGC(ctx, s, n, earliest.Add(-200*time.Millisecond)); ok && haveBase {
-		res.PeakHeap = ev.live
-	} else if haveBase {
-		res.PeakHeap = capacityHeap(s.trace, res.BaseHeap, start, int64(res.Held))
-	}
+	return threads, nil
+}
 
-	progress(fmt.Sprintf("capacity %d: reading every page to its end", level))
-	close(release)
-	all.Wait()
+// finish has every page read to its end, counts them, and works out the
+// cost of a page.
+func (l *capLevel) finish(ctx context.Context) error {
+	l.progress(fmt.Sprintf("capacity %d: reading every page to its end", l.level))
+	close(l.release)
+	l.all.Wait()
 	if ctx.Err() != nil {
-		return res, 0, ctx.Err()
+		return ctx.Err()
 	}
-	for _, c := range conns {
+	res := &l.res
+	for _, c := range l.conns {
 		if c.done {
 			res.Completed++
 		} else {
@@ -514,11 +572,7 @@ func capacityLevel(ctx context.Context, bin, dir string, level int, hold time.Du
 			res.HeapPerPage = float64(res.PeakHeap-res.BaseHeap) / float64(res.Held)
 		}
 	}
-	rate := 0.0
-	if opened := skels.Load(); opened > 0 && openDur > 0 {
-		rate = float64(opened) / openDur.Seconds()
-	}
-	return res, rate, nil
+	return nil
 }
 
 // capacityHeap estimates the heap with held pages in flight when no
@@ -540,15 +594,24 @@ func capacityHeap(t *capGCTrace, base uint64, start time.Time, held int64) uint6
 	return 0
 }
 
-// capacityConn opens one connection, sends req and reads until the
-// skeleton has arrived, calls opened (in every case), waits for release and
-// reads the page to its end.
-func capacityConn(ctx context.Context, addr string, req []byte, c *capConn, hold time.Duration, opened func(), release <-chan struct{}, skels *atomic.Int64) {
+// capDial is what every connection of a capacity level does.
+type capDial struct {
+	addr    string
+	req     []byte        // the request sent
+	hold    time.Duration // how long the server holds the page
+	release <-chan struct{}
+	skels   *atomic.Int64 // skeletons arrived so far
+}
+
+// capacityConn opens one connection, sends d.req and reads until the
+// skeleton has arrived, calls opened (in every case), waits for d.release
+// and reads the page to its end.
+func capacityConn(ctx context.Context, d capDial, c *capConn, opened func()) {
 	var once sync.Once
 	open := func() { once.Do(opened) }
 	defer open()
-	d := net.Dialer{Timeout: capacityDialTimeout}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	dialer := net.Dialer{Timeout: capacityDialTimeout}
+	conn, err := dialer.DialContext(ctx, "tcp", d.addr)
 	if err != nil {
 		c.err = err
 		return
@@ -556,7 +619,7 @@ func capacityConn(ctx context.Context, addr string, req []byte, c *capConn, hold
 	defer conn.Close()
 	c.sent = time.Now()
 	_ = conn.SetDeadline(c.sent.Add(capacitySkeletonTimeout))
-	if _, err := conn.Write(req); err != nil {
+	if _, err := conn.Write(d.req); err != nil {
 		c.err = err
 		return
 	}
@@ -566,7 +629,7 @@ func capacityConn(ctx context.Context, addr string, req []byte, c *capConn, hold
 		k, err := conn.Read(buf)
 		if k > 0 && end.feed(buf[:k]) {
 			c.skel, c.done = time.Now(), true // whole page at once: hold had passed
-			skels.Add(1)
+			d.skels.Add(1)
 			return
 		}
 		if k > 0 && setup.feed(buf[:k]) {
@@ -578,17 +641,17 @@ func capacityConn(ctx context.Context, addr string, req []byte, c *capConn, hold
 		}
 	}
 	c.skel = time.Now()
-	skels.Add(1)
+	d.skels.Add(1)
 	buf = nil
 	open()
 
 	select {
-	case <-release:
+	case <-d.release:
 	case <-ctx.Done():
 		c.err = ctx.Err()
 		return
 	}
-	finish := c.sent.Add(hold)
+	finish := c.sent.Add(d.hold)
 	if now := time.Now(); now.After(finish) {
 		finish = now
 	}
