@@ -170,7 +170,8 @@ func Measure(ctx context.Context, o Options, progress func(string)) (*LiveResult
 	}
 	octet := 10 + rand.IntN(240) // the source addresses' second octet, new each run
 	for i, tr := range Transports {
-		conns, fan, err := liveTransport(ctx, exe, tr, o.Conns, o.Fanout, FanoutRuns, nil, limit, fmt.Sprintf("127.%d.%d.", octet, i+1), progress)
+		conns, fan, err := liveTransport(ctx, liveRig{exe: exe, limit: limit, source: fmt.Sprintf("127.%d.%d.", octet, i+1), progress: progress},
+			transportRun{transport: tr, conns: o.Conns, fanout: o.Fanout, fanRuns: FanoutRuns})
 		if ctx.Err() != nil {
 			return res, ctx.Err()
 		}
@@ -214,116 +215,174 @@ func Measure(ctx context.Context, o Options, progress func(string)) (*LiveResult
 	return res, errors.Join(errs...)
 }
 
-// liveTransport measures one transport on a fresh server (started with
-// env, the server role's extra environment): conns idle connections, then
-// fanRuns fan-out publications to fanout of them. It returns what it
-// measured, if anything, and why it stopped short.
-func liveTransport(ctx context.Context, exe, transport string, conns, fanout, fanRuns int, env []string, limit uint64, sourcePrefix string, progress func(string)) (*LiveConns, *LiveFanout, error) {
-	name := map[string]string{"sse": "SSE", "ws": "WebSocket"}[transport]
-	if env != nil {
-		name += " (Redis)"
-	}
-	lc := &LiveConns{Transport: transport, Asked: conns, Conns: conns}
-	if max := int(limit) - liveFDReserve; lc.Conns > max {
-		lc.Conns = max
-		progress(fmt.Sprintf("live %s: the open-file limit is %d: holding %d connections, not %d", name, limit, max, conns))
-	}
-	if lc.Conns < 1 {
-		return nil, nil, fmt.Errorf("the open-file limit %d leaves no room for connections", limit)
-	}
-	perProc := min(liveConnsPerProc, int(limit)-liveFDReserve)
+// transportRun is one transport's part: conns idle connections, then
+// fanRuns fan-out publications to fanout of them, on a fresh server
+// started with env (the server role's extra environment).
+type transportRun struct {
+	transport string
+	conns     int
+	fanout    int
+	fanRuns   int
+	env       []string
+}
 
-	progress(fmt.Sprintf("live %s: starting the server", name))
-	srv, err := startLiveServer(ctx, exe, env...)
+// liveTransport measures o on rig's clients. It returns what it measured,
+// if anything, and why it stopped short.
+func liveTransport(ctx context.Context, rig liveRig, o transportRun) (*LiveConns, *LiveFanout, error) {
+	t := &transportBench{rig: rig, o: o, name: map[string]string{"sse": "SSE", "ws": "WebSocket"}[o.transport]}
+	if o.env != nil {
+		t.name += " (Redis)"
+	}
+	t.lc = &LiveConns{Transport: o.transport, Asked: o.conns, Conns: o.conns}
+	if max := int(rig.limit) - liveFDReserve; t.lc.Conns > max {
+		t.lc.Conns = max
+		rig.progress(fmt.Sprintf("live %s: the open-file limit is %d: holding %d connections, not %d", t.name, rig.limit, max, o.conns))
+	}
+	if t.lc.Conns < 1 {
+		return nil, nil, fmt.Errorf("the open-file limit %d leaves no room for connections", rig.limit)
+	}
+	rig.progress(fmt.Sprintf("live %s: starting the server", t.name))
+	srv, err := startLiveServer(ctx, rig.exe, o.env...)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer srv.stop()
-	grants := map[string]liveGrant{}
+	t.srv = srv
+	if err := t.warmUp(ctx); err != nil {
+		return nil, nil, err
+	}
+	clients, err := t.open(ctx)
+	if clients != nil {
+		defer clients.stop()
+	}
+	if err != nil {
+		return t.lc, nil, err
+	}
+	if err := t.peak(ctx, clients); err != nil {
+		return t.lc, nil, err
+	}
+	if o.fanRuns == 0 {
+		srv.stop()
+		return t.lc, nil, nil
+	}
+	fan, err := t.fanOut(ctx, clients)
+	// The server goes first: its sockets take the TIME_WAIT, not the
+	// clients' bound ports.
+	srv.stop()
+	return t.lc, fan, err
+}
+
+// transportBench is one transport's part under way.
+type transportBench struct {
+	rig    liveRig
+	o      transportRun
+	name   string // the transport as the progress names it
+	srv    *liveServer
+	grants map[string]liveGrant
+	lc     *LiveConns
+}
+
+// config is a client process's: n connections, the first fan of them on
+// the fan-out channel, bound to sources.
+func (t *transportBench) config(n, fan int, sources []string) liveClientConfig {
+	return liveClientConfig{Addr: t.srv.addr, Transport: t.o.transport, Conns: n, Fan: fan, Sources: sources,
+		Concurrency: liveClientConcurrency, Grants: t.grants}
+}
+
+// warmUp gets the channels' grants, warms the server up (a few
+// connections and a publication, then gone again) and reads its memory.
+func (t *transportBench) warmUp(ctx context.Context) error {
+	t.grants = map[string]liveGrant{}
 	for _, ch := range []string{liveFanChan, liveIdle} {
 		var g liveGrant
-		if err := srv.get(ctx, "/_bench/token?ch="+ch, &g); err != nil {
-			return nil, nil, err
+		if err := t.srv.get(ctx, "/_bench/token?ch="+ch, &g); err != nil {
+			return err
 		}
-		grants[ch] = g
+		t.grants[ch] = g
 	}
-	cfg := func(n, fan int, sources []string) liveClientConfig {
-		return liveClientConfig{Addr: srv.addr, Transport: transport, Conns: n, Fan: fan, Sources: sources,
-			Concurrency: liveClientConcurrency, Grants: grants}
-	}
-
-	// Warm up: a few connections and a publication, then gone again.
-	progress(fmt.Sprintf("live %s: warming up the server", name))
-	warm, err := startLiveClients(ctx, exe, []liveClientConfig{cfg(liveWarmConns, liveWarmConns, []string{sourcePrefix + "250"})})
+	t.rig.progress(fmt.Sprintf("live %s: warming up the server", t.name))
+	warm, err := startLiveClients(ctx, t.rig.exe, []liveClientConfig{t.config(liveWarmConns, liveWarmConns, []string{t.rig.source + "250"})})
 	if err != nil {
-		return nil, nil, fmt.Errorf("warm-up: %w", err)
+		return fmt.Errorf("warm-up: %w", err)
 	}
 	if _, err := warm.ready(ctx, time.Minute, nil); err != nil {
 		warm.stop()
-		return nil, nil, fmt.Errorf("warm-up: %w", err)
+		return fmt.Errorf("warm-up: %w", err)
 	}
-	if _, err := liveFanoutOnce(ctx, srv, warm, 0); err != nil {
+	if _, err := liveFanoutOnce(ctx, t.srv, warm, 0); err != nil {
 		warm.stop()
-		return nil, nil, fmt.Errorf("warm-up: %w", err)
+		return fmt.Errorf("warm-up: %w", err)
 	}
 	warm.stop()
 
 	var base liveMem
-	if err := srv.get(ctx, "/_bench/mem", &base); err != nil {
-		return nil, nil, err
+	if err := t.srv.get(ctx, "/_bench/mem", &base); err != nil {
+		return err
 	}
 	time.Sleep(200 * time.Millisecond)
-	if lc.BaseRSS, _, err = srv.status(); err != nil {
-		return nil, nil, err
+	if t.lc.BaseRSS, _, err = t.srv.status(); err != nil {
+		return err
 	}
-	lc.BaseHeap, lc.BaseStack, lc.BaseGoroutines = base.Heap, base.Stack, base.Goroutines
+	t.lc.BaseHeap, t.lc.BaseStack, t.lc.BaseGoroutines = base.Heap, base.Stack, base.Goroutines
+	return nil
+}
 
-	// The connections: client processes of up to perProc each, the
-	// fan-out channel's first.
+// open opens the connections: client processes of up to liveConnsPerProc
+// each, the fan-out channel's first. It returns the clients (to stop) even
+// when they did not all open.
+func (t *transportBench) open(ctx context.Context) (*liveClients, error) {
+	lc := t.lc
+	perProc := min(liveConnsPerProc, int(t.rig.limit)-liveFDReserve)
 	var cfgs []liveClientConfig
-	fanLeft := min(fanout, lc.Conns)
+	fanLeft := min(t.o.fanout, lc.Conns)
 	src := 1
 	for left := lc.Conns; left > 0; {
 		n := min(left, perProc)
 		var sources []string
 		for k := 0; k < n; k += liveConnsPerSource {
-			sources = append(sources, sourcePrefix+strconv.Itoa(src))
+			sources = append(sources, t.rig.source+strconv.Itoa(src))
 			src++
 		}
 		fan := min(fanLeft, n)
-		cfgs = append(cfgs, cfg(n, fan, sources))
+		cfgs = append(cfgs, t.config(n, fan, sources))
 		fanLeft -= fan
 		left -= n
 	}
 	lc.ClientProcs, lc.Sources = len(cfgs), src-1
-	progress(fmt.Sprintf("live %s: opening %d connections from %d processes, %d source addresses", name, lc.Conns, len(cfgs), lc.Sources))
+	t.rig.progress(fmt.Sprintf("live %s: opening %d connections from %d processes, %d source addresses", t.name, lc.Conns, len(cfgs), lc.Sources))
 	t0 := time.Now()
-	clients, err := startLiveClients(ctx, exe, cfgs)
+	clients, err := startLiveClients(ctx, t.rig.exe, cfgs)
 	if err != nil {
-		return lc, nil, err
+		return nil, err
 	}
-	defer clients.stop()
 	ready, err := clients.ready(ctx, time.Minute+time.Duration(lc.Conns)*time.Millisecond, func(open, failed int) {
-		progress(fmt.Sprintf("live %s: %d of %d open, %d failed", name, open, lc.Conns, failed))
+		t.rig.progress(fmt.Sprintf("live %s: %d of %d open, %d failed", t.name, open, lc.Conns, failed))
 	})
 	lc.Open = time.Since(t0).Round(time.Millisecond)
 	if err != nil {
-		return lc, nil, err
+		return clients, err
 	}
 	lc.Errors, lc.FirstError = ready.failed, ready.firstErr
+	return clients, nil
+}
 
+// peak reads the server's memory with every connection open, and what
+// each cost.
+func (t *transportBench) peak(ctx context.Context, clients *liveClients) error {
+	lc := t.lc
 	time.Sleep(liveSettle)
 	var peak liveMem
-	if err := srv.get(ctx, "/_bench/mem", &peak); err != nil {
-		return lc, nil, err
+	if err := t.srv.get(ctx, "/_bench/mem", &peak); err != nil {
+		return err
 	}
 	time.Sleep(200 * time.Millisecond)
 	var threads int
-	if lc.PeakRSS, threads, err = srv.status(); err != nil {
-		return lc, nil, err
+	var err error
+	if lc.PeakRSS, threads, err = t.srv.status(); err != nil {
+		return err
 	}
 	if lc.Held, err = clients.alive(ctx); err != nil {
-		return lc, nil, err
+		return err
 	}
 	lc.PeakHeap, lc.PeakStack, lc.PeakGoroutines = peak.Heap, peak.Stack, peak.Goroutines
 	if lc.Held > 0 {
@@ -335,21 +394,20 @@ func liveTransport(ctx context.Context, exe, transport string, conns, fanout, fa
 		}
 		lc.RSSPerConn, lc.HeapPerConn, lc.StackPerConn = per(lc.PeakRSS, lc.BaseRSS), per(lc.PeakHeap, lc.BaseHeap), per(lc.PeakStack, lc.BaseStack)
 	}
-	progress(fmt.Sprintf("live %s: %d held after %v; server RSS %.1f MiB (%.1f KiB a connection), %d goroutines, %d threads",
-		name, lc.Held, lc.Open, float64(lc.PeakRSS)/(1<<20), lc.RSSPerConn/1024, lc.PeakGoroutines, threads))
+	t.rig.progress(fmt.Sprintf("live %s: %d held after %v; server RSS %.1f MiB (%.1f KiB a connection), %d goroutines, %d threads",
+		t.name, lc.Held, lc.Open, float64(lc.PeakRSS)/(1<<20), lc.RSSPerConn/1024, lc.PeakGoroutines, threads))
+	return nil
+}
 
-	if fanRuns == 0 {
-		srv.stop()
-		return lc, nil, nil
-	}
-	// The fan-out.
-	fan := &LiveFanout{Transport: transport, Subscribers: min(fanout, lc.Conns)}
+// fanOut times the fan-out publications.
+func (t *transportBench) fanOut(ctx context.Context, clients *liveClients) (*LiveFanout, error) {
+	fan := &LiveFanout{Transport: t.o.transport, Subscribers: min(t.o.fanout, t.lc.Conns)}
 	var short []error
-	for i := range fanRuns {
-		progress(fmt.Sprintf("live %s: fan-out %d/%d to %d subscribers", name, i+1, fanRuns, fan.Subscribers))
-		run, err := liveFanoutOnce(ctx, srv, clients, i+1)
+	for i := range t.o.fanRuns {
+		t.rig.progress(fmt.Sprintf("live %s: fan-out %d/%d to %d subscribers", t.name, i+1, t.o.fanRuns, fan.Subscribers))
+		run, err := liveFanoutOnce(ctx, t.srv, clients, i+1)
 		if err != nil {
-			return lc, fan, fmt.Errorf("fan-out: %w", err)
+			return fan, fmt.Errorf("fan-out: %w", err)
 		}
 		fan.Runs = append(fan.Runs, run)
 		if run.Received < fan.Subscribers { // a connection lost: the others still count
@@ -358,10 +416,7 @@ func liveTransport(ctx context.Context, exe, transport string, conns, fanout, fa
 		time.Sleep(100 * time.Millisecond)
 	}
 	fan.Last, fan.Rate = liveFanoutMedian(fan.Runs)
-	// The server goes first: its sockets take the TIME_WAIT, not the
-	// clients' bound ports.
-	srv.stop()
-	return lc, fan, errors.Join(short...)
+	return fan, errors.Join(short...)
 }
 
 // liveFanoutMedian is the median run's time to the last receipt, and its

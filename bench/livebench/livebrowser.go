@@ -98,122 +98,53 @@ func measureLiveVisible(ctx context.Context, exe, transport string, pubs int, pr
 		return nil, err
 	}
 	defer srv.stop()
-	return liveVisibleOn(ctx, path, srv, srv, transport, pubs, func(s string) { progress("live publish → visible over " + name + ": " + s) })
+	return liveVisibleOn(ctx, visibleRun{path: path, pageSrv: srv, pubSrv: srv, transport: transport, pubs: pubs,
+		progress: func(s string) { progress("live publish → visible over " + name + ": " + s) }})
 }
 
-// liveVisibleOn opens the live page of server pageSrv in Chromium (at path)
-// with the client on transport and publishes pubs publications through
-// server pubSrv, one at a time: the same server, or another instance sharing
-// its Redis.
-func liveVisibleOn(ctx context.Context, path string, pageSrv, pubSrv *liveServer, transport string, pubs int, progress func(string)) (*LiveVisible, error) {
-	progress("starting Chromium")
-	b, err := measure.StartBrowser(ctx, path)
+// visibleRun is one publish → visible measure: the live page of pageSrv
+// with the client on transport, pubs publications made through pubSrv
+// (the same server, or another instance sharing its Redis), Chromium at
+// path.
+type visibleRun struct {
+	path      string
+	pageSrv   *liveServer
+	pubSrv    *liveServer
+	transport string
+	pubs      int
+	progress  func(string)
+}
+
+// liveVisibleOn opens the live page in Chromium and publishes o.pubs
+// publications, one at a time, timing each from its publish to the paint
+// that shows it.
+func liveVisibleOn(ctx context.Context, o visibleRun) (*LiveVisible, error) {
+	o.progress("starting Chromium")
+	b, err := measure.StartBrowser(ctx, o.path)
 	if err != nil {
 		return nil, fmt.Errorf("chromium: %w", err)
 	}
 	defer b.Stop()
 
-	budget := liveConnectWait + time.Duration(pubs)*(livePubGap+livePubTimeout)
+	budget := liveConnectWait + time.Duration(o.pubs)*(livePubGap+livePubTimeout)
 	tctx, tcancel := context.WithTimeout(b.Ctx, budget)
 	defer tcancel()
 	tctx, tcancel2 := chromedp.NewContext(tctx)
 	defer tcancel2()
-	reports := make(chan liveReport, 1024)
-	if err := chromedp.Listen(tctx, func(ev any) {
-		if e, ok := ev.(*cdpruntime.EventBindingCalled); ok && e.Name == liveBinding {
-			var r liveReport
-			if json.Unmarshal([]byte(e.Payload), &r) == nil {
-				select {
-				case reports <- r:
-				default:
-				}
-			}
-		}
-	}); err != nil {
-		return nil, measure.BrowserErr(ctx, "listen", err)
-	}
-	if _, err := chromedp.Call(tctx, cdpruntime.AddBinding, cdpruntime.AddBindingParams{Name: liveBinding}); err != nil {
-		return nil, measure.BrowserErr(ctx, "add binding", err)
-	}
-	if _, err := chromedp.Call(tctx, page.AddScriptToEvaluateOnNewDocument,
-		page.AddScriptToEvaluateOnNewDocumentParams{Source: liveVisibleProbe}); err != nil {
-		return nil, measure.BrowserErr(ctx, "install probe", err)
-	}
-	u := "http://" + pageSrv.addr + livePagePath
-	if transport == "ws" {
-		u += "?bigpipe_live_transport=websocket" // the client's own switch
-	}
-	nav := time.Now()
-	resp, err := chromedp.Run(tctx, chromedp.NavigateResponse(u))
+	v := &visibleTab{ctx: ctx, tctx: tctx, o: o, reports: make(chan liveReport, 1024)}
+	nav, err := v.load()
 	if err != nil {
-		return nil, measure.BrowserErr(ctx, "load "+u, err)
+		return nil, err
 	}
-	if resp.Status != 200 {
-		return nil, fmt.Errorf("load %s: HTTP %d %s", u, resp.Status, resp.StatusText)
-	}
-
-	publish := func(seq int) error {
-		var sent struct{ Sent int64 }
-		return pubSrv.get(ctx, fmt.Sprintf("/_bench/publish?ch=%s&seq=%d", livePageCh, seq), &sent)
-	}
-	// wait returns the report of seq, skipping others, or false after d.
-	wait := func(seq int, d time.Duration) (liveReport, bool, error) {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		for {
-			select {
-			case r := <-reports:
-				if r.Seq == seq {
-					return r, true, nil
-				}
-			case <-t.C:
-				return liveReport{}, false, nil
-			case <-tctx.Done():
-				return liveReport{}, false, measure.BrowserErr(ctx, "wait for a publication", tctx.Err())
-			}
-		}
-	}
-
-	progress("waiting for the page to connect")
-	res := &LiveVisible{Transport: transport}
-	connected := false
-	for k := 0; time.Since(nav) < liveConnectWait; k++ {
-		if err := publish(liveWarmSeq + k); err != nil {
-			return nil, err
-		}
-		_, ok, err := wait(liveWarmSeq+k, 250*time.Millisecond)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			connected = true
-			break
-		}
-	}
-	if !connected {
-		return nil, errors.New("the page showed no publication within " + liveConnectWait.String() +
-			": is live/live.js the live client yet (it is loaded after the barrier, connects, and swaps a state publication's content into the pagelet)?")
+	o.progress("waiting for the page to connect")
+	res := &LiveVisible{Transport: o.transport}
+	if err := v.connect(nav); err != nil {
+		return nil, err
 	}
 	res.Connect = time.Since(nav).Round(time.Millisecond)
-
-	var lats []time.Duration
-	for i := 1; i <= pubs; i++ {
-		if i%50 == 1 {
-			progress(fmt.Sprintf("publication %d/%d", i, pubs))
-		}
-		if err := publish(i); err != nil {
-			return nil, err
-		}
-		res.Publications++
-		r, ok, err := wait(i, livePubTimeout)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			res.Shown++
-			lats = append(lats, time.Duration(r.Lat*float64(time.Millisecond)))
-		}
-		time.Sleep(livePubGap)
+	lats, err := v.publications(res)
+	if err != nil {
+		return nil, err
 	}
 	if s, err := chromedp.Run(tctx, chromedp.Evaluate[string](`String(window.bigPipe && bigPipe.liveState && bigPipe.liveState.transport)`)); err == nil {
 		res.Client = s
@@ -224,4 +155,119 @@ func liveVisibleOn(ctx context.Context, path string, pageSrv, pubSrv *liveServer
 	res.P50, res.P99 = measure.Percentile(lats, 50), measure.Percentile(lats, 99)
 	res.Max = measure.Percentile(lats, 100)
 	return res, nil
+}
+
+// visibleTab is the live page's tab of a visibleRun.
+type visibleTab struct {
+	ctx     context.Context // the run's
+	tctx    context.Context // the tab's
+	o       visibleRun
+	reports chan liveReport // what the page's probe reports
+}
+
+// load installs the probe and its binding and loads the page; it returns
+// when the navigation started.
+func (v *visibleTab) load() (time.Time, error) {
+	ctx, tctx := v.ctx, v.tctx
+	if err := chromedp.Listen(tctx, func(ev any) {
+		if e, ok := ev.(*cdpruntime.EventBindingCalled); ok && e.Name == liveBinding {
+			var r liveReport
+			if json.Unmarshal([]byte(e.Payload), &r) == nil {
+				select {
+				case v.reports <- r:
+				default:
+				}
+			}
+		}
+	}); err != nil {
+		return time.Time{}, measure.BrowserErr(ctx, "listen", err)
+	}
+	if _, err := chromedp.Call(tctx, cdpruntime.AddBinding, cdpruntime.AddBindingParams{Name: liveBinding}); err != nil {
+		return time.Time{}, measure.BrowserErr(ctx, "add binding", err)
+	}
+	if _, err := chromedp.Call(tctx, page.AddScriptToEvaluateOnNewDocument,
+		page.AddScriptToEvaluateOnNewDocumentParams{Source: liveVisibleProbe}); err != nil {
+		return time.Time{}, measure.BrowserErr(ctx, "install probe", err)
+	}
+	u := "http://" + v.o.pageSrv.addr + livePagePath
+	if v.o.transport == "ws" {
+		u += "?bigpipe_live_transport=websocket" // the client's own switch
+	}
+	nav := time.Now()
+	resp, err := chromedp.Run(tctx, chromedp.NavigateResponse(u))
+	if err != nil {
+		return time.Time{}, measure.BrowserErr(ctx, "load "+u, err)
+	}
+	if resp.Status != 200 {
+		return time.Time{}, fmt.Errorf("load %s: HTTP %d %s", u, resp.Status, resp.StatusText)
+	}
+	return nav, nil
+}
+
+// publish makes publication seq through the publishing server.
+func (v *visibleTab) publish(seq int) error {
+	var sent struct{ Sent int64 }
+	return v.o.pubSrv.get(v.ctx, fmt.Sprintf("/_bench/publish?ch=%s&seq=%d", livePageCh, seq), &sent)
+}
+
+// wait returns the report of seq, skipping others, or false after d.
+func (v *visibleTab) wait(seq int, d time.Duration) (liveReport, bool, error) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case r := <-v.reports:
+			if r.Seq == seq {
+				return r, true, nil
+			}
+		case <-t.C:
+			return liveReport{}, false, nil
+		case <-v.tctx.Done():
+			return liveReport{}, false, measure.BrowserErr(v.ctx, "wait for a publication", v.tctx.Err())
+		}
+	}
+}
+
+// connect publishes warm-up publications until the page shows one, for
+// up to liveConnectWait from nav.
+func (v *visibleTab) connect(nav time.Time) error {
+	for k := 0; time.Since(nav) < liveConnectWait; k++ {
+		if err := v.publish(liveWarmSeq + k); err != nil {
+			return err
+		}
+		_, ok, err := v.wait(liveWarmSeq+k, 250*time.Millisecond)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+	}
+	return errors.New("the page showed no publication within " + liveConnectWait.String() +
+		": is live/live.js the live client yet (it is loaded after the barrier, connects, and swaps a state publication's content into the pagelet)?")
+}
+
+// publications makes the measured publications, one at a time, counting
+// them and those shown in res; it returns the latency of each shown.
+func (v *visibleTab) publications(res *LiveVisible) ([]time.Duration, error) {
+	var lats []time.Duration
+	for i := 1; i <= v.o.pubs; i++ {
+		if i%50 == 1 {
+			v.o.progress(fmt.Sprintf("publication %d/%d", i, v.o.pubs))
+		}
+		if err := v.publish(i); err != nil {
+			return nil, err
+		}
+		res.Publications++
+		r, ok, err := v.wait(i, livePubTimeout)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			res.Shown++
+			lats = append(lats, time.Duration(r.Lat*float64(time.Millisecond)))
+		}
+		time.Sleep(livePubGap)
+	}
+	return lats, nil
 }

@@ -122,14 +122,14 @@ func MeasureCluster(ctx context.Context, exe string, o ClusterOptions, limit uin
 		}
 	}
 	prefix := func(third int) string { return fmt.Sprintf("127.%d.%d.", octet, third) }
-	lc.Fanout, lc.FanoutPer, err = liveClusterFanout(ctx, exe, srvs, o.Subs, limit, prefix(3), progress)
+	lc.Fanout, lc.FanoutPer, err = liveClusterFanout(ctx, liveRig{exe: exe, limit: limit, source: prefix(3), progress: progress}, srvs, o.Subs)
 	if ctx.Err() != nil {
 		return lc, ctx.Err()
 	}
 	if err != nil {
 		fail("fan-out through Redis", err)
 	}
-	lc.Storm, err = liveStorm(ctx, exe, rd, srvs, o.Storm, o.StormGap, limit, prefix(4), progress)
+	lc.Storm, err = liveStorm(ctx, liveRig{exe: exe, limit: limit, source: prefix(4), progress: progress}, stormRun{rd: rd, srvs: srvs, n: o.Storm, gap: o.StormGap})
 	if ctx.Err() != nil {
 		return lc, ctx.Err()
 	}
@@ -139,7 +139,7 @@ func MeasureCluster(ctx context.Context, exe string, o ClusterOptions, limit uin
 	stopAll()
 
 	for i, tr := range Transports {
-		conns, _, err := liveTransport(ctx, exe, tr, o.Conns, 0, 0, env, limit, prefix(5+i), progress)
+		conns, _, err := liveTransport(ctx, liveRig{exe: exe, limit: limit, source: prefix(5 + i), progress: progress}, transportRun{transport: tr, conns: o.Conns, env: env})
 		if ctx.Err() != nil {
 			return lc, ctx.Err()
 		}
@@ -184,7 +184,7 @@ func liveClusterVisible(ctx context.Context, srvs []*liveServer, pubs int, progr
 		k := 1 + i%(len(srvs)-1) // B, then C
 		name := map[string]string{"sse": "SSE", "ws": "WebSocket"}[tr]
 		label := fmt.Sprintf("live cluster: publish on A → visible on %c over %s: ", 'A'+k, name)
-		v, err := liveVisibleOn(ctx, path, srvs[k], srvs[0], tr, pubs, func(s string) { progress(label + s) })
+		v, err := liveVisibleOn(ctx, visibleRun{path: path, pageSrv: srvs[k], pubSrv: srvs[0], transport: tr, pubs: pubs, progress: func(s string) { progress(label + s) }})
 		if ctx.Err() != nil {
 			return out, ctx.Err()
 		}
@@ -202,7 +202,7 @@ func liveClusterVisible(ctx context.Context, srvs []*liveServer, pubs int, progr
 // instance i mod len(srvs)) and times FanoutRuns publications made on
 // the first, after one to warm up. It returns the fan-out and the
 // connections each instance held.
-func liveClusterFanout(ctx context.Context, exe string, srvs []*liveServer, subs int, limit uint64, sourcePrefix string, progress func(string)) (*LiveFanout, []int, error) {
+func liveClusterFanout(ctx context.Context, rig liveRig, srvs []*liveServer, subs int) (*LiveFanout, []int, error) {
 	grants, err := liveGrants(ctx, srvs[0], liveFanChan, liveIdle)
 	if err != nil {
 		return nil, nil, err
@@ -212,15 +212,15 @@ func liveClusterFanout(ctx context.Context, exe string, srvs []*liveServer, subs
 		addrs = append(addrs, s.addr)
 	}
 	per := make([]int, len(srvs))
-	cfgs := liveSplit(subs, limit, sourcePrefix, func(n int, sources []string) liveClientConfig {
+	cfgs := liveSplit(subs, rig.limit, rig.source, func(n int, sources []string) liveClientConfig {
 		for i := range n {
 			per[i%len(srvs)]++
 		}
 		return liveClientConfig{Transport: liveClusterTransport, Conns: n, Fan: n, Sources: sources,
 			Concurrency: liveClientConcurrency, Grants: grants, Addrs: addrs}
 	})
-	progress(fmt.Sprintf("live cluster: opening %d connections over %d instances (%v) from %d processes", subs, len(srvs), per, len(cfgs)))
-	clients, err := startLiveClients(ctx, exe, cfgs)
+	rig.progress(fmt.Sprintf("live cluster: opening %d connections over %d instances (%v) from %d processes", subs, len(srvs), per, len(cfgs)))
+	clients, err := startLiveClients(ctx, rig.exe, cfgs)
 	if err != nil {
 		return nil, per, err
 	}
@@ -238,7 +238,7 @@ func liveClusterFanout(ctx context.Context, exe string, srvs []*liveServer, subs
 	fan := &LiveFanout{Transport: liveClusterTransport, Subscribers: subs}
 	var short []error
 	for i := range FanoutRuns {
-		progress(fmt.Sprintf("live cluster: fan-out %d/%d from A to %d subscribers on %d instances", i+1, FanoutRuns, subs, len(srvs)))
+		rig.progress(fmt.Sprintf("live cluster: fan-out %d/%d from A to %d subscribers on %d instances", i+1, FanoutRuns, subs, len(srvs)))
 		run, err := liveFanoutOnce(ctx, srvs[0], clients, i+1)
 		if err != nil {
 			return fan, per, err

@@ -97,11 +97,76 @@ type LiveCPU struct {
 	Share   float64       `json:"share"` // of one core, over the window
 }
 
-// liveStorm runs the storm on srvs (A, B, C: C is closed) with n
-// connections.
-// Publications are made every gap; with gap 0 only one, before the close.
-func liveStorm(ctx context.Context, exe string, rd *measure.Redis, srvs []*liveServer, n int, gap time.Duration, limit uint64, sourcePrefix string, progress func(string)) (*LiveStorm, error) {
-	a, victim, others := srvs[0], srvs[len(srvs)-1], srvs[:len(srvs)-1]
+// liveRig is how the live bench starts its clients: the binary it runs
+// again as each child, the open-file limit their connections are split
+// by, the prefix of their source addresses ("127.a.b.") and where progress
+// goes.
+type liveRig struct {
+	exe      string
+	limit    uint64
+	source   string
+	progress func(string)
+}
+
+// stormRun is one reconnect storm: srvs are A, B and C (C is closed), n
+// connections, publications every gap (with gap 0 only one, before the
+// close), through rd.
+type stormRun struct {
+	rd   *measure.Redis
+	srvs []*liveServer
+	n    int
+	gap  time.Duration
+}
+
+// liveStorm runs the storm o on rig's clients.
+func liveStorm(ctx context.Context, rig liveRig, o stormRun) (*LiveStorm, error) {
+	a, victim, n := o.srvs[0], o.srvs[len(o.srvs)-1], o.n
+	clients, err := stormClients(ctx, rig, o)
+	if err != nil {
+		return nil, err
+	}
+	defer clients.stop()
+	st := &LiveStorm{Transport: liveClusterTransport, Conns: n, PubGap: o.gap,
+		How: "Engine.Close on C (every client told at once to reconnect; new connections refused with 503)"}
+
+	// The first publication reaches every connection: they are subscribed.
+	pub := &stormPublisher{a: a, last: 1, stop: make(chan struct{})}
+	if err := pub.publish(ctx, 1); err != nil {
+		return nil, err
+	}
+	if chk, err := liveCheck(ctx, clients, 1, 20*time.Second); err != nil || chk.complete < n {
+		return nil, fmt.Errorf("before the storm: %d of %d connections had the first publication within 20 s (%v)", chk.complete, n, err)
+	}
+	// Publications go on all along.
+	pub.start(ctx, o.gap)
+	defer pub.finish()
+
+	meter := newStormMeter(o.rd, o.srvs, clients)
+	rig.progress(fmt.Sprintf("live cluster storm: closing C's engine; %d connections reconnect to A and B", n))
+	meter.begin()
+	t0 := time.Now()
+	if err := victim.send("close"); err != nil {
+		return st, err
+	}
+	last, err := stormResumed(ctx, clients, st, t0)
+	if err != nil {
+		return st, err
+	}
+	st.Window = time.Since(t0)
+	meter.end(st)
+	st.AllResumed = time.Duration(last - t0.UnixNano())
+	rig.progress(fmt.Sprintf("live cluster storm: all %d resumed after %v (%d recovered, %d refetched)", n, st.AllResumed.Round(time.Millisecond), st.Recovered, st.Refetched))
+	if err := stormClosed(ctx, victim, st); err != nil {
+		return st, err
+	}
+	time.Sleep(liveStormAfter)
+	return st, stormAfter(ctx, clients, pub, st)
+}
+
+// stormClients opens the storm's connections to C (with A and B to fail
+// over to), all subscribed to liveStormChan.
+func stormClients(ctx context.Context, rig liveRig, o stormRun) (*liveClients, error) {
+	a, victim, others := o.srvs[0], o.srvs[len(o.srvs)-1], o.srvs[:len(o.srvs)-1]
 	grants, err := liveGrants(ctx, a, liveStormChan)
 	if err != nil {
 		return nil, err
@@ -110,47 +175,46 @@ func liveStorm(ctx context.Context, exe string, rd *measure.Redis, srvs []*liveS
 	for _, s := range others {
 		failover = append(failover, s.addr)
 	}
-	cfgs := liveSplit(n, limit, sourcePrefix, func(k int, sources []string) liveClientConfig {
+	cfgs := liveSplit(o.n, rig.limit, rig.source, func(k int, sources []string) liveClientConfig {
 		return liveClientConfig{Transport: liveClusterTransport, Conns: k, Sources: sources, Concurrency: liveClientConcurrency,
 			Grants: grants, Addrs: []string{victim.addr}, Failover: failover, Channel: liveStormChan}
 	})
-	progress(fmt.Sprintf("live cluster storm: opening %d connections to C", n))
-	clients, err := startLiveClients(ctx, exe, cfgs)
+	rig.progress(fmt.Sprintf("live cluster storm: opening %d connections to C", o.n))
+	clients, err := startLiveClients(ctx, rig.exe, cfgs)
 	if err != nil {
 		return nil, err
 	}
-	defer clients.stop()
-	ready, err := clients.ready(ctx, time.Minute+time.Duration(n)*time.Millisecond, nil)
+	ready, err := clients.ready(ctx, time.Minute+time.Duration(o.n)*time.Millisecond, nil)
+	if err == nil && ready.failed > 0 {
+		err = fmt.Errorf("%d of %d connections failed: %s", ready.failed, o.n, ready.firstErr)
+	}
 	if err != nil {
+		clients.stop()
 		return nil, err
 	}
-	if ready.failed > 0 {
-		return nil, fmt.Errorf("%d of %d connections failed: %s", ready.failed, n, ready.firstErr)
-	}
-	st := &LiveStorm{Transport: liveClusterTransport, Conns: n, PubGap: gap,
-		How: "Engine.Close on C (every client told at once to reconnect; new connections refused with 503)"}
+	return clients, nil
+}
 
-	// The first publication reaches every connection: they are subscribed.
-	pub := func(seq int) error {
-		var sent struct{ Sent int64 }
-		return a.get(ctx, fmt.Sprintf("/_bench/publish?ch=%s&seq=%d", liveStormChan, seq), &sent)
-	}
-	if err := pub(1); err != nil {
-		return nil, err
-	}
-	if chk, err := liveCheck(ctx, clients, 1, 20*time.Second); err != nil || chk.complete < n {
-		return nil, fmt.Errorf("before the storm: %d of %d connections had the first publication within 20 s (%v)", chk.complete, n, err)
-	}
+// stormPublisher publishes to liveStormChan on A during the storm.
+type stormPublisher struct {
+	a    *liveServer
+	mu   sync.Mutex
+	last int   // the last publication made
+	err  error // why publishing stopped
+	stop chan struct{}
+	wg   sync.WaitGroup
+	once sync.Once
+}
 
-	// Publications go on all along.
-	var (
-		mu      sync.Mutex
-		lastSeq = 1
-		pubErr  error
-		stopPub = make(chan struct{})
-		wg      sync.WaitGroup
-	)
-	wg.Go(func() {
+// publish makes publication seq.
+func (p *stormPublisher) publish(ctx context.Context, seq int) error {
+	var sent struct{ Sent int64 }
+	return p.a.get(ctx, fmt.Sprintf("/_bench/publish?ch=%s&seq=%d", liveStormChan, seq), &sent)
+}
+
+// start publishes every gap until finish (never with gap 0).
+func (p *stormPublisher) start(ctx context.Context, gap time.Duration) {
+	p.wg.Go(func() {
 		if gap <= 0 {
 			return
 		}
@@ -158,95 +222,124 @@ func liveStorm(ctx context.Context, exe string, rd *measure.Redis, srvs []*liveS
 		defer t.Stop()
 		for {
 			select {
-			case <-stopPub:
+			case <-p.stop:
 				return
 			case <-t.C:
 			}
-			mu.Lock()
-			seq := lastSeq + 1
-			mu.Unlock()
-			err := pub(seq)
-			mu.Lock()
+			p.mu.Lock()
+			seq := p.last + 1
+			p.mu.Unlock()
+			err := p.publish(ctx, seq)
+			p.mu.Lock()
 			if err != nil {
-				pubErr = err
-				mu.Unlock()
+				p.err = err
+				p.mu.Unlock()
 				return
 			}
-			lastSeq = seq
-			mu.Unlock()
+			p.last = seq
+			p.mu.Unlock()
 		}
 	})
-	stopPublishing := sync.OnceFunc(func() { close(stopPub); wg.Wait() })
-	defer stopPublishing()
+}
 
-	procs := []struct {
-		name string
-		pid  int
-	}{{"redis-server", rd.Pid()}, {"instance A", a.cmd.Process.Pid}, {"instance B", srvs[1].cmd.Process.Pid}, {"instance C (closed)", victim.cmd.Process.Pid}}
+// finish stops publishing and returns the last publication made and why
+// publishing stopped early, if it did.
+func (p *stormPublisher) finish() (int, error) {
+	p.once.Do(func() { close(p.stop); p.wg.Wait() })
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.last, p.err
+}
+
+// stormMeter reads the CPU time of every process of the storm, and Redis's
+// commands, before and after.
+type stormMeter struct {
+	rd    *measure.Redis
+	names []string
+	pids  []int
+	cpu0  []time.Duration
+	cmds0 int64
+	rcpu0 time.Duration
+}
+
+func newStormMeter(rd *measure.Redis, srvs []*liveServer, clients *liveClients) *stormMeter {
+	m := &stormMeter{rd: rd,
+		names: []string{"redis-server", "instance A", "instance B", "instance C (closed)"},
+		pids:  []int{rd.Pid(), srvs[0].cmd.Process.Pid, srvs[1].cmd.Process.Pid, srvs[len(srvs)-1].cmd.Process.Pid},
+	}
 	for i, c := range clients.procs {
-		procs = append(procs, struct {
-			name string
-			pid  int
-		}{fmt.Sprintf("clients %d", i+1), c.cmd.Process.Pid})
+		m.names = append(m.names, fmt.Sprintf("clients %d", i+1))
+		m.pids = append(m.pids, c.cmd.Process.Pid)
 	}
-	cpu := func() []time.Duration {
-		out := make([]time.Duration, len(procs))
-		for i, p := range procs {
-			out[i], _ = measure.ProcCPU(p.pid) // a process gone reads as 0
-		}
-		return out
-	}
-	redisInfo := func() (int64, time.Duration) {
-		stats, err1 := rd.Info("stats")
-		c, err2 := rd.Info("cpu")
-		if err1 != nil || err2 != nil {
-			return 0, 0
-		}
-		cmds, _ := strconv.ParseInt(stats["total_commands_processed"], 10, 64)
-		sys, _ := strconv.ParseFloat(c["used_cpu_sys"], 64)
-		user, _ := strconv.ParseFloat(c["used_cpu_user"], 64)
-		return cmds, time.Duration((sys + user) * float64(time.Second))
-	}
+	return m
+}
 
-	progress(fmt.Sprintf("live cluster storm: closing C's engine; %d connections reconnect to A and B", n))
-	cpu0 := cpu()
-	cmds0, rcpu0 := redisInfo()
-	t0 := time.Now()
-	if err := victim.send("close"); err != nil {
-		return st, err
+func (m *stormMeter) cpu() []time.Duration {
+	out := make([]time.Duration, len(m.pids))
+	for i, pid := range m.pids {
+		out[i], _ = measure.ProcCPU(pid) // a process gone reads as 0
 	}
+	return out
+}
+
+func (m *stormMeter) redisInfo() (int64, time.Duration) {
+	stats, err1 := m.rd.Info("stats")
+	c, err2 := m.rd.Info("cpu")
+	if err1 != nil || err2 != nil {
+		return 0, 0
+	}
+	cmds, _ := strconv.ParseInt(stats["total_commands_processed"], 10, 64)
+	sys, _ := strconv.ParseFloat(c["used_cpu_sys"], 64)
+	user, _ := strconv.ParseFloat(c["used_cpu_user"], 64)
+	return cmds, time.Duration((sys + user) * float64(time.Second))
+}
+
+// begin reads the figures before the storm.
+func (m *stormMeter) begin() {
+	m.cpu0 = m.cpu()
+	m.cmds0, m.rcpu0 = m.redisInfo()
+}
+
+// end reads them after it, into st (over st.Window).
+func (m *stormMeter) end(st *LiveStorm) {
+	cpu1 := m.cpu()
+	cmds1, rcpu1 := m.redisInfo()
+	st.RedisCommands, st.RedisCPU = cmds1-m.cmds0, rcpu1-m.rcpu0
+	for i, name := range m.names {
+		d := max(0, cpu1[i]-m.cpu0[i])
+		st.CPU = append(st.CPU, LiveCPU{Process: name, CPU: d, Share: d.Seconds() / st.Window.Seconds()})
+	}
+}
+
+// stormResumed waits until every connection has resumed on A or B and is
+// open, noting the clients' figures in st as they come; it returns when
+// the last resumed (Unix ns).
+func stormResumed(ctx context.Context, clients *liveClients, st *LiveStorm, t0 time.Time) (int64, error) {
 	deadline := t0.Add(liveStormTimeout)
-	var last int64
 	for {
 		res, err := liveResumed(ctx, clients)
 		if err != nil {
-			return st, err
+			return 0, err
 		}
-		st.Resumed, st.Recovered, st.RecoveredPubs, st.Refetched, st.FailedAttempts, last = res.resumes, res.recovered, res.recoveredPubs, res.refetched, res.failed, res.last
+		st.Resumed, st.Recovered, st.RecoveredPubs, st.Refetched, st.FailedAttempts = res.resumes, res.recovered, res.recoveredPubs, res.refetched, res.failed
 		st.FirstDrop, st.LastDrop = time.Duration(res.firstDrop-t0.UnixNano()), time.Duration(res.lastDrop-t0.UnixNano())
 		st.ResumeP50, st.ResumeP99, st.ResumeMax = res.p50, res.p99, res.max
 		st.Ends = res.codes
-		if res.resumes >= n && res.open == n {
-			break
+		if res.resumes >= st.Conns && res.open == st.Conns {
+			return res.last, nil
 		}
 		if time.Now().After(deadline) {
-			return st, fmt.Errorf("%d of %d connections resumed within %v (%d open)", res.resumes, n, liveStormTimeout, res.open)
+			return 0, fmt.Errorf("%d of %d connections resumed within %v (%d open)", res.resumes, st.Conns, liveStormTimeout, res.open)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	st.Window = time.Since(t0)
-	cpu1 := cpu()
-	cmds1, rcpu1 := redisInfo()
-	st.AllResumed = time.Duration(last - t0.UnixNano())
-	st.RedisCommands, st.RedisCPU = cmds1-cmds0, rcpu1-rcpu0
-	for i, p := range procs {
-		d := max(0, cpu1[i]-cpu0[i])
-		st.CPU = append(st.CPU, LiveCPU{Process: p.name, CPU: d, Share: d.Seconds() / st.Window.Seconds()})
-	}
-	progress(fmt.Sprintf("live cluster storm: all %d resumed after %v (%d recovered, %d refetched)", n, st.AllResumed.Round(time.Millisecond), st.Recovered, st.Refetched))
+}
+
+// stormClosed waits for C's engine to report its close, into st.
+func stormClosed(ctx context.Context, victim *liveServer, st *LiveStorm) error {
 	closed, err := victim.expect(ctx, "closed", liveCloseTimeout+5*time.Second)
 	if err != nil {
-		return st, err
+		return err
 	}
 	if len(closed) >= 3 {
 		ns, _ := strconv.ParseInt(closed[1], 10, 64)
@@ -255,25 +348,26 @@ func liveStorm(ctx context.Context, exe string, rd *measure.Redis, srvs []*liveS
 			st.CloseError = e
 		}
 	}
+	return nil
+}
 
-	time.Sleep(liveStormAfter)
-	stopPublishing()
-	mu.Lock()
-	final, perr := lastSeq, pubErr
-	mu.Unlock()
+// stormAfter stops publishing and checks that every connection had every
+// publication once, into st.
+func stormAfter(ctx context.Context, clients *liveClients, pub *stormPublisher, st *LiveStorm) error {
+	final, perr := pub.finish()
 	st.Publications = final
 	if perr != nil {
-		return st, fmt.Errorf("publishing during the storm: %w", perr)
+		return fmt.Errorf("publishing during the storm: %w", perr)
 	}
 	chk, err := liveCheck(ctx, clients, final, 20*time.Second)
 	st.Complete, st.Gaps, st.Dups = chk.complete, chk.gaps, chk.dups
 	if err != nil {
-		return st, err
+		return err
 	}
-	if st.Complete < n || st.Gaps > 0 || st.Dups > 0 {
-		return st, fmt.Errorf("after the storm %d of %d connections had the last publication, %d publications missing, %d seen twice", st.Complete, n, st.Gaps, st.Dups)
+	if n := st.Conns; st.Complete < n || st.Gaps > 0 || st.Dups > 0 {
+		return fmt.Errorf("after the storm %d of %d connections had the last publication, %d publications missing, %d seen twice", st.Complete, n, st.Gaps, st.Dups)
 	}
-	return st, nil
+	return nil
 }
 
 // liveResumedTotals is the clients' "resumed" answers, summed.
