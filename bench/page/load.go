@@ -46,7 +46,18 @@ func loadRounds(dur time.Duration) int {
 	return max(1, min(n, loadMaxRounds))
 }
 
-// measureLoad runs the closed-loop load generator against baseURL for each
+// loadPlan is what measureLoad measures: against baseURL, each of modes at
+// each level of concurrency, for dur or maxReq requests (see measureLoad).
+type loadPlan struct {
+	baseURL     string
+	modes       []Mode
+	concurrency []int
+	dur         time.Duration
+	maxReq      int
+	progress    func(string) // may be nil
+}
+
+// measureLoad runs the closed-loop load generator against p.baseURL for each
 // mode at each concurrency level: c workers issuing whole-page requests of
 // the zero-delay scenario back to back on keep-alive connections, for dur
 // or until maxReq requests (whichever comes first; maxReq <= 0 means no
@@ -61,93 +72,111 @@ func loadRounds(dur time.Duration) int {
 //
 // Results come in concurrency order, and within a level in the order of
 // modes. An error is returned only for bad arguments or a cancelled ctx.
-func measureLoad(ctx context.Context, baseURL string, modes []Mode, concurrency []int, dur time.Duration, maxReq int, progress func(string)) ([]LoadResult, error) {
-	if len(modes) == 0 || len(concurrency) == 0 {
+func measureLoad(ctx context.Context, p loadPlan) ([]LoadResult, error) {
+	if len(p.modes) == 0 || len(p.concurrency) == 0 {
 		return nil, errors.New("load: no modes or no concurrency levels")
 	}
-	if dur <= 0 {
-		return nil, fmt.Errorf("load: duration %v is not positive", dur)
+	if p.dur <= 0 {
+		return nil, fmt.Errorf("load: duration %v is not positive", p.dur)
 	}
-	for _, c := range concurrency {
+	for _, c := range p.concurrency {
 		if c < 1 {
 			return nil, fmt.Errorf("load: concurrency %d is below 1", c)
 		}
 	}
-	if progress == nil {
-		progress = func(string) {}
+	if p.progress == nil {
+		p.progress = func(string) {}
 	}
-	rounds := loadRounds(dur)
-	roundDur := dur / time.Duration(rounds)
-	roundMax := 0
-	if maxReq > 0 {
-		roundMax = max(1, maxReq/rounds)
-	}
-	warm := measure.LoadWarmup(roundDur)
-
 	var out []LoadResult
-	for _, c := range concurrency {
-		tr := &http.Transport{
-			MaxIdleConns:        c + 16,
-			MaxIdleConnsPerHost: c + 16,
-			DisableCompression:  true,
-			IdleConnTimeout:     30 * time.Second,
-		}
-		client := &http.Client{Transport: tr, Timeout: measure.LoadRequestTimeout}
-		type acc struct {
-			res     LoadResult
-			rps     []float64
-			samples []time.Duration
-		}
-		accs := make([]*acc, len(modes))
-		for i, m := range modes {
-			accs[i] = &acc{res: LoadResult{Mode: m, Concurrency: c}}
-		}
-		for r := range rounds {
-			order := make([]int, len(modes))
-			for i := range order {
-				order[i] = i
-			}
-			if r%2 == 1 {
-				slices.Reverse(order)
-			}
-			for _, i := range order {
-				m := modes[i]
-				u := loadURL(baseURL, m)
-				progress(fmt.Sprintf("load %s c=%d round %d/%d: warm-up %v", m, c, r+1, rounds, warm))
-				warmMax := 0
-				if roundMax > 0 {
-					warmMax = max(c, roundMax/10)
-				}
-				if _, err := measure.LoadRun(ctx, measure.LoadSpec{Client: client, URL: u, UA: modeUA(m), Workers: c, For: warm, MaxRequests: warmMax}); err != nil {
-					tr.CloseIdleConnections()
-					return out, err
-				}
-				progress(fmt.Sprintf("load %s c=%d round %d/%d: %v", m, c, r+1, rounds, roundDur))
-				run, err := measure.LoadRun(ctx, measure.LoadSpec{Client: client, URL: u, UA: modeUA(m), Workers: c, For: roundDur, MaxRequests: roundMax})
-				if err != nil {
-					tr.CloseIdleConnections()
-					return out, err
-				}
-				a := accs[i]
-				a.res.Requests += run.Requests
-				a.res.Errors += run.Errors
-				a.res.Duration += run.Elapsed
-				if run.Elapsed > 0 {
-					a.rps = append(a.rps, float64(run.Requests-run.Errors)/run.Elapsed.Seconds())
-				}
-				a.samples = append(a.samples, run.Samples...)
-			}
-		}
-		tr.CloseIdleConnections()
-		for _, a := range accs {
-			a.res.RPS = loadMedian(a.rps)
-			slices.Sort(a.samples)
-			a.res.P50 = loadPercentile(a.samples, 50)
-			a.res.P99 = loadPercentile(a.samples, 99)
-			out = append(out, a.res)
+	for _, c := range p.concurrency {
+		res, err := p.level(ctx, c)
+		out = append(out, res...)
+		if err != nil {
+			return out, err
 		}
 	}
 	return out, nil
+}
+
+// loadAcc is one mode's rounds at one level, summed.
+type loadAcc struct {
+	res     LoadResult
+	rps     []float64
+	samples []time.Duration
+}
+
+// level measures every mode at concurrency c, in rounds that alternate
+// their order.
+func (p loadPlan) level(ctx context.Context, c int) ([]LoadResult, error) {
+	rounds := loadRounds(p.dur)
+	roundDur := p.dur / time.Duration(rounds)
+	roundMax := 0
+	if p.maxReq > 0 {
+		roundMax = max(1, p.maxReq/rounds)
+	}
+	tr := &http.Transport{
+		MaxIdleConns:        c + 16,
+		MaxIdleConnsPerHost: c + 16,
+		DisableCompression:  true,
+		IdleConnTimeout:     30 * time.Second,
+	}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: measure.LoadRequestTimeout}
+	accs := make([]*loadAcc, len(p.modes))
+	for i, m := range p.modes {
+		accs[i] = &loadAcc{res: LoadResult{Mode: m, Concurrency: c}}
+	}
+	for r := range rounds {
+		order := make([]int, len(p.modes))
+		for i := range order {
+			order[i] = i
+		}
+		if r%2 == 1 {
+			slices.Reverse(order)
+		}
+		for _, i := range order {
+			spec := measure.LoadSpec{Client: client, URL: loadURL(p.baseURL, p.modes[i]), UA: modeUA(p.modes[i]), Workers: c, For: roundDur, MaxRequests: roundMax}
+			if err := p.round(ctx, spec, accs[i], fmt.Sprintf("load %s c=%d round %d/%d", p.modes[i], c, r+1, rounds)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var out []LoadResult
+	for _, a := range accs {
+		a.res.RPS = loadMedian(a.rps)
+		slices.Sort(a.samples)
+		a.res.P50 = loadPercentile(a.samples, 50)
+		a.res.P99 = loadPercentile(a.samples, 99)
+		out = append(out, a.res)
+	}
+	return out, nil
+}
+
+// round is one round of one mode (spec), after its unreported warm-up,
+// added to a.
+func (p loadPlan) round(ctx context.Context, spec measure.LoadSpec, a *loadAcc, what string) error {
+	warm := spec
+	warm.For = measure.LoadWarmup(spec.For)
+	if spec.MaxRequests > 0 {
+		warm.MaxRequests = max(spec.Workers, spec.MaxRequests/10)
+	}
+	p.progress(fmt.Sprintf("%s: warm-up %v", what, warm.For))
+	if _, err := measure.LoadRun(ctx, warm); err != nil {
+		return err
+	}
+	p.progress(fmt.Sprintf("%s: %v", what, spec.For))
+	run, err := measure.LoadRun(ctx, spec)
+	if err != nil {
+		return err
+	}
+	a.res.Requests += run.Requests
+	a.res.Errors += run.Errors
+	a.res.Duration += run.Elapsed
+	if run.Elapsed > 0 {
+		a.rps = append(a.rps, float64(run.Requests-run.Errors)/run.Elapsed.Seconds())
+	}
+	a.samples = append(a.samples, run.Samples...)
+	return nil
 }
 
 // loadPercentile returns the p-th percentile (0 < p <= 100) of sorted by
@@ -211,7 +240,7 @@ func startLoadServer(ctx context.Context, progress func(string)) (base string, s
 // (startLoadServer), and says which in its second result.
 func loadFigure(ctx context.Context, cfg config, progress func(string)) ([]LoadResult, string, error) {
 	if cfg.url != "" {
-		res, err := measureLoad(ctx, cfg.url, Modes, cfg.concurrency, cfg.loadDuration, cfg.loadMax, progress)
+		res, err := measureLoad(ctx, loadPlan{baseURL: cfg.url, modes: Modes, concurrency: cfg.concurrency, dur: cfg.loadDuration, maxReq: cfg.loadMax, progress: progress})
 		return res, cfg.url, err
 	}
 	base, stop, err := startLoadServer(ctx, progress)
@@ -219,6 +248,6 @@ func loadFigure(ctx context.Context, cfg config, progress func(string)) ([]LoadR
 		return nil, "", err
 	}
 	defer stop()
-	res, err := measureLoad(ctx, base, Modes, cfg.concurrency, cfg.loadDuration, cfg.loadMax, progress)
+	res, err := measureLoad(ctx, loadPlan{baseURL: base, modes: Modes, concurrency: cfg.concurrency, dur: cfg.loadDuration, maxReq: cfg.loadMax, progress: progress})
 	return res, "the server built from this checkout, in a child process, " + base, err
 }

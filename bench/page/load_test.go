@@ -12,7 +12,7 @@ func TestMeasureLoad(t *testing.T) {
 	defer cancel()
 	var steps int
 	modes := []Mode{Pipelined, Serial, Crawler}
-	res, err := measureLoad(ctx, srv.URL, modes, []int{1, 4}, 300*time.Millisecond, 0, func(string) { steps++ })
+	res, err := measureLoad(ctx, loadPlan{baseURL: srv.URL, modes: modes, concurrency: []int{1, 4}, dur: 300 * time.Millisecond, progress: func(string) { steps++ }})
 	if err != nil {
 		t.Fatalf("measureLoad: %v", err)
 	}
@@ -39,7 +39,7 @@ func TestMeasureLoad(t *testing.T) {
 
 func TestMeasureLoadMaxRequests(t *testing.T) {
 	srv := testServer(t)
-	res, err := measureLoad(context.Background(), srv.URL, []Mode{Pipelined}, []int{3}, 10*time.Second, 20, nil)
+	res, err := measureLoad(context.Background(), loadPlan{baseURL: srv.URL, modes: []Mode{Pipelined}, concurrency: []int{3}, dur: 10 * time.Second, maxReq: 20})
 	if err != nil {
 		t.Fatalf("measureLoad: %v", err)
 	}
@@ -52,7 +52,7 @@ func TestMeasureLoadMaxRequests(t *testing.T) {
 func TestMeasureLoadCountsErrors(t *testing.T) {
 	srv := testServer(t)
 	// A base URL whose /bench is not found: every request is an error.
-	res, err := measureLoad(context.Background(), srv.URL+"/nowhere", []Mode{Serial}, []int{2}, 100*time.Millisecond, 0, nil)
+	res, err := measureLoad(context.Background(), loadPlan{baseURL: srv.URL + "/nowhere", modes: []Mode{Serial}, concurrency: []int{2}, dur: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("measureLoad: %v", err)
 	}
@@ -64,10 +64,22 @@ func TestMeasureLoadCountsErrors(t *testing.T) {
 func TestMeasureLoadBadArgs(t *testing.T) {
 	ctx := context.Background()
 	for name, f := range map[string]func() error{
-		"no modes":      func() error { _, err := measureLoad(ctx, "http://x", nil, []int{1}, time.Second, 0, nil); return err },
-		"no levels":     func() error { _, err := measureLoad(ctx, "http://x", Modes, nil, time.Second, 0, nil); return err },
-		"zero c":        func() error { _, err := measureLoad(ctx, "http://x", Modes, []int{0}, time.Second, 0, nil); return err },
-		"zero duration": func() error { _, err := measureLoad(ctx, "http://x", Modes, []int{1}, 0, 0, nil); return err },
+		"no modes": func() error {
+			_, err := measureLoad(ctx, loadPlan{baseURL: "http://x", concurrency: []int{1}, dur: time.Second})
+			return err
+		},
+		"no levels": func() error {
+			_, err := measureLoad(ctx, loadPlan{baseURL: "http://x", modes: Modes, dur: time.Second})
+			return err
+		},
+		"zero c": func() error {
+			_, err := measureLoad(ctx, loadPlan{baseURL: "http://x", modes: Modes, concurrency: []int{0}, dur: time.Second})
+			return err
+		},
+		"zero duration": func() error {
+			_, err := measureLoad(ctx, loadPlan{baseURL: "http://x", modes: Modes, concurrency: []int{1}})
+			return err
+		},
 	} {
 		if f() == nil {
 			t.Errorf("%s: no error", name)
@@ -79,7 +91,7 @@ func TestMeasureLoadCancelled(t *testing.T) {
 	srv := testServer(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := measureLoad(ctx, srv.URL, []Mode{Serial}, []int{1}, time.Second, 0, nil); err == nil {
+	if _, err := measureLoad(ctx, loadPlan{baseURL: srv.URL, modes: []Mode{Serial}, concurrency: []int{1}, dur: time.Second}); err == nil {
 		t.Error("no error from a cancelled context")
 	}
 }
