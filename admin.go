@@ -1,3 +1,6 @@
+// The admin server (-admin): pprof, the metrics and the editors'
+// breaking-news endpoint, on a listener of its own.
+
 package main
 
 import (
@@ -8,43 +11,15 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/bigpipe-go/bigpipe/internal/store"
-	"github.com/bigpipe-go/bigpipe/metrics"
+	"github.com/bigpipe-go/bigpipe/pages"
 )
-
-// newMetrics returns a registry holding the renderer's metrics (which it
-// also returns, to observe the renderer) plus the Go runtime and process
-// collectors. The live engine registers its own, and centrifuge's, in it
-// too (live.WithRegistry).
-func newMetrics() (*prometheus.Registry, *metrics.Metrics, error) {
-	reg := prometheus.NewRegistry()
-	if err := reg.Register(collectors.NewGoCollector()); err != nil {
-		return nil, nil, err
-	}
-	if err := reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
-		return nil, nil, err
-	}
-	m, err := metrics.New(reg)
-	if err != nil {
-		return nil, nil, err
-	}
-	return reg, m, nil
-}
-
-// metricsHandler serves what g gathers in the Prometheus text (or
-// negotiated) format.
-func metricsHandler(g prometheus.Gatherer) http.Handler {
-	return promhttp.HandlerFor(g, promhttp.HandlerOpts{})
-}
 
 // newAdminServer returns the opt-in admin server (-admin): net/http/pprof
 // under /debug/pprof/, the metrics at /metrics and the editors' publishing
@@ -109,7 +84,6 @@ func (n siteNews) PublishBreaking(ctx context.Context) error { return n.site.Pub
 // Limits of the publishing endpoint's fields.
 const (
 	maxHeadline     = 200 // runes
-	maxSlug         = 120 // bytes, as the article route allows
 	maxBreakingBody = 8 << 10
 	publishDeadline = 5 * time.Second
 )
@@ -179,77 +153,8 @@ func breakingFromForm(headline, slug string) (store.Breaking, error) {
 	}); i >= 0 {
 		return store.Breaking{}, fmt.Errorf("admin: headline: control character %U is not allowed", []rune(headline[i:])[0])
 	}
-	if slug != "" && !validSlug(slug) {
-		return store.Breaking{}, fmt.Errorf("admin: slug: %q is not an article slug (lower-case letters, digits, single inner hyphens, at most %d)", slug, maxSlug)
+	if slug != "" && !pages.ValidSlug(slug) {
+		return store.Breaking{}, fmt.Errorf("admin: slug: %q is not an article slug (lower-case letters, digits, single inner hyphens, at most %d)", slug, pages.MaxSlugLen)
 	}
 	return store.Breaking{Headline: headline, Slug: slug, At: time.Now()}, nil
-}
-
-// validSlug reports whether slug has the form of an article slug.
-func validSlug(slug string) bool {
-	if slug == "" || len(slug) > maxSlug || slug[0] == '-' || slug[len(slug)-1] == '-' {
-		return false
-	}
-	for i := 0; i < len(slug); i++ {
-		switch c := slug[i]; {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-		case c == '-' && slug[i-1] != '-':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// tracker counts the requests a handler is serving, so that shutdown can
-// say how many it cut and wait for them to return. The zero value is ready.
-type tracker struct {
-	mu   sync.Mutex
-	n    int
-	idle chan struct{} // closed when n drops to 0
-}
-
-// wrap counts every request h serves. It hands h the ResponseWriter as it
-// is, so flushing and http.ResponseController keep working.
-func (t *tracker) wrap(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t.mu.Lock()
-		if t.n == 0 {
-			t.idle = make(chan struct{})
-		}
-		t.n++
-		t.mu.Unlock()
-		defer func() { // also when h aborts with http.ErrAbortHandler
-			t.mu.Lock()
-			t.n--
-			if t.n == 0 {
-				close(t.idle)
-			}
-			t.mu.Unlock()
-		}()
-		h.ServeHTTP(w, r)
-	})
-}
-
-// count returns the requests being served now.
-func (t *tracker) count() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.n
-}
-
-// wait waits until no request is being served or ctx ends, and returns how
-// many still are.
-func (t *tracker) wait(ctx context.Context) int {
-	t.mu.Lock()
-	n, idle := t.n, t.idle
-	t.mu.Unlock()
-	if n == 0 {
-		return 0
-	}
-	select {
-	case <-idle:
-	case <-ctx.Done():
-	}
-	return t.count()
 }

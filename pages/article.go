@@ -12,8 +12,8 @@ import (
 	"github.com/bigpipe-go/bigpipe/pagelet"
 )
 
-// maxSlugLen bounds the slugs [Site.Article] looks up.
-const maxSlugLen = 120
+// MaxSlugLen bounds the slugs [Site.Article] looks up, in bytes.
+const MaxSlugLen = 120
 
 // Article is an article page, "/article/{slug}": the story, related
 // stories, the readers' comments (live on [CommentsChannel]) with the form
@@ -26,7 +26,7 @@ func (s *Site) Article(w http.ResponseWriter, r *http.Request) (*pagelet.Page, e
 	if slug == "" {
 		slug = strings.TrimPrefix(r.URL.Path, "/article/")
 	}
-	if !validSlug(slug) {
+	if !ValidSlug(slug) {
 		s.NotFound(w, r)
 		return nil, nil
 	}
@@ -81,10 +81,12 @@ func (s *Site) relatedTo(ctx context.Context, a store.Article) ([]store.Article,
 	return out, nil
 }
 
-// validSlug reports whether slug looks like one of the store's slugs:
-// lower-case letters, digits and single inner hyphens.
-func validSlug(slug string) bool {
-	if slug == "" || len(slug) > maxSlugLen || slug[0] == '-' || slug[len(slug)-1] == '-' {
+// ValidSlug reports whether slug looks like one of the store's slugs:
+// lower-case letters, digits and single inner hyphens, at most
+// [MaxSlugLen] bytes. The article route, the comment form and the admin
+// server's breaking-news endpoint all check slugs with it.
+func ValidSlug(slug string) bool {
+	if slug == "" || len(slug) > MaxSlugLen || slug[0] == '-' || slug[len(slug)-1] == '-' {
 		return false
 	}
 	for i := 0; i < len(slug); i++ {

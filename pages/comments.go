@@ -190,7 +190,7 @@ func cleanComment(name, text string) (string, string, error) {
 func (s *Site) PostComment(w http.ResponseWriter, r *http.Request) {
 	wantJSON := strings.Contains(r.Header.Get("Accept"), "application/json")
 	slug := r.PathValue("slug")
-	if !validSlug(slug) {
+	if !ValidSlug(slug) {
 		s.NotFound(w, r)
 		return
 	}

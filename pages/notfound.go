@@ -20,7 +20,7 @@ func (s *Site) NotFound(w http.ResponseWriter, r *http.Request) {
 	d := notFoundData{Path: shorten(r.URL.Path, maxShownPath), CSSURL: s.cssURL()}
 	if slug, ok := strings.CutPrefix(r.URL.Path, "/article/"); ok {
 		d.Story = true
-		if validSlug(slug) {
+		if ValidSlug(slug) {
 			d.Query = strings.ReplaceAll(slug, "-", " ")
 		}
 	}

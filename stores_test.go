@@ -4,21 +4,25 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bigpipe-go/bigpipe/internal/pgtest"
+	"github.com/bigpipe-go/bigpipe/internal/store"
 )
 
 const crawlerUA = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
@@ -139,109 +143,69 @@ func TestPostgresBadDB(t *testing.T) {
 	}
 }
 
-// serverProcess is the server run as a process of its own (the test binary
-// as the command), its log read line by line.
-type serverProcess struct {
-	cmd   *exec.Cmd
-	lines chan string // closed at the end of its log
+// TestLogsLatency starts the command itself and reads its log up to the
+// "serving" line: the effective latency setting is logged, normalised, "*"
+// last, and "none" without -latency.
+func TestLogsLatency(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"set", []string{"-latency", " *=10ms, finance=1.5s"}, `latency="finance=1.5s,*=10ms"`},
+		{"none", nil, "latency=none"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "news.db"), "-metrics=false"}, tc.args...)
+			cmd := exec.CommandContext(t.Context(), os.Args[0], args...)
+			cmd.Env = append(os.Environ(), "BIGPIPE_TEST_MAIN=1", "BIGPIPE_LATENCY=")
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var log []string
+			sc := bufio.NewScanner(stderr)
+			for sc.Scan() {
+				log = append(log, sc.Text())
+				if strings.Contains(sc.Text(), "msg=serving") {
+					break
+				}
+			}
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, stderr)
+			if err := cmd.Wait(); err != nil {
+				t.Errorf("server: %v; log:\n%s", err, strings.Join(log, "\n"))
+			}
+			found := false
+			for _, line := range log {
+				found = found || strings.Contains(line, "msg=\"emulated backend latency\"") && strings.Contains(line, tc.want)
+			}
+			if !found {
+				t.Errorf("no latency line with %s before serving; log:\n%s", tc.want, strings.Join(log, "\n"))
+			}
+		})
+	}
 }
 
-// startProcess runs the server with args as a process and returns at
-// once; it is killed when t ends.
-func startProcess(t *testing.T, args ...string) *serverProcess {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], append([]string{"-addr", "127.0.0.1:0"}, args...)...)
-	cmd.Env = append(os.Environ(), "BIGPIPE_TEST_MAIN=1")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &serverProcess{cmd: cmd, lines: make(chan string, 1024)}
-	go func() {
-		defer close(p.lines)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			select {
-			case p.lines <- sc.Text():
-			default: // nobody reads this far
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		for range p.lines {
-		}
-		_ = cmd.Wait()
+// TestSecondServerSameStore starts a server, then a second one on the same
+// -db file: the second fails, saying the file is in use and what to do.
+func TestSecondServerSameStore(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "news.db")
+	startRun(t, "-db", db)
+	err := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-db", db, "-log-level", "error"}, func(string, string) {
+		t.Error("second server on the same store is serving")
 	})
-	return p
-}
-
-// until returns the first log line containing want, failing t after d.
-func (p *serverProcess) until(t *testing.T, want string, d time.Duration) string {
-	t.Helper()
-	deadline := time.After(d)
-	for {
-		select {
-		case l, ok := <-p.lines:
-			if !ok {
-				t.Fatalf("server exited before logging %q", want)
-			}
-			if strings.Contains(l, want) {
-				return l
-			}
-		case <-deadline:
-			t.Fatalf("server did not log %q within %s", want, d)
-		}
+	if !errors.Is(err, store.ErrInUse) {
+		t.Fatalf("second server: %v, want ErrInUse", err)
 	}
-}
-
-// TestPostgresSimLeads runs two server processes with the simulator on one
-// database: the first leads and runs it, the second waits; killed -9, the
-// first's session ends and the second takes the lead within seconds and
-// moves the markets.
-func TestPostgresSimLeads(t *testing.T) {
-	c := pgtest.Start(t)
-	db := c.Database(t, "news")
-	first := startProcess(t, "-db", db)
-	first.until(t, "took the lead", 15*time.Second)
-	second := startProcess(t, "-db", db)
-	second.until(t, "waiting to lead", 15*time.Second)
-
-	conn, err := pgx.Connect(t.Context(), db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		var n int
-		if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'bigpipe lead'`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if n == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d lead connections, want both servers contending", n)
-		}
-	}
-
-	killed := time.Now()
-	if err := first.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	second.until(t, "took the lead", 10*time.Second)
-	t.Logf("the second server took the lead %s after the first was killed", time.Since(killed).Round(time.Millisecond))
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		var updated time.Time
-		err := conn.QueryRow(t.Context(), `SELECT updated_at FROM docs WHERE key = 'markets'`).Scan(&updated)
-		if err == nil && updated.After(killed) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("markets not moved since the first server was killed (updated %v, %v)", updated, err)
+	for _, want := range []string{db, "in use by another process", "another bigpipe server", "stop that process", "-db"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
 		}
 	}
 }

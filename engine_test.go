@@ -7,13 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -103,41 +99,6 @@ func (s *liveStream) until(t *testing.T, want string, d time.Duration) string {
 	}
 }
 
-// TestLiveFlags checks what the live flags and their environment variable
-// set.
-func TestLiveFlags(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		env     string // BIGPIPE_LIVE_SECRET
-		args    []string
-		secret  string
-		origins []string
-		sim     bool
-	}{
-		{"defaults", "", nil, "", nil, true},
-		{"secret from env", "from-env", nil, "from-env", nil, true},
-		{"flag over env", "from-env", []string{"-live-secret", "from-flag"}, "from-flag", nil, true},
-		{"sim off", "", []string{"-live-sim=false"}, "", nil, false},
-		{"origins", "", []string{"-live-origins", " https://news.example, http://localhost:3000/ ,"}, "", []string{"https://news.example", "http://localhost:3000"}, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv("BIGPIPE_LIVE_SECRET", tc.env)
-			c, err := parseFlags(tc.args)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if c.liveSecret != tc.secret || !slices.Equal(c.liveOrigins, tc.origins) || c.liveSim != tc.sim {
-				t.Errorf("secret %q, origins %q, sim %v; want %q, %q, %v", c.liveSecret, c.liveOrigins, c.liveSim, tc.secret, tc.origins, tc.sim)
-			}
-		})
-	}
-	for _, args := range [][]string{{"-live-origins", "news.example"}, {"-live-origins", "ftp://news.example"}, {"-live-origins", "https://news.example/path"}, {"-live-sim=maybe"}} {
-		if _, err := parseFlags(args); err == nil {
-			t.Errorf("parseFlags %q: no error", args)
-		}
-	}
-}
-
 // TestLiveSecret runs two servers: a token from one server's page connects
 // to the other when both have the same -live-secret, and is refused as
 // invalid (3500) when each has its own.
@@ -160,103 +121,6 @@ func TestLiveSecret(t *testing.T) {
 			}
 			if !tc.accept && !strings.Contains(first, `"code":3500`) {
 				t.Errorf("refusal %s, want disconnect code 3500 (invalid token)", first)
-			}
-		})
-	}
-}
-
-// TestLiveSimPublishes runs the server as `go run .` does: a visitor's
-// live connection gets a change of the front page within ten seconds, and
-// /metrics shows the engine's metrics beside the renderer's.
-func TestLiveSimPublishes(t *testing.T) {
-	srv := startRun(t)
-	s := openLive(t, srv.base, frontPageToken(t, srv.base))
-	s.until(t, `"connect":{"client"`, 10*time.Second)
-	start := time.Now()
-	push := s.until(t, `"push":{"channel":"markets"`, 10*time.Second)
-	t.Logf("first markets publication %v after connecting", time.Since(start).Round(time.Millisecond))
-	if !strings.Contains(push, `pl-finance`) {
-		t.Errorf("markets publication without the finance pagelet: %.300s", push)
-	}
-	waitMetrics(t, srv.base+"/metrics", `bigpipe_live_connections{transport="sse"} 1`)
-	_, body := fetch(t, srv.base+"/metrics")
-	for _, want := range []string{"bigpipe_live_publications_total", "centrifuge_", "bigpipe_requests_total"} {
-		if !strings.Contains(body, want) {
-			t.Errorf("/metrics lacks %s", want)
-		}
-	}
-}
-
-// TestShutdownEndsLiveConnections stops the server while a live client is
-// connected: the client is told to reconnect (centrifuge's shutdown
-// disconnect, code 3001) and its stream ends, and run returns long before
-// the -drain bound, which an open SSE stream would otherwise use up.
-func TestShutdownEndsLiveConnections(t *testing.T) {
-	srv := startRun(t, "-drain", "20s")
-	s := openLive(t, srv.base, frontPageToken(t, srv.base))
-	s.until(t, `"connect":{"client"`, 10*time.Second)
-	stopped := time.Now()
-	srv.stop()
-	s.until(t, `"code":3001`, 10*time.Second)
-	select {
-	case err := <-srv.done:
-		if err != nil {
-			t.Errorf("run: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("run still running 10 s after the stop with a live client connected")
-	}
-	t.Logf("run returned %v after the stop", time.Since(stopped).Round(time.Millisecond))
-}
-
-// TestLogsLiveSim starts the command itself and reads its log up to the
-// "serving" line: with -live-sim (the default) the simulator says it is
-// on; with -live-sim=false it does not; without -live-secret the random
-// secret is logged as such (never its value).
-func TestLogsLiveSim(t *testing.T) {
-	for _, tc := range []struct {
-		name      string
-		args      []string
-		sim, rand bool
-	}{
-		{"default", nil, true, true},
-		{"off, with a secret", []string{"-live-sim=false", "-live-secret", "hunter2"}, false, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			args := append([]string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "news.db")}, tc.args...)
-			cmd := exec.CommandContext(t.Context(), os.Args[0], args...)
-			cmd.Env = append(os.Environ(), "BIGPIPE_TEST_MAIN=1", "BIGPIPE_LIVE_SECRET=")
-			stderr, err := cmd.StderrPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			var log []string
-			sc := bufio.NewScanner(stderr)
-			for sc.Scan() {
-				log = append(log, sc.Text())
-				if strings.Contains(sc.Text(), "simulator on") || strings.Contains(sc.Text(), "msg=serving") && !tc.sim {
-					break
-				}
-			}
-			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-				t.Fatal(err)
-			}
-			_, _ = io.Copy(io.Discard, stderr)
-			if err := cmd.Wait(); err != nil {
-				t.Errorf("server: %v", err)
-			}
-			all := strings.Join(log, "\n")
-			if got := strings.Contains(all, "simulator on"); got != tc.sim {
-				t.Errorf("simulator logged on = %v, want %v; log:\n%s", got, tc.sim, all)
-			}
-			if got := strings.Contains(all, "made a random one for this process"); got != tc.rand {
-				t.Errorf("random secret logged = %v, want %v; log:\n%s", got, tc.rand, all)
-			}
-			if strings.Contains(all, "hunter2") {
-				t.Error("the secret is in the log")
 			}
 		})
 	}
@@ -294,6 +158,21 @@ func TestLiveOrigins(t *testing.T) {
 			// The engine has let go of the connection (before the
 			// shutdown, which would wait for a closing handshake).
 			waitMetrics(t, srv.base+"/metrics", `bigpipe_live_connections{transport="websocket"} 0`)
+		})
+	}
+}
+
+// TestRedisUnusable: a -redis URL the engine cannot use, or a Redis it
+// cannot reach, stops the start with an error naming it.
+func TestRedisUnusable(t *testing.T) {
+	for _, u := range []string{"http://127.0.0.1:6379", "redis://127.0.0.1:1/0"} {
+		t.Run(u, func(t *testing.T) {
+			t.Parallel()
+			args := []string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "news.db"), "-log-level", "error", "-redis", u, "-live-secret", "s"}
+			err := run(context.Background(), args, func(string, string) { t.Errorf("-redis %s: the server started", u) })
+			if err == nil || !strings.Contains(err.Error(), "live engine on -redis "+u) {
+				t.Errorf("-redis %s: error %v, want one naming it", u, err)
+			}
 		})
 	}
 }

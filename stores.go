@@ -1,6 +1,11 @@
+// Opening the stores: the news store -db names (a bbolt file, or a
+// PostgreSQL database the instances of a site share), with the emulated
+// backend latency (-latency).
+
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,8 +18,29 @@ import (
 
 	"github.com/bigpipe-go/bigpipe/internal/pgstore"
 	"github.com/bigpipe-go/bigpipe/internal/store"
-	"github.com/bigpipe-go/bigpipe/pages"
 )
+
+// stores is what openStores opened.
+type stores struct {
+	news  *store.Store
+	pg    *pgstore.DB // the shared database of a postgres:// -db, for the simulator's lead; nil with a file
+	close func()      // closes both
+}
+
+// openStores opens the news store that cfg.db names, with the emulated
+// backend latency of cfg.latency, which it logs.
+func openStores(ctx context.Context, cfg config, log *slog.Logger) (*stores, error) {
+	latency, err := store.ParseLatency(cfg.latency)
+	if err != nil {
+		return nil, fmt.Errorf("-latency: %w", err)
+	}
+	log.Info("emulated backend latency", "latency", cmp.Or(store.FormatLatency(latency), "none"))
+	st, pg, closeStore, err := openStore(ctx, cfg.db, []store.Option{store.WithLatency(latency)}, log)
+	if err != nil {
+		return nil, err
+	}
+	return &stores{news: st, pg: pg, close: closeStore}, nil
+}
 
 // isDatabaseURL reports whether -db names a PostgreSQL database (a
 // postgres:// or postgresql:// URL) rather than a bbolt file.
@@ -70,28 +96,4 @@ func openStore(ctx context.Context, db string, opts []store.Option, log *slog.Lo
 	}
 	log.Info("news store: seed in memory; comments and live news shared in PostgreSQL", "db", dbLabel(db))
 	return st, pg, func() { _ = st.Close(); pg.Close() }, nil
-}
-
-// simLead is the name of the lead the instances sharing a PostgreSQL -db
-// take turns at, to run the simulator on one of them at a time.
-const simLead = "pages: simulator"
-
-// runSim runs the demo's simulator until ctx ends: at once with a file
-// store (pg nil), and with a shared database only while this instance
-// leads, so that one instance at a time moves the scores and markets.
-// Another takes over within a few seconds of the leader's end.
-func runSim(ctx context.Context, site *pages.Site, pg *pgstore.DB, log *slog.Logger) {
-	if pg == nil {
-		_ = site.NewSim().Run(ctx)
-		return
-	}
-	log.Info("live demo simulator: waiting to lead; one instance sharing the database runs it", "lead", simLead)
-	_ = pg.Lead(ctx, simLead, func(ctx context.Context) error {
-		log.Info("live demo simulator: this instance took the lead; running it", "lead", simLead)
-		err := site.NewSim().Run(ctx)
-		if cause := context.Cause(ctx); errors.Is(cause, pgstore.ErrLeadLost) {
-			log.Warn("live demo simulator: this instance lost the lead; stopped it, contending again", "lead", simLead, "err", cause)
-		}
-		return err
-	})
 }

@@ -1,0 +1,105 @@
+// The live engine (package live): what keeps the live pagelets of open pages
+// current, over an in-memory broker or Redis (-redis) shared by the
+// instances of a site, with its secret (-live-secret).
+
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bigpipe-go/bigpipe/assets"
+	"github.com/bigpipe-go/bigpipe/live"
+)
+
+// liveEngine is the live engine as run serves it.
+type liveEngine struct {
+	*live.Engine
+	secret    []byte // -live-secret, or a random one for this process
+	log       *slog.Logger
+	closeOnce sync.Once
+}
+
+// startEngine makes the live engine: with -live-secret, or a random secret
+// (and a warning); on Redis with -redis, in memory without. It logs which
+// broker it uses. The caller must call close.
+func startEngine(cfg config, reg *assets.Registry, gatherer *prometheus.Registry, log *slog.Logger) (*liveEngine, error) {
+	secret := []byte(cfg.liveSecret)
+	if len(secret) == 0 {
+		secret = make([]byte, 32)
+		_, _ = rand.Read(secret) // never fails (crypto/rand)
+		log.Warn("no -live-secret (or BIGPIPE_LIVE_SECRET): made a random one for this process; " +
+			"pages and comment forms served by another instance, or before a restart, are refused here")
+	}
+	liveOpts := []live.Option{live.WithLogger(log), live.WithRegistry(gatherer), live.WithSecret(secret), live.WithOrigins(cfg.liveOrigins...)}
+	if len(cfg.redis) > 0 {
+		liveOpts = append(liveOpts, live.WithRedis(cfg.redis...))
+	}
+	eng, err := live.New(reg, liveOpts...)
+	if err != nil && len(cfg.redis) > 0 {
+		return nil, fmt.Errorf("live engine on -redis %s: %w", strings.Join(redactURLs(cfg.redis), ","), err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.redis) > 0 {
+		log.Info("live broker: Redis, shared with the other instances", "broker", eng.Health().Broker, "redis", strings.Join(redactURLs(cfg.redis), ","))
+		if !isDatabaseURL(cfg.db) {
+			log.Warn("-redis with a file -db: comments and the simulated news are this instance's own, so instances " +
+				"behind one load balancer show different pages and each runs its own simulator; give every instance the same -db postgres://…")
+		}
+	} else {
+		log.Info("live broker: in memory, this instance only (-redis for several)")
+	}
+	return &liveEngine{Engine: eng, secret: secret, log: log}, nil
+}
+
+// engineCloseTimeout bounds the live engine's shutdown after its drain
+// window: telling the clients left to reconnect elsewhere and stopping the
+// node.
+const engineCloseTimeout = 5 * time.Second
+
+// close closes the engine, within engineCloseTimeout: at the end of the
+// stop sequence's live drain (drain.go), or on an early return of run. It
+// may be called more than once; every call returns once the engine is
+// closed.
+func (e *liveEngine) close() {
+	e.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), engineCloseTimeout)
+		defer cancel()
+		if err := e.Close(ctx); err != nil {
+			e.log.Warn("live engine: closed before every client was told to go", "err", err)
+		}
+	})
+}
+
+// siteKey derives the comment form's CSRF key from the live secret, so one
+// secret configures both and neither key can stand in for the other.
+func siteKey(secret []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("bigpipe demo: comment form CSRF key"))
+	return m.Sum(nil)
+}
+
+// redactURLs returns urls with their passwords hidden, for the log.
+func redactURLs(urls []string) []string {
+	out := make([]string, len(urls))
+	for i, raw := range urls {
+		if u, err := url.Parse(raw); err == nil {
+			out[i] = u.Redacted()
+		} else {
+			out[i] = "(unparsable URL)"
+		}
+	}
+	return out
+}

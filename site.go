@@ -1,0 +1,110 @@
+// The site: the renderer, the demo's pages (package pages) and the routes
+// of the main address around them: the probes (/readyz, /healthz), the
+// metrics, the live engine's endpoint and the pages.
+
+package main
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bigpipe-go/bigpipe/assets"
+	"github.com/bigpipe-go/bigpipe/compress"
+	"github.com/bigpipe-go/bigpipe/internal/store"
+	"github.com/bigpipe-go/bigpipe/metrics"
+	"github.com/bigpipe-go/bigpipe/pages"
+	"github.com/bigpipe-go/bigpipe/render"
+	"github.com/bigpipe-go/bigpipe/static"
+)
+
+// site is the demo site as the main address serves it.
+type site struct {
+	*pages.Site
+	handler http.Handler // every route of the main address
+	// draining is set as soon as the stop signal arrives (drain.go):
+	// /readyz then tells the load balancer to send no more requests here.
+	draining atomic.Bool
+}
+
+// newSite makes the renderer (with cfg's options and hints, observed by
+// observer) and the site's pages on the news store, and routes them with
+// the probes, the metrics (-metrics) and the live engine's endpoint.
+func newSite(cfg config, news *store.Store, reg *assets.Registry, hints render.EarlyHints, eng *liveEngine,
+	gatherer *prometheus.Registry, observer *metrics.Metrics, log *slog.Logger) (*site, error) {
+	rd, err := render.New(reg, rendererOptions(cfg, hints, observer, eng, log)...)
+	if err != nil {
+		return nil, err
+	}
+	s := &site{Site: pages.NewSite(news, pages.WithAssets(reg), pages.WithLive(eng.Engine), pages.WithLogger(log), pages.WithSecret(siteKey(eng.secret)))}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		plainText(w)
+		if s.draining.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, "draining\n")
+			return
+		}
+		_, _ = io.WriteString(w, "ready\n")
+	})
+	// /healthz says 200 while the process serves pages: a Redis outage
+	// degrades live updates only, and must not take the instance out of
+	// the load balancer. Its body says which: "ok", or "degraded: …".
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		plainText(w)
+		_, _ = io.WriteString(w, eng.Health().String()+"\n")
+	})
+	if cfg.metrics {
+		mux.Handle("GET /metrics", metricsHandler(gatherer))
+	}
+	mux.Handle(eng.Path(), eng.Engine) // not compressed: SSE flushes each message
+	mux.Handle("/", pages.Routes(rd, reg, s.Site, cfg.middleware()...))
+	// Behind trusted proxies, a request's client address is the one they
+	// saw (before anything else looks at it: the live engine's limits, the
+	// comment rate).
+	s.handler = trustProxies(cfg.trustedProxies)(mux)
+	return s, nil
+}
+
+// rendererOptions are the renderer's options that cfg sets. The switches
+// are given either way, so that what the renderer does reads off the flags.
+func rendererOptions(cfg config, hints render.EarlyHints, observer *metrics.Metrics, eng *liveEngine, log *slog.Logger) []render.Option {
+	return []render.Option{
+		render.WithLogger(log),
+		render.WithEarlyHints(hints),
+		render.WithObserver(observer),
+		render.WithPageTimeout(cfg.pageTimeout),
+		render.WithWriteTimeout(cfg.writeTimeout),
+		render.WithLimits(cfg.limits),
+		render.WithCSP(cfg.csp),
+		render.WithModeOverride(cfg.forceModes),
+		render.WithServerTiming(cfg.serverTiming),
+		render.WithLive(eng.Engine),
+	}
+}
+
+// newAssets builds the asset registry: from the binary's embedded files, or
+// in development from dir on disk, rebuilt when a file changes.
+func newAssets(dir string) (*assets.Registry, error) {
+	if dir != "" {
+		return assets.NewDev(dir, pages.Bundles()...)
+	}
+	return assets.New(static.FS, pages.Bundles()...)
+}
+
+// middleware is what wraps every page: response compression unless off.
+func (c config) middleware() []func(http.Handler) http.Handler {
+	if !c.compress {
+		return nil
+	}
+	return []func(http.Handler) http.Handler{compress.New()}
+}
+
+// plainText sets the headers of a probe's answer (/readyz, /healthz).
+func plainText(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+}
