@@ -120,39 +120,44 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	c.flags = map[string]string{}
 	fs.VisitAll(func(f *flag.Flag) { c.flags[f.Name] = f.Value.String() })
 
+	return c, c.validate()
+}
+
+// validate checks the flags' values together.
+func (c config) validate() error {
 	switch {
 	case c.runs < 1:
-		return c, fmt.Errorf("-runs %d: want at least 1", c.runs)
+		return fmt.Errorf("-runs %d: want at least 1", c.runs)
 	case c.loadDuration <= 0:
-		return c, fmt.Errorf("-load-duration %v: want more than 0", c.loadDuration)
+		return fmt.Errorf("-load-duration %v: want more than 0", c.loadDuration)
 	case c.nojsRuns < 0:
-		return c, fmt.Errorf("-nojs-runs %d: want 0 or more", c.nojsRuns)
+		return fmt.Errorf("-nojs-runs %d: want 0 or more", c.nojsRuns)
 	case c.frontRuns < 0:
-		return c, fmt.Errorf("-front-runs %d: want 0 or more", c.frontRuns)
+		return fmt.Errorf("-front-runs %d: want 0 or more", c.frontRuns)
 	case c.frontOnly && (c.noBrowser || c.frontRuns == 0):
-		return c, errors.New("-front-only measures in Chromium: not with -no-browser or -front-runs 0")
+		return errors.New("-front-only measures in Chromium: not with -no-browser or -front-runs 0")
 	case c.loadMax < 0:
-		return c, fmt.Errorf("-load-max %d: want 0 or more", c.loadMax)
+		return fmt.Errorf("-load-max %d: want 0 or more", c.loadMax)
 	case len(c.concurrency) == 0:
-		return c, errors.New("-concurrency: want at least one level")
+		return errors.New("-concurrency: want at least one level")
 	case c.liveOnly && c.noLive:
-		return c, errors.New("-live-only and -no-live: pick one")
+		return errors.New("-live-only and -no-live: pick one")
 	case c.liveOnly && c.frontOnly:
-		return c, errors.New("-live-only and -front-only: pick one")
+		return errors.New("-live-only and -front-only: pick one")
 	case c.liveConns < 1 || c.liveFanout < 1 || c.livePubs < 1:
-		return c, fmt.Errorf("-live-conns %d, -live-fanout %d, -live-pubs %d: want at least 1 each", c.liveConns, c.liveFanout, c.livePubs)
+		return fmt.Errorf("-live-conns %d, -live-fanout %d, -live-pubs %d: want at least 1 each", c.liveConns, c.liveFanout, c.livePubs)
 	case c.liveStormGap < 0:
-		return c, fmt.Errorf("-live-storm-gap %v: want 0 or more", c.liveStormGap)
+		return fmt.Errorf("-live-storm-gap %v: want 0 or more", c.liveStormGap)
 	case c.liveClusterSubs < 1 || c.liveStorm < 1:
-		return c, fmt.Errorf("-live-cluster-subs %d, -live-storm %d: want at least 1 each", c.liveClusterSubs, c.liveStorm)
+		return fmt.Errorf("-live-cluster-subs %d, -live-storm %d: want at least 1 each", c.liveClusterSubs, c.liveStorm)
 	}
 	if c.url != "" {
 		u, err := url.Parse(c.url)
 		if err != nil || u.Scheme != "http" || u.Host == "" {
-			return c, fmt.Errorf("-url %q: want http://host:port (the wire client speaks plain HTTP/1.1)", c.url)
+			return fmt.Errorf("-url %q: want http://host:port (the wire client speaks plain HTTP/1.1)", c.url)
 		}
 	}
-	return c, nil
+	return nil
 }
 
 // intList is a flag of comma-separated positive integers.

@@ -119,12 +119,86 @@ func runSoak(ctx context.Context, cfg soakConfig) (*soakReport, error) {
 	if cfg.Load <= 0 || cfg.Outstanding < 1 || cfg.Calibrate <= 0 || cfg.SampleEvery <= 0 {
 		return nil, errors.New("soak: bad configuration")
 	}
-	progress := cfg.Progress
-	if progress == nil {
-		progress = func(string) {}
+	sr := &soakRun{cfg: cfg, progress: cfg.Progress, obs: newSoakObserver(),
+		rep:  &soakReport{Config: cfg, ByKind: map[soakKind]*soakKindStats{}},
+		bufs: sync.Pool{New: func() any { return new(bytes.Buffer) }}}
+	if sr.progress == nil {
+		sr.progress = func(string) {}
 	}
-	obs := newSoakObserver()
-	srv, err := measure.StartLocal(render.WithObserver(obs), render.WithWriteTimeout(cfg.WriteTimeout), render.WithPageTimeout(cfg.PageTimeout))
+	for _, k := range soakKinds() {
+		sr.rep.ByKind[k] = &soakKindStats{}
+	}
+	stop, err := sr.serve()
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	rep := sr.rep
+	sr.progress(fmt.Sprintf("calibrating: zero-delay pipelined pages at concurrency 16 for %v", cfg.Calibrate))
+	if rep.CalibratedRPS, err = calibrate(ctx, sr.srv.URL, cfg.Calibrate); err != nil {
+		return nil, err
+	}
+	rep.Bound = min(cfg.Outstanding, max(16, int(rep.CalibratedRPS*soakInFlight.Seconds())))
+	rep.BaseGoroutines = settle(ctx, 0)
+	rep.BaseHeap = heapInuse()
+	sr.progress(fmt.Sprintf("offering %.0f pages/s for %v, at most %d in flight (%d goroutines, heap %s before)", rep.CalibratedRPS, cfg.Load, rep.Bound, rep.BaseGoroutines, mib(rep.BaseHeap)))
+
+	tr := &http.Transport{
+		MaxIdleConns:        rep.Bound + 16,
+		MaxIdleConnsPerHost: rep.Bound + 16,
+		DisableCompression:  true,
+		IdleConnTimeout:     30 * time.Second,
+	}
+	sr.client = &http.Client{Transport: tr, Timeout: cfg.PageTimeout + 10*time.Second}
+	loadCtx, stopLoad := context.WithTimeout(ctx, cfg.Load)
+	defer stopLoad()
+	sr.start = time.Now()
+	var sampling sync.WaitGroup
+	sampling.Go(func() { sr.sample(loadCtx) })
+	sr.slowReaders(ctx, loadCtx)
+	sr.arrivals(ctx, loadCtx)
+	stopLoad()
+	sampling.Wait()
+	sr.progress("load offered: waiting for the requests in flight")
+	sr.wg.Wait()
+	rep.Elapsed = time.Since(sr.start)
+	tr.CloseIdleConnections()
+
+	rep.EndGoroutines = settle(ctx, rep.BaseGoroutines+soakGoroutineSlack)
+	rep.EndHeap = heapInuse()
+	rep.Outcomes, rep.Failures, rep.ServerErrors, rep.ServerSamples = sr.obs.snapshot()
+	for _, s := range rep.ByKind {
+		rep.Requests += s.Requests
+		rep.Errors += s.Errors
+		rep.Skipped += s.Skipped
+	}
+	rep.windows()
+	return rep, ctx.Err()
+}
+
+// soakRun is a soak under way.
+type soakRun struct {
+	cfg      soakConfig
+	progress func(string)
+	obs      *soakObserver
+	srv      *measure.LocalServer
+	slowAddr string // the listener of the slow readers, with a small send buffer
+	client   *http.Client
+	start    time.Time // of the load
+
+	mu       sync.Mutex // guards rep
+	rep      *soakReport
+	finished atomic.Int64 // requests done
+	inflight atomic.Int64 // open-loop requests in flight
+	wg       sync.WaitGroup
+	bufs     sync.Pool
+}
+
+// serve starts the server, on a listener of its own for the slow readers
+// too; stop stops it.
+func (sr *soakRun) serve() (stop func(), err error) {
+	cfg := sr.cfg
+	srv, err := measure.StartLocal(render.WithObserver(sr.obs), render.WithWriteTimeout(cfg.WriteTimeout), render.WithPageTimeout(cfg.PageTimeout))
 	if err != nil {
 		return nil, err
 	}
@@ -133,138 +207,102 @@ func runSoak(ctx context.Context, cfg soakConfig) (*soakReport, error) {
 		_ = srv.Close()
 		return nil, err
 	}
-	slowAddr := ln.Addr().String()
+	sr.srv, sr.slowAddr = srv, ln.Addr().String()
 	slowDone := make(chan error, 1)
 	go func() { slowDone <- srv.Serve(soakSlowListener{Listener: ln, sndbuf: 16 << 10}) }()
-	defer func() { _ = srv.Close(); <-slowDone }()
+	return func() { _ = srv.Close(); <-slowDone }, nil
+}
 
-	rep := &soakReport{Config: cfg, ByKind: map[soakKind]*soakKindStats{}}
-	for _, k := range soakKinds() {
-		rep.ByKind[k] = &soakKindStats{}
-	}
-
-	progress(fmt.Sprintf("calibrating: zero-delay pipelined pages at concurrency 16 for %v", cfg.Calibrate))
-	if rep.CalibratedRPS, err = calibrate(ctx, srv.URL, cfg.Calibrate); err != nil {
-		return nil, err
-	}
-	rep.Bound = min(cfg.Outstanding, max(16, int(rep.CalibratedRPS*soakInFlight.Seconds())))
-	rep.BaseGoroutines = settle(ctx, 0)
-	rep.BaseHeap = heapInuse()
-	progress(fmt.Sprintf("offering %.0f pages/s for %v, at most %d in flight (%d goroutines, heap %s before)", rep.CalibratedRPS, cfg.Load, rep.Bound, rep.BaseGoroutines, mib(rep.BaseHeap)))
-
-	tr := &http.Transport{
-		MaxIdleConns:        rep.Bound + 16,
-		MaxIdleConnsPerHost: rep.Bound + 16,
-		DisableCompression:  true,
-		IdleConnTimeout:     30 * time.Second,
-	}
-	client := &http.Client{Transport: tr, Timeout: cfg.PageTimeout + 10*time.Second}
-	var (
-		mu       sync.Mutex
-		finished atomic.Int64
-		inflight atomic.Int64
-		wg       sync.WaitGroup
-		bufs     = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-	)
-	record := func(k soakKind, t0 time.Time, err error) {
-		finished.Add(1)
-		mu.Lock()
-		defer mu.Unlock()
-		rep.ByKind[k].Requests++
-		rep.ByKind[k].Latency += time.Since(t0)
-		if err != nil {
-			rep.ByKind[k].Errors++
-			if len(rep.ErrorSamples) < 10 {
-				rep.ErrorSamples = append(rep.ErrorSamples, fmt.Sprintf("%s: %v", k, err))
-			}
+// record counts one request of kind k, sent at t0, that ended with err.
+func (sr *soakRun) record(k soakKind, t0 time.Time, err error) {
+	sr.finished.Add(1)
+	sr.mu.Lock()
+	defer sr.mu.Unlock()
+	rep := sr.rep
+	rep.ByKind[k].Requests++
+	rep.ByKind[k].Latency += time.Since(t0)
+	if err != nil {
+		rep.ByKind[k].Errors++
+		if len(rep.ErrorSamples) < 10 {
+			rep.ErrorSamples = append(rep.ErrorSamples, fmt.Sprintf("%s: %v", k, err))
 		}
 	}
-	loadCtx, stop := context.WithTimeout(ctx, cfg.Load)
-	defer stop()
-	start := time.Now()
+}
 
-	var sampling sync.WaitGroup
-	sampling.Go(func() {
-		t := time.NewTicker(cfg.SampleEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-loadCtx.Done():
-				return
-			case <-t.C:
-				s := soakSample{At: time.Since(start), Goroutines: runtime.NumGoroutine(), Requests: finished.Load(), HeapLive: heapLive()}
-				rep.Samples = append(rep.Samples, s)
-				progress(fmt.Sprintf("soak %v/%v: %d requests, %d in flight, %d goroutines, live heap %s",
-					s.At.Round(time.Second), cfg.Load, s.Requests, inflight.Load(), s.Goroutines, mib(s.HeapLive)))
-			}
+// sample samples goroutines and heap every SampleEvery while loadCtx lasts.
+func (sr *soakRun) sample(loadCtx context.Context) {
+	t := time.NewTicker(sr.cfg.SampleEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-loadCtx.Done():
+			return
+		case <-t.C:
+			s := soakSample{At: time.Since(sr.start), Goroutines: runtime.NumGoroutine(), Requests: sr.finished.Load(), HeapLive: heapLive()}
+			sr.rep.Samples = append(sr.rep.Samples, s)
+			sr.progress(fmt.Sprintf("soak %v/%v: %d requests, %d in flight, %d goroutines, live heap %s",
+				s.At.Round(time.Second), sr.cfg.Load, s.Requests, sr.inflight.Load(), s.Goroutines, mib(s.HeapLive)))
 		}
-	})
+	}
+}
 
-	// Slow readers: a closed loop each, as long as the load lasts.
-	patience := cfg.PageTimeout + 2*cfg.WriteTimeout
+// slowReaders starts the slow readers: a closed loop each, as long as the
+// load lasts.
+func (sr *soakRun) slowReaders(ctx, loadCtx context.Context) {
+	patience := sr.cfg.PageTimeout + 2*sr.cfg.WriteTimeout
 	var slowID atomic.Int64
-	for range cfg.SlowReaders {
-		wg.Go(func() {
+	for range sr.cfg.SlowReaders {
+		sr.wg.Go(func() {
 			for loadCtx.Err() == nil {
 				id := strconv.FormatInt(slowID.Add(1), 10)
 				t0 := time.Now()
-				record(kindSlow, t0, slowRead(ctx, slowAddr, obs, id, patience))
+				sr.record(kindSlow, t0, slowRead(ctx, sr.slowAddr, sr.obs, id, patience))
 			}
 		})
 	}
+}
 
-	// The open loop: arrivals at the calibrated rate.
+// arrivals is the open loop: requests started at the calibrated rate
+// until loadCtx ends or MaxRequests have arrived; an arrival that finds
+// the bound reached is skipped and counted.
+func (sr *soakRun) arrivals(ctx, loadCtx context.Context) {
+	cfg, rep := sr.cfg, sr.rep
 	gen := newSoakGen()
 	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
 	launched := 0
-arrivals:
 	for launched < cfg.MaxRequests || cfg.MaxRequests <= 0 {
 		select {
 		case <-loadCtx.Done():
-			break arrivals
+			return
 		case <-tick.C:
 		}
-		due := int(time.Since(start).Seconds() * rep.CalibratedRPS)
+		due := int(time.Since(sr.start).Seconds() * rep.CalibratedRPS)
 		for ; launched < due && (launched < cfg.MaxRequests || cfg.MaxRequests <= 0); launched++ {
 			r := gen.next()
-			if inflight.Load() >= int64(rep.Bound) {
-				mu.Lock()
+			if sr.inflight.Load() >= int64(rep.Bound) {
+				sr.mu.Lock()
 				rep.ByKind[r.kind].Skipped++
-				mu.Unlock()
+				sr.mu.Unlock()
 				continue
 			}
-			inflight.Add(1)
-			wg.Go(func() {
-				defer inflight.Add(-1)
-				t0 := time.Now()
-				if r.kind == kindDisconnect {
-					record(r.kind, t0, disconnect(ctx, client, srv.URL, r))
-					return
-				}
-				b := bufs.Get().(*bytes.Buffer)
-				defer bufs.Put(b)
-				record(r.kind, t0, readPage(ctx, client, srv.URL, r, b))
-			})
+			sr.inflight.Add(1)
+			sr.wg.Go(func() { sr.request(ctx, r) })
 		}
 	}
-	tick.Stop()
-	stop()
-	sampling.Wait()
-	progress("load offered: waiting for the requests in flight")
-	wg.Wait()
-	rep.Elapsed = time.Since(start)
-	tr.CloseIdleConnections()
+}
 
-	rep.EndGoroutines = settle(ctx, rep.BaseGoroutines+soakGoroutineSlack)
-	rep.EndHeap = heapInuse()
-	rep.Outcomes, rep.Failures, rep.ServerErrors, rep.ServerSamples = obs.snapshot()
-	for _, s := range rep.ByKind {
-		rep.Requests += s.Requests
-		rep.Errors += s.Errors
-		rep.Skipped += s.Skipped
+// request sends one open-loop request and records it.
+func (sr *soakRun) request(ctx context.Context, r soakRequest) {
+	defer sr.inflight.Add(-1)
+	t0 := time.Now()
+	if r.kind == kindDisconnect {
+		sr.record(r.kind, t0, disconnect(ctx, sr.client, sr.srv.URL, r))
+		return
 	}
-	rep.windows()
-	return rep, ctx.Err()
+	b := sr.bufs.Get().(*bytes.Buffer)
+	defer sr.bufs.Put(b)
+	sr.record(r.kind, t0, readPage(ctx, sr.client, sr.srv.URL, r, b))
 }
 
 // zeroPage is the page calibrate times: the page bench's zero-delay page
