@@ -121,11 +121,30 @@ func liveClientMain(cfgJSON string, stdin io.Reader, stdout io.Writer) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	st := &liveClientState{cfg: cfg, waits: map[int]*liveWait{}, seqs: make([]atomic.Int64, cfg.Conns), dropCodes: map[int]int{}}
+	var wg sync.WaitGroup
+	opened, failed := st.openAll(ctx, &wg, out)
+	st.mu.Lock()
+	first := "-"
+	if st.firstEr != nil {
+		first = strings.ReplaceAll(st.firstEr.Error(), "\n", " ")
+	}
+	st.mu.Unlock()
+	out.printf("ready %d %d %s", opened, failed, first)
+	if err := st.commands(stdin, out); err != nil {
+		return err
+	}
+	cancel()
+	wg.Wait()
+	return nil
+}
 
+// openAll opens the connections, Concurrency at a time, each running in
+// wg until ctx ends, and reports "progress <opened> <failed>" every half
+// second meanwhile. It returns once every dial has been answered.
+func (st *liveClientState) openAll(ctx context.Context, wg *sync.WaitGroup, out *lineWriter) (opened, failed int64) {
 	var (
-		wg               sync.WaitGroup
-		opened, failed   atomic.Int64
-		sem              = make(chan struct{}, cfg.Concurrency)
+		nOpen, nFail     atomic.Int64
+		sem              = make(chan struct{}, st.cfg.Concurrency)
 		progressDone     = make(chan struct{})
 		progressFinished = make(chan struct{})
 	)
@@ -138,21 +157,21 @@ func liveClientMain(cfgJSON string, stdin io.Reader, stdout io.Writer) error {
 			case <-progressDone:
 				return
 			case <-t.C:
-				out.printf("progress %d %d", opened.Load(), failed.Load())
+				out.printf("progress %d %d", nOpen.Load(), nFail.Load())
 			}
 		}
 	}()
-	for i := range cfg.Conns {
+	for i := range st.cfg.Conns {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			st.run(ctx, i, func(err error) {
 				if err != nil {
-					failed.Add(1)
+					nFail.Add(1)
 					st.noteErr(err)
 				} else {
-					opened.Add(1)
+					nOpen.Add(1)
 				}
 				<-sem
 			})
@@ -163,14 +182,13 @@ func liveClientMain(cfgJSON string, stdin io.Reader, stdout io.Writer) error {
 	}
 	close(progressDone)
 	<-progressFinished
-	st.mu.Lock()
-	first := "-"
-	if st.firstEr != nil {
-		first = strings.ReplaceAll(st.firstEr.Error(), "\n", " ")
-	}
-	st.mu.Unlock()
-	out.printf("ready %d %d %s", opened.Load(), failed.Load(), first)
+	return nOpen.Load(), nFail.Load()
+}
 
+// commands answers the commands read from stdin until it is closed: those
+// of st.command, "alive", and "wait <seq> <ms>" (answered "got <seq> <n>
+// <last>" once every fan-out connection had it, or after ms).
+func (st *liveClientState) commands(stdin io.Reader, out *lineWriter) error {
 	sc := bufio.NewScanner(stdin)
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
@@ -203,8 +221,6 @@ func liveClientMain(cfgJSON string, stdin io.Reader, stdout io.Writer) error {
 			return fmt.Errorf("bad command %q", sc.Text())
 		}
 	}
-	cancel()
-	wg.Wait()
 	return nil
 }
 

@@ -145,11 +145,43 @@ func liveServerMain(stdin io.Reader, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	state := live.State(eng, liveFamily, liveView)
-	stream := live.Stream(eng, liveStreamFamily, liveView)
-
 	mux := http.NewServeMux()
 	mux.Handle(eng.Path(), eng)
+	liveBenchRoutes(mux, eng)
+	if err := livePageRoutes(mux, eng, site); err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 30 * time.Second, // thousands of connections opening at once on a busy machine
+		ErrorLog:          log.New(io.Discard, "", 0),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	fmt.Fprintf(stdout, "listening %s\n", ln.Addr())
+	closer := &engineCloser{eng: eng}
+	cmdErr := liveServerCommands(stdin, stdout, closer)
+	_ = srv.Close()
+	_, _ = closer.close(2 * time.Second)
+	if cmdErr != nil {
+		return cmdErr
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// liveBenchRoutes adds the bench's own routes to mux: /_bench/token,
+// /_bench/publish, /_bench/mem and /_bench/stacks.
+func liveBenchRoutes(mux *http.ServeMux, eng *live.Engine) {
+	state := live.State(eng, liveFamily, liveView)
+	stream := live.Stream(eng, liveStreamFamily, liveView)
 	mux.HandleFunc("GET /_bench/token", func(w http.ResponseWriter, r *http.Request) {
 		ch := r.URL.Query().Get("ch")
 		tok, err := eng.Token(ch)
@@ -192,56 +224,46 @@ func liveServerMain(stdin io.Reader, stdout io.Writer) error {
 	mux.HandleFunc("GET /_bench/stacks", func(w http.ResponseWriter, _ *http.Request) {
 		_ = pprof.Lookup("goroutine").WriteTo(w, 1)
 	})
-	if err := livePageRoutes(mux, eng, site); err != nil {
-		return err
-	}
+}
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 30 * time.Second, // thousands of connections opening at once on a busy machine
-		ErrorLog:          log.New(io.Discard, "", 0),
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	fmt.Fprintf(stdout, "listening %s\n", ln.Addr())
-
-	var closeOnce sync.Once
-	closeEngine := func(d time.Duration) (took time.Duration, err error) {
-		closeOnce.Do(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), d)
-			defer cancel()
-			t0 := time.Now()
-			err = eng.Close(ctx)
-			took = time.Since(t0)
-		})
-		return took, err
-	}
-	sc := bufio.NewScanner(stdin) // until the bench closes it or dies
+// liveServerCommands runs the commands read from stdin until it is closed
+// (the bench closed it or died): "close" closes the engine and answers
+// "closed <ns> <error or ->"; anything else is an error.
+func liveServerCommands(stdin io.Reader, stdout io.Writer, closer *engineCloser) error {
+	sc := bufio.NewScanner(stdin)
 	for sc.Scan() {
 		switch sc.Text() {
 		case "close":
-			took, err := closeEngine(liveCloseTimeout)
+			took, err := closer.close(liveCloseTimeout)
 			why := "-"
 			if err != nil {
 				why = strings.ReplaceAll(err.Error(), "\n", " ")
 			}
 			fmt.Fprintf(stdout, "closed %d %s\n", took.Nanoseconds(), why)
 		default:
-			_ = srv.Close()
-			closeEngine(2 * time.Second)
 			return fmt.Errorf("bad command %q", sc.Text())
 		}
 	}
-	_ = srv.Close()
-	closeEngine(2 * time.Second)
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
 	return nil
+}
+
+// engineCloser closes the engine once: on the "close" command, or at the
+// end of the role; a later call does nothing.
+type engineCloser struct {
+	eng  *live.Engine
+	once sync.Once
+}
+
+// close closes the engine within d and says how long that took.
+func (c *engineCloser) close(d time.Duration) (took time.Duration, err error) {
+	c.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		t0 := time.Now()
+		err = c.eng.Close(ctx)
+		took = time.Since(t0)
+	})
+	return took, err
 }
 
 // liveCloseTimeout bounds the "close" command's Engine.Close.
