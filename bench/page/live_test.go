@@ -44,7 +44,7 @@ func TestLiveOnly(t *testing.T) {
 		t.Skip("runs the live server and clients as child processes")
 	}
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute) // a bound, not a figure: about 25 s on a quiet machine
 	defer cancel()
 	out := t.TempDir()
 	args := []string{"-live-only", "-quick", "-no-live-cluster", "-out", out} // TestLiveCluster has the cluster part
@@ -69,6 +69,34 @@ func TestLiveOnly(t *testing.T) {
 	if l == nil || len(l.Conns) != 2 || len(l.Fanout) != 2 {
 		t.Fatalf("live = %+v, want both transports' connections and fan-out", l)
 	}
+	checkLiveConns(t, l)
+	if browser {
+		checkLiveVisible(t, l)
+	}
+	for _, want := range []string{"== live", "fan-out", "ws", "sse"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	saved, err := readJSON(filepath.Join(out, "latest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if saved.Live == nil || len(saved.Live.Conns) != 2 {
+		t.Errorf("latest.json has no live figures: %+v", saved.Live)
+	}
+	for _, tg := range r.Targets {
+		// 200 connections are too few to judge the memory target.
+		if strings.HasPrefix(tg.Goal, "live: ≤") && tg.Status != Skipped {
+			t.Errorf("%s = %s at 200 connections, want SKIPPED", tg.Goal, tg.Status)
+		}
+	}
+}
+
+// checkLiveConns checks -quick's idle connections and fan-out: 200 held
+// of each transport, 100 of them on the fan-out channel.
+func checkLiveConns(t *testing.T, l *livebench.LiveResult) {
+	t.Helper()
 	for i, c := range l.Conns {
 		if c.Transport != livebench.Transports[i] || c.Conns != 200 || c.Held != 200 || c.Errors != 0 {
 			t.Errorf("%s: %d tried, %d held, %d errors (%s); want 200 held", c.Transport, c.Conns, c.Held, c.Errors, c.FirstError)
@@ -91,35 +119,21 @@ func TestLiveOnly(t *testing.T) {
 			}
 		}
 	}
-	if browser {
-		if len(l.Visible) != len(livebench.Transports) {
-			t.Fatalf("publish → visible = %+v; want one per transport", l.Visible)
+}
+
+// checkLiveVisible checks -quick's 20 publications shown over each
+// transport.
+func checkLiveVisible(t *testing.T, l *livebench.LiveResult) {
+	t.Helper()
+	if len(l.Visible) != len(livebench.Transports) {
+		t.Fatalf("publish → visible = %+v; want one per transport", l.Visible)
+	}
+	for i, v := range l.Visible {
+		if want := map[string]string{"sse": "sse", "ws": "websocket"}[livebench.Transports[i]]; v.Client != want {
+			t.Errorf("the page's client used %q, want %q", v.Client, want)
 		}
-		for i, v := range l.Visible {
-			if want := map[string]string{"sse": "sse", "ws": "websocket"}[livebench.Transports[i]]; v.Client != want {
-				t.Errorf("the page's client used %q, want %q", v.Client, want)
-			}
-			if v.Transport != livebench.Transports[i] || v.Publications != 20 || v.Shown != 20 || v.P50 <= 0 || v.P99 < v.P50 {
-				t.Errorf("publish → visible = %+v; want 20 shown over %s", v, livebench.Transports[i])
-			}
-		}
-	}
-	for _, want := range []string{"== live", "fan-out", "ws", "sse"} {
-		if !strings.Contains(stdout.String(), want) {
-			t.Errorf("table lacks %q:\n%s", want, stdout.String())
-		}
-	}
-	saved, err := readJSON(filepath.Join(out, "latest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if saved.Live == nil || len(saved.Live.Conns) != 2 {
-		t.Errorf("latest.json has no live figures: %+v", saved.Live)
-	}
-	for _, tg := range r.Targets {
-		// 200 connections are too few to judge the memory target.
-		if strings.HasPrefix(tg.Goal, "live: ≤") && tg.Status != Skipped {
-			t.Errorf("%s = %s at 200 connections, want SKIPPED", tg.Goal, tg.Status)
+		if v.Transport != livebench.Transports[i] || v.Publications != 20 || v.Shown != 20 || v.P50 <= 0 || v.P99 < v.P50 {
+			t.Errorf("publish → visible = %+v; want 20 shown over %s", v, livebench.Transports[i])
 		}
 	}
 }
@@ -221,7 +235,7 @@ func TestLiveCluster(t *testing.T) {
 		t.Skip("runs redis-server, three live servers and their clients as child processes")
 	}
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute) // a bound, not a figure: about 30 s on a quiet machine
 	defer cancel()
 	exe, err := os.Executable()
 	if err != nil {
@@ -248,6 +262,18 @@ func TestLiveCluster(t *testing.T) {
 	}
 	t.Logf("the cluster part took %v", time.Since(start).Round(time.Millisecond))
 
+	checkClusterFanout(t, cl, subs)
+	checkStorm(t, cl.Storm, storm)
+	checkClusterConns(t, cl, conns)
+	if browser {
+		checkClusterVisible(t, cl, pubs)
+	}
+	checkClusterReport(t, cl, browser, conns)
+}
+
+// checkClusterFanout checks the fan-out through Redis to subs subscribers.
+func checkClusterFanout(t *testing.T, cl *livebench.LiveCluster, subs int) {
+	t.Helper()
 	if f := cl.Fanout; f == nil || f.Subscribers != subs || len(f.Runs) != livebench.FanoutRuns || f.Last <= 0 || f.Rate <= 0 {
 		t.Errorf("fan-out = %+v; want %d runs to %d subscribers", f, livebench.FanoutRuns, subs)
 	} else {
@@ -260,7 +286,11 @@ func TestLiveCluster(t *testing.T) {
 	if got, want := cl.FanoutPer, []int{100, 100, 100}; len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
 		t.Errorf("subscribers per instance = %v, want %v", got, want)
 	}
-	s := cl.Storm
+}
+
+// checkStorm checks the reconnect storm of n connections.
+func checkStorm(t *testing.T, s *livebench.LiveStorm, storm int) {
+	t.Helper()
 	switch {
 	case s == nil:
 		t.Error("no storm figures")
@@ -273,6 +303,11 @@ func TestLiveCluster(t *testing.T) {
 	case len(s.CPU) < 5 || s.RedisCommands <= 0:
 		t.Errorf("storm CPU = %+v, Redis commands %d; want Redis, A, B, C and the clients", s.CPU, s.RedisCommands)
 	}
+}
+
+// checkClusterConns checks the idle connections with the Redis broker.
+func checkClusterConns(t *testing.T, cl *livebench.LiveCluster, conns int) {
+	t.Helper()
 	if len(cl.Conns) != len(livebench.Transports) {
 		t.Errorf("idle connections with Redis = %+v, want both transports", cl.Conns)
 	}
@@ -281,17 +316,24 @@ func TestLiveCluster(t *testing.T) {
 			t.Errorf("%s with Redis: %d held, %d errors, %.0f heap a connection; want %d held", c.Transport, c.Held, c.Errors, c.HeapPerConn, conns)
 		}
 	}
-	if browser {
-		if len(cl.Visible) != len(livebench.Transports) {
-			t.Fatalf("publish → visible across instances = %+v; want one per transport", cl.Visible)
-		}
-		for _, v := range cl.Visible {
-			if v.Publications != pubs || v.Shown != pubs || v.P50 <= 0 || v.P99 < v.P50 {
-				t.Errorf("publish → visible across instances = %+v; want %d shown", v, pubs)
-			}
+}
+
+// checkClusterVisible checks publish → visible across instances.
+func checkClusterVisible(t *testing.T, cl *livebench.LiveCluster, pubs int) {
+	t.Helper()
+	if len(cl.Visible) != len(livebench.Transports) {
+		t.Fatalf("publish → visible across instances = %+v; want one per transport", cl.Visible)
+	}
+	for _, v := range cl.Visible {
+		if v.Publications != pubs || v.Shown != pubs || v.P50 <= 0 || v.P99 < v.P50 {
+			t.Errorf("publish → visible across instances = %+v; want %d shown", v, pubs)
 		}
 	}
+}
 
+// checkClusterReport checks the table and the targets of the figures.
+func checkClusterReport(t *testing.T, cl *livebench.LiveCluster, browser bool, conns int) {
+	t.Helper()
 	r := &Report{Live: &livebench.LiveResult{Cluster: cl}}
 	var out bytes.Buffer
 	writeTable(&out, r)
