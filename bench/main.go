@@ -1,14 +1,17 @@
 // Command bench measures the BigPipe renderer: the /bench page in each mode
-// (serial, in-order, pipelined and the crawler fallback), on the wire and in
-// headless Chromium, under load, and with thousands of pages in flight; and
-// the live engine (package live): idle SSE and WebSocket connections, fan-out
-// and publish → visible in Chromium (live.go), on one instance and across
-// three through Redis (livecluster.go). It prints a table, writes bench/results/latest.json and charts, and checks
-// the project's targets.
+// (serial, in-order, pipelined, native and the crawler fallback), on the
+// wire and in headless Chromium, under load, and with thousands of pages in
+// flight (package page); and the live engine (package live): idle SSE and
+// WebSocket connections, fan-out and publish → visible in Chromium, on one
+// instance and across three through Redis (package livebench). It prints a
+// table, writes bench/results/latest.json and the charts, and checks the
+// project's targets. go run ./bench soak runs the soak instead (package
+// soak).
 //
-//	go run ./bench                       # everything, about 8 minutes on 2 cores (1 of them across instances)
-//	go run ./bench -live-only            # the live engine only, on one instance and on three through Redis: about 2 minutes
+//	go run ./bench                       # everything, about 9½ minutes on 2 cores (measured: 7.7 for the page sections, 1.6 for the live ones)
+//	go run ./bench -live-only            # the live engine only, on one instance and on three through Redis: under 2 minutes
 //	go run ./bench -quick -no-browser    # a smoke run in seconds
+//	go run ./bench soak -load 10m        # the soak
 //	go run ./bench -scenarios reversed -no-load
 //	go run ./bench -delays 30,1000 -url http://127.0.0.1:8080
 //
