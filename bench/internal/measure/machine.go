@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 )
@@ -53,19 +54,47 @@ func cpuModel() string {
 }
 
 // GitCommit is the short commit of the checkout, with "+dirty" when the
-// working tree differs from it; "" outside a git checkout.
+// working tree differs from it; outside a git checkout, the commit the
+// binary was built from (its VCS stamp), "" if it has none.
 func GitCommit(ctx context.Context) string {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "git", "rev-parse", "--short", "HEAD").Output()
 	if err != nil {
-		return ""
+		return builtCommit()
 	}
 	c := strings.TrimSpace(string(out))
 	if st, err := exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(bytes.TrimSpace(st)) > 0 {
 		c += "+dirty"
 	}
 	return c
+}
+
+// builtCommit is the commit of the binary's VCS stamp, short, with
+// "+dirty" when the tree had changes; "" without a stamp.
+func builtCommit() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if len(rev) > 7 {
+		rev = rev[:7]
+	}
+	if rev == "" {
+		return ""
+	}
+	return rev + dirty
 }
 
 // WriteAtomic writes data to path through a temporary file in the same
