@@ -76,7 +76,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&c.pageTimeout, "page-timeout", 60*time.Second, "bound on a whole page: one still unfinished then is aborted; 0: no bound")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", render.DefaultWriteTimeout, "how long a client may take to accept one chunk of a page before it is cut off; negative: no bound")
 	fs.IntVar(&c.limits.Fetches, "max-fetches", 1024, "pagelet loads running at once across the server; 0: no bound (and no shedding). "+
-		"With the default queue that admits about 340 six-pagelet pages at once, each holding ~1 MiB while compressed (go test -run TestOverloadSheds -v ./bench)")
+		"With the default queue that admits about 340 six-pagelet pages at once, each holding ~1 MiB while compressed (go test -run TestOverloadSheds -v ./bench/page)")
 	fs.IntVar(&c.limits.PageFetches, "page-fetches", 0, "pagelet loads running at once within one page; 0: no bound")
 	fs.IntVar(&c.limits.Queue, "fetch-queue", 0, "pagelet loads that may wait for one of -max-fetches; pages beyond get 503 with Retry-After; 0: as many as -max-fetches")
 	fs.BoolVar(&c.serverTiming, "server-timing", true, "report page and pagelet timings to the browser (Server-Timing header, performance marks)")

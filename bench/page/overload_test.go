@@ -161,7 +161,7 @@ func (b *overloadBurst) note(t *testing.T, status int, retryAfter string, err er
 // once (its own account of its pagelets, through an Observer) are a
 // fraction of what the unlimited server holds.
 //
-// Figures: go test -run TestOverloadSheds -v ./bench
+// Figures: go test -run TestOverloadSheds -v ./bench/page
 func TestOverloadSheds(t *testing.T) {
 	const n = 300
 	limits := render.Limits{Fetches: 36, Queue: 36} // 72 pagelets: 12 pages of 6
