@@ -1,14 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"io"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -16,65 +11,6 @@ import (
 
 	"github.com/bigpipe-go/bigpipe/internal/pgtest"
 )
-
-// serverProcess is the server run as a process of its own (the test binary
-// as the command), its log read line by line.
-type serverProcess struct {
-	cmd   *exec.Cmd
-	lines chan string // closed at the end of its log
-}
-
-// startProcess runs the server with args as a process and returns at
-// once; it is killed when t ends.
-func startProcess(t *testing.T, args ...string) *serverProcess {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], append([]string{"-addr", "127.0.0.1:0"}, args...)...)
-	cmd.Env = append(os.Environ(), "BIGPIPE_TEST_MAIN=1")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &serverProcess{cmd: cmd, lines: make(chan string, 1024)}
-	go func() {
-		defer close(p.lines)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			select {
-			case p.lines <- sc.Text():
-			default: // nobody reads this far
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		for range p.lines {
-		}
-		_ = cmd.Wait()
-	})
-	return p
-}
-
-// until returns the first log line containing want, failing t after d.
-func (p *serverProcess) until(t *testing.T, want string, d time.Duration) string {
-	t.Helper()
-	deadline := time.After(d)
-	for {
-		select {
-		case l, ok := <-p.lines:
-			if !ok {
-				t.Fatalf("server exited before logging %q", want)
-			}
-			if strings.Contains(l, want) {
-				return l
-			}
-		case <-deadline:
-			t.Fatalf("server did not log %q within %s", want, d)
-		}
-	}
-}
 
 // TestPostgresSimLeads runs two server processes with the simulator on one
 // database: the first leads and runs it, the second waits; killed -9, the
@@ -161,31 +97,10 @@ func TestLogsLiveSim(t *testing.T) {
 		{"off, with a secret", []string{"-live-sim=false", "-live-secret", "hunter2"}, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			args := append([]string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "news.db")}, tc.args...)
-			cmd := exec.CommandContext(t.Context(), os.Args[0], args...)
-			cmd.Env = append(os.Environ(), "BIGPIPE_TEST_MAIN=1", "BIGPIPE_LIVE_SECRET=")
-			stderr, err := cmd.StderrPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			var log []string
-			sc := bufio.NewScanner(stderr)
-			for sc.Scan() {
-				log = append(log, sc.Text())
-				if strings.Contains(sc.Text(), "simulator on") || strings.Contains(sc.Text(), "msg=serving") && !tc.sim {
-					break
-				}
-			}
-			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-				t.Fatal(err)
-			}
-			_, _ = io.Copy(io.Discard, stderr)
-			if err := cmd.Wait(); err != nil {
-				t.Errorf("server: %v", err)
-			}
+			args := append([]string{"-db", filepath.Join(t.TempDir(), "news.db")}, tc.args...)
+			log := logUntil(t, []string{"BIGPIPE_LIVE_SECRET="}, args, func(line string) bool {
+				return strings.Contains(line, "simulator on") || strings.Contains(line, "msg=serving") && !tc.sim
+			})
 			all := strings.Join(log, "\n")
 			if got := strings.Contains(all, "simulator on"); got != tc.sim {
 				t.Errorf("simulator logged on = %v, want %v; log:\n%s", got, tc.sim, all)

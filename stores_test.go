@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,13 +8,10 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -156,31 +152,10 @@ func TestLogsLatency(t *testing.T) {
 		{"none", nil, "latency=none"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			args := append([]string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "news.db"), "-metrics=false"}, tc.args...)
-			cmd := exec.CommandContext(t.Context(), os.Args[0], args...)
-			cmd.Env = append(os.Environ(), "BIGPIPE_TEST_MAIN=1", "BIGPIPE_LATENCY=")
-			stderr, err := cmd.StderrPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			var log []string
-			sc := bufio.NewScanner(stderr)
-			for sc.Scan() {
-				log = append(log, sc.Text())
-				if strings.Contains(sc.Text(), "msg=serving") {
-					break
-				}
-			}
-			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-				t.Fatal(err)
-			}
-			_, _ = io.Copy(io.Discard, stderr)
-			if err := cmd.Wait(); err != nil {
-				t.Errorf("server: %v; log:\n%s", err, strings.Join(log, "\n"))
-			}
+			args := append([]string{"-db", filepath.Join(t.TempDir(), "news.db"), "-metrics=false"}, tc.args...)
+			log := logUntil(t, []string{"BIGPIPE_LATENCY="}, args, func(line string) bool {
+				return strings.Contains(line, "msg=serving")
+			})
 			found := false
 			for _, line := range log {
 				found = found || strings.Contains(line, "msg=\"emulated backend latency\"") && strings.Contains(line, tc.want)
