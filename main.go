@@ -86,7 +86,10 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 		return err
 	}
 	defer eng.close()
-	s, err := newSite(cfg, st.news, reg, hints, eng, gatherer, observer, log) // site.go
+	s, err := newSite(cfg, siteParts{ // site.go
+		news: st.news, assets: reg, hints: hints, engine: eng,
+		gatherer: gatherer, observer: observer, log: log,
+	})
 	if err != nil {
 		return err
 	}

@@ -30,16 +30,29 @@ type site struct {
 	draining atomic.Bool
 }
 
-// newSite makes the renderer (with cfg's options and hints, observed by
-// observer) and the site's pages on the news store, and routes them with
-// the probes, the metrics (-metrics) and the live engine's endpoint.
-func newSite(cfg config, news *store.Store, reg *assets.Registry, hints render.EarlyHints, eng *liveEngine,
-	gatherer *prometheus.Registry, observer *metrics.Metrics, log *slog.Logger) (*site, error) {
-	rd, err := render.New(reg, rendererOptions(cfg, hints, observer, eng, log)...)
+// siteParts are what the earlier steps of run made that the site is built
+// on: the news store (stores.go), the assets and Early Hints, the metrics
+// (metrics.go), the live engine (engine.go) and the logger.
+type siteParts struct {
+	news     *store.Store
+	assets   *assets.Registry
+	hints    render.EarlyHints
+	engine   *liveEngine
+	gatherer *prometheus.Registry
+	observer *metrics.Metrics
+	log      *slog.Logger
+}
+
+// newSite makes the renderer (with cfg's options and p's hints, observed by
+// p's observer) and the site's pages on the news store, and routes them
+// with the probes, the metrics (-metrics) and the live engine's endpoint.
+func newSite(cfg config, p siteParts) (*site, error) {
+	reg, eng, log := p.assets, p.engine, p.log
+	rd, err := render.New(reg, rendererOptions(cfg, p)...)
 	if err != nil {
 		return nil, err
 	}
-	s := &site{Site: pages.NewSite(news, pages.WithAssets(reg), pages.WithLive(eng.Engine), pages.WithLogger(log), pages.WithSecret(siteKey(eng.secret)))}
+	s := &site{Site: pages.NewSite(p.news, pages.WithAssets(reg), pages.WithLive(eng.Engine), pages.WithLogger(log), pages.WithSecret(siteKey(eng.secret)))}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		plainText(w)
@@ -58,7 +71,7 @@ func newSite(cfg config, news *store.Store, reg *assets.Registry, hints render.E
 		_, _ = io.WriteString(w, eng.Health().String()+"\n")
 	})
 	if cfg.metrics {
-		mux.Handle("GET /metrics", metricsHandler(gatherer))
+		mux.Handle("GET /metrics", metricsHandler(p.gatherer))
 	}
 	mux.Handle(eng.Path(), eng.Engine) // not compressed: SSE flushes each message
 	mux.Handle("/", pages.Routes(rd, reg, s.Site, cfg.middleware()...))
@@ -71,18 +84,18 @@ func newSite(cfg config, news *store.Store, reg *assets.Registry, hints render.E
 
 // rendererOptions are the renderer's options that cfg sets. The switches
 // are given either way, so that what the renderer does reads off the flags.
-func rendererOptions(cfg config, hints render.EarlyHints, observer *metrics.Metrics, eng *liveEngine, log *slog.Logger) []render.Option {
+func rendererOptions(cfg config, p siteParts) []render.Option {
 	return []render.Option{
-		render.WithLogger(log),
-		render.WithEarlyHints(hints),
-		render.WithObserver(observer),
+		render.WithLogger(p.log),
+		render.WithEarlyHints(p.hints),
+		render.WithObserver(p.observer),
 		render.WithPageTimeout(cfg.pageTimeout),
 		render.WithWriteTimeout(cfg.writeTimeout),
 		render.WithLimits(cfg.limits),
 		render.WithCSP(cfg.csp),
 		render.WithModeOverride(cfg.forceModes),
 		render.WithServerTiming(cfg.serverTiming),
-		render.WithLive(eng.Engine),
+		render.WithLive(p.engine.Engine),
 	}
 }
 
