@@ -84,17 +84,19 @@ func openLive(t *testing.T, base, token string) *liveStream {
 func (s *liveStream) until(t *testing.T, want string, d time.Duration) string {
 	t.Helper()
 	deadline := time.After(d)
+	var seen []string // the messages before it, for the failure
 	for {
 		select {
 		case m, ok := <-s.msgs:
 			if !ok {
-				t.Fatalf("live stream ended before a message with %q", want)
+				t.Fatalf("live stream ended before a message with %q; it sent:\n%s", want, strings.Join(seen, "\n"))
 			}
 			if strings.Contains(m, want) {
 				return m
 			}
+			seen = append(seen, m)
 		case <-deadline:
-			t.Fatalf("no live message with %q in %v", want, d)
+			t.Fatalf("no live message with %q in %v; it sent:\n%s", want, d, strings.Join(seen, "\n"))
 		}
 	}
 }

@@ -406,7 +406,10 @@ func (m *capScan) feed(p []byte) bool {
 func capacityLevel(ctx context.Context, bin, dir string, level int, hold time.Duration, progress func(string)) (CapacityResult, float64, error) {
 	l := &capLevel{level: level, hold: hold, progress: progress, res: CapacityResult{Conns: level}}
 	progress(fmt.Sprintf("capacity %d: starting the server", level))
-	s, err := startCapServer(ctx, bin, dir, &l.skels)
+	// -max-fetches 0: the figure is what a page in flight costs, so no page
+	// may be shed; the server's default fetch budget (1024 + 1024 queued)
+	// would shed every page beyond 2048, and TestOverloadSheds checks it.
+	s, err := startCapServer(ctx, bin, dir, &l.skels, "-max-fetches", "0")
 	if err != nil {
 		return l.res, 0, err
 	}
