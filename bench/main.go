@@ -8,7 +8,7 @@
 // project's targets. go run ./bench soak runs the soak instead (package
 // soak).
 //
-//	go run ./bench                       # everything, about 9½ minutes on 2 cores (measured: 7.7 for the page sections, 1.6 for the live ones)
+//	go run ./bench                       # everything: 10 minutes on 2 cores (610 s measured, the elapsed of bench/results/latest.json)
 //	go run ./bench -live-only            # the live engine only, on one instance and on three through Redis: under 2 minutes
 //	go run ./bench -quick -no-browser    # a smoke run in seconds
 //	go run ./bench soak -load 10m        # the soak
