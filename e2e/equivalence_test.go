@@ -111,9 +111,10 @@ func compareContent(t *testing.T, mode string, got, want pageContent) {
 	}
 	compareLists(t, mode+": headings", got.Headings, want.Headings)
 	compareLists(t, mode+": links", got.Links, want.Links)
-	// The markets table shows the minute it was rendered, and a live
-	// match the minute being played; two loads may straddle a minute.
-	got.Text, want.Text = marketsClock.ReplaceAllString(got.Text, "${1}hh:mm"), marketsClock.ReplaceAllString(want.Text, "${1}hh:mm")
+	// The markets table and the weather show the minute they were
+	// rendered, and a live match the minute being played; two loads may
+	// straddle a minute.
+	got.Text, want.Text = wallClock.ReplaceAllString(got.Text, "${1}hh:mm"), wallClock.ReplaceAllString(want.Text, "${1}hh:mm")
 	got.Text, want.Text = liveClock.ReplaceAllString(got.Text, "${1}mm'"), liveClock.ReplaceAllString(want.Text, "${1}mm'")
 	if got.Text != want.Text {
 		i := firstDiff(got.Text, want.Text)
@@ -156,8 +157,9 @@ func around(s string, i int) string {
 	return s[max(0, i-60):min(len(s), i+60)]
 }
 
-// marketsClock matches the clock of the home page's markets caption.
-var marketsClock = regexp.MustCompile(`(?i)(markets at )\d\d:\d\d`)
+// wallClock matches the clocks the home page shows to the minute: the
+// markets caption's and the weather's local time.
+var wallClock = regexp.MustCompile(`(?i)(markets at |local time )\d\d:\d\d`)
 
 // liveClock matches the minute of a live match in the sports table.
 var liveClock = regexp.MustCompile(`(?i)(live\s+)\d+'`)
