@@ -42,7 +42,7 @@ func wireStats(runs []WireRun, n int) *WireStats {
 	for i, r := range runs {
 		bytes[i], chunks[i] = r.Bytes, r.Chunks
 	}
-	st.Bytes, st.Chunks = measure.MedianInt(bytes), measure.MedianInt(chunks)
+	st.Bytes, st.Chunks = measure.Median(bytes), measure.Median(chunks)
 	return st
 }
 

@@ -366,7 +366,7 @@ func writeNoJS(w io.Writer, figs []NoJSFigure, errText string) {
 	}
 	fmt.Fprintln(w)
 	for _, f := range figs {
-		fmt.Fprintf(w, "%10s  %4d  %8.1f  %8.1f  %9d", f.Mode, f.Runs, measure.MS(f.Last.Median), measure.MS(f.Last.P90), measure.MedianInt(f.Requests))
+		fmt.Fprintf(w, "%10s  %4d  %8.1f  %8.1f  %9d", f.Mode, f.Runs, measure.MS(f.Last.Median), measure.MS(f.Last.P90), measure.Median(f.Requests))
 		for _, s := range f.Shown {
 			fmt.Fprintf(w, "  %7.1f", measure.MS(s.Median))
 		}

@@ -17,9 +17,10 @@ func StatOf(ds []time.Duration) Stat {
 	return Stat{Median: Median(ds), P90: Percentile(ds, 90)}
 }
 
-// median is the middle value of ds, the mean of the middle two for an even
-// count, 0 for none. ds is not modified.
-func Median(ds []time.Duration) time.Duration {
+// Median is the middle value of ds (durations or counts), the mean of the
+// middle two for an even count (rounded down for integers), 0 for none. ds
+// is not modified.
+func Median[T ~int | ~int64](ds []T) T {
 	if len(ds) == 0 {
 		return 0
 	}
@@ -31,7 +32,7 @@ func Median(ds []time.Duration) time.Duration {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-// percentile is the p-th percentile (0 < p <= 100) of ds by the
+// Percentile is the p-th percentile (0 < p <= 100) of ds by the
 // nearest-rank method: the smallest value such that at least p % of the
 // values are at or below it. With 5 runs, p90 is the slowest run. It
 // returns 0 for none; ds is not modified.
@@ -43,19 +44,6 @@ func Percentile(ds []time.Duration, p float64) time.Duration {
 	rank := int(math.Ceil(p / 100 * float64(len(s))))
 	rank = max(1, min(rank, len(s)))
 	return s[rank-1]
-}
-
-// MedianInt is the median of xs, rounded down for an even count.
-func MedianInt(xs []int) int {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Sorted(slices.Values(xs))
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
 }
 
 // ms is d in milliseconds, for tables and charts.

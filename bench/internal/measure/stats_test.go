@@ -40,7 +40,7 @@ func TestMedianPercentile(t *testing.T) {
 	}
 }
 
-func TestMedianInt(t *testing.T) {
+func TestMedianOfCounts(t *testing.T) {
 	for _, tc := range []struct {
 		in   []int
 		want int
@@ -50,8 +50,8 @@ func TestMedianInt(t *testing.T) {
 		{[]int{3, 1, 2}, 2},
 		{[]int{1, 2, 3, 10}, 2},
 	} {
-		if got := MedianInt(tc.in); got != tc.want {
-			t.Errorf("MedianInt(%v) = %d, want %d", tc.in, got, tc.want)
+		if got := Median(tc.in); got != tc.want {
+			t.Errorf("Median(%v) = %d, want %d", tc.in, got, tc.want)
 		}
 	}
 }
