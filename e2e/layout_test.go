@@ -3,7 +3,10 @@ package e2e_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
+	"github.com/bigpipe-go/bigpipe/internal/store"
+	"github.com/bigpipe-go/bigpipe/internal/testenv"
 	"github.com/chromedp/chromedp"
 )
 
@@ -63,5 +66,41 @@ func TestPlaceholdersReserveSpace(t *testing.T) {
 				t.Errorf("layout shift %.4f while pagelets landed, want < 0.01:%s", cls, detail)
 			}
 		})
+	}
+}
+
+// TestPlainPageKeepsItsWidth loads the plain front page (?nojs=1, in
+// document order) with its first pagelet's backend slow, so that the
+// browser paints the masthead and navigation while the page is still
+// shorter than the window, and then the rest streams in and makes it
+// scroll. A scrollbar appearing then would narrow the page and move
+// everything centred in it sideways; the site keeps the scrollbar's gutter
+// from the first paint, so the page must not shift at all.
+//
+// The browser is one of its own: the shared one hides scrollbars, as
+// chromedp's defaults do, and Lighthouse's (which found the shift) does not.
+func TestPlainPageKeepsItsWidth(t *testing.T) {
+	srv := newServer(t, store.WithLatency(map[string]time.Duration{store.SourceBreaking: 700 * time.Millisecond}))
+	browser := &testenv.Chromium{Width: 1280, Height: 900, Options: []chromedp.ExecAllocatorOption{chromedp.Flag("hide-scrollbars", false)}}
+	t.Cleanup(browser.Stop)
+	tb := &tab{browser.NewTab(t, "", tabTimeout)}
+	tb.addScript(t, shiftProbe)
+	tb.Navigate(t, srv.URL+"/?nojs=1")
+	tb.WaitTrue(t, `document.readyState === "complete"`)
+	if gutter := eval[float64](t, tb, `innerWidth - document.documentElement.clientWidth`); gutter <= 0 {
+		t.Fatal("the window has no scrollbar gutter; the test needs a browser that shows scrollbars")
+	}
+	if scrolls := eval[bool](t, tb, `document.documentElement.scrollHeight > innerHeight`); !scrolls {
+		t.Fatal("the plain front page does not outgrow a 1280×900 window; the test needs one it does")
+	}
+	var cls float64
+	var detail string
+	for _, s := range eval[[]shift](t, tb, `window.__shifts`) {
+		detail += fmt.Sprintf(" %.4f@%.0fms(%s)", s.V, s.T, s.Who)
+		cls += s.V
+	}
+	t.Logf("plain front page: layout shift %.4f:%s", cls, detail)
+	if cls >= 0.001 {
+		t.Errorf("layout shift %.4f as the plain page streamed in, want none:%s", cls, detail)
 	}
 }
