@@ -128,7 +128,7 @@ func WithModeOverride(on bool) PageOption { return pageOption(func(p *pageConfig
 
 // WithLinkedRuntime(true) makes the skeleton load the client runtime from its
 // URL (cached across pages) with a blocking <script src>. By default the
-// runtime (about 3.6 KB minified, 1.6 KB gzipped) is inlined in the skeleton's
+// runtime (about 3.8 KB minified, 1.7 KB gzipped) is inlined in the skeleton's
 // <head> whenever [assets.Asset.Inline] allows: a cold visit then waits on no
 // request before the skeleton can paint or the first pagelet can be shown,
 // which on a fresh connection costs a round trip or more (measured by

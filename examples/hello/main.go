@@ -8,6 +8,7 @@
 //	go run ./examples/hello
 package main
 
+// README: begin
 import (
 	"context"
 	"embed"
@@ -34,6 +35,8 @@ func main() {
 	log.Print("serving on http://localhost:8081")
 	log.Fatal(http.ListenAndServe("localhost:8081", site))
 }
+
+// README: end
 
 // Weather is what the weather backend answers.
 type Weather struct {

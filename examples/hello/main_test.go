@@ -90,8 +90,10 @@ func fetch(t *testing.T, url, ua string) (*http.Response, string) {
 	return resp, string(b)
 }
 
-// TestREADME checks that the README's "Write a pagelet" section shows this
-// program's code as it is, so that the README cannot drift from the API.
+// TestREADME checks that the README shows every part of this program
+// marked "README: begin" … "README: end" as it is (the program in "Use it
+// as a library", the site in "Write a pagelet"), so that the README cannot
+// drift from the API.
 func TestREADME(t *testing.T) {
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
@@ -102,14 +104,24 @@ func TestREADME(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, rest, ok := strings.Cut(string(src), "// README: begin\n")
-		part, _, ok2 := strings.Cut(rest, "// README: end")
-		if !ok || !ok2 {
-			t.Fatalf("%s has no README: begin/end markers", tc.file)
+		rest, n := string(src), 0
+		for {
+			_, after, ok := strings.Cut(rest, "// README: begin\n")
+			if !ok {
+				break
+			}
+			part, tail, ok := strings.Cut(after, "// README: end")
+			if !ok {
+				t.Fatalf("%s: a README: begin marker has no end", tc.file)
+			}
+			block := "```" + tc.fence + "\n" + strings.TrimSpace(part) + "\n```"
+			if !strings.Contains(string(readme), block) {
+				t.Errorf("README.md lacks %s's code as it is now; paste this in:\n%s", tc.file, block)
+			}
+			rest, n = tail, n+1
 		}
-		block := "```" + tc.fence + "\n" + strings.TrimSpace(part) + "\n```"
-		if !strings.Contains(string(readme), block) {
-			t.Errorf("README.md lacks %s's code as it is now; paste this in:\n%s", tc.file, block)
+		if n == 0 {
+			t.Fatalf("%s has no README: begin/end markers", tc.file)
 		}
 	}
 }
