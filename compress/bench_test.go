@@ -119,7 +119,7 @@ func BenchmarkStream(b *testing.B) {
 // behind the defaults.
 func BenchmarkDemoPage(b *testing.B) {
 	chunks := demoPage(b)
-	for _, l := range []int{1, 4, 5, 6, 9} {
+	for _, l := range []int{-3, 1, 4, 5, 6, 9} {
 		h := compress.New(compress.WithGzipLevel(l))(streamer(chunks))
 		b.Run(fmt.Sprintf("gzip=%d", l), func(b *testing.B) { runStream(b, h, "gzip", chunks) })
 	}
@@ -145,20 +145,29 @@ func heapPer(n int, hold func(n int) (release func())) float64 {
 
 // BenchmarkInFlight: the heap one stream holds while it waits for its next
 // pagelet (here after the whole demo page, the largest the encoder gets),
-// through the middleware at its defaults, with nothing pooled beforehand.
+// through the middleware at its defaults and with stateless gzip
+// (WithGzipLevel(-3)), with nothing pooled beforehand.
 func BenchmarkInFlight(b *testing.B) {
 	chunks := demoPage(b)
 	const streams = 32
-	for _, enc := range []string{"gzip", "br", "identity"} {
-		b.Run(enc, func(b *testing.B) {
+	for _, tc := range []struct {
+		name, enc string
+		opts      []compress.Option
+	}{
+		{"gzip", "gzip", nil},
+		{"gzip-stateless", "gzip", []compress.Option{compress.WithGzipLevel(-3)}},
+		{"br", "br", nil},
+		{"identity", "identity", nil},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
 			req := httptest.NewRequest("GET", "/", nil)
-			req.Header.Set("Accept-Encoding", enc)
+			req.Header.Set("Accept-Encoding", tc.enc)
 			var total float64
 			for b.Loop() {
 				total += heapPer(streams, func(n int) func() {
 					var ready, done sync.WaitGroup
 					gate := make(chan struct{})
-					h := compress.New()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					h := compress.New(tc.opts...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 						streamer(chunks)(w, r)
 						ready.Done()
 						<-gate // a pagelet still to come
