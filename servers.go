@@ -32,7 +32,7 @@ type servers struct {
 // server for the metrics gatherer gathers and news, and opens their
 // listeners; it logs their addresses. Requests' contexts derive from ctx
 // but are not cancelled with it: the drain ends them.
-func listen(ctx context.Context, cfg config, handler http.Handler, gatherer *prometheus.Registry, news breakingNews, log *slog.Logger) (*servers, error) {
+func listen(ctx context.Context, cfg config, handler http.Handler, gatherer prometheus.Gatherer, news breakingNews, log *slog.Logger) (*servers, error) {
 	s := &servers{cfg: cfg}
 	// Every request's context derives from base: cancelling it when the
 	// drain deadline passes ends every page still running.

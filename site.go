@@ -38,7 +38,7 @@ type siteParts struct {
 	assets   *assets.Registry
 	hints    render.EarlyHints
 	engine   *liveEngine
-	gatherer *prometheus.Registry
+	gatherer prometheus.Gatherer
 	observer *metrics.Metrics
 	log      *slog.Logger
 }
