@@ -86,25 +86,27 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 		return err
 	}
 	defer eng.close()
-	s, err := newSite(cfg, siteParts{ // site.go
+	mainSrv := newMainServer(ctx, cfg, log)  // servers.go
+	sd := newDrainer(cfg, mainSrv, eng, log) // drain.go
+	s, err := newSite(cfg, siteParts{        // site.go
 		news: st.news, assets: reg, hints: hints, engine: eng,
-		gatherer: gatherer, observer: observer, log: log,
+		gatherer: gatherer, observer: observer, probes: sd, log: log,
 	})
 	if err != nil {
 		return err
 	}
-	srv, err := listen(ctx, cfg, s.handler, gatherer, siteNews{st.news, s.Site}, log) // servers.go
+	srv, err := listen(cfg, mainSrv, s.handler, gatherer, siteNews{st.news, s.Site}, log) // servers.go
 	if err != nil {
 		return err
 	}
-	defer srv.cancelBase(nil)
 	sim := startSim(ctx, cfg.liveSim, s.Site, st.pg, log) // sim.go
 	defer sim.stop()
+	sd.OnShutdown(sim.stop) // before the live engine it publishes through closes
 	if ready != nil {
 		ready(srv.addr(), srv.adminAddr())
 	}
-	serveErr := srv.serve(ctx)           // servers.go: until the stop signal, or a listener fails
-	shutdown(cfg, s, sim, eng, srv, log) // drain.go
+	serveErr := srv.serve(ctx) // servers.go: until the stop signal, or a listener fails
+	drain(sd, eng, srv, log)   // drain.go
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return serveErr
 	}

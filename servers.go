@@ -21,26 +21,16 @@ type servers struct {
 	ln      net.Listener
 	admin   *http.Server // nil without -admin
 	adminLn net.Listener
-	active  tracker // the main server's requests, for the drain
-	// cancelBase ends the context every request of the main server
-	// derives from: the drain (drain.go) cancels it when its deadline
-	// passes, ending every page still running. The caller must call it.
-	cancelBase context.CancelCauseFunc
 }
 
-// listen makes the main server for handler and, with -admin, the admin
-// server for the metrics gatherer gathers and news, and opens their
-// listeners; it logs their addresses. Requests' contexts derive from ctx
-// but are not cancelled with it: the drain ends them.
-func listen(ctx context.Context, cfg config, handler http.Handler, gatherer *prometheus.Registry, news breakingNews, log *slog.Logger) (*servers, error) {
-	s := &servers{cfg: cfg}
-	// Every request's context derives from base: cancelling it when the
-	// drain deadline passes ends every page still running.
-	base, cancelBase := context.WithCancelCause(context.WithoutCancel(ctx))
-	s.cancelBase = cancelBase
-	s.main = &http.Server{
+// newMainServer makes the main server, without its handler yet (listen
+// sets it). Requests' contexts derive from ctx but are not cancelled with
+// it: the stop sequence (drain.go) ends them, through the BaseContext it
+// wraps.
+func newMainServer(ctx context.Context, cfg config, log *slog.Logger) *http.Server {
+	base := context.WithoutCancel(ctx)
+	return &http.Server{
 		Addr:              cfg.addr,
-		Handler:           s.active.wrap(handler),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -51,15 +41,21 @@ func listen(ctx context.Context, cfg config, handler http.Handler, gatherer *pro
 		BaseContext: func(net.Listener) context.Context { return base },
 		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+}
+
+// listen gives main, the main server, handler and, with -admin, makes the
+// admin server for the metrics gatherer gathers and news, and opens their
+// listeners; it logs their addresses.
+func listen(cfg config, main *http.Server, handler http.Handler, gatherer prometheus.Gatherer, news breakingNews, log *slog.Logger) (*servers, error) {
+	s := &servers{cfg: cfg, main: main}
+	main.Handler = handler
 	var err error
 	if s.ln, err = net.Listen("tcp", cfg.addr); err != nil {
-		cancelBase(nil)
 		return nil, err
 	}
 	if cfg.admin != "" {
 		if s.adminLn, err = net.Listen("tcp", cfg.admin); err != nil {
 			s.ln.Close()
-			cancelBase(nil)
 			return nil, fmt.Errorf("admin: %w", err)
 		}
 		s.admin = newAdminServer(gatherer, news, log)

@@ -5,10 +5,8 @@
 package main
 
 import (
-	"io"
 	"log/slog"
 	"net/http"
-	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/bigpipe-go/bigpipe/metrics"
 	"github.com/bigpipe-go/bigpipe/pages"
 	"github.com/bigpipe-go/bigpipe/render"
+	"github.com/bigpipe-go/bigpipe/shutdown"
 	"github.com/bigpipe-go/bigpipe/static"
 )
 
@@ -25,21 +24,20 @@ import (
 type site struct {
 	*pages.Site
 	handler http.Handler // every route of the main address
-	// draining is set as soon as the stop signal arrives (drain.go):
-	// /readyz then tells the load balancer to send no more requests here.
-	draining atomic.Bool
 }
 
 // siteParts are what the earlier steps of run made that the site is built
 // on: the news store (stores.go), the assets and Early Hints, the metrics
-// (metrics.go), the live engine (engine.go) and the logger.
+// (metrics.go), the live engine (engine.go), the stop sequence that
+// answers the probes (drain.go) and the logger.
 type siteParts struct {
 	news     *store.Store
 	assets   *assets.Registry
 	hints    render.EarlyHints
 	engine   *liveEngine
-	gatherer *prometheus.Registry
+	gatherer prometheus.Gatherer
 	observer *metrics.Metrics
+	probes   *shutdown.Drainer
 	log      *slog.Logger
 }
 
@@ -54,22 +52,10 @@ func newSite(cfg config, p siteParts) (*site, error) {
 	}
 	s := &site{Site: pages.NewSite(p.news, pages.WithAssets(reg), pages.WithLive(eng.Engine), pages.WithLogger(log), pages.WithSecret(siteKey(eng.secret)))}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		plainText(w)
-		if s.draining.Load() {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = io.WriteString(w, "draining\n")
-			return
-		}
-		_, _ = io.WriteString(w, "ready\n")
-	})
-	// /healthz says 200 while the process serves pages: a Redis outage
-	// degrades live updates only, and must not take the instance out of
-	// the load balancer. Its body says which: "ok", or "degraded: …".
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		plainText(w)
-		_, _ = io.WriteString(w, eng.Health().String()+"\n")
-	})
+	// /readyz says 503 "draining" once the stop signal arrives; /healthz
+	// says 200 while the process serves pages (see newDrainer).
+	mux.Handle("GET /readyz", p.probes.Ready())
+	mux.Handle("GET /healthz", p.probes.Health())
 	if cfg.metrics {
 		mux.Handle("GET /metrics", metricsHandler(p.gatherer))
 	}
@@ -114,10 +100,4 @@ func (c config) middleware() []func(http.Handler) http.Handler {
 		return nil
 	}
 	return []func(http.Handler) http.Handler{compress.New()}
-}
-
-// plainText sets the headers of a probe's answer (/readyz, /healthz).
-func plainText(w http.ResponseWriter) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
 }

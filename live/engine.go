@@ -120,7 +120,7 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 		LogHandler:         logHandler(cfg.log),
 		ClientQueueMaxSize: cfg.limits.QueueSize,
 		ClientChannelLimit: cfg.limits.ChannelsPerConnection,
-		Metrics:            centrifuge.MetricsConfig{RegistererGatherer: cfg.registry},
+		Metrics:            centrifuge.MetricsConfig{RegistererGatherer: registererGatherer(cfg.registry)},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("live: engine: %w", err)

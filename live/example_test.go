@@ -2,14 +2,17 @@ package live_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing/fstest"
 
 	"github.com/a-h/templ"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bigpipe-go/bigpipe/assets"
 	"github.com/bigpipe-go/bigpipe/live"
@@ -101,4 +104,115 @@ func Example() {
 	// Output:
 	// true
 	// true
+}
+
+// Comment is an item of an article's comment thread.
+type Comment struct {
+	ID     string // made by the client that posted it: the publication's key
+	Seq    uint64 // its place in the thread
+	Author string
+	Text   string
+}
+
+// threadItem renders one comment: the pagelet's Load renders the thread
+// with it, and every publication one more item.
+func threadItem(c Comment) templ.Component {
+	return templ.Raw(fmt.Sprintf(`<li data-live-key="%s" data-live-order="%d"><b>%s</b> %s</li>`,
+		templ.EscapeString(c.ID), c.Seq, templ.EscapeString(c.Author), templ.EscapeString(c.Text)))
+}
+
+// A stream feed: each publication is an item appended to the pagelet's
+// list (its data-live-items element), every item shown once and in order.
+// A family of channels ("comments:" here) gives each article its own.
+func ExampleStream() {
+	ctx := context.Background()
+	site, err := assets.New(fstest.MapFS{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	eng, err := live.New(site, live.WithSecret([]byte("from -live-secret or $BIGPIPE_LIVE_SECRET")))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer eng.Close(ctx)
+
+	comments := live.Stream(eng, "comments:", threadItem)
+
+	// Two comments on one article. A publication retried with the same key
+	// (after a timeout, say) is not published again.
+	first := Comment{ID: "c-7f3a", Seq: 1, Author: "Ada", Text: "First!"}
+	second := Comment{ID: "c-91be", Seq: 2, Author: "Lin", Text: "Second."}
+	for _, c := range []Comment{first, second, second} {
+		if err := comments.Publish(ctx, "comments:harbour-wins", c, live.WithKey(c.ID), live.WithOrder(c.Seq)); err != nil {
+			log.Fatal(err)
+		}
+	}
+	// A channel of another feed is refused.
+	err = comments.Publish(ctx, "scores", first)
+	fmt.Println(errors.Is(err, live.ErrWrongFeed))
+
+	// The article's page: its comments pagelet is live on the article's
+	// channel and carries the channel's position, from which its client
+	// subscribes.
+	thread := comments.Pagelet("comments:harbour-wins", pagelet.Pagelet{
+		ID: "comments",
+		Load: pagelet.Static(templ.Join(templ.Raw(`<ol data-live-items>`),
+			threadItem(first), threadItem(second), templ.Raw(`</ol>`))),
+	})
+	rd, err := render.New(site, render.WithLive(eng), render.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		log.Fatal(err)
+	}
+	page := rd.Page(func(http.ResponseWriter, *http.Request) (*pagelet.Page, error) {
+		return &pagelet.Page{
+			Title:    "Harbour wins",
+			Layout:   func(slot pagelet.Slot) templ.Component { return slot("comments") },
+			Pagelets: []pagelet.Pagelet{thread},
+		}, nil
+	})
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
+	rec := httptest.NewRecorder()
+	page.ServeHTTP(rec, req)
+	// Offset 2: the retried publication was not published again.
+	fmt.Println(strings.Contains(rec.Body.String(), `"channel":"comments:harbour-wins","kind":"stream","offset":2,`))
+	// Output:
+	// true
+	// true
+}
+
+// WithRegistry takes any prometheus.Registerer, as metrics.New does: here
+// one that labels the engine's metrics, and centrifuge's, with the site
+// they serve, in the registry that /metrics serves.
+func ExampleWithRegistry() {
+	ctx := context.Background()
+	reg := prometheus.NewRegistry()
+	site, err := assets.New(fstest.MapFS{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	eng, err := live.New(site,
+		live.WithSecret([]byte("from -live-secret or $BIGPIPE_LIVE_SECRET")),
+		live.WithRegistry(prometheus.WrapRegistererWith(prometheus.Labels{"site": "news"}, reg)),
+		live.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer eng.Close(ctx)
+
+	mfs, err := reg.Gather()
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, mf := range mfs {
+		switch name := mf.GetName(); name {
+		case "bigpipe_live_drained_total", "centrifuge_node_num_clients":
+			for _, l := range mf.GetMetric()[0].GetLabel() {
+				fmt.Printf("%s{%s=%q}\n", name, l.GetName(), l.GetValue())
+			}
+		}
+	}
+	// Output:
+	// bigpipe_live_drained_total{site="news"}
+	// centrifuge_node_num_clients{site="news"}
 }

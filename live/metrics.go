@@ -3,6 +3,7 @@ package live
 import (
 	"fmt"
 
+	"github.com/centrifugal/centrifuge"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -86,4 +87,20 @@ func (e *Engine) Refetched(channel string) {
 	if s := e.lookup(channel); s != nil {
 		e.m.refetches.WithLabelValues(s.kind.String()).Inc()
 	}
+}
+
+// registererGatherer is reg as centrifuge takes it: a Registerer that is a
+// Gatherer too. Centrifuge gathers only to aggregate a snapshot of its own
+// metrics for its node-info API (every NodeInfoMetricsAggregateInterval),
+// which the engine does not use; a Registerer that gathers nothing (such as
+// one from prometheus.WrapRegistererWith) gets an empty Gatherer, not
+// prometheus.DefaultGatherer, centrifuge's fallback.
+func registererGatherer(reg prometheus.Registerer) centrifuge.RegistererGatherer {
+	if rg, ok := reg.(centrifuge.RegistererGatherer); ok {
+		return rg
+	}
+	return struct {
+		prometheus.Registerer
+		prometheus.Gatherer
+	}{reg, prometheus.Gatherers{}}
 }

@@ -73,7 +73,7 @@ type config struct {
 	limits       Limits
 	tokenTTL     time.Duration
 	pingInterval time.Duration
-	registry     *prometheus.Registry
+	registry     prometheus.Registerer
 	transport    string
 	now          func() time.Time
 	redis        []string // WithRedis: one shard per URL; none: the memory broker
@@ -115,7 +115,10 @@ func WithTokenTTL(d time.Duration) Option { return func(c *config) { c.tokenTTL 
 // ([DefaultPingInterval]).
 func WithPingInterval(d time.Duration) Option { return func(c *config) { c.pingInterval = d } }
 
-// WithRegistry registers the engine's metrics, and centrifuge's own, in
-// reg. Without it they are kept in a registry of the engine's own, not
+// WithRegistry registers the engine's metrics, and centrifuge's own, with
+// reg, as [github.com/bigpipe-go/bigpipe/metrics.New] does the renderer's:
+// a *prometheus.Registry, or any Registerer, such as one from
+// prometheus.WrapRegistererWith that labels this engine's metrics. Without
+// it (or with nil) they are kept in a registry of the engine's own, not
 // served.
-func WithRegistry(reg *prometheus.Registry) Option { return func(c *config) { c.registry = reg } }
+func WithRegistry(reg prometheus.Registerer) Option { return func(c *config) { c.registry = reg } }

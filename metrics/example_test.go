@@ -3,6 +3,7 @@ package metrics_test
 import (
 	"bufio"
 	"fmt"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -24,10 +25,17 @@ func Example() {
 	reg := prometheus.NewRegistry()
 	m, err := metrics.New(reg)
 	if err != nil {
-		panic(err)
+		log.Fatal(err)
 	}
-	files, _ := assets.New(fstest.MapFS{"bigpipe.js": {Data: []byte("window.bigPipe = {};")}})
-	rd, _ := render.New(files, render.WithObserver(m), render.WithLogger(slog.New(slog.DiscardHandler)))
+	// The site's own files (none here): the BigPipe runtime is built in.
+	files, err := assets.New(fstest.MapFS{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	rd, err := render.New(files, render.WithObserver(m), render.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", rd.Page(func(http.ResponseWriter, *http.Request) (*pagelet.Page, error) {
