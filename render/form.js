@@ -78,7 +78,7 @@
       var el = form.elements[name];
       if (el && !el.nodeName && el.length) el = el[0]; // a radio group
       if (!el || !el.setAttribute) continue;
-      var p = d.createElement("p");
+      var p = d.createElement("span");
       p.className = "bigpipe-form__error";
       p.id = (el.id || "bpf" + (++seq) + "-" + name) + "-error";
       p.setAttribute("data-bigpipe-error", "");
