@@ -324,4 +324,3 @@ func (l *addressLimiter) forgetFull(now time.Time) {
 		}
 	}
 }
-

@@ -35,8 +35,8 @@ import (
 	"github.com/a-h/templ"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/bigpipe-go/bigpipe/form"
 	"github.com/bigpipe-go/bigpipe/assets"
+	"github.com/bigpipe-go/bigpipe/form"
 	"github.com/bigpipe-go/bigpipe/internal/store"
 	"github.com/bigpipe-go/bigpipe/pagelet"
 	"github.com/bigpipe-go/bigpipe/render"
@@ -62,7 +62,7 @@ type Site struct {
 
 	secret   []byte          // keys the comment form's CSRF tokens (WithSecret)
 	comments *form.Handler   // the comment form's posts
-	posts  *addressLimiter // comments per client address (WithCommentRate)
+	posts    *addressLimiter // comments per client address (WithCommentRate)
 }
 
 // Option configures a [Site].
