@@ -9,8 +9,6 @@ import (
 	"github.com/bigpipe-go/bigpipe/form"
 )
 
-type templComponent = templ.Component
-
 // noteForm stands in for a templ component: the note form with its text,
 // its error and the hidden fields.
 func noteForm(text, msg string, hidden form.Fields) templ.Component {

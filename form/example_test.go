@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/a-h/templ"
+
 	"github.com/bigpipe-go/bigpipe/form"
 )
 
@@ -83,7 +85,7 @@ func ExampleErrors() {
 // ExampleWithErrorPage shows the form again to a plain browser whose post
 // was refused, with what was typed and the errors.
 func ExampleWithErrorPage() {
-	page := func(r *http.Request, f *form.Failure) templComponent {
+	page := func(r *http.Request, f *form.Failure) templ.Component {
 		return noteForm(f.Values.Get("text"), f.Fields.Get("text"), f.Form)
 	}
 	h := form.New(func(context.Context, *form.Submission) (form.Result, error) {
