@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -28,6 +29,7 @@ type notes struct {
 	runs atomic.Int32
 	gate chan struct{} // if set, the action waits on it
 	srv  *httptest.Server
+	c    *http.Client // follows no redirect
 }
 
 func newNotes(t *testing.T, opts ...form.Option) *notes {
@@ -58,7 +60,7 @@ func newNotes(t *testing.T, opts ...form.Option) *notes {
 			return err
 		})
 	}
-	n.h = form.New(act, append([]form.Option{form.WithToken("client", []byte("test secret")), form.WithErrorPage(page), form.WithMaxBytes(1 << 10)}, opts...)...)
+	n.h = form.New(act, append([]form.Option{form.WithToken("client", []byte("test secret")), form.WithErrorPage(page), form.WithMaxBytes(1 << 10), form.WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
 	mux := http.NewServeMux()
 	mux.Handle("POST /notes", n.h)
 	mux.HandleFunc("GET /notes", func(w http.ResponseWriter, r *http.Request) {
@@ -67,6 +69,7 @@ func newNotes(t *testing.T, opts ...form.Option) *notes {
 	})
 	n.srv = httptest.NewServer(mux)
 	t.Cleanup(n.srv.Close)
+	n.c = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return n
 }
 
@@ -111,9 +114,7 @@ func (n *notes) post(t *testing.T, cookie string, p post) (*http.Response, strin
 	for i := 0; i+1 < len(p.header); i += 2 {
 		req.Header.Set(p.header[i], p.header[i+1])
 	}
-	c := n.srv.Client()
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := c.Do(req)
+	resp, err := n.c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
