@@ -135,8 +135,8 @@ func requireLiveClient(t *testing.T, srv *liveServer, path string) {
 	}
 }
 
-// TestCommentScriptPosts posts a comment with JavaScript on: the form's
-// script posts it with fetch (the page does not navigate), clears the
+// TestCommentScriptPosts posts a comment with JavaScript on: the form
+// enhancer posts it with fetch (the page does not navigate), clears the
 // text, keeps the name and gives the form a new comment id; the comment is
 // stored once.
 func TestCommentScriptPosts(t *testing.T) {
@@ -145,8 +145,8 @@ func TestCommentScriptPosts(t *testing.T) {
 	tb := newTab(t)
 	tb.Navigate(t, srv.URL+"/article/"+slug)
 	tb.waitDone(t)
-	tb.WaitTrue(t, `document.querySelector(".comment-form").hasAttribute("data-enhanced")`)
-	id := eval[string](t, tb, `document.querySelector('.comment-form input[name="id"]').value`)
+	tb.WaitTrue(t, `document.querySelector(".comment-form").hasAttribute("data-bigpipe-enhanced")`)
+	id := eval[string](t, tb, `document.querySelector('.comment-form input[name="_submission"]').value`)
 	eval[bool](t, tb, `window.__sameDocument = true`)
 	fillComment(t, tb, "Scripted reader", "Posted by the form's script.")
 	if err := chromedp.Do(tb.Ctx, chromedp.Click(".comment-form__submit")); err != nil {
@@ -156,7 +156,7 @@ func TestCommentScriptPosts(t *testing.T) {
 	if !eval[bool](t, tb, `window.__sameDocument === true`) {
 		t.Error("the page navigated: the script did not post the form itself")
 	}
-	form := eval[map[string]string](t, tb, `(() => { const f = document.querySelector(".comment-form").elements; return {name: f.name.value, text: f.text.value, id: f.id.value}; })()`)
+	form := eval[map[string]string](t, tb, `(() => { const f = document.querySelector(".comment-form").elements; return {name: f.name.value, text: f.text.value, id: f._submission.value}; })()`)
 	if form["text"] != "" || form["name"] != "Scripted reader" || form["id"] == id || form["id"] == "" {
 		t.Errorf("form after posting: %v; want the text cleared, the name kept, a new id (was %s)", form, id)
 	}
@@ -182,8 +182,8 @@ func TestCommentsTwoTabs(t *testing.T) {
 	if err := chromedp.Do(b.Ctx, chromedp.SendKeys("#comment-text", "half a thought")); err != nil {
 		t.Fatal(err)
 	}
-	a.WaitTrue(t, `document.querySelector(".comment-form").hasAttribute("data-enhanced")`)
-	id := eval[string](t, a, `document.querySelector('.comment-form input[name="id"]').value`)
+	a.WaitTrue(t, `document.querySelector(".comment-form").hasAttribute("data-bigpipe-enhanced")`)
+	id := eval[string](t, a, `document.querySelector('.comment-form input[name="_submission"]').value`)
 	fillComment(t, a, "Tab A", "Seen in both tabs.")
 	if err := chromedp.Do(a.Ctx, chromedp.Click(".comment-form__submit")); err != nil {
 		t.Fatal(err)
@@ -244,5 +244,62 @@ func TestLiveFrontPage(t *testing.T) {
 			}
 			tb.WaitTrue(t, `document.getElementById(`+jsString(tc.pagelet)+`).textContent.includes(`+jsString(tc.want)+`)`)
 		})
+	}
+}
+
+// TestCommentFieldError posts a comment with an empty name from Chromium
+// with JavaScript on: the form enhancer shows the error next to the name
+// field without a reload (aria-invalid, aria-describedby, the alert), the
+// text stays as typed, and the corrected post goes through under the same
+// submission id and clears the error.
+func TestCommentFieldError(t *testing.T) {
+	srv := newLiveServer(t)
+	slug := srv.slug(t)
+	tb := newTab(t)
+	tb.Navigate(t, srv.URL+"/article/"+slug)
+	tb.waitDone(t)
+	tb.WaitTrue(t, `document.querySelector(".comment-form").hasAttribute("data-bigpipe-enhanced")`)
+	eval[bool](t, tb, `window.__sameDocument = true`)
+	eval[bool](t, tb, `document.querySelector(".comment-form").noValidate = true`) // let the empty name reach the server
+	eval[bool](t, tb, `(window.__success = 0, document.addEventListener("bigpipe:form-success", e => { window.__success++; window.__successData = e.detail.data; }), true)`)
+	id := eval[string](t, tb, `document.querySelector('.comment-form input[name="_submission"]').value`)
+	text := "A thought <b>worth</b> keeping."
+	fillComment(t, tb, "   ", text)
+	if err := chromedp.Do(tb.Ctx, chromedp.Click(".comment-form__submit")); err != nil {
+		t.Fatal(err)
+	}
+	tb.WaitTrue(t, `document.querySelector("#comment-name").getAttribute("aria-invalid") === "true"`)
+	got := eval[map[string]string](t, tb, `(() => {
+		const name = document.querySelector("#comment-name"), by = name.getAttribute("aria-describedby") || "";
+		const err = by && document.getElementById(by.split(" ").pop());
+		return {error: err ? err.textContent : "", alert: document.querySelector(".comment-form [role=alert]").textContent,
+			text: document.querySelector("#comment-text").value, textInvalid: String(document.querySelector("#comment-text").hasAttribute("aria-invalid")),
+			focus: document.activeElement.id, id: document.querySelector('.comment-form input[name="_submission"]').value};
+	})()`)
+	want := map[string]string{"error": "Your name is empty.", "alert": "Your name is empty.", "text": text, "textInvalid": "false", "focus": "comment-name", "id": id}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("after the refused post, %s = %q, want %q", k, got[k], v)
+		}
+	}
+	if !eval[bool](t, tb, `window.__sameDocument === true`) {
+		t.Fatal("the page reloaded")
+	}
+	if err := chromedp.Do(tb.Ctx, chromedp.SendKeys("#comment-name", "Fixed")); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(tb.Ctx, chromedp.Click(".comment-form__submit")); err != nil {
+		t.Fatal(err)
+	}
+	tb.WaitTrue(t, `window.__success === 1`)
+	after := eval[map[string]string](t, tb, `(() => ({invalid: String(document.querySelector("#comment-name").hasAttribute("aria-invalid")),
+		errors: String(document.querySelectorAll(".comment-form .bigpipe-form__error").length), alert: document.querySelector(".comment-form [role=alert]").textContent,
+		data: window.__successData && window.__successData.id, text: document.querySelector("#comment-text").value}))()`)
+	if after["invalid"] != "false" || after["errors"] != "0" || after["alert"] != "" || after["data"] != id || after["text"] != "" {
+		t.Errorf("after the corrected post: %v; want no error marks, the event with the comment id %s, the text cleared", after, id)
+	}
+	cs, err := srv.st.Comments(t.Context(), slug, 0)
+	if err != nil || len(cs) != 1 || cs[0].ID != id || cs[0].Text != text || cs[0].Name != "Fixed" {
+		t.Errorf("stored %+v, %v; want the corrected comment once, id %s", cs, err, id)
 	}
 }

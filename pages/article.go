@@ -10,6 +10,7 @@ import (
 
 	"github.com/bigpipe-go/bigpipe/internal/store"
 	"github.com/bigpipe-go/bigpipe/pagelet"
+	"github.com/bigpipe-go/bigpipe/render"
 )
 
 // MaxSlugLen bounds the slugs [Site.Article] looks up, in bytes.
@@ -47,6 +48,7 @@ func (s *Site) Article(w http.ResponseWriter, r *http.Request) (*pagelet.Page, e
 		Lang:   "en",
 		Head:   headMeta(a.Summary, false),
 		CSS:    []string{SiteCSS},
+		JS:     []string{render.FormScript}, // the comment form's enhancer
 		Layout: func(slot pagelet.Slot) templ.Component { return articleLayout(c, a, form, slot) },
 		Pagelets: []pagelet.Pagelet{
 			s.pagelet("story", "The story", 100, skelStory(),

@@ -2,17 +2,13 @@ package pages
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +16,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/a-h/templ"
+
+	"github.com/bigpipe-go/bigpipe/form"
 	"github.com/bigpipe-go/bigpipe/internal/store"
 )
 
@@ -46,9 +45,11 @@ const (
 )
 
 // ClientCookie names the cookie that identifies a browser to the comment
-// form's CSRF check: a random id, HttpOnly, SameSite=Lax. The form carries
-// an HMAC of it ([Site] keys it with [WithSecret]); a cross-site POST comes
-// without the cookie (SameSite) and a forged form without the HMAC.
+// form's CSRF check ([form.WithToken]): a random id, HttpOnly,
+// SameSite=Lax. The form carries an HMAC of it ([Site] keys it with
+// [WithSecret]); a cross-site POST is refused by its Sec-Fetch-Site or
+// Origin header ([http.CrossOriginProtection]), or else comes without the
+// cookie (SameSite), and a forged form without the HMAC.
 const ClientCookie = "dp_client"
 
 // WithSecret sets the key of the comment form's CSRF tokens. Every
@@ -70,11 +71,15 @@ func WithCommentRate(every time.Duration, burst int) Option {
 // comment stored but not published, say). The default is slog.Default().
 func WithLogger(l *slog.Logger) Option { return func(s *Site) { s.log = l } }
 
-// commentForm is what the comment form needs beside the article.
+// commentForm is what the comment form needs beside the article: its
+// hidden fields and, shown again after a refused post, what was typed and
+// what was wrong.
 type commentForm struct {
-	Slug string
-	CSRF string // the HMAC of the client's cookie
-	ID   string // a fresh comment id: a resubmission of this form is the same comment
+	Slug   string
+	Fields form.Fields // the CSRF token and a fresh comment id
+	Values url.Values  // the fields as posted; nil on the article
+	Errors form.Errors // per field
+	Alert  string      // why the post was refused
 }
 
 // Action is the URL the form posts to.
@@ -83,198 +88,135 @@ func (f commentForm) Action() string { return "/article/" + f.Slug + "/comments"
 // commentForm returns the comment form for slug for r's client, setting
 // the client cookie on w if r has none (or a malformed one).
 func (s *Site) commentForm(w http.ResponseWriter, r *http.Request, slug string) commentForm {
-	id := clientID(r)
-	if id == "" {
-		id = newID()
-		http.SetCookie(w, &http.Cookie{
-			Name: ClientCookie, Value: id, Path: "/", MaxAge: 365 * 24 * 3600,
-			HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode,
-		})
-	}
-	return commentForm{Slug: slug, CSRF: s.csrfToken(id), ID: newID()}
+	return commentForm{Slug: slug, Fields: s.comments.Fields(w, r)}
 }
 
-// clientID returns r's client cookie, or "" if it has none that this site
-// could have set.
-func clientID(r *http.Request) string {
-	c, err := r.Cookie(ClientCookie)
-	if err != nil || !validCommentID(c.Value) || len(c.Value) < 16 {
-		return ""
-	}
-	return c.Value
-}
-
-// csrfToken is the form token of the client with cookie id.
-func (s *Site) csrfToken(id string) string {
-	m := hmac.New(sha256.New, s.secret)
-	m.Write([]byte("comment-form\x00" + id))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-// newID returns 128 random bits, base64url: a cookie or comment id.
-func newID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b) // never fails (crypto/rand)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// validCommentID reports whether id can name a comment: 8 to 64 letters,
-// digits, '-' and '_' (a UUID, or base64url). It is used in an element id
-// and as the publication's key, so nothing else is let in.
-func validCommentID(id string) bool {
-	if len(id) < 8 || len(id) > 64 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		switch c := id[i]; {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// commentError is a comment refused, with the status and what to tell the
-// poster.
-type commentError struct {
-	status int
-	msg    string
-}
-
-func (e *commentError) Error() string { return e.msg }
-
-func badComment(format string, args ...any) *commentError {
-	return &commentError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
+// newCommentHandler is the comment form's handler ([form.New]): the CSRF
+// token bound to [ClientCookie], the comment id as the submission id, the
+// form shown again on a refused plain post ([Site.commentRefused]).
+func (s *Site) newCommentHandler() *form.Handler {
+	return form.New(s.addComment,
+		form.WithToken(ClientCookie, s.secret),
+		form.WithMaxBytes(maxCommentBody),
+		form.WithErrorPage(s.commentRefused),
+		form.WithLogger(s.logger()))
 }
 
 // cleanComment checks a comment's name and text and returns them as
 // stored: trimmed, with line breaks as "\n". Both must be valid UTF-8,
 // non-empty and within their limits, without control characters (a line
 // break in the text is the one allowed) or bidirectional overrides, which
-// would let one comment reorder the text shown after it.
-func cleanComment(name, text string) (string, string, error) {
+// would let one comment reorder the text shown after it. What is wrong is
+// returned as field errors, one per field.
+func cleanComment(name, text string) (string, string, form.Errors) {
 	text = strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\r", "\n")
 	name, text = strings.TrimSpace(name), strings.TrimSpace(text)
+	var errs form.Errors
 	for _, f := range []struct {
-		what, v string
-		max     int
-		nl      bool
-	}{{"name", name, MaxCommentName, false}, {"comment", text, MaxCommentText, true}} {
-		switch n := utf8.RuneCountInString(f.v); {
-		case !utf8.ValidString(f.v):
-			return "", "", badComment("Your %s is not valid UTF-8 text.", f.what)
-		case n == 0:
-			return "", "", badComment("Your %s is empty.", f.what)
-		case n > f.max:
-			return "", "", badComment("Your %s is %d characters long; at most %d are allowed.", f.what, n, f.max)
-		}
-		if i := strings.IndexFunc(f.v, func(r rune) bool {
-			return (unicode.IsControl(r) && !(f.nl && r == '\n')) || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')
-		}); i >= 0 {
-			return "", "", badComment("Your %s contains a control character (%U), which is not allowed.", f.what, []rune(f.v[i:])[0])
+		field, what, v string
+		max            int
+		nl             bool
+	}{{"name", "name", name, MaxCommentName, false}, {"text", "comment", text, MaxCommentText, true}} {
+		if msg := checkField(f.what, f.v, f.max, f.nl); msg != "" {
+			errs = append(errs, form.FieldError{Field: f.field, Message: msg})
 		}
 	}
-	return name, text, nil
+	return name, text, errs
 }
 
-// PostComment handles "POST /article/{slug}/comments": the comment form.
-// It checks the CSRF token (403), the fields (400), the client address's
-// rate (429, with Retry-After), stores the comment by its client-made id
-// (a retry or a double submission is stored and published once), publishes
-// it to the article's channel, and redirects to the article's comments
-// (303), where a browser without JavaScript sees it. A client that asks
-// for JSON (Accept: application/json, as the form's script does) gets
-// 201 {"id","seq"} (200 for a comment stored already) or {"error"}
-// instead of the redirect and the error page.
+// checkField says what is wrong with a comment's field v, or "".
+func checkField(what, v string, limit int, nl bool) string {
+	switch n := utf8.RuneCountInString(v); {
+	case !utf8.ValidString(v):
+		return fmt.Sprintf("Your %s is not valid UTF-8 text.", what)
+	case n == 0:
+		return fmt.Sprintf("Your %s is empty.", what)
+	case n > limit:
+		return fmt.Sprintf("Your %s is %d characters long; at most %d are allowed.", what, n, limit)
+	}
+	if i := strings.IndexFunc(v, func(r rune) bool {
+		return (unicode.IsControl(r) && !(nl && r == '\n')) || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')
+	}); i >= 0 {
+		return fmt.Sprintf("Your %s contains a control character (%U), which is not allowed.", what, []rune(v[i:])[0])
+	}
+	return ""
+}
+
+// PostComment handles "POST /article/{slug}/comments": the comment form,
+// answered by the form package ([form.New]): the cross-origin check and
+// the CSRF token (403), the body (413, 415, 400), the fields (422, the
+// form shown again with the text kept), the client address's rate (429,
+// with Retry-After). It stores the comment by its client-made id, the
+// submission id (a retry or a double submission is stored and published
+// once), publishes it to the article's channel, and redirects to the
+// article's comments (303), where a browser without JavaScript sees it. A
+// client that asks for JSON (Accept: application/json, as the form
+// enhancer does) gets 201 {"ok":true,"data":{"id","seq"}} (200 for a
+// comment another instance stored already; a replay of the same answer
+// carries Idempotent-Replayed) or {"ok":false,"error","fields"} instead
+// of the redirect and the page. An unknown article is the 404 page.
 func (s *Site) PostComment(w http.ResponseWriter, r *http.Request) {
-	wantJSON := strings.Contains(r.Header.Get("Accept"), "application/json")
 	slug := r.PathValue("slug")
 	if !ValidSlug(slug) {
 		s.NotFound(w, r)
 		return
 	}
-	if _, err := s.st.Headline(r.Context(), slug); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			s.NotFound(w, r)
-			return
-		}
-		s.commentRefused(w, r, slug, wantJSON, &commentError{http.StatusInternalServerError, "The comment could not be stored. Please try again."})
+	if _, err := s.st.Headline(r.Context(), slug); errors.Is(err, store.ErrNotFound) {
+		s.NotFound(w, r)
 		return
 	}
-	c, added, err := s.addComment(w, r, slug)
-	if err != nil {
-		var ce *commentError
-		if !errors.As(err, &ce) {
-			s.logger().Error("comment not stored", "article", slug, "err", err)
-			ce = &commentError{http.StatusInternalServerError, "The comment could not be stored. Please try again."}
-		}
-		s.commentRefused(w, r, slug, wantJSON, ce)
-		return
-	}
-	if added {
-		// Published after the store has it: a reader who reloads sees it
-		// whether or not the publication reaches them. A publication that
-		// fails (the broker down) is retried in the background.
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), publishTimeout)
-		err := s.publishComment(ctx, c)
-		cancel()
-		if err != nil {
-			s.publishCommentLater(c, err)
-		}
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	if wantJSON {
-		status := http.StatusOK
-		if added {
-			status = http.StatusCreated
-		}
-		writeJSON(w, status, map[string]any{"id": c.ID, "seq": c.Seq})
-		return
-	}
-	http.Redirect(w, r, "/article/"+slug+"#sec-comments", http.StatusSeeOther)
+	s.comments.ServeHTTP(w, r)
 }
 
-// addComment checks and stores the comment r posts to slug.
-func (s *Site) addComment(w http.ResponseWriter, r *http.Request, slug string) (store.Comment, bool, error) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxCommentBody)
-	if err := r.ParseForm(); err != nil {
-		return store.Comment{}, false, badComment("The comment could not be read: %s.", formError(err))
+// addComment is the comment form's [form.Action]: it checks and stores
+// the comment sub posts to its article, and publishes it.
+func (s *Site) addComment(ctx context.Context, sub *form.Submission) (form.Result, error) {
+	slug := sub.Request.PathValue("slug")
+	name, text, errs := cleanComment(sub.Values.Get("name"), sub.Values.Get("text"))
+	if errs != nil {
+		return form.Result{}, errs
 	}
-	id := clientID(r)
-	if id == "" {
-		return store.Comment{}, false, &commentError{http.StatusForbidden,
-			"Your browser did not send this site's cookie, which the comment form needs: allow cookies for this site, reload the article and post again."}
+	// A retry of a comment stored already (by another instance, or after
+	// the form handler forgot it) is answered as a success without
+	// counting against the rate: it changes nothing.
+	c, found := s.storedComment(ctx, slug, sub.ID)
+	added := false
+	if !found {
+		if wait, ok := s.posts.allow(clientAddress(sub.Request)); !ok {
+			secs := int(math.Ceil(wait.Seconds()))
+			return form.Result{}, &form.Error{Status: http.StatusTooManyRequests,
+				Header:  http.Header{"Retry-After": {strconv.Itoa(secs)}},
+				Message: fmt.Sprintf("You are posting comments too quickly. Please wait %d seconds and post again.", secs)}
+		}
+		var err error
+		c, added, err = s.st.AddComment(ctx, store.Comment{ID: sub.ID, Slug: slug, Name: name, Text: text, Posted: s.now()})
+		if err != nil {
+			return form.Result{}, fmt.Errorf("store comment on %s: %w", slug, err)
+		}
+		if added {
+			// Published after the store has it: a reader who reloads sees it
+			// whether or not the publication reaches them. A publication that
+			// fails (the broker down) is retried in the background.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
+			err := s.publishComment(ctx, c)
+			cancel()
+			if err != nil {
+				s.publishCommentLater(c, err)
+			}
+		}
 	}
-	if !hmac.Equal([]byte(r.PostForm.Get("csrf")), []byte(s.csrfToken(id))) {
-		return store.Comment{}, false, &commentError{http.StatusForbidden,
-			"This form has expired or did not come from this site: reload the article and post again."}
+	status := http.StatusOK
+	if added {
+		status = http.StatusCreated
 	}
-	cid := r.PostForm.Get("id")
-	if !validCommentID(cid) {
-		return store.Comment{}, false, badComment("The comment has no valid id: reload the article and post again.")
-	}
-	name, text, err := cleanComment(r.PostForm.Get("name"), r.PostForm.Get("text"))
-	if err != nil {
-		return store.Comment{}, false, err
-	}
-	// A retry of a comment stored already is answered as a success
-	// without counting against the rate: it changes nothing.
-	if prev, ok := s.storedComment(r.Context(), slug, cid); ok {
-		return prev, false, nil
-	}
-	if wait, ok := s.posts.allow(clientAddress(r)); !ok {
-		secs := int(math.Ceil(wait.Seconds()))
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		return store.Comment{}, false, &commentError{http.StatusTooManyRequests,
-			fmt.Sprintf("You are posting comments too quickly. Please wait %d seconds and post again.", secs)}
-	}
-	return s.st.AddComment(r.Context(), store.Comment{ID: cid, Slug: slug, Name: name, Text: text, Posted: s.now()})
+	return form.Result{Redirect: "/article/" + slug + "#sec-comments", Status: status, Message: "Posted.",
+		Data: map[string]any{"id": c.ID, "seq": c.Seq}}, nil
 }
 
 // storedComment returns the comment id on slug if it is stored already.
-// It looks among the newest ones only: an older one is found by
-// [store.Store.AddComment] itself, which never stores an id twice.
+// It looks among the newest ones only: an older
+// one is found by [store.Store.AddComment] itself, which never stores an
+// id twice.
 func (s *Site) storedComment(ctx context.Context, slug, id string) (store.Comment, bool) {
 	cs, err := s.st.Comments(context.WithoutCancel(ctx), slug, commentsShown)
 	if err != nil {
@@ -288,35 +230,17 @@ func (s *Site) storedComment(ctx context.Context, slug, id string) (store.Commen
 	return store.Comment{}, false
 }
 
-// formError says why a comment form could not be parsed.
-func formError(err error) string {
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return fmt.Sprintf("it is over %d KiB", tooBig.Limit>>10)
+// commentRefused is the page a browser without JavaScript gets when its
+// comment is refused: why, and the form again with what was typed and
+// each error next to its field (when the post got that far), or the way
+// back to the article.
+func (s *Site) commentRefused(r *http.Request, f *form.Failure) templ.Component {
+	slug := r.PathValue("slug")
+	var cf *commentForm
+	if f.Form.ID != "" && f.Values != nil {
+		cf = &commentForm{Slug: slug, Fields: f.Form, Values: f.Values, Errors: f.Fields, Alert: f.Message}
 	}
-	return "it is not a form"
-}
-
-// commentRefused answers a refused comment: JSON for the form's script,
-// otherwise a page of the site saying why, with a link back.
-func (s *Site) commentRefused(w http.ResponseWriter, r *http.Request, slug string, wantJSON bool, e *commentError) {
-	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	if wantJSON {
-		writeJSON(w, e.status, map[string]string{"error": e.msg})
-		return
-	}
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(e.status)
-	_ = commentRefusedPage(chrome{Now: s.now()}, s.cssURL(), "/article/"+slug+"#sec-comments", e.msg).Render(r.Context(), w)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	return commentRefusedPage(chrome{Now: s.now()}, s.cssURL(), "/article/"+slug+"#sec-comments", f.Message, cf)
 }
 
 func (s *Site) logger() *slog.Logger {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bigpipe-go/bigpipe/assets"
+	pagesform "github.com/bigpipe-go/bigpipe/form"
 	"github.com/bigpipe-go/bigpipe/internal/redistest"
 	"github.com/bigpipe-go/bigpipe/internal/store"
 	"github.com/bigpipe-go/bigpipe/live"
@@ -74,7 +75,7 @@ func TestCommentPublishedAfterOutage(t *testing.T) {
 	// bound is a backstop under both, not a measure of a POST, which a
 	// starved machine (-race, other tests) can make slow.
 	t0 := time.Now()
-	res, _ := rd.post(slug, with(form, "id", "during-outage-1", "text", "Posted while Redis is paused."))
+	res, _ := rd.post(slug, with(form, pagesform.IDField, "during-outage-1", "text", "Posted while Redis is paused."))
 	if took := time.Since(t0); res.StatusCode != http.StatusSeeOther || took > 3*time.Second {
 		t.Fatalf("POST during the outage: %d after %v, want 303 at once", res.StatusCode, took)
 	}
@@ -89,7 +90,7 @@ func TestCommentPublishedAfterOutage(t *testing.T) {
 		t.Fatalf("first publication after the outage: key %q, want during-outage-1", p.Key)
 	}
 	// Once: the next publication is the next comment, not a repeat.
-	res, _ = rd.post(slug, with(form, "id", "after-outage-2", "text", "Posted once Redis is back."))
+	res, _ = rd.post(slug, with(form, pagesform.IDField, "after-outage-2", "text", "Posted once Redis is back."))
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("POST after the outage: %d", res.StatusCode)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bigpipe-go/bigpipe/form"
 	"github.com/bigpipe-go/bigpipe/pages"
 )
 
@@ -35,8 +36,8 @@ func newReader(t *testing.T, ls *liveSite) *reader {
 }
 
 var (
-	csrfField = regexp.MustCompile(`<input type="hidden" name="csrf" value="([^"]+)">`)
-	idField   = regexp.MustCompile(`<input type="hidden" name="id" value="([^"]+)">`)
+	csrfField = regexp.MustCompile(`<input type="hidden" name="_token" value="([^"]+)">`)
+	idField   = regexp.MustCompile(`<input type="hidden" name="_submission" value="([^"]+)">`)
 )
 
 // page GETs path as a browser with ua and returns the body, failing
@@ -68,7 +69,7 @@ func (rd *reader) form(slug string) url.Values {
 	if csrf == nil || id == nil {
 		rd.t.Fatalf("no comment form with csrf and id fields on /article/%s", slug)
 	}
-	return url.Values{"csrf": {csrf[1]}, "id": {id[1]}, "name": {"Ada"}, "text": {"A fine story."}}
+	return url.Values{form.TokenField: {csrf[1]}, form.IDField: {id[1]}, "name": {"Ada"}, "text": {"A fine story."}}
 }
 
 // post posts the comment form f to slug and returns the response, its body
@@ -122,24 +123,24 @@ func TestCommentPost(t *testing.T) {
 		msg    string // in the body
 		stored bool
 	}{
-		{"valid", rd, with(base, "id", "valid-comment-1"), 303, "", true},
-		{"same id again", rd, with(base, "id", "valid-comment-1", "text", "A retry may differ; the first one counts."), 303, "", false},
-		{"line breaks", rd, with(base, "id", "valid-comment-2", "text", "one\r\ntwo\rthree\n"), 303, "", true},
-		{"bad csrf", rd, with(base, "id", "bad-csrf-00", "csrf", "forged"), 403, "did not come from this site", false},
-		{"no csrf", rd, with(base, "id", "no-csrf-000", "csrf", ""), 403, "did not come from this site", false},
-		{"another client's token", stranger, with(base, "id", "stranger-00"), 403, "did not come from this site", false},
-		{"no cookie", noCookie, with(base, "id", "no-cookie-0"), 403, "cookie", false},
-		{"name too long", rd, with(base, "id", "long-name-0", "name", strings.Repeat("é", 61)), 400, "61 characters long; at most 60", false},
-		{"text too long", rd, with(base, "id", "long-text-0", "text", strings.Repeat("ü", 2001)), 400, "2001 characters long; at most 2000", false},
-		{"longest text", rd, with(base, "id", "max-text-00", "text", strings.Repeat("ü", 2000)), 303, "", true},
-		{"empty text", rd, with(base, "id", "empty-text0", "text", " \n\t "), 400, "comment is empty", false},
-		{"empty name", rd, with(base, "id", "empty-name0", "name", ""), 400, "name is empty", false},
-		{"control character", rd, with(base, "id", "control-000", "text", "bell\x07"), 400, "control character (U+0007)", false},
-		{"tab", rd, with(base, "id", "control-tab", "text", "a\tb"), 400, "control character (U+0009)", false},
-		{"newline in name", rd, with(base, "id", "control-nl0", "name", "A\nB"), 400, "control character (U+000A)", false},
-		{"bidi override", rd, with(base, "id", "bidi-00000", "text", "abc\u202edef"), 400, "control character (U+202E)", false},
-		{"invalid UTF-8", rd, with(base, "id", "bad-utf8-00", "text", "a\xff"), 400, "not valid UTF-8", false},
-		{"bad id", rd, with(base, "id", `"><script>`), 400, "no valid id", false},
+		{"valid", rd, with(base, form.IDField, "valid-comment-1"), 303, "", true},
+		{"same id again", rd, with(base, form.IDField, "valid-comment-1", "text", "A retry may differ; the first one counts."), 303, "", false},
+		{"line breaks", rd, with(base, form.IDField, "valid-comment-2", "text", "one\r\ntwo\rthree\n"), 303, "", true},
+		{"bad csrf", rd, with(base, form.IDField, "bad-csrf-00", form.TokenField, "forged"), 403, "did not come from this site", false},
+		{"no csrf", rd, with(base, form.IDField, "no-csrf-000", form.TokenField, ""), 403, "did not come from this site", false},
+		{"another client's token", stranger, with(base, form.IDField, "stranger-00"), 403, "did not come from this site", false},
+		{"no cookie", noCookie, with(base, form.IDField, "no-cookie-0"), 403, "cookie", false},
+		{"name too long", rd, with(base, form.IDField, "long-name-0", "name", strings.Repeat("é", 61)), 422, "61 characters long; at most 60", false},
+		{"text too long", rd, with(base, form.IDField, "long-text-0", "text", strings.Repeat("ü", 2001)), 422, "2001 characters long; at most 2000", false},
+		{"longest text", rd, with(base, form.IDField, "max-text-00", "text", strings.Repeat("ü", 2000)), 303, "", true},
+		{"empty text", rd, with(base, form.IDField, "empty-text0", "text", " \n\t "), 422, "comment is empty", false},
+		{"empty name", rd, with(base, form.IDField, "empty-name0", "name", ""), 422, "name is empty", false},
+		{"control character", rd, with(base, form.IDField, "control-000", "text", "bell\x07"), 422, "control character (U+0007)", false},
+		{"tab", rd, with(base, form.IDField, "control-tab", "text", "a\tb"), 422, "control character (U+0009)", false},
+		{"newline in name", rd, with(base, form.IDField, "control-nl0", "name", "A\nB"), 422, "control character (U+000A)", false},
+		{"bidi override", rd, with(base, form.IDField, "bidi-00000", "text", "abc\u202edef"), 422, "control character (U+202E)", false},
+		{"invalid UTF-8", rd, with(base, form.IDField, "bad-utf8-00", "text", "a\xff"), 400, "not valid UTF-8", false},
+		{"bad id", rd, with(base, form.IDField, `"><script>`), 400, "no valid submission id", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, body := tc.by.post(slug, tc.form)
@@ -159,12 +160,12 @@ func TestCommentPost(t *testing.T) {
 			}
 			n := 0
 			for _, c := range cs {
-				if c.ID == tc.form.Get("id") {
+				if c.ID == tc.form.Get(form.IDField) {
 					n++
 				}
 			}
 			if want := map[bool]int{true: 1, false: 0}[tc.stored || tc.name == "same id again"]; n != want {
-				t.Errorf("comment %q stored %d times, want %d", tc.form.Get("id"), n, want)
+				t.Errorf("comment %q stored %d times, want %d", tc.form.Get(form.IDField), n, want)
 			}
 		})
 	}
@@ -187,7 +188,7 @@ func TestCommentPostedTwicePublishedOnce(t *testing.T) {
 	sub := subscribe(t, ls, pages.CommentsChannel(slug))
 	rd := newReader(t, ls)
 	f := rd.form(slug)
-	for _, form := range []url.Values{with(f, "id", "double-submit"), with(f, "id", "double-submit"), with(f, "id", "the-next-one", "text", "Second.")} {
+	for _, form := range []url.Values{with(f, form.IDField, "double-submit"), with(f, form.IDField, "double-submit"), with(f, form.IDField, "the-next-one", "text", "Second.")} {
 		if resp, body := rd.post(slug, form); resp.StatusCode != 303 {
 			t.Fatalf("POST: %d %s", resp.StatusCode, body)
 		}
@@ -218,9 +219,9 @@ func mustComments(t *testing.T, ls *liveSite, slug string) []string {
 	return ids
 }
 
-// TestCommentJSON posts as the form's script does (Accept:
-// application/json): 201 with the comment's id, 200 for a retry of it,
-// and refusals as {"error"}.
+// TestCommentJSON posts as the form enhancer does (Accept:
+// application/json): 201 with the comment's id, the same for a retry of it
+// (replayed), and refusals as {"error"}, field errors with 422.
 func TestCommentJSON(t *testing.T) {
 	ls := newLiveSite(t)
 	slug := firstSlug(t, ls.st, "tech")
@@ -232,19 +233,22 @@ func TestCommentJSON(t *testing.T) {
 		field  string
 		want   string
 	}{
-		{with(f, "id", "json-comment"), 201, "id", "json-comment"},
-		{with(f, "id", "json-comment"), 200, "id", "json-comment"},
-		{with(f, "id", "json-too-long", "name", strings.Repeat("x", 61)), 400, "error", "at most 60"},
-		{with(f, "id", "json-forged", "csrf", "x"), 403, "error", "did not come from this site"},
+		{with(f, form.IDField, "json-comment"), 201, "id", "json-comment"},
+		{with(f, form.IDField, "json-comment"), 201, "id", "json-comment"},
+		{with(f, form.IDField, "json-too-long", "name", strings.Repeat("x", 61)), 422, "error", "at most 60"},
+		{with(f, form.IDField, "json-forged", form.TokenField, "x"), 403, "error", "did not come from this site"},
 	} {
 		resp, body := rd.post(slug, tc.form, "Accept", "application/json")
 		var got map[string]any
 		if err := json.Unmarshal([]byte(body), &got); err != nil || resp.StatusCode != tc.status || resp.Header.Get("Content-Type") != "application/json" {
-			t.Errorf("%s: %d %s %q, want %d JSON", tc.form.Get("id"), resp.StatusCode, resp.Header.Get("Content-Type"), body, tc.status)
+			t.Errorf("%s: %d %s %q, want %d JSON", tc.form.Get(form.IDField), resp.StatusCode, resp.Header.Get("Content-Type"), body, tc.status)
 			continue
 		}
+		if data, ok := got["data"].(map[string]any); ok {
+			got = data
+		}
 		if s, _ := got[tc.field].(string); !strings.Contains(s, tc.want) {
-			t.Errorf("%s: %s = %q, want %q", tc.form.Get("id"), tc.field, s, tc.want)
+			t.Errorf("%s: %s = %q, want %q", tc.form.Get(form.IDField), tc.field, s, tc.want)
 		}
 	}
 }
@@ -261,7 +265,7 @@ func TestCommentRateLimit(t *testing.T) {
 		id     string
 		status int
 	}{{"rate-one-00", 303}, {"rate-two-00", 303}, {"rate-three0", 303}, {"rate-four-0", 429}, {"rate-one-00", 303}, {"rate-five-0", 429}} {
-		resp, body := rd.post(slug, with(f, "id", tc.id))
+		resp, body := rd.post(slug, with(f, form.IDField, tc.id))
 		if resp.StatusCode != tc.status {
 			t.Fatalf("post %d (%s): %d, want %d: %.200s", i+1, tc.id, resp.StatusCode, tc.status, body)
 		}
@@ -295,7 +299,7 @@ func TestCommentHostile(t *testing.T) {
 	slug := firstSlug(t, ls.st, "finance")
 	sub := subscribe(t, ls, pages.CommentsChannel(slug))
 	rd := newReader(t, ls)
-	if resp, body := rd.post(slug, with(rd.form(slug), "id", "hostile-0001", "name", hostileName, "text", hostileText)); resp.StatusCode != 303 {
+	if resp, body := rd.post(slug, with(rd.form(slug), form.IDField, "hostile-0001", "name", hostileName, "text", hostileText)); resp.StatusCode != 303 {
 		t.Fatalf("POST: %d %s", resp.StatusCode, body)
 	}
 	pub := sub.next(t, pages.CommentsChannel(slug))
@@ -379,5 +383,41 @@ func TestCommentWithoutJavaScript(t *testing.T) {
 	}
 	if strings.Contains(body, "No comments yet") {
 		t.Error("the article still says it has no comments")
+	}
+}
+
+// TestCommentRefusedKeepsText posts a comment with a field error as a
+// browser without JavaScript does: the 422 page shows the form again with
+// the text as typed, the error next to its field and the same comment id,
+// and posting that form, corrected, stores the comment.
+func TestCommentRefusedKeepsText(t *testing.T) {
+	ls := newLiveSite(t)
+	slug := firstSlug(t, ls.st, "tech")
+	rd := newReader(t, ls)
+	f := with(rd.form(slug), form.IDField, "refused-then-ok", "name", "", "text", "Kept <b>as typed</b>")
+	resp, body := rd.post(slug, f)
+	if resp.StatusCode != 422 {
+		t.Fatalf("status %d, want 422: %.300s", resp.StatusCode, body)
+	}
+	for _, want := range []string{
+		`aria-invalid="true" aria-describedby="comment-name-error"`,
+		`<span id="comment-name-error" class="bigpipe-form__error">Your name is empty.</span>`,
+		`>Kept &lt;b&gt;as typed&lt;/b&gt;</textarea>`,
+		`name="_submission" value="refused-then-ok"`,
+		`action="/article/` + slug + `/comments"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the 422 page lacks %s", want)
+		}
+	}
+	if strings.Contains(body, `id="comment-text" class="comment-form__text" name="text" rows="4" maxlength="2000" required aria-invalid`) {
+		t.Error("the text field is marked invalid")
+	}
+	again := with(f, "name", "Ada", form.TokenField, csrfField.FindStringSubmatch(body)[1])
+	if resp, body := rd.post(slug, again); resp.StatusCode != 303 {
+		t.Fatalf("corrected post: %d %.300s", resp.StatusCode, body)
+	}
+	if got := mustComments(t, ls, slug); len(got) != 1 || got[0] != "refused-then-ok" {
+		t.Errorf("stored %v, want the corrected comment", got)
 	}
 }

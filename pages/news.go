@@ -36,6 +36,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/bigpipe-go/bigpipe/assets"
+	"github.com/bigpipe-go/bigpipe/form"
 	"github.com/bigpipe-go/bigpipe/internal/store"
 	"github.com/bigpipe-go/bigpipe/pagelet"
 	"github.com/bigpipe-go/bigpipe/render"
@@ -59,8 +60,9 @@ type Site struct {
 	feeds   *feeds // nil: not live (WithLive)
 	log     *slog.Logger
 
-	secret []byte          // keys the comment form's CSRF tokens (WithSecret)
-	posts  *addressLimiter // comments per client address (WithCommentRate)
+	secret   []byte          // keys the comment form's CSRF tokens (WithSecret)
+	comments *form.Handler   // the comment form's posts
+	posts    *addressLimiter // comments per client address (WithCommentRate)
 }
 
 // Option configures a [Site].
@@ -102,6 +104,7 @@ func NewSite(st *store.Store, opts ...Option) *Site {
 	if s.posts == nil {
 		s.posts = newAddressLimiter(DefaultCommentRate, DefaultCommentBurst, func() time.Time { return s.now() })
 	}
+	s.comments = s.newCommentHandler()
 	return s
 }
 

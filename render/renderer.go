@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -16,14 +17,31 @@ import (
 	"github.com/bigpipe-go/bigpipe/pagelet"
 )
 
-// runtimeFS holds the client runtime, bigpipe.js: the library ships it, so a
-// site's own files need not.
+// runtimeFS holds the client runtime, bigpipe.js, and the form enhancer,
+// form.js: the library ships them, so a site's own files need not.
 //
-//go:embed bigpipe.js
+//go:embed bigpipe.js form.js
 var runtimeFS embed.FS
+
+// formFS holds the form enhancer alone, for a Renderer whose runtime is the
+// site's ([WithRuntime]).
+//
+//go:embed form.js
+var formFS embed.FS
 
 // runtimeName is the built-in runtime's asset name.
 const runtimeName = "bigpipe.js"
+
+// FormScript is the name of the form enhancer (see package form) in a
+// page's or pagelet's JS: list it where a form marked data-bigpipe-form is
+// shown, and the Renderer serves and loads it like the page's other JS
+// (once every pagelet is shown; at the end of a plain page). It is a
+// separate file, not part of the inline runtime, so that only pages with
+// a form pay for it.
+const FormScript = "bigpipe/form.js"
+
+// formName is the enhancer's name in the built-in registry.
+const formName = "form.js"
 
 // PageFunc builds the page for one request. It runs before anything is sent
 // (the preflight), so it may still set headers, redirect or answer 404: to
@@ -38,7 +56,7 @@ type PageFunc func(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error
 type Renderer struct {
 	config
 	assets        *assets.Registry // the site's CSS and JS
-	runtime       *assets.Registry // the built-in runtime, served under the Renderer's path; nil with WithRuntime
+	runtime       *assets.Registry // the built-in runtime and form enhancer, served under the Renderer's path; the enhancer alone with WithRuntime
 	sentinel      string           // random slot marker for layouts; unguessable by content
 	sentinelBytes []byte           // the same, to cut the layout at
 	limiter       *limiter         // the process-wide fetch budget; nil if unbounded
@@ -72,11 +90,13 @@ func New(reg *assets.Registry, opts ...Option) (*Renderer, error) {
 	}
 	rd.page.pageFetches = cmp.Or(rd.page.pageFetches, rd.limits.PageFetches)
 	rd.limiter = newLimiter(rd.limits)
-	if rd.runtimeName == "" {
-		var err error
-		if rd.runtime, err = assets.New(runtimeFS, assets.WithPrefix(rd.path)); err != nil {
-			return nil, fmt.Errorf("render: client runtime: %w", err)
-		}
+	builtin := fs.FS(runtimeFS)
+	if rd.runtimeName != "" {
+		builtin = formFS
+	}
+	var err error
+	if rd.runtime, err = assets.New(builtin, assets.WithPrefix(rd.path)); err != nil {
+		return nil, fmt.Errorf("render: client runtime: %w", err)
 	}
 	if _, err := rd.runtimeAsset(); err != nil {
 		return nil, fmt.Errorf("render: client runtime: %w", err)
@@ -95,6 +115,15 @@ func (rd *Renderer) runtimeAsset() (*assets.Asset, error) {
 		return rd.assets.Get(rd.runtimeName)
 	}
 	return rd.runtime.Get(runtimeName)
+}
+
+// asset looks up a page's asset by name: the site's, or the built-in
+// [FormScript].
+func (rd *Renderer) asset(name string) (*assets.Asset, error) {
+	if name == FormScript {
+		return rd.runtime.Get(formName)
+	}
+	return rd.assets.Get(name)
 }
 
 // Page returns the handler that serves the pages pf builds. Options given
@@ -131,9 +160,7 @@ func (rd *Renderer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == rd.path+"nojs":
 		rd.NoJS().ServeHTTP(w, r)
-	case rd.runtime != nil:
-		rd.runtime.ServeHTTP(w, r)
 	default:
-		http.NotFound(w, r)
+		rd.runtime.ServeHTTP(w, r)
 	}
 }

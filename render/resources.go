@@ -45,7 +45,7 @@ func (h *Handler) resolve(page *pagelet.Page, mode Mode, nonce string) (*resourc
 	next := func(names []string) ([]*assets.Asset, error) {
 		start := len(all)
 		for _, name := range names {
-			a, err := rd.assets.Get(name)
+			a, err := rd.asset(name)
 			if err != nil {
 				return nil, fmt.Errorf("render: page assets: %w", err)
 			}
