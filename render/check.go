@@ -10,6 +10,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/bigpipe-go/bigpipe/assets"
 	"github.com/bigpipe-go/bigpipe/pagelet"
 )
 
@@ -73,10 +74,14 @@ func unjoin(err error) []error {
 func (rd *Renderer) assetProblems(p *pagelet.Page) []error {
 	var probs []error
 	names := func(owner, field string, list []string) {
+		kind := assets.CSS
+		if field == "JS" {
+			kind = assets.JS
+		}
 		for _, name := range list {
 			if _, err := rd.assets.Get(name); err != nil {
 				probs = append(probs, fmt.Errorf("%s%s: %w: not in the renderer's asset registry%s",
-					owner, field, err, rd.suggest(name)))
+					owner, field, err, rd.suggest(name, kind)))
 			}
 		}
 	}
@@ -92,11 +97,14 @@ func (rd *Renderer) assetProblems(p *pagelet.Page) []error {
 	return probs
 }
 
-// suggest names the registry's asset closest to name, a likely fix for a
-// typo, or says how to add a missing file.
-func (rd *Renderer) suggest(name string) string {
+// suggest names the registry's asset of type kind closest to name, a
+// likely fix for a typo, or says how to add a missing file.
+func (rd *Renderer) suggest(name string, kind assets.Type) string {
 	best, bestDist := "", len(name)/3+1 // more than a third changed: not a typo
 	for _, a := range rd.assets.All() {
+		if a.Type != kind {
+			continue
+		}
 		if d := distance(name, a.Name); d < bestDist {
 			best, bestDist = a.Name, d
 		}
