@@ -100,7 +100,8 @@ func (rd *Renderer) assetProblems(p *pagelet.Page) []error {
 // suggest names the registry's asset of type kind closest to name, a
 // likely fix for a typo, or says how to add a missing file.
 func (rd *Renderer) suggest(name string, kind assets.Type) string {
-	best, bestDist := "", len(name)/3+1 // more than a third changed: not a typo
+	// A typo changes a letter or two (a swap is two): more is another file.
+	best, bestDist := "", max(2, len(name)/8)+1
 	for _, a := range rd.assets.All() {
 		if a.Type != kind {
 			continue
