@@ -43,9 +43,7 @@ func (s *Site) Check(ctx context.Context, rd *render.Renderer) error {
 		if c.pattern == "GET /article/{slug}" {
 			r.SetPathValue("slug", top[0].Slug)
 		}
-		if err := rd.CheckPage(c.pf, r); err != nil {
-			errs = append(errs, fmt.Errorf("pages: route %q: %w", c.pattern, err))
-		}
+		errs = append(errs, rd.CheckPage(c.pf, r)) // each problem names r.Pattern
 	}
 	return errors.Join(errs...)
 }

@@ -41,12 +41,7 @@ func (rd *Renderer) Check(p *pagelet.Page) error {
 	if p == nil {
 		return errors.New("render: Check: nil page")
 	}
-	probs := rd.problems(p)
-	title := cmp.Or(p.Title, "(untitled)")
-	for i, err := range probs {
-		probs[i] = fmt.Errorf("render: page %q: %w", title, err)
-	}
-	return errors.Join(probs...)
+	return each(fmt.Sprintf("render: page %q: ", cmp.Or(p.Title, "(untitled)")), rd.problems(p))
 }
 
 // problems are the mistakes Check reports, each without the page's name:
@@ -57,6 +52,31 @@ func (rd *Renderer) problems(p *pagelet.Page) []error {
 	probs = append(probs, rd.assetProblems(p)...)
 	probs = append(probs, layoutProblems(p)...)
 	return append(probs, rd.liveProblems(p)...)
+}
+
+// problem is one mistake Check finds: what it says, and the errors it is
+// an instance of (a sentinel such as [ErrLayout], and the error that
+// revealed it, if any), for errors.Is.
+type problem struct {
+	text  string
+	kinds []error
+}
+
+func (p *problem) Error() string   { return p.text }
+func (p *problem) Unwrap() []error { return p.kinds }
+
+// mistake returns a problem of the given kinds that says format.
+func mistake(kinds []error, format string, args ...any) error {
+	return &problem{text: fmt.Sprintf(format, args...), kinds: kinds}
+}
+
+// each returns errs, each wrapped with prefix, joined: every line of the
+// joined message then says where it is from.
+func each(prefix string, errs []error) error {
+	for i, err := range errs {
+		errs[i] = fmt.Errorf("%s%w", prefix, err)
+	}
+	return errors.Join(errs...)
 }
 
 // unjoin returns the errors err joins, or err alone.
@@ -80,8 +100,8 @@ func (rd *Renderer) assetProblems(p *pagelet.Page) []error {
 		}
 		for _, name := range list {
 			if _, err := rd.assets.Get(name); err != nil {
-				probs = append(probs, fmt.Errorf("%s%s: %w: not in the renderer's asset registry%s",
-					owner, field, err, rd.suggest(name, kind)))
+				probs = append(probs, mistake([]error{err}, "%s%s %q is not in the renderer's asset registry%s",
+					owner, field, name, rd.suggest(name, kind)))
 			}
 		}
 	}
@@ -155,7 +175,7 @@ func layoutProblems(p *pagelet.Page) (probs []error) {
 		})
 	}
 	if err := renderChecked(p.Layout, slot); err != nil {
-		return []error{fmt.Errorf("%w: the layout failed: %w", ErrLayout, err)}
+		return []error{mistake([]error{ErrLayout, err}, "the layout failed: %v", err)}
 	}
 	has := make(map[string]bool, len(p.Pagelets))
 	for i := range p.Pagelets {
@@ -166,18 +186,20 @@ func layoutProblems(p *pagelet.Page) (probs []error) {
 		has[id] = true
 		switch n := count[id]; {
 		case n == 0:
-			probs = append(probs, fmt.Errorf("%w: pagelet %q is never placed: render slot(%q) once in the layout, or drop the pagelet", ErrLayout, id, id))
+			probs = append(probs, mistake(layoutKind, "pagelet %q is never placed by the layout: render slot(%q) once in it, or drop the pagelet", id, id))
 		case n > 1:
-			probs = append(probs, fmt.Errorf("%w: pagelet %q is placed %d times: render slot(%q) exactly once", ErrLayout, id, n, id))
+			probs = append(probs, mistake(layoutKind, "pagelet %q is placed %d times by the layout: render slot(%q) exactly once", id, n, id))
 		}
 	}
 	for _, id := range order {
 		if !has[id] {
-			probs = append(probs, fmt.Errorf("%w: the layout places pagelet %q, which the page does not have: fix the slot's id, or add the pagelet to Pagelets", ErrLayout, id))
+			probs = append(probs, mistake(layoutKind, "the layout places pagelet %q, which the page does not have: fix the slot's id, or add the pagelet to Pagelets", id))
 		}
 	}
 	return probs
 }
+
+var layoutKind = []error{ErrLayout}
 
 // renderChecked renders layout(slot) into nothing, with a panic turned
 // into an error: Check must report a broken layout, not die of it.
@@ -208,13 +230,13 @@ func (rd *Renderer) liveProblems(p *pagelet.Page) []error {
 			continue
 		}
 		if rd.live == nil {
-			probs = append(probs, fmt.Errorf("%w: pagelet %q is live on channel %q but would never update: give render.New the engine with render.WithLive, or leave the pagelet's Channel empty",
-				ErrNotLive, pl.ID, pl.Channel))
+			probs = append(probs, mistake([]error{ErrNotLive}, "pagelet %q is live on channel %q, but the renderer has no live engine, so it never updates: give render.New the engine with render.WithLive, or leave the pagelet's Channel empty",
+				pl.ID, pl.Channel))
 			continue
 		}
 		channels = append(channels, pl.Channel)
 		if _, err := rd.live.Grant(context.Background(), []string{pl.Channel}); err != nil {
-			refused = append(refused, fmt.Errorf("%w: pagelet %q: %w (declare the channel's feed on the engine, or fix the channel)", ErrChannel, pl.ID, err))
+			refused = append(refused, mistake([]error{ErrChannel, err}, "pagelet %q: the live engine refuses its channel, so the page gets no live updates: %v (declare the channel's feed on the engine, or fix the channel)", pl.ID, err))
 		}
 	}
 	if len(refused) > 0 {
@@ -222,7 +244,7 @@ func (rd *Renderer) liveProblems(p *pagelet.Page) []error {
 	}
 	if len(channels) > 1 {
 		if _, err := rd.live.Grant(context.Background(), channels); err != nil {
-			probs = append(probs, fmt.Errorf("%w: the page's %d live channels together: %w", ErrChannel, len(channels), err))
+			probs = append(probs, mistake([]error{ErrChannel, err}, "the live engine refuses the page's %d live channels together: %v", len(channels), err))
 		}
 	}
 	return probs

@@ -171,7 +171,7 @@ func TestCheckPage(t *testing.T) {
 		{"clean", func(http.ResponseWriter, *http.Request) (*pagelet.Page, error) { return checkPage(nil), nil }, ""},
 		{"mistake", func(http.ResponseWriter, *http.Request) (*pagelet.Page, error) {
 			return checkPage(func(p *pagelet.Page) { p.CSS = []string{"nope.css"} }), nil
-		}, `GET /x?q=1: render: page "Front": CSS: assets: unknown asset "nope.css"`},
+		}, `GET /x?q=1: render: page "Front": CSS "nope.css" is not in the renderer's asset registry`},
 		{"answers itself", func(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
 			http.NotFound(w, r)
 			return nil, nil
@@ -265,7 +265,7 @@ func TestProblemLoggedOnce(t *testing.T) {
 		lines  int    // distinct problems, each logged once
 	}{
 		{"unknown asset", nil, func(p *pagelet.Page) { p.Pagelets[1].CSS = []string{"b.css"} },
-			http.StatusInternalServerError, "page problem", `pagelet \"b\": CSS: assets: unknown asset \"b.css\"`, 1},
+			http.StatusInternalServerError, "page problem", `pagelet \"b\": CSS \"b.css\" is not in the renderer's asset registry`, 1},
 		{"layout misses a pagelet", nil, func(p *pagelet.Page) { p.Layout = listLayout("a") },
 			http.StatusInternalServerError, "page problem", `pagelet \"b\" is never placed`, 1},
 		{"duplicate id", nil, func(p *pagelet.Page) { p.Pagelets[1].ID = "a" },

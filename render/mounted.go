@@ -17,24 +17,25 @@ import (
 //
 // A site runs it at start and in its tests for a representative request
 // of each route, such as httptest.NewRequest("GET", "/article/some-slug", nil)
-// (with r.SetPathValue for the route's wildcards).
+// (with r.SetPathValue for the route's wildcards). Each problem is
+// reported with the request, and with r.Pattern if set (the route).
 func (rd *Renderer) CheckPage(pf PageFunc, r *http.Request) error {
 	if pf == nil {
 		return errors.New("render: CheckPage: nil PageFunc")
 	}
 	target := r.Method + " " + r.URL.RequestURI()
+	if r.Pattern != "" {
+		target = fmt.Sprintf("route %q: %s", r.Pattern, target)
+	}
 	w := httptest.NewRecorder()
 	page, err := pf(w, r)
 	switch {
 	case err != nil:
-		return fmt.Errorf("render: %s: the PageFunc failed: %w", target, err)
+		return fmt.Errorf("%s: render: the PageFunc failed: %w", target, err)
 	case page == nil:
-		return fmt.Errorf("render: %s: the PageFunc answered %d itself, with no page to check: check a request that reaches a page", target, w.Code)
+		return fmt.Errorf("%s: render: the PageFunc answered %d itself, with no page to check: check a request that reaches a page", target, w.Code)
 	}
-	if err := rd.Check(page); err != nil {
-		return fmt.Errorf("%s: %w", target, err)
-	}
-	return nil
+	return each(target+": ", unjoin(rd.Check(page)))
 }
 
 // CheckMounted sends a request through h, the site's whole handler (its
