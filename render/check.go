@@ -48,10 +48,15 @@ func (rd *Renderer) Check(p *pagelet.Page) error {
 // the handler logs them by route, as a page's title may differ from one
 // request to the next.
 func (rd *Renderer) problems(p *pagelet.Page) []error {
+	return append(rd.failures(p), rd.liveProblems(p)...)
+}
+
+// failures are the mistakes that fail a request for p with a 500: those
+// of Validate, its assets and its layout.
+func (rd *Renderer) failures(p *pagelet.Page) []error {
 	probs := unjoin(p.Validate())
 	probs = append(probs, rd.assetProblems(p)...)
-	probs = append(probs, layoutProblems(p)...)
-	return append(probs, rd.liveProblems(p)...)
+	return append(probs, layoutProblems(p)...)
 }
 
 // problem is one mistake Check finds: what it says, and the errors it is

@@ -60,7 +60,7 @@ func (e *reported) Unwrap() error { return e.err }
 // layout that failed on its request's context, say): it is returned as it
 // is, for end to log.
 func (x *response) checkFailed(page *pagelet.Page, err error) error {
-	probs := x.h.rd.problems(page)
+	probs := x.h.rd.failures(page)
 	if len(probs) == 0 {
 		return err
 	}
