@@ -5,8 +5,12 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -44,6 +48,7 @@ type siteParts struct {
 // newSite makes the renderer (with cfg's options and p's hints, observed by
 // p's observer) and the site's pages on the news store, and routes them
 // with the probes, the metrics (-metrics) and the live engine's endpoint.
+// It fails if the site's start-up check does (checkSite).
 func newSite(cfg config, p siteParts) (*site, error) {
 	reg, eng, log := p.assets, p.engine, p.log
 	rd, err := render.New(reg, rendererOptions(cfg, p)...)
@@ -65,6 +70,9 @@ func newSite(cfg config, p siteParts) (*site, error) {
 	// saw (before anything else looks at it: the live engine's limits, the
 	// comment rate).
 	s.handler = trustProxies(cfg.trustedProxies)(mux)
+	if err := checkSite(rd, s.Site, s.handler); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -100,4 +108,23 @@ func (c config) middleware() []func(http.Handler) http.Handler {
 		return nil
 	}
 	return []func(http.Handler) http.Handler{compress.New()}
+}
+
+// checkTimeout bounds the start-up check: it reads the store once (an
+// article to check the article page with).
+const checkTimeout = 10 * time.Second
+
+// checkSite checks every page site serves with rd ([pages.Site.Check]) and
+// that h, the main address's whole handler, mounts what those pages link
+// ([render.Renderer.CheckMounted]): the renderer's endpoints, the assets
+// and the live engine's client. Any mistake it finds would otherwise be a
+// 500 on every request for a page, or a 404 only the browser sees, so the
+// server refuses to start with it.
+func checkSite(rd *render.Renderer, site *pages.Site, h http.Handler) error {
+	ctx, cancel := context.WithTimeout(context.Background(), checkTimeout)
+	defer cancel()
+	if err := errors.Join(site.Check(ctx, rd), rd.CheckMounted(ctx, h)); err != nil {
+		return fmt.Errorf("the site's start-up check failed; not serving until this is fixed:\n%w", err)
+	}
+	return nil
 }

@@ -63,6 +63,9 @@ type Engine struct {
 
 	mu    sync.RWMutex
 	feeds map[string]*feedSpec // by feed name: a channel, or a family ending in ':'
+
+	misuseMu sync.Mutex
+	misuses  map[string]struct{} // Feed.Pagelet mistakes logged, by feed and channel (feed.go)
 }
 
 var _ render.Live = (*Engine)(nil)

@@ -126,10 +126,48 @@ func declare[T any](e *Engine, name string, k kind, view func(T) templ.Component
 	return &Feed[T]{e: e, spec: spec, view: view}
 }
 
-// Pagelet returns p made live on channel, which must be one of this feed's.
+// Pagelet returns p made live on channel, which must be one of this feed's:
+// a channel no feed declares leaves every page showing it without live
+// updates (render.Renderer.Check reports it at start), and another feed's
+// channel shows that feed's publications, rendered by its view. The engine
+// logs such a mistake when Pagelet is called, once per feed and channel,
+// not on every page.
 func (f *Feed[T]) Pagelet(channel string, p pagelet.Pagelet) pagelet.Pagelet {
+	if s := f.e.lookup(channel); s != f.spec {
+		f.e.misused(f.spec.name, channel, s)
+	}
 	p.Channel = channel
 	return p
+}
+
+// maxMisuses bounds the mistaken [Feed.Pagelet] calls an engine remembers
+// having logged (a channel per article may make many distinct ones).
+const maxMisuses = 64
+
+// misused logs, once per feed and channel, a [Feed.Pagelet] call for a
+// channel that is not the feed's; owner is the feed that declares it, if
+// any.
+func (e *Engine) misused(feed, channel string, owner *feedSpec) {
+	key := feed + "\x00" + channel
+	e.misuseMu.Lock()
+	_, seen := e.misuses[key]
+	full := len(e.misuses) >= maxMisuses
+	if !seen && !full {
+		if e.misuses == nil {
+			e.misuses = make(map[string]struct{})
+		}
+		e.misuses[key] = struct{}{}
+	}
+	e.misuseMu.Unlock()
+	if seen || full {
+		return
+	}
+	why := "no feed declares it: the page gets no live updates (declare the feed, or fix the channel)"
+	if owner != nil {
+		why = fmt.Sprintf("feed %q declares it: the pagelet shows that feed's publications (use that feed's Pagelet, or fix the channel)", owner.name)
+	}
+	e.cfg.log.Warn("live: Feed.Pagelet: the channel is not this feed's (logged once)",
+		"feed", feed, "channel", channel, "why", why)
 }
 
 // PublishOption configures one publication.

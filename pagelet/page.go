@@ -63,33 +63,35 @@ var (
 // maxChannel is the longest live channel name, the engine's own limit.
 const maxChannel = 255
 
-// Validate reports a configuration error in p: a missing layout, an empty,
-// duplicate or bad pagelet id (see [Pagelet].ID), a pagelet without Load,
-// or a bad live channel name.
+// Validate reports every configuration error in p, joined with
+// [errors.Join]: a missing layout, an empty, duplicate or bad pagelet id
+// (see [Pagelet].ID), a pagelet without Load, or a bad live channel name.
+// Test for one with [errors.Is]. It does not look at assets or at what the
+// layout places: render.Renderer.Check does, with the renderer's registry.
 func (p *Page) Validate() error {
+	var errs []error
 	if p.Layout == nil {
-		return ErrNoLayout
+		errs = append(errs, ErrNoLayout)
 	}
 	seen := make(map[string]struct{}, len(p.Pagelets))
 	for i := range p.Pagelets {
 		pl := &p.Pagelets[i]
-		if pl.ID == "" {
-			return fmt.Errorf("%w (pagelet #%d)", ErrEmptyID, i)
-		}
-		if !utf8.ValidString(pl.ID) || strings.ContainsFunc(pl.ID, unicode.IsControl) {
-			return fmt.Errorf("%w: %q", ErrBadID, pl.ID)
-		}
-		if _, dup := seen[pl.ID]; dup {
-			return fmt.Errorf("%w %q", ErrDuplicateID, pl.ID)
+		switch _, dup := seen[pl.ID]; {
+		case pl.ID == "":
+			errs = append(errs, fmt.Errorf("%w (pagelet #%d): give every pagelet an ID", ErrEmptyID, i))
+		case !utf8.ValidString(pl.ID) || strings.ContainsFunc(pl.ID, unicode.IsControl):
+			errs = append(errs, fmt.Errorf("%w: %q", ErrBadID, pl.ID))
+		case dup:
+			errs = append(errs, fmt.Errorf("%w %q (pagelet #%d): ids must be unique within a page", ErrDuplicateID, pl.ID, i))
 		}
 		seen[pl.ID] = struct{}{}
 		if pl.Load == nil {
-			return fmt.Errorf("%w: %q", ErrNoLoad, pl.ID)
+			errs = append(errs, fmt.Errorf("%w: %q", ErrNoLoad, pl.ID))
 		}
 		if ch := pl.Channel; ch != "" && (len(ch) > maxChannel || !utf8.ValidString(ch) ||
 			strings.ContainsFunc(ch, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) })) {
-			return fmt.Errorf("%w: pagelet %q: %q", ErrBadChannel, pl.ID, ch)
+			errs = append(errs, fmt.Errorf("%w: pagelet %q: %q", ErrBadChannel, pl.ID, ch))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }

@@ -42,6 +42,18 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+// TestValidateEvery shows that Validate reports every problem, not only
+// the first: a page with three mistakes names all three.
+func TestValidateEvery(t *testing.T) {
+	page := pagelet.Page{Pagelets: []pagelet.Pagelet{{ID: "a", Load: load}, {ID: "a", Load: load}, {ID: "b"}}}
+	err := page.Validate()
+	for _, want := range []error{pagelet.ErrNoLayout, pagelet.ErrDuplicateID, pagelet.ErrNoLoad} {
+		if !errors.Is(err, want) {
+			t.Errorf("Validate() = %v, want it to wrap %v", err, want)
+		}
+	}
+}
+
 func TestEffectiveTimeout(t *testing.T) {
 	for _, tc := range []struct{ set, want time.Duration }{{0, pagelet.DefaultTimeout}, {-1, pagelet.DefaultTimeout}, {time.Second, time.Second}} {
 		p := pagelet.Pagelet{Timeout: tc.set}

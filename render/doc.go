@@ -47,6 +47,17 @@
 // for metrics. [WithServerTiming] shows them in the browser's developer
 // tools.
 //
+// # Checks
+//
+// [Renderer.Check], [Renderer.CheckPage] and [Renderer.CheckMounted] find
+// at start what would otherwise fail every request, or only show in the
+// browser: an unknown asset name, a layout that misses or invents a
+// pagelet, a live pagelet without a live engine or on a channel no feed
+// declares, an endpoint the site did not mount (check.go, mounted.go). A
+// request's page that fails for such a mistake still gets a 500, and each
+// of its mistakes is logged once per route, not per request (problems.go).
+// docs/checks.md is the guide.
+//
 // # Lifecycle of a response
 //
 // [Handler.ServeHTTP] takes each request through the same steps, each in a

@@ -46,6 +46,7 @@ func (x *response) end(err error) {
 	}
 	var bad *requestError
 	var ended *pageEnded
+	var known *reported
 	switch {
 	case errors.As(err, &bad):
 		x.settle(Rejected, http.StatusBadRequest)
@@ -57,6 +58,9 @@ func (x *response) end(err error) {
 		// took the page's whole deadline, say): a clean 503 is still possible.
 		x.settle(x.cutShort(err), http.StatusServiceUnavailable)
 		http.Error(x.w, "503 page could not be completed in time", http.StatusServiceUnavailable)
+	case errors.As(err, &known): // logged once, when first met
+		x.settle(Failed, http.StatusInternalServerError)
+		http.Error(x.w, "500 internal server error", http.StatusInternalServerError)
 	default:
 		x.settle(Failed, http.StatusInternalServerError)
 		x.h.rd.log.LogAttrs(x.ctx, slog.LevelError, "page failed", slog.String("request_id", x.id),

@@ -17,6 +17,17 @@ var (
 	ErrBadMode = errors.New("render: bad mode")
 	// ErrLayout is a layout that does not place every pagelet exactly once.
 	ErrLayout = errors.New("render: bad layout")
+	// ErrNotLive is a live pagelet (one with a Channel) on a Renderer
+	// without a live engine ([WithLive]): it would never update. See
+	// [Renderer.Check].
+	ErrNotLive = errors.New("render: live pagelet, but the renderer has no live engine")
+	// ErrChannel is a live pagelet whose channel the live engine does not
+	// grant (no feed declares it, say): the page would get no live updates
+	// at all. See [Renderer.Check].
+	ErrChannel = errors.New("render: live channel not granted")
+	// ErrNotMounted is an endpoint the pages link that the site's handler
+	// does not serve. See [Renderer.CheckMounted].
+	ErrNotMounted = errors.New("render: endpoint not mounted")
 )
 
 // PageletError is why a pagelet shows its fallback: its Load or component

@@ -46,7 +46,7 @@ func (x *response) respond() error {
 	}
 	res, err := h.resolve(page, mode, x.nonce)
 	if err != nil {
-		return err
+		return x.checkFailed(page, err)
 	}
 	if x.r.Method == http.MethodHead {
 		h.setHeaders(x.w.Header(), mode, x.nonce)
@@ -68,7 +68,7 @@ func (x *response) respond() error {
 	defer f.stop()
 	defer x.l.release()
 	if err := h.rd.renderLayout(x.ctx, page, &x.l); err != nil {
-		return err
+		return x.checkFailed(page, err)
 	}
 	x.layout = x.since() - x.preflightTime
 	p := pass{x: x, page: page, res: res, f: f}

@@ -91,6 +91,12 @@ func (x *response) position(ctx context.Context, p *pagelet.Pagelet) *LivePositi
 func (x *response) grantLive(page *pagelet.Page) {
 	live := x.h.rd.live
 	if live == nil {
+		for i := range page.Pagelets {
+			if page.Pagelets[i].Channel != "" { // a mistake Check reports: say so, once
+				x.report(slog.LevelWarn, "page rendered without live updates (logged once)", x.h.rd.liveProblems(page))
+				break
+			}
+		}
 		return
 	}
 	var channels []string
@@ -104,6 +110,10 @@ func (x *response) grantLive(page *pagelet.Page) {
 	}
 	g, err := live.Grant(x.ctx, channels)
 	if err != nil {
+		if probs := x.h.rd.liveProblems(page); len(probs) > 0 { // a mistake, the same for every request
+			x.report(slog.LevelWarn, "page rendered without live updates: no grant (logged once)", probs)
+			return
+		}
 		x.h.rd.log.LogAttrs(x.ctx, slog.LevelWarn, "page rendered without live updates: no grant",
 			slog.String("request_id", x.id), slog.Any("err", err))
 		return

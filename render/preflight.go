@@ -26,7 +26,7 @@ func (x *response) preflight() (*pagelet.Page, error) {
 		return nil, nil
 	}
 	if err := page.Validate(); err != nil {
-		return nil, fmt.Errorf("render: page: %w", err)
+		return nil, x.checkFailed(page, fmt.Errorf("render: page: %w", err))
 	}
 	x.pagelets = len(page.Pagelets)
 	return page, nil

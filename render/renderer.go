@@ -60,6 +60,7 @@ type Renderer struct {
 	sentinel      string           // random slot marker for layouts; unguessable by content
 	sentinelBytes []byte           // the same, to cut the layout at
 	limiter       *limiter         // the process-wide fetch budget; nil if unbounded
+	reported      problemLog       // page problems logged once (problems.go)
 }
 
 var _ http.Handler = (*Renderer)(nil)
@@ -127,7 +128,11 @@ func (rd *Renderer) asset(name string) (*assets.Asset, error) {
 }
 
 // Page returns the handler that serves the pages pf builds. Options given
-// here override the Renderer's for this handler only. Like
+// here override the Renderer's for this handler only. A page pf builds
+// with a mistake [Renderer.Check] finds (an unknown asset, a layout that
+// misses a pagelet) is answered with a 500, and each of its mistakes is
+// logged once per route, not per request; run Check at start to find them
+// before any request does. Like
 // [http.ServeMux.Handle], it panics on a nil pf: a setup error, found when
 // the route is registered rather than on every request.
 func (rd *Renderer) Page(pf PageFunc, opts ...PageOption) *Handler {
