@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/bigpipe-go/bigpipe/assets"
 	"github.com/bigpipe-go/bigpipe/compress"
@@ -41,6 +42,7 @@ type siteParts struct {
 	gatherer *prometheus.Registry
 	observer *metrics.Metrics
 	log      *slog.Logger
+	tracer   trace.TracerProvider // nil: no tracing (tracing.go)
 }
 
 // newSite makes the renderer (with cfg's options and p's hints, observed by
@@ -96,6 +98,7 @@ func rendererOptions(cfg config, p siteParts) []render.Option {
 		render.WithModeOverride(cfg.forceModes),
 		render.WithServerTiming(cfg.serverTiming),
 		render.WithLive(p.engine.Engine),
+		render.WithTracerProvider(p.tracer),
 	}
 }
 
