@@ -62,7 +62,7 @@ func startTracing(ctx context.Context, cfg config, log *slog.Logger) (*tracing, 
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
 	name, _ := res.Set().Value("service.name")
-	log.Info("tracing: exporting over OTLP/HTTP", "service", name.Emit(), "endpoint", cmp.Or(cfg.otlp, "(from OTEL_EXPORTER_OTLP_*)"))
+	log.Info("tracing: exporting over OTLP/HTTP", "service", name.String(), "endpoint", cmp.Or(cfg.otlp, "(from OTEL_EXPORTER_OTLP_*)"))
 	return &tracing{tp: tp, log: log}, nil
 }
 

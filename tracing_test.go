@@ -106,4 +106,3 @@ func pageletCount(page *jaegertest.Span) int {
 	n, _ := strconv.Atoi(page.Tag("bigpipe.pagelets"))
 	return n
 }
-

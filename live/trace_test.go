@@ -72,7 +72,7 @@ func TestTracePublish(t *testing.T) {
 	}
 	attrs := map[string]string{}
 	for _, a := range publish.Attributes() {
-		attrs[string(a.Key)] = a.Value.Emit()
+		attrs[string(a.Key)] = a.Value.String()
 	}
 	for k, want := range map[string]string{"messaging.destination.name": "comments:x", "bigpipe.live.offset": "1", "bigpipe.live.key": "k1"} {
 		if got := attrs[k]; got != want {

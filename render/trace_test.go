@@ -209,7 +209,7 @@ func (s *spanContexts) all() map[string]trace.SpanContext {
 func attrMap(attrs []attribute.KeyValue) map[string]string {
 	m := make(map[string]string, len(attrs))
 	for _, a := range attrs {
-		m[string(a.Key)] = a.Value.Emit()
+		m[string(a.Key)] = a.Value.String()
 	}
 	return m
 }

@@ -202,4 +202,3 @@ func (j *Jaeger) Traces(ctx context.Context, service string) ([]Trace, error) {
 	}
 	return body.Data, nil
 }
-
