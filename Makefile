@@ -34,7 +34,7 @@ lint:
 # takes minutes: it happens here, under a timeout of its own, rather than
 # inside another test binary's ten minutes.
 tools:
-	$(GO) test -count=1 -timeout 30m -run '^TestStart$$' ./internal/jaegertest
+	$(GO) test -count=1 -timeout 30m -run '^TestStartJaeger$$' ./internal/testenv
 
 unit:
 	$(GO) test -race -count=1 ./...

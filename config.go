@@ -51,7 +51,7 @@ type config struct {
 	redis           []string      // Redis URLs of the live broker, one per shard; none: in memory, one instance
 	liveDrainWindow time.Duration // on SIGTERM, the window over which live clients are told to reconnect elsewhere
 
-	otlp string // URL traces are exported to over OTLP/HTTP (tracing.go); "": OTEL_EXPORTER_OTLP_ENDPOINT, or none
+	otlp string // URL traces are exported to over OTLP/HTTP (metrics.go); "": OTEL_EXPORTER_OTLP_ENDPOINT, or none
 }
 
 // parseFlags reads the command line args, with the environment variables

@@ -64,7 +64,7 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
-	tr, err := startTracing(ctx, cfg, log) // tracing.go
+	tr, err := startTracing(ctx, cfg, log) // metrics.go
 	if err != nil {
 		return err
 	}

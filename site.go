@@ -42,7 +42,7 @@ type siteParts struct {
 	gatherer *prometheus.Registry
 	observer *metrics.Metrics
 	log      *slog.Logger
-	tracer   trace.TracerProvider // nil: no tracing (tracing.go)
+	tracer   trace.TracerProvider // nil: no tracing (metrics.go)
 }
 
 // newSite makes the renderer (with cfg's options and p's hints, observed by

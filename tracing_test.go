@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bigpipe-go/bigpipe/internal/jaegertest"
 	"github.com/bigpipe-go/bigpipe/internal/testenv"
 )
 
@@ -21,7 +20,7 @@ import (
 // of the page, the weather's at least as long as its delay.
 func TestTracesInJaeger(t *testing.T) {
 	const delay = 300 * time.Millisecond
-	j := jaegertest.Start(t)
+	j := testenv.StartJaeger(t)
 	var id [6]byte
 	_, _ = rand.Read(id[:])
 	service := "bigpipe-test-" + hex.EncodeToString(id[:])
@@ -47,7 +46,7 @@ func TestTracesInJaeger(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var traces []jaegertest.Trace
+	var traces []testenv.JaegerTrace
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	err = testenv.Poll(ctx, 100*time.Millisecond, func() (bool, error) { // Jaeger stores what it receives in batches
@@ -68,7 +67,7 @@ func TestTracesInJaeger(t *testing.T) {
 	if got, want := page.Tag("bigpipe.outcome"), "complete"; got != want {
 		t.Errorf("page span's outcome %q, want %q", got, want)
 	}
-	pagelets := map[string]jaegertest.Span{}
+	pagelets := map[string]testenv.JaegerSpan{}
 	for _, sp := range tr.Spans {
 		if sp.Parent() == page.SpanID && sp.Tag("bigpipe.pagelet") != "" {
 			pagelets[sp.Tag("bigpipe.pagelet")] = sp
@@ -89,7 +88,7 @@ func TestTracesInJaeger(t *testing.T) {
 }
 
 // pageSpan is the server span of a page in tr, nil if none.
-func pageSpan(tr jaegertest.Trace) *jaegertest.Span {
+func pageSpan(tr testenv.JaegerTrace) *testenv.JaegerSpan {
 	for i, sp := range tr.Spans {
 		if sp.Tag("span.kind") == "server" && sp.Tag("bigpipe.mode") != "" {
 			return &tr.Spans[i]
@@ -99,7 +98,7 @@ func pageSpan(tr jaegertest.Trace) *jaegertest.Span {
 }
 
 // pageletCount is the number of pagelets the page span says its page has.
-func pageletCount(page *jaegertest.Span) int {
+func pageletCount(page *testenv.JaegerSpan) int {
 	if page == nil {
 		return 0
 	}

@@ -1,8 +1,4 @@
-// Package jaegertest runs a throwaway Jaeger (all-in-one, in-memory
-// storage, v1.75.0 built from the pinned module in tools/jaeger) on
-// loopback ports, for tests that check the traces a real trace store
-// receives over OTLP. It is for tests only.
-package jaegertest
+package testenv
 
 import (
 	"context"
@@ -15,27 +11,29 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/bigpipe-go/bigpipe/internal/testenv"
 )
 
-// binary is the jaeger command, built once per machine (see testenv.Tool).
-var binary = &testenv.Tool{Dir: "tools/jaeger", Package: "github.com/jaegertracing/jaeger/cmd/jaeger"}
+// jaegerTool is the jaeger command, v1.75.0 pinned by tools/jaeger/go.mod,
+// built once per machine (see Tool).
+var jaegerTool = &Tool{Dir: "tools/jaeger", Package: "github.com/jaegertracing/jaeger/cmd/jaeger"}
 
-// Binary returns the path of the jaeger command, building it if needed.
-func Binary(t testing.TB) string { t.Helper(); return binary.Path(t) }
+// JaegerBinary returns the path of the jaeger command, building it if the
+// cache lacks it.
+func JaegerBinary(t testing.TB) string { t.Helper(); return jaegerTool.Path(t) }
 
-// Jaeger is one running Jaeger started by [Start].
+// Jaeger is a throwaway Jaeger (all-in-one, in-memory storage) on loopback
+// ports, started by [StartJaeger], for tests that check the traces a real
+// trace store receives over OTLP.
 type Jaeger struct {
 	OTLP  string // base URL of its OTLP/HTTP receiver, such as http://127.0.0.1:43181
 	Query string // base URL of its query API and UI
-	proc  *testenv.Proc
+	proc  *Proc
 }
 
 // config is the collector configuration: the OTLP/HTTP receiver and the
 // query service on the given loopback addresses, memory storage, and none
 // of the all-in-one's other listeners (no own metrics either).
-const config = `service:
+const jaegerConfig = `service:
   extensions: [jaeger_storage, jaeger_query]
   pipelines:
     traces:
@@ -73,24 +71,24 @@ exporters:
     trace_storage: memstore
 `
 
-// Start starts Jaeger on free loopback ports and returns it once its query
-// API answers and its receiver accepts connections. It is stopped when t
-// ends.
-func Start(t testing.TB) *Jaeger {
+// StartJaeger starts Jaeger on free loopback ports and returns it once its
+// query API answers and its receiver accepts connections. It is stopped
+// when t ends.
+func StartJaeger(t testing.TB) *Jaeger {
 	t.Helper()
-	bin := Binary(t)
+	bin := JaegerBinary(t)
 	ports := freePorts(t, 3)
 	otlp, query, grpc := ports[0], ports[1], ports[2]
 	cfg := filepath.Join(t.TempDir(), "jaeger.yaml")
-	if err := os.WriteFile(cfg, fmt.Appendf(nil, config, query, grpc, otlp), 0o644); err != nil {
+	if err := os.WriteFile(cfg, fmt.Appendf(nil, jaegerConfig, query, grpc, otlp), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p, err := testenv.StartProc(t, "jaeger", bin, "--config", cfg)
+	p, err := StartProc(t, "jaeger", bin, "--config", cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	j := &Jaeger{OTLP: "http://" + otlp, Query: "http://" + query, proc: p}
-	err = testenv.WaitFor(p, 60*time.Second, func() error {
+	err = WaitFor(p, 60*time.Second, func() error {
 		resp, err := http.Get(j.Query + "/api/services")
 		if err != nil {
 			return err
@@ -111,7 +109,7 @@ func Start(t testing.TB) *Jaeger {
 	return j
 }
 
-// Stop kills Jaeger; [Start] does it when the test ends.
+// Stop kills Jaeger; [StartJaeger] does it when the test ends.
 func (j *Jaeger) Stop() { j.proc.Kill() }
 
 // freePorts returns n loopback addresses free a moment ago.
@@ -129,38 +127,38 @@ func freePorts(t testing.TB, n int) []string {
 	return addrs
 }
 
-// Trace is one trace as Jaeger's query API returns it.
-type Trace struct {
-	TraceID string `json:"traceID"`
-	Spans   []Span `json:"spans"`
+// JaegerTrace is one trace as Jaeger's query API returns it.
+type JaegerTrace struct {
+	TraceID string       `json:"traceID"`
+	Spans   []JaegerSpan `json:"spans"`
 }
 
-// Span is one span of a [Trace]; times are in microseconds.
-type Span struct {
+// JaegerSpan is one span of a [JaegerTrace]; times are in microseconds.
+type JaegerSpan struct {
 	TraceID       string      `json:"traceID"`
 	SpanID        string      `json:"spanID"`
 	OperationName string      `json:"operationName"`
-	References    []Reference `json:"references"`
+	References    []JaegerRef `json:"references"`
 	StartTime     int64       `json:"startTime"`
 	Duration      int64       `json:"duration"`
-	Tags          []Tag       `json:"tags"`
+	Tags          []JaegerTag `json:"tags"`
 }
 
-// Reference is a span's parent (CHILD_OF) or link (FOLLOWS_FROM).
-type Reference struct {
+// JaegerRef is a span's parent (CHILD_OF) or link (FOLLOWS_FROM).
+type JaegerRef struct {
 	RefType string `json:"refType"`
 	TraceID string `json:"traceID"`
 	SpanID  string `json:"spanID"`
 }
 
-// Tag is a span attribute.
-type Tag struct {
+// JaegerTag is a span attribute.
+type JaegerTag struct {
 	Key   string `json:"key"`
 	Value any    `json:"value"`
 }
 
 // Parent is the span id of s's parent in its trace, "" for a root.
-func (s Span) Parent() string {
+func (s JaegerSpan) Parent() string {
 	for _, r := range s.References {
 		if r.RefType == "CHILD_OF" && r.TraceID == s.TraceID {
 			return r.SpanID
@@ -170,7 +168,7 @@ func (s Span) Parent() string {
 }
 
 // Tag returns the value of s's attribute key as text, "" if it has none.
-func (s Span) Tag(key string) string {
+func (s JaegerSpan) Tag(key string) string {
 	for _, tg := range s.Tags {
 		if tg.Key == key {
 			return fmt.Sprint(tg.Value)
@@ -180,7 +178,7 @@ func (s Span) Tag(key string) string {
 }
 
 // Traces returns the traces Jaeger holds of service (at most 100).
-func (j *Jaeger) Traces(ctx context.Context, service string) ([]Trace, error) {
+func (j *Jaeger) Traces(ctx context.Context, service string) ([]JaegerTrace, error) {
 	u := j.Query + "/api/traces?limit=100&lookback=1h&service=" + url.QueryEscape(service)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -195,7 +193,7 @@ func (j *Jaeger) Traces(ctx context.Context, service string) ([]Trace, error) {
 		return nil, fmt.Errorf("jaeger query %s: %s", u, resp.Status)
 	}
 	var body struct {
-		Data []Trace `json:"data"`
+		Data []JaegerTrace `json:"data"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
 		return nil, fmt.Errorf("jaeger query: decode: %w", err)
