@@ -28,6 +28,7 @@ type Jaeger struct {
 	OTLP  string // base URL of its OTLP/HTTP receiver, such as http://127.0.0.1:43181
 	Query string // base URL of its query API and UI
 	proc  *Proc
+	http  *http.Client // its connections closed when the test ends, so that none outlives it
 }
 
 // config is the collector configuration: the OTLP/HTTP receiver and the
@@ -87,9 +88,11 @@ func StartJaeger(t testing.TB) *Jaeger {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j := &Jaeger{OTLP: "http://" + otlp, Query: "http://" + query, proc: p}
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	j := &Jaeger{OTLP: "http://" + otlp, Query: "http://" + query, proc: p, http: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
 	err = WaitFor(p, 60*time.Second, func() error {
-		resp, err := http.Get(j.Query + "/api/services")
+		resp, err := j.http.Get(j.Query + "/api/services")
 		if err != nil {
 			return err
 		}
@@ -184,7 +187,7 @@ func (j *Jaeger) Traces(ctx context.Context, service string) ([]JaegerTrace, err
 	if err != nil {
 		return nil, err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := j.http.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("jaeger query: %w", err)
 	}
