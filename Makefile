@@ -6,9 +6,9 @@ GO        ?= go
 # exceeded", no crasher) on a starved machine; a count only runs slower there.
 FUZZTIME  ?= 20000x
 
-.PHONY: test deps generate check-generated lint unit fuzz run bench
+.PHONY: test deps generate check-generated lint tools unit fuzz run bench
 
-test: deps check-generated lint unit fuzz
+test: deps check-generated lint tools unit fuzz
 
 deps:
 	./scripts/install-test-deps.sh
@@ -27,6 +27,14 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed" >&2; exit 1; }
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
+
+# Programs the tests run that are built from pinned modules of their own
+# (tools/*/go.mod), kept in the user's cache directory per pin
+# (internal/testenv/tool.go). The first build of Jaeger on a fresh machine
+# takes minutes: it happens here, under a timeout of its own, rather than
+# inside another test binary's ten minutes.
+tools:
+	$(GO) test -count=1 -timeout 30m -run '^TestStartJaeger$$' ./internal/testenv
 
 unit:
 	$(GO) test -race -count=1 ./...

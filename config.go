@@ -50,6 +50,8 @@ type config struct {
 
 	redis           []string      // Redis URLs of the live broker, one per shard; none: in memory, one instance
 	liveDrainWindow time.Duration // on SIGTERM, the window over which live clients are told to reconnect elsewhere
+
+	otlp string // URL traces are exported to over OTLP/HTTP (metrics.go); "": OTEL_EXPORTER_OTLP_ENDPOINT, or none
 }
 
 // parseFlags reads the command line args, with the environment variables
@@ -100,8 +102,16 @@ func parseFlags(args []string) (config, error) {
 	}
 	fs.DurationVar(&c.liveDrainWindow, "live-drain-window", window,
 		"on SIGINT/SIGTERM, the window over which live clients are told to reconnect (to another instance), each at a random moment, before the HTTP drain (env BIGPIPE_LIVE_DRAIN_WINDOW)")
+	fs.StringVar(&c.otlp, "otlp", "", "export OpenTelemetry traces of pages, pagelets and live publications over OTLP/HTTP to this receiver, "+
+		"e.g. http://127.0.0.1:4318; empty: to OTEL_EXPORTER_OTLP_ENDPOINT if set, else no tracing (service name: OTEL_SERVICE_NAME, default bigpipe)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if c.otlp != "" {
+		var err error
+		if c.otlp, err = parseOTLP(c.otlp); err != nil {
+			return c, err
+		}
 	}
 	for u := range strings.SplitSeq(*redis, ",") {
 		if u = strings.TrimSpace(u); u != "" {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/bigpipe-go/bigpipe/assets"
 	"github.com/bigpipe-go/bigpipe/live"
@@ -33,7 +34,7 @@ type liveEngine struct {
 // startEngine makes the live engine: with -live-secret, or a random secret
 // (and a warning); on Redis with -redis, in memory without. It logs which
 // broker it uses. The caller must call close.
-func startEngine(cfg config, reg *assets.Registry, metricsReg prometheus.Registerer, log *slog.Logger) (*liveEngine, error) {
+func startEngine(cfg config, reg *assets.Registry, metricsReg prometheus.Registerer, tp trace.TracerProvider, log *slog.Logger) (*liveEngine, error) {
 	secret := []byte(cfg.liveSecret)
 	if len(secret) == 0 {
 		secret = make([]byte, 32)
@@ -41,7 +42,7 @@ func startEngine(cfg config, reg *assets.Registry, metricsReg prometheus.Registe
 		log.Warn("no -live-secret (or BIGPIPE_LIVE_SECRET): made a random one for this process; " +
 			"pages and comment forms served by another instance, or before a restart, are refused here")
 	}
-	liveOpts := []live.Option{live.WithLogger(log), live.WithRegistry(metricsReg), live.WithSecret(secret), live.WithOrigins(cfg.liveOrigins...)}
+	liveOpts := []live.Option{live.WithLogger(log), live.WithRegistry(metricsReg), live.WithSecret(secret), live.WithOrigins(cfg.liveOrigins...), live.WithTracerProvider(tp)}
 	if len(cfg.redis) > 0 {
 		liveOpts = append(liveOpts, live.WithRedis(cfg.redis...))
 	}

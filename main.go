@@ -64,6 +64,11 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	tr, err := startTracing(ctx, cfg, log) // tracing.go
+	if err != nil {
+		return err
+	}
+	defer tr.close()                     // last: the spans of the drain and the engine's close go too
 	st, err := openStores(ctx, cfg, log) // stores.go
 	if err != nil {
 		return err
@@ -81,7 +86,7 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 	if err != nil {
 		return err
 	}
-	eng, err := startEngine(cfg, reg, gatherer, log) // engine.go
+	eng, err := startEngine(cfg, reg, gatherer, tr.provider(), log) // engine.go
 	if err != nil {
 		return err
 	}
@@ -90,7 +95,7 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 	sd := newDrainer(cfg, mainSrv, eng, log) // drain.go
 	s, err := newSite(cfg, siteParts{        // site.go
 		news: st.news, assets: reg, hints: hints, engine: eng,
-		gatherer: gatherer, observer: observer, probes: sd, log: log,
+		gatherer: gatherer, observer: observer, probes: sd, log: log, tracer: tr.provider(),
 	})
 	if err != nil {
 		return err

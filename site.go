@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/bigpipe-go/bigpipe/assets"
 	"github.com/bigpipe-go/bigpipe/compress"
@@ -43,6 +44,7 @@ type siteParts struct {
 	observer *metrics.Metrics
 	probes   *shutdown.Drainer
 	log      *slog.Logger
+	tracer   trace.TracerProvider // nil: no tracing (metrics.go)
 }
 
 // newSite makes the renderer (with cfg's options and p's hints, observed by
@@ -90,6 +92,7 @@ func rendererOptions(cfg config, p siteParts) []render.Option {
 		render.WithModeOverride(cfg.forceModes),
 		render.WithServerTiming(cfg.serverTiming),
 		render.WithLive(p.engine.Engine),
+		render.WithTracerProvider(p.tracer),
 	}
 }
 

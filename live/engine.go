@@ -132,9 +132,15 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 		conns: newAddrLimiter(cfg.limits.ConnectionsPerAddress), done: make(chan struct{})}
 	if len(cfg.redis) > 0 {
 		e.seen = newDelivered()
-		if e.shards, err = useRedis(node, cfg.redis, e.seen); err != nil {
+		if e.shards, err = useRedis(e, cfg.redis); err != nil {
 			return nil, err
 		}
+	} else if cfg.tracer != nil {
+		mem, err := centrifuge.NewMemoryBroker(node, centrifuge.MemoryBrokerConfig{})
+		if err != nil {
+			return nil, fmt.Errorf("live: engine: %w", err)
+		}
+		node.SetBroker(&tracingMemoryBroker{MemoryBroker: mem, e: e})
 	}
 	node.OnConnecting(e.connecting)
 	node.OnConnect(e.connected)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/centrifugal/centrifuge"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/bigpipe-go/bigpipe/pagelet"
 	"github.com/bigpipe-go/bigpipe/render"
@@ -204,7 +205,7 @@ var (
 // the broker is known down it fails at once with [ErrBrokerDown]. The
 // content is encoded as the page stream's payloads are (render.AppendFragment),
 // and the client inserts it inert: published text cannot run script.
-func (f *Feed[T]) Publish(ctx context.Context, channel string, v T, opts ...PublishOption) error {
+func (f *Feed[T]) Publish(ctx context.Context, channel string, v T, opts ...PublishOption) (err error) {
 	if f.e.lookup(channel) != f.spec {
 		return fmt.Errorf("%w: %q is not %q", ErrWrongFeed, channel, f.spec.name)
 	}
@@ -213,6 +214,17 @@ func (f *Feed[T]) Publish(ctx context.Context, channel string, v T, opts ...Publ
 		o(&po)
 	}
 	t0 := time.Now()
+	tags := publishTimeTags(t0)
+	var (
+		res  centrifuge.PublishResult
+		data []byte
+	)
+	if t := f.e.cfg.tracer; t != nil { // trace.go
+		var sp trace.Span
+		ctx, sp = startPublish(ctx, t, f.spec, channel, po.key)
+		injectTrace(ctx, tags)
+		defer func() { endPublish(sp, res, len(data), err) }()
+	}
 	var buf bytes.Buffer
 	if err := f.view(v).Render(ctx, &buf); err != nil {
 		return fmt.Errorf("live: render publication for %q: %w", channel, err)
@@ -225,18 +237,18 @@ func (f *Feed[T]) Publish(ctx context.Context, channel string, v T, opts ...Publ
 		}
 		frag.CSS = append(frag.CSS, a.URL)
 	}
-	data := render.AppendFragment(nil, &frag)
+	data = render.AppendFragment(nil, &frag)
 	if len(data) > f.e.cfg.limits.MessageSize {
 		return fmt.Errorf("%w: %d bytes for %q, limit %d", ErrTooLarge, len(data), channel, f.e.cfg.limits.MessageSize)
 	}
-	popts := []centrifuge.PublishOption{centrifuge.WithHistory(f.spec.history, f.spec.ttl, f.spec.metaTTL()), centrifuge.WithTags(publishTimeTags(t0))}
+	popts := []centrifuge.PublishOption{centrifuge.WithHistory(f.spec.history, f.spec.ttl, f.spec.metaTTL()), centrifuge.WithTags(tags)}
 	if po.key != "" {
 		popts = append(popts, centrifuge.WithIdempotencyKey(po.key))
 	}
 	if err := f.e.brokerCheck(channel); err != nil {
 		return fmt.Errorf("live: publish to %q: %w", channel, err)
 	}
-	if _, err := f.e.node.Publish(channel, data, popts...); err != nil {
+	if res, err = f.e.node.Publish(channel, data, popts...); err != nil {
 		return fmt.Errorf("live: publish to %q: %w", channel, err)
 	}
 	kind := f.spec.kind.String()

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // DefaultPath is where an Engine's endpoints are mounted unless [WithPath]
@@ -76,7 +77,8 @@ type config struct {
 	registry     prometheus.Registerer
 	transport    string
 	now          func() time.Time
-	redis        []string // WithRedis: one shard per URL; none: the memory broker
+	redis        []string     // WithRedis: one shard per URL; none: the memory broker
+	tracer       trace.Tracer // WithTracerProvider's; nil: no tracing
 }
 
 // WithSecret sets the key that signs the pages' connection tokens. Every

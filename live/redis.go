@@ -83,11 +83,12 @@ func redact(s string) string {
 	return s
 }
 
-// useRedis makes node use the Redis shards at urls as its broker (noting
-// what it delivers in seen) and presence manager. It returns the shards,
-// which the caller closes once the node is shut down (the broker does not
-// close them).
-func useRedis(node *centrifuge.Node, urls []string, seen *delivered) ([]*centrifuge.RedisShard, error) {
+// useRedis makes e's node use the Redis shards at urls as its broker
+// (noting what it delivers in e.seen) and presence manager. It returns the
+// shards, which the caller closes once the node is shut down (the broker
+// does not close them).
+func useRedis(e *Engine, urls []string) ([]*centrifuge.RedisShard, error) {
+	node := e.node
 	confs := make([]centrifuge.RedisShardConfig, len(urls))
 	for i, raw := range urls {
 		c, err := parseRedisURL(raw)
@@ -116,7 +117,7 @@ func useRedis(node *centrifuge.Node, urls []string, seen *delivered) ([]*centrif
 	if err != nil {
 		return fail(fmt.Errorf("live: Redis presence manager: %w", err))
 	}
-	node.SetBroker(&trackingBroker{RedisBroker: broker, seen: seen})
+	node.SetBroker(&trackingBroker{RedisBroker: broker, e: e})
 	node.SetPresenceManager(presence)
 	return shards, nil
 }

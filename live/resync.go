@@ -29,22 +29,43 @@ const (
 // publication it delivers to this instance.
 type trackingBroker struct {
 	*centrifuge.RedisBroker
-	seen *delivered
+	e *Engine
 }
 
 // RegisterBrokerEventHandler hands the broker a handler that notes each
 // publication's position before the node delivers it.
 func (b *trackingBroker) RegisterBrokerEventHandler(h centrifuge.BrokerEventHandler) error {
-	return b.RedisBroker.RegisterBrokerEventHandler(trackingHandler{h, b.seen})
+	return b.RedisBroker.RegisterBrokerEventHandler(trackingHandler{h, b.e})
 }
 
+// tracingMemoryBroker is the memory broker of an engine that traces
+// (WithTracerProvider): it traces each delivery as the Redis broker's
+// trackingHandler does.
+type tracingMemoryBroker struct {
+	*centrifuge.MemoryBroker
+	e *Engine
+}
+
+func (b *tracingMemoryBroker) RegisterBrokerEventHandler(h centrifuge.BrokerEventHandler) error {
+	return b.MemoryBroker.RegisterBrokerEventHandler(trackingHandler{h, b.e})
+}
+
+// trackingHandler is the node's broker event handler, as the engine's
+// broker hands it publications: it notes their positions (with Redis) and
+// traces their delivery here (with a tracer).
 type trackingHandler struct {
 	centrifuge.BrokerEventHandler
-	seen *delivered
+	e *Engine
 }
 
 func (h trackingHandler) HandlePublication(ch string, pub *centrifuge.Publication, sp centrifuge.StreamPosition, delta bool, prev *centrifuge.Publication) error {
-	h.seen.note(ch, sp)
+	if h.e.seen != nil {
+		h.e.seen.note(ch, sp)
+	}
+	if t := h.e.cfg.tracer; t != nil {
+		span := h.e.startDelivery(t, ch, pub, sp) // trace.go
+		defer span.End()
+	}
 	return h.BrokerEventHandler.HandlePublication(ch, pub, sp, delta, prev)
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/a-h/templ"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/bigpipe-go/bigpipe/pagelet"
 	"github.com/bigpipe-go/bigpipe/render"
@@ -34,8 +35,8 @@ func benchPage(n int) *pagelet.Page {
 	return p
 }
 
-func benchHandler(b *testing.B, n int, mode render.Mode) http.Handler {
-	rd, err := render.New(testAssets(b), render.WithLogger(discard()))
+func benchHandler(b *testing.B, n int, mode render.Mode, opts ...render.Option) http.Handler {
+	rd, err := render.New(testAssets(b), append([]render.Option{render.WithLogger(discard())}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -63,6 +64,20 @@ func BenchmarkPage(b *testing.B) {
 				b.ReportMetric(float64(w.n)/float64(b.N), "B/page")
 			})
 		}
+		// Tracing on, every span sampled and recorded (then dropped: no
+		// exporter), against pipelined: the cost of tracing a page.
+		b.Run(fmt.Sprintf("n=%d/pipelined-traced", n), func(b *testing.B) {
+			tp := sdktrace.NewTracerProvider()
+			defer func() { _ = tp.Shutdown(context.Background()) }()
+			h := benchHandler(b, n, render.Pipelined, render.WithTracerProvider(tp))
+			req := httptest.NewRequest("GET", "/", nil)
+			w := &sink{header: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.header)
+				h.ServeHTTP(w, req)
+			}
+		})
 		b.Run(fmt.Sprintf("n=%d/pipelined-recorder", n), func(b *testing.B) {
 			h := benchHandler(b, n, render.Pipelined)
 			req := httptest.NewRequest("GET", "/", nil)

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/bigpipe-go/bigpipe/pagelet"
 )
 
@@ -51,6 +53,10 @@ type fetches struct {
 	// timing keeps each settled pagelet's times for Server-Timing (only
 	// with WithServerTiming); index -1 marks one not settled.
 	timing []result
+
+	// spans are the pagelets' spans, by index, started before their
+	// goroutines and ended as each settles (observe); nil without tracing.
+	spans []trace.Span
 }
 
 // fetchSlot is one pagelet's place in its page's fetches.
@@ -98,6 +104,12 @@ func (h *Handler) start(x *response, page *pagelet.Page) *fetches {
 			f.timing[i].index = -1
 		}
 	}
+	if t := h.rd.tracer; t != nil {
+		f.spans = make([]trace.Span, n)
+		for i := range f.spans {
+			f.spans[i] = startPageletSpan(x.ctx, t, &page.Pagelets[i], now)
+		}
+	}
 	if f.max <= 0 || f.max >= n {
 		f.running, f.launched = n, n
 		for i := range n {
@@ -141,6 +153,11 @@ func (f *fetches) run(i int) {
 	defer lim.dismiss(1)
 	p := &f.page.Pagelets[i]
 	ctx := f.slots[i].ctx
+	var sp trace.Span // nil without tracing
+	if f.spans != nil {
+		sp = f.spans[i]
+		ctx = trace.ContextWithSpan(ctx, sp) // Load's backend calls join the trace
+	}
 	t0 := time.Now()
 	if err := lim.acquire(ctx, p.Priority); err != nil {
 		f.sent[i] = result{index: i, err: err, queue: time.Since(t0)}
@@ -150,7 +167,7 @@ func (f *fetches) run(i int) {
 	defer lim.release()
 	queued := time.Since(t0)
 	pos := f.x.position(ctx, p) // before Load: what is published after it reaches the page
-	f.sent[i] = load(ctx, i, p)
+	f.sent[i] = load(ctx, i, p, sp)
 	f.sent[i].queue = queued
 	f.sent[i].live = pos
 	f.results <- i

@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/bigpipe-go/bigpipe/pagelet"
 )
@@ -118,7 +121,15 @@ func (x *response) fragment(id string) error {
 	if o, ok := x.h.rd.live.(interface{ Refetched(channel string) }); ok && f.Live != nil {
 		o.Refetched(p.Channel)
 	}
-	res := load(ctx, 0, p)
+	var sp trace.Span // nil without tracing
+	if t := x.h.rd.tracer; t != nil {
+		sp = startPageletSpan(ctx, t, p, time.Now())
+		ctx = trace.ContextWithSpan(ctx, sp)
+	}
+	res := load(ctx, 0, p, sp)
+	if sp != nil {
+		endPageletSpan(sp, &res, failure(res.err))
+	}
 	defer putBuf(res.html)
 	if res.err != nil {
 		x.h.rd.log.LogAttrs(x.ctx, slog.LevelWarn, "fragment failed", slog.String("request_id", x.id),

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/bigpipe-go/bigpipe/pagelet"
 )
 
@@ -37,8 +39,10 @@ func putBuf(b *bytes.Buffer) {
 
 // load runs p.Load and renders its component into a fresh buffer, so that
 // a component failing half-way leaves no partial output behind. It times
-// both steps, and turns a panic in either into a [PanicError].
-func load(ctx context.Context, i int, p *pagelet.Pagelet) (res result) {
+// both steps, and turns a panic in either into a [PanicError]. sp, the
+// pagelet's span (nil without tracing), gets an event as each step begins
+// and one as the render ends.
+func load(ctx context.Context, i int, p *pagelet.Pagelet, sp trace.Span) (res result) {
 	res.index = i
 	t0 := time.Now()
 	defer func() {
@@ -47,8 +51,14 @@ func load(ctx context.Context, i int, p *pagelet.Pagelet) (res result) {
 			res = result{index: i, err: &PanicError{ID: p.ID, Value: v, Stack: debug.Stack()}, fetch: time.Since(t0)}
 		}
 	}()
+	if sp != nil {
+		sp.AddEvent("load", trace.WithTimestamp(t0))
+	}
 	c, err := p.Load(ctx)
 	t1 := time.Now()
+	if sp != nil {
+		sp.AddEvent("render", trace.WithTimestamp(t1))
+	}
 	res.fetch = t1.Sub(t0)
 	if err == nil && c == nil {
 		err = ErrNilComponent
@@ -60,6 +70,9 @@ func load(ctx context.Context, i int, p *pagelet.Pagelet) (res result) {
 	res.html = getBuf()
 	err = c.Render(ctx, res.html)
 	res.render = time.Since(t1)
+	if sp != nil {
+		sp.AddEvent("rendered", trace.WithTimestamp(t1.Add(res.render)))
+	}
 	if err != nil {
 		putBuf(res.html)
 		res.html = nil

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Option configures a [Renderer]: given to [New], it applies to every page
@@ -38,9 +40,10 @@ type config struct {
 	detector    Detector
 	observer    Observer
 	limits      Limits
-	runtimeName string // asset name of a runtime that replaces the built-in one; "" for the built-in
-	path        string // where the Renderer's own endpoints are mounted
-	live        Live   // keeps live pagelets current; nil: none are
+	runtimeName string       // asset name of a runtime that replaces the built-in one; "" for the built-in
+	path        string       // where the Renderer's own endpoints are mounted
+	live        Live         // keeps live pagelets current; nil: none are
+	tracer      trace.Tracer // traces pages and pagelets; nil: no tracing (WithTracerProvider)
 	page        pageConfig
 }
 

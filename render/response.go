@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // response is one request being answered: its id, nonce and context, the
@@ -25,6 +26,7 @@ type response struct {
 	s      stream             // the page's writes
 	l      layout             // the page's layout, cut at its slots
 	grant  *LiveGrant         // the page's live connection; nil without live pagelets (see WithLive)
+	span   trace.Span         // the page's span; nil without tracing (WithTracerProvider)
 
 	start         time.Time
 	mode          Mode
@@ -46,6 +48,9 @@ type responseKey struct{}
 func (h *Handler) begin(w http.ResponseWriter, r *http.Request) *response {
 	x := &response{h: h, w: w, start: time.Now(), status: http.StatusOK, id: requestID(r)}
 	ctx := context.WithValue(r.Context(), responseKey{}, x)
+	if t := h.rd.tracer; t != nil {
+		ctx = x.startSpan(ctx, t, r) // trace.go
+	}
 	if h.csp {
 		x.nonce = newNonce()
 		ctx = templ.WithNonce(ctx, x.nonce)
@@ -95,6 +100,9 @@ func (x *response) finish() {
 	if o := h.rd.observer; o != nil {
 		o.PageDone(r, PageStats{Mode: x.mode, Status: x.status, Outcome: x.outcome, Skeleton: x.skeleton,
 			Duration: d, Pagelets: x.pagelets, Failed: x.failed, Bytes: x.bytes})
+	}
+	if x.span != nil {
+		x.endSpan(d)
 	}
 	level := slog.LevelInfo
 	switch {

@@ -94,6 +94,9 @@ func (f *fetches) observe(res result) {
 	if f.timing != nil {
 		f.timing[res.index] = result{index: res.index, queue: res.queue, fetch: res.fetch, render: res.render, err: res.err}
 	}
+	if f.spans != nil {
+		endPageletSpan(f.spans[res.index], &res, fail)
+	}
 	if o := f.x.h.rd.observer; o != nil {
 		o.PageletDone(f.x.r, PageletStats{ID: p.ID, Mode: f.x.mode, Queue: res.queue, Fetch: res.fetch, Render: res.render, Failure: fail, Err: res.err})
 	}

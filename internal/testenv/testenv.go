@@ -1,8 +1,9 @@
 // Package testenv is what the test binaries that drive real programs
 // share: whether CI requires a program or lets the test skip, one headless
 // Chromium per binary and its tabs, the module's commands built once per
-// binary, child processes whose output a failing test shows, and the
-// goroutine check a TestMain ends with. It is for tests
+// binary, tools built from pinned modules of their own once per machine
+// (Jaeger, a trace store on loopback ports), child processes whose output
+// a failing test shows, and the goroutine check a TestMain ends with. It is for tests
 // only (e2e, e2e/cluster, live).
 package testenv
 

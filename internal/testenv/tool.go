@@ -1,0 +1,113 @@
+package testenv
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Tool is a program built from a module of its own under this one (such
+// as tools/jaeger, whose go.mod pins a third-party command), so that its
+// dependencies stay out of the main module's graph. Unlike [Binary] it is
+// built once per machine, not per test binary: Path keeps it in the user's
+// cache directory, under a name derived from the tool module's go.mod and
+// go.sum and the Go version, so that a changed pin builds afresh and an
+// unchanged one is not even linked again.
+type Tool struct {
+	Dir     string        // the tool module's directory, relative to this module's root
+	Package string        // the command's import path
+	Timeout time.Duration // bound on a build; 0: 20 minutes
+
+	once sync.Once
+	path string
+	err  error
+}
+
+// Path returns the built tool, building it first if the cache lacks it; it
+// fails t if the build fails.
+func (tl *Tool) Path(t testing.TB) string {
+	t.Helper()
+	tl.once.Do(tl.build)
+	if tl.err != nil {
+		t.Fatalf("build %s: %v", tl.Package, tl.err)
+	}
+	return tl.path
+}
+
+func (tl *Tool) build() {
+	root, err := moduleRoot()
+	if err != nil {
+		tl.err = err
+		return
+	}
+	dir := filepath.Join(root, tl.Dir)
+	h := sha256.New()
+	for _, f := range []string{"go.mod", "go.sum"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			tl.err = fmt.Errorf("tool module: %w", err)
+			return
+		}
+		h.Write(b)
+	}
+	h.Write([]byte(runtime.Version()))
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		tl.err = fmt.Errorf("cache directory: %w", err)
+		return
+	}
+	name := filepath.Base(tl.Package)
+	tl.path = filepath.Join(cache, "bigpipe-tools", name+"-"+hex.EncodeToString(h.Sum(nil))[:16], name)
+	if _, err := os.Stat(tl.path); err == nil {
+		return
+	}
+	if err := os.MkdirAll(filepath.Dir(tl.path), 0o755); err != nil {
+		tl.err = err
+		return
+	}
+	// Built under a name of its own, then renamed: two test binaries
+	// building at once never run a half-written file.
+	tmp := fmt.Sprintf("%s.%d.tmp", tl.path, os.Getpid())
+	defer os.Remove(tmp)
+	timeout := tl.Timeout
+	if timeout == 0 {
+		timeout = 20 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", tmp, tl.Package)
+	cmd.Dir = dir
+	t0 := time.Now()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tl.err = fmt.Errorf("%s (in %s): %w\n%s", cmd, tl.Dir, err, out)
+		return
+	}
+	if err := os.Rename(tmp, tl.path); err != nil {
+		tl.err = err
+		return
+	}
+	fmt.Fprintf(os.Stderr, "testenv: built %s in %v into %s\n", tl.Package, time.Since(t0).Round(time.Second), tl.path)
+}
+
+// moduleRoot is the directory of this module's go.mod, as the go command
+// finds it from the test's working directory.
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", fmt.Errorf("not inside a module")
+	}
+	return filepath.Dir(gomod), nil
+}
