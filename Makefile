@@ -8,7 +8,14 @@ FUZZTIME  ?= 20000x
 
 .PHONY: test deps generate check-generated lint tools unit fuzz run bench
 
-test: deps check-generated lint tools unit fuzz
+# The tools (see below) build in the background from the start, while the
+# test dependencies install and the other steps run; a test that needs one
+# before it is built waits for it (internal/testenv/tool.go).
+test:
+	@echo "building the test tools in the background (log: .tools.log)"
+	@{ $(MAKE) --no-print-directory tools > .tools.log 2>&1 || echo "make tools failed" >> .tools.log; } & \
+	$(MAKE) --no-print-directory deps check-generated lint unit fuzz; rc=$$?; wait; \
+	if [ $$rc -ne 0 ] || grep -q "make tools failed" .tools.log; then cat .tools.log; exit 1; fi
 
 deps:
 	./scripts/install-test-deps.sh
@@ -31,13 +38,14 @@ lint:
 # Programs the tests run that are built from pinned modules of their own
 # (tools/*/go.mod), kept in the user's cache directory per pin
 # (internal/testenv/tool.go). The first build of Jaeger on a fresh machine
-# takes minutes: it happens here, under a timeout of its own, rather than
-# inside another test binary's ten minutes.
+# takes minutes: make test starts it first, in the background.
 tools:
 	$(GO) test -count=1 -timeout 30m -run '^TestStartJaeger$$' ./internal/testenv
 
+# -timeout 20m: a test binary that needs a tool may wait for its first
+# build (make test's background one) before it can run.
 unit:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
 
 # A bounded run of every fuzz target; longer on demand: make fuzz FUZZTIME=10m
 fuzz:

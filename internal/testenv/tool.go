@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -74,6 +75,18 @@ func (tl *Tool) build() {
 		tl.err = err
 		return
 	}
+	// One build per machine at a time: make test starts one in the
+	// background while the other steps run, and a test that needs the tool
+	// meanwhile waits for it here rather than building it a second time.
+	unlock, err := lockFile(tl.path + ".lock")
+	if err != nil {
+		tl.err = err
+		return
+	}
+	defer unlock()
+	if _, err := os.Stat(tl.path); err == nil {
+		return // built while we waited
+	}
 	// Built under a name of its own, then renamed: two test binaries
 	// building at once never run a half-written file.
 	tmp := fmt.Sprintf("%s.%d.tmp", tl.path, os.Getpid())
@@ -110,4 +123,18 @@ func moduleRoot() (string, error) {
 		return "", fmt.Errorf("not inside a module")
 	}
 	return filepath.Dir(gomod), nil
+}
+
+// lockFile takes an exclusive lock on the file at path (created if need
+// be), waiting for whoever holds it, and returns its release.
+func lockFile(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("tool lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("tool lock %s: %w", path, err)
+	}
+	return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
 }
