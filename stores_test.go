@@ -30,7 +30,7 @@ var (
 	// rendered (to the second): two instances' pages differ there.
 	weatherClock = regexp.MustCompile(`class="pl-weather__time" datetime="[^"]+"`)
 	commentList  = regexp.MustCompile(`(?s)<ol class="pl-comments__list" data-live-items>.*?</ol>`)
-	formField    = regexp.MustCompile(`<input type="hidden" name="(csrf|id)" value="([^"]+)">`)
+	formField    = regexp.MustCompile(`<input type="hidden" name="(_token|_submission)" value="([^"]+)">`)
 )
 
 // get fetches base+path as a crawler (the in-order page, no script) with
@@ -89,22 +89,25 @@ func TestPostgresDB(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		var v map[string]any
+		var v struct {
+			Data map[string]any `json:"data"` // the comment: id, seq
+		}
 		_ = json.NewDecoder(resp.Body).Decode(&v)
-		return resp.StatusCode, v
+		return resp.StatusCode, v.Data
 	}
-	if status, v := post(a.base); status != http.StatusCreated || v["seq"] != 1.0 {
-		t.Fatalf("post through A: %d %v, want 201 seq 1", status, v)
+	id := form.Get("_submission")
+	if status, v := post(a.base); status != http.StatusCreated || v["seq"] != 1.0 || v["id"] != id {
+		t.Fatalf("post through A: %d %v, want 201 seq 1 id %s", status, v, id)
 	}
 	// The same comment again, through B (the cookie is per host, not port;
 	// the shared secret makes A's form token good on B): stored already.
-	if status, v := post(b.base); status != http.StatusOK || v["seq"] != 1.0 || v["id"] != form.Get("id") {
-		t.Errorf("the same post through B: %d %v, want 200 seq 1", status, v)
+	if status, v := post(b.base); status != http.StatusOK || v["seq"] != 1.0 || v["id"] != id {
+		t.Errorf("the same post through B: %d %v, want 200 seq 1 id %s", status, v, id)
 	}
 
 	listA := commentList.FindString(get(t, client, a.base, "/article/"+slug))
 	listB := commentList.FindString(get(t, client, b.base, "/article/"+slug))
-	if !strings.Contains(listA, `id="comment-`+form.Get("id")+`"`) || !strings.Contains(listA, "Seen from &lt;both&gt; sides.") {
+	if !strings.Contains(listA, `id="comment-`+id+`"`) || !strings.Contains(listA, "Seen from &lt;both&gt; sides.") {
 		t.Errorf("A's comments do not show the comment:\n%s", listA)
 	}
 	if listA != listB {

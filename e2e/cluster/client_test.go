@@ -49,7 +49,7 @@ type poster struct {
 	posted []string // ids, in the order the site accepted them
 }
 
-var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+var csrfField = regexp.MustCompile(`name="_token" value="([^"]+)"`)
 
 func newPoster(t *testing.T, in *instance, slug string) *poster {
 	t.Helper()
@@ -90,7 +90,7 @@ func (p *poster) tryPost(base string) (string, error) {
 	n := p.n
 	p.mu.Unlock()
 	id := fmt.Sprintf("%s-%03d", p.prefix, n)
-	form := url.Values{"csrf": {p.csrf}, "id": {id}, "name": {"Reader " + strconv.Itoa(n)}, "text": {"Comment number " + strconv.Itoa(n) + ". " + p.text}}
+	form := url.Values{"_token": {p.csrf}, "_submission": {id}, "name": {"Reader " + strconv.Itoa(n)}, "text": {"Comment number " + strconv.Itoa(n) + ". " + p.text}}
 	local := &net.TCPAddr{IP: net.IPv4(127, 0, byte(1+n/250), byte(1+n%250))}
 	client := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{
 		DialContext:       (&net.Dialer{LocalAddr: local, Timeout: 2 * time.Second}).DialContext,
