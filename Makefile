@@ -8,12 +8,13 @@ FUZZTIME  ?= 20000x
 
 .PHONY: test deps generate check-generated lint tools unit fuzz run bench
 
-# The tools (see below) build in the background from the start, while the
-# test dependencies install and the other steps run; a test that needs one
-# before it is built waits for it (internal/testenv/tool.go).
+# The tools (see below) build in the background from the start, at the
+# lowest CPU priority, while the test dependencies install and the other
+# steps run; a test that needs one before it is built waits for it
+# (internal/testenv/tool.go; e2e/traces comes late in go test's order).
 test:
 	@echo "building the test tools in the background (log: .tools.log)"
-	@{ $(MAKE) --no-print-directory tools > .tools.log 2>&1 || echo "make tools failed" >> .tools.log; } & \
+	@{ nice -n 19 $(MAKE) --no-print-directory tools > .tools.log 2>&1 || echo "make tools failed" >> .tools.log; } & \
 	$(MAKE) --no-print-directory deps check-generated lint unit fuzz; rc=$$?; wait; \
 	if [ $$rc -ne 0 ] || grep -q "make tools failed" .tools.log; then cat .tools.log; exit 1; fi
 

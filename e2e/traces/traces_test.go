@@ -1,17 +1,60 @@
-package main
+// Package traces_test runs the demo server with -otlp against a real
+// trace store, Jaeger, built from tools/jaeger (its own module) once per
+// machine: make test starts that build first, in the background, and this
+// package, late in the alphabet, mostly finds it done.
+package traces_test
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/bigpipe-go/bigpipe/internal/testenv"
 )
+
+// server is the bigpipe command, built on first use.
+var server = testenv.Binary{Package: "github.com/bigpipe-go/bigpipe"}
+
+// TestMain runs the tests, removes the built binary and fails the binary
+// if a goroutine is left running.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	server.Remove()
+	os.Exit(testenv.CheckLeaks(code))
+}
+
+// startServer runs the demo with args, its spans under service.
+func startServer(t *testing.T, service string, args ...string) *testenv.Proc {
+	t.Helper()
+	t.Setenv("OTEL_SERVICE_NAME", service) // the server inherits it
+	p, err := testenv.StartProc(t, "bigpipe", server.Path(t), args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// ready reports whether the server at base answers /readyz with 200.
+func ready(base string) error {
+	resp, err := http.Get(base + "/readyz")
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("/readyz: %s", resp.Status)
+	}
+	return nil
+}
 
 // TestTracesInJaeger runs the demo with -otlp pointed at a real Jaeger,
 // requests the front page once with its weather pagelet's backend slowed
@@ -24,10 +67,15 @@ func TestTracesInJaeger(t *testing.T) {
 	var id [6]byte
 	_, _ = rand.Read(id[:])
 	service := "bigpipe-test-" + hex.EncodeToString(id[:])
-	t.Setenv("OTEL_SERVICE_NAME", service)
-	s := startRun(t, "-otlp", j.OTLP, "-latency", "weather="+delay.String(), "-live-sim=false", "-compress=false")
+	port := testenv.FreePort(t)
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	p := startServer(t, service, "-addr", "127.0.0.1:"+strconv.Itoa(port), "-db", filepath.Join(t.TempDir(), "news.db"),
+		"-otlp", j.OTLP, "-latency", "weather="+delay.String(), "-live-sim=false", "-compress=false")
+	if err := testenv.WaitFor(p, 30*time.Second, func() error { return ready(base) }); err != nil {
+		t.Fatalf("the server did not come up: %v\n%s", err, p.Output())
+	}
 
-	req, err := http.NewRequestWithContext(t.Context(), "GET", s.base+"/", nil)
+	req, err := http.NewRequestWithContext(t.Context(), "GET", base+"/", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,9 +91,12 @@ func TestTracesInJaeger(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("front page: %s, %v", resp.Status, err)
 	}
-	s.stop()
-	if err := <-s.done; err != nil { // run has returned: the exporter is flushed
+	// SIGTERM: the server drains and exits 0, flushing its exporter last.
+	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
+	}
+	if code, err := p.Wait(30 * time.Second); err != nil || code != 0 {
+		t.Fatalf("the server after SIGTERM: exit %d, %v\n%s", code, err, p.Output())
 	}
 
 	var traces []testenv.JaegerTrace
