@@ -44,19 +44,30 @@ func (tl *Tool) Path(t testing.TB) string {
 	return tl.path
 }
 
-func (tl *Tool) build() {
+// Built reports whether the tool is built on this machine already (in the
+// cache, for its pin), so that Path would not build it.
+func (tl *Tool) Built() bool {
+	path, err := tl.locate()
+	if err != nil {
+		return false
+	}
+	_, err = os.Stat(path)
+	return err == nil
+}
+
+// locate returns where the tool's binary is cached for its pin: the tool
+// module's go.mod and go.sum, the Go version and the build flags.
+func (tl *Tool) locate() (string, error) {
 	root, err := moduleRoot()
 	if err != nil {
-		tl.err = err
-		return
+		return "", err
 	}
 	dir := filepath.Join(root, tl.Dir)
 	h := sha256.New()
 	for _, f := range []string{"go.mod", "go.sum"} {
 		b, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {
-			tl.err = fmt.Errorf("tool module: %w", err)
-			return
+			return "", fmt.Errorf("tool module: %w", err)
 		}
 		h.Write(b)
 	}
@@ -64,11 +75,23 @@ func (tl *Tool) build() {
 	h.Write([]byte(strings.Join(toolBuildFlags, " ")))
 	cache, err := os.UserCacheDir()
 	if err != nil {
-		tl.err = fmt.Errorf("cache directory: %w", err)
-		return
+		return "", fmt.Errorf("cache directory: %w", err)
 	}
 	name := filepath.Base(tl.Package)
-	tl.path = filepath.Join(cache, "bigpipe-tools", name+"-"+hex.EncodeToString(h.Sum(nil))[:16], name)
+	return filepath.Join(cache, "bigpipe-tools", name+"-"+hex.EncodeToString(h.Sum(nil))[:16], name), nil
+}
+
+func (tl *Tool) build() {
+	tl.path, tl.err = tl.locate()
+	if tl.err != nil {
+		return
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		tl.err = err
+		return
+	}
+	dir := filepath.Join(root, tl.Dir)
 	if _, err := os.Stat(tl.path); err == nil {
 		return
 	}
@@ -76,9 +99,8 @@ func (tl *Tool) build() {
 		tl.err = err
 		return
 	}
-	// One build per machine at a time: make test starts one in the
-	// background while the other steps run, and a test that needs the tool
-	// meanwhile waits for it here rather than building it a second time.
+	// One build per machine at a time: two test binaries that need the
+	// tool at once build it once, the second waiting here.
 	unlock, err := lockFile(tl.path + ".lock")
 	if err != nil {
 		tl.err = err
