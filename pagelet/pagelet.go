@@ -73,6 +73,12 @@ type Pagelet struct {
 	// live declares channels and publishes to them). Empty: the pagelet is
 	// rendered once. A renderer without a live engine ignores it.
 	Channel string
+
+	// Personal marks a pagelet whose content depends on its reader (see
+	// [ReaderFrom]): a page that holds one is answered with Cache-Control
+	// "private, no-store", so that no shared cache keeps one reader's page
+	// for another.
+	Personal bool
 }
 
 // EffectiveTimeout returns p.Timeout, or [DefaultTimeout] when it is not positive.
