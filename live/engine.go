@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bigpipe-go/bigpipe/assets"
+	"github.com/bigpipe-go/bigpipe/pagelet"
 	"github.com/bigpipe-go/bigpipe/render"
 )
 
@@ -66,6 +67,9 @@ type Engine struct {
 
 	misuseMu sync.Mutex
 	misuses  map[string]struct{} // Feed.Pagelet mistakes logged, by feed and channel (feed.go)
+
+	presence     presence      // channels due to be counted (presence.go)
+	presenceDone chan struct{} // closed when reportPresence has ended
 }
 
 var _ render.Live = (*Engine)(nil)
@@ -189,6 +193,11 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 			e.probe(e.stopProbe)
 		}()
 	}
+	e.presenceDone = make(chan struct{})
+	go func() {
+		defer close(e.presenceDone)
+		e.reportPresence(e.done)
+	}()
 	return e, nil
 }
 
@@ -212,6 +221,7 @@ func (e *Engine) Close(ctx context.Context) error {
 			err = cmp.Or(err, ctx.Err())
 		}
 	}
+	<-e.presenceDone // ends at e.done; a report in progress waits a second at most
 	// The shards last: the node's broker unsubscriptions above use them.
 	// Closing them ends a probe read still waiting on a Redis that hangs.
 	closeShards(e.shards)
@@ -295,17 +305,27 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Grant returns the token and URLs a page showing channels needs to
-// connect for them (see [render.Live]).
-func (e *Engine) Grant(_ context.Context, channels []string) (render.LiveGrant, error) {
+// connect for them (see [render.Live]). The token binds the reader ctx
+// carries ([pagelet.ReaderFrom]): a private channel is granted to its own
+// reader only ([ErrNotYours]), a [SignedIn] feed's to a signed-in one only.
+func (e *Engine) Grant(ctx context.Context, channels []string) (render.LiveGrant, error) {
 	if len(channels) > e.cfg.limits.ChannelsPerConnection {
 		return render.LiveGrant{}, fmt.Errorf("live: %d channels, over the limit of %d per connection", len(channels), e.cfg.limits.ChannelsPerConnection)
 	}
+	reader := pagelet.ReaderFrom(ctx)
+	if !reader.Anonymous() && !validReaderID(reader.ID) {
+		return render.LiveGrant{}, fmt.Errorf("live: reader %q: %w", reader.ID, ErrBadReaderID)
+	}
 	for _, ch := range channels {
-		if e.lookup(ch) == nil {
+		spec := e.lookup(ch)
+		if spec == nil {
 			return render.LiveGrant{}, fmt.Errorf("live: channel %q: %w", ch, errNoFeed)
 		}
+		if err := spec.allows(ch, reader.ID); err != nil {
+			return render.LiveGrant{}, fmt.Errorf("live: channel %q for reader %q: %w", ch, reader.ID, err)
+		}
 	}
-	tok, err := signToken(e.cfg.secret, channels, e.cfg.now().Add(e.cfg.tokenTTL))
+	tok, err := signToken(e.cfg.secret, claims{Channels: channels, Expires: e.cfg.now().Add(e.cfg.tokenTTL).Unix(), Reader: reader.ID, Session: reader.Session})
 	if err != nil {
 		return render.LiveGrant{}, err
 	}
@@ -316,8 +336,9 @@ func (e *Engine) Grant(_ context.Context, channels []string) (render.LiveGrant, 
 	return render.LiveGrant{Script: a.URL, URL: e.cfg.path, Token: tok, Transport: e.cfg.transport}, nil
 }
 
-// Token returns a token granting channels, for a client other than a page
-// (an SDK, a test): the same the renderer embeds.
+// Token returns a token granting channels to an anonymous reader, for a
+// client other than a page (an SDK, a test): the same the renderer embeds.
+// [Engine.Grant] with a context carrying a reader grants theirs.
 func (e *Engine) Token(channels ...string) (string, error) {
 	g, err := e.Grant(context.Background(), channels)
 	return g.Token, err
@@ -356,11 +377,18 @@ func (e *Engine) Position(ctx context.Context, channel string) (render.LivePosit
 // errNoFeed is a channel no feed declares.
 var errNoFeed = errors.New("no feed declares it")
 
-// lookup returns the feed that declares channel: one named channel, or a
-// family named by channel's prefix up to its first ':'.
+// lookup returns the feed that declares channel: one named channel, a
+// family named by channel's prefix up to its first ':', or a per-reader
+// feed named by its prefix up to its '#' followed by a valid reader id.
 func (e *Engine) lookup(channel string) *feedSpec {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
+	if i := strings.IndexByte(channel, '#'); i >= 0 {
+		if s := e.feeds[channel[:i+1]]; s != nil && s.private && validReaderID(channel[i+1:]) {
+			return s
+		}
+		return nil
+	}
 	if s, ok := e.feeds[channel]; ok {
 		return s
 	}
@@ -370,60 +398,88 @@ func (e *Engine) lookup(channel string) *feedSpec {
 	return nil
 }
 
-// connecting authorises a connection: its token must be valid and grant
-// every channel the client asks for; it is then subscribed, server-side,
-// to exactly the granted channels, recovering from the positions the
-// client sent.
-func (e *Engine) connecting(_ context.Context, ev centrifuge.ConnectEvent) (centrifuge.ConnectReply, error) {
+// connecting authorises a connection: its token must be valid, its
+// reader's session current ([WithSessions]), and it must grant every
+// channel the client asks for; it is then subscribed, server-side, to
+// exactly the granted channels its reader may have, recovering from the
+// positions the client sent.
+func (e *Engine) connecting(ctx context.Context, ev centrifuge.ConnectEvent) (centrifuge.ConnectReply, error) {
 	// A client that can send commands (WebSocket) is told why with a reply
 	// error, and may ask again (with a fresh token after 109). An SSE
 	// client cannot send another command: it is disconnected, with the
 	// codes centrifuge gives its one-way transports, so that its stream
 	// ends at once instead of holding a connection until the stale timeout.
 	oneWay := ev.Transport != nil && (ev.Transport.Emulation() || ev.Transport.Unidirectional())
-	refuse := func(reply *centrifuge.Error, d centrifuge.Disconnect) (centrifuge.ConnectReply, error) {
-		if oneWay {
+	refuse := func(reason string, reply *centrifuge.Error, d centrifuge.Disconnect) (centrifuge.ConnectReply, error) {
+		e.m.refused.WithLabelValues(reason).Inc()
+		if oneWay || reply == nil {
 			return centrifuge.ConnectReply{}, d
 		}
 		return centrifuge.ConnectReply{}, reply
 	}
-	channels, err := verifyToken(e.cfg.secret, ev.Token, e.cfg.now())
+	c, err := verifyToken(e.cfg.secret, ev.Token, e.cfg.now())
 	switch {
 	case errors.Is(err, errTokenExpired):
-		e.m.refused.WithLabelValues("token_expired").Inc()
-		return refuse(centrifuge.ErrorTokenExpired, centrifuge.DisconnectExpired)
+		return refuse("token_expired", centrifuge.ErrorTokenExpired, centrifuge.DisconnectExpired)
 	case err != nil:
-		e.m.refused.WithLabelValues("token_invalid").Inc()
-		return centrifuge.ConnectReply{}, centrifuge.DisconnectInvalidToken
+		return refuse("token_invalid", nil, centrifuge.DisconnectInvalidToken)
+	case len(c.Channels) > e.cfg.limits.ChannelsPerConnection:
+		return refuse("channel_limit", nil, centrifuge.DisconnectChannelLimit)
 	}
-	if len(channels) > e.cfg.limits.ChannelsPerConnection {
-		e.m.refused.WithLabelValues("channel_limit").Inc()
-		return centrifuge.ConnectReply{}, centrifuge.DisconnectChannelLimit
+	if err := e.checkSession(ctx, c); errors.Is(err, errSessionUnknown) {
+		return refuse("session_unknown", centrifuge.ErrorInternal, centrifuge.DisconnectServerError)
+	} else if err != nil {
+		return refuse("session_ended", nil, DisconnectSessionEnded)
 	}
-	granted := make(map[string]centrifuge.SubscribeOptions, len(channels))
-	for _, ch := range channels {
+	granted := make(map[string]centrifuge.SubscribeOptions, len(c.Channels))
+	for _, ch := range c.Channels {
 		spec := e.lookup(ch)
-		if spec == nil { // a feed gone since the token was signed
+		if spec == nil || spec.allows(ch, c.Reader) != nil { // a feed gone since the token was signed
 			continue
 		}
-		granted[ch] = spec.subscribeOptions()
+		granted[ch] = spec.subscribeOptions(ev.ClientID)
 	}
 	for _, ch := range ev.Channels {
 		if _, ok := granted[ch]; !ok {
-			e.m.refused.WithLabelValues("not_granted").Inc()
-			return refuse(centrifuge.ErrorPermissionDenied, centrifuge.DisconnectPermissionDenied)
+			return refuse("not_granted", centrifuge.ErrorPermissionDenied, centrifuge.DisconnectPermissionDenied)
 		}
 	}
-	return centrifuge.ConnectReply{
-		Credentials:   &centrifuge.Credentials{UserID: ""},
+	reply := centrifuge.ConnectReply{
+		Credentials:   &centrifuge.Credentials{UserID: c.Reader},
 		Subscriptions: granted,
-	}, nil
+	}
+	if c.Session != "" {
+		reply.Labels = map[string]string{sessionLabel: c.Session}
+	}
+	return reply, nil
 }
 
-// connected counts a connection's disconnect reasons and notes when it
-// left (see [Engine.Close]).
+// checkSession returns nil for an anonymous token or one whose session
+// [WithSessions] finds current, errSessionUnknown when the check fails,
+// and another error when the session has ended.
+func (e *Engine) checkSession(ctx context.Context, c claims) error {
+	if c.Reader == "" || e.cfg.sessions == nil {
+		return nil
+	}
+	ok, err := e.cfg.sessions(ctx, pagelet.Reader{ID: c.Reader, Session: c.Session})
+	switch {
+	case err != nil:
+		e.cfg.log.Warn("live: session check failed: connection refused for now", "reader", c.Reader, "err", err)
+		return fmt.Errorf("%w: %w", errSessionUnknown, err)
+	case !ok:
+		return errors.New("live: session ended")
+	}
+	return nil
+}
+
+// connected counts a connection's disconnect reasons, notes when it left
+// (see [Engine.Close]) and that its channels' presence changed as it came
+// and as it went.
 func (e *Engine) connected(c *centrifuge.Client) {
+	channels := c.Channels()
+	e.comeOrGo(channels, 1)
 	c.OnDisconnect(func(ev centrifuge.DisconnectEvent) {
+		e.comeOrGo(channels, -1)
 		e.lastLeave.Store(time.Now().UnixNano())
 		if ev.Code == centrifuge.DisconnectSlow.Code {
 			e.m.slow.Inc()

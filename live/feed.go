@@ -33,21 +33,29 @@ func (k kind) String() string {
 
 // feedSpec is what the engine knows of a feed, whatever its data type.
 type feedSpec struct {
-	name    string
-	kind    kind
-	css     []string // asset names, applied before a publication is shown
-	history int      // publications kept for clients that reconnect
-	ttl     time.Duration
+	name     string
+	kind     kind
+	private  bool // one channel per reader: the name ends in '#' (reader.go)
+	signedIn bool // SignedIn: for signed-in readers only
+
+	presenceEvery  time.Duration                                        // WithPresence's period
+	presenceReport func(ctx context.Context, channel string, pages int) // WithPresence's report; nil: no presence
+	css            []string                                             // asset names, applied before a publication is shown
+	history        int                                                  // publications kept for clients that reconnect
+	ttl            time.Duration
 }
 
-// subscribeOptions are a connection's options for a channel of this feed:
-// recovery from the client's position, positioning to notice a lost
-// message, and for state only the latest publication (cache mode).
-func (s *feedSpec) subscribeOptions() centrifuge.SubscribeOptions {
-	o := centrifuge.SubscribeOptions{EnableRecovery: true, EnablePositioning: true}
+// subscribeOptions are the options of connection client for a channel of
+// this feed: recovery from the client's position, positioning to notice a
+// lost message, for state only the latest publication (cache mode), and
+// none of the publications that leave client out ([Except]).
+func (s *feedSpec) subscribeOptions(client string) centrifuge.SubscribeOptions {
+	o := centrifuge.SubscribeOptions{EnableRecovery: true, EnablePositioning: true,
+		ServerTagsFilter: &centrifuge.FilterNode{Key: exceptTag, Cmp: "neq", Val: client}}
 	if s.kind == stateKind {
 		o.RecoveryMode = centrifuge.RecoveryModeCache
 	}
+	s.presenceOptions(&o)
 	return o
 }
 
@@ -84,8 +92,10 @@ func WithHistory(size int, ttl time.Duration) FeedOption {
 
 // State declares a state feed: each publication replaces the content of
 // every pagelet showing the channel, and a client that missed several
-// publications gets only the latest. name is a channel, or a family ending
-// in ':'. It panics if name is empty or declared already: a setup error.
+// publications gets only the latest. name is a channel, a family ending
+// in ':', or a feed per reader ending in '#' (see [Feed.ReaderChannel]).
+// It panics if name is not one of those or is declared already: a setup
+// error.
 func State[T any](e *Engine, name string, view func(T) templ.Component, opts ...FeedOption) *Feed[T] {
 	return declare(e, name, stateKind, view, 1, DefaultStateTTL, opts)
 }
@@ -93,20 +103,20 @@ func State[T any](e *Engine, name string, view func(T) templ.Component, opts ...
 // Stream declares a stream feed: each publication is an item appended to
 // every pagelet showing the channel, inside its element marked
 // data-live-items (or at its end), each shown once, in order. name is a
-// channel, or a family ending in ':'. It panics if name is empty or
-// declared already.
+// channel, a family ending in ':', or a feed per reader ending in '#'. It
+// panics if name is not one of those or is declared already.
 func Stream[T any](e *Engine, name string, view func(T) templ.Component, opts ...FeedOption) *Feed[T] {
 	return declare(e, name, streamKind, view, DefaultStreamHistory, DefaultStreamTTL, opts)
 }
 
 func declare[T any](e *Engine, name string, k kind, view func(T) templ.Component, history int, ttl time.Duration, opts []FeedOption) *Feed[T] {
-	if name == "" || name == ":" || strings.IndexByte(name, ':') < len(name)-1 && strings.HasSuffix(name, ":") {
+	if !validFeedName(name) {
 		panic(fmt.Sprintf("live: bad feed name %q", name))
 	}
 	if view == nil {
 		panic("live: nil view for feed " + name)
 	}
-	spec := &feedSpec{name: name, kind: k, history: history, ttl: ttl}
+	spec := &feedSpec{name: name, kind: k, history: history, ttl: ttl, private: strings.HasSuffix(name, "#")}
 	for _, o := range opts {
 		o(spec)
 	}
@@ -125,6 +135,20 @@ func declare[T any](e *Engine, name string, k kind, view func(T) templ.Component
 	}
 	e.feeds[name] = spec
 	return &Feed[T]{e: e, spec: spec, view: view}
+}
+
+// validFeedName reports whether name can name a feed: a channel (no ':'
+// or '#' but inside), a family ending in its only ':', or a per-reader
+// feed ending in its only '#'.
+func validFeedName(name string) bool {
+	rest := strings.TrimRight(name, ":#")
+	switch {
+	case rest == "" || strings.Contains(rest, "#") || len(name)-len(rest) > 1:
+		return false
+	case strings.HasSuffix(name, ":"):
+		return !strings.Contains(rest, ":")
+	}
+	return true
 }
 
 // Pagelet returns p made live on channel, which must be one of this feed's:
@@ -175,8 +199,9 @@ func (e *Engine) misused(feed, channel string, owner *feedSpec) {
 type PublishOption func(*publishOptions)
 
 type publishOptions struct {
-	key   string
-	order uint64
+	key    string
+	order  uint64
+	except string // Except's connection id
 }
 
 // WithKey gives a stream item its key, such as the id a client generated
@@ -240,6 +265,9 @@ func (f *Feed[T]) Publish(ctx context.Context, channel string, v T, opts ...Publ
 	data = render.AppendFragment(nil, &frag)
 	if len(data) > f.e.cfg.limits.MessageSize {
 		return fmt.Errorf("%w: %d bytes for %q, limit %d", ErrTooLarge, len(data), channel, f.e.cfg.limits.MessageSize)
+	}
+	if po.except != "" {
+		tags[exceptTag] = po.except
 	}
 	popts := []centrifuge.PublishOption{centrifuge.WithHistory(f.spec.history, f.spec.ttl, f.spec.metaTTL()), centrifuge.WithTags(tags)}
 	if po.key != "" {

@@ -79,6 +79,7 @@ type config struct {
 	now          func() time.Time
 	redis        []string     // WithRedis: one shard per URL; none: the memory broker
 	tracer       trace.Tracer // WithTracerProvider's; nil: no tracing
+	sessions     SessionCheck // WithSessions's; nil: tokens are not checked against sessions
 }
 
 // WithSecret sets the key that signs the pages' connection tokens. Every

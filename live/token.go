@@ -14,7 +14,10 @@ import (
 // A token grants a page's channels until it expires. It is
 // base64url(claims) "." base64url(HMAC-SHA256(secret, base64url(claims))),
 // where claims is {"ch":[channels],"exp":unix seconds}: short, opaque to
-// the client, and checked without any state on the server.
+// the client, and checked without any state on the server. A signed-in
+// reader's page adds "sub" (the reader id) and "sid" (their session):
+// the token grants that reader's private channels, and connects only
+// while the session lasts (see [WithSessions]).
 
 // Errors of [verifyToken].
 var (
@@ -30,13 +33,16 @@ const maxTokenLen = 16 << 10
 type claims struct {
 	Channels []string `json:"ch"`
 	Expires  int64    `json:"exp"`
+	Reader   string   `json:"sub,omitempty"`
+	Session  string   `json:"sid,omitempty"`
 }
 
 var b64 = base64.RawURLEncoding
 
-// signToken returns a token granting channels until exp.
-func signToken(secret []byte, channels []string, exp time.Time) (string, error) {
-	body, err := json.Marshal(claims{Channels: channels, Expires: exp.Unix()})
+// signToken returns a token granting c's channels, to c's reader, until
+// c.Expires.
+func signToken(secret []byte, c claims) (string, error) {
+	body, err := json.Marshal(c)
 	if err != nil {
 		return "", fmt.Errorf("live: token: %w", err)
 	}
@@ -50,32 +56,32 @@ func mac(secret []byte, payload string) []byte {
 	return h.Sum(nil)
 }
 
-// verifyToken returns the channels tok grants at now, or why it grants none.
-func verifyToken(secret []byte, tok string, now time.Time) ([]string, error) {
+// verifyToken returns what tok grants at now, or why it grants nothing.
+func verifyToken(secret []byte, tok string, now time.Time) (claims, error) {
 	if len(tok) > maxTokenLen {
-		return nil, errTokenMalformed
+		return claims{}, errTokenMalformed
 	}
 	payload, sig, ok := strings.Cut(tok, ".")
 	if !ok {
-		return nil, errTokenMalformed
+		return claims{}, errTokenMalformed
 	}
 	got, err := b64.DecodeString(sig)
 	if err != nil {
-		return nil, errTokenMalformed
+		return claims{}, errTokenMalformed
 	}
 	if !hmac.Equal(got, mac(secret, payload)) {
-		return nil, errTokenSignature
+		return claims{}, errTokenSignature
 	}
 	body, err := b64.DecodeString(payload)
 	if err != nil {
-		return nil, errTokenMalformed
+		return claims{}, errTokenMalformed
 	}
 	var c claims
 	if err := json.Unmarshal(body, &c); err != nil {
-		return nil, errTokenMalformed
+		return claims{}, errTokenMalformed
 	}
 	if now.Unix() >= c.Expires {
-		return nil, errTokenExpired
+		return claims{}, errTokenExpired
 	}
-	return c.Channels, nil
+	return c, nil
 }

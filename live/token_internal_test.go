@@ -3,6 +3,7 @@ package live
 import (
 	"crypto/hmac"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +13,8 @@ import (
 func TestToken(t *testing.T) {
 	secret := []byte("secret")
 	now := time.Unix(1_800_000_000, 0)
-	tok, err := signToken(secret, []string{"scores", "comments:a"}, now.Add(time.Minute))
+	want := claims{Channels: []string{"scores", "inbox#ada"}, Expires: now.Add(time.Minute).Unix(), Reader: "ada", Session: "s1"}
+	tok, err := signToken(secret, want)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,6 +31,7 @@ func TestToken(t *testing.T) {
 		{"at expiry", secret, tok, now.Add(time.Minute), errTokenExpired},
 		{"other secret", []byte("other"), tok, now, errTokenSignature},
 		{"signature of other claims", secret, b64.EncodeToString([]byte(`{"ch":["admin"],"exp":9999999999}`)) + "." + sig, now, errTokenSignature},
+		{"another reader's claims under this signature", secret, b64.EncodeToString([]byte(`{"ch":["scores","inbox#bob"],"exp":`+strconv.FormatInt(want.Expires, 10)+`,"sub":"bob","sid":"s1"}`)) + "." + sig, now, errTokenSignature},
 		{"truncated signature", secret, tok[:len(tok)-4], now, errTokenSignature},
 		{"no signature", secret, payload, now, errTokenMalformed},
 		{"padded base64", secret, payload + "." + sig + "=", now, errTokenMalformed},
@@ -41,8 +44,8 @@ func TestToken(t *testing.T) {
 			if err != tc.want {
 				t.Fatalf("err %v, want %v", err, tc.want)
 			}
-			if err == nil && !slices.Equal(got, []string{"scores", "comments:a"}) {
-				t.Errorf("channels %q", got)
+			if err == nil && (!slices.Equal(got.Channels, want.Channels) || got.Reader != "ada" || got.Session != "s1" || got.Expires != want.Expires) {
+				t.Errorf("claims %+v, want %+v", got, want)
 			}
 		})
 	}
@@ -55,7 +58,7 @@ func FuzzVerifyToken(f *testing.F) {
 	secret := []byte("fuzz secret")
 	now := time.Unix(1_800_000_000, 0)
 	for _, chs := range [][]string{{"scores"}, {"comments:a", "markets"}, {}, {"\xff<script>"}} {
-		tok, err := signToken(secret, chs, now.Add(time.Hour))
+		tok, err := signToken(secret, claims{Channels: chs, Expires: now.Add(time.Hour).Unix(), Reader: "r", Session: "s"})
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -68,10 +71,10 @@ func FuzzVerifyToken(f *testing.F) {
 	f.Add("a.b")
 	f.Add("e30.")
 	f.Fuzz(func(t *testing.T, tok string) {
-		channels, err := verifyToken(secret, tok, now)
+		c, err := verifyToken(secret, tok, now)
 		if err != nil {
-			if channels != nil {
-				t.Fatalf("channels %q with error %v", channels, err)
+			if c.Channels != nil || c.Reader != "" || c.Session != "" {
+				t.Fatalf("claims %+v with error %v", c, err)
 			}
 			return
 		}

@@ -95,3 +95,14 @@ func (p *Page) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Personal reports whether any of the page's pagelets is
+// [Pagelet].Personal: the page is its reader's alone.
+func (p *Page) Personal() bool {
+	for i := range p.Pagelets {
+		if p.Pagelets[i].Personal {
+			return true
+		}
+	}
+	return false
+}

@@ -30,12 +30,22 @@
     send(form, new URLSearchParams(data).toString(), 1);
   });
 
+  // headers are a post's: JSON asked for, and the page's live connection
+  // named (live.ClientHeader), so that what the post publishes can leave
+  // out the tab that shows its result already.
+  function headers() {
+    var h = { Accept: "application/json", "Content-Type": "application/x-www-form-urlencoded" };
+    var live = w.bigPipe && w.bigPipe.liveState;
+    if (live && live.client) h["X-Bigpipe-Live-Client"] = live.client;
+    return h;
+  }
+
   function send(form, body, attempt) {
     form.setAttribute("aria-busy", "true");
     status(form, "Sending…");
     w.fetch(form.action, {
       method: "POST", body: body, credentials: "same-origin",
-      headers: { Accept: "application/json", "Content-Type": "application/x-www-form-urlencoded" }
+      headers: headers()
     }).then(function (res) {
       if (attempt < 3 && (res.status === 502 || res.status === 503 || res.status === 504)) throw res;
       return res.json().then(function (j) { return { res: res, j: j }; }, function () { return { res: res, j: {} }; });

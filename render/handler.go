@@ -49,7 +49,7 @@ func (x *response) respond() error {
 		return x.checkFailed(page, err)
 	}
 	if x.r.Method == http.MethodHead {
-		h.setHeaders(x.w.Header(), mode, x.nonce)
+		h.setHeaders(x.w.Header(), mode, x.nonce, page.Personal())
 		x.w.WriteHeader(http.StatusOK)
 		return nil
 	}
@@ -60,7 +60,7 @@ func (x *response) respond() error {
 		x.grantLive(page)
 	}
 	h.earlyHints(x.w, x.r, res, mode)
-	h.setHeaders(x.w.Header(), mode, x.nonce)
+	h.setHeaders(x.w.Header(), mode, x.nonce, page.Personal())
 
 	// Every fetch starts before anything is written: the skeleton must not
 	// delay them.
@@ -81,8 +81,13 @@ func (x *response) respond() error {
 	return p.plain(mode == InOrder)
 }
 
-// setHeaders sets the headers of a page response.
-func (h *Handler) setHeaders(hdr http.Header, mode Mode, nonce string) {
+// setHeaders sets the headers of a page response: a personal page (one
+// holding a [pagelet.Pagelet].Personal) for no cache but its reader's
+// browser, and that only while it is shown.
+func (h *Handler) setHeaders(hdr http.Header, mode Mode, nonce string, personal bool) {
+	if personal {
+		hdr["Cache-Control"] = headerPrivate
+	}
 	hdr["Content-Type"] = headerHTML
 	hdr["X-Content-Type-Options"] = headerNoSniff
 	hdr["X-Accel-Buffering"] = headerNo // nginx: do not buffer this stream
@@ -99,5 +104,6 @@ var (
 	headerHTML    = []string{"text/html; charset=utf-8"}
 	headerNoSniff = []string{"nosniff"}
 	headerNo      = []string{"no"}
+	headerPrivate = []string{"private, no-store"}
 	headerMode    = [...][]string{Pipelined: {"pipelined"}, InOrder: {"inorder"}, Serial: {"serial"}, Native: {"native"}}
 )
