@@ -379,12 +379,12 @@ var errNoFeed = errors.New("no feed declares it")
 
 // lookup returns the feed that declares channel: one named channel, a
 // family named by channel's prefix up to its first ':', or a per-reader
-// feed named by its prefix up to its '#' followed by a valid reader id.
+// feed named by its prefix up to its '#' followed by valid reader ids.
 func (e *Engine) lookup(channel string) *feedSpec {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if i := strings.IndexByte(channel, '#'); i >= 0 {
-		if s := e.feeds[channel[:i+1]]; s != nil && s.private && validReaderID(channel[i+1:]) {
+		if s := e.feeds[channel[:i+1]]; s != nil && s.private && validOwners(channel[i+1:]) {
 			return s
 		}
 		return nil

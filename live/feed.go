@@ -38,6 +38,7 @@ type feedSpec struct {
 	private  bool // one channel per reader: the name ends in '#' (reader.go)
 	signedIn bool // SignedIn: for signed-in readers only
 
+	presence       bool                                                 // WithPresence: keep who has a channel open
 	presenceEvery  time.Duration                                        // WithPresence's period
 	presenceReport func(ctx context.Context, channel string, pages int) // WithPresence's report; nil: no presence
 	css            []string                                             // asset names, applied before a publication is shown

@@ -2,7 +2,9 @@ package live
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -18,10 +20,11 @@ import (
 // tabs counts twice). report usually publishes it to a state feed, the
 // "reading now" of an article; every instance where pages come or go
 // reports what the whole cluster sees. [Engine.Presence] reads a count at
-// any time.
+// any time, and [Engine.ReadersOn] who is there; report may be nil when
+// only they are needed.
 func WithPresence(every time.Duration, report func(ctx context.Context, channel string, pages int)) FeedOption {
 	return func(s *feedSpec) {
-		s.presenceEvery, s.presenceReport = max(every, minPresenceEvery), report
+		s.presence, s.presenceEvery, s.presenceReport = true, max(every, minPresenceEvery), report
 	}
 }
 
@@ -42,8 +45,8 @@ func (e *Engine) Presence(ctx context.Context, channel string) (int, error) {
 	if spec == nil {
 		return 0, fmt.Errorf("live: presence of %q: %w", channel, errNoFeed)
 	}
-	if spec.presenceReport == nil {
-		return 0, fmt.Errorf("live: presence of %q: its feed is not declared WithPresence", channel)
+	if !spec.presence {
+		return 0, fmt.Errorf("live: presence of %q: %w", channel, errNoPresence)
 	}
 	type answer struct {
 		n   int
@@ -65,6 +68,48 @@ func (e *Engine) Presence(ctx context.Context, channel string) (int, error) {
 	}
 }
 
+// errNoPresence is the answer for a channel whose feed keeps no presence.
+var errNoPresence = errors.New("its feed is not declared WithPresence")
+
+// ReadersOn returns the signed-in readers who have channel open now, on
+// every instance, each once: whether the recipient of a message is
+// reading the conversation, say. The channel's feed must be declared
+// [WithPresence].
+func (e *Engine) ReadersOn(ctx context.Context, channel string) ([]string, error) {
+	spec := e.lookup(channel)
+	if spec == nil {
+		return nil, fmt.Errorf("live: readers on %q: %w", channel, errNoFeed)
+	}
+	if !spec.presence {
+		return nil, fmt.Errorf("live: readers on %q: %w", channel, errNoPresence)
+	}
+	type answer struct {
+		res centrifuge.PresenceResult
+		err error
+	}
+	done := make(chan answer, 1) // the reader never blocks, so the goroutine always ends
+	go func() {
+		res, err := e.node.Presence(channel)
+		done <- answer{res, err}
+	}()
+	select {
+	case a := <-done:
+		if a.err != nil {
+			return nil, fmt.Errorf("live: readers on %q: %w", channel, a.err)
+		}
+		var ids []string
+		for _, info := range a.res.Presence {
+			if info.UserID != "" {
+				ids = append(ids, info.UserID)
+			}
+		}
+		slices.Sort(ids)
+		return slices.Compact(ids), nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("live: readers on %q: %w", channel, context.Cause(ctx))
+	}
+}
+
 // presence is the engine's presence reporting: which channels are due to
 // be counted and reported, and how many pages each has open here.
 type presence struct {
@@ -83,7 +128,7 @@ func (e *Engine) comeOrGo(channels []string, delta int) {
 	defer p.mu.Unlock()
 	for _, ch := range channels {
 		spec := e.lookup(ch)
-		if spec == nil || spec.presenceReport == nil {
+		if spec == nil || spec.presenceReport == nil { // nothing to report
 			continue
 		}
 		if p.due == nil {
@@ -168,7 +213,7 @@ func (e *Engine) reportOne(ctx context.Context, channel string) {
 // presenceOptions turns on presence in subscribe options of a feed with a
 // presence report.
 func (s *feedSpec) presenceOptions(o *centrifuge.SubscribeOptions) {
-	if s.presenceReport != nil {
+	if s.presence {
 		o.EmitPresence = true
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -27,7 +28,9 @@ import (
 //     channel per reader, name + reader id ([Feed.ReaderChannel]); only a
 //     token of that reader grants it, and [Feed.PublishTo] reaches every
 //     tab of theirs and no one else's, at the cost of their connections
-//     only;
+//     only; a channel of a few readers, their ids joined by ',' after the
+//     '#' ([Feed.ReadersChannel], a conversation), is granted to each of
+//     them and to no one else;
 //   - everyone: a channel of any other feed, as for an anonymous page;
 //   - every signed-in reader: a feed declared [SignedIn], granted to no
 //     anonymous page.
@@ -59,41 +62,66 @@ var DisconnectSessionEnded = centrifuge.Disconnect{Code: 4501, Reason: "session 
 var (
 	ErrNotYours       = errors.New("live: a private channel of another reader")
 	ErrSignedInOnly   = errors.New("live: a channel for signed-in readers only")
-	ErrBadReaderID    = errors.New("live: reader id empty, too long, or with a control character, space or '#'")
+	ErrBadReaderID    = errors.New("live: reader id empty, too long, or with a control character, space, '#' or ','")
 	errSessionUnknown = errors.New("live: session check failed")
 )
 
 // maxReaderID bounds a reader id, which is part of a channel name.
 const maxReaderID = 128
 
+// maxOwners bounds the readers of one private channel.
+const maxOwners = 16
+
 // validReaderID reports whether id can name a reader's channel: 1 to
-// maxReaderID bytes of UTF-8 without control characters, spaces or '#'.
+// maxReaderID bytes of UTF-8 without control characters, spaces, '#' or
+// ','.
 func validReaderID(id string) bool {
 	if id == "" || len(id) > maxReaderID || !utf8.ValidString(id) {
 		return false
 	}
 	for _, r := range id {
-		if r <= ' ' || r == 0x7f || r == '#' || r >= 0x80 && r < 0xa0 {
+		if r <= ' ' || r == 0x7f || r == '#' || r == ',' || r >= 0x80 && r < 0xa0 {
 			return false
 		}
 	}
 	return true
 }
 
-// owner returns whose channel ch of spec is: the reader id after the
-// feed's name for a private feed, "" for any other.
-func (s *feedSpec) owner(ch string) string {
-	if !s.private {
-		return ""
+// validOwners reports whether s, the part of a private channel after its
+// '#', names 1 to maxOwners valid reader ids, sorted and each once, so
+// that one set of readers has one channel.
+func validOwners(s string) bool {
+	ids := strings.Split(s, ",")
+	if len(ids) > maxOwners {
+		return false
 	}
-	return ch[len(s.name):]
+	for i, id := range ids {
+		if !validReaderID(id) || i > 0 && ids[i-1] >= id {
+			return false
+		}
+	}
+	return true
+}
+
+// owns reports whether reader is one of the readers private channel ch of
+// spec belongs to.
+func (s *feedSpec) owns(ch, reader string) bool {
+	if !s.private || reader == "" {
+		return false
+	}
+	for id := range strings.SplitSeq(ch[len(s.name):], ",") {
+		if id == reader {
+			return true
+		}
+	}
+	return false
 }
 
 // allows reports whether a connection of reader may receive ch of spec:
-// a private channel only its owner's, a signed-in feed's only a reader's.
+// a private channel only its owners', a signed-in feed's only a reader's.
 func (s *feedSpec) allows(ch, reader string) error {
 	switch {
-	case s.private && (reader == "" || s.owner(ch) != reader):
+	case s.private && !s.owns(ch, reader):
 		return ErrNotYours
 	case s.signedIn && reader == "":
 		return ErrSignedInOnly
@@ -115,6 +143,31 @@ func (f *Feed[T]) ReaderChannel(reader string) string {
 		panic("live: ReaderChannel of feed " + f.spec.name + ", which is not per reader (its name does not end in '#')")
 	}
 	return f.spec.name + reader
+}
+
+// ReadersChannel returns the channel of this feed that belongs to the
+// readers whose ids are readers, together, such as the two of a
+// conversation: each of them is granted it, no one else. The order of the
+// ids does not matter. It panics if the feed is not per reader, and
+// returns "" (a channel no page is granted) for no ids, more than 16, or
+// one that is not valid.
+func (f *Feed[T]) ReadersChannel(readers ...string) string {
+	if !f.spec.private {
+		panic("live: ReadersChannel of feed " + f.spec.name + ", which is not per reader (its name does not end in '#')")
+	}
+	for _, id := range readers {
+		if !validReaderID(id) {
+			return ""
+		}
+	}
+	ids := slices.Clone(readers)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	owners := strings.Join(ids, ",")
+	if !validOwners(owners) {
+		return ""
+	}
+	return f.spec.name + owners
 }
 
 // PublishTo publishes v to the reader whose id is reader: every tab of

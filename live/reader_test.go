@@ -55,6 +55,9 @@ func (s *sessions) setDown(down bool) {
 	s.down = down
 }
 
+// errNoFeed stands for Grant's error for a channel no feed declares.
+var errNoFeed = errors.New("no feed declares it")
+
 var (
 	ada   = pagelet.Reader{ID: "ada", Session: "s-ada-1"}
 	ada2  = pagelet.Reader{ID: "ada", Session: "s-ada-2"} // Ada on another device
@@ -69,6 +72,7 @@ type readerFixture struct {
 	sessions *sessions
 	inbox    *live.Feed[string]
 	members  *live.Feed[string]
+	dm       *live.Feed[string] // conversations: a channel of two readers
 }
 
 func newReaderFixture(t *testing.T, opts ...live.Option) *readerFixture {
@@ -77,7 +81,8 @@ func newReaderFixture(t *testing.T, opts ...live.Option) *readerFixture {
 	f := newFixture(t, append([]live.Option{live.WithSessions(s.check)}, opts...)...)
 	return &readerFixture{fixture: f, sessions: s,
 		inbox:   live.Stream(f.eng, "inbox#", raw),
-		members: live.State(f.eng, "members", raw, live.SignedIn())}
+		members: live.State(f.eng, "members", raw, live.SignedIn()),
+		dm:      live.Stream(f.eng, "dm#", raw, live.WithPresence(time.Second, nil))}
 }
 
 // grant returns the token a page rendered for r showing channels carries.
@@ -107,12 +112,23 @@ func TestGrantReader(t *testing.T) {
 		{"anonymous asks for an inbox", anon, []string{"inbox#ada"}, live.ErrNotYours},
 		{"inbox named by case", ada, []string{"inbox#ADA"}, live.ErrNotYours},
 		{"signed-in channel", bob, []string{"members"}, nil},
+		{"a conversation of Ada's", ada, []string{"dm#ada,bob"}, nil},
+		{"the same conversation, Bob's", bob, []string{"dm#ada,bob"}, nil},
+		{"a conversation of others", carol, []string{"dm#ada,bob"}, live.ErrNotYours},
+		{"a conversation named out of order", ada, []string{"dm#bob,ada"}, errNoFeed},
+		{"a conversation naming a reader twice", ada, []string{"dm#ada,ada"}, errNoFeed},
 		{"signed-in channel, anonymous", anon, []string{"members"}, live.ErrSignedInOnly},
 		{"reader id with a '#'", pagelet.Reader{ID: "a#b", Session: "x"}, []string{"scores"}, live.ErrBadReaderID},
 		{"reader id with a space", pagelet.Reader{ID: "a b", Session: "x"}, []string{"scores"}, live.ErrBadReaderID},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := f.eng.Grant(pagelet.WithReader(context.Background(), tc.reader), tc.channels)
+			if tc.want == errNoFeed {
+				if err == nil || !strings.Contains(err.Error(), "no feed declares it") {
+					t.Fatalf("err %v, want no feed", err)
+				}
+				return
+			}
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("err %v, want %v", err, tc.want)
 			}
@@ -438,3 +454,56 @@ func TestReadersAcrossInstances(t *testing.T) {
 
 func b64Decode(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
 func b64Encode(b []byte) string          { return base64.RawURLEncoding.EncodeToString(b) }
+
+// TestConversation checks a channel of two readers: a message published
+// once reaches Ada's and Bob's tabs and not Carol's, ReadersOn says who
+// has it open, and ReadersChannel names one channel whatever the order.
+func TestConversation(t *testing.T) {
+	checkLeaks(t)
+	f := newReaderFixture(t)
+	ctx := context.Background()
+	conv := f.dm.ReadersChannel("bob", "ada")
+	if conv != "dm#ada,bob" || f.dm.ReadersChannel("ada", "bob", "ada") != conv {
+		t.Fatalf("ReadersChannel: %q", conv)
+	}
+	for _, bad := range [][]string{nil, {"a,b"}, {"a#"}, {""}} {
+		if ch := f.dm.ReadersChannel(bad...); ch != "" {
+			t.Errorf("ReadersChannel(%q) = %q, want none", bad, ch)
+		}
+	}
+	a := f.dialSSE(t, connectCmd(t, grant(t, f.eng, ada, conv), nil))
+	a.connected(t)
+	b := f.dialSSE(t, connectCmd(t, grant(t, f.eng, bob, conv), nil))
+	b.connected(t)
+	c := f.dialSSE(t, connectCmd(t, grant(t, f.eng, carol, "inbox#carol"), map[string]sub{conv: {}}))
+	if r, ok := c.next(t, 5*time.Second); !ok || r.Push == nil || r.Push.Disconnect == nil || r.Push.Disconnect.Code != 3507 {
+		t.Fatalf("Carol asking for the conversation: %s, want 3507", r.Raw)
+	}
+	if err := f.dm.Publish(ctx, conv, "<p>hi Bob</p>"); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*sseStream{a, b} {
+		if _, p := s.nextPub(t, 5*time.Second); p.content(t) != "<p>hi Bob</p>" {
+			t.Errorf("%q", p.content(t))
+		}
+	}
+	who, err := f.eng.ReadersOn(ctx, conv)
+	if err != nil || strings.Join(who, " ") != "ada bob" {
+		t.Errorf("ReadersOn: %q, %v; want ada and bob", who, err)
+	}
+	b.close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		who, err = f.eng.ReadersOn(ctx, conv)
+		if err == nil && strings.Join(who, " ") == "ada" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ReadersOn after Bob left: %q, %v", who, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := f.eng.ReadersOn(ctx, "inbox#ada"); err == nil {
+		t.Error("ReadersOn a feed without presence: no error")
+	}
+}
