@@ -60,6 +60,7 @@ func (s *Site) Article(w http.ResponseWriter, r *http.Request) (*pagelet.Page, e
 			s.live(CommentsChannel(slug), s.pagelet("comments", "Comments", 40, skelComments(),
 				pagelet.Fetch(func(ctx context.Context) ([]store.Comment, error) { return s.st.Comments(ctx, slug, commentsShown) }, comments))),
 			s.mostReadPagelet(),
+			s.readingPagelet(slug),
 		},
 	}, nil
 }

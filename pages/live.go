@@ -38,6 +38,8 @@ type feeds struct {
 	markets  *live.Feed[financeData]
 	breaking *live.Feed[breakingData]
 	comments *live.Feed[store.Comment]
+	reading  *live.Feed[int] // each article's "reading now" (reading.go)
+	eng      *live.Engine    // presence counts
 	done     <-chan struct{} // the engine's Done: retries stop then
 	retrying atomic.Int32    // comment publications being retried
 }
@@ -45,20 +47,25 @@ type feeds struct {
 // WithLive makes the site's pagelets live on eng: the front page's sports
 // scores ([ChannelScores]), markets ([ChannelMarkets]) and breaking-news
 // banner ([ChannelBreaking]), and each article's comments
-// ([CommentsChannel]). It declares their feeds on eng (so it may be given
+// ([CommentsChannel]) with the number of pages open on it
+// ([ReadingChannel]). It declares their feeds on eng (so it may be given
 // for one site per engine only) and lets [Site.PublishScores], its siblings and the comment
 // form publish. eng's asset registry must hold the site's files. Without
 // it the site is the same, only static: a posted comment shows on the
 // next load.
 func WithLive(eng *live.Engine) Option {
 	return func(s *Site) {
-		s.feeds = &feeds{
+		f := &feeds{
 			scores:   live.State(eng, ChannelScores, sports, live.WithCSS(storiesCSS, "pagelets/sports.css")),
 			markets:  live.State(eng, ChannelMarkets, finance, live.WithCSS(storiesCSS, "pagelets/finance.css")),
 			breaking: live.State(eng, ChannelBreaking, breaking, live.WithCSS("pagelets/breaking.css")),
-			comments: live.Stream(eng, CommentsFamily, commentItem, live.WithCSS("pagelets/comments.css")),
+			reading:  live.State(eng, ReadingFamily, readingNow),
+			eng:      eng,
 			done:     eng.Done(),
 		}
+		f.comments = live.Stream(eng, CommentsFamily, commentItem, live.WithCSS("pagelets/comments.css"),
+			live.WithPresence(readingEvery, f.reportReading))
+		s.feeds = f
 	}
 }
 

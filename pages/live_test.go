@@ -80,8 +80,15 @@ type livePub struct {
 // sseSub is a subscriber on the engine's SSE endpoint that speaks the
 // protocol by hand, as a browser's EventSource would carry it.
 type sseSub struct {
-	pubs chan livePub
-	done chan struct{}
+	pubs   chan livePub
+	done   chan struct{}
+	cancel context.CancelFunc
+}
+
+// close disconnects the subscriber and waits until it has.
+func (s *sseSub) close() {
+	s.cancel()
+	<-s.done
 }
 
 // subscribe connects to the live SSE endpoint of base with a token for
@@ -106,7 +113,7 @@ func subscribe(t *testing.T, ls *liveSite, channels ...string) *sseSub {
 		resp.Body.Close()
 		t.Fatalf("SSE connect: %s", resp.Status)
 	}
-	s := &sseSub{pubs: make(chan livePub, 1024), done: make(chan struct{})}
+	s := &sseSub{pubs: make(chan livePub, 1024), done: make(chan struct{}), cancel: cancel}
 	connected := make(chan error, 1)
 	go func() {
 		defer close(s.done)
@@ -153,7 +160,7 @@ func subscribe(t *testing.T, ls *liveSite, channels ...string) *sseSub {
 			}
 		}
 	}()
-	t.Cleanup(func() { cancel(); <-s.done })
+	t.Cleanup(s.close)
 	select {
 	case err := <-connected:
 		if err != nil {
