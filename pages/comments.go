@@ -77,7 +77,7 @@ func WithLogger(l *slog.Logger) Option { return func(s *Site) { s.log = l } }
 // what was wrong.
 type commentForm struct {
 	Slug   string
-	Signed string // the signed-in reader's name, who posts as it; "" for anonymous
+	Signed string      // the signed-in reader's name, who posts as it; "" for anonymous
 	Fields form.Fields // the CSRF token and a fresh comment id
 	Values url.Values  // the fields as posted; nil on the article
 	Errors form.Errors // per field
