@@ -57,7 +57,8 @@ func newSite(cfg config, p siteParts) (*site, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &site{Site: pages.NewSite(p.news, pages.WithAssets(reg), pages.WithLive(eng.Engine), pages.WithLogger(log), pages.WithSecret(siteKey(eng.secret)))}
+	s := &site{Site: pages.NewSite(p.news, pages.WithAssets(reg), pages.WithLive(eng.Engine), pages.WithLogger(log), pages.WithSecret(siteKey(eng.secret)),
+		pages.WithAccounts())} // sign-out hook (closing the reader's live connections) and reply hook: main's wiring
 	mux := http.NewServeMux()
 	// /readyz says 503 "draining" once the stop signal arrives; /healthz
 	// says 200 while the process serves pages (see newDrainer).

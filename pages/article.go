@@ -44,13 +44,15 @@ func (s *Site) Article(w http.ResponseWriter, r *http.Request) (*pagelet.Page, e
 	c := chrome{Now: now}
 	form := s.commentForm(w, r, slug)
 	return &pagelet.Page{
-		Title:  a.Title + " — " + siteName,
-		Lang:   "en",
-		Head:   headMeta(a.Summary, false),
-		CSS:    []string{SiteCSS},
-		JS:     []string{render.FormScript}, // the comment form's enhancer
-		Layout: func(slot pagelet.Slot) templ.Component { return articleLayout(c, a, form, slot) },
-		Pagelets: []pagelet.Pagelet{
+		Title: a.Title + " — " + siteName,
+		Lang:  "en",
+		Head:  headMeta(a.Summary, false),
+		CSS:   []string{SiteCSS},
+		JS:    []string{render.FormScript}, // the comment form's enhancer
+		Layout: func(slot pagelet.Slot) templ.Component {
+			return articleLayout(s.withAccountSlot(c, slot), a, form, slot)
+		},
+		Pagelets: append([]pagelet.Pagelet{
 			s.pagelet("story", "The story", 100, skelStory(),
 				pagelet.Fetch(func(ctx context.Context) (store.Article, error) { return s.st.Article(ctx, slug) },
 					func(a store.Article) templ.Component { return story(a, now) })),
@@ -61,7 +63,7 @@ func (s *Site) Article(w http.ResponseWriter, r *http.Request) (*pagelet.Page, e
 				pagelet.Fetch(func(ctx context.Context) ([]store.Comment, error) { return s.st.Comments(ctx, slug, commentsShown) }, comments))),
 			s.mostReadPagelet(),
 			s.readingPagelet(slug),
-		},
+		}, s.accountPagelets(w, r)...),
 	}, nil
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/bigpipe-go/bigpipe/form"
 	"github.com/bigpipe-go/bigpipe/internal/store"
+	"github.com/bigpipe-go/bigpipe/pagelet"
 )
 
 // Comment limits. The form says the same (maxlength), but the server is
@@ -76,10 +77,30 @@ func WithLogger(l *slog.Logger) Option { return func(s *Site) { s.log = l } }
 // what was wrong.
 type commentForm struct {
 	Slug   string
+	Signed string      // the signed-in reader's name, who posts as it; "" for anonymous
 	Fields form.Fields // the CSRF token and a fresh comment id
 	Values url.Values  // the fields as posted; nil on the article
 	Errors form.Errors // per field
 	Alert  string      // why the post was refused
+}
+
+// ReplyTo is the id of the comment the form answers, or "": the posted
+// reply_to, or the article's reply_to query parameter, if it can be a
+// comment id.
+func (f commentForm) ReplyTo() string {
+	if id := f.Values.Get("reply_to"); validCommentID(id) {
+		return id
+	}
+	return ""
+}
+
+// validCommentID reports whether id can be a comment's: the form
+// package's submission ids, 8 to 64 letters, digits, '-' and '_'.
+func validCommentID(id string) bool {
+	if len(id) < 8 || len(id) > 64 {
+		return false
+	}
+	return strings.Trim(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") == ""
 }
 
 // Action is the URL the form posts to.
@@ -88,7 +109,11 @@ func (f commentForm) Action() string { return "/article/" + f.Slug + "/comments"
 // commentForm returns the comment form for slug for r's client, setting
 // the client cookie on w if r has none (or a malformed one).
 func (s *Site) commentForm(w http.ResponseWriter, r *http.Request, slug string) commentForm {
-	return commentForm{Slug: slug, Fields: s.comments.Fields(w, r)}
+	f := commentForm{Slug: slug, Fields: s.comments.Fields(w, r), Signed: readerName(r.Context())}
+	if id := r.URL.Query().Get("reply_to"); validCommentID(id) {
+		f.Values = url.Values{"reply_to": {id}}
+	}
+	return f
 }
 
 // newCommentHandler is the comment form's handler ([form.New]): the CSRF
@@ -170,9 +195,25 @@ func (s *Site) PostComment(w http.ResponseWriter, r *http.Request) {
 
 // addComment is the comment form's [form.Action]: it checks and stores
 // the comment sub posts to its article, and publishes it.
+//
+// A signed-in reader's comment carries their account's name whatever the
+// name field says, and their reader id; an anonymous one the name field.
+// A reply_to field names the comment it answers, which must be on the
+// same article (else a field error); [WithOnReply] hears of it.
 func (s *Site) addComment(ctx context.Context, sub *form.Submission) (form.Result, error) {
 	slug := sub.Request.PathValue("slug")
-	name, text, errs := cleanComment(sub.Values.Get("name"), sub.Values.Get("text"))
+	reader, name := pagelet.ReaderFrom(ctx), sub.Values.Get("name")
+	if !reader.Anonymous() {
+		name = readerName(ctx)
+	}
+	name, text, errs := cleanComment(name, sub.Values.Get("text"))
+	to, err := s.repliedTo(ctx, slug, sub.Values.Get("reply_to"))
+	if fe, ok := errors.AsType[form.Errors](err); ok {
+		errs, err = append(errs, fe...), nil
+	}
+	if err != nil {
+		return form.Result{}, err
+	}
 	if errs != nil {
 		return form.Result{}, errs
 	}
@@ -189,7 +230,8 @@ func (s *Site) addComment(ctx context.Context, sub *form.Submission) (form.Resul
 				Message: fmt.Sprintf("You are posting comments too quickly. Please wait %d seconds and post again.", secs)}
 		}
 		var err error
-		c, added, err = s.st.AddComment(ctx, store.Comment{ID: sub.ID, Slug: slug, Name: name, Text: text, Posted: s.now()})
+		c, added, err = s.st.AddComment(ctx, store.Comment{ID: sub.ID, Slug: slug, Name: name, Text: text, Posted: s.now(),
+			Reader: reader.ID, ReplyTo: to.ID, ReplyName: to.Name})
 		if err != nil {
 			return form.Result{}, fmt.Errorf("store comment on %s: %w", slug, err)
 		}
@@ -203,6 +245,9 @@ func (s *Site) addComment(ctx context.Context, sub *form.Submission) (form.Resul
 			if err != nil {
 				s.publishCommentLater(c, err)
 			}
+			if s.onReply != nil && c.ReplyTo != "" {
+				s.onReply(context.WithoutCancel(ctx), c, to)
+			}
 		}
 	}
 	status := http.StatusOK
@@ -211,6 +256,29 @@ func (s *Site) addComment(ctx context.Context, sub *form.Submission) (form.Resul
 	}
 	return form.Result{Redirect: "/article/" + slug + "#sec-comments", Status: status, Message: "Posted.",
 		Data: map[string]any{"id": c.ID, "seq": c.Seq}}, nil
+}
+
+// msgReplyTo is the field error of a reply_to that names no comment of
+// the article.
+const msgReplyTo = "The comment you are answering is not on this article (it may have been removed). Post without answering it, or reload the article."
+
+// repliedTo returns the comment on slug that id names, the zero Comment
+// for an empty id, or a field error (form.Errors) if there is none.
+func (s *Site) repliedTo(ctx context.Context, slug, id string) (store.Comment, error) {
+	if id == "" {
+		return store.Comment{}, nil
+	}
+	if !validCommentID(id) {
+		return store.Comment{}, form.Errors{{Field: "reply_to", Message: msgReplyTo}}
+	}
+	c, err := s.st.Comment(ctx, slug, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Comment{}, form.Errors{{Field: "reply_to", Message: msgReplyTo}}
+	}
+	if err != nil {
+		return store.Comment{}, fmt.Errorf("comment %q answers %q: %w", slug, id, err)
+	}
+	return c, nil
 }
 
 // storedComment returns the comment id on slug if it is stored already.
@@ -238,9 +306,13 @@ func (s *Site) commentRefused(r *http.Request, f *form.Failure) templ.Component 
 	slug := r.PathValue("slug")
 	var cf *commentForm
 	if f.Form.ID != "" && f.Values != nil {
-		cf = &commentForm{Slug: slug, Fields: f.Form, Values: f.Values, Errors: f.Fields, Alert: f.Message}
+		cf = &commentForm{Slug: slug, Fields: f.Form, Values: f.Values, Errors: f.Fields, Alert: f.Message, Signed: readerName(r.Context())}
 	}
-	return commentRefusedPage(chrome{Now: s.now()}, s.cssURL(), "/article/"+slug+"#sec-comments", f.Message, cf)
+	var box templ.Component
+	if s.acc != nil {
+		box = accountBox(readerName(r.Context()), f.Form, r.URL.Path)
+	}
+	return commentRefusedPage(chrome{Now: s.now(), Account: box}, s.cssURL(), "/article/"+slug+"#sec-comments", f.Message, cf)
 }
 
 func (s *Site) logger() *slog.Logger {

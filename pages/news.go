@@ -37,6 +37,7 @@ import (
 
 	"github.com/bigpipe-go/bigpipe/assets"
 	"github.com/bigpipe-go/bigpipe/form"
+	"github.com/bigpipe-go/bigpipe/internal/accounts"
 	"github.com/bigpipe-go/bigpipe/internal/store"
 	"github.com/bigpipe-go/bigpipe/pagelet"
 	"github.com/bigpipe-go/bigpipe/render"
@@ -63,6 +64,11 @@ type Site struct {
 	secret   []byte          // keys the comment form's CSRF tokens (WithSecret)
 	comments *form.Handler   // the comment form's posts
 	posts    *addressLimiter // comments per client address (WithCommentRate)
+
+	acc     *accounts.Accounts // nil: no accounts (WithAccounts)
+	accOn   bool
+	accOpts []accounts.Option
+	onReply func(ctx context.Context, reply, to store.Comment) // WithOnReply
 }
 
 // Option configures a [Site].
@@ -105,6 +111,7 @@ func NewSite(st *store.Store, opts ...Option) *Site {
 		s.posts = newAddressLimiter(DefaultCommentRate, DefaultCommentBurst, func() time.Time { return s.now() })
 	}
 	s.comments = s.newCommentHandler()
+	s.newAccounts()
 	return s
 }
 
@@ -160,8 +167,8 @@ func (s *Site) Home(w http.ResponseWriter, r *http.Request) (*pagelet.Page, erro
 		Lang:   "en",
 		Head:   headMeta("Today's top stories, society, business and markets, technology and sport from "+siteName+".", false),
 		CSS:    []string{SiteCSS},
-		Layout: func(slot pagelet.Slot) templ.Component { return homeLayout(c, slot) },
-		Pagelets: []pagelet.Pagelet{
+		Layout: func(slot pagelet.Slot) templ.Component { return homeLayout(s.withAccountSlot(c, slot), slot) },
+		Pagelets: append([]pagelet.Pagelet{
 			s.pagelet("hotnews", blockTitle("hotnews"), 100, skelHotnews(),
 				pagelet.Fetch(s.section("hotnews", 12), func(a []store.Article) templ.Component { return hotNews(a, now) })),
 			s.live(ChannelBreaking, s.pagelet("breaking", "Breaking news", 90, skelBreaking(),
@@ -177,7 +184,7 @@ func (s *Site) Home(w http.ResponseWriter, r *http.Request) (*pagelet.Page, erro
 			s.mostReadPagelet(),
 			s.pagelet("weather", blockTitle("weather"), 10, skelWeather(),
 				pagelet.Fetch(s.st.Weather, func(w store.Weather) templ.Component { return weather(w, now) })),
-		},
+		}, s.accountPagelets(w, r)...),
 	}, nil
 }
 

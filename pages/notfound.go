@@ -24,16 +24,20 @@ func (s *Site) NotFound(w http.ResponseWriter, r *http.Request) {
 			d.Query = strings.ReplaceAll(slug, "-", " ")
 		}
 	}
+	box := s.plainAccountBox(w, r)
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-cache")
+	if readerName(r.Context()) != "" {
+		h.Set("Cache-Control", "private, no-store") // the account box is the reader's
+	}
 	w.WriteHeader(http.StatusNotFound)
 	if r.Method == http.MethodHead {
 		return
 	}
 	// A write error means the client has gone: nothing is left to tell it.
-	_ = notFoundPage(chrome{Now: s.now()}, d).Render(r.Context(), w)
+	_ = notFoundPage(chrome{Now: s.now(), Account: box}, d).Render(r.Context(), w)
 }
 
 // cssURL is the site stylesheet's URL: the content-hashed one when the site

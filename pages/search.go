@@ -56,14 +56,14 @@ func (s *Site) Search(w http.ResponseWriter, r *http.Request) (*pagelet.Page, er
 		Lang:   "en",
 		Head:   headMeta("Search the stories of "+siteName+".", true),
 		CSS:    []string{SiteCSS},
-		Layout: func(slot pagelet.Slot) templ.Component { return searchLayout(c, slot) },
-		Pagelets: []pagelet.Pagelet{
+		Layout: func(slot pagelet.Slot) templ.Component { return searchLayout(s.withAccountSlot(c, slot), slot) },
+		Pagelets: append([]pagelet.Pagelet{
 			s.pagelet("searchhead", "Search", 100, skelSearchHead(), pagelet.Static(searchHead(q, sec))),
 			s.pagelet("results", "Search", 50, skelResults(), results),
 			s.pagelet("suggestions", "The suggestions panel", 10, skelSuggestions(),
 				pagelet.Fetch(func(ctx context.Context) (suggestionData, error) { return s.suggestionData(ctx, q, sec) },
 					func(d suggestionData) templ.Component { return suggestions(d, now) })),
-		},
+		}, s.accountPagelets(w, r)...),
 	}, nil
 }
 

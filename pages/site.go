@@ -8,12 +8,20 @@ import (
 )
 
 // Routes returns the demo site's handler: the news pages, the search page,
-// articles and their comment form's POST, the benchmark page, assets, the no-JS endpoint and a health check;
+// articles and their comment form's POST, with [WithAccounts] the account
+// forms under /account/ (every page and post then read with its reader), the benchmark page, assets, the no-JS endpoint and a health check;
 // any other path gets the site's 404 page ([Site.NotFound]). Middleware
 // wraps the pages only (response compression, say): assets carry their own
 // precompressed variants.
 func Routes(rd *render.Renderer, reg *assets.Registry, site *Site, middleware ...func(http.Handler) http.Handler) http.Handler {
+	// With accounts, every page and form post learns its reader from its
+	// session (inside the site's middleware); nothing else sets it.
+	withReader := func(h http.Handler) http.Handler { return h }
+	if site.acc != nil {
+		withReader = site.acc.Middleware
+	}
 	wrap := func(h http.Handler) http.Handler {
+		h = withReader(h)
 		for i := len(middleware) - 1; i >= 0; i-- {
 			h = middleware[i](h)
 		}
@@ -25,7 +33,10 @@ func Routes(rd *render.Renderer, reg *assets.Registry, site *Site, middleware ..
 	mux.Handle("GET /{$}", page(site.Home))
 	mux.Handle("GET /search", page(site.Search))
 	mux.Handle("GET /article/{slug}", page(site.Article))
-	mux.HandleFunc("POST /article/{slug}/comments", site.PostComment)
+	mux.Handle("POST /article/{slug}/comments", withReader(http.HandlerFunc(site.PostComment)))
+	if site.acc != nil {
+		site.acc.Routes(mux, wrap)
+	}
 	mux.Handle("GET /bench", page(Bench, render.WithModeFunc(BenchMode(rd))))
 	mux.Handle("GET /static/", reg)
 	mux.Handle("GET "+rd.Path(), rd) // the runtime and the no-JS redirect

@@ -17,8 +17,12 @@
 // # Schema
 //
 //	meta          (key text primary key, value text)         "anchor": the seed time (RFC 3339), "schema": "1"
-//	comments      (slug, id, seq, name, text, posted timestamptz)
-//	              primary key (slug, id), unique (slug, seq)
+//	comments      (slug, id, seq, name, text, posted timestamptz, reader, reply_to, reply_name)
+//	              primary key (slug, id), unique (slug, seq); the last three added
+//	              in place (ADD COLUMN IF NOT EXISTS, default ''), so older rows read as
+//	              anonymous comments answering none
+//	accounts      (id text primary key, name, skeleton unique, password, created)
+//	sessions      (hash text primary key, account → accounts, name, created, expires)
 //	comment_seqs  (slug text primary key, last bigint)        the last seq given on each article
 //	docs          (key text primary key, value jsonb, updated_at timestamptz)
 package pgstore
@@ -106,6 +110,9 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 func (db *DB) Close() { db.pool.Close() }
 
 // schemaVersion is the schema this package creates, recorded in meta.
+// Additions that older programs can ignore (new tables, columns with a
+// default) keep the version: they are made with IF NOT EXISTS at every
+// start.
 const schemaVersion = "1"
 
 const schema = `
@@ -127,6 +134,24 @@ CREATE TABLE IF NOT EXISTS comment_seqs (
 	slug text PRIMARY KEY,
 	last bigint NOT NULL
 );
+ALTER TABLE comments ADD COLUMN IF NOT EXISTS reader text NOT NULL DEFAULT '';
+ALTER TABLE comments ADD COLUMN IF NOT EXISTS reply_to text NOT NULL DEFAULT '';
+ALTER TABLE comments ADD COLUMN IF NOT EXISTS reply_name text NOT NULL DEFAULT '';
+CREATE TABLE IF NOT EXISTS accounts (
+	id       text PRIMARY KEY,
+	name     text NOT NULL,
+	skeleton text NOT NULL UNIQUE,
+	password text NOT NULL,
+	created  timestamptz NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+	hash    text PRIMARY KEY,
+	account text NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+	name    text NOT NULL,
+	created timestamptz NOT NULL,
+	expires timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_account ON sessions (account);
 CREATE TABLE IF NOT EXISTS docs (
 	key        text PRIMARY KEY,
 	value      jsonb,
@@ -193,8 +218,8 @@ func (db *DB) AddComment(ctx context.Context, c store.Comment) (store.Comment, b
 			return err
 		}
 		prev := c
-		err = tx.QueryRow(ctx, `SELECT seq, name, text, posted FROM comments WHERE slug = $1 AND id = $2`, c.Slug, c.ID).
-			Scan(&seq, &prev.Name, &prev.Text, &prev.Posted)
+		err = tx.QueryRow(ctx, `SELECT `+commentColumns+` FROM comments WHERE slug = $1 AND id = $2`, c.Slug, c.ID).
+			Scan(&prev.ID, &seq, &prev.Name, &prev.Text, &prev.Posted, &prev.Reader, &prev.ReplyTo, &prev.ReplyName)
 		switch {
 		case err == nil:
 			prev.Seq, prev.Posted = uint64(seq), prev.Posted.UTC()
@@ -204,8 +229,9 @@ func (db *DB) AddComment(ctx context.Context, c store.Comment) (store.Comment, b
 			return err
 		}
 		c.Seq = uint64(seq)
-		_, err = tx.Exec(ctx, `INSERT INTO comments (slug, id, seq, name, text, posted) VALUES ($1, $2, $3, $4, $5, $6)`,
-			c.Slug, c.ID, seq, c.Name, c.Text, c.Posted)
+		_, err = tx.Exec(ctx, `INSERT INTO comments (slug, id, seq, name, text, posted, reader, reply_to, reply_name)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			c.Slug, c.ID, seq, c.Name, c.Text, c.Posted, c.Reader, c.ReplyTo, c.ReplyName)
 		return err
 	})
 	switch {
@@ -226,23 +252,44 @@ func (db *DB) Comments(ctx context.Context, slug string, limit int) ([]store.Com
 		n := int64(limit)
 		lim = &n
 	}
-	rows, err := db.pool.Query(ctx, `SELECT id, seq, name, text, posted FROM
-		(SELECT id, seq, name, text, posted FROM comments WHERE slug = $1 ORDER BY seq DESC LIMIT $2) newest
+	rows, err := db.pool.Query(ctx, `SELECT `+commentColumns+` FROM
+		(SELECT `+commentColumns+` FROM comments WHERE slug = $1 ORDER BY seq DESC LIMIT $2) newest
 		ORDER BY seq`, slug, lim)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: comments on %q: %w", slug, err)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Comment, error) {
-		c := store.Comment{Slug: slug}
-		var seq int64
-		err := row.Scan(&c.ID, &seq, &c.Name, &c.Text, &c.Posted)
-		c.Seq, c.Posted = uint64(seq), c.Posted.UTC()
-		return c, err
+		return scanComment(row, slug)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: comments on %q: %w", slug, err)
 	}
 	return out, nil
+}
+
+// commentColumns are what scanComment reads, in its order.
+const commentColumns = "id, seq, name, text, posted, reader, reply_to, reply_name"
+
+// scanComment reads a row of commentColumns, a comment on slug.
+func scanComment(row pgx.Row, slug string) (store.Comment, error) {
+	c := store.Comment{Slug: slug}
+	var seq int64
+	err := row.Scan(&c.ID, &seq, &c.Name, &c.Text, &c.Posted, &c.Reader, &c.ReplyTo, &c.ReplyName)
+	c.Seq, c.Posted = uint64(seq), c.Posted.UTC()
+	return c, err
+}
+
+// Comment returns the comment id on the article slug, or
+// [store.ErrNotFound].
+func (db *DB) Comment(ctx context.Context, slug, id string) (store.Comment, error) {
+	c, err := scanComment(db.pool.QueryRow(ctx, `SELECT `+commentColumns+` FROM comments WHERE slug = $1 AND id = $2`, slug, id), slug)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return store.Comment{}, fmt.Errorf("pgstore: comment %q on %q: %w", id, slug, err)
+	}
+	return c, nil
 }
 
 // LoadDoc returns the JSON document stored under key, or nil if there is

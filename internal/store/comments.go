@@ -21,6 +21,15 @@ type Comment struct {
 	Text   string    `json:"text"`
 	Posted time.Time `json:"posted"`
 	Seq    uint64    `json:"seq"` // its place in the article's comments, from 1
+
+	// Reader is the poster's reader id (their account's), or "" for an
+	// anonymous comment. Comments stored before accounts existed have none.
+	Reader string `json:"reader,omitempty"`
+	// ReplyTo is the ID of the comment on the same article this one
+	// answers, or ""; ReplyName is that comment's Name, kept with the
+	// reply so that showing it needs no lookup.
+	ReplyTo   string `json:"reply_to,omitempty"`
+	ReplyName string `json:"reply_name,omitempty"`
 }
 
 // ErrBadComment is a comment [Store.AddComment] cannot store: no id or
@@ -129,4 +138,35 @@ func (s *Store) Comments(ctx context.Context, slug string, limit int) ([]Comment
 		out[i], out[j] = out[j], out[i]
 	}
 	return out, err
+}
+
+// Comment returns the comment id on the article slug, or [ErrNotFound].
+// With [WithShared] it is read from there.
+func (s *Store) Comment(ctx context.Context, slug, id string) (Comment, error) {
+	if err := ctx.Err(); err != nil {
+		return Comment{}, err
+	}
+	if s.shared != nil {
+		return s.shared.Comment(ctx, slug, id)
+	}
+	var c Comment
+	err := s.db.View(func(tx *bolt.Tx) error {
+		art := tx.Bucket(bucketComments).Bucket([]byte(slug))
+		if art == nil {
+			return ErrNotFound
+		}
+		ids, items := art.Bucket(commentIDs), art.Bucket(commentItems)
+		if ids == nil || items == nil {
+			return ErrNotFound
+		}
+		key := ids.Get([]byte(id))
+		if key == nil {
+			return ErrNotFound
+		}
+		return json.Unmarshal(items.Get(key), &c)
+	})
+	if err != nil {
+		return Comment{}, fmt.Errorf("store: comment %q on %q: %w", id, slug, err)
+	}
+	return c, nil
 }

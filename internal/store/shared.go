@@ -29,6 +29,9 @@ type Shared interface {
 	// Comments returns the newest limit comments on the article slug,
 	// oldest first (all of them for a limit of zero or less).
 	Comments(ctx context.Context, slug string, limit int) ([]Comment, error)
+	// Comment returns the comment id on the article slug, or
+	// [ErrNotFound].
+	Comment(ctx context.Context, slug, id string) (Comment, error)
 	// LoadDoc returns the document stored under key, or nil (and no
 	// error) if there is none.
 	LoadDoc(ctx context.Context, key string) ([]byte, error)
