@@ -20,7 +20,10 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/bigpipe-go/bigpipe/assets"
+	"github.com/bigpipe-go/bigpipe/internal/accounts"
+	"github.com/bigpipe-go/bigpipe/internal/store"
 	"github.com/bigpipe-go/bigpipe/live"
+	"github.com/bigpipe-go/bigpipe/pagelet"
 )
 
 // liveEngine is the live engine as run serves it.
@@ -32,9 +35,10 @@ type liveEngine struct {
 }
 
 // startEngine makes the live engine: with -live-secret, or a random secret
-// (and a warning); on Redis with -redis, in memory without. It logs which
+// (and a warning); on Redis with -redis, in memory without; checking the
+// sessions in sessions when a signed-in page connects. It logs which
 // broker it uses. The caller must call close.
-func startEngine(cfg config, reg *assets.Registry, metricsReg prometheus.Registerer, tp trace.TracerProvider, log *slog.Logger) (*liveEngine, error) {
+func startEngine(cfg config, reg *assets.Registry, sessions store.Accounts, metricsReg prometheus.Registerer, tp trace.TracerProvider, log *slog.Logger) (*liveEngine, error) {
 	secret := []byte(cfg.liveSecret)
 	if len(secret) == 0 {
 		secret = make([]byte, 32)
@@ -42,7 +46,9 @@ func startEngine(cfg config, reg *assets.Registry, metricsReg prometheus.Registe
 		log.Warn("no -live-secret (or BIGPIPE_LIVE_SECRET): made a random one for this process; " +
 			"pages and comment forms served by another instance, or before a restart, are refused here")
 	}
-	liveOpts := []live.Option{live.WithLogger(log), live.WithRegistry(metricsReg), live.WithSecret(secret), live.WithOrigins(cfg.liveOrigins...), live.WithTracerProvider(tp)}
+	liveOpts := []live.Option{live.WithLogger(log), live.WithRegistry(metricsReg), live.WithSecret(secret), live.WithOrigins(cfg.liveOrigins...), live.WithTracerProvider(tp),
+		// A signed-in page connects while its reader's session lasts.
+		live.WithSessions(accounts.SessionCheck(sessions))}
 	if len(cfg.redis) > 0 {
 		liveOpts = append(liveOpts, live.WithRedis(cfg.redis...))
 	}
@@ -103,4 +109,13 @@ func redactURLs(urls []string) []string {
 		}
 	}
 	return out
+}
+
+// signedOut closes the live connections of r's session on every instance
+// (accounts.WithSignOut). A failure is logged: the session is gone, so
+// the pages' next connect is refused anyway.
+func (e *liveEngine) signedOut(ctx context.Context, r pagelet.Reader) {
+	if err := e.Disconnect(ctx, r); err != nil {
+		e.log.Warn("signed out, but the live connections of the session were not closed", "reader", r.ID, "err", err)
+	}
 }

@@ -86,7 +86,7 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 	if err != nil {
 		return err
 	}
-	eng, err := startEngine(cfg, reg, gatherer, tr.provider(), log) // engine.go
+	eng, err := startEngine(cfg, reg, st.news, gatherer, tr.provider(), log) // engine.go
 	if err != nil {
 		return err
 	}

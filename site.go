@@ -17,6 +17,7 @@ import (
 
 	"github.com/bigpipe-go/bigpipe/assets"
 	"github.com/bigpipe-go/bigpipe/compress"
+	"github.com/bigpipe-go/bigpipe/internal/accounts"
 	"github.com/bigpipe-go/bigpipe/internal/store"
 	"github.com/bigpipe-go/bigpipe/metrics"
 	"github.com/bigpipe-go/bigpipe/pages"
@@ -58,7 +59,8 @@ func newSite(cfg config, p siteParts) (*site, error) {
 		return nil, err
 	}
 	s := &site{Site: pages.NewSite(p.news, pages.WithAssets(reg), pages.WithLive(eng.Engine), pages.WithLogger(log), pages.WithSecret(siteKey(eng.secret)),
-		pages.WithAccounts())} // sign-out hook (closing the reader's live connections) and reply hook: main's wiring
+		// Signing out closes the session's live connections on every instance.
+		pages.WithAccounts(accounts.WithSignOut(eng.signedOut)))}
 	mux := http.NewServeMux()
 	// /readyz says 503 "draining" once the stop signal arrives; /healthz
 	// says 200 while the process serves pages (see newDrainer).

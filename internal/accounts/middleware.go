@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/bigpipe-go/bigpipe/internal/store"
 	"github.com/bigpipe-go/bigpipe/pagelet"
@@ -62,13 +63,24 @@ func (a *Accounts) session(r *http.Request) (store.Session, bool) {
 // refreshes. A store failure is an error, not a false, so that the caller
 // can answer "try again" rather than "refused".
 func (a *Accounts) Valid(ctx context.Context, r pagelet.Reader) (bool, error) {
+	return valid(ctx, a.st, r, a.now())
+}
+
+// SessionCheck returns [Accounts.Valid] on st for a live engine made
+// before the site's Accounts (live.WithSessions): it needs only the store.
+func SessionCheck(st store.Accounts) func(ctx context.Context, r pagelet.Reader) (bool, error) {
+	return func(ctx context.Context, r pagelet.Reader) (bool, error) { return valid(ctx, st, r, time.Now()) }
+}
+
+// valid reports whether r's session is in st and current at now.
+func valid(ctx context.Context, st store.Accounts, r pagelet.Reader, now time.Time) (bool, error) {
 	if r.Anonymous() {
 		return true, nil
 	}
 	if r.Session == "" {
 		return false, nil
 	}
-	sess, err := a.st.Session(ctx, r.Session, a.now())
+	sess, err := st.Session(ctx, r.Session, now)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return false, nil
