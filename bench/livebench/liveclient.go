@@ -17,7 +17,8 @@ package livebench
 //	                 connection of the fan-out channel has publication seq, or after ms
 //	EOF              closes every connection and exits
 //
-// and those of liveresume.go, for connections that reconnect.
+// and those of liveresume.go, for connections that reconnect, and of
+// readerclient.go, for signed-in readers.
 
 import (
 	"bufio"

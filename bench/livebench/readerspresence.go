@@ -61,11 +61,11 @@ func readersPresence(ctx context.Context, rig liveRig, srvs []*liveServer, n int
 	if err != nil {
 		return p, err
 	}
+	var wg sync.WaitGroup
+	defer wg.Wait() // after stop (deferred later, run earlier): each watcher's connection is closed
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var watchers []*countWatcher
-	var wg sync.WaitGroup
-	defer wg.Wait() // after stop: each watcher's connection is closed
 	for _, s := range srvs {
 		w := &countWatcher{changed: make(chan struct{})}
 		watchers = append(watchers, w)
