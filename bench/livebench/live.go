@@ -88,6 +88,7 @@ type LiveResult struct {
 	Fanout  []LiveFanout  `json:"fanout"`
 	Visible []LiveVisible `json:"visible,omitempty"` // by transport
 	Cluster *LiveCluster  `json:"cluster,omitempty"` // across instances through Redis (livecluster.go)
+	Readers *LiveReaders  `json:"readers,omitempty"` // signed-in readers, presence, messages (readers.go)
 	Errors  []string      `json:"errors,omitempty"`  // parts that failed
 	Elapsed time.Duration `json:"elapsed"`
 }
@@ -141,6 +142,10 @@ type Options struct {
 	Subs     int           // the cluster's fan-out subscribers
 	Storm    int           // the cluster's reconnect storm connections
 	StormGap time.Duration // between publications during the storm
+	// Readers, if not nil, runs the readers section (readers.go) after
+	// the others; with ReadersOnly, alone.
+	Readers     *ReadersOptions
+	ReadersOnly bool
 }
 
 // Measure runs the live section: each transport's connections and
@@ -169,11 +174,36 @@ func Measure(ctx context.Context, o Options, progress func(string)) (*LiveResult
 		res.Errors = append(res.Errors, err.Error())
 	}
 	octet := 10 + rand.IntN(240) // the source addresses' second octet, new each run
+	if !o.ReadersOnly {
+		if err := measureEngine(ctx, exe, o, res, octet, progress, fail); err != nil {
+			return res, err
+		}
+	}
+	if o.Readers != nil {
+		rd, err := MeasureReaders(ctx, liveRig{exe: exe, limit: limit, source: fmt.Sprintf("127.%d.", octet), progress: progress}, *o.Readers)
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		res.Readers = rd
+		if err != nil {
+			errs = append(errs, err)
+			res.Errors = append(res.Errors, err.Error())
+		}
+	}
+	res.Elapsed = time.Since(start).Round(time.Millisecond)
+	return res, errors.Join(errs...)
+}
+
+// measureEngine runs the engine's parts of the live section: each
+// transport's connections and fan-out, publish → visible, the cluster. A
+// part that fails is told to fail; it returns only ctx's error.
+func measureEngine(ctx context.Context, exe string, o Options, res *LiveResult, octet int, progress func(string), fail func(string, error)) error {
+	limit := res.FDLimit
 	for i, tr := range Transports {
 		conns, fan, err := liveTransport(ctx, liveRig{exe: exe, limit: limit, source: fmt.Sprintf("127.%d.%d.", octet, i+1), progress: progress},
 			transportRun{transport: tr, conns: o.Conns, fanout: o.Fanout, fanRuns: FanoutRuns})
 		if ctx.Err() != nil {
-			return res, ctx.Err()
+			return ctx.Err()
 		}
 		if conns != nil {
 			res.Conns = append(res.Conns, *conns)
@@ -191,7 +221,7 @@ func Measure(ctx context.Context, o Options, progress func(string)) (*LiveResult
 		}
 		vis, err := measureLiveVisible(ctx, exe, tr, o.Pubs, progress)
 		if ctx.Err() != nil {
-			return res, ctx.Err()
+			return ctx.Err()
 		}
 		if vis != nil {
 			res.Visible = append(res.Visible, *vis)
@@ -204,15 +234,14 @@ func Measure(ctx context.Context, o Options, progress func(string)) (*LiveResult
 		cl, err := MeasureCluster(ctx, exe, ClusterOptions{Subs: o.Subs, Storm: o.Storm, StormGap: o.StormGap, Conns: o.Conns, Pubs: o.Pubs, Browser: o.Browser},
 			limit, octet, progress)
 		if ctx.Err() != nil {
-			return res, ctx.Err()
+			return ctx.Err()
 		}
 		res.Cluster = cl
 		if err != nil {
 			fail("cluster", err)
 		}
 	}
-	res.Elapsed = time.Since(start).Round(time.Millisecond)
-	return res, errors.Join(errs...)
+	return nil
 }
 
 // transportRun is one transport's part: conns idle connections, then
@@ -472,6 +501,7 @@ func liveFanoutOnce(ctx context.Context, srv *liveServer, clients *liveClients, 
 // and its output by lines.
 type liveProc struct {
 	cmd    *exec.Cmd
+	name   string // its role, or what it is
 	stdin  io.WriteCloser
 	lines  chan string
 	stderr *tailWriter
@@ -483,6 +513,12 @@ type liveProc struct {
 func startLiveProc(ctx context.Context, exe, role string, env ...string) (*liveProc, error) {
 	cmd := exec.CommandContext(ctx, exe)
 	cmd.Env = append(append(os.Environ(), RoleEnv+"="+role), env...)
+	return startProc(cmd, role)
+}
+
+// startProc starts cmd, a child of the live section called name, with
+// its standard input and output as pipes.
+func startProc(cmd *exec.Cmd, name string) (*liveProc, error) {
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -491,14 +527,15 @@ func startLiveProc(ctx context.Context, exe, role string, env ...string) (*liveP
 	if err != nil {
 		return nil, err
 	}
-	p := &liveProc{cmd: cmd, stdin: stdin, lines: make(chan string, 64), stderr: &tailWriter{}, exited: make(chan struct{})}
+	p := &liveProc{cmd: cmd, name: name, stdin: stdin, lines: make(chan string, 64), stderr: &tailWriter{}, exited: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	cmd.WaitDelay = 2 * time.Second
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", role, err)
+		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	go func() {
 		sc := bufio.NewScanner(stdout)
+		sc.Buffer(nil, 1<<20) // a "receipts" line lists every receipt
 		for sc.Scan() {
 			p.lines <- sc.Text()
 		}
@@ -517,14 +554,7 @@ func (p *liveProc) send(line string) error {
 	return nil
 }
 
-func (p *liveProc) role() string {
-	for _, e := range p.cmd.Env {
-		if v, ok := strings.CutPrefix(e, RoleEnv+"="); ok {
-			return v
-		}
-	}
-	return "child"
-}
+func (p *liveProc) role() string { return p.name }
 
 // expect returns the fields of the next line whose first field is word,
 // passing the others to skip (if not nil); it fails after timeout or when

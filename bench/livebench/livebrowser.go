@@ -105,7 +105,10 @@ func measureLiveVisible(ctx context.Context, exe, transport string, pubs int, pr
 // visibleRun is one publish → visible measure: the live page of pageSrv
 // with the client on transport, pubs publications made through pubSrv
 // (the same server, or another instance sharing its Redis), Chromium at
-// path.
+// path. A run of another page sets page (its URL), publish (what makes
+// publication seq, with the send time in the content) and client (a
+// JavaScript expression naming the transport the page's client uses)
+// instead of pageSrv, pubSrv and transport.
 type visibleRun struct {
 	path      string
 	pageSrv   *liveServer
@@ -113,6 +116,9 @@ type visibleRun struct {
 	transport string
 	pubs      int
 	progress  func(string)
+	page      string
+	publish   func(ctx context.Context, seq int) error
+	client    string
 }
 
 // liveVisibleOn opens the live page in Chromium and publishes o.pubs
@@ -146,7 +152,11 @@ func liveVisibleOn(ctx context.Context, o visibleRun) (*LiveVisible, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s, err := chromedp.Run(tctx, chromedp.Evaluate[string](`String(window.bigPipe && bigPipe.liveState && bigPipe.liveState.transport)`)); err == nil {
+	expr := `String(window.bigPipe && bigPipe.liveState && bigPipe.liveState.transport)`
+	if o.client != "" {
+		expr = o.client
+	}
+	if s, err := chromedp.Run(tctx, chromedp.Evaluate[string](expr)); err == nil {
 		res.Client = s
 	}
 	if len(lats) == 0 {
@@ -189,9 +199,12 @@ func (v *visibleTab) load() (time.Time, error) {
 		page.AddScriptToEvaluateOnNewDocumentParams{Source: liveVisibleProbe}); err != nil {
 		return time.Time{}, measure.BrowserErr(ctx, "install probe", err)
 	}
-	u := "http://" + v.o.pageSrv.addr + livePagePath
-	if v.o.transport == "ws" {
-		u += "?bigpipe_live_transport=websocket" // the client's own switch
+	u := v.o.page
+	if u == "" {
+		u = "http://" + v.o.pageSrv.addr + livePagePath
+		if v.o.transport == "ws" {
+			u += "?bigpipe_live_transport=websocket" // the client's own switch
+		}
 	}
 	nav := time.Now()
 	resp, err := chromedp.Run(tctx, chromedp.NavigateResponse(u))
@@ -206,6 +219,9 @@ func (v *visibleTab) load() (time.Time, error) {
 
 // publish makes publication seq through the publishing server.
 func (v *visibleTab) publish(seq int) error {
+	if v.o.publish != nil {
+		return v.o.publish(v.ctx, seq)
+	}
 	var sent struct{ Sent int64 }
 	return v.o.pubSrv.get(v.ctx, fmt.Sprintf("/_bench/publish?ch=%s&seq=%d", livePageCh, seq), &sent)
 }

@@ -17,7 +17,8 @@ package livebench
 //	                 connection of the fan-out channel has publication seq, or after ms
 //	EOF              closes every connection and exits
 //
-// and those of liveresume.go, for connections that reconnect.
+// and those of liveresume.go, for connections that reconnect, and of
+// readerclient.go, for signed-in readers.
 
 import (
 	"bufio"
@@ -70,6 +71,11 @@ type liveClientConfig struct {
 	Addrs    []string `json:"addrs,omitempty"`
 	Failover []string `json:"failover,omitempty"`
 	Channel  string   `json:"channel,omitempty"`
+	// Reader, if set, makes connection i signed in as reader Reader +
+	// (First + i), on that reader's private channel, with a grant it asks
+	// the server for (readerclient.go) instead of Grants.
+	Reader string `json:"reader,omitempty"`
+	First  int    `json:"first,omitempty"`
 }
 
 // liveClientState is the client role's connections.
@@ -95,6 +101,8 @@ type liveClientState struct {
 	resumeTook          []time.Duration
 	firstDrop, lastDrop int64
 	dropCodes           map[int]int // connection ends by the server's disconnect code (0: none, the stream ended)
+
+	readers readerReceipts // with cfg.Reader: the grants and what the readers' channels received (readerclient.go)
 }
 
 // liveWait counts the receipts of one publication.
@@ -123,6 +131,7 @@ func liveClientMain(cfgJSON string, stdin io.Reader, stdout io.Writer) error {
 	st := &liveClientState{cfg: cfg, waits: map[int]*liveWait{}, seqs: make([]atomic.Int64, cfg.Conns), dropCodes: map[int]int{}}
 	var wg sync.WaitGroup
 	opened, failed := st.openAll(ctx, &wg, out)
+	st.readers.closeIdle()
 	st.mu.Lock()
 	first := "-"
 	if st.firstEr != nil {
@@ -277,6 +286,14 @@ func (st *liveClientState) run(ctx context.Context, i int, opened func(error)) {
 
 	ch := st.channel(i)
 	g := st.cfg.Grants[ch]
+	if st.cfg.Reader != "" {
+		var err error
+		if g, err = st.readerGrant(ctx, i); err != nil {
+			open(err)
+			return
+		}
+		ch = g.Channel
+	}
 	c := &liveConn{i: i, ch: ch, token: g.Token, offset: g.Offset, epoch: g.Epoch}
 	st.seqs[i].Store(-1)
 	addr := st.cfg.Addr

@@ -152,6 +152,9 @@ func (st *liveClientState) channel(i int) string {
 // one (a duplicate, or a gap), and a fan-out publication is counted.
 func (st *liveClientState) publication(c *liveConn, pub *livePubMsg) {
 	c.offset = max(c.offset, pub.Offset)
+	if st.cfg.Reader != "" {
+		st.readers.received(pub.Data.Content, time.Now().UnixNano())
+	}
 	seq, ok := liveContentSeq(pub.Data.Content)
 	if !ok {
 		return
@@ -214,6 +217,9 @@ func (st *liveClientState) dropped(c *liveConn, code int) {
 // command answers the reconnect commands; it reports false for any other.
 func (st *liveClientState) command(f []string, out *lineWriter) (bool, error) {
 	switch {
+	case len(f) == 1 && f[0] == "receipts":
+		out.printf("%s", st.readers.take())
+		return true, nil
 	case len(f) == 1 && f[0] == "resumed":
 		st.mu.Lock()
 		took := slices.Clone(st.resumeTook)

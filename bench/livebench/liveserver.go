@@ -14,6 +14,8 @@ package livebench
 //	GET /_bench/mem           two forced collections, freed memory returned to the OS, then {"heap","stack","sys","goroutines"}
 //	GET /_bench/stacks        every goroutine's stack (runtime/pprof, debug=1): to see where it waits
 //
+// and the readers' routes (readerserver.go).
+//
 // With liveRedisEnv set (comma-separated redis:// URLs) its engine fans out
 // through Redis (live.WithRedis), signing tokens with liveSecretEnv's
 // secret, which every instance of the cluster part is given: a token from
@@ -137,6 +139,7 @@ func liveServerMain(stdin io.Reader, stdout io.Writer) error {
 	opts := []live.Option{
 		live.WithLogger(slog.New(slog.DiscardHandler)),
 		live.WithLimits(live.Limits{ConnectionsPerAddress: -1}),
+		live.WithSessions(readerSessions),
 	}
 	if urls := os.Getenv(liveRedisEnv); urls != "" {
 		opts = append(opts, live.WithRedis(strings.Split(urls, ",")...), live.WithSecret([]byte(os.Getenv(liveSecretEnv))))
@@ -148,9 +151,11 @@ func liveServerMain(stdin io.Reader, stdout io.Writer) error {
 	mux := http.NewServeMux()
 	mux.Handle(eng.Path(), eng)
 	liveBenchRoutes(mux, eng)
-	if err := livePageRoutes(mux, eng, site); err != nil {
+	rd, err := livePageRoutes(mux, eng, site)
+	if err != nil {
 		return err
 	}
+	readerRoutes(mux, eng, rd)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -272,9 +277,10 @@ const liveCloseTimeout = time.Minute
 // liveGrant is what /_bench/token answers: what a client needs to connect
 // to one channel, from its current position.
 type liveGrant struct {
-	Token  string `json:"token"`
-	Offset uint64 `json:"offset"`
-	Epoch  string `json:"epoch"`
+	Token   string `json:"token"`
+	Offset  uint64 `json:"offset"`
+	Epoch   string `json:"epoch"`
+	Channel string `json:"channel,omitempty"` // a reader's grant (/_bench/reader): their private channel
 }
 
 func writeJSONResponse(w http.ResponseWriter, v any) {
@@ -289,11 +295,12 @@ const (
 	livePageID   = "lv"
 )
 
-// livePageRoutes serves livePagePath and the runtime it loads.
-func livePageRoutes(mux *http.ServeMux, eng *live.Engine, site *assets.Registry) error {
+// livePageRoutes serves livePagePath and the runtime it loads, and
+// returns the renderer.
+func livePageRoutes(mux *http.ServeMux, eng *live.Engine, site *assets.Registry) (*render.Renderer, error) {
 	rd, err := render.New(site, render.WithLive(eng), render.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
-		return fmt.Errorf("renderer: %w", err)
+		return nil, fmt.Errorf("renderer: %w", err)
 	}
 	layout := func(slot pagelet.Slot) templ.Component {
 		return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
@@ -317,5 +324,5 @@ func livePageRoutes(mux *http.ServeMux, eng *live.Engine, site *assets.Registry)
 		}}}, nil
 	}, render.WithCSP(true)))
 	mux.Handle(rd.Path(), rd)
-	return nil
+	return rd, nil
 }

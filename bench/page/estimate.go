@@ -81,28 +81,51 @@ func plan(cfg config, scs []Scenario) []measure.Phase {
 		phases = append(phases, measure.Phase{Name: "capacity", Steps: 1 + 5*len(cfg.capacity), Est: est})
 	}
 	if !cfg.noLive {
-		// livebench.Measure: per transport start, warm-up, opening (and a line
-		// every 2 s of it), held, the fan-outs; then Chromium.
-		open := time.Duration(float64(cfg.liveConns) / estLiveOpenRate * float64(time.Second))
-		steps := len(livebench.Transports) * (4 + livebench.FanoutRuns + int(open/(2*time.Second)))
-		est := time.Duration(len(livebench.Transports)) * (estLiveTransport + open)
+		phases = append(phases, livePlan(cfg))
+	}
+	return phases
+}
+
+// livePlan is the live section's phase: livebench.Measure's progress
+// lines and time.
+func livePlan(cfg config) measure.Phase {
+	open := time.Duration(float64(cfg.liveConns) / estLiveOpenRate * float64(time.Second))
+	var steps int
+	var est time.Duration
+	if !cfg.readersOnly {
+		// per transport start, warm-up, opening (and a line every 2 s of
+		// it), held, the fan-outs; then Chromium.
+		steps = len(livebench.Transports) * (4 + livebench.FanoutRuns + int(open/(2*time.Second)))
+		est = time.Duration(len(livebench.Transports)) * (estLiveTransport + open)
 		if !cfg.noBrowser { // per transport: Chromium, the page's connect, the publications
 			steps += len(livebench.Transports) * (2 + (cfg.livePubs+49)/50)
 			est += time.Duration(len(livebench.Transports)) * (estBrowserStart + 2*time.Second + time.Duration(cfg.livePubs)*estLivePub)
 		}
-		if !cfg.noLiveCluster { // Redis and three servers, Chromium, the fan-out, the storm, the memory
-			subs := time.Duration(float64(cfg.liveClusterSubs+cfg.liveStorm) / estLiveOpenRate * float64(time.Second))
-			steps += 6 + livebench.FanoutRuns + 3 + len(livebench.Transports)*(4+int(open/(2*time.Second)))
-			est += 3*time.Second + subs + 5*time.Second + time.Duration(len(livebench.Transports))*(estLiveTransport+open)
-			if !cfg.noBrowser {
-				steps += len(livebench.Transports) * (2 + (cfg.livePubs+49)/50)
-				est += time.Duration(len(livebench.Transports)) * (estBrowserStart + 2*time.Second + time.Duration(cfg.livePubs)*estLivePub)
-			}
-		}
-		phases = append(phases, measure.Phase{Name: "live", Steps: steps, Est: est})
 	}
-	return phases
+	if !cfg.readersOnly && !cfg.noLiveCluster { // Redis and three servers, Chromium, the fan-out, the storm, the memory
+		subs := time.Duration(float64(cfg.liveClusterSubs+cfg.liveStorm) / estLiveOpenRate * float64(time.Second))
+		steps += 6 + livebench.FanoutRuns + 3 + len(livebench.Transports)*(4+int(open/(2*time.Second)))
+		est += 3*time.Second + subs + 5*time.Second + time.Duration(len(livebench.Transports))*(estLiveTransport+open)
+		if !cfg.noBrowser {
+			steps += len(livebench.Transports) * (2 + (cfg.livePubs+49)/50)
+			est += time.Duration(len(livebench.Transports)) * (estBrowserStart + 2*time.Second + time.Duration(cfg.livePubs)*estLivePub)
+		}
+	}
+	if !cfg.noLiveReaders { // anonymous and readers' servers, opening both, presence, messages on both stacks
+		ropen := time.Duration(float64(2*cfg.liveReaders) / estLiveOpenRate * float64(time.Second))
+		steps += 14 + int(ropen/(2*time.Second))
+		est += 2*estLiveTransport + ropen + 3*time.Second + 3*(presenceStepEst)
+		if !cfg.noBrowser {
+			steps += 2 * (2 + (cfg.liveMessages+49)/50)
+			est += 2 * (estBrowserStart + 2*time.Second + time.Duration(cfg.liveMessages)*estLivePub)
+		}
+	}
+	return measure.Phase{Name: "live", Steps: steps, Est: est}
 }
+
+// presenceStepEst is one presence step of the readers section: a count
+// reported within a second or two, then a period to see it stays.
+const presenceStepEst = 3 * time.Second
 
 // summary is the estimate by part: "wire 1m55s, browser 2m57s, …".
 func summary(phases []measure.Phase) (time.Duration, string) {

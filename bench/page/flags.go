@@ -44,6 +44,12 @@ type config struct {
 	liveClusterSubs int
 	liveStorm       int
 	liveStormGap    time.Duration
+	readersOnly     bool
+	noLiveReaders   bool
+	liveReaders     int
+	liveReaderPubs  int
+	livePresence    int
+	liveMessages    int
 	flags           map[string]string // every flag's value, for the report
 }
 
@@ -62,6 +68,10 @@ func quickDefaults() map[string]string {
 		"live-pubs":         "20",
 		"live-cluster-subs": "300",
 		"live-storm":        "300",
+		"live-readers":      "200",
+		"live-reader-pubs":  "100",
+		"live-presence":     "100",
+		"live-messages":     "20",
 	}
 }
 
@@ -78,7 +88,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.frontRuns, "front-runs", 9, "visits of the demo's front page per mode (pipelined, plain) and kind (cold, warm) in Chromium; 0 skips them")
 	fs.IntVar(&c.nojsRuns, "nojs-runs", 3, "JavaScript-off first visits of /bench?delays="+NoJSDelays+" per mode (native, pipelined) in Chromium; 0 skips them")
 	fs.BoolVar(&c.frontOnly, "front-only", false, "measure the front-page visits only (no /bench scenarios, load or capacity)")
-	fs.BoolVar(&c.quick, "quick", false, "tiny settings for a smoke run: 2 runs, delays divided by 8, 1 s of load at 1 and 8, capacity at 200, 200 live connections and 20 publications, 300 across instances")
+	fs.BoolVar(&c.quick, "quick", false, "tiny settings for a smoke run: 2 runs, delays divided by 8, 1 s of load at 1 and 8, capacity at 200, 200 live connections and 20 publications, 300 across instances, 200 readers, 100 on an article, 20 messages")
 	fs.StringVar(&c.out, "out", defaultOut(), "directory for latest.json and the charts")
 	fs.Var(&c.capacity, "capacity", "comma list of in-flight page counts to hold")
 	fs.DurationVar(&c.capacityHold, "capacity-hold", 2*time.Second, "how long the slow pagelet holds each in-flight page open (longer when opening them takes longer)")
@@ -94,6 +104,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.liveClusterSubs, "live-cluster-subs", livebench.ClusterSubsDefault, "subscribers of the fan-out through Redis, spread over the three instances")
 	fs.IntVar(&c.liveStorm, "live-storm", livebench.StormDefault, "connections of the instance closed in the reconnect storm")
 	fs.DurationVar(&c.liveStormGap, "live-storm-gap", livebench.StormPubGapDefault, "between two publications made during the reconnect storm (each to every connection); 0: none after the first")
+	fs.BoolVar(&c.readersOnly, "readers-only", false, "measure the live section's readers only: signed-in readers held, PublishTo, presence across two instances, messages posted → visible (ours and socket.io's)")
+	fs.BoolVar(&c.noLiveReaders, "no-live-readers", false, "skip the live section's readers")
+	fs.IntVar(&c.liveReaders, "live-readers", livebench.ReadersDefault, "signed-in readers held on one instance, each with a private channel, and as many anonymous connections (fewer if the open-file limit is lower)")
+	fs.IntVar(&c.liveReaderPubs, "live-reader-pubs", livebench.ReaderPubsDefault, "PublishTo calls timed with 100 readers connected, then with all")
+	fs.IntVar(&c.livePresence, "live-presence", livebench.PresenceDefault, "readers joining and leaving an article across two instances (reading now)")
+	fs.IntVar(&c.liveMessages, "live-messages", livebench.MessagesDefault, "messages posted → visible in Chromium across two instances, ours and socket.io's each")
 	fs.StringVar(&c.replot, "replot", "", "measure nothing: print the table and draw the charts of this latest.json again (into -out)")
 	fs.BoolVar(&c.frontProbe, "front-probe", false, "measure nothing: print the front-page probe's JavaScript (for another browser's driver, such as bench/firefox)")
 	fs.Usage = func() {
@@ -148,6 +164,11 @@ func (c config) validate() error {
 		return fmt.Errorf("-live-conns %d, -live-fanout %d, -live-pubs %d: want at least 1 each", c.liveConns, c.liveFanout, c.livePubs)
 	case c.liveStormGap < 0:
 		return fmt.Errorf("-live-storm-gap %v: want 0 or more", c.liveStormGap)
+	case c.readersOnly && (c.noLive || c.noLiveReaders || c.frontOnly):
+		return errors.New("-readers-only with -no-live, -no-live-readers or -front-only: pick one")
+	case c.liveReaders < 1 || c.liveReaderPubs < 1 || c.livePresence < 2 || c.liveMessages < 1:
+		return fmt.Errorf("-live-readers %d, -live-reader-pubs %d, -live-presence %d, -live-messages %d: want at least 1 each (2 readers for presence)",
+			c.liveReaders, c.liveReaderPubs, c.livePresence, c.liveMessages)
 	case c.liveClusterSubs < 1 || c.liveStorm < 1:
 		return fmt.Errorf("-live-cluster-subs %d, -live-storm %d: want at least 1 each", c.liveClusterSubs, c.liveStorm)
 	}

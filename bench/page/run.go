@@ -60,6 +60,9 @@ func runBench(ctx context.Context, cfg config, stdout, stderr io.Writer) (*Repor
 	if cfg.frontOnly {
 		scs, cfg.noLoad, cfg.noLive, cfg.nojsRuns = nil, true, true, 0
 	}
+	if cfg.readersOnly { // a part of the live section
+		cfg.liveOnly = true
+	}
 	if cfg.liveOnly {
 		scs, cfg.noLoad, cfg.frontRuns, cfg.nojsRuns = nil, true, 0, 0
 	}
@@ -275,8 +278,13 @@ func (b *benchRun) live(ctx context.Context, _ []Scenario) error {
 	}
 	cfg := b.cfg
 	b.bar.Begin("live")
-	lr, err := livebench.Measure(ctx, livebench.Options{Conns: cfg.liveConns, Fanout: cfg.liveFanout, Pubs: cfg.livePubs, Browser: !cfg.noBrowser,
-		Cluster: !cfg.noLiveCluster, Subs: cfg.liveClusterSubs, Storm: cfg.liveStorm, StormGap: cfg.liveStormGap}, b.bar.Step)
+	o := livebench.Options{Conns: cfg.liveConns, Fanout: cfg.liveFanout, Pubs: cfg.livePubs, Browser: !cfg.noBrowser,
+		Cluster: !cfg.noLiveCluster, Subs: cfg.liveClusterSubs, Storm: cfg.liveStorm, StormGap: cfg.liveStormGap, ReadersOnly: cfg.readersOnly}
+	if !cfg.noLiveReaders {
+		o.Readers = &livebench.ReadersOptions{Readers: cfg.liveReaders, Pubs: cfg.liveReaderPubs, Presence: cfg.livePresence,
+			Messages: cfg.liveMessages, Browser: !cfg.noBrowser, SocketIO: true}
+	}
+	lr, err := livebench.Measure(ctx, o, b.bar.Step)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}

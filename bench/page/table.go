@@ -237,6 +237,9 @@ func writeLive(w io.Writer, r *Report) {
 	if l.Cluster != nil {
 		writeLiveCluster(w, l.Cluster)
 	}
+	if l.Readers != nil {
+		writeReaders(w, l.Readers)
+	}
 }
 
 // writeLiveCluster prints the figures across instances through Redis.
