@@ -47,7 +47,7 @@ func TestLiveOnly(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute) // a bound, not a figure: about 25 s on a quiet machine
 	defer cancel()
 	out := t.TempDir()
-	args := []string{"-live-only", "-quick", "-no-live-cluster", "-out", out} // TestLiveCluster has the cluster part
+	args := []string{"-live-only", "-quick", "-no-live-cluster", "-no-live-readers", "-out", out} // TestLiveCluster has the cluster part; livebench.TestReaders the readers
 	browser := liveClientReady(t)
 	if !browser {
 		args = append(args, "-no-browser")
