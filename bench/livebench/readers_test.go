@@ -2,6 +2,7 @@ package livebench
 
 import (
 	"context"
+	"github.com/bigpipe-go/bigpipe/internal/testenv"
 	"os"
 	"os/exec"
 	"slices"
@@ -71,6 +72,9 @@ func TestReaders(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs servers, clients, redis-server and Chromium as child processes")
 	}
+	if testenv.InCI() { // in CI every part runs: fail, not skip, when a program is missing
+		testenv.RequireProgram(t, "redis-server", "chromium", "node", "npm")
+	}
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Skip("needs redis-server (apt-get install -y redis-server)")
 	}
@@ -98,6 +102,8 @@ func TestReaders(t *testing.T) {
 	}
 	if v := m.SocketIO; v != nil && (v.Publications != 10 || v.Shown != 10 || v.P50 <= 0) {
 		t.Errorf("socket.io messages = %+v, want 10 shown", v)
+	} else if v == nil && testenv.InCI() {
+		t.Errorf("socket.io not measured in CI: %s", m.SocketIOSkipped)
 	} else if v == nil {
 		t.Logf("socket.io not measured: %s", m.SocketIOSkipped)
 	}
