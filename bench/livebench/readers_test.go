@@ -2,7 +2,6 @@ package livebench
 
 import (
 	"context"
-	"github.com/bigpipe-go/bigpipe/internal/testenv"
 	"os"
 	"os/exec"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bigpipe-go/bigpipe/bench/internal/measure"
+	"github.com/bigpipe-go/bigpipe/internal/testenv"
 )
 
 // TestMain runs this test binary as a child of the live section when
