@@ -21,6 +21,8 @@
 //	              primary key (slug, id), unique (slug, seq)
 //	comment_seqs  (slug text primary key, last bigint)        the last seq given on each article
 //	docs          (key text primary key, value jsonb, updated_at timestamptz)
+//
+// and readers' messages and notifications, in mail.go's tables.
 package pgstore
 
 import (
@@ -49,7 +51,10 @@ type DB struct {
 	leadEvery time.Duration
 }
 
-var _ store.Shared = (*DB)(nil)
+var (
+	_ store.Shared = (*DB)(nil)
+	_ store.Mail   = (*DB)(nil)
+)
 
 // Option configures a DB opened with [Open].
 type Option func(*DB)
@@ -144,6 +149,9 @@ func (db *DB) migrate(ctx context.Context) error {
 			return err
 		}
 		if _, err := tx.Exec(ctx, schema); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, mailSchema); err != nil { // mail.go
 			return err
 		}
 		var v string
