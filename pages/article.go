@@ -43,13 +43,14 @@ func (s *Site) Article(w http.ResponseWriter, r *http.Request) (*pagelet.Page, e
 	now := s.now()
 	c := chrome{Now: now}
 	form := s.commentForm(w, r, slug)
+	notices, nb := s.noticesPagelet(w, r)
 	return &pagelet.Page{
 		Title:  a.Title + " — " + siteName,
 		Lang:   "en",
 		Head:   headMeta(a.Summary, false),
 		CSS:    []string{SiteCSS},
 		JS:     []string{render.FormScript}, // the comment form's enhancer
-		Layout: func(slot pagelet.Slot) templ.Component { return articleLayout(c, a, form, slot) },
+		Layout: func(slot pagelet.Slot) templ.Component { return articleLayout(c, a, form, nb, slot) },
 		Pagelets: []pagelet.Pagelet{
 			s.pagelet("story", "The story", 100, skelStory(),
 				pagelet.Fetch(func(ctx context.Context) (store.Article, error) { return s.st.Article(ctx, slug) },
@@ -60,6 +61,7 @@ func (s *Site) Article(w http.ResponseWriter, r *http.Request) (*pagelet.Page, e
 			s.live(CommentsChannel(slug), s.pagelet("comments", "Comments", 40, skelComments(),
 				pagelet.Fetch(func(ctx context.Context) ([]store.Comment, error) { return s.st.Comments(ctx, slug, commentsShown) }, comments))),
 			s.mostReadPagelet(),
+			notices,
 		},
 	}, nil
 }

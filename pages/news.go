@@ -63,6 +63,10 @@ type Site struct {
 	secret   []byte          // keys the comment form's CSRF tokens (WithSecret)
 	comments *form.Handler   // the comment form's posts
 	posts    *addressLimiter // comments per client address (WithCommentRate)
+
+	dir         Directory     // the readers a message may go to (WithDirectory)
+	mail        *form.Handler // the message form's posts
+	noticesRead *form.Handler // the mark-all-read form's posts
 }
 
 // Option configures a [Site].
@@ -105,6 +109,7 @@ func NewSite(st *store.Store, opts ...Option) *Site {
 		s.posts = newAddressLimiter(DefaultCommentRate, DefaultCommentBurst, func() time.Time { return s.now() })
 	}
 	s.comments = s.newCommentHandler()
+	s.mail, s.noticesRead = s.newMessageHandler(), s.newNoticesReadHandler()
 	return s
 }
 
@@ -155,12 +160,14 @@ func (s *Site) Home(w http.ResponseWriter, r *http.Request) (*pagelet.Page, erro
 	}
 	now := s.now()
 	c := chrome{Now: now, Current: "home", NameH1: true}
+	notices, nb := s.noticesPagelet(w, r)
 	return &pagelet.Page{
 		Title:  siteName + " — news, business, technology and sport",
 		Lang:   "en",
 		Head:   headMeta("Today's top stories, society, business and markets, technology and sport from "+siteName+".", false),
 		CSS:    []string{SiteCSS},
-		Layout: func(slot pagelet.Slot) templ.Component { return homeLayout(c, slot) },
+		JS:     noticesJS(nb), // the mark-all-read form's enhancer
+		Layout: func(slot pagelet.Slot) templ.Component { return homeLayout(c, nb, slot) },
 		Pagelets: []pagelet.Pagelet{
 			s.pagelet("hotnews", blockTitle("hotnews"), 100, skelHotnews(),
 				pagelet.Fetch(s.section("hotnews", 12), func(a []store.Article) templ.Component { return hotNews(a, now) })),
@@ -177,6 +184,7 @@ func (s *Site) Home(w http.ResponseWriter, r *http.Request) (*pagelet.Page, erro
 			s.mostReadPagelet(),
 			s.pagelet("weather", blockTitle("weather"), 10, skelWeather(),
 				pagelet.Fetch(s.st.Weather, func(w store.Weather) templ.Component { return weather(w, now) })),
+			notices,
 		},
 	}, nil
 }

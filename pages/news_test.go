@@ -141,7 +141,7 @@ func TestPages(t *testing.T) {
 		wantText   []string
 	}{
 		{"home", site.Home, "/", nil,
-			[]string{"hotnews", "breaking", "society", "finance", "tech", "sports", "mostread", "weather"},
+			[]string{"hotnews", "breaking", "society", "finance", "tech", "sports", "mostread", "weather", "notifications"},
 			[]string{"<h1 class=\"masthead__name\">The Daily Pipe</h1>", "Tuesday 3 March 2026", "Overnight storm cuts power", "DP100", "Harbour City", "Most commented", "Port Halden"}},
 		{"search", site.Search, "/search?q=rail", nil,
 			[]string{"searchhead", "results", "suggestions"},
@@ -153,10 +153,10 @@ func TestPages(t *testing.T) {
 			[]string{"searchhead", "results", "suggestions"},
 			[]string{"No stories match <q>zzqxj</q>"}},
 		{"article", site.Article, "/article/" + slug, []string{"slug", slug},
-			[]string{"story", "related", "comments", "mostread"},
+			[]string{"story", "related", "comments", "mostread", "notifications"},
 			[]string{`<h1 id="article-title"`, "Central bank holds rates", "Policymakers voted", "More from Business"}},
 		{"article without path value", site.Article, "/article/" + slug, nil,
-			[]string{"story", "related", "comments", "mostread"},
+			[]string{"story", "related", "comments", "mostread", "notifications"},
 			[]string{"Central bank holds rates"}},
 	}
 	for _, tc := range tests {

@@ -8,7 +8,9 @@ import (
 )
 
 // Routes returns the demo site's handler: the news pages, the search page,
-// articles and their comment form's POST, the benchmark page, assets, the no-JS endpoint and a health check;
+// articles and their comment form's POST, a reader's messages (the
+// conversations, a conversation and its form's POST) and the
+// notifications' mark-all-read POST, the benchmark page, assets, the no-JS endpoint and a health check;
 // any other path gets the site's 404 page ([Site.NotFound]). Middleware
 // wraps the pages only (response compression, say): assets carry their own
 // precompressed variants.
@@ -26,6 +28,10 @@ func Routes(rd *render.Renderer, reg *assets.Registry, site *Site, middleware ..
 	mux.Handle("GET /search", page(site.Search))
 	mux.Handle("GET /article/{slug}", page(site.Article))
 	mux.HandleFunc("POST /article/{slug}/comments", site.PostComment)
+	mux.Handle("GET /messages", page(site.Messages))
+	mux.Handle("GET /messages/{name}", page(site.Conversation))
+	mux.HandleFunc("POST /messages/{name}", site.PostMessage)
+	mux.HandleFunc("POST /notifications/read", site.MarkNoticesRead)
 	mux.Handle("GET /bench", page(Bench, render.WithModeFunc(BenchMode(rd))))
 	mux.Handle("GET /static/", reg)
 	mux.Handle("GET "+rd.Path(), rd) // the runtime and the no-JS redirect
