@@ -8,9 +8,11 @@
 //
 // # Pagelets
 //
-// Home: hotnews, breaking, society, finance, tech, sports, mostread, weather.
-// Search: searchhead, results, suggestions. Article: story, related,
-// comments, mostread.
+// Home: hotnews, breaking, society, finance, tech, sports, mostread, weather,
+// notifications. Search: searchhead, results, suggestions. Article: story,
+// related, comments, mostread, notifications. Messages: conversations.
+// A conversation: messages, seen. The notifications, conversations,
+// messages and seen pagelets are personal (their reader's alone).
 // Every pagelet ID has static/pagelets/ID.css and static/pagelets/ID.js; the
 // root element of its content has the class "pl-ID".
 //
