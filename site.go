@@ -30,6 +30,7 @@ import (
 type site struct {
 	*pages.Site
 	handler http.Handler // every route of the main address
+	log     *slog.Logger
 }
 
 // siteParts are what the earlier steps of run made that the site is built
@@ -58,9 +59,12 @@ func newSite(cfg config, p siteParts) (*site, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &site{Site: pages.NewSite(p.news, pages.WithAssets(reg), pages.WithLive(eng.Engine), pages.WithLogger(log), pages.WithSecret(siteKey(eng.secret)),
+	s := &site{log: log}
+	s.Site = pages.NewSite(p.news, pages.WithAssets(reg), pages.WithLive(eng.Engine), pages.WithLogger(log), pages.WithSecret(siteKey(eng.secret)),
 		// Signing out closes the session's live connections on every instance.
-		pages.WithAccounts(accounts.WithSignOut(eng.signedOut)))}
+		pages.WithAccounts(accounts.WithSignOut(eng.signedOut)),
+		pages.WithDirectory(accounts.NewDirectory(p.news)),
+		pages.WithOnReply(s.notifyReply))
 	mux := http.NewServeMux()
 	// /readyz says 503 "draining" once the stop signal arrives; /healthz
 	// says 200 while the process serves pages (see newDrainer).
@@ -133,4 +137,13 @@ func checkSite(rd *render.Renderer, site *pages.Site, h http.Handler) error {
 		return fmt.Errorf("the site's start-up check failed; not serving until this is fixed:\n%w", err)
 	}
 	return nil
+}
+
+// notifyReply tells the reader whose comment reply answers, in their
+// notifications on every instance (pages.WithOnReply). A failure is
+// logged: the reply is stored and shown either way.
+func (s *site) notifyReply(ctx context.Context, reply, to store.Comment) {
+	if err := s.NotifyReply(ctx, to.Reader, reply.Reader, reply); err != nil {
+		s.log.Warn("reply stored, but its notification was not", "comment", reply.ID, "to", to.Reader, "err", err)
+	}
 }

@@ -43,6 +43,7 @@ func (s *Site) Article(w http.ResponseWriter, r *http.Request) (*pagelet.Page, e
 	now := s.now()
 	c := chrome{Now: now}
 	form := s.commentForm(w, r, slug)
+	notices, nb := s.noticesPagelet(w, r)
 	return &pagelet.Page{
 		Title: a.Title + " — " + siteName,
 		Lang:  "en",
@@ -50,7 +51,7 @@ func (s *Site) Article(w http.ResponseWriter, r *http.Request) (*pagelet.Page, e
 		CSS:   []string{SiteCSS},
 		JS:    []string{render.FormScript}, // the comment form's enhancer
 		Layout: func(slot pagelet.Slot) templ.Component {
-			return articleLayout(s.withAccountSlot(c, slot), a, form, slot)
+			return articleLayout(s.withAccountSlot(c, slot), a, form, nb, slot)
 		},
 		Pagelets: append([]pagelet.Pagelet{
 			s.pagelet("story", "The story", 100, skelStory(),
@@ -63,6 +64,7 @@ func (s *Site) Article(w http.ResponseWriter, r *http.Request) (*pagelet.Page, e
 				pagelet.Fetch(func(ctx context.Context) ([]store.Comment, error) { return s.st.Comments(ctx, slug, commentsShown) }, comments))),
 			s.mostReadPagelet(),
 			s.readingPagelet(slug),
+			notices,
 		}, s.accountPagelets(w, r)...),
 	}, nil
 }

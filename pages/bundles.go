@@ -15,5 +15,5 @@ func Bundles() []assets.Option {
 	return []assets.Option{assets.WithBundle(HomeBundle,
 		SiteCSS, storiesCSS, "pagelets/breaking.css",
 		"pagelets/hotnews.css", "pagelets/society.css", "pagelets/finance.css", "pagelets/tech.css",
-		"pagelets/sports.css", "pagelets/mostread.css", "pagelets/weather.css")}
+		"pagelets/sports.css", "pagelets/notifications.css", "pagelets/mostread.css", "pagelets/weather.css")}
 }

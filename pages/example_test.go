@@ -29,4 +29,5 @@ func ExampleSite_Home() {
 	// sports 30 3s
 	// mostread 20 3s
 	// weather 10 3s
+	// notifications 80 3s
 }

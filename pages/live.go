@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
@@ -39,16 +40,19 @@ type feeds struct {
 	breaking *live.Feed[breakingData]
 	comments *live.Feed[store.Comment]
 	reading  *live.Feed[int] // each article's "reading now" (reading.go)
-	eng      *live.Engine    // presence counts
+	mail     mailFeeds
+	eng      *live.Engine    // presence: pages on an article, who reads a conversation (ReadersOn)
 	done     <-chan struct{} // the engine's Done: retries stop then
 	retrying atomic.Int32    // comment publications being retried
 }
 
 // WithLive makes the site's pagelets live on eng: the front page's sports
 // scores ([ChannelScores]), markets ([ChannelMarkets]) and breaking-news
-// banner ([ChannelBreaking]), and each article's comments
+// banner ([ChannelBreaking]), each article's comments
 // ([CommentsChannel]) with the number of pages open on it
-// ([ReadingChannel]). It declares their feeds on eng (so it may be given
+// ([ReadingChannel]), and readers' private channels: each conversation's
+// messages and read receipt, each reader's conversations and
+// notifications ([MessagesFeed] and its siblings). It declares their feeds on eng (so it may be given
 // for one site per engine only) and lets [Site.PublishScores], its siblings and the comment
 // form publish. eng's asset registry must hold the site's files. Without
 // it the site is the same, only static: a posted comment shows on the
@@ -60,6 +64,7 @@ func WithLive(eng *live.Engine) Option {
 			markets:  live.State(eng, ChannelMarkets, finance, live.WithCSS(storiesCSS, "pagelets/finance.css")),
 			breaking: live.State(eng, ChannelBreaking, breaking, live.WithCSS("pagelets/breaking.css")),
 			reading:  live.State(eng, ReadingFamily, readingNow),
+			mail:     declareMail(eng),
 			eng:      eng,
 			done:     eng.Done(),
 		}
@@ -147,24 +152,33 @@ const (
 )
 
 // publishCommentLater retries publishing c, whose publication failed with
-// err, in a goroutine of its own, with full-jitter backoff, until it is
-// published, the engine stops (Done), publishRetryFor has passed or the
-// error cannot be cured by waiting (a publication too large). c's id is the
+// err, in the background ([Site.publishLater]). c's id is the
 // publication's key: if an attempt that seemed to fail was published after
-// all, the engine and the pages drop the repeat. Each outcome is logged.
+// all, the engine and the pages drop the repeat.
 func (s *Site) publishCommentLater(c store.Comment, err error) {
-	log := s.logger().With("article", c.Slug, "id", c.ID)
+	s.publishLater(s.logger().With("article", c.Slug, "id", c.ID), "comment", err,
+		func(ctx context.Context) error { return s.publishComment(ctx, c) })
+}
+
+// publishLater retries publish, whose first attempt failed with err, in
+// a goroutine of its own, with full-jitter backoff, until it succeeds, the
+// engine stops (Done), publishRetryFor has passed or the error cannot be
+// cured by waiting (a publication too large). what names what was stored
+// but not published ("comment", "message") in the log, where each outcome
+// goes. A publication retried must be one the pages show once however
+// often it arrives: a keyed stream item, or a state.
+func (s *Site) publishLater(log *slog.Logger, what string, err error, publish func(context.Context) error) {
 	if !retryable(err) {
-		log.Warn("comment stored but not published: readers see it when they reload", "err", err)
+		log.Warn(what+" stored but not published: readers see it when they reload", "err", err)
 		return
 	}
 	f := s.feeds
 	if f.retrying.Add(1) > maxRetrying {
 		f.retrying.Add(-1)
-		log.Warn("comment stored but not published, and too many publications retried already: readers see it when they reload", "err", err)
+		log.Warn(what+" stored but not published, and too many publications retried already: readers see it when they reload", "err", err)
 		return
 	}
-	log.Warn("comment stored but not published: retrying in the background", "err", err)
+	log.Warn(what+" stored but not published: retrying in the background", "err", err)
 	go func() {
 		defer f.retrying.Add(-1)
 		start := time.Now()
@@ -176,18 +190,18 @@ func (s *Site) publishCommentLater(c store.Comment, err error) {
 			select {
 			case <-timer.C:
 			case <-f.done:
-				log.Warn("comment not published: the live engine stopped first; readers see it when they reload", "attempts", attempt-1)
+				log.Warn(what+" not published: the live engine stopped first; readers see it when they reload", "attempts", attempt-1)
 				return
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
-			err := s.publishComment(ctx, c)
+			err := publish(ctx)
 			cancel()
 			switch {
 			case err == nil:
-				log.Info("comment published after a retry", "attempts", attempt, "after", time.Since(start).Round(time.Millisecond))
+				log.Info(what+" published after a retry", "attempts", attempt, "after", time.Since(start).Round(time.Millisecond))
 				return
 			case !retryable(err) || time.Since(start) > publishRetryFor:
-				log.Warn("comment not published: gave up; readers see it when they reload", "attempts", attempt, "err", err)
+				log.Warn(what+" not published: gave up; readers see it when they reload", "attempts", attempt, "err", err)
 				return
 			}
 			wait = min(2*wait, publishRetryMax)

@@ -36,6 +36,13 @@ var discard = slog.New(slog.DiscardHandler)
 // newLiveSite serves a live site from a fresh store on the test clock.
 func newLiveSite(t *testing.T, opts ...pages.Option) *liveSite {
 	t.Helper()
+	return newLiveSiteWrapped(t, func(h http.Handler) http.Handler { return h }, opts...)
+}
+
+// newLiveSiteWrapped is newLiveSite with the site's routes behind wrap, a
+// middleware (the session middleware that says who the reader is, say).
+func newLiveSiteWrapped(t *testing.T, wrap func(http.Handler) http.Handler, opts ...pages.Option) *liveSite {
+	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "news.db"), store.WithNow(func() time.Time { return testNow }))
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +64,7 @@ func newLiveSite(t *testing.T, opts ...pages.Option) *liveSite {
 		pages.WithAssets(reg), pages.WithLive(eng), pages.WithLogger(discard)}, opts...)...)
 	mux := http.NewServeMux()
 	mux.Handle(eng.Path(), eng)
-	mux.Handle("/", pages.Routes(rd, reg, site))
+	mux.Handle("/", wrap(pages.Routes(rd, reg, site)))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { // before srv.Close: the engine ends its SSE streams
@@ -100,6 +107,13 @@ func subscribe(t *testing.T, ls *liveSite, channels ...string) *sseSub {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return subscribeToken(t, ls, tok)
+}
+
+// subscribeToken is subscribe with the token tok, such as one granted to
+// a reader's page.
+func subscribeToken(t *testing.T, ls *liveSite, tok string) *sseSub {
+	t.Helper()
 	connect, _ := json.Marshal(map[string]any{"id": 1, "connect": map[string]any{"token": tok}})
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", ls.srv.URL+ls.eng.Path()+"sse?cf_connect="+url.QueryEscape(string(connect)), nil)

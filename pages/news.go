@@ -8,9 +8,11 @@
 //
 // # Pagelets
 //
-// Home: hotnews, breaking, society, finance, tech, sports, mostread, weather.
-// Search: searchhead, results, suggestions. Article: story, related,
-// comments, mostread.
+// Home: hotnews, breaking, society, finance, tech, sports, mostread, weather,
+// notifications. Search: searchhead, results, suggestions. Article: story,
+// related, comments, mostread, notifications. Messages: conversations.
+// A conversation: messages, seen. The notifications, conversations,
+// messages and seen pagelets are personal (their reader's alone).
 // Every pagelet ID has static/pagelets/ID.css and static/pagelets/ID.js; the
 // root element of its content has the class "pl-ID".
 //
@@ -65,10 +67,13 @@ type Site struct {
 	comments *form.Handler   // the comment form's posts
 	posts    *addressLimiter // comments per client address (WithCommentRate)
 
-	acc     *accounts.Accounts // nil: no accounts (WithAccounts)
-	accOn   bool
-	accOpts []accounts.Option
-	onReply func(ctx context.Context, reply, to store.Comment) // WithOnReply
+	acc         *accounts.Accounts // nil: no accounts (WithAccounts)
+	accOn       bool
+	accOpts     []accounts.Option
+	onReply     func(ctx context.Context, reply, to store.Comment) // WithOnReply
+	dir         Directory                                          // the readers a message may go to (WithDirectory)
+	mail        *form.Handler                                      // the message form's posts
+	noticesRead *form.Handler                                      // the mark-all-read form's posts
 }
 
 // Option configures a [Site].
@@ -112,6 +117,7 @@ func NewSite(st *store.Store, opts ...Option) *Site {
 	}
 	s.comments = s.newCommentHandler()
 	s.newAccounts()
+	s.mail, s.noticesRead = s.newMessageHandler(), s.newNoticesReadHandler()
 	return s
 }
 
@@ -162,12 +168,14 @@ func (s *Site) Home(w http.ResponseWriter, r *http.Request) (*pagelet.Page, erro
 	}
 	now := s.now()
 	c := chrome{Now: now, Current: "home", NameH1: true}
+	notices, nb := s.noticesPagelet(w, r)
 	return &pagelet.Page{
 		Title:  siteName + " — news, business, technology and sport",
 		Lang:   "en",
 		Head:   headMeta("Today's top stories, society, business and markets, technology and sport from "+siteName+".", false),
 		CSS:    []string{SiteCSS},
-		Layout: func(slot pagelet.Slot) templ.Component { return homeLayout(s.withAccountSlot(c, slot), slot) },
+		JS:     noticesJS(nb), // the mark-all-read form's enhancer
+		Layout: func(slot pagelet.Slot) templ.Component { return homeLayout(s.withAccountSlot(c, slot), nb, slot) },
 		Pagelets: append([]pagelet.Pagelet{
 			s.pagelet("hotnews", blockTitle("hotnews"), 100, skelHotnews(),
 				pagelet.Fetch(s.section("hotnews", 12), func(a []store.Article) templ.Component { return hotNews(a, now) })),
@@ -184,6 +192,7 @@ func (s *Site) Home(w http.ResponseWriter, r *http.Request) (*pagelet.Page, erro
 			s.mostReadPagelet(),
 			s.pagelet("weather", blockTitle("weather"), 10, skelWeather(),
 				pagelet.Fetch(s.st.Weather, func(w store.Weather) templ.Component { return weather(w, now) })),
+			notices,
 		}, s.accountPagelets(w, r)...),
 	}, nil
 }

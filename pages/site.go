@@ -8,7 +8,9 @@ import (
 )
 
 // Routes returns the demo site's handler: the news pages, the search page,
-// articles and their comment form's POST, with [WithAccounts] the account
+// articles and their comment form's POST, a reader's messages (the
+// conversations, a conversation and its form's POST) and the
+// notifications' mark-all-read POST, with [WithAccounts] the account
 // forms under /account/ (every page and post then read with its reader), the benchmark page, assets, the no-JS endpoint and a health check;
 // any other path gets the site's 404 page ([Site.NotFound]). Middleware
 // wraps the pages only (response compression, say): assets carry their own
@@ -34,6 +36,10 @@ func Routes(rd *render.Renderer, reg *assets.Registry, site *Site, middleware ..
 	mux.Handle("GET /search", page(site.Search))
 	mux.Handle("GET /article/{slug}", page(site.Article))
 	mux.Handle("POST /article/{slug}/comments", withReader(http.HandlerFunc(site.PostComment)))
+	mux.Handle("GET /messages", page(site.Messages))
+	mux.Handle("GET /messages/{name}", page(site.Conversation))
+	mux.Handle("POST /messages/{name}", withReader(http.HandlerFunc(site.PostMessage)))
+	mux.Handle("POST /notifications/read", withReader(http.HandlerFunc(site.MarkNoticesRead)))
 	if site.acc != nil {
 		site.acc.Routes(mux, wrap)
 	}

@@ -25,6 +25,8 @@
 //	sessions      (hash text primary key, account → accounts, name, created, expires)
 //	comment_seqs  (slug text primary key, last bigint)        the last seq given on each article
 //	docs          (key text primary key, value jsonb, updated_at timestamptz)
+//
+// and readers' messages and notifications, in mail.go's tables.
 package pgstore
 
 import (
@@ -53,7 +55,10 @@ type DB struct {
 	leadEvery time.Duration
 }
 
-var _ store.Shared = (*DB)(nil)
+var (
+	_ store.Shared = (*DB)(nil)
+	_ store.Mail   = (*DB)(nil)
+)
 
 // Option configures a DB opened with [Open].
 type Option func(*DB)
@@ -169,6 +174,9 @@ func (db *DB) migrate(ctx context.Context) error {
 			return err
 		}
 		if _, err := tx.Exec(ctx, schema); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, mailSchema); err != nil { // mail.go
 			return err
 		}
 		var v string
