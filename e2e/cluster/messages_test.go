@@ -1,6 +1,7 @@
 package cluster_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -185,4 +186,116 @@ func postComment(t *testing.T, base, slug string, r reader, replyTo, text string
 		t.Fatalf("comment by %s: %d %s", r.name, res.StatusCode, body)
 	}
 	return id
+}
+
+// messenger posts messages as one reader to another through any instance,
+// as a browser without JavaScript would, and remembers their ids in the
+// order the site stored them.
+type messenger struct {
+	from, to reader
+	client   *http.Client
+	token    string
+	ids      []string
+}
+
+func newMessenger(t *testing.T, base string, from, to reader) *messenger {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	u, _ := url.Parse(base)
+	jar.SetCookies(u, []*http.Cookie{{Name: "dp_session", Value: from.session, Path: "/"}})
+	m := &messenger{from: from, to: to, client: &http.Client{Jar: jar, Timeout: 20 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	res, err := m.client.Get(base + "/messages/" + to.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	tok := tokenField.FindSubmatch(body)
+	if tok == nil {
+		t.Fatalf("GET /messages/%s as %s: %d, no form", to.name, from.name, res.StatusCode)
+	}
+	m.token = string(tok[1])
+	return m
+}
+
+// send posts n messages through base, one after the other.
+func (m *messenger) send(t *testing.T, base string, n int) {
+	t.Helper()
+	for range n {
+		id := fmt.Sprintf("m%s%04d", suffix(), len(m.ids))
+		form := url.Values{"_token": {m.token}, "_submission": {id}, "id": {id}, "text": {"Message " + id}}
+		req, _ := http.NewRequest(http.MethodPost, base+"/messages/"+m.to.name, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Accept", "application/json")
+		res, err := m.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusCreated {
+			t.Fatalf("message %s: %d %s", id, res.StatusCode, body)
+		}
+		m.ids = append(m.ids, id)
+	}
+}
+
+// messageKeys is the expression for the keys of the messages a page
+// shows, in order.
+const messageKeys = `Array.from(document.querySelectorAll('#messages li[data-live-key]')).map((e) => e.dataset.liveKey)`
+
+// waitMessages waits until tb shows exactly want, in order.
+func waitMessages(t *testing.T, tb *tab, want []string) {
+	t.Helper()
+	js, _ := json.Marshal(want) // a JSON array is a JavaScript one
+	if err := tb.Poll(tb.Ctx, `JSON.stringify(`+messageKeys+`) === JSON.stringify(`+string(js)+`)`); err != nil {
+		t.Fatalf("tab %s shows %v, want %d messages in order %v…: %v", tb.Name, eval[[]string](t, tb, messageKeys), len(want), want[:min(3, len(want))], err)
+	}
+}
+
+// TestMessagesSurviveCutOff checks that nothing is lost for a recipient
+// whose tab was cut off: Bob reads the conversation on B; B is killed,
+// then later stopped for a deploy, while Ada sends through A; each time
+// B is back, Bob's tab shows every message once, in order, recovered
+// from the channel's history. Cut off for longer than the history keeps
+// (more than 200 messages), it refetches the conversation instead.
+func TestMessagesSurviveCutOff(t *testing.T) {
+	c := newCluster(t)
+	ins := c.add(2)
+	c.startAll(t)
+	a, b := ins[0], ins[1]
+	ada, bob := signUp(t, a.base(), "ada"+suffix()), signUp(t, b.base(), "bob"+suffix())
+	m := newMessenger(t, a.base(), ada, bob)
+	m.send(t, a.base(), 2)
+
+	tb := readerTab(t, "Bob on B", bob)
+	tb.open(t, b.base()+"/messages/"+ada.name)
+	waitMessages(t, tb, m.ids)
+
+	b.kill9(t)
+	m.send(t, a.base(), 5)
+	b.start(t)
+	waitMessages(t, tb, m.ids)
+
+	b.sigterm(t)
+	if _, err := b.proc().Wait(20 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	m.send(t, a.base(), 3)
+	b.start(t)
+	waitMessages(t, tb, m.ids)
+	if st := tb.liveState(t); st.Refetches != 0 || st.Stopped {
+		t.Errorf("Bob's tab after a crash and a deploy: %+v, want recovered (no refetch), live", st)
+	}
+
+	long := readerTab(t, "Bob on B, away long", bob)
+	long.open(t, b.base()+"/messages/"+ada.name)
+	b.kill9(t)
+	m.send(t, a.base(), 205)
+	b.start(t)
+	waitMessages(t, long, m.ids[len(m.ids)-50:]) // the page shows the latest 50
+	if st := long.liveState(t); st.Refetches == 0 {
+		t.Errorf("Bob's tab away for 205 messages: %+v, want a refetch (the history keeps 200)", st)
+	}
 }
