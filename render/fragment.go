@@ -29,6 +29,14 @@ type Fragment struct {
 	// (a retried publication, two instances racing) show in the order a
 	// reload shows them.
 	Order uint64
+	// Op is what a stream publication does with the item of its Key: ""
+	// adds it (once), "replace" replaces the item the page shows with that
+	// key in place (or adds it if it shows none), "remove" removes it.
+	Op string
+	// Pin, when set, pins (true) or unpins (false) a stream item: pinned
+	// items stay at the top of the list, marked data-live-pinned. Nil
+	// keeps the item's pin as it is.
+	Pin *bool
 
 	// Channel, Live and Token are set in a fragment endpoint's answer for
 	// a live pagelet: the position its content was read at, and a fresh
@@ -65,6 +73,14 @@ func AppendFragment(dst []byte, f *Fragment) []byte {
 	if f.Order != 0 {
 		dst = append(dst, `,"order":`...)
 		dst = strconv.AppendUint(dst, f.Order, 10)
+	}
+	if f.Op != "" {
+		dst = append(dst, `,"op":`...)
+		dst = appendJSString(dst, f.Op)
+	}
+	if f.Pin != nil {
+		dst = append(dst, `,"pin":`...)
+		dst = strconv.AppendBool(dst, *f.Pin)
 	}
 	if f.Live != nil {
 		dst = appendLive(dst, f.Channel, f.Live)
