@@ -307,7 +307,8 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Grant returns the token and URLs a page showing channels needs to
 // connect for them (see [render.Live]). The token binds the reader ctx
 // carries ([pagelet.ReaderFrom]): a private channel is granted to its own
-// reader only ([ErrNotYours]), a [SignedIn] feed's to a signed-in one only.
+// reader only ([ErrNotYours]), a [SignedIn] feed's to a signed-in one only,
+// and a [WithFilter] feed's with the filter it returns for that reader.
 func (e *Engine) Grant(ctx context.Context, channels []string) (render.LiveGrant, error) {
 	if len(channels) > e.cfg.limits.ChannelsPerConnection {
 		return render.LiveGrant{}, fmt.Errorf("live: %d channels, over the limit of %d per connection", len(channels), e.cfg.limits.ChannelsPerConnection)
@@ -316,6 +317,7 @@ func (e *Engine) Grant(ctx context.Context, channels []string) (render.LiveGrant
 	if !reader.Anonymous() && !validReaderID(reader.ID) {
 		return render.LiveGrant{}, fmt.Errorf("live: reader %q: %w", reader.ID, ErrBadReaderID)
 	}
+	var filters map[string]*filterNode
 	for _, ch := range channels {
 		spec := e.lookup(ch)
 		if spec == nil {
@@ -324,8 +326,25 @@ func (e *Engine) Grant(ctx context.Context, channels []string) (render.LiveGrant
 		if err := spec.allows(ch, reader.ID); err != nil {
 			return render.LiveGrant{}, fmt.Errorf("live: channel %q for reader %q: %w", ch, reader.ID, err)
 		}
+		if spec.filter == nil {
+			continue
+		}
+		f, err := spec.filter(ctx, reader, ch)
+		if err == nil && !f.IsZero() {
+			err = f.n.check()
+		}
+		if err != nil {
+			return render.LiveGrant{}, fmt.Errorf("live: filter of channel %q for reader %q: %w", ch, reader.ID, err)
+		}
+		if !f.IsZero() {
+			if filters == nil {
+				filters = make(map[string]*filterNode)
+			}
+			filters[ch] = f.n
+		}
 	}
-	tok, err := signToken(e.cfg.secret, claims{Channels: channels, Expires: e.cfg.now().Add(e.cfg.tokenTTL).Unix(), Reader: reader.ID, Session: reader.Session})
+	tok, err := signToken(e.cfg.secret, claims{Channels: channels, Expires: e.cfg.now().Add(e.cfg.tokenTTL).Unix(),
+		Reader: reader.ID, Session: reader.Session, Filters: filters})
 	if err != nil {
 		return render.LiveGrant{}, err
 	}
@@ -437,7 +456,7 @@ func (e *Engine) connecting(ctx context.Context, ev centrifuge.ConnectEvent) (ce
 		if spec == nil || spec.allows(ch, c.Reader) != nil { // a feed gone since the token was signed
 			continue
 		}
-		granted[ch] = spec.subscribeOptions(ev.ClientID)
+		granted[ch] = spec.subscribeOptions(ev.ClientID, c.Filters[ch])
 	}
 	for _, ch := range ev.Channels {
 		if _, ok := granted[ch]; !ok {

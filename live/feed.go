@@ -44,15 +44,24 @@ type feedSpec struct {
 	css            []string                                             // asset names, applied before a publication is shown
 	history        int                                                  // publications kept for clients that reconnect
 	ttl            time.Duration
+	filter         FilterFunc // WithFilter's; nil: every page gets every publication
 }
 
 // subscribeOptions are the options of connection client for a channel of
 // this feed: recovery from the client's position, positioning to notice a
 // lost message, for state only the latest publication (cache mode), and
-// none of the publications that leave client out ([Except]).
-func (s *feedSpec) subscribeOptions(client string) centrifuge.SubscribeOptions {
-	o := centrifuge.SubscribeOptions{EnableRecovery: true, EnablePositioning: true,
-		ServerTagsFilter: &centrifuge.FilterNode{Key: exceptTag, Cmp: "neq", Val: client}}
+// none of the publications that leave client out ([Except]) or that its
+// token's filter f does not match ([WithFilter]; nil: none).
+func (s *feedSpec) subscribeOptions(client string, f *filterNode) centrifuge.SubscribeOptions {
+	except := &centrifuge.FilterNode{Key: exceptTag, Cmp: "neq", Val: client}
+	o := centrifuge.SubscribeOptions{EnableRecovery: true, EnablePositioning: true, ServerTagsFilter: except}
+	if f != nil {
+		// A removal reaches every page, whatever its filter: removing an
+		// item a page does not show does nothing.
+		removal := &centrifuge.FilterNode{Key: opTag, Cmp: "eq", Val: opRemove}
+		o.ServerTagsFilter = &centrifuge.FilterNode{Op: "and", Nodes: []*centrifuge.FilterNode{except,
+			{Op: "or", Nodes: []*centrifuge.FilterNode{f.node(), removal}}}}
+	}
 	if s.kind == stateKind {
 		o.RecoveryMode = centrifuge.RecoveryModeCache
 	}
@@ -202,7 +211,10 @@ type PublishOption func(*publishOptions)
 type publishOptions struct {
 	key    string
 	order  uint64
-	except string // Except's connection id
+	except string            // Except's connection id
+	op     string            // Replace's "replace"; Remove's "remove"; "" adds
+	pin    *bool             // Pin's
+	tags   map[string]string // WithTags's, unprefixed
 }
 
 // WithKey gives a stream item its key, such as the id a client generated
@@ -231,13 +243,23 @@ var (
 // the broker is known down it fails at once with [ErrBrokerDown]. The
 // content is encoded as the page stream's payloads are (render.AppendFragment),
 // and the client inserts it inert: published text cannot run script.
-func (f *Feed[T]) Publish(ctx context.Context, channel string, v T, opts ...PublishOption) (err error) {
+// On a stream channel [Replace] and [Pin] change an item the pages show
+// rather than add one.
+func (f *Feed[T]) Publish(ctx context.Context, channel string, v T, opts ...PublishOption) error {
+	return f.publish(ctx, channel, &v, opts)
+}
+
+// publish renders v (nil: no content, a [Feed.Remove]) and publishes it.
+func (f *Feed[T]) publish(ctx context.Context, channel string, v *T, opts []PublishOption) (err error) {
 	if f.e.lookup(channel) != f.spec {
 		return fmt.Errorf("%w: %q is not %q", ErrWrongFeed, channel, f.spec.name)
 	}
 	var po publishOptions
 	for _, o := range opts {
 		o(&po)
+	}
+	if err := po.check(f.spec); err != nil {
+		return fmt.Errorf("live: publish to %q: %w", channel, err)
 	}
 	t0 := time.Now()
 	tags := publishTimeTags(t0)
@@ -252,10 +274,12 @@ func (f *Feed[T]) Publish(ctx context.Context, channel string, v T, opts ...Publ
 		defer func() { endPublish(sp, res, len(data), err) }()
 	}
 	var buf bytes.Buffer
-	if err := f.view(v).Render(ctx, &buf); err != nil {
-		return fmt.Errorf("live: render publication for %q: %w", channel, err)
+	if v != nil {
+		if err := f.view(*v).Render(ctx, &buf); err != nil {
+			return fmt.Errorf("live: render publication for %q: %w", channel, err)
+		}
 	}
-	frag := render.Fragment{Content: buf.Bytes(), Key: po.key, Order: po.order}
+	frag := render.Fragment{Content: buf.Bytes(), Key: po.key, Order: po.order, Op: po.op, Pin: po.pin}
 	for _, name := range f.spec.css {
 		a, err := f.e.site.Get(name)
 		if err != nil {
@@ -264,15 +288,22 @@ func (f *Feed[T]) Publish(ctx context.Context, channel string, v T, opts ...Publ
 		frag.CSS = append(frag.CSS, a.URL)
 	}
 	data = render.AppendFragment(nil, &frag)
-	if len(data) > f.e.cfg.limits.MessageSize {
-		return fmt.Errorf("%w: %d bytes for %q, limit %d", ErrTooLarge, len(data), channel, f.e.cfg.limits.MessageSize)
+	size := len(data) + appTags(tags, po.tags)
+	if size > f.e.cfg.limits.MessageSize {
+		return fmt.Errorf("%w: %d bytes for %q, limit %d", ErrTooLarge, size, channel, f.e.cfg.limits.MessageSize)
 	}
 	if po.except != "" {
 		tags[exceptTag] = po.except
 	}
+	if po.op == opRemove {
+		tags[opTag] = po.op
+	}
 	popts := []centrifuge.PublishOption{centrifuge.WithHistory(f.spec.history, f.spec.ttl, f.spec.metaTTL()), centrifuge.WithTags(tags)}
-	if po.key != "" {
-		popts = append(popts, centrifuge.WithIdempotencyKey(po.key))
+	if po.key != "" && po.op == "" {
+		// Only an add is deduplicated: a replace, a pin or a remove of an
+		// item (an op that may be repeated) must never be taken for the
+		// add of the same key, nor for an earlier op.
+		popts = append(popts, centrifuge.WithIdempotencyKey(po.key), centrifuge.WithIdempotentResultTTL(f.spec.ttl))
 	}
 	if err := f.e.brokerCheck(channel); err != nil {
 		return fmt.Errorf("live: publish to %q: %w", channel, err)

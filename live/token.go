@@ -17,7 +17,9 @@ import (
 // the client, and checked without any state on the server. A signed-in
 // reader's page adds "sub" (the reader id) and "sid" (their session):
 // the token grants that reader's private channels, and connects only
-// while the session lasts (see [WithSessions]).
+// while the session lasts (see [WithSessions]). A channel of a feed
+// declared [WithFilter] may have its filter under "f" (by channel): signed
+// like the rest, so a client cannot widen it.
 
 // Errors of [verifyToken].
 var (
@@ -35,6 +37,8 @@ type claims struct {
 	Expires  int64    `json:"exp"`
 	Reader   string   `json:"sub,omitempty"`
 	Session  string   `json:"sid,omitempty"`
+	// Filters are the [WithFilter] filters of the channels that have one.
+	Filters map[string]*filterNode `json:"f,omitempty"`
 }
 
 var b64 = base64.RawURLEncoding
