@@ -26,8 +26,10 @@ import (
 // The browser client's tests: live.js in headless Chromium against the test
 // site (site_test.go) over loopback HTTP, each asserting on the page's DOM.
 
-// clientBudget is the most live.js may weigh, minified and gzipped.
-const clientBudget = 3 << 10
+// clientBudget is the most live.js may weigh, minified and gzipped: 3 KiB
+// until stream item operations (replace, remove, pin, data-live-max) took
+// it past, 3.25 KiB since.
+const clientBudget = 3<<10 + 256
 
 // TestClientSize keeps the client within its budget, as the assets
 // registry minifies and compresses it.

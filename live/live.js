@@ -2,7 +2,7 @@
  * over one connection per tab, speaking centrifuge's JSON protocol over SSE
  * (default) or WebSocket. The runtime loads it after every pagelet is shown;
  * it reads bigPipe.liveCfg {src, url, token[, transport]} and bigPipe.live
- * (pagelet id -> {channel, kind, offset, epoch}).
+ * (pagelet id -> {channel, kind, offset, epoch}). Stream items: see item().
  *
  * Transport: SSE unless liveCfg.transport, the query parameter
  * bigpipe_live_transport or <meta name="bigpipe-live-transport"> (in the
@@ -44,7 +44,7 @@
     const l = bp.live[id];
     const el = d.getElementById(id);
     if (!el || !l || typeof l.channel !== 'string') continue;
-    pls[id] = { id, el, channel: l.channel, kind: l.kind, offset: +l.offset || 0, buf: null, hold: null };
+    pls[id] = { id, el, channel: l.channel, kind: l.kind, offset: +l.offset || 0, buf: null, hold: null, gone: new Set() };
     const c = chans[l.channel] || (chans[l.channel] = { epoch: l.epoch, ids: [] });
     c.ids.push(id);
     st.channels[l.channel] = st.channels[l.channel] || { offset: +l.offset || 0, epoch: l.epoch, applied: 0 };
@@ -110,15 +110,26 @@
   d.addEventListener('focusin', flush);
   d.addEventListener('selectionchange', flush);
 
-  // append adds a stream item to p, once by key, at the end of its
+  // item applies stream publication m to p. Without an op it adds an item,
+  // once by key (and not one removed since), at the end of p's
   // [data-live-items] element ("prepend": at its start) or of p; with an
   // order, before the first item whose data-live-order is greater
-  // ("prepend": smaller), so that late items take their place.
-  function append(p, html, key, order) {
-    const add = () => {
-      const box = p.el.querySelector('[data-live-items]') || p.el;
-      if (key && box.querySelector('[data-live-key="' + CSS.escape(key) + '"]')) return;
-      let n = parse(html);
+  // ("prepend": smaller), so that late items take their place. Pinned items
+  // ([data-live-pinned]) stay first, the latest pinned first. "replace"
+  // swaps the item with m.key in place (or adds it), "remove" removes it.
+  // Then at most data-live-max items are kept, dropping unpinned ones from
+  // the end opposite insertion.
+  function item(p, m) {
+    const f = () => {
+      const box = p.el.querySelector('[data-live-items]') || p.el, key = m.key, op = m.op, gone = p.gone;
+      const pre = box.dataset.liveItems === 'prepend', PIN = 'data-live-pinned';
+      const free = () => Array.from(box.children).filter((o) => !o.hasAttribute(PIN));
+      const old = key && box.querySelector('[data-live-key="' + CSS.escape(key) + '"]');
+      if (op === 'remove') { gone.add(key); if (old) old.remove(); return; }
+      if (op !== 'replace' && (old || gone.has(key))) return;
+      gone.delete(key);
+      let n = parse(m.content);
+      const order = +m.order || old && +old.dataset.liveOrder || 0;
       if (key) {
         // One element (and blanks) is the item; anything else is wrapped.
         const one = n.children.length === 1 && !Array.from(n.childNodes).some((c) => c.nodeType === 3 && c.data.trim()) && n.firstElementChild;
@@ -126,14 +137,40 @@
         if (!one) e.append(n);
         e.setAttribute('data-live-key', key);
         if (order) e.setAttribute('data-live-order', order);
+        if (m.pin === undefined ? old && old.hasAttribute(PIN) : m.pin) e.setAttribute(PIN, '');
         n = e;
       }
-      const pre = box.dataset.liveItems === 'prepend';
-      const at = order && Array.from(box.children).find((o) => o.dataset.liveOrder && (pre ? +o.dataset.liveOrder < order : +o.dataset.liveOrder > order));
-      if (at) box.insertBefore(n, at); else if (pre && !order) box.prepend(n); else box.append(n);
+      if (old && old.hasAttribute(PIN) === n.hasAttribute(PIN)) return swap(old, n);
+      if (old) old.remove();
+      const rest = free();
+      if (n.nodeType === 1 && n.hasAttribute(PIN)) box.prepend(n);
+      else {
+        const at = order && rest.find((o) => o.dataset.liveOrder && (pre ? +o.dataset.liveOrder < order : +o.dataset.liveOrder > order));
+        box.insertBefore(n, at || (pre && !order ? rest[0] : null) || null);
+      }
+      const over = box.children.length - (box.dataset.liveMax || 1 / 0);
+      if (over > 0) (pre ? free().reverse() : free()).slice(0, over).forEach((o) => o.remove());
     };
     // Behind a held replacement, an item waits for it.
-    if (p.hold) p.hold[1].push(add); else add();
+    if (p.hold) p.hold[1].push(f); else f();
+  }
+
+  // swap puts n in place of old, keeping the page's scroll and the focused
+  // field in old: its counterpart in n takes its value, selection and focus.
+  function swap(old, n) {
+    const a = d.activeElement, x = w.scrollX, y = w.scrollY, path = [];
+    for (let e = a; e && e !== old && old.contains(e); e = e.parentElement) path.unshift(Array.from(e.parentElement.children).indexOf(e));
+    old.replaceWith(n);
+    if (path.length) {
+      let e = n;
+      path.forEach((i) => { e = e && e.children[i]; });
+      if (e && e.tagName === a.tagName) {
+        if ('value' in a) e.value = a.value;
+        try { e.setSelectionRange(a.selectionStart, a.selectionEnd); } catch (_) { /* not a text field */ }
+        e.focus({ preventScroll: true });
+      }
+    }
+    w.scrollTo(x, y);
   }
 
   // publish applies one publication of channel to each of its pagelets
@@ -150,7 +187,7 @@
       if (off) p.offset = off;
       const first = !k++;
       run(data.css, () => {
-        if (p.kind === 'stream') append(p, data.content, data.key, +data.order || 0); else replace(p, data.content);
+        if (p.kind === 'stream') item(p, data); else replace(p, data.content);
         const s = st.channels[channel];
         if (first) { s.applied++; st.applied++; }
         if (off > s.offset) s.offset = off;
