@@ -34,6 +34,13 @@ func docSnippets(t *testing.T) map[string]string {
 		t.Fatal("no ExampleFeed_PublishTo in reader_example_test.go")
 	}
 	out["READERS"] = rx[i : i+j+2]
+	ox := read("ops_example_test.go")
+	i = strings.Index(ox, "func ExampleFeed_Remove() {")
+	j = strings.Index(ox[i:], "\n}\n")
+	if i < 0 || j < 0 {
+		t.Fatal("no ExampleFeed_Remove in ops_example_test.go")
+	}
+	out["OPS"] = ox[i : i+j+2]
 	re := regexp.MustCompile(`(?s)\n(\t*)// \[docs: (\w+)\]\n(.*?)\n\t*// \[docs: end\]`)
 	for _, m := range re.FindAllStringSubmatch(read("interop_test.go"), -1) {
 		var lines []string
@@ -54,7 +61,7 @@ func TestDocQuotesCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	snippets := docSnippets(t)
-	for _, name := range []string{"EXAMPLE", "READERS", "CLIENT", "HANDLERS", "CONNECT", "REFRESH"} {
+	for _, name := range []string{"EXAMPLE", "READERS", "OPS", "CLIENT", "HANDLERS", "CONNECT", "REFRESH"} {
 		s, ok := snippets[name]
 		if !ok {
 			t.Errorf("no %s snippet in the sources", name)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Stream item operations.
@@ -73,5 +74,5 @@ func (o *publishOptions) check(spec *feedSpec) error {
 // retried within the history is not published again. A page rendered later
 // shows what the site's store holds.
 func (f *Feed[T]) Remove(ctx context.Context, channel, key string, opts ...PublishOption) error {
-	return f.publish(ctx, channel, nil, append(opts, WithKey(key), func(o *publishOptions) { o.op, o.pin = opRemove, nil }))
+	return f.publish(ctx, channel, nil, append(slices.Clip(opts), WithKey(key), func(o *publishOptions) { o.op, o.pin = opRemove, nil }))
 }
