@@ -57,7 +57,10 @@
 // A state publication replaces the pagelet's content; a stream publication
 // is appended inside the pagelet's [data-live-items] element (at its start
 // if the attribute's value is "prepend"), unless an element with its key
-// (data-live-key, which the client sets on the item) is there already. The
+// (data-live-key, which the client sets on the item) is there already, or
+// replaces, pins or removes the item with its key ([Replace], [Pin],
+// [Feed.Remove]); items marked data-live-pinned stay first, and a
+// data-live-max="N" on the element keeps at most N items. The
 // publication's stylesheets are applied first, with the runtime's
 // bigPipe.css, and its HTML is inserted inert (through a template, scripts
 // and on* attributes dropped). While focus is inside a pagelet, or a
