@@ -159,7 +159,9 @@ type token struct {
 	norm       string
 }
 
-func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) }
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
+}
 
 // tokenize appends s's tokens to buf. A token already in lower case is a
 // substring of s (no allocation).
