@@ -100,10 +100,14 @@ type deskItem struct {
 }
 
 // ArticleURL is where the comment is on its article.
-func (it deskItem) ArticleURL() string { return "/article/" + it.Comment.Slug + "#comment-" + it.Comment.ID }
+func (it deskItem) ArticleURL() string {
+	return "/article/" + it.Comment.Slug + "#comment-" + it.Comment.ID
+}
 
 // ActionURL is where a button of the item posts kind.
-func (it deskItem) ActionURL(kind string) string { return "/desk/comments/" + it.Comment.ID + "/" + kind }
+func (it deskItem) ActionURL(kind string) string {
+	return "/desk/comments/" + it.Comment.ID + "/" + kind
+}
 
 // deskData is an editor's desk.
 type deskData struct {

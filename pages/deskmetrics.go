@@ -16,13 +16,15 @@ type deskMetrics struct {
 
 // WithMetrics registers the site's own metrics on reg: the moderation
 // desk's rule matching time (bigpipe_desk_match_seconds) and the desks a
-// comment reaches (bigpipe_desk_editors_per_comment). Without it they are
-// kept but not exported. It panics if reg has them already: a setup
-// error.
+// comment reaches (bigpipe_desk_editors_per_comment). Without it (or
+// with a nil reg) they are kept but not exported. It panics if reg has
+// them already: a setup error.
 func WithMetrics(reg prometheus.Registerer) Option {
 	return func(s *Site) {
 		m := newDeskMetrics()
-		reg.MustRegister(m.matchSeconds, m.reached)
+		if reg != nil {
+			reg.MustRegister(m.matchSeconds, m.reached)
+		}
 		s.deskMetrics = m
 	}
 }
