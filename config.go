@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bigpipe-go/bigpipe/internal/accounts"
 	"github.com/bigpipe-go/bigpipe/internal/store"
 	"github.com/bigpipe-go/bigpipe/render"
 )
@@ -52,6 +53,8 @@ type config struct {
 	liveDrainWindow time.Duration // on SIGTERM, the window over which live clients are told to reconnect elsewhere
 
 	otlp string // URL traces are exported to over OTLP/HTTP (metrics.go); "": OTEL_EXPORTER_OTLP_ENDPOINT, or none
+
+	editors []string // reader ids of the accounts that are editors (the moderation desk)
 }
 
 // parseFlags reads the command line args, with the environment variables
@@ -104,7 +107,13 @@ func parseFlags(args []string) (config, error) {
 		"on SIGINT/SIGTERM, the window over which live clients are told to reconnect (to another instance), each at a random moment, before the HTTP drain (env BIGPIPE_LIVE_DRAIN_WINDOW)")
 	fs.StringVar(&c.otlp, "otlp", "", "export OpenTelemetry traces of pages, pagelets and live publications over OTLP/HTTP to this receiver, "+
 		"e.g. http://127.0.0.1:4318; empty: to OTEL_EXPORTER_OTLP_ENDPOINT if set, else no tracing (service name: OTEL_SERVICE_NAME, default bigpipe)")
+	editors := fs.String("editors", os.Getenv("BIGPIPE_EDITORS"),
+		"comma-separated account names of the editors: they alone reach the moderation desk (/desk), set watch rules and hide or pin comments; empty: none (env BIGPIPE_EDITORS)")
 	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	var err error
+	if c.editors, err = parseEditors(*editors); err != nil {
 		return c, err
 	}
 	if c.otlp != "" {
@@ -126,7 +135,6 @@ func parseFlags(args []string) (config, error) {
 	if c.liveDrainWindow < 0 {
 		return c, errors.New("-live-drain-window cannot be negative")
 	}
-	var err error
 	if c.trustedProxies, err = parseTrustedProxies(*proxies); err != nil {
 		return c, err
 	}
@@ -161,4 +169,20 @@ func envOr(key, def string) string {
 		return v
 	}
 	return def
+}
+
+// parseEditors reads -editors: account names separated by commas, each
+// one [accounts.CheckName] accepts, as reader ids (lower case).
+func parseEditors(v string) ([]string, error) {
+	var ids []string
+	for name := range strings.SplitSeq(v, ",") {
+		if name = strings.TrimSpace(name); name == "" {
+			continue
+		}
+		if msg := accounts.CheckName(name); msg != "" {
+			return nil, fmt.Errorf("-editors: %q is not an account name: %s", name, msg)
+		}
+		ids = append(ids, accounts.ID(name))
+	}
+	return ids, nil
 }

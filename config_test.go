@@ -96,3 +96,15 @@ func TestRedisFlags(t *testing.T) {
 		})
 	}
 }
+
+func TestParseEditors(t *testing.T) {
+	c, err := parseFlags([]string{"-editors", " Ada, bob ,,Carol_1"})
+	if err != nil || strings.Join(c.editors, ",") != "ada,bob,carol_1" {
+		t.Errorf("-editors = %q, %v; want ada,bob,carol_1", c.editors, err)
+	}
+	for _, bad := range []string{"a b", "al", "ädam", "x<y>z"} {
+		if _, err := parseFlags([]string{"-editors", bad}); err == nil || !strings.Contains(err.Error(), "-editors") {
+			t.Errorf("-editors %q: err = %v; want a refusal", bad, err)
+		}
+	}
+}

@@ -95,7 +95,7 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 	sd := newDrainer(cfg, mainSrv, eng, log) // drain.go
 	s, err := newSite(cfg, siteParts{        // site.go
 		news: st.news, assets: reg, hints: hints, engine: eng,
-		gatherer: gatherer, observer: observer, probes: sd, log: log, tracer: tr.provider(),
+		gatherer: gatherer, registry: gatherer, observer: observer, probes: sd, log: log, tracer: tr.provider(),
 	})
 	if err != nil {
 		return err

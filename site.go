@@ -43,6 +43,7 @@ type siteParts struct {
 	hints    render.EarlyHints
 	engine   *liveEngine
 	gatherer prometheus.Gatherer
+	registry prometheus.Registerer // where the site's own metrics go (the desk's); nil: not exported
 	observer *metrics.Metrics
 	probes   *shutdown.Drainer
 	log      *slog.Logger
@@ -64,7 +65,9 @@ func newSite(cfg config, p siteParts) (*site, error) {
 		// Signing out closes the session's live connections on every instance.
 		pages.WithAccounts(accounts.WithSignOut(eng.signedOut)),
 		pages.WithDirectory(accounts.NewDirectory(p.news)),
-		pages.WithOnReply(s.notifyReply))
+		pages.WithOnReply(s.notifyReply),
+		pages.WithEditors(cfg.editors...),
+		pages.WithMetrics(p.registry))
 	mux := http.NewServeMux()
 	// /readyz says 503 "draining" once the stop signal arrives; /healthz
 	// says 200 while the process serves pages (see newDrainer).

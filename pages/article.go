@@ -61,7 +61,9 @@ func (s *Site) Article(w http.ResponseWriter, r *http.Request) (*pagelet.Page, e
 				pagelet.Fetch(func(ctx context.Context) ([]store.Article, error) { return s.relatedTo(ctx, a) },
 					func(arts []store.Article) templ.Component { return related(arts, now) })),
 			s.live(CommentsChannel(slug), s.pagelet("comments", "Comments", 40, skelComments(),
-				pagelet.Fetch(func(ctx context.Context) ([]store.Comment, error) { return s.st.Comments(ctx, slug, commentsShown) }, comments))),
+				pagelet.Fetch(func(ctx context.Context) ([]store.Comment, error) {
+					return s.st.VisibleComments(ctx, slug, commentsShown)
+				}, comments))),
 			s.mostReadPagelet(),
 			s.readingPagelet(slug),
 			notices,

@@ -245,6 +245,7 @@ func (s *Site) addComment(ctx context.Context, sub *form.Submission) (form.Resul
 			if err != nil {
 				s.publishCommentLater(c, err)
 			}
+			s.toDesks(context.WithoutCancel(ctx), c, store.CommentState{})
 			if s.onReply != nil && c.ReplyTo != "" {
 				s.onReply(context.WithoutCancel(ctx), c, to)
 			}

@@ -41,6 +41,7 @@ type feeds struct {
 	comments *live.Feed[store.Comment]
 	reading  *live.Feed[int] // each article's "reading now" (reading.go)
 	mail     mailFeeds
+	desk     deskFeeds
 	eng      *live.Engine    // presence: pages on an article, who reads a conversation (ReadersOn)
 	done     <-chan struct{} // the engine's Done: retries stop then
 	retrying atomic.Int32    // comment publications being retried
@@ -65,6 +66,7 @@ func WithLive(eng *live.Engine) Option {
 			breaking: live.State(eng, ChannelBreaking, breaking, live.WithCSS("pagelets/breaking.css")),
 			reading:  live.State(eng, ReadingFamily, readingNow),
 			mail:     declareMail(eng),
+			desk:     declareDesk(eng),
 			eng:      eng,
 			done:     eng.Done(),
 		}
@@ -212,5 +214,5 @@ func (s *Site) publishLater(log *slog.Logger, what string, err error, publish fu
 // retryable reports whether a failed publication may succeed later: a
 // broker failure may, a publication the engine refuses never does.
 func retryable(err error) bool {
-	return !errors.Is(err, live.ErrTooLarge) && !errors.Is(err, live.ErrWrongFeed)
+	return !errors.Is(err, live.ErrTooLarge) && !errors.Is(err, live.ErrWrongFeed) && !errors.Is(err, errNoLiveOps)
 }

@@ -74,6 +74,12 @@ type Site struct {
 	dir         Directory                                          // the readers a message may go to (WithDirectory)
 	mail        *form.Handler                                      // the message form's posts
 	noticesRead *form.Handler                                      // the mark-all-read form's posts
+
+	editors     []string      // the editors' reader ids, sorted (WithEditors)
+	deskRules   *form.Handler // the rules form's posts
+	deskAct     *form.Handler // the desk's actions' posts
+	match       matcherCache  // every editor's rules, compiled
+	deskMetrics *deskMetrics  // WithMetrics
 }
 
 // Option configures a [Site].
@@ -118,6 +124,10 @@ func NewSite(st *store.Store, opts ...Option) *Site {
 	s.comments = s.newCommentHandler()
 	s.newAccounts()
 	s.mail, s.noticesRead = s.newMessageHandler(), s.newNoticesReadHandler()
+	s.newDeskHandlers()
+	if s.deskMetrics == nil {
+		s.deskMetrics = newDeskMetrics()
+	}
 	return s
 }
 

@@ -40,6 +40,10 @@ func Routes(rd *render.Renderer, reg *assets.Registry, site *Site, middleware ..
 	mux.Handle("GET /messages/{name}", page(site.Conversation))
 	mux.Handle("POST /messages/{name}", withReader(http.HandlerFunc(site.PostMessage)))
 	mux.Handle("POST /notifications/read", withReader(http.HandlerFunc(site.MarkNoticesRead)))
+	mux.Handle("GET /desk", page(site.Desk))
+	mux.Handle("GET /desk/rules", wrap(http.HandlerFunc(site.Rules)))
+	mux.Handle("POST /desk/rules", withReader(http.HandlerFunc(site.PostRules)))
+	mux.Handle("POST /desk/comments/{id}/{action}", withReader(http.HandlerFunc(site.DeskAction)))
 	if site.acc != nil {
 		site.acc.Routes(mux, wrap)
 	}

@@ -44,3 +44,29 @@ func sharedStore(t *testing.T, db store.Shared) *store.Store {
 	t.Cleanup(func() { st.Close() })
 	return st
 }
+
+// TestDesk runs the behaviour every store.Desk has on PostgreSQL, and
+// through a news store opened WithShared of it; two instances share the
+// rules and their version.
+func TestDesk(t *testing.T) {
+	t.Run("DB", func(t *testing.T) {
+		mailtest.RunDesk(t, func(t *testing.T) store.Desk { return open(t, database(t)) })
+	})
+	t.Run("StoreWithShared", func(t *testing.T) {
+		mailtest.RunDesk(t, func(t *testing.T) store.Desk { return sharedStore(t, open(t, database(t))) })
+	})
+	t.Run("TwoInstances", func(t *testing.T) {
+		db := open(t, database(t))
+		one, two := sharedStore(t, db), sharedStore(t, db)
+		v0, _ := two.RulesVersion(t.Context())
+		if err := one.SaveRules(t.Context(), store.Rules{Editor: "ada", Words: []string{"spam"}}); err != nil {
+			t.Fatal(err)
+		}
+		if v1, err := two.RulesVersion(t.Context()); err != nil || v1 == v0 {
+			t.Errorf("the other instance's rules version = %d, %v; was %d", v1, err, v0)
+		}
+		if r, err := two.Rules(t.Context(), "ada"); err != nil || len(r.Words) != 1 {
+			t.Errorf("the other instance reads %+v, %v", r, err)
+		}
+	})
+}

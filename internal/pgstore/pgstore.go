@@ -26,7 +26,8 @@
 //	comment_seqs  (slug text primary key, last bigint)        the last seq given on each article
 //	docs          (key text primary key, value jsonb, updated_at timestamptz)
 //
-// and readers' messages and notifications, in mail.go's tables.
+// and readers' messages and notifications, in mail.go's tables, and the
+// moderation desk's, in desk.go's.
 package pgstore
 
 import (
@@ -177,6 +178,9 @@ func (db *DB) migrate(ctx context.Context) error {
 			return err
 		}
 		if _, err := tx.Exec(ctx, mailSchema); err != nil { // mail.go
+			return err
+		}
+		if _, err := tx.Exec(ctx, deskSchema); err != nil { // desk.go
 			return err
 		}
 		var v string

@@ -30,6 +30,10 @@ type Comment struct {
 	// reply so that showing it needs no lookup.
 	ReplyTo   string `json:"reply_to,omitempty"`
 	ReplyName string `json:"reply_name,omitempty"`
+
+	// Pinned is set by [Store.VisibleComments] on a comment an editor
+	// pinned; it is not stored with the comment ([Desk]).
+	Pinned bool `json:"-"`
 }
 
 // ErrBadComment is a comment [Store.AddComment] cannot store: no id or
