@@ -2,7 +2,6 @@ package pages
 
 import (
 	"context"
-	"errors"
 
 	"github.com/bigpipe-go/bigpipe/internal/store"
 	"github.com/bigpipe-go/bigpipe/live"
@@ -70,8 +69,3 @@ func (s *Site) publishCommentState(ctx context.Context, c store.Comment, st stor
 	c.Pinned = st.Pinned
 	return s.feeds.replaceComment(ctx, c)
 }
-
-// errNoLiveOps is what an operation the live library cannot do yet
-// returns (deskops_fallback.go): the store has the change, and a reload
-// shows it. It is not retried.
-var errNoLiveOps = errors.New("pages: live cannot replace or remove a stream item yet (issue 23); a reload shows the change")

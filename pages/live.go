@@ -214,5 +214,5 @@ func (s *Site) publishLater(log *slog.Logger, what string, err error, publish fu
 // retryable reports whether a failed publication may succeed later: a
 // broker failure may, a publication the engine refuses never does.
 func retryable(err error) bool {
-	return !errors.Is(err, live.ErrTooLarge) && !errors.Is(err, live.ErrWrongFeed) && !errors.Is(err, errNoLiveOps)
+	return !errors.Is(err, live.ErrTooLarge) && !errors.Is(err, live.ErrWrongFeed)
 }

@@ -309,12 +309,14 @@ func TestNoOrphanAssets(t *testing.T) {
 	slug := firstSlug(t, st, "tech")
 	used := map[string]bool{}
 	mail := pages.NewSite(st, pages.WithDirectory(readers)) // the messages pages, for a signed-in reader
+	desk := pages.NewSite(st, pages.WithEditors("ed"))       // the desk, for an editor
 	for _, page := range []*pagelet.Page{
 		must(get(t, site.Home, "/")),
 		must(get(t, site.Search, "/search?q=x")),
 		must(get(t, site.Article, "/article/"+slug, "slug", slug)),
 		must(getAs(t, "ada", mail.Messages, "/messages")),
 		must(getAs(t, "ada", mail.Conversation, "/messages/bob", "name", "bob")),
+		must(getAs(t, "ed", desk.Desk, "/desk")),
 	} {
 		for _, p := range page.Pagelets {
 			for _, a := range append(slices.Clone(p.CSS), p.JS...) {

@@ -1,5 +1,3 @@
-//go:build liveops
-
 package pages
 
 import (
