@@ -139,7 +139,9 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 		if e.shards, err = useRedis(e, cfg.redis); err != nil {
 			return nil, err
 		}
-	} else if cfg.tracer != nil {
+	} else {
+		// The memory broker's deliveries are counted (and traced) as
+		// Redis's are: trackingHandler.
 		mem, err := centrifuge.NewMemoryBroker(node, centrifuge.MemoryBrokerConfig{})
 		if err != nil {
 			return nil, fmt.Errorf("live: engine: %w", err)
@@ -385,6 +387,7 @@ func (e *Engine) Position(ctx context.Context, channel string) (render.LivePosit
 	select {
 	case a := <-done:
 		if a.err != nil {
+			e.m.errors.WithLabelValues(errPosition).Inc()
 			return render.LivePosition{}, fmt.Errorf("live: position of %q: %w", channel, a.err)
 		}
 		return render.LivePosition{Kind: spec.kind.String(), Offset: a.res.Offset, Epoch: a.res.Epoch}, nil
@@ -483,6 +486,7 @@ func (e *Engine) checkSession(ctx context.Context, c claims) error {
 	ok, err := e.cfg.sessions(ctx, pagelet.Reader{ID: c.Reader, Session: c.Session})
 	switch {
 	case err != nil:
+		e.m.errors.WithLabelValues(errSession).Inc()
 		e.cfg.log.Warn("live: session check failed: connection refused for now", "reader", c.Reader, "err", err)
 		return fmt.Errorf("%w: %w", errSessionUnknown, err)
 	case !ok:
@@ -497,8 +501,10 @@ func (e *Engine) checkSession(ctx context.Context, c claims) error {
 func (e *Engine) connected(c *centrifuge.Client) {
 	channels := c.Channels()
 	e.comeOrGo(channels, 1)
+	e.m.connects.WithLabelValues(c.Transport().Name()).Inc()
 	c.OnDisconnect(func(ev centrifuge.DisconnectEvent) {
 		e.comeOrGo(channels, -1)
+		e.m.disconnects.WithLabelValues(disconnectReason(ev.Code)).Inc()
 		e.lastLeave.Store(time.Now().UnixNano())
 		if ev.Code == centrifuge.DisconnectSlow.Code {
 			e.m.slow.Inc()

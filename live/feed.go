@@ -290,6 +290,7 @@ func (f *Feed[T]) publish(ctx context.Context, channel string, v *T, opts []Publ
 	data = render.AppendFragment(nil, &frag)
 	size := len(data) + appTags(tags, po.tags)
 	if size > f.e.cfg.limits.MessageSize {
+		f.e.m.errors.WithLabelValues(errPublish).Inc()
 		return fmt.Errorf("%w: %d bytes for %q, limit %d", ErrTooLarge, size, channel, f.e.cfg.limits.MessageSize)
 	}
 	if po.except != "" {
@@ -306,9 +307,11 @@ func (f *Feed[T]) publish(ctx context.Context, channel string, v *T, opts []Publ
 		popts = append(popts, centrifuge.WithIdempotencyKey(po.key), centrifuge.WithIdempotentResultTTL(f.spec.ttl))
 	}
 	if err := f.e.brokerCheck(channel); err != nil {
+		f.e.m.errors.WithLabelValues(errPublish).Inc()
 		return fmt.Errorf("live: publish to %q: %w", channel, err)
 	}
 	if res, err = f.e.node.Publish(channel, data, popts...); err != nil {
+		f.e.m.errors.WithLabelValues(errPublish).Inc()
 		return fmt.Errorf("live: publish to %q: %w", channel, err)
 	}
 	kind := f.spec.kind.String()

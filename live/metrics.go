@@ -10,6 +10,7 @@ import (
 // metrics are the engine's own, beside centrifuge's (centrifuge_*), in the
 // same registry.
 type metrics struct {
+	monitor                               // deliveries per publication, connects, disconnects, errors (deliveries.go)
 	connections    *prometheus.GaugeVec   // open, by transport
 	publications   *prometheus.CounterVec // by channel kind
 	deliveries     *prometheus.CounterVec // publications times this instance's subscribers, by kind
@@ -27,6 +28,7 @@ type metrics struct {
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
+		monitor: newMonitor(),
 		connections: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "bigpipe_live_connections", Help: "Live connections open, by transport.",
 		}, []string{"transport"}),
@@ -73,7 +75,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 	}
 	for _, c := range []prometheus.Collector{m.connections, m.publications, m.deliveries, m.publishSeconds, m.publishToWrite, m.refetches, m.refused, m.slow,
-		m.brokerUp, m.brokerFailures, m.brokerOutages, m.drained, m.resynced} {
+		m.brokerUp, m.brokerFailures, m.brokerOutages, m.drained, m.resynced, m.perPublication, m.connects, m.disconnects, m.errors} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("live: metrics: %w", err)
 		}

@@ -204,6 +204,7 @@ func (e *Engine) reportOne(ctx context.Context, channel string) {
 	defer cancel()
 	n, err := e.Presence(ctx, channel)
 	if err != nil {
+		e.m.errors.WithLabelValues(errPresence).Inc()
 		e.cfg.log.Warn("live: presence not reported", "channel", channel, "err", err)
 		return
 	}

@@ -38,8 +38,8 @@ func (b *trackingBroker) RegisterBrokerEventHandler(h centrifuge.BrokerEventHand
 	return b.RedisBroker.RegisterBrokerEventHandler(trackingHandler{h, b.e})
 }
 
-// tracingMemoryBroker is the memory broker of an engine that traces
-// (WithTracerProvider): it traces each delivery as the Redis broker's
+// tracingMemoryBroker is the memory broker of an engine: it counts (and,
+// WithTracerProvider, traces) each delivery as the Redis broker's
 // trackingHandler does.
 type tracingMemoryBroker struct {
 	*centrifuge.MemoryBroker
@@ -51,8 +51,9 @@ func (b *tracingMemoryBroker) RegisterBrokerEventHandler(h centrifuge.BrokerEven
 }
 
 // trackingHandler is the node's broker event handler, as the engine's
-// broker hands it publications: it notes their positions (with Redis) and
-// traces their delivery here (with a tracer).
+// broker hands it publications: it notes their positions (with Redis),
+// counts how many clients here each reaches, and traces their delivery
+// here (with a tracer).
 type trackingHandler struct {
 	centrifuge.BrokerEventHandler
 	e *Engine
@@ -62,6 +63,7 @@ func (h trackingHandler) HandlePublication(ch string, pub *centrifuge.Publicatio
 	if h.e.seen != nil {
 		h.e.seen.note(ch, sp)
 	}
+	h.e.m.perPublication.Observe(float64(h.e.node.Hub().NumSubscribers(ch)))
 	if t := h.e.cfg.tracer; t != nil {
 		span := h.e.startDelivery(t, ch, pub, sp) // trace.go
 		defer span.End()

@@ -1,0 +1,87 @@
+package live_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bigpipe-go/bigpipe/live"
+	"github.com/bigpipe-go/bigpipe/pagelet"
+)
+
+// series counts the time series reg holds: one per metric and label set.
+func series(t *testing.T, reg prometheus.Gatherer) int {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, mf := range mfs {
+		n += len(mf.GetMetric())
+	}
+	return n
+}
+
+// TestMetricsSeriesBounded checks that the engine's metrics (and
+// centrifuge's, in the same registry) have no label a reader, an editor or
+// an article can grow: a round of 10,000 readers, 1,000 editors and 100
+// articles, each published to, some connecting, leaves as many series as a
+// round of 10, 5 and 3 did.
+func TestMetricsSeriesBounded(t *testing.T) {
+	checkLeaks(t)
+	f := newFixture(t)
+	inbox := live.Stream(f.eng, "inbox#", raw)
+	desk := live.Stream(f.eng, "desk#", raw)
+	article := live.Stream(f.eng, "article:", raw, live.WithPresence(100*time.Millisecond, func(context.Context, string, int) {}))
+	ctx := context.Background()
+	round := func(name string, readers, editors, articles int) int {
+		for i := range readers {
+			if err := inbox.PublishTo(ctx, fmt.Sprintf("%s-r%d", name, i), "<p>n</p>"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range editors {
+			if err := desk.PublishTo(ctx, fmt.Sprintf("%s-e%d", name, i), "<p>c</p>", live.WithKey(fmt.Sprint("k", i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range articles {
+			ch := fmt.Sprintf("article:%s-a%d", name, i)
+			if err := article.Publish(ctx, ch, "<p>c</p>"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.eng.Presence(ctx, ch); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Readers connect to their inbox and an article, and leave; one
+		// is refused.
+		for i := range min(readers, 10) {
+			r := pagelet.Reader{ID: fmt.Sprintf("%s-r%d", name, i)}
+			s := f.dialSSE(t, connectCmd(t, grant(t, f.eng, r, inbox.ReaderChannel(r.ID), fmt.Sprintf("article:%s-a%d", name, i%articles)), nil))
+			s.connected(t)
+			s.close()
+		}
+		refused := f.dialSSE(t, connectCmd(t, "forged."+name, nil))
+		if r, ok := refused.next(t, 5*time.Second); !ok || r.Push == nil || r.Push.Disconnect == nil {
+			t.Fatalf("a forged token: %s, want refused", r.Raw)
+		}
+		time.Sleep(300 * time.Millisecond) // presence reports and disconnects counted
+		return series(t, f.reg)
+	}
+	small := round("small", 10, 5, 3)
+	large := round("large", 10_000, 1_000, 100)
+	if large != small {
+		t.Errorf("%d series after 10,000 readers, 1,000 editors and 100 articles; %d after 10, 5 and 3: a label grows with them", large, small)
+	}
+	if n, ok := metric(t, f.reg, "bigpipe_live_deliveries_per_publication", nil); !ok || n < 11_000 {
+		t.Errorf("deliveries per publication observed %v times, want one per publication (over 11,000)", n)
+	}
+	if n, _ := metric(t, f.reg, "bigpipe_live_disconnects_total", map[string]string{"reason": "closed"}); n < 20 {
+		t.Errorf("disconnects{reason=closed} = %v, want the 20 readers who left", n)
+	}
+}
