@@ -309,7 +309,7 @@ func TestNoOrphanAssets(t *testing.T) {
 	slug := firstSlug(t, st, "tech")
 	used := map[string]bool{}
 	mail := pages.NewSite(st, pages.WithDirectory(readers)) // the messages pages, for a signed-in reader
-	desk := pages.NewSite(st, pages.WithEditors("ed"))       // the desk, for an editor
+	desk := pages.NewSite(st, pages.WithEditors("ed"))      // the desk, for an editor
 	for _, page := range []*pagelet.Page{
 		must(get(t, site.Home, "/")),
 		must(get(t, site.Search, "/search?q=x")),
