@@ -15,7 +15,7 @@ import (
 var revealProbe string
 
 // homePagelets are the front page's pagelets (pages/news.go).
-var homePagelets = []string{"hotnews", "breaking", "society", "finance", "tech", "sports", "mostread", "weather"}
+var homePagelets = []string{"hotnews", "breaking", "society", "finance", "tech", "sports", "notifications", "mostread", "weather"}
 
 // homeLatency makes some of the front page's backends slow, so that its
 // pagelets arrive spread out over time rather than in one burst: the CSS and

@@ -89,7 +89,7 @@ func (s *Site) accountPagelets(w http.ResponseWriter, r *http.Request) []pagelet
 	if signedIn {
 		fields = s.acc.SignOutFields(w, r)
 	}
-	next := r.URL.RequestURI()
+	next := returnPath(r)
 	return []pagelet.Pagelet{{
 		ID: "account",
 		// Signed in, the box names its reader: the page is theirs alone.
@@ -123,5 +123,5 @@ func (s *Site) plainAccountBox(w http.ResponseWriter, r *http.Request) templ.Com
 	if name != "" {
 		fields = s.acc.SignOutFields(w, r)
 	}
-	return accountBox(name, fields, r.URL.RequestURI())
+	return accountBox(name, fields, returnPath(r))
 }

@@ -56,7 +56,7 @@ type noticesBox struct {
 // the form's cookie).
 func (s *Site) noticesPagelet(w http.ResponseWriter, r *http.Request) (pagelet.Pagelet, noticesBox) {
 	reader := pagelet.ReaderFrom(r.Context())
-	next := r.URL.RequestURI()
+	next := returnPath(r)
 	p := s.pagelet("notifications", "Notifications", 80, skelStories(2),
 		func(ctx context.Context) (templ.Component, error) {
 			rd := pagelet.ReaderFrom(ctx)

@@ -77,9 +77,27 @@ func (h *hasher) hash(ctx context.Context, password string) (string, error) {
 	salt := make([]byte, argonSaltLen)
 	_, _ = rand.Read(salt) // never fails (crypto/rand)
 	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	return encodeHash(salt, key), nil
+}
+
+// encodeHash writes salt and key as a PHC string with the parameters
+// passwords are hashed with.
+func encodeHash(salt, key []byte) string {
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
-		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+		b64.EncodeToString(salt), b64.EncodeToString(key))
+}
+
+// dummyHash is a hash no password matches, with the parameters of real
+// ones: verifying a sign-in for an unknown name against it costs what a
+// wrong password costs. Its key is random rather than derived, so that
+// making it costs nothing (an argon2 run at start would hold its 19 MiB
+// in the process for good).
+func dummyHash() string {
+	salt, key := make([]byte, argonSaltLen), make([]byte, argonKeyLen)
+	_, _ = rand.Read(salt) // never fails (crypto/rand)
+	_, _ = rand.Read(key)
+	return encodeHash(salt, key)
 }
 
 // verify reports whether password is the one encoded hashes, comparing
