@@ -55,7 +55,7 @@ func (rd *reader) accountPost(kind string, fields ...string) (*http.Response, st
 	return resp, readBody(rd.t, resp)
 }
 
-func readBody(t *testing.T, resp *http.Response) string {
+func readBody(t testing.TB, resp *http.Response) string {
 	t.Helper()
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)

@@ -21,12 +21,12 @@ const crawlerUA = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.co
 // reader is one browser on a live site: a cookie jar, and no redirect
 // following unless asked.
 type reader struct {
-	t      *testing.T
+	t      testing.TB
 	ls     *liveSite
 	client *http.Client
 }
 
-func newReader(t *testing.T, ls *liveSite) *reader {
+func newReader(t testing.TB, ls *liveSite) *reader {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)

@@ -13,14 +13,14 @@ import (
 )
 
 // newDeskSite is a live site with readers, and ed and ann its editors.
-func newDeskSite(t *testing.T) *liveSite {
+func newDeskSite(t testing.TB) *liveSite {
 	t.Helper()
 	return newLiveSiteWrapped(t, withSessions, pages.WithDirectory(readers), pages.WithCommentRate(0, 0), pages.WithEditors("ed", "Ann"))
 }
 
 // deskFields returns rd's desk form fields (the token and a submission
 // id), from the rules page.
-func deskFields(t *testing.T, rd *reader) url.Values {
+func deskFields(t testing.TB, rd *reader) url.Values {
 	t.Helper()
 	resp, body := rd.get("/desk/rules", chromeUA)
 	csrf, id := csrfField.FindStringSubmatch(body), idField.FindStringSubmatch(body)
@@ -30,7 +30,7 @@ func deskFields(t *testing.T, rd *reader) url.Values {
 	return url.Values{form.TokenField: {csrf[1]}, form.IDField: {id[1]}}
 }
 
-func saveRules(t *testing.T, rd *reader, kv ...string) (*http.Response, string) {
+func saveRules(t testing.TB, rd *reader, kv ...string) (*http.Response, string) {
 	t.Helper()
 	return rd.postTo("/desk/rules", with(deskFields(t, rd), kv...))
 }

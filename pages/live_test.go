@@ -34,14 +34,14 @@ type liveSite struct {
 var discard = slog.New(slog.DiscardHandler)
 
 // newLiveSite serves a live site from a fresh store on the test clock.
-func newLiveSite(t *testing.T, opts ...pages.Option) *liveSite {
+func newLiveSite(t testing.TB, opts ...pages.Option) *liveSite {
 	t.Helper()
 	return newLiveSiteWrapped(t, func(h http.Handler) http.Handler { return h }, opts...)
 }
 
 // newLiveSiteWrapped is newLiveSite with the site's routes behind wrap, a
 // middleware (the session middleware that says who the reader is, say).
-func newLiveSiteWrapped(t *testing.T, wrap func(http.Handler) http.Handler, opts ...pages.Option) *liveSite {
+func newLiveSiteWrapped(t testing.TB, wrap func(http.Handler) http.Handler, opts ...pages.Option) *liveSite {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "news.db"), store.WithNow(func() time.Time { return testNow }))
 	if err != nil {
@@ -101,7 +101,7 @@ func (s *sseSub) close() {
 // subscribe connects to the live SSE endpoint of base with a token for
 // channels and returns once the server has subscribed it to them: a
 // publication made after it returns reaches it. It disconnects when t ends.
-func subscribe(t *testing.T, ls *liveSite, channels ...string) *sseSub {
+func subscribe(t testing.TB, ls *liveSite, channels ...string) *sseSub {
 	t.Helper()
 	tok, err := ls.eng.Token(channels...)
 	if err != nil {
@@ -112,7 +112,7 @@ func subscribe(t *testing.T, ls *liveSite, channels ...string) *sseSub {
 
 // subscribeToken is subscribe with the token tok, such as one granted to
 // a reader's page.
-func subscribeToken(t *testing.T, ls *liveSite, tok string) *sseSub {
+func subscribeToken(t testing.TB, ls *liveSite, tok string) *sseSub {
 	t.Helper()
 	connect, _ := json.Marshal(map[string]any{"id": 1, "connect": map[string]any{"token": tok}})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -188,13 +188,13 @@ func subscribeToken(t *testing.T, ls *liveSite, tok string) *sseSub {
 
 // next returns the next publication on channel, skipping others', within
 // 10 s.
-func (s *sseSub) next(t *testing.T, channel string) livePub {
+func (s *sseSub) next(t testing.TB, channel string) livePub {
 	t.Helper()
 	return s.nextWithin(t, channel, 10*time.Second)
 }
 
 // nextWithin is next, waiting up to d.
-func (s *sseSub) nextWithin(t *testing.T, channel string, d time.Duration) livePub {
+func (s *sseSub) nextWithin(t testing.TB, channel string, d time.Duration) livePub {
 	t.Helper()
 	deadline := time.After(d)
 	for {

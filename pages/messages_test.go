@@ -53,7 +53,7 @@ func newMailSite(t *testing.T) *liveSite {
 }
 
 // signedIn is a browser signed in as the reader id.
-func signedIn(t *testing.T, ls *liveSite, id string) *reader {
+func signedIn(t testing.TB, ls *liveSite, id string) *reader {
 	t.Helper()
 	rd := newReader(t, ls)
 	u, _ := url.Parse(ls.srv.URL)
@@ -130,7 +130,7 @@ func conversation(t *testing.T, ls *liveSite, a, b string) []string {
 
 // subscribeAs subscribes a page of the reader id to channels, granted as
 // the renderer grants a page rendered for them.
-func subscribeAs(t *testing.T, ls *liveSite, id string, channels ...string) *sseSub {
+func subscribeAs(t testing.TB, ls *liveSite, id string, channels ...string) *sseSub {
 	t.Helper()
 	g, err := ls.eng.Grant(pagelet.WithReader(t.Context(), pagelet.Reader{ID: id, Session: "s-" + id}), channels)
 	if err != nil {
@@ -140,7 +140,7 @@ func subscribeAs(t *testing.T, ls *liveSite, id string, channels ...string) *sse
 }
 
 // none fails if a publication on channel arrives within d.
-func (s *sseSub) none(t *testing.T, channel string, d time.Duration) {
+func (s *sseSub) none(t testing.TB, channel string, d time.Duration) {
 	t.Helper()
 	deadline := time.After(d)
 	for {

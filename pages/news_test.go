@@ -129,7 +129,7 @@ func readStatic(t *testing.T, name string) string {
 	return string(b)
 }
 
-func firstSlug(t *testing.T, st *store.Store, section string) string {
+func firstSlug(t testing.TB, st *store.Store, section string) string {
 	t.Helper()
 	arts, err := st.Section(t.Context(), section, 1)
 	if err != nil || len(arts) == 0 {
