@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bigpipe-go/bigpipe/internal/testenv"
 	"github.com/bigpipe-go/bigpipe/live"
 )
 
@@ -156,4 +157,30 @@ func TestItemRemoveRecovered(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestItemOpsNative: the same operations on a page served in the native
+// mode (its pagelets patched in by the parser, then the same live client):
+// replace in place, remove, pin to the top and unpin.
+func TestItemOpsNative(t *testing.T) {
+	f := newPageFixture(t)
+	tb := newTab(t)
+	tb.SetUserAgent(t, testenv.NativeUA)
+	tb.Navigate(t, f.url("/"))
+	tb.WaitTrue(t, `!!(window.bigPipe && bigPipe.done && bigPipe.liveState) && bigPipe.liveState.connects >= 1`)
+	if !eval[bool](t, tb, `bigPipe.shown.length > 0 && bigPipe.shown.every((s) => s.placed || s.patched)`) {
+		t.Fatalf("not the native page: bigPipe.shown = %v", eval[any](t, tb, `bigPipe.shown`))
+	}
+	for i := uint64(1); i <= 3; i++ {
+		publishItem(t, f, comment{ID: fmt.Sprintf("c%d", i), Text: fmt.Sprint(i)}, i)
+	}
+	waitKeys(t, tb, "c1", "c2", "c3")
+	publishItem(t, f, comment{ID: "c2", Text: "two"}, 2, live.Replace())
+	tb.WaitTrue(t, `document.querySelector('[data-live-key=c2]').textContent === 'two'`)
+	removeItem(t, f, "c1")
+	waitKeys(t, tb, "c2", "c3")
+	publishItem(t, f, comment{ID: "c3", Text: "3"}, 3, live.Replace(), live.Pin(true))
+	waitKeys(t, tb, "c3", "c2")
+	publishItem(t, f, comment{ID: "c3", Text: "3"}, 3, live.Replace(), live.Pin(false))
+	waitKeys(t, tb, "c2", "c3")
 }
