@@ -69,6 +69,8 @@ type Engine struct {
 	misuses  map[string]struct{} // Feed.Pagelet mistakes logged, by feed and channel (feed.go)
 
 	presence     presence      // channels due to be counted (presence.go)
+	presenceOn   atomic.Bool   // a feed reports presence: reportPresence runs
+	presenceOnce sync.Once     // starts reportPresence, with the first such feed
 	presenceDone chan struct{} // closed when reportPresence has ended
 }
 
@@ -196,10 +198,6 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 		}()
 	}
 	e.presenceDone = make(chan struct{})
-	go func() {
-		defer close(e.presenceDone)
-		e.reportPresence(e.done)
-	}()
 	return e, nil
 }
 
@@ -223,7 +221,9 @@ func (e *Engine) Close(ctx context.Context) error {
 			err = cmp.Or(err, ctx.Err())
 		}
 	}
-	<-e.presenceDone // ends at e.done; a report in progress waits a second at most
+	if e.presenceOn.Load() {
+		<-e.presenceDone // ends at e.done; a report in progress waits a second at most
+	}
 	// The shards last: the node's broker unsubscriptions above use them.
 	// Closing them ends a probe read still waiting on a Redis that hangs.
 	closeShards(e.shards)
@@ -375,25 +375,16 @@ func (e *Engine) Position(ctx context.Context, channel string) (render.LivePosit
 	if err := e.brokerCheck(channel); err != nil {
 		return render.LivePosition{}, fmt.Errorf("live: position of %q: %w", channel, err)
 	}
-	type answer struct {
-		res centrifuge.HistoryResult
-		err error
-	}
-	done := make(chan answer, 1) // the reader never blocks, so the goroutine always ends
-	go func() {
-		res, err := e.node.History(channel, centrifuge.WithLimit(0), centrifuge.WithHistoryMetaTTL(spec.metaTTL()))
-		done <- answer{res, err}
-	}()
-	select {
-	case a := <-done:
-		if a.err != nil {
+	res, err := await(ctx, func() (centrifuge.HistoryResult, error) {
+		return e.node.History(channel, centrifuge.WithLimit(0), centrifuge.WithHistoryMetaTTL(spec.metaTTL()))
+	})
+	if err != nil {
+		if ctx.Err() == nil {
 			e.m.errors.WithLabelValues(errPosition).Inc()
-			return render.LivePosition{}, fmt.Errorf("live: position of %q: %w", channel, a.err)
 		}
-		return render.LivePosition{Kind: spec.kind.String(), Offset: a.res.Offset, Epoch: a.res.Epoch}, nil
-	case <-ctx.Done():
-		return render.LivePosition{}, fmt.Errorf("live: position of %q: %w", channel, context.Cause(ctx))
+		return render.LivePosition{}, fmt.Errorf("live: position of %q: %w", channel, err)
 	}
+	return render.LivePosition{Kind: spec.kind.String(), Offset: res.Offset, Epoch: res.Epoch}, nil
 }
 
 // errNoFeed is a channel no feed declares.

@@ -144,6 +144,9 @@ func declare[T any](e *Engine, name string, k kind, view func(T) templ.Component
 		panic("live: feed declared twice: " + name)
 	}
 	e.feeds[name] = spec
+	if spec.presenceReport != nil {
+		e.startPresence()
+	}
 	return &Feed[T]{e: e, spec: spec, view: view}
 }
 

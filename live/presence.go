@@ -48,24 +48,11 @@ func (e *Engine) Presence(ctx context.Context, channel string) (int, error) {
 	if !spec.presence {
 		return 0, fmt.Errorf("live: presence of %q: %w", channel, errNoPresence)
 	}
-	type answer struct {
-		n   int
-		err error
+	st, err := await(ctx, func() (centrifuge.PresenceStatsResult, error) { return e.node.PresenceStats(channel) })
+	if err != nil {
+		return 0, fmt.Errorf("live: presence of %q: %w", channel, err)
 	}
-	done := make(chan answer, 1) // the reader never blocks, so the goroutine always ends
-	go func() {
-		st, err := e.node.PresenceStats(channel)
-		done <- answer{st.NumClients, err}
-	}()
-	select {
-	case a := <-done:
-		if a.err != nil {
-			return 0, fmt.Errorf("live: presence of %q: %w", channel, a.err)
-		}
-		return a.n, nil
-	case <-ctx.Done():
-		return 0, fmt.Errorf("live: presence of %q: %w", channel, context.Cause(ctx))
-	}
+	return st.NumClients, nil
 }
 
 // errNoPresence is the answer for a channel whose feed keeps no presence.
@@ -83,31 +70,18 @@ func (e *Engine) ReadersOn(ctx context.Context, channel string) ([]string, error
 	if !spec.presence {
 		return nil, fmt.Errorf("live: readers on %q: %w", channel, errNoPresence)
 	}
-	type answer struct {
-		res centrifuge.PresenceResult
-		err error
+	res, err := await(ctx, func() (centrifuge.PresenceResult, error) { return e.node.Presence(channel) })
+	if err != nil {
+		return nil, fmt.Errorf("live: readers on %q: %w", channel, err)
 	}
-	done := make(chan answer, 1) // the reader never blocks, so the goroutine always ends
-	go func() {
-		res, err := e.node.Presence(channel)
-		done <- answer{res, err}
-	}()
-	select {
-	case a := <-done:
-		if a.err != nil {
-			return nil, fmt.Errorf("live: readers on %q: %w", channel, a.err)
+	var ids []string
+	for _, info := range res.Presence {
+		if info.UserID != "" {
+			ids = append(ids, info.UserID)
 		}
-		var ids []string
-		for _, info := range a.res.Presence {
-			if info.UserID != "" {
-				ids = append(ids, info.UserID)
-			}
-		}
-		slices.Sort(ids)
-		return slices.Compact(ids), nil
-	case <-ctx.Done():
-		return nil, fmt.Errorf("live: readers on %q: %w", channel, context.Cause(ctx))
 	}
+	slices.Sort(ids)
+	return slices.Compact(ids), nil
 }
 
 // presence is the engine's presence reporting: which channels are due to
@@ -118,10 +92,27 @@ type presence struct {
 	local map[string]int       // channel → pages open on this instance
 }
 
+// startPresence starts the presence reporter, once, when the first feed
+// with a presence report is declared: an engine without one neither ticks
+// nor looks up the channels of every connection that comes and goes. It
+// ends when the engine closes.
+func (e *Engine) startPresence() {
+	e.presenceOnce.Do(func() {
+		e.presenceOn.Store(true)
+		go func() {
+			defer close(e.presenceDone)
+			e.reportPresence(e.done)
+		}()
+	})
+}
+
 // comeOrGo notes that a page opened (delta 1) or closed (-1) channels:
 // each of them with a presence report is due after its period, if it is
 // not due already.
 func (e *Engine) comeOrGo(channels []string, delta int) {
+	if !e.presenceOn.Load() {
+		return
+	}
 	now := time.Now()
 	p := &e.presence
 	p.mu.Lock()

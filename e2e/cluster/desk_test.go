@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"slices"
 	"strings"
@@ -21,11 +20,7 @@ const deskEditor = "deskeditor"
 // form does without JavaScript.
 func saveRules(t *testing.T, base string, r reader, word string) {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	u, _ := url.Parse(base)
-	jar.SetCookies(u, []*http.Cookie{{Name: "dp_session", Value: r.session, Path: "/"}})
-	client := &http.Client{Jar: jar, Timeout: 20 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := r.client(base)
 	res, err := client.Get(base + "/desk/rules")
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
@@ -153,11 +152,7 @@ func TestReplyNotifiesOnlyTheAuthor(t *testing.T) {
 // comment replyTo unless empty) and returns its id.
 func postComment(t *testing.T, base, slug string, r reader, replyTo, text string) string {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	u, _ := url.Parse(base)
-	jar.SetCookies(u, []*http.Cookie{{Name: "dp_session", Value: r.session, Path: "/"}})
-	client := &http.Client{Jar: jar, Timeout: 20 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := r.client(base)
 	res, err := client.Get(base + "/article/" + slug)
 	if err != nil {
 		t.Fatal(err)
@@ -200,11 +195,7 @@ type messenger struct {
 
 func newMessenger(t *testing.T, base string, from, to reader) *messenger {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	u, _ := url.Parse(base)
-	jar.SetCookies(u, []*http.Cookie{{Name: "dp_session", Value: from.session, Path: "/"}})
-	m := &messenger{from: from, to: to, client: &http.Client{Jar: jar, Timeout: 20 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	m := &messenger{from: from, to: to, client: from.client(base)}
 	res, err := m.client.Get(base + "/messages/" + to.name)
 	if err != nil {
 		t.Fatal(err)

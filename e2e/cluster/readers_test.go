@@ -65,6 +65,17 @@ func signUp(t *testing.T, base, name string) reader {
 	return reader{}
 }
 
+// client is an HTTP client signed in as r on base (and, cookies not
+// telling ports apart, on every instance), that does not follow
+// redirects: a test reads the 303 itself.
+func (r reader) client(base string) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	u, _ := url.Parse(base)
+	jar.SetCookies(u, []*http.Cookie{{Name: "dp_session", Value: r.session, Path: "/"}})
+	return &http.Client{Jar: jar, Timeout: 20 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
 // as gives tb r's session cookie, as if r had signed in in that browser.
 // Cookies do not tell ports apart: it is good for every instance.
 func (tb *tab) as(t *testing.T, r reader) {
