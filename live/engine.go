@@ -150,6 +150,7 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 		}
 		node.SetBroker(&tracingMemoryBroker{MemoryBroker: mem, e: e})
 	}
+	e.joinCache()
 	node.OnConnecting(e.connecting)
 	node.OnConnect(e.connected)
 	node.OnTransportWrite(e.transportWrite)

@@ -317,6 +317,7 @@ func (f *Feed[T]) publish(ctx context.Context, channel string, v *T, opts []Publ
 		f.e.m.errors.WithLabelValues(errPublish).Inc()
 		return fmt.Errorf("live: publish to %q: %w", channel, err)
 	}
+	f.e.published(ctx, f.spec, channel, frag.Content, res, po.op)
 	kind := f.spec.kind.String()
 	f.e.m.publications.WithLabelValues(kind).Inc()
 	f.e.m.deliveries.WithLabelValues(kind).Add(float64(f.e.node.Hub().NumSubscribers(channel)))

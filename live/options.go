@@ -1,6 +1,8 @@
 package live
 
 import (
+	"github.com/bigpipe-go/bigpipe/cache"
+
 	"log/slog"
 	"time"
 
@@ -80,6 +82,7 @@ type config struct {
 	redis        []string     // WithRedis: one shard per URL; none: the memory broker
 	tracer       trace.Tracer // WithTracerProvider's; nil: no tracing
 	sessions     SessionCheck // WithSessions's; nil: tokens are not checked against sessions
+	cache        *cache.Cache // WithCache's; nil: publications update no pagelet cache
 }
 
 // WithSecret sets the key that signs the pages' connection tokens. Every

@@ -79,6 +79,11 @@ type Pagelet struct {
 	// "private, no-store", so that no shared cache keeps one reader's page
 	// for another.
 	Personal bool
+
+	// Cache lets the pagelet's rendered markup be served to other requests
+	// for a while instead of running Load for each (see [Cache]). The zero
+	// value caches nothing.
+	Cache Cache
 }
 
 // EffectiveTimeout returns p.Timeout, or [DefaultTimeout] when it is not positive.

@@ -8,6 +8,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/bigpipe-go/bigpipe/cache"
 	"github.com/bigpipe-go/bigpipe/pagelet"
 )
 
@@ -57,6 +58,13 @@ type fetches struct {
 	// spans are the pagelets' spans, by index, started before their
 	// goroutines and ended as each settles (observe); nil without tracing.
 	spans []trace.Span
+
+	// fills are, by index, what the cache needs to load the cached
+	// pagelets (nil for the others, and all nil without a cache); hits
+	// the pagelets the cache served before any goroutine started, in sent
+	// and not settled yet: poll hands them out first.
+	fills []*cache.Fill
+	hits  []int
 }
 
 // fetchSlot is one pagelet's place in its page's fetches.
@@ -110,22 +118,50 @@ func (h *Handler) start(x *response, page *pagelet.Page) *fetches {
 			f.spans[i] = startPageletSpan(x.ctx, t, &page.Pagelets[i], now)
 		}
 	}
-	if f.max <= 0 || f.max >= n {
-		f.running, f.launched = n, n
-		for i := range n {
+	todo := f.lookup()
+	if f.max <= 0 || f.max >= len(todo) {
+		f.running, f.launched = len(todo), len(todo)
+		for _, i := range todo {
 			go f.run(i)
 		}
 		return f
 	}
-	f.queue = make([]int, n)
-	for i := range f.queue {
-		f.queue[i] = i
-	}
+	f.queue = todo
 	slices.SortStableFunc(f.queue, func(a, b int) int {
 		return page.Pagelets[b].Priority - page.Pagelets[a].Priority
 	})
 	f.launch()
 	return f
+}
+
+// lookup asks the cache, if the Renderer has one, for every cached
+// pagelet: those it serves at once are done (hits), with no goroutine and
+// nothing of the process-wide budget held. It returns the indexes of the
+// pagelets left to load.
+func (f *fetches) lookup() []int {
+	n := len(f.page.Pagelets)
+	todo := make([]int, 0, n)
+	if f.x.h.rd.cache == nil {
+		for i := range n {
+			todo = append(todo, i)
+		}
+		return todo
+	}
+	f.fills = make([]*cache.Fill, n)
+	for i := range n {
+		fill := f.fill(i)
+		f.fills[i] = fill
+		if fill != nil {
+			if res, ok := f.peek(i, fill); ok {
+				f.sent[i] = res
+				f.hits = append(f.hits, i)
+				f.x.h.rd.limiter.dismiss(1)
+				continue
+			}
+		}
+		todo = append(todo, i)
+	}
+	return todo
 }
 
 // launch starts the queued pagelets the per-page bound lets run.
@@ -166,10 +202,14 @@ func (f *fetches) run(i int) {
 	}
 	defer lim.release()
 	queued := time.Since(t0)
-	pos := f.x.position(ctx, p) // before Load: what is published after it reaches the page
-	f.sent[i] = load(ctx, i, p, sp)
+	if f.fills != nil && f.fills[i] != nil {
+		f.sent[i] = f.getCached(ctx, i, f.fills[i])
+	} else {
+		pos := f.x.position(ctx, p) // before Load: what is published after it reaches the page
+		f.sent[i] = load(ctx, i, p, sp)
+		f.sent[i].live = pos
+	}
 	f.sent[i].queue = queued
-	f.sent[i].live = pos
 	f.results <- i
 }
 
@@ -188,6 +228,11 @@ func (f *fetches) received() {
 // handler but a Load that ignores its context (and that only until its
 // deadline has passed here). What it collects is discarded.
 func (f *fetches) stop() {
+	for _, i := range f.hits { // served by the cache, never handed out
+		f.giveUp(i)
+		putBuf(f.sent[i].html)
+	}
+	f.hits = nil
 	for _, i := range f.queue { // never launched
 		f.x.h.rd.limiter.dismiss(1)
 		f.giveUp(i)

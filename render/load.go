@@ -10,6 +10,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/bigpipe-go/bigpipe/cache"
 	"github.com/bigpipe-go/bigpipe/pagelet"
 )
 
@@ -23,6 +24,7 @@ type result struct {
 	fetch  time.Duration // in Load
 	render time.Duration // rendering the component into html
 	live   *LivePosition // where the pagelet's live channel stood before Load; nil if not live
+	cache  cache.Outcome // how the cache served it; "" for a pagelet not cached
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}

@@ -81,4 +81,8 @@ type PageletStats struct {
 	Render  time.Duration // rendering its component into a buffer
 	Failure Failure       // FailNone if its content is shown
 	Err     error         // why, if it failed
+	// Cache is how the cache served it (see package cache's Outcome:
+	// hit, stale, miss, coalesced, stale-if-error, failed); "" for a
+	// pagelet without a cache policy.
+	Cache string
 }

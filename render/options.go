@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/bigpipe-go/bigpipe/cache"
 )
 
 // Option configures a [Renderer]: given to [New], it applies to every page
@@ -44,6 +46,7 @@ type config struct {
 	path        string       // where the Renderer's own endpoints are mounted
 	live        Live         // keeps live pagelets current; nil: none are
 	tracer      trace.Tracer // traces pages and pagelets; nil: no tracing (WithTracerProvider)
+	cache       *cache.Cache // keeps the fragments of pagelets with a cache policy; nil: none are kept
 	page        pageConfig
 }
 

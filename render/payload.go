@@ -86,6 +86,10 @@ func appendFields(dst []byte, css, js, styles []*assets.Asset, timing *result, c
 		dst = appendMillis(dst, timing.fetch)
 		dst = append(dst, `,"render":`...)
 		dst = appendMillis(dst, timing.render)
+		if timing.cache != "" {
+			dst = append(dst, `,"cache":`...)
+			dst = appendJSString(dst, string(timing.cache))
+		}
 		dst = append(dst, '}')
 	}
 	return append(dst, "})"...)

@@ -160,7 +160,7 @@ func (p *pass) next() (result, error) {
 // a run queue behind other requests' work). With [WithPayloadsOnly] it
 // places none.
 func (p *pass) placeReady() []result {
-	for range skeletonYields {
+	for k := 0; k < skeletonYields && p.f.launched > 0; k++ {
 		runtime.Gosched()
 		if !p.f.unbegun() {
 			break

@@ -28,9 +28,12 @@ func (p *pass) serverTiming() {
 			b = appendMillis(b, t.queue)
 		}
 		b = append(b, ", pagelet;desc="...)
-		if t.err != nil {
+		switch {
+		case t.cache != "":
+			b = appendQuoted(b, id+" (cache "+string(t.cache)+")")
+		case t.err != nil:
 			b = appendQuoted(b, id+" (failed)")
-		} else {
+		default:
 			b = appendQuoted(b, id)
 		}
 		b = append(b, ";dur="...)

@@ -10,6 +10,13 @@ import (
 // poll returns a result that is ready now, if there is one. Once the
 // page's context has ended there is none: the page cannot be completed.
 func (f *fetches) poll() (result, bool) {
+	for len(f.hits) > 0 && f.x.ctx.Err() == nil {
+		i := f.hits[0]
+		f.hits = f.hits[1:]
+		if r, ok := f.settle(f.sent[i]); ok {
+			return r, true
+		}
+	}
 	for f.left > 0 && f.x.ctx.Err() == nil {
 		select {
 		case i := <-f.results:
@@ -92,13 +99,13 @@ func (f *fetches) observe(res result) {
 	p := &f.page.Pagelets[res.index]
 	fail := failure(res.err)
 	if f.timing != nil {
-		f.timing[res.index] = result{index: res.index, queue: res.queue, fetch: res.fetch, render: res.render, err: res.err}
+		f.timing[res.index] = result{index: res.index, queue: res.queue, fetch: res.fetch, render: res.render, err: res.err, cache: res.cache}
 	}
 	if f.spans != nil {
 		endPageletSpan(f.spans[res.index], &res, fail)
 	}
 	if o := f.x.h.rd.observer; o != nil {
-		o.PageletDone(f.x.r, PageletStats{ID: p.ID, Mode: f.x.mode, Queue: res.queue, Fetch: res.fetch, Render: res.render, Failure: fail, Err: res.err})
+		o.PageletDone(f.x.r, PageletStats{ID: p.ID, Mode: f.x.mode, Queue: res.queue, Fetch: res.fetch, Render: res.render, Failure: fail, Err: res.err, Cache: string(res.cache)})
 	}
 	if log := f.x.h.rd.log; log.Enabled(f.x.ctx, slog.LevelDebug) {
 		log.LogAttrs(f.x.ctx, slog.LevelDebug, "pagelet", slog.String("request_id", f.x.id),
