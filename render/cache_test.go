@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -321,3 +322,38 @@ func TestCacheColdHerd(t *testing.T) {
 		}
 	}
 }
+
+// TestCacheWildcardRouteWarns checks that a pagelet cached under the
+// default key on a route with wildcards, where every match would share one
+// fragment, is reported once.
+func TestCacheWildcardRouteWarns(t *testing.T) {
+	var logs strings.Builder
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(p)
+	}), nil))
+	var calls atomic.Int32
+	rd, err := render.New(testAssets(t), render.WithLogger(log), render.WithCache(newCache(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/article/{slug}", rd.Page(func(_ http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
+		slug := r.PathValue("slug")
+		return pageOf(counted("body", &calls, func(context.Context) (string, error) { return "article " + slug, nil })), nil
+	}))
+	srv := httptestServer(t, mux)
+	get(t, srv.URL+"/article/one", googlebotUA)
+	get(t, srv.URL+"/article/two", googlebotUA)
+	mu.Lock()
+	defer mu.Unlock()
+	if n := strings.Count(logs.String(), "cached pagelet keyed by a route with wildcards"); n != 1 {
+		t.Errorf("logged %d times, want once:\n%s", n, logs.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -3,6 +3,9 @@ package render
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/a-h/templ"
@@ -35,6 +38,13 @@ func (f *fetches) fill(i int) *cache.Fill {
 		route := x.r.Pattern
 		if route == "" {
 			route = x.r.URL.Path
+		}
+		if strings.Contains(x.r.Pattern, "{") {
+			// Likely a mistake: /article/{slug} would show one article's
+			// fragment on every article. Say so, once per route.
+			x.report(slog.LevelWarn, "cached pagelet keyed by a route with wildcards (logged once)",
+				[]error{fmt.Errorf("pagelet %q is cached under its route %q: every request the route matches shares one fragment; "+
+					"name what its content depends on in its Cache.Key (a fixed Key if nothing)", p.ID, x.r.Pattern)})
 		}
 		fill.Policy.Key = route + "\x00" + p.ID
 	}
