@@ -70,7 +70,7 @@ func (c *Cache) apply(m *message) {
 // invalidate expires the fragments under names, and marks the loads
 // running for them.
 func (c *Cache) invalidate(names []string) {
-	var keys []string
+	var keys []key
 	c.mu.Lock()
 	for _, n := range names {
 		keys = c.lookupIndex(n, keys)
@@ -93,7 +93,7 @@ func (c *Cache) invalidate(names []string) {
 // pos, and hands it to the loads running for them.
 func (c *Cache) publish(name string, html []byte, pos *Position) {
 	now := c.now()
-	var keys []string
+	var keys []key
 	c.mu.Lock()
 	keys = c.lookupIndex(name, keys)
 	c.flightsUnder(name, func(fl *flight) {
