@@ -37,7 +37,7 @@ type Cache struct {
 	busMu  sync.RWMutex
 	origin string // this cache's id on the bus
 
-	mu      sync.Mutex                     // guards the index and the flights
+	mu      sync.Mutex                  // guards the index and the flights
 	idx     map[string]map[key]struct{} // "t"+tag, "c"+channel, "k"+policy key → keys stored
 	flights map[key]*flight             // loads running, by key
 
