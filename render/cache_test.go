@@ -2,6 +2,7 @@ package render_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -357,3 +358,42 @@ func TestCacheWildcardRouteWarns(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestCheckCachePolicies checks that Check reports a cache policy the
+// renderer cannot follow.
+func TestCheckCachePolicies(t *testing.T) {
+	withCache, err := render.New(testAssets(t), render.WithCache(newCache(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := render.New(testAssets(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := func(c pagelet.Cache) *pagelet.Page {
+		return pageOf(pagelet.Pagelet{ID: "a", Load: pagelet.Static(text("a")), Cache: c})
+	}
+	tests := []struct {
+		name string
+		rd   *render.Renderer
+		page *pagelet.Page
+		want string // "" for no problem
+	}{
+		{"cached", withCache, policy(pagelet.Cache{Fresh: time.Minute, Tags: []string{"x"}}), ""},
+		{"not cached", without, policy(pagelet.Cache{}), ""},
+		{"no cache", without, policy(pagelet.Cache{Fresh: time.Minute}), "the renderer has no cache"},
+		{"negative", withCache, policy(pagelet.Cache{Fresh: time.Minute, Stale: -time.Second}), "negative duration"},
+		{"no Fresh", withCache, policy(pagelet.Cache{StaleIfError: time.Minute, Tags: []string{"x"}}), "no Fresh duration"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.rd.Check(tc.page)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("Check: %v", err)
+			case tc.want != "" && (!errors.Is(err, render.ErrNotCached) || !strings.Contains(fmt.Sprint(err), tc.want)):
+				t.Errorf("Check: %v, want ErrNotCached saying %q", err, tc.want)
+			}
+		})
+	}
+}
