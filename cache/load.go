@@ -35,7 +35,7 @@ type Fill struct {
 
 	// Values is the context whose values the Load's context carries. Its
 	// cancellation and deadline are not: a Load serves many requests, and
-	// none of them ends it.
+	// none of them ends it. Nil: none.
 	Values context.Context
 
 	// Load renders the fragment: its markup, and where its live channel
@@ -147,7 +147,11 @@ func (c *Cache) load(key string, fill *Fill, leader *bool) func() (any, error) {
 		fl := c.fly(key, fill)
 		defer c.land(key, fl)
 		t0 := c.now()
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(fill.Values), fill.Timeout)
+		vals := fill.Values
+		if vals == nil {
+			vals = context.Background() // context.WithoutCancel(nil) panics, where nothing recovers it
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(vals), fill.Timeout)
 		defer cancel()
 		stop := context.AfterFunc(c.ctx, cancel)
 		defer stop()
