@@ -188,27 +188,29 @@ func (c *Cache) begin() bool {
 // from a publication newer than the position the fragment was read at (it
 // is newer content). If its tags or channel were invalidated while it
 // loaded (fl), it is stored as invalid: served only on error; if its
-// channel published meanwhile, the publication is stored instead.
+// channel published meanwhile, the publication is stored instead (invalid
+// if an invalidation came after it).
+//
+// What happened to the load is read in the same hold of c.mu as the key is
+// indexed, and with the key locked: an invalidation or a publication either
+// comes before, and is in fl, or after, and finds the key in the index and
+// waits for the key's lock to change what is stored.
 func (c *Cache) put(key string, fill *Fill, fl *flight, html []byte, pos *Position, loaded time.Time) *Entry {
-	e := &Entry{HTML: html, Live: pos, channel: fill.Channel, tags: fill.Policy.Tags, policy: fill.Policy, base: fill.Policy.Key, stored: loaded}
-	c.mu.Lock()
-	if fl.invalidated {
-		e.invalid = true
-	}
-	if p := fl.published; p != nil && p.Live.newer(pos) {
-		e.HTML, e.Live, e.invalid = p.HTML, p.Live, false
-	}
-	c.mu.Unlock()
+	e := &Entry{channel: fill.Channel, tags: fill.Policy.Tags, policy: fill.Policy, base: fill.Policy.Key, stored: loaded}
 	kept, _ := c.frags.Compute(key, func(old *Entry, found bool) (*Entry, otter.ComputeOp) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		e.HTML, e.Live, e.invalid = html, pos, fl.invalidated
+		if p := fl.published; p != nil && p.Live.newer(pos) {
+			e.HTML, e.Live, e.invalid = p.HTML, p.Live, p.invalid
+		}
 		if found && !old.invalid && old.Live != nil && e.Live != nil && old.Live.newer(e.Live) {
 			return old, otter.CancelOp
 		}
-		c.mu.Lock()
 		if found {
 			c.unindex(key, old, e)
 		}
 		c.index(key, e)
-		c.mu.Unlock()
 		return e, otter.WriteOp
 	})
 	if kept == nil {
