@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -127,4 +128,14 @@ func get(t testing.TB, c *Cache, f *Fill) (*Entry, Outcome) {
 // at returns a position of a state channel.
 func at(offset uint64, epoch string) *Position {
 	return &Position{Kind: "state", Offset: offset, Epoch: epoch}
+}
+
+// mustJSON returns m as a cache sends it on the bus.
+func mustJSON(t testing.TB, m *message) []byte {
+	t.Helper()
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
