@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -24,10 +25,11 @@ import (
 // served stale for one more, on error for ten.
 var policy = pagelet.Cache{Fresh: time.Minute, Stale: time.Minute, StaleIfError: 10 * time.Minute}
 
-// newTest returns an empty cache that is closed when the test ends.
+// newTest returns an empty cache that is closed when the test ends. It
+// logs nothing unless opts say where.
 func newTest(t testing.TB, opts ...Option) *Cache {
 	t.Helper()
-	c, err := New(opts...)
+	c, err := New(append([]Option{WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

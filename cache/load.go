@@ -156,8 +156,15 @@ func (c *Cache) load(key string, fill *Fill, leader *bool) func() (any, error) {
 		stop := context.AfterFunc(c.ctx, cancel)
 		defer stop()
 		defer func() {
+			// Logged: what nobody else is told (a panic is a bug; a
+			// background refresh has no request to report its error). The
+			// key logged is the policy's: a personal one's names no reader.
 			if p := recover(); p != nil {
-				v, err = nil, &PanicError{Key: key, Value: p, Stack: debug.Stack()}
+				pe := &PanicError{Key: key, Value: p, Stack: debug.Stack()}
+				v, err = nil, pe
+				c.log.Error("cache: load panicked", "pagelet", fill.Name, "key", fill.Policy.Key, "panic", p, "stack", string(pe.Stack))
+			} else if err != nil && leader == nil {
+				c.log.Warn("cache: refresh failed", "pagelet", fill.Name, "key", fill.Policy.Key, "err", err)
 			}
 			if err != nil {
 				c.m.refresh(fill.Name, false, c.now().Sub(t0))

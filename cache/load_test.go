@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -276,4 +279,93 @@ func TestFillWithoutValues(t *testing.T) {
 			t.Error("the Load's context has no deadline")
 		}
 	})
+}
+
+// recorder is a slog.Handler that keeps the records it is given.
+type recorder struct {
+	mu   sync.Mutex
+	recs []slog.Record
+}
+
+func (r *recorder) Enabled(context.Context, slog.Level) bool { return true }
+func (r *recorder) Handle(_ context.Context, rec slog.Record) error {
+	r.mu.Lock()
+	r.recs = append(r.recs, rec.Clone())
+	r.mu.Unlock()
+	return nil
+}
+func (r *recorder) WithAttrs([]slog.Attr) slog.Handler { return r }
+func (r *recorder) WithGroup(string) slog.Handler      { return r }
+
+// what returns the level and message of each record, with the attributes
+// named.
+func (r *recorder) what(attrs ...string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, rec := range r.recs {
+		s := rec.Level.String() + " " + rec.Message
+		rec.Attrs(func(a slog.Attr) bool {
+			if slices.Contains(attrs, a.Key) {
+				s += " " + a.Key + "=" + a.Value.String()
+			}
+			return true
+		})
+		out = append(out, s)
+	}
+	return out
+}
+
+// What nobody else is told is logged (WithLogger): a Load's panic, with
+// its stack, and the failure of a background refresh. A failed load that a
+// request waits for is that request's to report.
+func TestLoadLogs(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		background bool // the load is a refresh of a stale fragment
+		load       func(context.Context) ([]byte, *Position, error)
+		want       []string
+	}{
+		{"a failure a request waits for", false, func(context.Context) ([]byte, *Position, error) { return nil, nil, errBackend }, nil},
+		{"a failed refresh", true, func(context.Context) ([]byte, *Position, error) { return nil, nil, errBackend },
+			[]string{"WARN cache: refresh failed pagelet=news key=front err=backend down"}},
+		{"a panic", false, func(context.Context) ([]byte, *Position, error) { panic("boom") },
+			[]string{"ERROR cache: load panicked pagelet=news key=front panic=boom"}},
+		{"a panic in a refresh", true, func(context.Context) ([]byte, *Position, error) { panic("boom") },
+			[]string{"ERROR cache: load panicked pagelet=news key=front panic=boom"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				rec := &recorder{}
+				c := newTest(t, WithLogger(slog.New(rec)))
+				f := newSource("v1").fill("front")
+				f.Reader = "@reader" // never logged
+				if tc.background {
+					get(t, c, f)
+					time.Sleep(policy.Fresh + time.Second)
+				}
+				f.Load = tc.load
+				if _, _, err := c.Get(context.Background(), f); (err == nil) != tc.background {
+					t.Fatalf("Get: %v", err)
+				}
+				synctest.Wait()
+				if got := rec.what("pagelet", "key", "err", "panic"); !slices.Equal(got, tc.want) {
+					t.Errorf("logged %q, want %q", got, tc.want)
+				}
+				for _, r := range rec.recs {
+					stack := false
+					r.Attrs(func(a slog.Attr) bool {
+						stack = stack || a.Key == "stack" && strings.Contains(a.Value.String(), "TestLoadLogs")
+						if strings.Contains(a.Value.String(), "@reader") {
+							t.Errorf("the reader was logged: %s", a)
+						}
+						return true
+					})
+					if r.Level == slog.LevelError && !stack {
+						t.Error("a panic logged without its stack")
+					}
+				}
+			})
+		})
+	}
 }
