@@ -304,17 +304,17 @@ func TestPublishedRefreshes(t *testing.T) {
 		f := src.fill("front")
 		f.Channel = "ch"
 		get(t, c, f)
-		time.Sleep(policy.Fresh - 1)
+		time.Sleep(policy.Fresh - time.Nanosecond)
 		if err := c.Published(context.Background(), "ch", true, []byte("published"), *at(7, "e")); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(policy.Fresh - 1)
+		time.Sleep(policy.Fresh - time.Nanosecond)
 		if e, o, ok := c.Peek(f); !ok || o != Hit || html(e) != "published" {
 			t.Fatalf("within Fresh of the publication: %q, %s, %t", html(e), o, ok)
 		}
 		// Past Fresh, a refresh that read the channel at an older position
 		// (a lagging replica) does not bring older content back.
-		time.Sleep(2)
+		time.Sleep(2 * time.Nanosecond)
 		src.set("lagging", at(6, "e"), nil)
 		if e, o, ok := c.Peek(f); !ok || o != StaleHit || html(e) != "published" {
 			t.Fatalf("past Fresh: %q, %s, %t", html(e), o, ok)
