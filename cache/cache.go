@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -81,6 +82,9 @@ func New(opts ...Option) (*Cache, error) {
 		return nil, fmt.Errorf("cache: bounds must be positive: %d entries, %d bytes", cfg.maxEntries, cfg.maxBytes)
 	}
 	minW := cfg.maxBytes / int64(cfg.maxEntries)
+	if cfg.maxBytes%int64(cfg.maxEntries) != 0 {
+		minW++ // rounded up: MaxEntries+1 entries of the least weight are past MaxBytes
+	}
 	if minW > 1<<31 {
 		minW = 1 << 31
 	}
@@ -127,7 +131,7 @@ func (c *Cache) deleted(ev otter.DeletionEvent[key, *Entry]) {
 	c.unindex(ev.Key, ev.Value, nil)
 	c.mu.Unlock()
 	if ev.WasEvicted() {
-		c.m.evictions.WithLabelValues(ev.Cause.String()).Inc()
+		c.m.evictions.WithLabelValues(strings.ToLower(ev.Cause.String())).Inc() // otter's are capitalized
 	}
 }
 

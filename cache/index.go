@@ -66,7 +66,7 @@ func (c *Cache) lookupIndex(name string, into []key) []key {
 type flight struct {
 	names       []string // its index names
 	invalidated bool     // one of its names was invalidated
-	published   *Entry   // the latest state publication on its channel
+	published   *Entry   // the latest state publication on its channel; invalid if one of its names was invalidated after it
 }
 
 // fly registers the load of key for fill.

@@ -181,13 +181,24 @@ func (c *Cache) load(key key, fill *Fill, out *Outcome) func() (any, error) {
 		fl := c.fly(key, fill)
 		defer c.land(key, fl)
 		t0 := c.now()
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(fill.Source.Values()), fill.Timeout)
+		vals := fill.Source.Values()
+		if vals == nil {
+			vals = context.Background() // context.WithoutCancel(nil) panics, where nothing recovers it
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(vals), fill.Timeout)
 		defer cancel()
 		stop := context.AfterFunc(c.ctx, cancel)
 		defer stop()
 		defer func() {
+			// Logged: what nobody else is told (a panic is a bug; a
+			// background refresh has no request to report its error). The
+			// key logged is the policy's: a personal one's names no reader.
 			if p := recover(); p != nil {
-				v, err = nil, &PanicError{Key: key.String(), Value: p, Stack: debug.Stack()}
+				pe := &PanicError{Key: key.String(), Value: p, Stack: debug.Stack()}
+				v, err = nil, pe
+				c.log.Error("cache: load panicked", "pagelet", fill.Name, "key", fill.Policy.Key, "panic", p, "stack", string(pe.Stack))
+			} else if err != nil && out == nil {
+				c.log.Warn("cache: refresh failed", "pagelet", fill.Name, "key", fill.Policy.Key, "err", err)
 			}
 			if err != nil {
 				c.m.refresh(fill.Name, false, c.now().Sub(t0))
@@ -218,27 +229,29 @@ func (c *Cache) begin() bool {
 // from a publication newer than the position the fragment was read at (it
 // is newer content). If its tags or channel were invalidated while it
 // loaded (fl), it is stored as invalid: served only on error; if its
-// channel published meanwhile, the publication is stored instead.
+// channel published meanwhile, the publication is stored instead (invalid
+// if an invalidation came after it).
+//
+// What happened to the load is read in the same hold of c.mu as the key is
+// indexed, and with the key locked: an invalidation or a publication either
+// comes before, and is in fl, or after, and finds the key in the index and
+// waits for the key's lock to change what is stored.
 func (c *Cache) put(key key, fill *Fill, fl *flight, html []byte, pos *Position, loaded time.Time) *Entry {
-	e := &Entry{HTML: html, Live: pos, channel: fill.Channel, tags: fill.Policy.Tags, policy: fill.Policy, base: fill.Policy.Key, stored: loaded}
-	c.mu.Lock()
-	if fl.invalidated {
-		e.invalid = true
-	}
-	if p := fl.published; p != nil && p.Live.newer(pos) {
-		e.HTML, e.Live, e.invalid = p.HTML, p.Live, false
-	}
-	c.mu.Unlock()
+	e := &Entry{channel: fill.Channel, tags: fill.Policy.Tags, policy: fill.Policy, base: fill.Policy.Key, stored: loaded}
 	kept, _ := c.frags.Compute(key, func(old *Entry, found bool) (*Entry, otter.ComputeOp) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		e.HTML, e.Live, e.invalid = html, pos, fl.invalidated
+		if p := fl.published; p != nil && p.Live.newer(pos) {
+			e.HTML, e.Live, e.invalid = p.HTML, p.Live, p.invalid
+		}
 		if found && !old.invalid && old.Live != nil && e.Live != nil && old.Live.newer(e.Live) {
 			return old, otter.CancelOp
 		}
-		c.mu.Lock()
 		if found {
 			c.unindex(key, old, e)
 		}
 		c.index(key, e)
-		c.mu.Unlock()
 		return e, otter.WriteOp
 	})
 	if kept == nil {
@@ -246,3 +259,13 @@ func (c *Cache) put(key key, fill *Fill, fl *flight, html []byte, pos *Position,
 	}
 	return kept
 }
+
+// LoadFunc is a Source of a function alone: its load's context carries no
+// values.
+type LoadFunc func(ctx context.Context) (html []byte, live *Position, err error)
+
+// Values returns nil: no values.
+func (f LoadFunc) Values() context.Context { return nil }
+
+// Load calls f.
+func (f LoadFunc) Load(ctx context.Context) ([]byte, *Position, error) { return f(ctx) }
