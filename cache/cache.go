@@ -101,7 +101,11 @@ func New(opts ...Option) (*Cache, error) {
 	store, err := otter.New(&otter.Options[key, *Entry]{
 		MaximumWeight:    uint64(cfg.maxBytes),
 		Weigher:          c.weigh,
-		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[key, *Entry]) time.Duration { return e.Value.lifetime() }),
+		// Counted from when the content was stored, not from the write: an
+		// invalidation rewrites the entry, and must not lengthen its life.
+		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[key, *Entry]) time.Duration {
+			return max(e.Value.stored.Add(e.Value.lifetime()).Sub(c.now()), time.Nanosecond)
+		}),
 		OnAtomicDeletion: c.deleted,
 	})
 	if err != nil {
