@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -79,13 +80,28 @@ func TestGetByAge(t *testing.T) {
 
 // Past StaleIfError, otter itself lets the entry go (its clock is the
 // bubble's), and the next Get loads again.
+// An invalidation on the way does not lengthen its life.
 func TestExpiredEntryLeavesOtter(t *testing.T) {
+	for _, invalidated := range []bool{false, true} {
+		t.Run(fmt.Sprint("invalidated=", invalidated), func(t *testing.T) { testExpiredEntryLeavesOtter(t, invalidated) })
+	}
+}
+
+func testExpiredEntryLeavesOtter(t *testing.T, invalidated bool) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newTest(t)
 		src := newSource("v1")
-		f := src.fill("front")
+		f := src.fill("front", "stories")
 		get(t, c, f)
-		time.Sleep(policy.Fresh + policy.StaleIfError - time.Second)
+		if invalidated {
+			time.Sleep(policy.Fresh)
+			if err := c.InvalidateTags(context.Background(), "stories"); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(policy.StaleIfError - time.Second)
+		} else {
+			time.Sleep(policy.Fresh + policy.StaleIfError - time.Second)
+		}
 		if _, ok := c.frags.GetIfPresent(f.key()); !ok {
 			t.Fatal("gone from otter before its lifetime")
 		}
