@@ -4,6 +4,7 @@
 //	go run . -addr 127.0.0.1:9000 -latency hotnews=300ms,finance=1.2s
 //	go run . -admin 127.0.0.1:6060 # pprof and metrics on a separate listener
 //	go run . -live-sim=false       # live pagelets, but no simulated scores, markets or news
+//	go run . -cache=false          # every pagelet loaded for every request (no pagelet cache)
 //	go run . -redis redis://127.0.0.1:6379/0 -live-secret "$SECRET"  # one of several instances
 //
 // The front page's breaking news, markets and sports scores and each
