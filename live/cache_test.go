@@ -2,6 +2,7 @@ package live_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -408,4 +409,70 @@ func pageBody(page string) string {
 		return page[i:]
 	}
 	return page
+}
+
+// TestCacheMessageLimits: what a cache sends its peers over Redis is what
+// they accept, whatever the application asks: an invalidation of more
+// tags than one message may carry, a tag too long for a peer (refused,
+// the others sent), a state publication too large to be carried whole
+// (the engine allows up to its MessageSize, and more than the peers
+// accept: they expire the fragment and load it).
+func TestCacheMessageLimits(t *testing.T) {
+	checkLeaks(t)
+	r := redistest.Start(t)
+	be := newBackend()
+	limits := live.WithLimits(live.Limits{MessageSize: 8 << 20})
+	a := newInstance(t, be, live.WithRedis(r.URL), limits)
+	b := newInstance(t, be, live.WithRedis(r.URL), limits)
+	ctx := context.Background()
+	big := strings.Repeat("x", 4<<20)
+
+	for _, tc := range []struct {
+		name    string
+		pagelet string
+		text    string
+		change  func(t *testing.T)
+		loads   int64
+	}{
+		{"many tags", "news", "news v1", func(t *testing.T) {
+			tags := make([]string, 3000)
+			for i := range tags {
+				tags[i] = fmt.Sprint("other-", i)
+			}
+			tags[2500] = newsTag
+			if err := a.cache.InvalidateTags(ctx, tags...); err != nil {
+				t.Fatal(err)
+			}
+		}, 1},
+		{"a tag too long", "news", "news v2", func(t *testing.T) {
+			long := strings.Repeat("t", 4096)
+			err := a.cache.InvalidateTags(ctx, long, newsTag)
+			if err == nil || !strings.Contains(err.Error(), "bytes") {
+				t.Errorf("invalidating a %d-byte tag: %v, want an error saying it was not sent", len(long), err)
+			}
+		}, 1},
+		{"a large state publication", "scores", "scores v1 " + big[:64], func(t *testing.T) {
+			if err := a.scores.Publish(ctx, "scores", "<p>scores v1 "+big+"</p>"); err != nil {
+				t.Fatal(err)
+			}
+		}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b.get(t, crawlerUA) // warm
+			before := b.loaded()
+			be.set(tc.pagelet, tc.text)
+			if tc.pagelet == "scores" {
+				be.set("scores", "scores v1 "+big)
+			}
+			tc.change(t)
+			_, took := b.await(t, crawlerUA, tc.text, staleBound)
+			t.Logf("B shows it after %v", took)
+			if got := b.loaded()[tc.pagelet] - before[tc.pagelet]; got != tc.loads {
+				t.Errorf("B's %s Load ran %d times, want %d", tc.pagelet, got, tc.loads)
+			}
+			if log := b.log.String(); strings.Contains(log, "refused") {
+				t.Errorf("B refused a message:\n%s", log)
+			}
+		})
+	}
 }
