@@ -2,6 +2,7 @@ package live_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -474,5 +475,141 @@ func TestCacheMessageLimits(t *testing.T) {
 				t.Errorf("B refused a message:\n%s", log)
 			}
 		})
+	}
+}
+
+// waitUp polls in's engine until its broker is up (or down), failing tb
+// after d.
+func (in *cacheNode) waitUp(tb testing.TB, up bool, d time.Duration) {
+	tb.Helper()
+	deadline := time.Now().Add(d)
+	for in.eng.Health().BrokerUp != up {
+		if time.Now().After(deadline) {
+			tb.Fatalf("broker up %v after %v, want %v: %+v", !up, d, up, in.eng.Health())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestCacheBrokerDown: while Redis does not answer (paused), a
+// publication fails at once (ErrBrokerDown) and changes no cache, not
+// even its own instance's: nothing was published; an invalidation
+// expires the instance's own fragments and fails at once too, instead
+// of waiting for Redis's timeout. Once Redis answers again, publications
+// reach the other instance's cache as before.
+func TestCacheBrokerDown(t *testing.T) {
+	checkLeaks(t)
+	r := redistest.Start(t)
+	be := newBackend()
+	a := newInstance(t, be, live.WithRedis(r.URL))
+	b := newInstance(t, be, live.WithRedis(r.URL))
+	ctx := context.Background()
+	a.get(t, chromeUA)
+	b.get(t, chromeUA)
+	before := a.loaded()
+
+	r.Pause(t)
+	// Before the probe knows, an invalidation waits for Redis as long as
+	// its context lets it, not for Redis's own timeout (seconds).
+	wctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	err := a.cache.InvalidateTags(wctx, "other")
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, live.ErrBrokerDown) {
+		t.Errorf("InvalidateTags with a 100 ms context as Redis stops: %v, want the context's end or ErrBrokerDown", err)
+	}
+	a.waitUp(t, false, 10*time.Second)
+	be.set("scores", "scores v1")
+	t0 := time.Now()
+	err = a.scores.Publish(ctx, "scores", "<p>scores v1</p>")
+	t.Logf("Publish while down: %v after %v", err, time.Since(t0))
+	if !errors.Is(err, live.ErrBrokerDown) {
+		t.Errorf("Publish while down: %v, want ErrBrokerDown", err)
+	}
+	if e := a.peek(scoresKey); e == nil || string(e.HTML) != "<p>scores v0</p>" {
+		t.Errorf("A's cached scores after a publication that failed: %+v, want the old one", e)
+	}
+	be.set("news", "news v1")
+	t0 = time.Now()
+	err = a.cache.InvalidateTags(ctx, newsTag)
+	t.Logf("InvalidateTags while down: %v after %v", err, time.Since(t0))
+	if !errors.Is(err, live.ErrBrokerDown) {
+		t.Errorf("InvalidateTags while down: %v, want ErrBrokerDown", err)
+	}
+	if a.peek(newsKey) != nil {
+		t.Error("A's news fragment is still served after InvalidateTags")
+	}
+
+	r.Resume(t)
+	a.waitUp(t, true, 15*time.Second)
+	b.waitUp(t, true, 15*time.Second)
+	if body := a.get(t, crawlerUA); !strings.Contains(body, "news v1") || !strings.Contains(body, "scores v0") {
+		t.Errorf("A's page after the outage:\n%s", pageBody(body))
+	}
+	if got := a.loaded(); got["news"] != before["news"]+1 || got["scores"] != before["scores"] {
+		t.Errorf("A's Loads: %v, then %v; want news loaded again, nothing else", before, got)
+	}
+	be.set("scores", "scores v2")
+	if err := a.scores.Publish(ctx, "scores", "<p>scores v2</p>"); err != nil {
+		t.Fatal(err)
+	}
+	_, took := b.await(t, crawlerUA, "scores v2", staleBound)
+	t.Logf("after the outage, a publication on A reaches B's page in %v", took)
+}
+
+// TestCacheCloseOrder: an engine with a cache stops cleanly whichever of
+// the two is closed first, and what the other does meanwhile (a page
+// served, a publication, an invalidation) neither hangs nor panics.
+func TestCacheCloseOrder(t *testing.T) {
+	for _, redis := range []bool{false, true} {
+		for _, engineFirst := range []bool{true, false} {
+			name := fmt.Sprintf("redis=%v/engine first=%v", redis, engineFirst)
+			t.Run(name, func(t *testing.T) {
+				checkLeaks(t)
+				var opts []live.Option
+				if redis {
+					opts = append(opts, live.WithRedis(redistest.Start(t).URL))
+				}
+				be := newBackend()
+				in := newInstance(t, be, opts...)
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				in.get(t, chromeUA)
+				closeEngine := func() {
+					if err := in.eng.Close(ctx); err != nil {
+						t.Errorf("engine Close: %v", err)
+					}
+				}
+				closeCache := func() {
+					if err := in.cache.Close(ctx); err != nil {
+						t.Errorf("cache Close: %v", err)
+					}
+				}
+				if engineFirst {
+					closeEngine()
+					err := in.cache.InvalidateTags(ctx, newsTag)
+					t.Logf("InvalidateTags after the engine's Close: %v", err)
+					if in.peek(newsKey) != nil {
+						t.Error("the fragment is still served after InvalidateTags")
+					}
+					be.set("news", "news v1")
+					if body := in.get(t, crawlerUA); !strings.Contains(body, "news v1") {
+						t.Errorf("the page after the engine's Close:\n%s", pageBody(body))
+					}
+					closeCache()
+					return
+				}
+				closeCache()
+				if err := in.scores.Publish(ctx, "scores", "<p>scores v1</p>"); err != nil {
+					t.Errorf("Publish after the cache's Close: %v", err)
+				}
+				if e := in.peek(scoresKey); e == nil || string(e.HTML) != "<p>scores v1</p>" {
+					t.Errorf("the closed cache's scores after a publication: %+v", e)
+				}
+				if body := in.get(t, crawlerUA); !strings.Contains(body, "scores v1") {
+					t.Errorf("the page after the cache's Close:\n%s", pageBody(body))
+				}
+				closeEngine()
+			})
+		}
 	}
 }
