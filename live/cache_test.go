@@ -613,3 +613,33 @@ func TestCacheCloseOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestCacheLoadedWithoutPosition: a live pagelet loaded while its
+// channel's position cannot be read (the broker down) is shown, not live,
+// on the pages of that moment only: once the broker is back the next page
+// carries a position again, instead of every page served from a fragment
+// stored without one, for as long as it is fresh (an hour here), leaving
+// its readers without live updates.
+func TestCacheLoadedWithoutPosition(t *testing.T) {
+	checkLeaks(t)
+	r := redistest.Start(t)
+	be := newBackend()
+	in := newInstance(t, be, live.WithRedis(r.URL))
+	r.Pause(t)
+	in.waitUp(t, false, 10*time.Second)
+	body := in.get(t, chromeUA)
+	if !strings.Contains(body, "scores v0") || scoresPosition.MatchString(body) {
+		t.Errorf("the page while the broker is down: want scores shown without a live position:\n%s", pageBody(body))
+	}
+	r.Resume(t)
+	in.waitUp(t, true, 15*time.Second)
+	body = in.get(t, chromeUA)
+	if !strings.Contains(body, "scores v0") || !scoresPosition.MatchString(body) {
+		t.Errorf("the page once the broker is back: want scores live again:\n%s", pageBody(body))
+	}
+	loads := in.loaded()["scores"]
+	in.get(t, chromeUA)
+	if got := in.loaded()["scores"]; got != loads {
+		t.Errorf("scores loaded %d times more once the broker is back: want it cached again", got-loads)
+	}
+}
