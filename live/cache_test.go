@@ -643,3 +643,62 @@ func TestCacheLoadedWithoutPosition(t *testing.T) {
 		t.Errorf("scores loaded %d times more once the broker is back: want it cached again", got-loads)
 	}
 }
+
+// BenchmarkCacheStaleness measures how stale instance B's cache is after a
+// state publication on instance A, both behind one redis-server: the time
+// from Publish called on A until B serves the publication's content,
+// looked for in B's cache (peek: Cache.Peek, polled every 20 µs) or in
+// B's page (page: a GET, as a browser, polled back to back). It reports
+// its percentiles as p50-µs, p99-µs and max-µs.
+//
+//	go test -run '^$' -bench CacheStaleness -benchtime 2000x ./live
+func BenchmarkCacheStaleness(b *testing.B) {
+	r := redistest.Start(b)
+	be := newBackend()
+	a := newInstance(b, be, live.WithRedis(r.URL))
+	peer := newInstance(b, be, live.WithRedis(r.URL))
+	ctx := context.Background()
+	for _, via := range []string{"peek", "page"} {
+		b.Run(via, func(b *testing.B) {
+			a.get(b, chromeUA)
+			peer.get(b, chromeUA) // both warm: B's scores fragment cached
+			served := func(content string) bool {
+				if via == "peek" {
+					e := peer.peek(scoresKey)
+					return e != nil && string(e.HTML) == content
+				}
+				return strings.Contains(peer.get(b, chromeUA), content)
+			}
+			took := make([]time.Duration, 0, b.N)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				content := fmt.Sprintf("<p>scores %s %d</p>", via, i)
+				t0 := time.Now()
+				if err := a.scores.Publish(ctx, "scores", content); err != nil {
+					b.Fatal(err)
+				}
+				for !served(content) {
+					if time.Since(t0) > staleBound {
+						b.Fatalf("publication %d not served by B after %v", i, staleBound)
+					}
+					if via == "peek" {
+						time.Sleep(20 * time.Microsecond)
+					}
+				}
+				took = append(took, time.Since(t0))
+			}
+			b.StopTimer()
+			if loads := peer.loaded()["scores"]; loads != 1 {
+				b.Errorf("B loaded scores %d times: want once, the publications being the content", loads)
+			}
+			slices.Sort(took)
+			pct := func(p float64) float64 {
+				return float64(took[int(p*float64(len(took)-1))].Nanoseconds()) / 1e3
+			}
+			b.ReportMetric(pct(.50), "p50-µs")
+			b.ReportMetric(pct(.99), "p99-µs")
+			b.ReportMetric(pct(1), "max-µs")
+		})
+	}
+}
