@@ -154,13 +154,14 @@ func decode(msg []byte) (*message, error) {
 		return nil, fmt.Errorf("%w: op %q", errMessage, m.Op)
 	case len(m.Names) == 0 || len(m.Names) > maxNames:
 		return nil, fmt.Errorf("%w: %d names", errMessage, len(m.Names))
-	case m.Op == opPublish && (m.Pos == nil || len(m.Names) != 1 || m.Names[0][0] != 'c'):
-		return nil, fmt.Errorf("%w: a publication needs one channel and a position", errMessage)
 	}
-	for _, n := range m.Names {
+	for _, n := range m.Names { // before the names are read: none is empty
 		if n == "" || len(n) > maxName || (n[0] != 't' && n[0] != 'c' && n[0] != 'k') {
 			return nil, fmt.Errorf("%w: name %q", errMessage, n)
 		}
+	}
+	if m.Op == opPublish && (m.Pos == nil || len(m.Names) != 1 || m.Names[0][0] != 'c') {
+		return nil, fmt.Errorf("%w: a publication needs one channel and a position", errMessage)
 	}
 	return &m, nil
 }

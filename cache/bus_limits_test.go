@@ -69,11 +69,11 @@ func TestBusMessagesAccepted(t *testing.T) {
 			var loads atomic.Int32
 			fill := &cache.Fill{
 				Name: "news", Policy: pagelet.Cache{Fresh: time.Hour, Key: "news", Tags: []string{"news"}},
-				Channel: "ch", Timeout: time.Second, Values: ctx,
-				Load: func(context.Context) ([]byte, *cache.Position, error) {
+				Channel: "ch", Timeout: time.Second,
+				Source: cache.LoadFunc(func(context.Context) ([]byte, *cache.Position, error) {
 					loads.Add(1)
 					return []byte("v"), &cache.Position{Kind: "state", Offset: 1, Epoch: "e"}, nil
-				},
+				}),
 			}
 			if _, _, err := b.Get(ctx, fill); err != nil {
 				t.Fatal(err)

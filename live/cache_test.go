@@ -44,6 +44,9 @@ const (
 	commentsCh  = "comments:x"
 )
 
+// pageletKeys are the pagelets' cache keys, by id.
+var pageletKeys = map[string]string{"scores": scoresKey, "news": newsKey, "comments": commentsKey}
+
 // cachedPolicy is the cache policy of the site's pagelets: an hour fresh,
 // so that only a publication or an invalidation changes what is served.
 func cachedPolicy(key string, tags ...string) pagelet.Cache {
@@ -206,10 +209,10 @@ func (in *cacheNode) loaded() map[string]int64 {
 	return out
 }
 
-// peek is the cacheNode's cached fragment under key, nil if none can be
-// served at once.
-func (in *cacheNode) peek(key string) *cache.Entry {
-	e, _, ok := in.cache.Peek(&cache.Fill{Name: key, Policy: cachedPolicy(key)})
+// peek is the instance's cached fragment of pagelet id, nil if none can
+// be served at once.
+func (in *cacheNode) peek(id string) *cache.Entry {
+	e, _, ok := in.cache.Peek(&cache.Fill{Name: id, Policy: cachedPolicy(pageletKeys[id])})
 	if !ok {
 		return nil
 	}
@@ -220,7 +223,7 @@ func (in *cacheNode) peek(key string) *cache.Entry {
 // setup (its payload, or its entry among the pagelets the skeleton shows).
 var scoresPosition = regexp.MustCompile(`"live":\{"channel":"scores","kind":"state","offset":(\d+),"epoch":"([^"]*)"\}`)
 
-// staleBound bounds every wait for a change to reach the other cacheNode:
+// staleBound bounds every wait for a change to reach the other instance:
 // generous, for a busy machine; the time it took is logged, not asserted.
 const staleBound = 5 * time.Second
 
@@ -311,7 +314,7 @@ func TestCacheAcrossInstances(t *testing.T) {
 				}
 			}
 			if tc.pagelet == "scores" {
-				e := b.peek(scoresKey)
+				e := b.peek("scores")
 				if e == nil || string(e.HTML) != "<p>scores v1</p>" || e.Live == nil || e.Live.Offset != offset {
 					t.Fatalf("B's cached scores: %+v, want the publication at offset %d", e, offset)
 				}
@@ -354,7 +357,7 @@ func mapsEqual(a, b map[string]int64) bool {
 	return true
 }
 
-// TestCacheMemoryBroker: one cacheNode, the memory broker (no Redis). A
+// TestCacheMemoryBroker: one instance, the memory broker (no Redis). A
 // state publication is the cached pagelet's content at once, when Publish
 // returns, with no Load; its own notification (centrifuge's Notify calls
 // the local handler too) is not applied a second time; a stream
@@ -525,7 +528,7 @@ func TestCacheBrokerDown(t *testing.T) {
 	if !errors.Is(err, live.ErrBrokerDown) {
 		t.Errorf("Publish while down: %v, want ErrBrokerDown", err)
 	}
-	if e := a.peek(scoresKey); e == nil || string(e.HTML) != "<p>scores v0</p>" {
+	if e := a.peek("scores"); e == nil || string(e.HTML) != "<p>scores v0</p>" {
 		t.Errorf("A's cached scores after a publication that failed: %+v, want the old one", e)
 	}
 	be.set("news", "news v1")
@@ -535,7 +538,7 @@ func TestCacheBrokerDown(t *testing.T) {
 	if !errors.Is(err, live.ErrBrokerDown) {
 		t.Errorf("InvalidateTags while down: %v, want ErrBrokerDown", err)
 	}
-	if a.peek(newsKey) != nil {
+	if a.peek("news") != nil {
 		t.Error("A's news fragment is still served after InvalidateTags")
 	}
 
@@ -588,7 +591,7 @@ func TestCacheCloseOrder(t *testing.T) {
 					closeEngine()
 					err := in.cache.InvalidateTags(ctx, newsTag)
 					t.Logf("InvalidateTags after the engine's Close: %v", err)
-					if in.peek(newsKey) != nil {
+					if in.peek("news") != nil {
 						t.Error("the fragment is still served after InvalidateTags")
 					}
 					be.set("news", "news v1")
@@ -602,7 +605,7 @@ func TestCacheCloseOrder(t *testing.T) {
 				if err := in.scores.Publish(ctx, "scores", "<p>scores v1</p>"); err != nil {
 					t.Errorf("Publish after the cache's Close: %v", err)
 				}
-				if e := in.peek(scoresKey); e == nil || string(e.HTML) != "<p>scores v1</p>" {
+				if e := in.peek("scores"); e == nil || string(e.HTML) != "<p>scores v1</p>" {
 					t.Errorf("the closed cache's scores after a publication: %+v", e)
 				}
 				if body := in.get(t, crawlerUA); !strings.Contains(body, "scores v1") {
@@ -664,7 +667,7 @@ func BenchmarkCacheStaleness(b *testing.B) {
 			peer.get(b, chromeUA) // both warm: B's scores fragment cached
 			served := func(content string) bool {
 				if via == "peek" {
-					e := peer.peek(scoresKey)
+					e := peer.peek("scores")
 					return e != nil && string(e.HTML) == content
 				}
 				return strings.Contains(peer.get(b, chromeUA), content)

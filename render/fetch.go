@@ -59,17 +59,19 @@ type fetches struct {
 	// goroutines and ended as each settles (observe); nil without tracing.
 	spans []trace.Span
 
-	// fills are, by index, what the cache needs to load the cached
-	// pagelets (nil for the others, and all nil without a cache); hits
+	// fills are, by index, what the cache needs to find and load the
+	// cached pagelets (the zero Fill for the others; nil without a cache),
+	// sources their Sources; hits
 	// the pagelets the cache served before any goroutine started, in sent
 	// and not settled yet: poll hands them out first.
-	fills []*cache.Fill
-	hits  []int
+	fills   []cache.Fill
+	sources []cachedSource
+	hits    []int
 }
 
 // fetchSlot is one pagelet's place in its page's fetches.
 type fetchSlot struct {
-	ctx      context.Context // ends at deadline, or with the page
+	ctx      context.Context // ends at deadline, or with the page; nil for a pagelet the cache served at once
 	deadline time.Time       // counted from the start of the page
 	settled  bool            // result handed out (content, fallback or timeout)
 }
@@ -96,15 +98,7 @@ func (h *Handler) start(x *response, page *pagelet.Page) *fetches {
 		// The pagelet's own deadline, counted from the start of the page
 		// even if it waits for a slot: an earlier one of the page ends the
 		// page, not the pagelet (see poll).
-		sl := &f.slots[i]
-		sl.deadline = now.Add(page.Pagelets[i].EffectiveTimeout())
-		if j := slices.IndexFunc(f.slots[:i], func(o fetchSlot) bool { return o.deadline.Equal(sl.deadline) }); j >= 0 {
-			sl.ctx = f.slots[j].ctx
-			continue
-		}
-		ctx, cancel := context.WithDeadline(x.ctx, sl.deadline)
-		sl.ctx = ctx
-		f.cancels = append(f.cancels, cancel)
+		f.slots[i].deadline = now.Add(page.Pagelets[i].EffectiveTimeout())
 	}
 	if h.serverTiming {
 		f.timing = make([]result, n)
@@ -119,6 +113,18 @@ func (h *Handler) start(x *response, page *pagelet.Page) *fetches {
 		}
 	}
 	todo := f.lookup()
+	// A context per pagelet left to load; pagelets with the same timeout
+	// share one, since they share its deadline.
+	for k, i := range todo {
+		sl := &f.slots[i]
+		if j := slices.IndexFunc(todo[:k], func(j int) bool { return f.slots[j].deadline.Equal(sl.deadline) }); j >= 0 {
+			sl.ctx = f.slots[todo[j]].ctx
+			continue
+		}
+		ctx, cancel := context.WithDeadline(x.ctx, sl.deadline)
+		sl.ctx = ctx
+		f.cancels = append(f.cancels, cancel)
+	}
 	if f.max <= 0 || f.max >= len(todo) {
 		f.running, f.launched = len(todo), len(todo)
 		for _, i := range todo {
@@ -140,18 +146,19 @@ func (h *Handler) start(x *response, page *pagelet.Page) *fetches {
 // pagelets left to load.
 func (f *fetches) lookup() []int {
 	n := len(f.page.Pagelets)
-	todo := make([]int, 0, n)
+	todo := make([]int, 0, 2*n)
 	if f.x.h.rd.cache == nil {
 		for i := range n {
 			todo = append(todo, i)
 		}
 		return todo
 	}
-	f.fills = make([]*cache.Fill, n)
+	f.hits = todo[n:n]
+	todo = todo[:0:n]
+	f.fills = make([]cache.Fill, n)
+	f.sources = make([]cachedSource, n)
 	for i := range n {
-		fill := f.fill(i)
-		f.fills[i] = fill
-		if fill != nil {
+		if fill := f.fill(i); fill != nil {
 			if res, ok := f.peek(i, fill); ok {
 				f.sent[i] = res
 				f.hits = append(f.hits, i)
@@ -202,8 +209,8 @@ func (f *fetches) run(i int) {
 	}
 	defer lim.release()
 	queued := time.Since(t0)
-	if f.fills != nil && f.fills[i] != nil {
-		f.sent[i] = f.getCached(ctx, i, f.fills[i])
+	if f.fills != nil && f.fills[i].Source != nil {
+		f.sent[i] = f.getCached(ctx, i, &f.fills[i])
 	} else {
 		pos := f.x.position(ctx, p) // before Load: what is published after it reaches the page
 		f.sent[i] = load(ctx, i, p, sp)
