@@ -83,6 +83,7 @@ func (s *cachedSource) Values() context.Context {
 func (s *cachedSource) Load(ctx context.Context) ([]byte, *cache.Position, error) {
 	x, p := s.f.x, &s.f.page.Pagelets[s.i]
 	var pos *cache.Position
+	var perr error
 	if live := x.h.rd.live; live != nil && p.Channel != "" {
 		pctx, cancel := context.WithTimeout(ctx, LivePositionTimeout)
 		lp, err := live.Position(pctx, p.Channel)
@@ -90,6 +91,7 @@ func (s *cachedSource) Load(ctx context.Context) ([]byte, *cache.Position, error
 		if err == nil {
 			pos = &cache.Position{Kind: lp.Kind, Offset: lp.Offset, Epoch: lp.Epoch}
 		}
+		perr = err
 	}
 	res := load(ctx, s.i, p, nil)
 	if res.err != nil {
@@ -97,8 +99,26 @@ func (s *cachedSource) Load(ctx context.Context) ([]byte, *cache.Position, error
 	}
 	html := append([]byte(nil), res.html.Bytes()...)
 	putBuf(res.html)
+	if perr != nil {
+		// Stored, the fragment would make every page served from it
+		// static for as long as it stays: the requests waiting for it
+		// show it, as an uncached page would, and the cache keeps
+		// nothing (the next request loads again).
+		return nil, nil, &unpositioned{html: html, err: perr}
+	}
 	return html, pos, nil
 }
+
+// unpositioned is the cache's error of a live pagelet loaded while its
+// channel's position could not be read: its markup, for the requests that
+// waited for it, not stored.
+type unpositioned struct {
+	html []byte
+	err  error
+}
+
+func (u *unpositioned) Error() string { return "live position unknown: " + u.err.Error() }
+func (u *unpositioned) Unwrap() error { return u.err }
 
 // peek looks pagelet i up in the cache before anything is written, and
 // returns it done if the cache can serve it at once.
@@ -116,6 +136,14 @@ func (f *fetches) peek(i int, fill *cache.Fill) (result, bool) {
 func (f *fetches) getCached(ctx context.Context, i int, fill *cache.Fill) result {
 	t0 := time.Now()
 	e, o, err := f.x.h.rd.cache.Get(ctx, fill)
+	if u := (*unpositioned)(nil); e == nil && errors.As(err, &u) {
+		// Shown, not live, as uncached (an old fragment within
+		// StaleIfError, with its position, is better: its client
+		// recovers from there once it connects).
+		f.x.h.rd.log.LogAttrs(ctx, slog.LevelWarn, "live pagelet rendered without live updates: position unknown",
+			slog.String("request_id", f.x.id), slog.String("pagelet", fill.Name), slog.String("channel", fill.Channel), slog.Any("err", u.err))
+		e, o = &cache.Entry{HTML: u.html}, cache.Miss
+	}
 	if e == nil {
 		var pe *PageletError
 		if !errors.As(err, &pe) { // the wait's end, or the cache's own
