@@ -99,8 +99,8 @@ func New(opts ...Option) (*Cache, error) {
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	store, err := otter.New(&otter.Options[key, *Entry]{
-		MaximumWeight:    uint64(cfg.maxBytes),
-		Weigher:          c.weigh,
+		MaximumWeight: uint64(cfg.maxBytes),
+		Weigher:       c.weigh,
 		// Counted from when the content was stored, not from the write: an
 		// invalidation rewrites the entry, and must not lengthen its life.
 		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[key, *Entry]) time.Duration {
