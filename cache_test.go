@@ -116,11 +116,11 @@ func frontProblems(resp *http.Response, body string) []string {
 // backend taking 300 ms: each cached pagelet's Load runs once for them
 // all (the backend calls of one front page, and one load each in the
 // cache's metrics), and every page, half pipelined and half plain, is
-// whole, with each pagelet's content and no fallback. -max-fetches 0:
-// each request's pagelets would otherwise count against the fetch budget
-// (a cold page's coalesced waits included), and most pages be shed.
+// whole, with each pagelet's content and no fallback, under the default
+// limits: a request waiting for the cache holds none of the fetch budget,
+// so none is shed.
 func TestCacheHerd(t *testing.T) {
-	srv := startRun(t, "-latency", "*=300ms", "-live-sim=false", "-max-fetches", "0")
+	srv := startRun(t, "-latency", "*=300ms", "-live-sim=false")
 	before := backendCalls(t, srv.base)
 	const n = 1000
 	// One transport, a connection per request, kept for the test alone:

@@ -397,3 +397,53 @@ func TestCheckCachePolicies(t *testing.T) {
 		})
 	}
 }
+
+// TestCacheWaitersHoldNoBudget checks that requests waiting for a shared
+// Load hold none of the process-wide budget: fifty cold pages of three
+// cached pagelets, under a budget of four pagelets, are all served (none
+// shed), with one Load per pagelet, which do take fetch slots.
+func TestCacheWaitersHoldNoBudget(t *testing.T) {
+	const requests = 50
+	var calls [3]atomic.Int32
+	var arrived atomic.Int32
+	gate := make(chan struct{})
+	var pls []pagelet.Pagelet
+	for i, id := range []string{"a", "b", "c"} {
+		pls = append(pls, counted(id, &calls[i], func(ctx context.Context) (string, error) {
+			select {
+			case <-gate:
+				return marker(id), nil
+			case <-ctx.Done():
+				return "", ctx.Err()
+			}
+		}))
+	}
+	srv := serve(t, func(http.ResponseWriter, *http.Request) (*pagelet.Page, error) {
+		arrived.Add(1)
+		return pageOf(pls...), nil
+	}, render.WithCache(newCache(t)), render.WithLimits(render.Limits{Fetches: 2, Queue: 2}))
+	var wg sync.WaitGroup
+	status := make([]int, requests)
+	for i := range requests {
+		wg.Go(func() {
+			s := openWith(t, srv.URL, http.Header{"User-Agent": {googlebotUA}})
+			status[i] = s.Status
+			_ = s.ReadAll()
+		})
+	}
+	for arrived.Load() < requests {
+		time.Sleep(time.Millisecond)
+	}
+	close(gate)
+	wg.Wait()
+	for i, st := range status {
+		if st != http.StatusOK {
+			t.Fatalf("request %d: status %d, want 200 (a waiter held budget)", i, st)
+		}
+	}
+	for i, id := range []string{"a", "b", "c"} {
+		if n := calls[i].Load(); n != 1 {
+			t.Errorf("pagelet %s: %d Loads, want 1", id, n)
+		}
+	}
+}

@@ -82,6 +82,13 @@ func (s *cachedSource) Values() context.Context {
 // asked: the fragment serves every mode), then loads and renders it.
 func (s *cachedSource) Load(ctx context.Context) ([]byte, *cache.Position, error) {
 	x, p := s.f.x, &s.f.page.Pagelets[s.i]
+	// A fetch slot for the load itself, however many requests wait for
+	// it: the process-wide bound on loads holds for cached pagelets too.
+	lim := x.h.rd.limiter
+	if err := lim.acquire(ctx, p.Priority); err != nil {
+		return nil, nil, &PageletError{ID: p.ID, Err: fmt.Errorf("waiting for a fetch slot: %w", err)}
+	}
+	defer lim.release()
 	var pos *cache.Position
 	var perr error
 	if live := x.h.rd.live; live != nil && p.Channel != "" {

@@ -162,7 +162,6 @@ func (f *fetches) lookup() []int {
 			if res, ok := f.peek(i, fill); ok {
 				f.sent[i] = res
 				f.hits = append(f.hits, i)
-				f.x.h.rd.limiter.dismiss(1)
 				continue
 			}
 		}
@@ -177,7 +176,7 @@ func (f *fetches) launch() {
 		i := f.queue[0]
 		f.queue = f.queue[1:]
 		if f.slots[i].settled { // timed out while queued
-			f.x.h.rd.limiter.dismiss(1)
+			f.dismiss(i)
 			continue
 		}
 		f.running++
@@ -189,13 +188,23 @@ func (f *fetches) launch() {
 // run is pagelet i's goroutine: a process-wide fetch slot, then load. It
 // sends exactly one result, and gives back the pagelet's share of the
 // budget only when Load has returned, however late: until then it still
-// holds whatever Load holds.
+// holds whatever Load holds. A cached pagelet holds neither budget nor
+// slot while it waits for the cache: the load the cache runs takes a slot
+// of its own (cachedSource.Load), so that requests that share a load do
+// not each hold one.
 func (f *fetches) run(i int) {
 	f.begun.Add(1)
-	lim := f.x.h.rd.limiter
-	defer lim.dismiss(1)
 	p := &f.page.Pagelets[i]
 	ctx := f.slots[i].ctx
+	if f.fills != nil && f.fills[i].Source != nil {
+		t0 := time.Now()
+		f.sent[i] = f.getCached(ctx, i, &f.fills[i])
+		f.sent[i].fetch = time.Since(t0)
+		f.results <- i
+		return
+	}
+	lim := f.x.h.rd.limiter
+	defer lim.dismiss(1)
 	var sp trace.Span // nil without tracing
 	if f.spans != nil {
 		sp = f.spans[i]
@@ -209,15 +218,35 @@ func (f *fetches) run(i int) {
 	}
 	defer lim.release()
 	queued := time.Since(t0)
-	if f.fills != nil && f.fills[i].Source != nil {
-		f.sent[i] = f.getCached(ctx, i, &f.fills[i])
-	} else {
-		pos := f.x.position(ctx, p) // before Load: what is published after it reaches the page
-		f.sent[i] = load(ctx, i, p, sp)
-		f.sent[i].live = pos
-	}
+	pos := f.x.position(ctx, p) // before Load: what is published after it reaches the page
+	f.sent[i] = load(ctx, i, p, sp)
+	f.sent[i].live = pos
 	f.sent[i].queue = queued
 	f.results <- i
+}
+
+// dismiss gives back pagelet i's share of the process-wide budget, unless
+// it is cached, which the budget does not count (see admitted).
+func (f *fetches) dismiss(i int) {
+	if f.fills == nil || f.fills[i].Source == nil {
+		f.x.h.rd.limiter.dismiss(1)
+	}
+}
+
+// admitted is how much of the process-wide budget page needs: one for
+// each pagelet that is not cached (a cached one waits for the cache, whose
+// loads take fetch slots of their own).
+func (h *Handler) admitted(page *pagelet.Page) int {
+	if h.rd.cache == nil {
+		return len(page.Pagelets)
+	}
+	n := 0
+	for i := range page.Pagelets {
+		if !page.Pagelets[i].Cache.On() {
+			n++
+		}
+	}
+	return n
 }
 
 // unbegun reports whether a goroutine launched has not begun to run yet.
@@ -241,7 +270,7 @@ func (f *fetches) stop() {
 	}
 	f.hits = nil
 	for _, i := range f.queue { // never launched
-		f.x.h.rd.limiter.dismiss(1)
+		f.dismiss(i)
 		f.giveUp(i)
 	}
 	f.queue = nil
