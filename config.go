@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bigpipe-go/bigpipe/cache"
 	"github.com/bigpipe-go/bigpipe/internal/accounts"
 	"github.com/bigpipe-go/bigpipe/internal/store"
 	"github.com/bigpipe-go/bigpipe/render"
@@ -55,6 +56,10 @@ type config struct {
 	otlp string // URL traces are exported to over OTLP/HTTP (metrics.go); "": OTEL_EXPORTER_OTLP_ENDPOINT, or none
 
 	editors []string // reader ids of the accounts that are editors (the moderation desk)
+
+	cache        bool  // cache the shared pagelets' fragments (cache.go)
+	cacheEntries int   // at most this many fragments
+	cacheBytes   int64 // taking at most this many bytes
 }
 
 // parseFlags reads the command line args, with the environment variables
@@ -109,6 +114,11 @@ func parseFlags(args []string) (config, error) {
 		"e.g. http://127.0.0.1:4318; empty: to OTEL_EXPORTER_OTLP_ENDPOINT if set, else no tracing (service name: OTEL_SERVICE_NAME, default bigpipe)")
 	editors := fs.String("editors", os.Getenv("BIGPIPE_EDITORS"),
 		"comma-separated account names of the editors: they alone reach the moderation desk (/desk), set watch rules and hide or pin comments; empty: none (env BIGPIPE_EDITORS)")
+	fs.BoolVar(&c.cache, "cache", true, "cache the shared pagelets' rendered fragments: the front page's blocks, each article's story, related stories and comments, "+
+		"a signed-in reader's notifications (for them alone); concurrent requests for one share one load, and the live publications keep them current on every instance; "+
+		"false: every request loads every pagelet")
+	fs.IntVar(&c.cacheEntries, "cache-entries", cache.DefaultMaxEntries, "most fragments the pagelet cache (-cache) holds; the least used go first")
+	fs.Int64Var(&c.cacheBytes, "cache-bytes", cache.DefaultMaxBytes, "most bytes the pagelet cache's fragments take, their markup, keys and a fixed overhead each (default 64 MiB)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -150,6 +160,9 @@ func parseFlags(args []string) (config, error) {
 	}
 	if c.limits.Fetches < 0 || c.limits.PageFetches < 0 || c.limits.Queue < 0 {
 		return c, errors.New("-max-fetches, -page-fetches and -fetch-queue cannot be negative")
+	}
+	if c.cacheEntries <= 0 || c.cacheBytes <= 0 {
+		return c, errors.New("-cache-entries and -cache-bytes must be positive")
 	}
 	if c.drain < 0 {
 		return c, errors.New("-drain cannot be negative")

@@ -47,9 +47,33 @@ func TestBadFlags(t *testing.T) {
 	for _, args := range [][]string{{"-latency", "finance=fast"}, {"-nope"}, {"-log-level", "loud"}, {"-tls-cert", "c.pem"}, {"stray"}, {"-early-hints", "sometimes"},
 		{"-max-fetches", "-1"}, {"-fetch-queue", "-1"}, {"-page-fetches", "-1"}, {"-drain", "-1s"}, {"-page-timeout", "soon"},
 		{"-live-drain-window", "-1s"}, {"-live-drain-window", "soon"}, {"-redis", "redis://127.0.0.1:6379/0"},
-		{"-otlp", "127.0.0.1:4318"}, {"-otlp", "grpc://127.0.0.1:4317"}} {
+		{"-otlp", "127.0.0.1:4318"}, {"-otlp", "grpc://127.0.0.1:4317"},
+		{"-cache-entries", "0"}, {"-cache-bytes", "-1"}, {"-cache-bytes", "64MiB"}, {"-cache=maybe"}} {
 		if err := run(context.Background(), args, nil); err == nil {
 			t.Errorf("run %v: no error", args)
+		}
+	}
+}
+
+// TestCacheFlags: the pagelet cache is on by default, bounded by
+// cache.DefaultMaxEntries and DefaultMaxBytes; -cache=false turns it off.
+func TestCacheFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		on      bool
+		entries int
+		bytes   int64
+	}{
+		{nil, true, 10_000, 64 << 20},
+		{[]string{"-cache=false"}, false, 10_000, 64 << 20},
+		{[]string{"-cache-entries", "500", "-cache-bytes", "1048576"}, true, 500, 1 << 20},
+	} {
+		c, err := parseFlags(tc.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.cache != tc.on || c.cacheEntries != tc.entries || c.cacheBytes != tc.bytes {
+			t.Errorf("%q: cache %v, %d entries, %d bytes; want %v, %d, %d", tc.args, c.cache, c.cacheEntries, c.cacheBytes, tc.on, tc.entries, tc.bytes)
 		}
 	}
 }

@@ -46,13 +46,16 @@ func newDrainer(cfg config, srv *http.Server, eng *liveEngine, log *slog.Logger)
 }
 
 // drain runs the stop sequence (see newDrainer), then waits for the live
-// engine to be closed and shuts the admin server down: it stayed up through
-// the drain, so that the drain could be watched.
-func drain(sd *shutdown.Drainer, eng *liveEngine, srv *servers, log *slog.Logger) {
+// engine to be closed, closes the pagelet cache (no page needs it any
+// more: the loads it still runs are cancelled) and shuts the admin server
+// down: it stayed up through the drain, so that the drain could be
+// watched.
+func drain(sd *shutdown.Drainer, eng *liveEngine, pc *pageCache, srv *servers, log *slog.Logger) {
 	log.Info("stopping: /readyz says draining")
 	if err := sd.Shutdown(context.Background()); err != nil {
 		log.Warn("stopped, not cleanly", "err", err)
 	}
 	eng.close() // closed by the live drain already, unless it was cut short
+	pc.close()
 	srv.closeAdmin()
 }

@@ -36,9 +36,9 @@ type liveEngine struct {
 
 // startEngine makes the live engine: with -live-secret, or a random secret
 // (and a warning); on Redis with -redis, in memory without; checking the
-// sessions in sessions when a signed-in page connects. It logs which
-// broker it uses. The caller must call close.
-func startEngine(cfg config, reg *assets.Registry, sessions store.Accounts, metricsReg prometheus.Registerer, tp trace.TracerProvider, log *slog.Logger) (*liveEngine, error) {
+// sessions in sessions when a signed-in page connects, keeping pc's cache
+// current. It logs which broker it uses. The caller must call close.
+func startEngine(cfg config, reg *assets.Registry, sessions store.Accounts, pc *pageCache, metricsReg prometheus.Registerer, tp trace.TracerProvider, log *slog.Logger) (*liveEngine, error) {
 	secret := []byte(cfg.liveSecret)
 	if len(secret) == 0 {
 		secret = make([]byte, 32)
@@ -49,6 +49,8 @@ func startEngine(cfg config, reg *assets.Registry, sessions store.Accounts, metr
 	liveOpts := []live.Option{live.WithLogger(log), live.WithRegistry(metricsReg), live.WithSecret(secret), live.WithOrigins(cfg.liveOrigins...), live.WithTracerProvider(tp),
 		// A signed-in page connects while its reader's session lasts.
 		live.WithSessions(accounts.SessionCheck(sessions))}
+	// Its publications keep the pagelet cache current, on every instance.
+	liveOpts = append(liveOpts, pc.liveOptions()...)
 	if len(cfg.redis) > 0 {
 		liveOpts = append(liveOpts, live.WithRedis(cfg.redis...))
 	}

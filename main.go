@@ -4,6 +4,7 @@
 //	go run . -addr 127.0.0.1:9000 -latency hotnews=300ms,finance=1.2s
 //	go run . -admin 127.0.0.1:6060 # pprof and metrics on a separate listener
 //	go run . -live-sim=false       # live pagelets, but no simulated scores, markets or news
+//	go run . -cache=false          # every pagelet loaded for every request (no pagelet cache)
 //	go run . -redis redis://127.0.0.1:6379/0 -live-secret "$SECRET"  # one of several instances
 //
 // The front page's breaking news, markets and sports scores and each
@@ -11,8 +12,8 @@
 // WebSocket (package live, mounted at /_live/).
 //
 // [run] is the table of contents: each of its steps is a function in a file
-// named after it (config.go, stores.go, engine.go, site.go, servers.go,
-// sim.go, drain.go).
+// named after it (config.go, stores.go, cache.go, engine.go, site.go,
+// servers.go, sim.go, drain.go).
 package main
 
 import (
@@ -57,7 +58,8 @@ func exitCode(err error, stderr io.Writer) int {
 //
 // Each step is a function of its own, in the file named after it; the
 // deferred ones undo them in reverse: the simulator stops before the live
-// engine closes, and the engine before the store.
+// engine closes, the engine before the pagelet cache, and the cache (whose
+// loads read the store) before the store.
 func run(ctx context.Context, args []string, ready func(addr, admin string)) error {
 	cfg, err := parseFlags(args) // config.go
 	if err != nil {
@@ -86,7 +88,16 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 	if err != nil {
 		return err
 	}
-	eng, err := startEngine(cfg, reg, st.news, gatherer, tr.provider(), log) // engine.go
+	if err := registerBackendCalls(gatherer, st.news); err != nil { // metrics.go
+		return err
+	}
+	pc, err := newPageCache(cfg, gatherer, log) // cache.go
+	if err != nil {
+		return err
+	}
+	// Closed after the HTTP drain (drain.go), or here if run returns early.
+	defer pc.close()
+	eng, err := startEngine(cfg, reg, st.news, pc, gatherer, tr.provider(), log) // engine.go
 	if err != nil {
 		return err
 	}
@@ -95,7 +106,7 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 	sd := newDrainer(cfg, mainSrv, eng, log) // drain.go
 	s, err := newSite(cfg, siteParts{        // site.go
 		news: st.news, assets: reg, hints: hints, engine: eng,
-		gatherer: gatherer, registry: gatherer, observer: observer, probes: sd, log: log, tracer: tr.provider(),
+		gatherer: gatherer, registry: gatherer, observer: observer, probes: sd, log: log, tracer: tr.provider(), cache: pc,
 	})
 	if err != nil {
 		return err
@@ -110,8 +121,8 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 	if ready != nil {
 		ready(srv.addr(), srv.adminAddr())
 	}
-	serveErr := srv.serve(ctx) // servers.go: until the stop signal, or a listener fails
-	drain(sd, eng, srv, log)   // drain.go
+	serveErr := srv.serve(ctx)   // servers.go: until the stop signal, or a listener fails
+	drain(sd, eng, pc, srv, log) // drain.go
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return serveErr
 	}

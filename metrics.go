@@ -1,5 +1,6 @@
 // The Prometheus metrics: one registry for the renderer's, the live
-// engine's and the Go runtime's, served at /metrics (-metrics, -admin).
+// engine's, the pagelet cache's, the demo store's backend calls and the Go
+// runtime's, served at /metrics (-metrics, -admin).
 
 package main
 
@@ -10,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/bigpipe-go/bigpipe/internal/store"
 	"github.com/bigpipe-go/bigpipe/metrics"
 )
 
@@ -36,4 +38,21 @@ func newMetrics() (*prometheus.Registry, *metrics.Metrics, error) {
 // negotiated) format.
 func metricsHandler(g prometheus.Gatherer) http.Handler {
 	return promhttp.HandlerFor(g, promhttp.HandlerOpts{})
+}
+
+// registerBackendCalls registers bigpipe_demo_backend_calls_total in reg:
+// the reads of each of st's emulated backends (store.Calls), which the
+// pagelet cache (-cache) saves.
+func registerBackendCalls(reg prometheus.Registerer, st *store.Store) error {
+	for _, src := range store.Sources() {
+		c := prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "bigpipe_demo_backend_calls_total",
+			Help:        "Reads of the demo store's emulated backends (each waits its -latency), by source.",
+			ConstLabels: prometheus.Labels{"source": src},
+		}, func() float64 { return float64(st.Calls(src)) })
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }

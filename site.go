@@ -48,6 +48,7 @@ type siteParts struct {
 	probes   *shutdown.Drainer
 	log      *slog.Logger
 	tracer   trace.TracerProvider // nil: no tracing (metrics.go)
+	cache    *pageCache           // the pagelet cache (cache.go), off or on
 }
 
 // newSite makes the renderer (with cfg's options and p's hints, observed by
@@ -61,13 +62,16 @@ func newSite(cfg config, p siteParts) (*site, error) {
 		return nil, err
 	}
 	s := &site{log: log}
-	s.Site = pages.NewSite(p.news, pages.WithAssets(reg), pages.WithLive(eng.Engine), pages.WithLogger(log), pages.WithSecret(siteKey(eng.secret)),
+	s.Site = pages.NewSite(p.news, append([]pages.Option{pages.WithAssets(reg), pages.WithLive(eng.Engine), pages.WithLogger(log), pages.WithSecret(siteKey(eng.secret)),
 		// Signing out closes the session's live connections on every instance.
 		pages.WithAccounts(accounts.WithSignOut(eng.signedOut)),
 		pages.WithDirectory(accounts.NewDirectory(p.news)),
 		pages.WithOnReply(s.notifyReply),
 		pages.WithEditors(cfg.editors...),
-		pages.WithMetrics(p.registry))
+		pages.WithMetrics(p.registry)},
+		// The shared pagelets cached, and the writes no publication
+		// reports expiring what they change.
+		p.cache.siteOptions()...)...)
 	mux := http.NewServeMux()
 	// /readyz says 503 "draining" once the stop signal arrives; /healthz
 	// says 200 while the process serves pages (see newDrainer).
@@ -91,7 +95,7 @@ func newSite(cfg config, p siteParts) (*site, error) {
 // rendererOptions are the renderer's options that cfg sets. The switches
 // are given either way, so that what the renderer does reads off the flags.
 func rendererOptions(cfg config, p siteParts) []render.Option {
-	return []render.Option{
+	return append([]render.Option{
 		render.WithLogger(p.log),
 		render.WithEarlyHints(p.hints),
 		render.WithObserver(p.observer),
@@ -103,7 +107,7 @@ func rendererOptions(cfg config, p siteParts) []render.Option {
 		render.WithServerTiming(cfg.serverTiming),
 		render.WithLive(p.engine.Engine),
 		render.WithTracerProvider(p.tracer),
-	}
+	}, p.cache.renderOptions()...)
 }
 
 // newAssets builds the asset registry: from the binary's embedded files, or

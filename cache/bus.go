@@ -48,7 +48,12 @@ func (c *Cache) Receive(msg []byte) error {
 	return nil
 }
 
-// send broadcasts m, with c's origin, if c has joined a bus.
+// send broadcasts m, with c's origin, if c has joined a bus, in messages
+// every peer accepts (see decode), since one it refused would leave its
+// fragments stale: names split over several messages (see chunk); a
+// publication too large for one message sent as the invalidation of its
+// channel (the peers load the fragments again). A name too long for a
+// peer is not sent, and the error says so; the others are.
 func (c *Cache) send(ctx context.Context, m *message) error {
 	c.busMu.RLock()
 	b := c.bus
@@ -56,15 +61,58 @@ func (c *Cache) send(ctx context.Context, m *message) error {
 	if b == nil {
 		return nil
 	}
-	m.Origin = c.origin
-	data, err := json.Marshal(m)
-	if err != nil {
-		return fmt.Errorf("cache: encode %s: %w", m.Op, err)
+	var errs []error
+	names := make([]string, 0, len(m.Names))
+	for _, n := range m.Names {
+		if len(n) > maxName {
+			errs = append(errs, fmt.Errorf("cache: %s %.32q…: %d bytes, over the %d the other instances accept: not sent to them",
+				nameKind(n), n[1:], len(n)-1, maxName-1))
+			continue
+		}
+		names = append(names, n)
 	}
-	if err := b.Broadcast(ctx, data); err != nil {
-		return fmt.Errorf("cache: broadcast %s: %w", m.Op, err)
+	for len(names) > 0 {
+		part := *m
+		part.Origin, part.Names = c.origin, names[:chunk(names)]
+		names = names[len(part.Names):]
+		data, err := json.Marshal(&part)
+		if err == nil && len(data) > maxMessages && part.Op == opPublish {
+			part.Op, part.HTML, part.Pos = opInvalidate, nil, nil
+			data, err = json.Marshal(&part)
+		}
+		if err != nil {
+			return errors.Join(append(errs, fmt.Errorf("cache: encode %s: %w", part.Op, err))...)
+		}
+		if err := b.Broadcast(ctx, data); err != nil {
+			return errors.Join(append(errs, fmt.Errorf("cache: broadcast %s: %w", part.Op, err))...)
+		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// chunk is how many of names, at least one, one message carries: at most
+// maxNames, and few enough bytes that, each escaped by JSON at worst (six
+// bytes for one), they stay well within maxMessages.
+func chunk(names []string) int {
+	size := 0
+	for i, n := range names {
+		size += len(n) + 3 // its quotes and comma
+		if i == maxNames || (i > 0 && 6*size > maxMessages/2) {
+			return i
+		}
+	}
+	return len(names)
+}
+
+// nameKind says what an index name names.
+func nameKind(n string) string {
+	switch n[0] {
+	case 't':
+		return "tag"
+	case 'c':
+		return "channel"
+	}
+	return "key"
 }
 
 // message is what caches send each other: an invalidation of index
@@ -106,13 +154,14 @@ func decode(msg []byte) (*message, error) {
 		return nil, fmt.Errorf("%w: op %q", errMessage, m.Op)
 	case len(m.Names) == 0 || len(m.Names) > maxNames:
 		return nil, fmt.Errorf("%w: %d names", errMessage, len(m.Names))
-	case m.Op == opPublish && (m.Pos == nil || len(m.Names) != 1 || m.Names[0][0] != 'c'):
-		return nil, fmt.Errorf("%w: a publication needs one channel and a position", errMessage)
 	}
-	for _, n := range m.Names {
+	for _, n := range m.Names { // before the names are read: none is empty
 		if n == "" || len(n) > maxName || (n[0] != 't' && n[0] != 'c' && n[0] != 'k') {
 			return nil, fmt.Errorf("%w: name %q", errMessage, n)
 		}
+	}
+	if m.Op == opPublish && (m.Pos == nil || len(m.Names) != 1 || m.Names[0][0] != 'c') {
+		return nil, fmt.Errorf("%w: a publication needs one channel and a position", errMessage)
 	}
 	return &m, nil
 }

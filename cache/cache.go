@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,7 +28,7 @@ const entryOverhead = 256
 // safe for concurrent use. Close it when the site stops: it waits for the
 // refreshes running in the background.
 type Cache struct {
-	frags  *otter.Cache[string, *Entry]
+	frags  *otter.Cache[key, *Entry]
 	group  singleflight.Group
 	m      *metrics
 	log    *slog.Logger
@@ -37,9 +38,9 @@ type Cache struct {
 	busMu  sync.RWMutex
 	origin string // this cache's id on the bus
 
-	mu      sync.Mutex                     // guards the index and the flights
-	idx     map[string]map[string]struct{} // "t"+tag, "c"+channel, "k"+policy key → keys stored
-	flights map[string]*flight             // loads running, by key
+	mu      sync.Mutex                  // guards the index and the flights
+	idx     map[string]map[key]struct{} // "t"+tag, "c"+channel, "k"+policy key → keys stored
+	flights map[key]*flight             // loads running, by key
 
 	ctx    context.Context // ends with Close: every Load the cache runs ends with it
 	cancel context.CancelFunc
@@ -81,6 +82,9 @@ func New(opts ...Option) (*Cache, error) {
 		return nil, fmt.Errorf("cache: bounds must be positive: %d entries, %d bytes", cfg.maxEntries, cfg.maxBytes)
 	}
 	minW := cfg.maxBytes / int64(cfg.maxEntries)
+	if cfg.maxBytes%int64(cfg.maxEntries) != 0 {
+		minW++ // rounded up: MaxEntries+1 entries of the least weight are past MaxBytes
+	}
 	if minW > 1<<31 {
 		minW = 1 << 31
 	}
@@ -90,14 +94,18 @@ func New(opts ...Option) (*Cache, error) {
 	}
 	c := &Cache{
 		m: m, log: cfg.log, minW: uint32(max(minW, 1)), now: time.Now,
-		idx: make(map[string]map[string]struct{}), flights: make(map[string]*flight),
+		idx: make(map[string]map[key]struct{}), flights: make(map[key]*flight),
 		origin: newOrigin(),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
-	store, err := otter.New(&otter.Options[string, *Entry]{
-		MaximumWeight:    uint64(cfg.maxBytes),
-		Weigher:          c.weigh,
-		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[string, *Entry]) time.Duration { return e.Value.lifetime() }),
+	store, err := otter.New(&otter.Options[key, *Entry]{
+		MaximumWeight: uint64(cfg.maxBytes),
+		Weigher:       c.weigh,
+		// Counted from when the content was stored, not from the write: an
+		// invalidation rewrites the entry, and must not lengthen its life.
+		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[key, *Entry]) time.Duration {
+			return max(e.Value.stored.Add(e.Value.lifetime()).Sub(c.now()), time.Nanosecond)
+		}),
 		OnAtomicDeletion: c.deleted,
 	})
 	if err != nil {
@@ -108,8 +116,8 @@ func New(opts ...Option) (*Cache, error) {
 }
 
 // weigh is an entry's weight against MaxBytes.
-func (c *Cache) weigh(key string, e *Entry) uint32 {
-	w := uint64(len(key)) + uint64(len(e.HTML)) + entryOverhead
+func (c *Cache) weigh(k key, e *Entry) uint32 {
+	w := uint64(len(k.base)+len(k.name)+len(k.reader)) + uint64(len(e.HTML)) + entryOverhead
 	for _, t := range e.tags {
 		w += uint64(len(t))
 	}
@@ -119,7 +127,7 @@ func (c *Cache) weigh(key string, e *Entry) uint32 {
 // deleted keeps the indexes in step as an entry leaves the cache (an
 // eviction, an expiry, an invalidation), under the lock of its key: a
 // replacement keeps the key in the indexes, which store updates itself.
-func (c *Cache) deleted(ev otter.DeletionEvent[string, *Entry]) {
+func (c *Cache) deleted(ev otter.DeletionEvent[key, *Entry]) {
 	if ev.Cause == otter.CauseReplacement {
 		return
 	}
@@ -127,7 +135,7 @@ func (c *Cache) deleted(ev otter.DeletionEvent[string, *Entry]) {
 	c.unindex(ev.Key, ev.Value, nil)
 	c.mu.Unlock()
 	if ev.WasEvicted() {
-		c.m.evictions.WithLabelValues(ev.Cause.String()).Inc()
+		c.m.evictions.WithLabelValues(strings.ToLower(ev.Cause.String())).Inc() // otter's are capitalized
 	}
 }
 

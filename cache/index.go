@@ -22,20 +22,20 @@ func (e *Entry) names() []string {
 }
 
 // index adds key, holding e, to e's names. The caller holds c.mu.
-func (c *Cache) index(key string, e *Entry) {
+func (c *Cache) index(k key, e *Entry) {
 	for _, n := range e.names() {
 		keys := c.idx[n]
 		if keys == nil {
-			keys = make(map[string]struct{}, 1)
+			keys = make(map[key]struct{}, 1)
 			c.idx[n] = keys
 		}
-		keys[key] = struct{}{}
+		keys[k] = struct{}{}
 	}
 }
 
 // unindex removes key, which held old, from old's names, but for those of
 // next, which replaces it (nil: none). The caller holds c.mu.
-func (c *Cache) unindex(key string, old, next *Entry) {
+func (c *Cache) unindex(key key, old, next *Entry) {
 	var keep []string
 	if next != nil {
 		keep = next.names()
@@ -54,7 +54,7 @@ func (c *Cache) unindex(key string, old, next *Entry) {
 }
 
 // lookupIndex returns the keys stored under name. The caller holds c.mu.
-func (c *Cache) lookupIndex(name string, into []string) []string {
+func (c *Cache) lookupIndex(name string, into []key) []key {
 	for k := range c.idx[name] {
 		into = append(into, k)
 	}
@@ -66,11 +66,11 @@ func (c *Cache) lookupIndex(name string, into []string) []string {
 type flight struct {
 	names       []string // its index names
 	invalidated bool     // one of its names was invalidated
-	published   *Entry   // the latest state publication on its channel
+	published   *Entry   // the latest state publication on its channel; invalid if one of its names was invalidated after it
 }
 
 // fly registers the load of key for fill.
-func (c *Cache) fly(key string, fill *Fill) *flight {
+func (c *Cache) fly(key key, fill *Fill) *flight {
 	e := Entry{channel: fill.Channel, tags: fill.Policy.Tags, base: fill.Policy.Key}
 	fl := &flight{names: e.names()}
 	c.mu.Lock()
@@ -80,7 +80,7 @@ func (c *Cache) fly(key string, fill *Fill) *flight {
 }
 
 // land unregisters the load of key.
-func (c *Cache) land(key string, fl *flight) {
+func (c *Cache) land(key key, fl *flight) {
 	c.mu.Lock()
 	if c.flights[key] == fl {
 		delete(c.flights, key)

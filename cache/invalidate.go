@@ -70,16 +70,24 @@ func (c *Cache) apply(m *message) {
 // invalidate expires the fragments under names, and marks the loads
 // running for them.
 func (c *Cache) invalidate(names []string) {
-	var keys []string
+	var keys []key
 	c.mu.Lock()
 	for _, n := range names {
 		keys = c.lookupIndex(n, keys)
-		c.flightsUnder(n, func(fl *flight) { fl.invalidated = true })
+		c.flightsUnder(n, func(fl *flight) {
+			fl.invalidated = true
+			if fl.published != nil { // the flight's own: it expires the publication too
+				fl.published.invalid = true
+			}
+		})
 	}
 	c.mu.Unlock()
 	for _, k := range keys {
-		c.frags.ComputeIfPresent(k, func(old *Entry) (*Entry, otter.ComputeOp) {
-			if old.invalid {
+		// Compute, not ComputeIfPresent: that one skips the key's lock when
+		// it finds no entry, and a put that indexed the key has it locked
+		// until its entry is in (see put).
+		c.frags.Compute(k, func(old *Entry, found bool) (*Entry, otter.ComputeOp) {
+			if !found || old.invalid {
 				return old, otter.CancelOp
 			}
 			e := *old
@@ -93,7 +101,7 @@ func (c *Cache) invalidate(names []string) {
 // pos, and hands it to the loads running for them.
 func (c *Cache) publish(name string, html []byte, pos *Position) {
 	now := c.now()
-	var keys []string
+	var keys []key
 	c.mu.Lock()
 	keys = c.lookupIndex(name, keys)
 	c.flightsUnder(name, func(fl *flight) {
@@ -103,7 +111,10 @@ func (c *Cache) publish(name string, html []byte, pos *Position) {
 	})
 	c.mu.Unlock()
 	for _, k := range keys {
-		c.frags.ComputeIfPresent(k, func(old *Entry) (*Entry, otter.ComputeOp) {
+		c.frags.Compute(k, func(old *Entry, found bool) (*Entry, otter.ComputeOp) { // not ComputeIfPresent: see invalidate
+			if !found {
+				return old, otter.CancelOp
+			}
 			if old.Live != nil && !pos.newer(old.Live) {
 				return old, otter.CancelOp // read after this publication
 			}

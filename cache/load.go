@@ -12,43 +12,72 @@ import (
 	"github.com/bigpipe-go/bigpipe/pagelet"
 )
 
-// Fill is what the cache needs to know of a pagelet to load its fragment.
+// Fill is what the cache needs to know of a pagelet to find and load its
+// fragment. The renderer makes one per cached pagelet and request; a Fill
+// costs no allocation until a load is needed.
 type Fill struct {
-	// Name is the pagelet's id, for the metrics.
+	// Name is the pagelet's id: part of the fragment's key, and the
+	// metrics' label.
 	Name string
 
-	// Policy is the pagelet's cache policy; Policy.Key is the key. Policy.Tags
-	// are the fragment's tags.
+	// Policy is the pagelet's cache policy. Policy.Key, with Name, is the
+	// fragment's key (the renderer puts the route there when the pagelet
+	// gives none); Policy.Tags are its tags.
 	Policy pagelet.Cache
 
-	// Reader scopes the fragment to one reader (a personal pagelet): it is
-	// stored under the key and the reader, and served to no one else.
-	// Empty: shared.
-	Reader string
+	// Personal scopes the fragment to Reader (the reader's id, "" for the
+	// anonymous reader): it is stored under the key and the reader, and
+	// served to no one else.
+	Personal bool
+	Reader   string
 
 	// Channel is the pagelet's live channel: a publication on it
 	// replaces (state) or invalidates (stream) the fragment. Empty: none.
 	Channel string
 
-	// Timeout bounds the Load.
+	// Timeout bounds the load.
 	Timeout time.Duration
 
-	// Values is the context whose values the Load's context carries. Its
-	// cancellation and deadline are not: a Load serves many requests, and
-	// none of them ends it.
-	Values context.Context
-
-	// Load renders the fragment: its markup, and where its live channel
-	// stood before its data was read (nil if not live).
-	Load func(ctx context.Context) (html []byte, live *Position, err error)
+	// Source loads the fragment when it must be.
+	Source Source
 }
 
-// key is where the fragment is stored.
-func (f *Fill) key() string {
-	if f.Reader == "" {
-		return f.Policy.Key
+// Source loads a fragment for the cache.
+type Source interface {
+	// Values returns the context whose values (not its cancellation or
+	// deadline) the load's context carries. It is called only when a load
+	// starts: a load serves many requests, and none of them ends it.
+	Values() context.Context
+
+	// Load renders the fragment: its markup, and where its live channel
+	// stood before its data was read (nil if not live). ctx ends at the
+	// Fill's Timeout, or when the cache is closed.
+	Load(ctx context.Context) (html []byte, live *Position, err error)
+}
+
+// key is where a fragment is stored: its policy's key, its pagelet, and
+// for a personal one its reader.
+type key struct {
+	base, name string
+	personal   bool
+	reader     string
+}
+
+func (f *Fill) key() key {
+	k := key{base: f.Policy.Key, name: f.Name, personal: f.Personal}
+	if f.Personal {
+		k.reader = f.Reader
 	}
-	return f.Policy.Key + "\x00reader\x00" + f.Reader
+	return k
+}
+
+// String is the key as singleflight names it.
+func (k key) String() string {
+	s := k.base + "\x00" + k.name
+	if k.personal {
+		s += "\x00reader\x00" + k.reader
+	}
+	return s
 }
 
 // ErrClosed is the error of a load asked of a closed cache.
@@ -57,7 +86,7 @@ var ErrClosed = errors.New("cache: closed")
 // PanicError is the error of a Load that panicked: every request waiting
 // for it gets it, and the process goes on.
 type PanicError struct {
-	Key   string
+	Key   string // the fragment's key, its parts joined by NUL
 	Value any
 	Stack []byte
 }
@@ -81,7 +110,7 @@ func (c *Cache) Peek(fill *Fill) (*Entry, Outcome, bool) {
 		c.m.lookup(fill.Name, Hit)
 		return e, Hit, true
 	case Stale:
-		c.group.DoChan(key, c.load(key, fill, nil)) // nobody waits: the result is stored
+		c.group.DoChan(key.String(), c.load(key, fill, nil)) // nobody waits: the result is stored
 		c.m.lookup(fill.Name, StaleHit)
 		return e, StaleHit, true
 	}
@@ -106,16 +135,12 @@ func (c *Cache) Get(ctx context.Context, fill *Fill) (*Entry, Outcome, error) {
 	if old != nil && old.state(c.now()) != Expired {
 		old = nil
 	}
-	var leader bool // set by the load if it is this call's: read only after it has returned
-	ch := c.group.DoChan(key, c.load(key, fill, &leader))
+	o := Coalesced // unless the load is this call's, which sets it: read only after it has returned
+	ch := c.group.DoChan(key.String(), c.load(key, fill, &o))
 	var err error
 	select {
 	case r := <-ch:
 		if r.Err == nil {
-			o := Coalesced
-			if leader {
-				o = Miss
-			}
 			c.m.lookup(fill.Name, o)
 			return r.Val.(*Entry), o, nil
 		}
@@ -133,12 +158,21 @@ func (c *Cache) Get(ctx context.Context, fill *Fill) (*Entry, Outcome, error) {
 
 // load returns the function singleflight runs to load key: fill's Load,
 // detached from every request and bounded by fill's timeout and by Close,
-// its fragment stored on success. A panic in it is its error. leader, if
-// not nil, is set as it begins.
-func (c *Cache) load(key string, fill *Fill, leader *bool) func() (any, error) {
+// its fragment stored on success. A panic in it is its error. out, if not
+// nil, is set to how the caller whose function it is was served: Miss, or
+// Hit if a load that ended meanwhile left nothing to do.
+func (c *Cache) load(key key, fill *Fill, out *Outcome) func() (any, error) {
 	return func() (v any, err error) {
-		if leader != nil {
-			*leader = true
+		// Stored fresh since the caller looked (by a load that ended
+		// between its look and this one): nothing to load.
+		if e, ok := c.frags.GetIfPresent(key); ok && e.state(c.now()) == Fresh {
+			if out != nil {
+				*out = Hit
+			}
+			return e, nil
+		}
+		if out != nil {
+			*out = Miss
 		}
 		if !c.begin() {
 			return nil, ErrClosed
@@ -147,19 +181,30 @@ func (c *Cache) load(key string, fill *Fill, leader *bool) func() (any, error) {
 		fl := c.fly(key, fill)
 		defer c.land(key, fl)
 		t0 := c.now()
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(fill.Values), fill.Timeout)
+		vals := fill.Source.Values()
+		if vals == nil {
+			vals = context.Background() // context.WithoutCancel(nil) panics, where nothing recovers it
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(vals), fill.Timeout)
 		defer cancel()
 		stop := context.AfterFunc(c.ctx, cancel)
 		defer stop()
 		defer func() {
+			// Logged: what nobody else is told (a panic is a bug; a
+			// background refresh has no request to report its error). The
+			// key logged is the policy's: a personal one's names no reader.
 			if p := recover(); p != nil {
-				v, err = nil, &PanicError{Key: key, Value: p, Stack: debug.Stack()}
+				pe := &PanicError{Key: key.String(), Value: p, Stack: debug.Stack()}
+				v, err = nil, pe
+				c.log.Error("cache: load panicked", "pagelet", fill.Name, "key", fill.Policy.Key, "panic", p, "stack", string(pe.Stack))
+			} else if err != nil && out == nil {
+				c.log.Warn("cache: refresh failed", "pagelet", fill.Name, "key", fill.Policy.Key, "err", err)
 			}
 			if err != nil {
 				c.m.refresh(fill.Name, false, c.now().Sub(t0))
 			}
 		}()
-		html, pos, err := fill.Load(ctx)
+		html, pos, err := fill.Source.Load(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -184,27 +229,29 @@ func (c *Cache) begin() bool {
 // from a publication newer than the position the fragment was read at (it
 // is newer content). If its tags or channel were invalidated while it
 // loaded (fl), it is stored as invalid: served only on error; if its
-// channel published meanwhile, the publication is stored instead.
-func (c *Cache) put(key string, fill *Fill, fl *flight, html []byte, pos *Position, loaded time.Time) *Entry {
-	e := &Entry{HTML: html, Live: pos, channel: fill.Channel, tags: fill.Policy.Tags, policy: fill.Policy, base: fill.Policy.Key, stored: loaded}
-	c.mu.Lock()
-	if fl.invalidated {
-		e.invalid = true
-	}
-	if p := fl.published; p != nil && p.Live.newer(pos) {
-		e.HTML, e.Live, e.invalid = p.HTML, p.Live, false
-	}
-	c.mu.Unlock()
+// channel published meanwhile, the publication is stored instead (invalid
+// if an invalidation came after it).
+//
+// What happened to the load is read in the same hold of c.mu as the key is
+// indexed, and with the key locked: an invalidation or a publication either
+// comes before, and is in fl, or after, and finds the key in the index and
+// waits for the key's lock to change what is stored.
+func (c *Cache) put(key key, fill *Fill, fl *flight, html []byte, pos *Position, loaded time.Time) *Entry {
+	e := &Entry{channel: fill.Channel, tags: fill.Policy.Tags, policy: fill.Policy, base: fill.Policy.Key, stored: loaded}
 	kept, _ := c.frags.Compute(key, func(old *Entry, found bool) (*Entry, otter.ComputeOp) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		e.HTML, e.Live, e.invalid = html, pos, fl.invalidated
+		if p := fl.published; p != nil && p.Live.newer(pos) {
+			e.HTML, e.Live, e.invalid = p.HTML, p.Live, p.invalid
+		}
 		if found && !old.invalid && old.Live != nil && e.Live != nil && old.Live.newer(e.Live) {
 			return old, otter.CancelOp
 		}
-		c.mu.Lock()
 		if found {
 			c.unindex(key, old, e)
 		}
 		c.index(key, e)
-		c.mu.Unlock()
 		return e, otter.WriteOp
 	})
 	if kept == nil {
@@ -212,3 +259,13 @@ func (c *Cache) put(key string, fill *Fill, fl *flight, html []byte, pos *Positi
 	}
 	return kept
 }
+
+// LoadFunc is a Source of a function alone: its load's context carries no
+// values.
+type LoadFunc func(ctx context.Context) (html []byte, live *Position, err error)
+
+// Values returns nil: no values.
+func (f LoadFunc) Values() context.Context { return nil }
+
+// Load calls f.
+func (f LoadFunc) Load(ctx context.Context) ([]byte, *Position, error) { return f(ctx) }

@@ -20,6 +20,12 @@ import (
 // channel with a filter ([WithFilter], whose pages do not all get it),
 // expires them. Each costs one control message on the broker besides the
 // publication (a state one carries the content again).
+//
+// While the broker is known down (see [Engine.Health]) a publication
+// fails with [ErrBrokerDown] and changes no cache, and an invalidation
+// expires this instance's fragments and fails at once with it too: the
+// other instances' fragments stay as they are, up to their Fresh, since
+// nothing reaches them; invalidate again once the broker is back.
 func WithCache(c *cache.Cache) Option { return func(cfg *config) { cfg.cache = c } }
 
 // cacheOp is the centrifuge notification op of the cache's messages.
@@ -27,15 +33,26 @@ const cacheOp = "bigpipe.cache"
 
 // cacheBus is the engine as a [cache.Bus]: centrifuge's notifications go to
 // every node through the broker's control channel.
-type cacheBus struct{ node *centrifuge.Node }
+type cacheBus struct{ e *Engine }
 
-// Broadcast sends msg to every other node's cache.
-func (b cacheBus) Broadcast(_ context.Context, msg []byte) error {
-	return b.node.Notify(cacheOp, msg, "")
+// Broadcast sends msg to every other node's cache. While the broker is
+// known down it fails at once with [ErrBrokerDown], as [Feed.Publish]
+// does, instead of waiting for Redis's timeout (seconds, and the control
+// channel takes any shard); it gives up waiting when ctx is done.
+func (b cacheBus) Broadcast(ctx context.Context, msg []byte) error {
+	if err := b.e.health.checkAny(); err != nil {
+		return err
+	}
+	_, err := await(ctx, func() (struct{}, error) {
+		return struct{}{}, b.e.node.Notify(cacheOp, msg, "")
+	})
+	return err
 }
 
-// joinCache joins the engine's cache, if it has one, to its broker.
-func (e *Engine) joinCache() {
+// receiveCache hands the engine's cache, if it has one, the messages
+// other nodes' caches send. [New] joins the cache to the engine's broker
+// once the node runs.
+func (e *Engine) receiveCache() {
 	c := e.cfg.cache
 	if c == nil {
 		return
@@ -48,7 +65,6 @@ func (e *Engine) joinCache() {
 			e.cfg.log.Warn("live: cache message refused", "from", ev.FromNodeID, "err", err)
 		}
 	})
-	c.Join(cacheBus{e.node})
 }
 
 // published tells the engine's cache, if any, of a publication on channel

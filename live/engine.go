@@ -150,7 +150,7 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 		}
 		node.SetBroker(&tracingMemoryBroker{MemoryBroker: mem, e: e})
 	}
-	e.joinCache()
+	e.receiveCache() // a node's handlers are set before it runs
 	node.OnConnecting(e.connecting)
 	node.OnConnect(e.connected)
 	node.OnTransportWrite(e.transportWrite)
@@ -199,6 +199,9 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 		}()
 	}
 	e.presenceDone = make(chan struct{})
+	if c := cfg.cache; c != nil {
+		c.Join(cacheBus{e}) // once the engine runs: not if New fails
+	}
 	return e, nil
 }
 

@@ -125,6 +125,18 @@ func (h *health) check(i int) error {
 	return fmt.Errorf("%w since %s: %s", ErrBrokerDown, h.since.Format(time.RFC3339), h.lastErr)
 }
 
+// checkAny returns ErrBrokerDown, as check does, if any shard is known
+// down: a message that goes to whichever shard (a control message) may
+// go to that one.
+func (h *health) checkAny() error {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if !h.anyDown() {
+		return nil
+	}
+	return fmt.Errorf("%w since %s: %s", ErrBrokerDown, h.since.Format(time.RFC3339), h.lastErr)
+}
+
 func (h *health) get() Health {
 	h.mu.RLock()
 	defer h.mu.RUnlock()

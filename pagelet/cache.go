@@ -32,7 +32,9 @@ type Cache struct {
 	// whose content depends on something in the request besides the
 	// route, such as an article's slug or a query parameter, must name it
 	// in its key; the page function, which builds the pagelet per request,
-	// does.
+	// does. The renderer logs (once per route) a pagelet cached under the
+	// default key on a route with wildcards, such as /article/{slug},
+	// where every article would share one fragment.
 	Key string
 
 	// Tags name groups of fragments that one invalidation can expire

@@ -54,16 +54,17 @@ func (s *Site) Article(w http.ResponseWriter, r *http.Request) (*pagelet.Page, e
 			return articleLayout(s.withAccountSlot(c, slot), a, form, nb, slot)
 		},
 		Pagelets: append([]pagelet.Pagelet{
-			s.pagelet("story", "The story", 100, skelStory(),
+			s.cached(storyCache(slug), s.pagelet("story", "The story", 100, skelStory(),
 				pagelet.Fetch(func(ctx context.Context) (store.Article, error) { return s.st.Article(ctx, slug) },
-					func(a store.Article) templ.Component { return story(a, now) })),
-			s.pagelet("related", relatedTitle(a.Section), 50, skelRelated(),
-				pagelet.Fetch(func(ctx context.Context) ([]store.Article, error) { return s.relatedTo(ctx, a) },
-					func(arts []store.Article) templ.Component { return related(arts, now) })),
-			s.live(CommentsChannel(slug), s.pagelet("comments", "Comments", 40, skelComments(),
+					func(a store.Article) templ.Component { return story(a, now) }))),
+			s.cached(storiesCache("article:"+slug+":related", sectionTag(a.Section), articleTag(slug)),
+				s.pagelet("related", relatedTitle(a.Section), 50, skelRelated(),
+					pagelet.Fetch(func(ctx context.Context) ([]store.Article, error) { return s.relatedTo(ctx, a) },
+						func(arts []store.Article) templ.Component { return related(arts, now) }))),
+			s.cached(commentsCache(slug), s.live(CommentsChannel(slug), s.pagelet("comments", "Comments", 40, skelComments(),
 				pagelet.Fetch(func(ctx context.Context) ([]store.Comment, error) {
 					return s.st.VisibleComments(ctx, slug, commentsShown)
-				}, comments))),
+				}, comments)))),
 			s.mostReadPagelet(),
 			s.readingPagelet(slug),
 			notices,

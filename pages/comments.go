@@ -238,10 +238,15 @@ func (s *Site) addComment(ctx context.Context, sub *form.Submission) (form.Resul
 		if added {
 			// Published after the store has it: a reader who reloads sees it
 			// whether or not the publication reaches them. A publication that
-			// fails (the broker down) is retried in the background.
+			// fails (the broker down) is retried in the background. The
+			// publication expires the article's cached comments; without
+			// one, expire them here.
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
 			err := s.publishComment(ctx, c)
 			cancel()
+			if err != nil || s.feeds == nil {
+				s.expire(ctx, commentsTag(slug))
+			}
 			if err != nil {
 				s.publishCommentLater(c, err)
 			}

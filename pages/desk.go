@@ -352,7 +352,11 @@ func (s *Site) deskAction(ctx context.Context, sub *form.Submission) (form.Resul
 		Slug: slug, CommentID: id, At: s.now()}); err != nil {
 		return form.Result{}, err
 	}
-	s.publish(ctx, "comment "+kind, func(ctx context.Context) error { return s.publishCommentState(ctx, c, st) })
+	// The publication (a remove, or a replace) expires the article's cached
+	// comments; without it, expire them here.
+	if !s.publish(ctx, "comment "+kind, func(ctx context.Context) error { return s.publishCommentState(ctx, c, st) }) {
+		s.expire(ctx, commentsTag(slug))
+	}
 	s.toDesks(ctx, c, st)
 	s.publish(ctx, "desk actions", s.publishActions)
 	return form.Result{Redirect: "/desk#desk-" + id, Message: "Done: " + kind + "."}, nil

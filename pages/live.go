@@ -89,7 +89,12 @@ func (s *Site) live(channel string, p pagelet.Pagelet) pagelet.Pagelet {
 
 // PublishScores publishes the sports pagelet as the store has it now to
 // [ChannelScores].
-func (s *Site) PublishScores(ctx context.Context) error {
+//
+// The publication is the cached pagelet's new content, on every
+// instance; if it fails (or the site is not live), the cached scores table
+// is expired instead, since the store may have changed.
+func (s *Site) PublishScores(ctx context.Context) (err error) {
+	defer s.expireOnError(ctx, &err, tagScores)
 	if s.feeds == nil {
 		return errNotLive
 	}
@@ -102,7 +107,12 @@ func (s *Site) PublishScores(ctx context.Context) error {
 
 // PublishMarkets publishes the finance pagelet as the store has it now to
 // [ChannelMarkets].
-func (s *Site) PublishMarkets(ctx context.Context) error {
+//
+// The publication is the cached pagelet's new content, on every
+// instance; if it fails (or the site is not live), the cached market table
+// is expired instead, since the store may have changed.
+func (s *Site) PublishMarkets(ctx context.Context) (err error) {
+	defer s.expireOnError(ctx, &err, tagMarkets)
 	if s.feeds == nil {
 		return errNotLive
 	}
@@ -115,7 +125,12 @@ func (s *Site) PublishMarkets(ctx context.Context) error {
 
 // PublishBreaking publishes the breaking-news banner as the store has it
 // now to [ChannelBreaking].
-func (s *Site) PublishBreaking(ctx context.Context) error {
+//
+// The publication is the cached pagelet's new content, on every
+// instance; if it fails (or the site is not live), the cached banner
+// is expired instead, since the store may have changed.
+func (s *Site) PublishBreaking(ctx context.Context) (err error) {
+	defer s.expireOnError(ctx, &err, tagBreaking)
 	if s.feeds == nil {
 		return errNotLive
 	}

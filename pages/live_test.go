@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/bigpipe-go/bigpipe/assets"
+	"github.com/bigpipe-go/bigpipe/cache"
 	"github.com/bigpipe-go/bigpipe/internal/store"
 	"github.com/bigpipe-go/bigpipe/live"
 	"github.com/bigpipe-go/bigpipe/pages"
@@ -25,10 +26,20 @@ import (
 // liveSite is the demo site made live, served over loopback HTTP with its
 // engine mounted as main.go mounts it.
 type liveSite struct {
-	site *pages.Site
-	st   *store.Store
-	eng  *live.Engine
-	srv  *httptest.Server
+	site  *pages.Site
+	st    *store.Store
+	eng   *live.Engine
+	srv   *httptest.Server
+	cache *cache.Cache // with siteSetup.cached; else nil
+}
+
+// siteSetup is what newSiteWith makes a site with besides the defaults.
+type siteSetup struct {
+	wrap   func(http.Handler) http.Handler // around the site's routes (the session middleware, say); nil: none
+	store  []store.Option                  // besides the test clock
+	cached bool                            // a pagelet cache, given to the renderer, the engine and the site, as main.go does
+	static bool                            // no live engine: the site is not live (liveSite.eng is nil)
+	render []render.Option                 // besides the live engine and the logger (and the cache)
 }
 
 var discard = slog.New(slog.DiscardHandler)
@@ -43,36 +54,71 @@ func newLiveSite(t testing.TB, opts ...pages.Option) *liveSite {
 // middleware (the session middleware that says who the reader is, say).
 func newLiveSiteWrapped(t testing.TB, wrap func(http.Handler) http.Handler, opts ...pages.Option) *liveSite {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "news.db"), store.WithNow(func() time.Time { return testNow }))
+	return newSiteWith(t, siteSetup{wrap: wrap}, opts...)
+}
+
+// newSiteWith is newLiveSite as setup says.
+func newSiteWith(t testing.TB, setup siteSetup, opts ...pages.Option) *liveSite {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "news.db"), append([]store.Option{store.WithNow(func() time.Time { return testNow })}, setup.store...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	var pc *cache.Cache
+	liveOpts := []live.Option{live.WithLogger(discard), live.WithSecret([]byte("pages test secret"))}
+	rdOpts := append([]render.Option{render.WithLogger(discard)}, setup.render...)
+	if setup.cached {
+		if pc, err = cache.New(cache.WithLogger(discard)); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { // after the server and the engine, before the store its loads read
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := pc.Close(ctx); err != nil {
+				t.Error(err)
+			}
+		})
+		liveOpts = append(liveOpts, live.WithCache(pc))
+		rdOpts = append(rdOpts, render.WithCache(pc))
+		opts = append([]pages.Option{pages.WithCache(pc)}, opts...)
+	}
 	reg, err := assets.New(staticFS, pages.Bundles()...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := live.New(reg, live.WithLogger(discard), live.WithSecret([]byte("pages test secret")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rd, err := render.New(reg, render.WithLive(eng), render.WithLogger(discard))
-	if err != nil {
-		t.Fatal(err)
-	}
-	site := pages.NewSite(st, append([]pages.Option{pages.WithNow(func() time.Time { return testNow }),
-		pages.WithAssets(reg), pages.WithLive(eng), pages.WithLogger(discard)}, opts...)...)
+	base := []pages.Option{pages.WithNow(func() time.Time { return testNow }), pages.WithAssets(reg)}
 	mux := http.NewServeMux()
-	mux.Handle(eng.Path(), eng)
+	var eng *live.Engine
+	if !setup.static {
+		if eng, err = live.New(reg, liveOpts...); err != nil {
+			t.Fatal(err)
+		}
+		rdOpts = append(rdOpts, render.WithLive(eng))
+		base = append(base, pages.WithLive(eng))
+		mux.Handle(eng.Path(), eng)
+	}
+	opts = append(append(base, pages.WithLogger(discard)), opts...)
+	rd, err := render.New(reg, rdOpts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := pages.NewSite(st, opts...)
+	wrap := setup.wrap
+	if wrap == nil {
+		wrap = func(h http.Handler) http.Handler { return h }
+	}
 	mux.Handle("/", wrap(pages.Routes(rd, reg, site)))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	t.Cleanup(func() { // before srv.Close: the engine ends its SSE streams
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = eng.Close(ctx)
-	})
-	return &liveSite{site: site, st: st, eng: eng, srv: srv}
+	if eng != nil {
+		t.Cleanup(func() { // before srv.Close: the engine ends its SSE streams
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = eng.Close(ctx)
+		})
+	}
+	return &liveSite{site: site, st: st, eng: eng, srv: srv, cache: pc}
 }
 
 // livePub is one publication as a subscriber receives it.

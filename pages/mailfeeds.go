@@ -150,20 +150,25 @@ func (s *Site) publishNotices(ctx context.Context, reader string) error {
 // publish runs each of publish, in order, on a site that is live, each
 // with its own time limit; one that fails is retried in the background
 // ([Site.publishLater]). Every publication here is a keyed item or a
-// state, so a repeat shows once.
-func (s *Site) publish(ctx context.Context, what string, publish ...func(context.Context) error) {
+// state, so a repeat shows once. It reports whether every one went out
+// now: if not (or the site is not live), the caller expires what they
+// would have kept current in the cache ([Site.expire]).
+func (s *Site) publish(ctx context.Context, what string, publish ...func(context.Context) error) bool {
 	if s.feeds == nil {
-		return
+		return false
 	}
 	ctx = context.WithoutCancel(ctx)
+	all := true
 	for _, p := range publish {
 		pctx, cancel := context.WithTimeout(ctx, publishTimeout)
 		err := p(pctx)
 		cancel()
 		if err != nil {
+			all = false
 			s.publishLater(s.logger().With("what", what), what, err, p)
 		}
 	}
+	return all
 }
 
 // readingNow reports whether reader has the conversation of a and b open

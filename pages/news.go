@@ -24,6 +24,18 @@
 // (a stream channel) show each comment posted ([Site.PostComment]) to every
 // reader. The store stays the source of truth: a reload shows what the
 // last publication did.
+//
+// # Cache
+//
+// With [WithCache] the shared pagelets keep their rendered fragments in
+// the renderer's cache: the front page's blocks, each article's story,
+// related stories and comments (per slug), the most-read rail, and a
+// signed-in reader's notifications (per reader, for them alone). The
+// live publications keep them current; a write that no publication
+// reports expires what it changed. Not cached: the account box (it holds
+// one browser's sign-out form), an anonymous reader's notifications (a
+// link back to the page), "reading now", the search page (keys a visitor
+// chooses, each rarely asked twice), and the messages and desk pages.
 package pages
 
 import (
@@ -38,6 +50,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/bigpipe-go/bigpipe/assets"
+	"github.com/bigpipe-go/bigpipe/cache"
 	"github.com/bigpipe-go/bigpipe/form"
 	"github.com/bigpipe-go/bigpipe/internal/accounts"
 	"github.com/bigpipe-go/bigpipe/internal/store"
@@ -80,6 +93,8 @@ type Site struct {
 	deskAct     *form.Handler // the desk's actions' posts
 	match       matcherCache  // every editor's rules, compiled
 	deskMetrics *deskMetrics  // WithMetrics
+
+	cache *cache.Cache // the renderer's pagelet cache (WithCache); nil: no pagelet is cached
 }
 
 // Option configures a [Site].
@@ -187,21 +202,21 @@ func (s *Site) Home(w http.ResponseWriter, r *http.Request) (*pagelet.Page, erro
 		JS:     noticesJS(nb), // the mark-all-read form's enhancer
 		Layout: func(slot pagelet.Slot) templ.Component { return homeLayout(s.withAccountSlot(c, slot), nb, slot) },
 		Pagelets: append([]pagelet.Pagelet{
-			s.pagelet("hotnews", blockTitle("hotnews"), 100, skelHotnews(),
-				pagelet.Fetch(s.section("hotnews", 12), func(a []store.Article) templ.Component { return hotNews(a, now) })),
-			s.live(ChannelBreaking, s.pagelet("breaking", "Breaking news", 90, skelBreaking(),
-				pagelet.Fetch(s.breakingData, breaking))),
-			withStories(s.pagelet("society", blockTitle("society"), 50, skelStories(5),
-				pagelet.Fetch(s.section("society", 5), func(a []store.Article) templ.Component { return society(a, now) }))),
-			s.live(ChannelMarkets, withStories(s.pagelet("finance", blockTitle("finance"), 60, skelFinance(),
-				pagelet.Fetch(s.financeData, finance)))),
-			s.pagelet("tech", blockTitle("tech"), 40, skelTech(),
-				pagelet.Fetch(s.section("tech", 6), func(a []store.Article) templ.Component { return tech(a, now) })),
-			s.live(ChannelScores, withStories(s.pagelet("sports", blockTitle("sports"), 30, skelSports(),
-				pagelet.Fetch(s.sportsData, sports)))),
+			s.cached(storiesCache("", sectionTag("hotnews")), s.pagelet("hotnews", blockTitle("hotnews"), 100, skelHotnews(),
+				pagelet.Fetch(s.section("hotnews", 12), func(a []store.Article) templ.Component { return hotNews(a, now) }))),
+			s.cached(breakingCache(), s.live(ChannelBreaking, s.pagelet("breaking", "Breaking news", 90, skelBreaking(),
+				pagelet.Fetch(s.breakingData, breaking)))),
+			s.cached(storiesCache("", sectionTag("society")), withStories(s.pagelet("society", blockTitle("society"), 50, skelStories(5),
+				pagelet.Fetch(s.section("society", 5), func(a []store.Article) templ.Component { return society(a, now) })))),
+			s.cached(marketsCache(), s.live(ChannelMarkets, withStories(s.pagelet("finance", blockTitle("finance"), 60, skelFinance(),
+				pagelet.Fetch(s.financeData, finance))))),
+			s.cached(storiesCache("", sectionTag("tech")), s.pagelet("tech", blockTitle("tech"), 40, skelTech(),
+				pagelet.Fetch(s.section("tech", 6), func(a []store.Article) templ.Component { return tech(a, now) }))),
+			s.cached(scoresCache(), s.live(ChannelScores, withStories(s.pagelet("sports", blockTitle("sports"), 30, skelSports(),
+				pagelet.Fetch(s.sportsData, sports))))),
 			s.mostReadPagelet(),
-			s.pagelet("weather", blockTitle("weather"), 10, skelWeather(),
-				pagelet.Fetch(s.st.Weather, func(w store.Weather) templ.Component { return weather(w, now) })),
+			s.cached(weatherCache(), s.pagelet("weather", blockTitle("weather"), 10, skelWeather(),
+				pagelet.Fetch(s.st.Weather, func(w store.Weather) templ.Component { return weather(w, now) }))),
 			notices,
 		}, s.accountPagelets(w, r)...),
 	}, nil
@@ -238,9 +253,10 @@ func (s *Site) popular(ctx context.Context) (popular, error) {
 	return popular{Read: read, Commented: commented}, err
 }
 
-// mostReadPagelet is the "most popular" rail, shared by several pages.
+// mostReadPagelet is the "most popular" rail, shared by several pages
+// (one cached fragment for them all).
 func (s *Site) mostReadPagelet() pagelet.Pagelet {
-	return s.pagelet("mostread", blockTitle("mostread"), 20, skelMostRead(), pagelet.Fetch(s.popular, mostRead))
+	return s.cached(mostReadCache(), s.pagelet("mostread", blockTitle("mostread"), 20, skelMostRead(), pagelet.Fetch(s.popular, mostRead)))
 }
 
 // pagelet builds a pagelet with the site's conventions: assets named after

@@ -72,7 +72,8 @@ func (s *Site) noticesPagelet(w http.ResponseWriter, r *http.Request) (pagelet.P
 	if reader.Anonymous() { // the same sign-in link for everyone
 		return p, noticesBox{}
 	}
-	p.Personal = true
+	p.Personal = true // cached, if at all, for this reader alone
+	p = s.cached(noticesCache(reader.ID), p)
 	if s.feeds != nil {
 		p = s.feeds.mail.notices.Pagelet(s.feeds.mail.notices.ReaderChannel(reader.ID), p)
 	}
@@ -101,8 +102,8 @@ func (s *Site) NotifyReply(ctx context.Context, to, from string, reply store.Com
 	if err != nil {
 		return fmt.Errorf("pages: notify %s of reply %s: %w", to, reply.ID, err)
 	}
-	if added {
-		s.publish(ctx, "notification", func(ctx context.Context) error { return s.publishNotices(ctx, to) })
+	if added && !s.publish(ctx, "notification", func(ctx context.Context) error { return s.publishNotices(ctx, to) }) {
+		s.expire(ctx, noticesTag(to))
 	}
 	return nil
 }
@@ -133,8 +134,8 @@ func (s *Site) markNoticesRead(ctx context.Context, _ *form.Submission) (form.Re
 	if err != nil {
 		return form.Result{}, err
 	}
-	if moved {
-		s.publish(ctx, "notifications read", func(ctx context.Context) error { return s.publishNotices(ctx, reader.ID) })
+	if moved && !s.publish(ctx, "notifications read", func(ctx context.Context) error { return s.publishNotices(ctx, reader.ID) }) {
+		s.expire(ctx, noticesTag(reader.ID))
 	}
 	return form.Result{Message: "Marked read."}, nil
 }

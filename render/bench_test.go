@@ -9,10 +9,12 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/a-h/templ"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/bigpipe-go/bigpipe/cache"
 	"github.com/bigpipe-go/bigpipe/pagelet"
 	"github.com/bigpipe-go/bigpipe/render"
 )
@@ -70,6 +72,50 @@ func BenchmarkPage(b *testing.B) {
 			tp := sdktrace.NewTracerProvider()
 			defer func() { _ = tp.Shutdown(context.Background()) }()
 			h := benchHandler(b, n, render.Pipelined, render.WithTracerProvider(tp))
+			req := httptest.NewRequest("GET", "/", nil)
+			w := &sink{header: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.header)
+				h.ServeHTTP(w, req)
+			}
+		})
+		// Every pagelet cached (a warm cache), against the page's own bytes
+		// written from memory: what a fully cached page costs beyond the
+		// write itself.
+		b.Run(fmt.Sprintf("n=%d/pipelined-cached", n), func(b *testing.B) {
+			c, err := cache.New()
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close(context.Background())
+			page := benchPage(n)
+			for i := range page.Pagelets {
+				page.Pagelets[i].Cache = pagelet.Cache{Fresh: time.Hour}
+			}
+			rd, err := render.New(testAssets(b), render.WithLogger(discard()), render.WithCache(c))
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := rd.Page(func(http.ResponseWriter, *http.Request) (*pagelet.Page, error) { return page, nil },
+				render.WithModeFunc(func(*http.Request) (render.Mode, error) { return render.Pipelined, nil }))
+			req := httptest.NewRequest("GET", "/", nil)
+			w := &sink{header: http.Header{}}
+			h.ServeHTTP(w, req) // fills the cache
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.header)
+				h.ServeHTTP(w, req)
+			}
+		})
+		b.Run(fmt.Sprintf("n=%d/bytes", n), func(b *testing.B) {
+			rec := httptest.NewRecorder()
+			benchHandler(b, n, render.Pipelined).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+			body := rec.Body.Bytes()
+			h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				_, _ = w.Write(body)
+			})
 			req := httptest.NewRequest("GET", "/", nil)
 			w := &sink{header: http.Header{}}
 			b.ReportAllocs()

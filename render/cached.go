@@ -3,6 +3,9 @@ package render
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/a-h/templ"
@@ -22,54 +25,107 @@ import (
 // it missed, always loads afresh.
 func WithCache(c *cache.Cache) Option { return rendererOption(func(cfg *config) { cfg.cache = c }) }
 
-// fill returns what the cache needs to load pagelet i of the page, or nil
-// if it is not cached.
+// fill sets f.fills[i] to what the cache needs to find and load pagelet i,
+// and returns it, or nil if the pagelet is not cached. It allocates
+// nothing: the cache asks the source for the Load's context values only
+// when it loads.
 func (f *fetches) fill(i int) *cache.Fill {
-	c, p := f.x.h.rd.cache, &f.page.Pagelets[i]
-	if c == nil || !p.Cache.On() {
+	p := &f.page.Pagelets[i]
+	if !p.Cache.On() {
 		return nil
 	}
 	x := f.x
-	fill := &cache.Fill{Name: p.ID, Policy: p.Cache, Channel: p.Channel, Timeout: p.EffectiveTimeout()}
+	fill := &f.fills[i]
+	*fill = cache.Fill{Name: p.ID, Policy: p.Cache, Channel: p.Channel, Timeout: p.EffectiveTimeout(), Personal: p.Personal}
 	if fill.Policy.Key == "" {
 		route := x.r.Pattern
 		if route == "" {
 			route = x.r.URL.Path
 		}
-		fill.Policy.Key = route + "\x00" + p.ID
+		if strings.Contains(x.r.Pattern, "{") {
+			// Likely a mistake: /article/{slug} would show one article's
+			// fragment on every article. Say so, once per route.
+			x.report(slog.LevelWarn, "cached pagelet keyed by a route with wildcards (logged once)",
+				[]error{fmt.Errorf("pagelet %q is cached under its route %q: every request the route matches shares one fragment; "+
+					"name what its content depends on in its Cache.Key (a fixed Key if nothing)", p.ID, x.r.Pattern)})
+		}
+		fill.Policy.Key = route
 	}
-	// The Load serves whoever asks for the key: it sees no reader but the
-	// one the key is for, and no nonce (a cached fragment is served under
-	// other requests' nonces, so it cannot hold an inline script).
-	vals := templ.WithNonce(context.WithoutCancel(x.ctx), "")
 	if p.Personal {
-		fill.Reader = "@" + pagelet.ReaderFrom(x.ctx).ID // "@" alone: the anonymous reader's
-	} else {
-		vals = pagelet.WithReader(vals, pagelet.Reader{})
+		fill.Reader = pagelet.ReaderFrom(x.ctx).ID
 	}
-	fill.Values = vals
-	live := x.h.rd.live
-	fill.Load = func(ctx context.Context) ([]byte, *cache.Position, error) {
-		var pos *cache.Position
-		if live != nil && p.Channel != "" {
-			// Read whatever mode asked: the fragment serves every mode.
-			pctx, cancel := context.WithTimeout(ctx, LivePositionTimeout)
-			lp, err := live.Position(pctx, p.Channel)
-			cancel()
-			if err == nil {
-				pos = &cache.Position{Kind: lp.Kind, Offset: lp.Offset, Epoch: lp.Epoch}
-			}
-		}
-		res := load(ctx, i, p, nil)
-		if res.err != nil {
-			return nil, nil, res.err
-		}
-		html := append([]byte(nil), res.html.Bytes()...)
-		putBuf(res.html)
-		return html, pos, nil
-	}
+	f.sources[i] = cachedSource{f: f, i: i}
+	fill.Source = &f.sources[i]
 	return fill
 }
+
+// cachedSource loads pagelet i of a page for the cache.
+type cachedSource struct {
+	f *fetches
+	i int
+}
+
+// Values is the request's context but for what a fragment served to
+// others must not depend on: the reader (unless the pagelet is personal,
+// when the fragment is that reader's alone) and the CSP nonce (a cached
+// fragment is served under other requests' nonces).
+func (s *cachedSource) Values() context.Context {
+	x, p := s.f.x, &s.f.page.Pagelets[s.i]
+	vals := templ.WithNonce(x.ctx, "")
+	if !p.Personal {
+		vals = pagelet.WithReader(vals, pagelet.Reader{})
+	}
+	return vals
+}
+
+// Load reads the pagelet's live position, if it is live (whatever mode
+// asked: the fragment serves every mode), then loads and renders it.
+func (s *cachedSource) Load(ctx context.Context) ([]byte, *cache.Position, error) {
+	x, p := s.f.x, &s.f.page.Pagelets[s.i]
+	// A fetch slot for the load itself, however many requests wait for
+	// it: the process-wide bound on loads holds for cached pagelets too.
+	lim := x.h.rd.limiter
+	if err := lim.acquire(ctx, p.Priority); err != nil {
+		return nil, nil, &PageletError{ID: p.ID, Err: fmt.Errorf("waiting for a fetch slot: %w", err)}
+	}
+	defer lim.release()
+	var pos *cache.Position
+	var perr error
+	if live := x.h.rd.live; live != nil && p.Channel != "" {
+		pctx, cancel := context.WithTimeout(ctx, LivePositionTimeout)
+		lp, err := live.Position(pctx, p.Channel)
+		cancel()
+		if err == nil {
+			pos = &cache.Position{Kind: lp.Kind, Offset: lp.Offset, Epoch: lp.Epoch}
+		}
+		perr = err
+	}
+	res := load(ctx, s.i, p, nil)
+	if res.err != nil {
+		return nil, nil, res.err
+	}
+	html := append([]byte(nil), res.html.Bytes()...)
+	putBuf(res.html)
+	if perr != nil {
+		// Stored, the fragment would make every page served from it
+		// static for as long as it stays: the requests waiting for it
+		// show it, as an uncached page would, and the cache keeps
+		// nothing (the next request loads again).
+		return nil, nil, &unpositioned{html: html, err: perr}
+	}
+	return html, pos, nil
+}
+
+// unpositioned is the cache's error of a live pagelet loaded while its
+// channel's position could not be read: its markup, for the requests that
+// waited for it, not stored.
+type unpositioned struct {
+	html []byte
+	err  error
+}
+
+func (u *unpositioned) Error() string { return "live position unknown: " + u.err.Error() }
+func (u *unpositioned) Unwrap() error { return u.err }
 
 // peek looks pagelet i up in the cache before anything is written, and
 // returns it done if the cache can serve it at once.
@@ -87,6 +143,14 @@ func (f *fetches) peek(i int, fill *cache.Fill) (result, bool) {
 func (f *fetches) getCached(ctx context.Context, i int, fill *cache.Fill) result {
 	t0 := time.Now()
 	e, o, err := f.x.h.rd.cache.Get(ctx, fill)
+	if u := (*unpositioned)(nil); e == nil && errors.As(err, &u) {
+		// Shown, not live, as uncached (an old fragment within
+		// StaleIfError, with its position, is better: its client
+		// recovers from there once it connects).
+		f.x.h.rd.log.LogAttrs(ctx, slog.LevelWarn, "live pagelet rendered without live updates: position unknown",
+			slog.String("request_id", f.x.id), slog.String("pagelet", fill.Name), slog.String("channel", fill.Channel), slog.Any("err", u.err))
+		e, o = &cache.Entry{HTML: u.html}, cache.Miss
+	}
 	if e == nil {
 		var pe *PageletError
 		if !errors.As(err, &pe) { // the wait's end, or the cache's own

@@ -29,7 +29,9 @@ import (
 //     renders the layout once, with slots that only record their ids;
 //   - a live pagelet (one with a Channel) on a Renderer without [WithLive]
 //     ([ErrNotLive]), or on a channel the live engine does not grant, such
-//     as one no feed declares ([ErrChannel]).
+//     as one no feed declares ([ErrChannel]);
+//   - a pagelet with a cache policy on a Renderer without [WithCache], or
+//     with a negative duration in its policy ([ErrNotCached]).
 //
 // A site runs it at start and in its tests, over a page built by each of
 // its PageFuncs ([Renderer.CheckPage] runs one), so that a typo fails there
@@ -48,7 +50,28 @@ func (rd *Renderer) Check(p *pagelet.Page) error {
 // the handler logs them by route, as a page's title may differ from one
 // request to the next.
 func (rd *Renderer) problems(p *pagelet.Page) []error {
-	return append(rd.failures(p), rd.liveProblems(p)...)
+	return append(append(rd.failures(p), rd.liveProblems(p)...), rd.cacheProblems(p)...)
+}
+
+// cacheProblems reports every pagelet with a cache policy that the
+// Renderer cannot follow: without a cache, or with a negative duration.
+func (rd *Renderer) cacheProblems(p *pagelet.Page) []error {
+	var probs []error
+	for i := range p.Pagelets {
+		pl := &p.Pagelets[i]
+		c := pl.Cache
+		switch {
+		case c.Fresh < 0 || c.Stale < 0 || c.StaleIfError < 0:
+			probs = append(probs, mistake([]error{ErrNotCached}, "pagelet %q: its cache policy has a negative duration (Fresh %v, Stale %v, StaleIfError %v)",
+				pl.ID, c.Fresh, c.Stale, c.StaleIfError))
+		case !c.On() && (c.Stale > 0 || c.StaleIfError > 0 || c.Key != "" || len(c.Tags) > 0):
+			probs = append(probs, mistake([]error{ErrNotCached}, "pagelet %q: its cache policy has no Fresh duration, so it caches nothing", pl.ID))
+		case c.On() && rd.cache == nil:
+			probs = append(probs, mistake([]error{ErrNotCached}, "pagelet %q has a cache policy, but the renderer has no cache, so its Load runs for every request: give render.New a cache with render.WithCache, or drop the policy",
+				pl.ID))
+		}
+	}
+	return probs
 }
 
 // failures are the mistakes that fail a request for p with a 500: those

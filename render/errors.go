@@ -25,6 +25,11 @@ var (
 	// grant (no feed declares it, say): the page would get no live updates
 	// at all. See [Renderer.Check].
 	ErrChannel = errors.New("render: live channel not granted")
+	// ErrNotCached is a pagelet with a cache policy on a Renderer without
+	// a cache ([WithCache]), or with a policy that cannot work (a negative
+	// duration): its Load would run for every request. See
+	// [Renderer.Check].
+	ErrNotCached = errors.New("render: cached pagelet, but it cannot be cached")
 	// ErrNotMounted is an endpoint the pages link that the site's handler
 	// does not serve. See [Renderer.CheckMounted].
 	ErrNotMounted = errors.New("render: endpoint not mounted")

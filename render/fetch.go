@@ -59,17 +59,19 @@ type fetches struct {
 	// goroutines and ended as each settles (observe); nil without tracing.
 	spans []trace.Span
 
-	// fills are, by index, what the cache needs to load the cached
-	// pagelets (nil for the others, and all nil without a cache); hits
+	// fills are, by index, what the cache needs to find and load the
+	// cached pagelets (the zero Fill for the others; nil without a cache),
+	// sources their Sources; hits
 	// the pagelets the cache served before any goroutine started, in sent
 	// and not settled yet: poll hands them out first.
-	fills []*cache.Fill
-	hits  []int
+	fills   []cache.Fill
+	sources []cachedSource
+	hits    []int
 }
 
 // fetchSlot is one pagelet's place in its page's fetches.
 type fetchSlot struct {
-	ctx      context.Context // ends at deadline, or with the page
+	ctx      context.Context // ends at deadline, or with the page; nil for a pagelet the cache served at once
 	deadline time.Time       // counted from the start of the page
 	settled  bool            // result handed out (content, fallback or timeout)
 }
@@ -96,15 +98,7 @@ func (h *Handler) start(x *response, page *pagelet.Page) *fetches {
 		// The pagelet's own deadline, counted from the start of the page
 		// even if it waits for a slot: an earlier one of the page ends the
 		// page, not the pagelet (see poll).
-		sl := &f.slots[i]
-		sl.deadline = now.Add(page.Pagelets[i].EffectiveTimeout())
-		if j := slices.IndexFunc(f.slots[:i], func(o fetchSlot) bool { return o.deadline.Equal(sl.deadline) }); j >= 0 {
-			sl.ctx = f.slots[j].ctx
-			continue
-		}
-		ctx, cancel := context.WithDeadline(x.ctx, sl.deadline)
-		sl.ctx = ctx
-		f.cancels = append(f.cancels, cancel)
+		f.slots[i].deadline = now.Add(page.Pagelets[i].EffectiveTimeout())
 	}
 	if h.serverTiming {
 		f.timing = make([]result, n)
@@ -119,6 +113,18 @@ func (h *Handler) start(x *response, page *pagelet.Page) *fetches {
 		}
 	}
 	todo := f.lookup()
+	// A context per pagelet left to load; pagelets with the same timeout
+	// share one, since they share its deadline.
+	for k, i := range todo {
+		sl := &f.slots[i]
+		if j := slices.IndexFunc(todo[:k], func(j int) bool { return f.slots[j].deadline.Equal(sl.deadline) }); j >= 0 {
+			sl.ctx = f.slots[todo[j]].ctx
+			continue
+		}
+		ctx, cancel := context.WithDeadline(x.ctx, sl.deadline)
+		sl.ctx = ctx
+		f.cancels = append(f.cancels, cancel)
+	}
 	if f.max <= 0 || f.max >= len(todo) {
 		f.running, f.launched = len(todo), len(todo)
 		for _, i := range todo {
@@ -140,22 +146,22 @@ func (h *Handler) start(x *response, page *pagelet.Page) *fetches {
 // pagelets left to load.
 func (f *fetches) lookup() []int {
 	n := len(f.page.Pagelets)
-	todo := make([]int, 0, n)
+	todo := make([]int, 0, 2*n)
 	if f.x.h.rd.cache == nil {
 		for i := range n {
 			todo = append(todo, i)
 		}
 		return todo
 	}
-	f.fills = make([]*cache.Fill, n)
+	f.hits = todo[n:n]
+	todo = todo[:0:n]
+	f.fills = make([]cache.Fill, n)
+	f.sources = make([]cachedSource, n)
 	for i := range n {
-		fill := f.fill(i)
-		f.fills[i] = fill
-		if fill != nil {
+		if fill := f.fill(i); fill != nil {
 			if res, ok := f.peek(i, fill); ok {
 				f.sent[i] = res
 				f.hits = append(f.hits, i)
-				f.x.h.rd.limiter.dismiss(1)
 				continue
 			}
 		}
@@ -170,7 +176,7 @@ func (f *fetches) launch() {
 		i := f.queue[0]
 		f.queue = f.queue[1:]
 		if f.slots[i].settled { // timed out while queued
-			f.x.h.rd.limiter.dismiss(1)
+			f.dismiss(i)
 			continue
 		}
 		f.running++
@@ -182,13 +188,23 @@ func (f *fetches) launch() {
 // run is pagelet i's goroutine: a process-wide fetch slot, then load. It
 // sends exactly one result, and gives back the pagelet's share of the
 // budget only when Load has returned, however late: until then it still
-// holds whatever Load holds.
+// holds whatever Load holds. A cached pagelet holds neither budget nor
+// slot while it waits for the cache: the load the cache runs takes a slot
+// of its own (cachedSource.Load), so that requests that share a load do
+// not each hold one.
 func (f *fetches) run(i int) {
 	f.begun.Add(1)
-	lim := f.x.h.rd.limiter
-	defer lim.dismiss(1)
 	p := &f.page.Pagelets[i]
 	ctx := f.slots[i].ctx
+	if f.fills != nil && f.fills[i].Source != nil {
+		t0 := time.Now()
+		f.sent[i] = f.getCached(ctx, i, &f.fills[i])
+		f.sent[i].fetch = time.Since(t0)
+		f.results <- i
+		return
+	}
+	lim := f.x.h.rd.limiter
+	defer lim.dismiss(1)
 	var sp trace.Span // nil without tracing
 	if f.spans != nil {
 		sp = f.spans[i]
@@ -202,15 +218,35 @@ func (f *fetches) run(i int) {
 	}
 	defer lim.release()
 	queued := time.Since(t0)
-	if f.fills != nil && f.fills[i] != nil {
-		f.sent[i] = f.getCached(ctx, i, f.fills[i])
-	} else {
-		pos := f.x.position(ctx, p) // before Load: what is published after it reaches the page
-		f.sent[i] = load(ctx, i, p, sp)
-		f.sent[i].live = pos
-	}
+	pos := f.x.position(ctx, p) // before Load: what is published after it reaches the page
+	f.sent[i] = load(ctx, i, p, sp)
+	f.sent[i].live = pos
 	f.sent[i].queue = queued
 	f.results <- i
+}
+
+// dismiss gives back pagelet i's share of the process-wide budget, unless
+// it is cached, which the budget does not count (see admitted).
+func (f *fetches) dismiss(i int) {
+	if f.fills == nil || f.fills[i].Source == nil {
+		f.x.h.rd.limiter.dismiss(1)
+	}
+}
+
+// admitted is how much of the process-wide budget page needs: one for
+// each pagelet that is not cached (a cached one waits for the cache, whose
+// loads take fetch slots of their own).
+func (h *Handler) admitted(page *pagelet.Page) int {
+	if h.rd.cache == nil {
+		return len(page.Pagelets)
+	}
+	n := 0
+	for i := range page.Pagelets {
+		if !page.Pagelets[i].Cache.On() {
+			n++
+		}
+	}
+	return n
 }
 
 // unbegun reports whether a goroutine launched has not begun to run yet.
@@ -234,7 +270,7 @@ func (f *fetches) stop() {
 	}
 	f.hits = nil
 	for _, i := range f.queue { // never launched
-		f.x.h.rd.limiter.dismiss(1)
+		f.dismiss(i)
 		f.giveUp(i)
 	}
 	f.queue = nil

@@ -53,7 +53,7 @@ func (x *response) respond() error {
 		x.w.WriteHeader(http.StatusOK)
 		return nil
 	}
-	if err := h.rd.limiter.admit(len(page.Pagelets)); err != nil {
+	if err := h.rd.limiter.admit(h.admitted(page)); err != nil {
 		return err
 	}
 	if mode.outOfOrder() {

@@ -18,6 +18,11 @@ import (
 // pagelet loads run at once across the process, and at most PageFetches
 // within one page; the others wait, highest Priority first, then oldest
 // first, each no longer than its own Timeout.
+//
+// A cached pagelet (see [WithCache]) counts toward neither: a request that
+// waits for the cache holds no budget and no slot, and the load the cache
+// runs for all of them takes a slot of its own. So a thousand readers of a
+// cold page of cached pagelets are not shed for what one load does.
 type Limits struct {
 	// PageFetches bounds the loads running at once within one page.
 	// Zero means no bound.

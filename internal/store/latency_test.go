@@ -119,3 +119,33 @@ func TestFormatLatency(t *testing.T) {
 		}
 	}
 }
+
+// TestCalls: each read of a source's backend counts once against it;
+// Headline, the fast index lookup, counts against none.
+func TestCalls(t *testing.T) {
+	st := openTemp(t)
+	ctx := t.Context()
+	for range 2 {
+		if _, err := st.Section(ctx, "tech", 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.Weather(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.MostRead(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	top, err := st.Section(ctx, "hotnews", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Headline(ctx, top[0].Slug); err != nil {
+		t.Fatal(err)
+	}
+	for src, want := range map[string]uint64{"tech": 2, store.SourceWeather: 1, store.SourceMostRead: 1, "hotnews": 1, store.SourceArticle: 0, "society": 0, "nope": 0} {
+		if got := st.Calls(src); got != want {
+			t.Errorf("Calls(%q) = %d, want %d", src, got, want)
+		}
+	}
+}

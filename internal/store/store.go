@@ -36,6 +36,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -107,6 +108,8 @@ type Store struct {
 
 	shared Shared    // comments and live documents, with WithShared
 	seedAt time.Time // the shared seed time, from Shared.Anchor (zero without one)
+
+	calls map[string]*atomic.Uint64 // backend calls by source (Calls); fixed at open
 }
 
 // Option configures a Store opened with [Open] or [OpenMemory].
@@ -170,6 +173,10 @@ func open(path string, noSync bool, opts []Option) (*Store, error) {
 		latency: make(map[string]time.Duration),
 		fail:    make(map[string]bool),
 		now:     time.Now,
+		calls:   make(map[string]*atomic.Uint64),
+	}
+	for _, src := range Sources() {
+		s.calls[src] = new(atomic.Uint64)
 	}
 	for _, o := range opts {
 		o(s)
@@ -243,11 +250,26 @@ func (s *Store) Latency(source string) time.Duration {
 	return s.latency[AnySource]
 }
 
+// Calls returns how many reads of source's backend the store has made
+// since it was opened: each waits for the source's latency ([WithLatency]),
+// so it is what a real backend would have been asked. An unknown source
+// has made none. A cache in front of the store shows here as fewer calls.
+func (s *Store) Calls(source string) uint64 {
+	if c := s.calls[source]; c != nil {
+		return c.Load()
+	}
+	return 0
+}
+
 // wait emulates a slow backend: it sleeps for source's latency unless ctx
-// ends first, then reports an injected failure.
+// ends first, then reports an injected failure. It counts the call
+// ([Store.Calls]).
 func (s *Store) wait(ctx context.Context, source string) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if c := s.calls[source]; c != nil {
+		c.Add(1)
 	}
 	if d := s.Latency(source); d > 0 {
 		t := time.NewTimer(d)
