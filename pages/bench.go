@@ -336,6 +336,16 @@ func benchWait(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// benchHeading is the text of pagelet id's heading, "Pagelet p0 (50ms)",
+// written without templ's fmt.Sprint for each { expression }: the layout
+// is rendered for every request, the fully cached page's too.
+func benchHeading(id string, d time.Duration) templ.Component {
+	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		_, err := io.WriteString(w, "Pagelet "+id+" ("+templ.EscapeString(d.String())+")")
+		return err
+	})
+}
+
 // The placeholder every /bench pagelet shows, and the fallback of each,
 // made once.
 var (
