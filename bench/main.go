@@ -27,6 +27,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/bigpipe-go/bigpipe/bench/cachebench"
 	"github.com/bigpipe-go/bigpipe/bench/livebench"
 	"github.com/bigpipe-go/bigpipe/bench/page"
 	"github.com/bigpipe-go/bigpipe/bench/soak"
@@ -35,6 +36,9 @@ import (
 func main() {
 	if role := os.Getenv(livebench.RoleEnv); role != "" { // a child of the live section
 		os.Exit(livebench.RunRole(role))
+	}
+	if role := os.Getenv(cachebench.RoleEnv); role != "" { // a child of the cache section
+		os.Exit(cachebench.RunRole(role))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
