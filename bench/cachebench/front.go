@@ -5,9 +5,16 @@ package cachebench
 // and uncached (-cache=false), against the zero-latency uncached page
 // served serially (the classic render with instant backends), three
 // servers loaded in turn.
+//
+// The readers first read back to back (a closed loop with no pause: the
+// throughput, every core busy, so that a page's time is mostly its wait
+// for a core); then, cached and uncached again, each reader pausing so
+// that together they ask for half the cached page's throughput (a page's
+// time is then its own, and the backends' where they are not cached).
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -23,6 +30,11 @@ type FrontResult struct {
 	Rounds  int           `json:"rounds"`
 	Round   time.Duration `json:"round"`
 	Rows    []Row         `json:"rows"`
+	// PacedRate is the readers' pace in the second pass, pages a second
+	// (half the cached page's throughput), Paced its rows: cached and
+	// uncached.
+	PacedRate float64 `json:"paced_rate,omitempty"`
+	Paced     []Row   `json:"paced,omitempty"`
 }
 
 // The front page's rows.
@@ -70,5 +82,26 @@ func measureFront(ctx context.Context, sv sites, o Options, progress func(string
 	if err != nil {
 		return nil, err
 	}
+	cached := res.Row(RowFrontCached)
+	if cached == nil || cached.RPS <= 0 {
+		return res, nil
+	}
+	res.PacedRate = cached.RPS / 2
+	pace := time.Duration(float64(o.FrontConns) / res.PacedRate * float64(time.Second))
+	res.Paced, err = runRounds(ctx, roundsPlan{targets: ts[:2], workers: o.FrontConns, rounds: o.Rounds, round: o.Round, maxReq: o.MaxRequests, pace: pace,
+		progress: func(s string) { progress(fmt.Sprintf("front page at %.0f pages/s: %s", res.PacedRate, s)) }})
+	if err != nil {
+		return nil, err
+	}
 	return res, nil
+}
+
+// PacedRow returns the paced row named name, nil if none.
+func (r *FrontResult) PacedRow(name string) *Row {
+	for i := range r.Paced {
+		if r.Paced[i].Name == name {
+			return &r.Paced[i]
+		}
+	}
+	return nil
 }

@@ -50,6 +50,7 @@ type roundsPlan struct {
 	rounds   int
 	round    time.Duration // each round of each target
 	maxReq   int           // requests per round at most; 0: no limit
+	pace     time.Duration // each worker's least time between requests (measure.RawSpec.Pace); 0: back to back
 	progress func(string)
 }
 
@@ -73,7 +74,7 @@ func runRounds(ctx context.Context, p roundsPlan) ([]Row, error) {
 				h = http.Header{}
 			}
 			h.Set("User-Agent", t.ua)
-			spec := measure.RawSpec{URL: t.url, Header: h, Workers: p.workers, For: p.round, MaxRequests: p.maxReq}
+			spec := measure.RawSpec{URL: t.url, Header: h, Workers: p.workers, For: p.round, MaxRequests: p.maxReq, Pace: p.pace}
 			warm := spec
 			warm.For = measure.LoadWarmup(p.round)
 			if p.maxReq > 0 {

@@ -188,7 +188,7 @@ func crawlerPage(ctx context.Context, client *http.Client, u string) (string, *h
 		return "", nil, err
 	}
 	if p := pageProblem(resp, b); p != "" {
-		return "", nil, fmt.Errorf("B's front page: %s", p)
+		return "", nil, fmt.Errorf("front page of instance B: %s", p)
 	}
 	return string(b), resp, nil
 }

@@ -63,6 +63,10 @@ func writeCache(w io.Writer, r *Report) {
 		fmt.Fprintf(w, "front page: %d concurrent readers (pipelined), %d rounds of %v each in turn; backends %s; "+
 			"serial-zero = no latency, no cache, the serial page\n", f.Conns, f.Rounds, f.Round, f.Latency)
 		writeCacheRows(w, f.Rows, cachebench.RowSerialZero, "vs serial-zero")
+		if len(f.Paced) > 0 {
+			fmt.Fprintf(w, "the same readers paced to %.0f pages/s together (half the cached page's throughput):\n", f.PacedRate)
+			writeCacheRows(w, f.Paced, "", "")
+		}
 	}
 	if s := c.Staleness; s != nil {
 		if s.Skipped != "" {
@@ -89,11 +93,19 @@ func writeCacheRows(w io.Writer, rows []cachebench.Row, base, vs string) {
 		}
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "page\trequests\terrors\trps\t%s\tp50 ms\tp99 ms\tserver CPU/req µs\t\n", vs)
+	if vs == "" { // no share column
+		fmt.Fprintln(tw, "page\trequests\terrors\trps\tp50 ms\tp99 ms\tserver CPU/req µs\t")
+	} else {
+		fmt.Fprintf(tw, "page\trequests\terrors\trps\t%s\tp50 ms\tp99 ms\tserver CPU/req µs\t\n", vs)
+	}
 	for _, r := range rows {
 		share := "-"
 		if b > 0 {
 			share = fmt.Sprintf("%.0f %%", r.RPS/b*100)
+		}
+		if vs == "" {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t\n", r.Name, r.Requests, r.Errors, r.RPS, f2(r.P50), f2(r.P99), us(r.CPU))
+			continue
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t\n", r.Name, r.Requests, r.Errors, r.RPS, share, f2(r.P50), f2(r.P99), us(r.CPU))
 	}

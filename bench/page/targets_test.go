@@ -80,7 +80,10 @@ func goodCache() *cachebench.Result {
 		Front: &cachebench.FrontResult{Conns: 64, Rows: []cachebench.Row{
 			{Name: cachebench.RowFrontCached, RPS: 1500, P50: 5 * msec, P99: 15 * msec},
 			{Name: cachebench.RowFrontUncached, RPS: 100, P99: 400 * msec},
-			{Name: cachebench.RowSerialZero, RPS: 1000, P99: 50 * msec}}},
+			{Name: cachebench.RowSerialZero, RPS: 1000, P99: 50 * msec}},
+			PacedRate: 750, Paced: []cachebench.Row{
+				{Name: cachebench.RowFrontCached, RPS: 750, P50: 2 * msec, P99: 8 * msec},
+				{Name: cachebench.RowFrontUncached, RPS: 100, P99: 400 * msec}}},
 		Staleness: &cachebench.StaleResult{Instances: 2, Pubs: 200, Seen: 200, P50: 5 * msec, P99: 30 * msec, Max: 40 * msec},
 	}
 }
@@ -302,8 +305,12 @@ func TestCacheTargets(t *testing.T) {
 			[]Status{Met, Missed, Met, Met, Met}, "999 whole"},
 		{"front page cached under 90 % of serial", func(c *cachebench.Result) { c.Front.Rows[0].RPS = 800 },
 			[]Status{Met, Met, Missed, Met, Met}, "80 % (800 vs 1000 rps)"},
-		{"front page p99 at 20 ms", func(c *cachebench.Result) { c.Front.Rows[0].P99 = 20 * msec },
-			[]Status{Met, Met, Met, Missed, Met}, "p99 20.0 ms"},
+		{"front page p99 at 20 ms", func(c *cachebench.Result) { c.Front.Paced[0].P99 = 20 * msec },
+			[]Status{Met, Met, Met, Missed, Met}, "p99 20.0 ms (p50 2.0 ms) at 750 pages/s"},
+		{"front page saturated p99 not judged", func(c *cachebench.Result) { c.Front.Rows[0].P99 = 50 * msec },
+			[]Status{Met, Met, Met, Met, Met}, ""},
+		{"front page not paced", func(c *cachebench.Result) { c.Front.Paced = nil },
+			[]Status{Met, Met, Met, Skipped, Met}, "not measured: c=64"},
 		{"a publication not served", func(c *cachebench.Result) { c.Staleness.Seen = 199 },
 			[]Status{Met, Met, Met, Met, Missed}, "199 of 200"},
 		{"staleness p99 over 100 ms", func(c *cachebench.Result) { c.Staleness.P99 = 101 * msec },

