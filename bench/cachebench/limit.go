@@ -8,7 +8,6 @@ package cachebench
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -51,6 +50,11 @@ func (r *LimitResult) Row(name string) *Row {
 	}
 	return nil
 }
+
+// limitStartTimeout bounds the limit's server's start: it compresses the
+// site's assets (slow under the race detector on a busy machine) and
+// loads the page twice.
+const limitStartTimeout = 2 * time.Minute
 
 // limitProc is the limit's server, a child process.
 type limitProc struct {
@@ -106,9 +110,9 @@ func startLimitServer(ctx context.Context, exe string) (*limitProc, error) {
 		return nil, fmt.Errorf("the limit's server said %q", line)
 	case <-p.done:
 		return nil, fmt.Errorf("the limit's server exited: %s", strings.TrimSpace(stderr.String()))
-	case <-time.After(30 * time.Second):
+	case <-time.After(limitStartTimeout):
 		p.stop()
-		return nil, errors.New("the limit's server did not start in 30 s")
+		return nil, fmt.Errorf("the limit's server did not start in %v", limitStartTimeout)
 	case <-ctx.Done():
 		p.stop()
 		return nil, ctx.Err()
