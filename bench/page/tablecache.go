@@ -64,7 +64,7 @@ func writeCache(w io.Writer, r *Report) {
 			"serial-zero = no latency, no cache, the serial page\n", f.Conns, f.Rounds, f.Round, f.Latency)
 		writeCacheRows(w, f.Rows, cachebench.RowSerialZero, "vs serial-zero")
 		if len(f.Paced) > 0 {
-			fmt.Fprintf(w, "the same readers paced to %.0f pages/s together (half the cached page's throughput):\n", f.PacedRate)
+			fmt.Fprintf(w, "the same readers paced to %.0f pages/s together (a quarter of the cached page's throughput):\n", f.PacedRate)
 			writeCacheRows(w, f.Paced, "", "")
 		}
 	}

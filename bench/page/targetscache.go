@@ -85,7 +85,7 @@ func cacheTargets(r *Report) []Target {
 			return check{fmt.Sprintf("c=%d", fr.Conns), st, minFrontVsSerial - ratio,
 				fmt.Sprintf("%.0f %% (%.0f vs %.0f rps), %d errors", ratio*100, cached.RPS, zero.RPS, cached.Errors)}
 		}))
-	out = append(out, front(fmt.Sprintf("cache: the front page with backends at up to 300 ms, cached, its readers asking for half its throughput: p99 time to last byte < %s", fmtGoal(maxFrontCachedP99)),
+	out = append(out, front(fmt.Sprintf("cache: the front page with backends at up to 300 ms, cached, its readers asking for a quarter of its throughput: p99 time to last byte < %s", fmtGoal(maxFrontCachedP99)),
 		func(fr *cachebench.FrontResult, cached, _ *cachebench.Row) check {
 			// Read back to back, the readers keep every core busy and a
 			// page's time is mostly its wait for one: the bound is
