@@ -57,7 +57,8 @@ func BenchmarkSitePage(b *testing.B) {
 		h    http.Handler
 		path string
 	}{
-		{"limit", limitHandler(head, body), "/"},
+		{"limit", limitMux(head, body), "/"},
+		{"limit-chunked", limitMux(head, body), "/chunked"},
 		{"cached", h, CachedPath},
 		{"uncached", h, UncachedPath},
 	} {

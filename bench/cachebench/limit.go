@@ -20,7 +20,7 @@ import (
 )
 
 // LimitResult is the limit part's figures: one row per target, in the
-// order limit, cached, uncached.
+// order limit, limit-chunked, cached, uncached.
 type LimitResult struct {
 	Conns  int           `json:"conns"`
 	Rounds int           `json:"rounds"`
@@ -36,9 +36,10 @@ type LimitResult struct {
 
 // The limit part's targets, in the order of its rows.
 const (
-	RowLimit    = "limit"    // the plain handler writing the cached page's bytes
-	RowCached   = "cached"   // /bench?…&cache=1, every pagelet from the cache
-	RowUncached = "uncached" // the same page without cache=1
+	RowLimit    = "limit"         // the plain handler writing the cached page's bytes
+	RowChunked  = "limit-chunked" // the same without Content-Length: chunked, as a handler's write is by default
+	RowCached   = "cached"        // /bench?…&cache=1, every pagelet from the cache
+	RowUncached = "uncached"      // the same page without cache=1
 )
 
 // Row returns the row named name, nil if none.
@@ -142,6 +143,7 @@ func measureLimit(ctx context.Context, exe string, o Options, progress func(stri
 	pid := srv.cmd.Process.Pid
 	ts := []target{
 		{name: RowLimit, url: "http://" + srv.limit + "/", ua: headless.ChromeUA, pid: pid},
+		{name: RowChunked, url: "http://" + srv.limit + "/chunked", ua: headless.ChromeUA, pid: pid},
 		{name: RowCached, url: "http://" + srv.site + CachedPath, ua: headless.ChromeUA, pid: pid},
 		{name: RowUncached, url: "http://" + srv.site + UncachedPath, ua: headless.ChromeUA, pid: pid},
 	}

@@ -80,7 +80,7 @@ func limitServerMain(stdin io.Reader, stdout io.Writer) error {
 		return err
 	}
 	limit := &http.Server{
-		Handler:           limitHandler(head, body),
+		Handler:           limitMux(head, body),
 		ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          log.New(io.Discard, "", 0),
@@ -103,6 +103,19 @@ func limitServerMain(stdin io.Reader, stdout io.Writer) error {
 	default:
 	}
 	return nil
+}
+
+// limitMux serves the limit at /, and at /chunked the same without the
+// Content-Length header: the body framed as net/http frames a handler's
+// write of more than its buffer when nobody says its length (chunked), as
+// the measure of the limit wrote it.
+func limitMux(head http.Header, body []byte) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/{$}", limitHandler(head, body))
+	chunked := head.Clone()
+	chunked.Del("Content-Length")
+	mux.Handle("/chunked", limitHandler(chunked, body))
+	return mux
 }
 
 // limitHandler is the limit: a plain handler writing head's headers and

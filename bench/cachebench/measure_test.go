@@ -55,7 +55,7 @@ func TestMeasure(t *testing.T) {
 			}
 		}
 	}
-	rows("limit", res.Limit.Rows, RowLimit, RowCached, RowUncached)
+	rows("limit", res.Limit.Rows, RowLimit, RowChunked, RowCached, RowUncached)
 	if res.Limit.Bytes < 1000 {
 		t.Errorf("the limit's page is %d bytes", res.Limit.Bytes)
 	}

@@ -93,16 +93,16 @@ func plan(cfg config, scs []Scenario) []measure.Phase {
 }
 
 // cachePlan is the cache section's phase: cachebench.Measure's progress
-// lines and time. The limit and the front page load three targets each in
-// rounds (a warm-up line and a round line each), the front page then two
-// of them again paced, the limit wrk once per target; the site is built
+// lines and time. The limit loads four targets in rounds and the front
+// page three (a warm-up line and a round line each), the front page then
+// two of them again paced, the limit wrk once per target; the site is built
 // once; the herd starts two servers; the front page three; staleness
 // redis-server and two, and says every 20 publications.
 func cachePlan(cfg config) measure.Phase {
 	warm := max(50*time.Millisecond, min(250*time.Millisecond, cfg.cacheRound/10))
-	rounds := time.Duration((3+3+2)*cfg.cacheRounds) * (cfg.cacheRound + warm)
-	steps := 1 + 3*cfg.cacheRounds*2 + 3 + 1 + 2 + 1 + (3+2)*cfg.cacheRounds*2 + 1 + (cfg.cachePubs+19)/20
-	est := rounds + 3*cfg.cacheRound + estServerBuild + 7*estSiteStart +
+	rounds := time.Duration((4+3+2)*cfg.cacheRounds) * (cfg.cacheRound + warm)
+	steps := 1 + 4*cfg.cacheRounds*2 + 4 + 1 + 2 + 1 + (3+2)*cfg.cacheRounds*2 + 1 + (cfg.cachePubs+19)/20
+	est := rounds + 4*cfg.cacheRound + estServerBuild + 7*estSiteStart +
 		time.Duration(cfg.cacheHerd)*estHerdPage + time.Duration(cfg.cachePubs)*estStalePub
 	return measure.Phase{Name: "cache", Steps: steps, Est: est}
 }

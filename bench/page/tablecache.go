@@ -24,7 +24,8 @@ func writeCache(w io.Writer, r *Report) {
 	}
 	if l := c.Limit; l != nil {
 		fmt.Fprintf(w, "limit: /bench, 6 zero-delay pagelets, pipelined (%d B), %d connections, %d rounds of %v each in turn; "+
-			"limit = a plain http.HandlerFunc writing the cached page's bytes from memory, in the same process\n", l.Bytes, l.Conns, l.Rounds, l.Round)
+			"limit = a plain http.HandlerFunc writing the cached page's response from memory (its headers, Content-Length among them, and body), in the same process; "+
+			"limit-chunked = the same without Content-Length (chunked, as net/http frames a handler's write when nobody says its length)\n", l.Bytes, l.Conns, l.Rounds, l.Round)
 		writeCacheRows(w, l.Rows, cachebench.RowLimit, "vs limit")
 		switch {
 		case len(l.Wrk) > 0:

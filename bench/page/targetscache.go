@@ -44,6 +44,9 @@ func cacheTargets(r *Report) []Target {
 			fig += fmt.Sprintf("; wrk %.0f %% (%.0f vs %.0f rps)", wb/wa*100, wb, wa)
 			ratio = min(ratio, wb/wa)
 		}
+		if ch := l.Row(cachebench.RowChunked); ch != nil && ch.RPS > 0 {
+			fig += fmt.Sprintf("; against the limit chunked %.0f %%", b.RPS/ch.RPS*100)
+		}
 		if a.CPU > 0 && b.CPU > 0 {
 			fig += fmt.Sprintf("; server CPU per page %.0f vs %.0f µs", float64(b.CPU)/1e3, float64(a.CPU)/1e3)
 		}
