@@ -47,9 +47,14 @@ func (s *Site) Search(w http.ResponseWriter, r *http.Request) (*pagelet.Page, er
 	}
 	results := pagelet.Static(searchPrompt())
 	if !isBlank(q) {
+		// The number of results is known once the search has answered:
+		// the results pagelet decides the title (a crawler's page holds
+		// its head back for it, a browser's runtime sets it on arrival).
 		results = pagelet.Fetch(
 			func(ctx context.Context) ([]store.Article, error) { return s.search(ctx, q, sec) },
-			func(a []store.Article) templ.Component { return searchResults(q, sec, a, now) })
+			func(a []store.Article) templ.Component {
+				return pagelet.WithHead(searchResults(q, sec, a, now), pagelet.Head{Title: resultsTitle(q, sec, len(a))})
+			})
 	}
 	return &pagelet.Page{
 		Title:  title,
@@ -59,12 +64,30 @@ func (s *Site) Search(w http.ResponseWriter, r *http.Request) (*pagelet.Page, er
 		Layout: func(slot pagelet.Slot) templ.Component { return searchLayout(s.withAccountSlot(c, slot), slot) },
 		Pagelets: append([]pagelet.Pagelet{
 			s.pagelet("searchhead", "Search", 100, skelSearchHead(), pagelet.Static(searchHead(q, sec))),
-			s.pagelet("results", "Search", 50, skelResults(), results),
+			decidesHead(s.pagelet("results", "Search", 50, skelResults(), results)),
 			s.pagelet("suggestions", "The suggestions panel", 10, skelSuggestions(),
 				pagelet.Fetch(func(ctx context.Context) (suggestionData, error) { return s.suggestionData(ctx, q, sec) },
 					func(d suggestionData) templ.Component { return suggestions(d, now) })),
 		}, s.accountPagelets(w, r)...),
 	}, nil
+}
+
+// resultsTitle is the title of a search's page once its results are in.
+func resultsTitle(q, sec string, n int) string {
+	count := fmt.Sprintf("%d results", n)
+	switch {
+	case n == 1:
+		count = "1 result"
+	case n >= searchLimit:
+		count = fmt.Sprintf("%d+ results", searchLimit)
+	}
+	return "Search: " + strings.TrimSpace(q) + inSection(sec) + " (" + count + ") — " + siteName
+}
+
+// decidesHead marks p as deciding part of its page's head.
+func decidesHead(p pagelet.Pagelet) pagelet.Pagelet {
+	p.DecidesHead = true
+	return p
 }
 
 // search returns the newest searchLimit matches of q, only those of section
