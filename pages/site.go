@@ -47,6 +47,14 @@ func Routes(rd *render.Renderer, reg *assets.Registry, site *Site, middleware ..
 	if site.acc != nil {
 		site.acc.Routes(mux, wrap)
 	}
+	// The sitemaps, robots.txt and the Atom feeds: the same for every
+	// reader, so without the reader's session (compressed all the same).
+	site.routeSyndication(mux, func(h http.Handler) http.Handler {
+		for i := len(middleware) - 1; i >= 0; i-- {
+			h = middleware[i](h)
+		}
+		return h
+	}, rd.Path())
 	mux.Handle("GET /bench", page(Bench, render.WithModeFunc(BenchMode(rd))))
 	mux.Handle("GET /static/", reg)
 	mux.Handle("GET "+rd.Path(), rd) // the runtime and the no-JS redirect
