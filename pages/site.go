@@ -11,7 +11,7 @@ import (
 // articles and their comment form's POST, a reader's messages (the
 // conversations, a conversation and its form's POST) and the
 // notifications' mark-all-read POST, with [WithAccounts] the account
-// forms under /account/ (every page and post then read with its reader), the benchmark page, assets, the no-JS endpoint and a health check;
+// forms under /account/ (every page and post then read with its reader), the benchmark page, the sitemaps, robots.txt and the Atom feeds (syndication.go), assets, the no-JS endpoint and a health check;
 // any other path gets the site's 404 page ([Site.NotFound]). Middleware
 // wraps the pages only (response compression, say): assets carry their own
 // precompressed variants.
