@@ -18,6 +18,7 @@ import (
 	"github.com/bigpipe-go/bigpipe/cache"
 	"github.com/bigpipe-go/bigpipe/internal/accounts"
 	"github.com/bigpipe-go/bigpipe/internal/store"
+	"github.com/bigpipe-go/bigpipe/pages"
 	"github.com/bigpipe-go/bigpipe/render"
 )
 
@@ -56,6 +57,8 @@ type config struct {
 	otlp string // URL traces are exported to over OTLP/HTTP (metrics.go); "": OTEL_EXPORTER_OTLP_ENDPOINT, or none
 
 	editors []string // reader ids of the accounts that are editors (the moderation desk)
+
+	publicURL string // scheme://host of the absolute URLs in sitemaps, feeds and robots.txt; "": each request's own
 
 	cache        bool  // cache the shared pagelets' fragments (cache.go)
 	cacheEntries int   // at most this many fragments
@@ -114,6 +117,9 @@ func parseFlags(args []string) (config, error) {
 		"e.g. http://127.0.0.1:4318; empty: to OTEL_EXPORTER_OTLP_ENDPOINT if set, else no tracing (service name: OTEL_SERVICE_NAME, default bigpipe)")
 	editors := fs.String("editors", os.Getenv("BIGPIPE_EDITORS"),
 		"comma-separated account names of the editors: they alone reach the moderation desk (/desk), set watch rules and hide or pin comments; empty: none (env BIGPIPE_EDITORS)")
+	fs.StringVar(&c.publicURL, "public-url", os.Getenv("BIGPIPE_PUBLIC_URL"),
+		"the site's public origin, such as https://news.example: the absolute URLs of the sitemaps, Atom feeds and robots.txt use it; "+
+			"empty: each request's own (its Host, checked, and https over TLS or with X-Forwarded-Proto: https from a -trusted-proxies peer) (env BIGPIPE_PUBLIC_URL)")
 	fs.BoolVar(&c.cache, "cache", true, "cache the shared pagelets' rendered fragments: the front page's blocks, each article's story, related stories and comments, "+
 		"a signed-in reader's notifications (for them alone); concurrent requests for one share one load, and the live publications keep them current on every instance; "+
 		"false: every request loads every pagelet")
@@ -157,6 +163,9 @@ func parseFlags(args []string) (config, error) {
 			return c, fmt.Errorf("-live-origins: %q is not an origin such as https://news.example", o)
 		}
 		c.liveOrigins = append(c.liveOrigins, u.Scheme+"://"+u.Host)
+	}
+	if c.publicURL, err = pages.ParsePublicURL(c.publicURL); err != nil {
+		return c, fmt.Errorf("-public-url: %w", err)
 	}
 	if c.limits.Fetches < 0 || c.limits.PageFetches < 0 || c.limits.Queue < 0 {
 		return c, errors.New("-max-fetches, -page-fetches and -fetch-queue cannot be negative")

@@ -95,6 +95,9 @@ type Site struct {
 	deskMetrics *deskMetrics  // WithMetrics
 
 	cache *cache.Cache // the renderer's pagelet cache (WithCache); nil: no pagelet is cached
+
+	publicURL    string // scheme://host of the absolute URLs in sitemaps and feeds (WithPublicURL); "": each request's own
+	sitemapLimit int    // most URLs in one sitemap before /sitemap.xml becomes an index (tests lower it)
 }
 
 // Option configures a [Site].
@@ -125,7 +128,7 @@ func WithAssets(reg *assets.Registry) Option {
 
 // NewSite returns the site backed by st. The caller keeps ownership of st.
 func NewSite(st *store.Store, opts ...Option) *Site {
-	s := &Site{st: st, timeout: DefaultTimeout, now: time.Now}
+	s := &Site{st: st, timeout: DefaultTimeout, now: time.Now, sitemapLimit: maxSitemapURLs}
 	for _, o := range opts {
 		o(s)
 	}
@@ -197,7 +200,7 @@ func (s *Site) Home(w http.ResponseWriter, r *http.Request) (*pagelet.Page, erro
 	return &pagelet.Page{
 		Title:  siteName + " — news, business, technology and sport",
 		Lang:   "en",
-		Head:   headMeta("Today's top stories, society, business and markets, technology and sport from "+siteName+".", false),
+		Head:   templ.Join(headMeta("Today's top stories, society, business and markets, technology and sport from "+siteName+".", false), feedLinks(true)),
 		CSS:    []string{SiteCSS},
 		JS:     noticesJS(nb), // the mark-all-read form's enhancer
 		Layout: func(slot pagelet.Slot) templ.Component { return homeLayout(s.withAccountSlot(c, slot), nb, slot) },
