@@ -34,6 +34,7 @@ func Routes(rd *render.Renderer, reg *assets.Registry, site *Site, middleware ..
 	mux.Handle("GET /", wrap(http.HandlerFunc(site.NotFound)))
 	mux.Handle("GET /{$}", page(site.Home))
 	mux.Handle("GET /search", page(site.Search))
+	mux.Handle("GET /section/{id}", page(site.Section))
 	mux.Handle("GET /article/{slug}", page(site.Article))
 	mux.Handle("POST /article/{slug}/comments", withReader(http.HandlerFunc(site.PostComment)))
 	mux.Handle("GET /messages", page(site.Messages))
