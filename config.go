@@ -18,6 +18,7 @@ import (
 	"github.com/bigpipe-go/bigpipe/cache"
 	"github.com/bigpipe-go/bigpipe/internal/accounts"
 	"github.com/bigpipe-go/bigpipe/internal/store"
+	"github.com/bigpipe-go/bigpipe/pages"
 	"github.com/bigpipe-go/bigpipe/render"
 )
 
@@ -47,7 +48,8 @@ type config struct {
 	liveSecret  string   // signs the live tokens and keys the comment form's CSRF tokens; "" = random per process
 	liveOrigins []string // origins allowed to open a live WebSocket besides the page's own host
 
-	trustedProxies []netip.Prefix // peers whose X-Forwarded-For names the client
+	trustedProxies []netip.Prefix // peers whose X-Forwarded-For names the client (and X-Forwarded-Proto the scheme)
+	publicURL      string         // the site's public origin for absolute URLs (canonical, Open Graph, JSON-LD); "": each request's
 	liveSim        bool           // run the demo's simulator (scores, markets, breaking news)
 
 	redis           []string      // Redis URLs of the live broker, one per shard; none: in memory, one instance
@@ -95,6 +97,9 @@ func parseFlags(args []string) (config, error) {
 	proxies := fs.String("trusted-proxies", os.Getenv("BIGPIPE_TRUSTED_PROXIES"),
 		"comma-separated addresses or networks of the load balancers in front (e.g. 10.0.0.0/8): a request from one counts against the client address its X-Forwarded-For gives "+
 			"(live connections per address, the comment rate), not the proxy's; empty: none (env BIGPIPE_TRUSTED_PROXIES)")
+	fs.StringVar(&c.publicURL, "public-url", os.Getenv("BIGPIPE_PUBLIC_URL"),
+		"the site's public origin, such as https://news.example, that canonical links, Open Graph tags and structured data name; "+
+			"empty: each request's Host and scheme (TLS, or a trusted proxy's X-Forwarded-Proto) (env BIGPIPE_PUBLIC_URL)")
 	origins := fs.String("live-origins", "", "comma-separated origins (such as https://news.example) also allowed to open live WebSockets; the page's own host always is")
 	fs.BoolVar(&c.liveSim, "live-sim", true, "simulate the front page's live news: market prices, match scores and breaking headlines change and are published")
 	redis := fs.String("redis", os.Getenv("BIGPIPE_REDIS"),
@@ -147,6 +152,9 @@ func parseFlags(args []string) (config, error) {
 	}
 	if c.trustedProxies, err = parseTrustedProxies(*proxies); err != nil {
 		return c, err
+	}
+	if c.publicURL, err = pages.ParsePublicURL(c.publicURL); err != nil {
+		return c, fmt.Errorf("-public-url: %w", err)
 	}
 	for o := range strings.SplitSeq(*origins, ",") {
 		if o = strings.TrimSpace(o); o == "" {

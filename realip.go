@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/bigpipe-go/bigpipe/pages"
 )
 
 // parseTrustedProxies reads -trusted-proxies: a comma-separated list of
@@ -48,6 +50,14 @@ func trustProxies(trusted []netip.Prefix) func(http.Handler) http.Handler {
 			if a, ok := forwardedFor(r, trusted); ok {
 				r = r.WithContext(r.Context()) // a copy: the caller's request stays as it came
 				r.RemoteAddr = net.JoinHostPort(a.String(), "0")
+				// The scheme the client used, for the pages' absolute URLs
+				// when no -public-url fixes them (pages/origin.go).
+				// A chain of proxies may list several: the last is the
+				// nearest's.
+				if proto := r.Header.Values("X-Forwarded-Proto"); len(proto) > 0 {
+					last := proto[len(proto)-1]
+					r = pages.ForwardedScheme(r, last[strings.LastIndexByte(last, ',')+1:])
+				}
 			}
 			h.ServeHTTP(w, r)
 		})

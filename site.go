@@ -68,7 +68,8 @@ func newSite(cfg config, p siteParts) (*site, error) {
 		pages.WithDirectory(accounts.NewDirectory(p.news)),
 		pages.WithOnReply(s.notifyReply),
 		pages.WithEditors(cfg.editors...),
-		pages.WithMetrics(p.registry)},
+		pages.WithMetrics(p.registry),
+		pages.WithPublicURL(cfg.publicURL)},
 		// The shared pagelets cached, and the writes no publication
 		// reports expiring what they change.
 		p.cache.siteOptions()...)...)
