@@ -9,7 +9,8 @@
 // # Pagelets
 //
 // Home: hotnews, breaking, society, finance, tech, sports, mostread, weather,
-// notifications. Search: searchhead, results, suggestions. Article: story,
+// notifications. A section ([Site.Section]): its block of the front page,
+// mostread, notifications. Search: searchhead, results, suggestions. Article: story,
 // related, comments, mostread, notifications. Messages: conversations.
 // A conversation: messages, seen. The notifications, conversations,
 // messages and seen pagelets are personal (their reader's alone).
@@ -36,6 +37,16 @@
 // one browser's sign-out form), an anonymous reader's notifications (a
 // link back to the page), "reading now", the search page (keys a visitor
 // chooses, each rarely asked twice), and the messages and desk pages.
+//
+// # Search engines and link previews
+//
+// Every page's head carries a canonical link on the site's public origin
+// ([WithPublicURL], or each request's), without tracking or mode
+// parameters. The front page, the section pages and each article also
+// carry Open Graph and Twitter card tags with a 1200×630 picture and JSON-LD
+// structured data: a WebSite with a SearchAction, a CollectionPage, a
+// NewsArticle with its BreadcrumbList. Each article's picture (made by go
+// generate in static/, see internal/artimg) also shows under its headline.
 package pages
 
 import (

@@ -7,7 +7,8 @@ import (
 	"github.com/bigpipe-go/bigpipe/render"
 )
 
-// Routes returns the demo site's handler: the news pages, the search page,
+// Routes returns the demo site's handler: the news pages (the front page
+// and each section's, /section/{id}), the search page,
 // articles and their comment form's POST, a reader's messages (the
 // conversations, a conversation and its form's POST) and the
 // notifications' mark-all-read POST, with [WithAccounts] the account
