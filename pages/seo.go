@@ -145,7 +145,7 @@ type seoMeta struct {
 	JSONLD              []any  // structured data, each one <script type="application/ld+json">
 }
 
-// seoTimeFormat is ISO 8601 with the zone, as schema.org and Open Graph
+// seoTime is t in ISO 8601 with the zone (UTC), as schema.org and Open Graph
 // want it.
 func seoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
