@@ -48,7 +48,8 @@ type config struct {
 	liveSecret  string   // signs the live tokens and keys the comment form's CSRF tokens; "" = random per process
 	liveOrigins []string // origins allowed to open a live WebSocket besides the page's own host
 
-	trustedProxies []netip.Prefix // peers whose X-Forwarded-For names the client
+	trustedProxies []netip.Prefix // peers whose X-Forwarded-For names the client (and X-Forwarded-Proto the scheme)
+	publicURL      string         // the site's public origin for absolute URLs (canonical, Open Graph, JSON-LD, sitemaps, feeds); "": each request's
 	liveSim        bool           // run the demo's simulator (scores, markets, breaking news)
 
 	redis           []string      // Redis URLs of the live broker, one per shard; none: in memory, one instance
@@ -57,8 +58,6 @@ type config struct {
 	otlp string // URL traces are exported to over OTLP/HTTP (metrics.go); "": OTEL_EXPORTER_OTLP_ENDPOINT, or none
 
 	editors []string // reader ids of the accounts that are editors (the moderation desk)
-
-	publicURL string // scheme://host of the absolute URLs in sitemaps, feeds and robots.txt; "": each request's own
 
 	cache        bool  // cache the shared pagelets' fragments (cache.go)
 	cacheEntries int   // at most this many fragments
@@ -118,7 +117,7 @@ func parseFlags(args []string) (config, error) {
 	editors := fs.String("editors", os.Getenv("BIGPIPE_EDITORS"),
 		"comma-separated account names of the editors: they alone reach the moderation desk (/desk), set watch rules and hide or pin comments; empty: none (env BIGPIPE_EDITORS)")
 	fs.StringVar(&c.publicURL, "public-url", os.Getenv("BIGPIPE_PUBLIC_URL"),
-		"the site's public origin, such as https://news.example: the absolute URLs of the sitemaps, Atom feeds and robots.txt use it; "+
+		"the site's public origin, such as https://news.example: canonical links, Open Graph tags, structured data, sitemaps, Atom feeds and robots.txt name it; "+
 			"empty: each request's own (its Host, checked, and https over TLS or with X-Forwarded-Proto: https from a -trusted-proxies peer) (env BIGPIPE_PUBLIC_URL)")
 	fs.BoolVar(&c.cache, "cache", true, "cache the shared pagelets' rendered fragments: the front page's blocks, each article's story, related stories and comments, "+
 		"a signed-in reader's notifications (for them alone); concurrent requests for one share one load, and the live publications keep them current on every instance; "+
@@ -154,6 +153,9 @@ func parseFlags(args []string) (config, error) {
 	if c.trustedProxies, err = parseTrustedProxies(*proxies); err != nil {
 		return c, err
 	}
+	if c.publicURL, err = pages.ParsePublicURL(c.publicURL); err != nil {
+		return c, fmt.Errorf("-public-url: %w", err)
+	}
 	for o := range strings.SplitSeq(*origins, ",") {
 		if o = strings.TrimSpace(o); o == "" {
 			continue
@@ -163,9 +165,6 @@ func parseFlags(args []string) (config, error) {
 			return c, fmt.Errorf("-live-origins: %q is not an origin such as https://news.example", o)
 		}
 		c.liveOrigins = append(c.liveOrigins, u.Scheme+"://"+u.Host)
-	}
-	if c.publicURL, err = pages.ParsePublicURL(c.publicURL); err != nil {
-		return c, fmt.Errorf("-public-url: %w", err)
 	}
 	if c.limits.Fetches < 0 || c.limits.PageFetches < 0 || c.limits.Queue < 0 {
 		return c, errors.New("-max-fetches, -page-fetches and -fetch-queue cannot be negative")

@@ -39,8 +39,8 @@ func parseTrustedProxies(s string) ([]netip.Prefix, error) {
 // the comment rate) then counts clients, not the proxy in front of them.
 // A request from anyone else keeps its peer address whatever it claims.
 //
-// X-Forwarded-Proto (the scheme the client used, which the absolute URLs
-// of the sitemaps and feeds take: pages.Site.Origin) is likewise believed
+// X-Forwarded-Proto (the scheme the client used, which the site's absolute
+// URLs take: pages.Site.Origin) is likewise believed
 // from a trusted proxy only: there it is reduced to the value the nearest
 // proxy wrote (the last one), http or https, and from anyone else, or
 // when it is neither, it is removed before the site sees the request.

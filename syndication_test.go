@@ -185,8 +185,14 @@ func TestSyndication(t *testing.T) {
 			}
 		}
 	}
-	if inFeeds != len(sm.URLs)-1 {
-		t.Errorf("the sitemap lists %d articles, the section feeds %d", len(sm.URLs)-1, inFeeds)
+	articles := 0
+	for _, u := range sm.URLs {
+		if strings.Contains(u.Loc, "/article/") {
+			articles++
+		}
+	}
+	if inFeeds != articles {
+		t.Errorf("the sitemap lists %d articles, the section feeds %d", articles, inFeeds)
 	}
 	if len(news.URLs) == 0 {
 		t.Error("the news sitemap is empty: the demo's stories are hours old")

@@ -64,12 +64,37 @@ func (s *Site) Origin(r *http.Request) (string, error) {
 	if !ok {
 		return "", errBadHost
 	}
-	scheme := "http"
-	if r.TLS != nil || strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto")), "https") {
-		scheme = "https"
-	}
-	return scheme + "://" + host, nil
+	return forwardedScheme(r) + "://" + host, nil
 }
+
+// forwardedScheme is the scheme r's client used: what a trusted proxy's
+// X-Forwarded-Proto says (the server strips the header from every other
+// request, and keeps the nearest proxy's value: realip.go), else https
+// under TLS, else http.
+func forwardedScheme(r *http.Request) string {
+	switch p := strings.ToLower(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto"))); {
+	case p == "http" || p == "https":
+		return p
+	case r.TLS != nil:
+		return "https"
+	}
+	return "http"
+}
+
+// origin is [Site.Origin] for the pages' own absolute URLs (canonical
+// links, Open Graph and Twitter tags, structured data): a request whose
+// Host is not a host[:port] (which net/http mostly refuses before) gets
+// "localhost", so that nothing it sent reaches the markup.
+func (s *Site) origin(r *http.Request) string {
+	o, err := s.Origin(r)
+	if err != nil {
+		return forwardedScheme(r) + "://localhost"
+	}
+	return o
+}
+
+// absURL returns path (starting with "/") on the site's origin for r.
+func (s *Site) absURL(r *http.Request, path string) string { return s.origin(r) + path }
 
 // ValidHost reports whether h is a host[:port] fit for an absolute URL: a
 // DNS name (letters, digits, hyphens and dots, labels of at most 63

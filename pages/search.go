@@ -20,6 +20,9 @@ import (
 // accepts; longer ones get a 400.
 const MaxQueryLen = 200
 
+// searchDescription is the search page's description.
+const searchDescription = "Search the stories of " + siteName + "."
+
 // searchLimit caps the results pagelet.
 const searchLimit = 25
 
@@ -57,9 +60,10 @@ func (s *Site) Search(w http.ResponseWriter, r *http.Request) (*pagelet.Page, er
 			})
 	}
 	return &pagelet.Page{
-		Title:  title,
-		Lang:   "en",
-		Head:   headMeta("Search the stories of "+siteName+".", true),
+		Title: title,
+		Lang:  "en",
+		Head: templ.Join(headMeta(searchDescription, true),
+			seoTags(s.plainSEO(r, canonicalPath("/search", r.URL.Query(), "q", "section"), strings.TrimSuffix(title, " — "+siteName), searchDescription))),
 		CSS:    []string{SiteCSS},
 		Layout: func(slot pagelet.Slot) templ.Component { return searchLayout(s.withAccountSlot(c, slot), slot) },
 		Pagelets: append([]pagelet.Pagelet{

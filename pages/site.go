@@ -7,7 +7,8 @@ import (
 	"github.com/bigpipe-go/bigpipe/render"
 )
 
-// Routes returns the demo site's handler: the news pages, the search page,
+// Routes returns the demo site's handler: the news pages (the front page
+// and each section's, /section/{id}), the search page,
 // articles and their comment form's POST, a reader's messages (the
 // conversations, a conversation and its form's POST) and the
 // notifications' mark-all-read POST, with [WithAccounts] the account
@@ -34,6 +35,7 @@ func Routes(rd *render.Renderer, reg *assets.Registry, site *Site, middleware ..
 	mux.Handle("GET /", wrap(http.HandlerFunc(site.NotFound)))
 	mux.Handle("GET /{$}", page(site.Home))
 	mux.Handle("GET /search", page(site.Search))
+	mux.Handle("GET /section/{id}", page(site.Section))
 	mux.Handle("GET /article/{slug}", page(site.Article))
 	mux.Handle("POST /article/{slug}/comments", withReader(http.HandlerFunc(site.PostComment)))
 	mux.Handle("GET /messages", page(site.Messages))

@@ -142,16 +142,25 @@ type (
 const newsNamespace = "http://www.google.com/schemas/sitemap-news/0.9"
 
 // sitemapURLs lists the site's pages for the sitemap: the front page (as
-// new as the newest story), then every article (newest first). The demo
-// has no page of its own per section: the sections are blocks of the
-// front page (/#sec-ID), which a sitemap does not list apart.
+// new as the newest story), each section's page (/section/ID, as new as
+// its newest story), then every article (newest first).
 func sitemapURLs(origin string, arts []store.Article) []sitemapURL {
-	urls := make([]sitemapURL, 0, len(arts)+1)
+	urls := make([]sitemapURL, 0, len(arts)+1+len(sections()))
 	home := sitemapURL{Loc: origin + "/"}
 	if len(arts) > 0 {
 		home.LastMod = w3cTime(newest(arts))
 	}
 	urls = append(urls, home)
+	for _, sec := range sections() {
+		u := sitemapURL{Loc: origin + sectionPath(sec.ID)}
+		for _, a := range arts {
+			if a.Section == sec.ID { // arts are newest first
+				u.LastMod = w3cTime(a.Published)
+				break
+			}
+		}
+		urls = append(urls, u)
+	}
 	for _, a := range arts {
 		urls = append(urls, sitemapURL{Loc: origin + a.URL(), LastMod: w3cTime(a.Published)})
 	}
@@ -540,6 +549,15 @@ func (s *Site) routeSyndication(mux *http.ServeMux, wrap func(http.Handler) http
 // readers: one <link rel="alternate"> per feed, the site's first, then
 // each section's when withSections is true (the front page, where the
 // sections are).
+// sectionFeedLink is the head link of section id's own feed, on its page.
+func sectionFeedLink(id string) templ.Component {
+	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		_, err := fmt.Fprintf(w, `<link rel="alternate" type="application/atom+xml" title="%s" href="%s">`,
+			templ.EscapeString(feedTitle(id)), templ.EscapeString(SectionFeedPath(id)))
+		return err
+	})
+}
+
 func feedLinks(withSections bool) templ.Component {
 	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
 		write := func(title, href string) error {

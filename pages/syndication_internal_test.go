@@ -35,12 +35,30 @@ func TestSitemapURLsListEveryArticleOnce(t *testing.T) {
 	arts := append(synthetic("tech", 5, syndNow), synthetic("sports", 4, syndNow.Add(-30*time.Minute))...)
 	sortNewestFirst(arts)
 	urls := sitemapURLs("https://news.example", arts)
-	if len(urls) != len(arts)+1 {
-		t.Fatalf("%d URLs for %d articles and the front page", len(urls), len(arts))
+	secs := len(sections())
+	if len(urls) != len(arts)+1+secs {
+		t.Fatalf("%d URLs for %d articles, %d sections and the front page", len(urls), len(arts), secs)
 	}
 	if urls[0].Loc != "https://news.example/" || urls[0].LastMod != "2026-03-03T09:30:00Z" {
 		t.Errorf("front page %+v, want / as new as the newest story", urls[0])
 	}
+	for _, u := range urls[1 : 1+secs] {
+		switch u.Loc {
+		case "https://news.example/section/tech":
+			if u.LastMod != "2026-03-03T09:30:00Z" {
+				t.Errorf("%s lastmod %s, want its newest story's", u.Loc, u.LastMod)
+			}
+		case "https://news.example/section/sports":
+			if u.LastMod != "2026-03-03T09:00:00Z" {
+				t.Errorf("%s lastmod %s, want its newest story's", u.Loc, u.LastMod)
+			}
+		default:
+			if !strings.HasPrefix(u.Loc, "https://news.example/section/") || u.LastMod != "" {
+				t.Errorf("section URL %+v: a section without stories has no lastmod", u)
+			}
+		}
+	}
+	urls = append(urls[:1], urls[1+secs:]...)
 	seen := map[string]int{}
 	for _, u := range urls[1:] {
 		seen[u.Loc]++
@@ -167,7 +185,7 @@ func TestSitemapIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := len(all) + 1
+	want := len(all) + 1 + len(sections())
 	if want <= 10 {
 		t.Fatalf("only %d URLs: the limit must be lower for this test", want)
 	}
