@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -41,7 +42,8 @@ const extractHead = `(() => {
 // runtime applies it as the pagelet arrives, and its document then says
 // what the plain page, read with JavaScript off, says in its head: the
 // title, each meta tag once, the canonical link, the JSON-LD. Nothing in
-// it runs.
+// it runs. A pagelet past its timeout decides nothing: both heads are the
+// page's own.
 func TestDecidedHeadInBrowser(t *testing.T) {
 	const hostile = `</script><script>window.pwned=1</script>"'`
 	reg, err := assets.New(fstest.MapFS{})
@@ -69,45 +71,63 @@ func TestDecidedHeadInBrowser(t *testing.T) {
 			}), nil
 		},
 	}
+	// /slow: the same pagelet past its timeout, which shows its fallback
+	// and decides nothing.
+	slow := price
+	slow.Timeout = 50 * time.Millisecond
 	mux := http.NewServeMux()
 	mux.Handle(rd.Path(), rd)
 	mux.Handle("/", rd.Page(func(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
+		p := price
+		if r.URL.Path == "/slow" {
+			p = slow
+		}
 		return &pagelet.Page{
 			Title: "Widget — Shop",
 			Head:  templ.Raw(`<meta name="description" content="A widget.">`),
 			Layout: func(slot pagelet.Slot) templ.Component {
 				return templ.Join(templ.Raw("<h1>Widget</h1>"), slot("price"))
 			},
-			Pagelets: []pagelet.Pagelet{price},
+			Pagelets: []pagelet.Pagelet{p},
 		}, nil
 	}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
-	bp := newTab(t)
-	bp.Navigate(t, srv.URL+"/")
-	requireBigPipe(t, bp)
-	bp.waitDone(t)
-	got := eval[headState](t, bp, extractHead)
+	for _, tc := range []struct {
+		path string
+		want headState // what the plain page's head says
+	}{
+		{"/", headState{Title: "Widget, 12.50 € " + hostile, Canonical: "https://shop.example/widget"}},
+		{"/slow", headState{Title: "Widget — Shop", Meta: []string{"description=A widget."}}},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			bp := newTab(t)
+			bp.Navigate(t, srv.URL+tc.path)
+			requireBigPipe(t, bp)
+			bp.waitDone(t)
+			got := eval[headState](t, bp, extractHead)
 
-	plain := newTab(t)
-	if _, err := chromedp.Call(plain.Ctx, emulation.SetScriptExecutionDisabled,
-		emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
-		t.Fatalf("Emulation.setScriptExecutionDisabled: %v", err)
-	}
-	plain.Navigate(t, srv.URL+"/?nojs=1")
-	plain.WaitTrue(t, `document.readyState === "complete"`)
-	want := eval[headState](t, plain, extractHead)
+			plain := newTab(t)
+			if _, err := chromedp.Call(plain.Ctx, emulation.SetScriptExecutionDisabled,
+				emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+				t.Fatalf("Emulation.setScriptExecutionDisabled: %v", err)
+			}
+			plain.Navigate(t, srv.URL+tc.path+"?nojs=1")
+			plain.WaitTrue(t, `document.readyState === "complete"`)
+			want := eval[headState](t, plain, extractHead)
 
-	if want.Title != "Widget, 12.50 € "+hostile || want.Canonical != "https://shop.example/widget" || len(want.JSONLD) != 1 {
-		t.Errorf("plain head: %+v", want)
-	}
-	if got.Title != want.Title || got.Canonical != want.Canonical {
-		t.Errorf("BigPipe head: title %q, canonical %q; plain: %q, %q", got.Title, got.Canonical, want.Title, want.Canonical)
-	}
-	compareLists(t, "meta", got.Meta, want.Meta)
-	compareLists(t, "JSON-LD", got.JSONLD, want.JSONLD)
-	if eval[bool](t, bp, `!!window.pwned`) {
-		t.Error("a decided string ran as script")
+			if want.Title != tc.want.Title || want.Canonical != tc.want.Canonical || (tc.want.Meta != nil && !slices.Equal(want.Meta, tc.want.Meta)) {
+				t.Errorf("plain head: %+v, want %+v", want, tc.want)
+			}
+			if got.Title != want.Title || got.Canonical != want.Canonical {
+				t.Errorf("BigPipe head: title %q, canonical %q; plain: %q, %q", got.Title, got.Canonical, want.Title, want.Canonical)
+			}
+			compareLists(t, "meta", got.Meta, want.Meta)
+			compareLists(t, "JSON-LD", got.JSONLD, want.JSONLD)
+			if eval[bool](t, bp, `!!window.pwned`) {
+				t.Error("a decided string ran as script")
+			}
+		})
 	}
 }
