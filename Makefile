@@ -38,6 +38,7 @@ test-jaeger:
 
 unit:
 	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 ./internal/artimg/cmd/genimages
 
 # A bounded run of every fuzz target; longer on demand: make fuzz FUZZTIME=10m
 fuzz:
