@@ -3,13 +3,17 @@
 // wire and in headless Chromium, under load, and with thousands of pages in
 // flight (package page); and the live engine (package live): idle SSE and
 // WebSocket connections, fan-out and publish → visible in Chromium, on one
-// instance and across three through Redis (package livebench). It prints a
+// instance and across three through Redis (package livebench); and the
+// pagelet cache: the fully cached page against a plain handler writing its
+// bytes, the thundering herd, the front page at realistic backend
+// latencies, staleness across two instances (package cachebench). It prints a
 // table, writes bench/results/latest.json and the charts, and checks the
 // project's targets. go run ./bench soak runs the soak instead (package
 // soak).
 //
-//	go run ./bench                       # everything: 10 minutes on 2 cores (610 s measured, the elapsed of bench/results/latest.json)
+//	go run ./bench                       # everything: 11.5 minutes on 2 cores (610 s measured before the cache section, which adds 90 s)
 //	go run ./bench -live-only            # the live engine only, on one instance and on three through Redis: under 2 minutes
+//	go run ./bench -cache-only           # the pagelet cache only: about 1.5 minutes
 //	go run ./bench -quick -no-browser    # a smoke run in seconds
 //	go run ./bench soak -load 10m        # the soak
 //	go run ./bench -scenarios reversed -no-load
@@ -27,6 +31,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/bigpipe-go/bigpipe/bench/cachebench"
 	"github.com/bigpipe-go/bigpipe/bench/livebench"
 	"github.com/bigpipe-go/bigpipe/bench/page"
 	"github.com/bigpipe-go/bigpipe/bench/soak"
@@ -35,6 +40,9 @@ import (
 func main() {
 	if role := os.Getenv(livebench.RoleEnv); role != "" { // a child of the live section
 		os.Exit(livebench.RunRole(role))
+	}
+	if role := os.Getenv(cachebench.RoleEnv); role != "" { // a child of the cache section
+		os.Exit(cachebench.RunRole(role))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -26,6 +26,14 @@ const (
 // DefaultBenchDelays is the delay list of /bench without a delays parameter.
 const DefaultBenchDelays = "50,100,200,400,800,1600"
 
+// The cache policy of /bench?cache=1's pagelets (see [Bench]): fresh for
+// BenchCacheFresh, then served at once for BenchCacheStale more while one
+// refresh runs.
+const (
+	BenchCacheFresh = 10 * time.Minute
+	BenchCacheStale = time.Hour
+)
+
 // ParseDelays parses a comma-separated list of millisecond delays, such as
 // "50,100,200": 1 to MaxBenchPagelets whole numbers from 0 to 60000.
 func ParseDelays(s string) ([]time.Duration, error) {
@@ -133,6 +141,43 @@ func ParsePad(s string) (int, error) {
 	return n, nil
 }
 
+// ParseBenchCache parses the cache parameter: 1 or true caches the
+// pagelets, 0 or false does not (strconv.ParseBool's spellings).
+func ParseBenchCache(s string) (bool, error) {
+	b, err := strconv.ParseBool(strings.TrimSpace(s))
+	if err != nil {
+		return false, fmt.Errorf("cache: %.20q is not 1 or 0", s)
+	}
+	return b, nil
+}
+
+// benchCache is the cache policy of pagelet pI of /bench?cache=1 with
+// delay d, pad bytes of filler and fault f: its key names everything its
+// content or its failure depends on, so each scenario has entries of its
+// own (a failed Load stores nothing: a faulty pagelet fails every time).
+func benchCache(i int, d time.Duration, pad int, f Fault) pagelet.Cache {
+	return pagelet.Cache{
+		Fresh: BenchCacheFresh,
+		Stale: BenchCacheStale,
+		Key:   "/bench\x00" + benchIDs[i] + "\x00" + strconv.FormatInt(d.Milliseconds(), 10) + "\x00" + strconv.Itoa(pad) + "\x00" + string(f),
+		Tags:  benchTags,
+	}
+}
+
+// benchTags are the tags of /bench?cache=1's fragments.
+var benchTags = []string{"bench"}
+
+// benchIDs are the ids of /bench's pagelets, p0 to p63, and
+// benchTitleIDs the ids of their titles, made once: the page function and
+// the layout run for every request, the fully cached page's too.
+var benchIDs, benchTitleIDs = func() (ids, titles [MaxBenchPagelets]string) {
+	for i := range ids {
+		ids[i] = "p" + strconv.Itoa(i)
+		titles[i] = ids[i] + "-title"
+	}
+	return ids, titles
+}()
+
 // BenchMode is the ModeFunc of the benchmark page: mode=pipelined, native,
 // inorder or serial chooses the mode; without it the usual detection decides.
 func BenchMode(rd *render.Renderer) render.ModeFunc {
@@ -167,6 +212,10 @@ func Bench(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
 	if v, ok := q["pad"]; ok && err == nil {
 		pad, err = ParsePad(v[0])
 	}
+	cached := false
+	if v, ok := q["cache"]; ok && err == nil {
+		cached, err = ParseBenchCache(v[0])
+	}
 	if err != nil {
 		http.Error(w, "400 bad request: "+err.Error(), http.StatusBadRequest)
 		return nil, nil
@@ -174,11 +223,14 @@ func Bench(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
 	pls := make([]pagelet.Pagelet, len(delays))
 	for i, d := range delays {
 		pls[i] = benchPagelet(i, d, pad, faults[i])
+		if cached {
+			pls[i].Cache = benchCache(i, d, pad, faults[i])
+		}
 	}
 	return &pagelet.Page{
 		Title:     "BigPipe benchmark",
 		Lang:      "en",
-		Head:      headMeta(fmt.Sprintf("BigPipe benchmark page: %d pagelets, each shown as soon as its own delay has passed.", len(delays)), false),
+		Head:      headMeta("BigPipe benchmark page: "+strconv.Itoa(len(delays))+" pagelets, each shown as soon as its own delay has passed.", false),
 		InlineCSS: []string{"css/bench.css"}, // 1 KB: first paint waits for no request
 		Layout:    func(slot pagelet.Slot) templ.Component { return BenchLayout(delays, slot) },
 		Pagelets:  pls,
@@ -194,19 +246,27 @@ var (
 // benchPagelet is pagelet pI of /bench with delay d, pad bytes of filler
 // and fault f.
 func benchPagelet(i int, d time.Duration, pad int, f Fault) pagelet.Pagelet {
-	view := func(i int) templ.Component { return BenchPagelet(i, d, benchFiller(pad)) }
 	p := pagelet.Pagelet{
-		ID:          fmt.Sprintf("p%d", i),
-		Load:        pagelet.Fetch(sleep(i, d), view),
-		Placeholder: BenchPlaceholder(),
-		Fallback:    func(error) templ.Component { return BenchFallback(i) },
+		ID:          benchIDs[i],
+		Placeholder: benchPlaceholder,
+		Fallback:    benchFallbacks[i],
 		Timeout:     d + 5*time.Second,
 	}
+	if f == FaultNone { // one closure: the page function runs for every request
+		p.Load = func(ctx context.Context) (templ.Component, error) {
+			if err := benchWait(ctx, d); err != nil {
+				return nil, err
+			}
+			return BenchPagelet(i, d, benchFiller(pad)), nil
+		}
+		return p
+	}
+	view := func(i int) templ.Component { return BenchPagelet(i, d, benchFiller(pad)) }
 	switch f {
 	case FaultError:
 		p.Load = pagelet.Fetch(fail(sleep(i, d), func() (int, error) { return 0, errBenchFault }), view)
 	case FaultPanic:
-		p.Load = pagelet.Fetch(fail(sleep(i, d), func() (int, error) { panic("pages: injected panic in pagelet " + p.ID) }), view)
+		p.Load = pagelet.Fetch(fail(sleep(i, d), func() (int, error) { panic("pages: injected panic in pagelet " + benchIDs[i]) }), view)
 	case FaultHang, FaultTimeout:
 		p.Timeout = max(d/2, time.Millisecond)
 		wait := max(d, 2*p.Timeout)
@@ -254,16 +314,47 @@ func benchFiller(n int) string {
 // sleep is the benchmark's backend: ready after d, or gone with ctx.
 func sleep(i int, d time.Duration) func(context.Context) (int, error) {
 	return func(ctx context.Context) (int, error) {
-		if d <= 0 {
-			return i, nil
+		if err := benchWait(ctx, d); err != nil {
+			return 0, err
 		}
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			return i, nil
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		}
+		return i, nil
 	}
 }
+
+// benchWait waits d, or until ctx ends.
+func benchWait(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// benchHeading is the text of pagelet id's heading, "Pagelet p0 (50ms)",
+// written without templ's fmt.Sprint for each { expression }: the layout
+// is rendered for every request, the fully cached page's too.
+func benchHeading(id string, d time.Duration) templ.Component {
+	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		_, err := io.WriteString(w, "Pagelet "+id+" ("+templ.EscapeString(d.String())+")")
+		return err
+	})
+}
+
+// The placeholder every /bench pagelet shows, and the fallback of each,
+// made once.
+var (
+	benchPlaceholder = BenchPlaceholder()
+	benchFallbacks   = func() (fs [MaxBenchPagelets]func(error) templ.Component) {
+		for i := range fs {
+			c := BenchFallback(i)
+			fs[i] = func(error) templ.Component { return c }
+		}
+		return fs
+	}()
+)

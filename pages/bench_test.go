@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bigpipe-go/bigpipe/assets"
+	"github.com/bigpipe-go/bigpipe/cache"
 	"github.com/bigpipe-go/bigpipe/internal/store"
 	"github.com/bigpipe-go/bigpipe/internal/wire"
 	"github.com/bigpipe-go/bigpipe/pages"
@@ -89,6 +90,9 @@ func TestBenchParams(t *testing.T) {
 		{"?pad=-1", 400, "pad: -1 bytes is outside 0 to 65536"},
 		{"?pad=big", 400, "not a whole number of bytes"},
 		{"?nojs=2", 400, "nojs must be 0 or 1"},
+		{"?delays=0&cache=1", 200, ""},
+		{"?delays=0&cache=0", 200, ""},
+		{"?cache=yes", 400, "is not 1 or 0"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.query, func(t *testing.T) {
@@ -441,4 +445,64 @@ func TestBenchPad(t *testing.T) {
 			t.Errorf("%s: pad=10000 on 2 pagelets added %d bytes; want about 20000", mode, got)
 		}
 	}
+}
+
+// cacheObserver records how the cache served each pagelet of each page.
+type cacheObserver struct {
+	mu   sync.Mutex
+	seen map[string]string // by the request's query + pagelet id
+}
+
+func (o *cacheObserver) PageStarted(*http.Request)                {}
+func (o *cacheObserver) PageDone(*http.Request, render.PageStats) {}
+func (o *cacheObserver) PageletDone(r *http.Request, s render.PageletStats) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.seen[r.URL.RawQuery+"/"+s.ID] = s.Cache
+}
+
+func (o *cacheObserver) outcome(query, id string) string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.seen[query+"/"+id]
+}
+
+// TestBenchCache: with a renderer that has a cache, /bench?cache=1 is
+// loaded once and then served from the cache, each scenario (delays, pad,
+// fault) an entry of its own; without cache=1 nothing is cached; and a
+// faulty pagelet keeps failing.
+func TestBenchCache(t *testing.T) {
+	c, err := cache.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	obs := &cacheObserver{seen: map[string]string{}}
+	srv := site(t, render.WithCache(c), render.WithObserver(obs))
+	check := func(query string, want ...string) {
+		t.Helper()
+		body := string(fetch(t, srv.URL+"/bench?"+query).Body())
+		for i, w := range want {
+			id := fmt.Sprintf("p%d", i)
+			if got := obs.outcome(query, id); got != w {
+				t.Errorf("%s: %s served %q by the cache; want %q", query, id, got, w)
+			}
+			marker := "PAGELET-" + id + "-READY"
+			if w == string(cache.Failed) {
+				marker = "PAGELET-" + id + "-FAILED"
+			}
+			if !strings.Contains(body, marker) {
+				t.Errorf("%s: the page lacks %s", query, marker)
+			}
+		}
+	}
+	check("delays=0,5&mode=pipelined&cache=1", "miss", "miss")
+	check("delays=0,5&mode=pipelined&cache=1", "hit", "hit")
+	check("delays=0,5&mode=serial&cache=1", "hit", "hit")     // the fragment serves every mode
+	check("delays=0,6&mode=pipelined&cache=1", "hit", "miss") // p1's delay differs: its own entry
+	check("delays=0,5&pad=100&mode=pipelined&cache=1", "miss", "miss")
+	check("delays=0,5&mode=pipelined", "", "") // no cache=1: not cached
+	check("delays=0,5&mode=pipelined&cache=0", "", "")
+	check("delays=0,5&fail=1:error&mode=pipelined&cache=1", "hit", "failed")
+	check("delays=0,5&fail=1:error&mode=pipelined&cache=1", "hit", "failed")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -28,6 +29,7 @@ type stream struct {
 	err          error         // the first failed write; every later one fails with it
 	writeTimeout time.Duration // for each write and flush; <= 0 means none
 	beforeFirst  func()        // called once, before the first byte (to set headers)
+	last         bool          // the pending bytes end the document (see end)
 }
 
 // Write appends p to the pending bytes, so that components render straight
@@ -64,7 +66,16 @@ func (s *stream) flush() error {
 // here (counted, not taken for a complete page). Then it gives the
 // deadline a fresh term for what net/http still writes once the handler
 // returns (the end of a chunked body, a compressor's last block).
+//
+// A document written whole in this one write (a serial page, or a
+// pipelined one with every pagelet placed: all cached, say) goes out with
+// its Content-Length instead of as a chunked body: net/http then sends no
+// chunk framing, so the flush writes nothing after the bytes themselves,
+// and nothing is left to write once the handler returns (the last chunk).
+// On HTTP/1.1 that is two small socket writes fewer per page. A
+// compressing middleware drops the header (package compress does).
 func (s *stream) end() error {
+	s.last = true
 	if err := s.flush(); err != nil {
 		return err
 	}
@@ -94,6 +105,9 @@ func (s *stream) write() error {
 		s.started = true
 		if s.beforeFirst != nil {
 			s.beforeFirst()
+		}
+		if s.last { // the whole document in one write (see end)
+			s.w.Header()["Content-Length"] = []string{strconv.Itoa(len(s.buf))}
 		}
 		s.x.skeleton = s.x.since()
 	}

@@ -1,11 +1,19 @@
 package render_test
 
 import (
+	"compress/gzip"
+	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/bigpipe-go/bigpipe/cache"
+	"github.com/bigpipe-go/bigpipe/compress"
 	"github.com/bigpipe-go/bigpipe/pagelet"
 	"github.com/bigpipe-go/bigpipe/render"
 )
@@ -76,4 +84,118 @@ func TestWritesPerPage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestWholePageLength: a document written whole in one write (a serial
+// page; a pipelined page with every pagelet placed, from the cache or not)
+// goes out with its Content-Length, in one write and one flush; one
+// written in several goes out chunked; a compressed one never carries the
+// uncompressed length.
+func TestWholePageLength(t *testing.T) {
+	c, err := cache.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	static := func(id string) pagelet.Pagelet {
+		return pagelet.Pagelet{ID: id, Load: pagelet.Static(text(marker(id))), Placeholder: text("loading " + id)}
+	}
+	cachedPl := func(id string) pagelet.Pagelet {
+		p := static(id)
+		p.Cache = pagelet.Cache{Fresh: time.Hour}
+		return p
+	}
+	gate := make(chan struct{})
+	tests := []struct {
+		name  string
+		page  *pagelet.Page
+		mode  render.Mode
+		whole bool
+	}{
+		{"serial", pageOf(static("a"), static("b")), render.Serial, true},
+		{"pipelined, every pagelet cached", pageOf(cachedPl("a"), cachedPl("b")), render.Pipelined, true},
+		{"pipelined, a pagelet after the skeleton", pageOf(static("a"), gated("b", gate)), render.Pipelined, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rd, err := render.New(testAssets(t), render.WithLogger(discard()), render.WithCache(c))
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := rd.Page(func(http.ResponseWriter, *http.Request) (*pagelet.Page, error) { return tc.page, nil },
+				render.WithModeFunc(func(*http.Request) (render.Mode, error) { return tc.mode, nil }))
+			srv := httptestServer(t, h)
+			client := srv.Client()
+			t.Cleanup(client.CloseIdleConnections)
+			if tc.whole { // the first request fills the cache
+				resp, err := client.Get(srv.URL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			} else {
+				go func() { time.Sleep(50 * time.Millisecond); close(gate) }()
+			}
+			resp, err := client.Get(srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasSuffix(string(body), "</body></html>") || !strings.Contains(string(body), marker("b")) {
+				t.Fatalf("incomplete page: %.200q", body)
+			}
+			if tc.whole && (resp.ContentLength != int64(len(body)) || len(resp.TransferEncoding) > 0) {
+				t.Errorf("Content-Length %d, Transfer-Encoding %q for a body of %d bytes; want its length, not chunked", resp.ContentLength, resp.TransferEncoding, len(body))
+			}
+			if !tc.whole && (resp.ContentLength != -1 || !slices.Equal(resp.TransferEncoding, []string{"chunked"})) {
+				t.Errorf("Content-Length %d, Transfer-Encoding %q for a page written in several writes; want chunked", resp.ContentLength, resp.TransferEncoding)
+			}
+			if !tc.whole {
+				return
+			}
+			w := &countingWriter{ResponseRecorder: httptest.NewRecorder(), wrote: make(chan struct{}, 16)}
+			h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+			if w.writes != 1 || w.flushes != 1 {
+				t.Errorf("%d writes and %d flushes; want 1 and 1", w.writes, w.flushes)
+			}
+			if got, want := w.Header().Get("Content-Length"), strconv.Itoa(w.Body.Len()); got != want {
+				t.Errorf("Content-Length %q; want %s", got, want)
+			}
+		})
+	}
+	t.Run("compressed", func(t *testing.T) {
+		rd, err := render.New(testAssets(t), render.WithLogger(discard()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := pageOf(static("a"), static("b"))
+		h := compress.New()(rd.Page(func(http.ResponseWriter, *http.Request) (*pagelet.Page, error) { return page, nil },
+			render.WithModeFunc(func(*http.Request) (render.Mode, error) { return render.Serial, nil })))
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		h.ServeHTTP(rec, req)
+		if rec.Header().Get("Content-Encoding") != "gzip" {
+			t.Fatalf("Content-Encoding %q; want gzip", rec.Header().Get("Content-Encoding"))
+		}
+		zr, err := gzip.NewReader(rec.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cl := rec.Header().Get("Content-Length"); cl != "" && cl != strconv.Itoa(rec.Body.Len()) {
+			t.Errorf("Content-Length %s on a compressed body of %d bytes (%d uncompressed)", cl, rec.Body.Len(), len(plain))
+		}
+		if !strings.HasSuffix(string(plain), "</body></html>") {
+			t.Errorf("incomplete page: %.200q", plain)
+		}
+	})
 }

@@ -162,19 +162,9 @@ func capacityHold(hold time.Duration, level int, rate float64) time.Duration {
 // buildCapServer builds the server binary of the module this benchmark belongs
 // to into dir.
 func buildCapServer(ctx context.Context, dir string) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	bin, err := measure.BuildSite(ctx, dir)
 	if err != nil {
-		return "", fmt.Errorf("capacity: go env GOMOD: %w", err)
-	}
-	mod := strings.TrimSpace(string(out))
-	if mod == "" || mod == os.DevNull {
-		return "", errors.New("capacity: not inside the module (go env GOMOD is empty): run from the repository")
-	}
-	bin := filepath.Join(dir, "bigpipe")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
-	cmd.Dir = filepath.Dir(mod)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("capacity: go build: %w\n%s", err, out)
+		return "", fmt.Errorf("capacity: %w", err)
 	}
 	return bin, nil
 }

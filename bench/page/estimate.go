@@ -22,6 +22,9 @@ const (
 	estLiveTransport = 6 * time.Second         // a live server and its clients: start, warm-up, memory, fan-out
 	estLiveOpenRate  = 3000.0                  // live connections opened per second
 	estLivePub       = 40 * time.Millisecond   // one publication to the page in Chromium, with the gap after it
+	estSiteStart     = 1500 * time.Millisecond // a demo server in a child process, to /healthz
+	estHerdPage      = 3 * time.Millisecond    // one of the herd's pages (1,000 in about 3 s)
+	estStalePub      = 35 * time.Millisecond   // one publication across instances, with the gap after it
 )
 
 // plan is the benchmark cfg asks for as the progress bar counts it: the
@@ -80,10 +83,28 @@ func plan(cfg config, scs []Scenario) []measure.Phase {
 		}
 		phases = append(phases, measure.Phase{Name: "capacity", Steps: 1 + 5*len(cfg.capacity), Est: est})
 	}
+	if !cfg.noCache && (!cfg.noLoad || cfg.cacheOnly) && !cfg.liveOnly {
+		phases = append(phases, cachePlan(cfg))
+	}
 	if !cfg.noLive {
 		phases = append(phases, livePlan(cfg))
 	}
 	return phases
+}
+
+// cachePlan is the cache section's phase: cachebench.Measure's progress
+// lines and time. The limit loads four targets in rounds and the front
+// page three (a warm-up line and a round line each), the front page then
+// two of them again paced, the limit wrk once per target; the site is built
+// once; the herd starts two servers; the front page three; staleness
+// redis-server and two, and says every 20 publications.
+func cachePlan(cfg config) measure.Phase {
+	warm := max(50*time.Millisecond, min(250*time.Millisecond, cfg.cacheRound/10))
+	rounds := time.Duration((4+3+2)*cfg.cacheRounds) * (cfg.cacheRound + warm)
+	steps := 1 + 4*cfg.cacheRounds*2 + 4 + 1 + 2 + 1 + (3+2)*cfg.cacheRounds*2 + 1 + (cfg.cachePubs+19)/20
+	est := rounds + 4*cfg.cacheRound + estServerBuild + 7*estSiteStart +
+		time.Duration(cfg.cacheHerd)*estHerdPage + time.Duration(cfg.cachePubs)*estStalePub
+	return measure.Phase{Name: "cache", Steps: steps, Est: est}
 }
 
 // livePlan is the live section's phase: livebench.Measure's progress

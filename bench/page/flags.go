@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bigpipe-go/bigpipe/bench/cachebench"
 	"github.com/bigpipe-go/bigpipe/bench/livebench"
 )
 
@@ -50,6 +51,13 @@ type config struct {
 	liveReaderPubs  int
 	livePresence    int
 	liveMessages    int
+	noCache         bool
+	cacheOnly       bool
+	cacheRounds     int
+	cacheRound      time.Duration
+	cacheHerd       int
+	cachePubs       int
+	cacheLatency    string
 	flags           map[string]string // every flag's value, for the report
 }
 
@@ -72,6 +80,10 @@ func quickDefaults() map[string]string {
 		"live-reader-pubs":  "100",
 		"live-presence":     "100",
 		"live-messages":     "20",
+		"cache-rounds":      "1",
+		"cache-round":       "500ms",
+		"cache-herd":        "200",
+		"cache-pubs":        "20",
 	}
 }
 
@@ -110,6 +122,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.liveReaderPubs, "live-reader-pubs", livebench.ReaderPubsDefault, "PublishTo calls timed with 100 readers connected, then with all")
 	fs.IntVar(&c.livePresence, "live-presence", livebench.PresenceDefault, "readers joining and leaving an article across two instances (reading now)")
 	fs.IntVar(&c.liveMessages, "live-messages", livebench.MessagesDefault, "messages posted → visible in Chromium across two instances, ours and socket.io's each")
+	fs.BoolVar(&c.noCache, "no-cache", false, "skip the cache section (also skipped by -no-load)")
+	fs.BoolVar(&c.cacheOnly, "cache-only", false, "measure the cache section only: the fully cached page against the limit, the thundering herd, the front page at realistic latencies, staleness across two instances (about 1.5 minutes)")
+	fs.IntVar(&c.cacheRounds, "cache-rounds", cachebench.RoundsDefault, "cache section: rounds of each page in turn (the limit, the front page)")
+	fs.DurationVar(&c.cacheRound, "cache-round", cachebench.RoundDefault, "cache section: each round's measuring time")
+	fs.IntVar(&c.cacheHerd, "cache-herd", cachebench.HerdDefault, "cache section: concurrent requests to the cold front page (the thundering herd)")
+	fs.IntVar(&c.cachePubs, "cache-pubs", cachebench.PubsDefault, "cache section: publications on instance A timed until instance B serves them")
+	fs.StringVar(&c.cacheLatency, "cache-latency", cachebench.FrontLatencyDefault, "cache section: the front page's backend latencies (the server's -latency)")
 	fs.StringVar(&c.replot, "replot", "", "measure nothing: print the table and draw the charts of this latest.json again (into -out)")
 	fs.BoolVar(&c.frontProbe, "front-probe", false, "measure nothing: print the front-page probe's JavaScript (for another browser's driver, such as bench/firefox)")
 	fs.Usage = func() {
@@ -133,8 +152,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			}
 		}
 	}
-	// The full run is held to 10 minutes on two cores; the readers take
-	// one more. They run with -live-only and -readers-only.
+	// The full run is held to about 11 minutes on two cores; the readers
+	// take one more. They run with -live-only and -readers-only.
 	if !c.liveOnly && !c.readersOnly {
 		c.noLiveReaders = true
 	}
@@ -174,6 +193,10 @@ func (c config) validate() error {
 	case c.liveReaders < 1 || c.liveReaderPubs < 1 || c.livePresence < 2 || c.liveMessages < 1:
 		return fmt.Errorf("-live-readers %d, -live-reader-pubs %d, -live-presence %d, -live-messages %d: want at least 1 each (2 readers for presence)",
 			c.liveReaders, c.liveReaderPubs, c.livePresence, c.liveMessages)
+	case c.cacheOnly && (c.noCache || c.liveOnly || c.frontOnly || c.readersOnly):
+		return errors.New("-cache-only with -no-cache, -live-only, -front-only or -readers-only: pick one")
+	case c.cacheRounds < 1 || c.cacheRound <= 0 || c.cacheHerd < 1 || c.cachePubs < 1:
+		return fmt.Errorf("-cache-rounds %d, -cache-round %v, -cache-herd %d, -cache-pubs %d: want at least 1 each (more than 0 s)", c.cacheRounds, c.cacheRound, c.cacheHerd, c.cachePubs)
 	case c.liveClusterSubs < 1 || c.liveStorm < 1:
 		return fmt.Errorf("-live-cluster-subs %d, -live-storm %d: want at least 1 each", c.liveClusterSubs, c.liveStorm)
 	}

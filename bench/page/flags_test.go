@@ -58,6 +58,19 @@ func TestParseFlags(t *testing.T) {
 				t.Errorf("-quick -live-storm 1000 -no-live-cluster = no %v, subscribers %d, storm %d", c.noLiveCluster, c.liveClusterSubs, c.liveStorm)
 			}
 		}},
+		{name: "cache defaults", check: func(t *testing.T, c config) {
+			if c.noCache || c.cacheOnly || c.cacheRounds != 3 || c.cacheRound != 2*time.Second || c.cacheHerd != 1000 || c.cachePubs != 200 {
+				t.Errorf("cache defaults = no %v, only %v, rounds %d of %v, herd %d, pubs %d", c.noCache, c.cacheOnly, c.cacheRounds, c.cacheRound, c.cacheHerd, c.cachePubs)
+			}
+		}},
+		{name: "quick cache", args: []string{"-quick", "-cache-only", "-cache-herd", "1000"}, check: func(t *testing.T, c config) {
+			if !c.cacheOnly || c.cacheRounds != 1 || c.cacheRound != 500*time.Millisecond || c.cacheHerd != 1000 || c.cachePubs != 20 {
+				t.Errorf("-quick -cache-only -cache-herd 1000 = only %v, rounds %d of %v, herd %d, pubs %d", c.cacheOnly, c.cacheRounds, c.cacheRound, c.cacheHerd, c.cachePubs)
+			}
+		}},
+		{name: "cache only and no cache", args: []string{"-cache-only", "-no-cache"}, wantErr: "pick one"},
+		{name: "cache only and live only", args: []string{"-cache-only", "-live-only"}, wantErr: "pick one"},
+		{name: "zero cache herd", args: []string{"-cache-herd", "0"}, wantErr: "-cache-herd 0"},
 		{name: "zero storm", args: []string{"-live-storm", "0"}, wantErr: "-live-storm 0"},
 		{name: "negative storm gap", args: []string{"-live-storm-gap", "-1s"}, wantErr: "-live-storm-gap -1s"},
 		{name: "live only and no live", args: []string{"-live-only", "-no-live"}, wantErr: "pick one"},

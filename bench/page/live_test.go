@@ -10,16 +10,22 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
+	"github.com/bigpipe-go/bigpipe/bench/cachebench"
 	"github.com/bigpipe-go/bigpipe/bench/internal/measure"
 	"github.com/bigpipe-go/bigpipe/bench/livebench"
-	"go.uber.org/goleak"
 )
 
 // TestMain runs this test binary as a child of the live section when
-// livebench.RoleEnv says so (livebench.Measure starts os.Executable() again).
+// livebench.RoleEnv says so (livebench.Measure starts os.Executable() again),
+// or of the cache section when cachebench.RoleEnv does.
 func TestMain(m *testing.M) {
 	if role := os.Getenv(livebench.RoleEnv); role != "" {
 		os.Exit(livebench.RunRole(role))
+	}
+	if role := os.Getenv(cachebench.RoleEnv); role != "" {
+		os.Exit(cachebench.RunRole(role))
 	}
 	os.Exit(m.Run())
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/bigpipe-go/bigpipe/bench/cachebench"
 	"github.com/bigpipe-go/bigpipe/bench/internal/measure"
 	"github.com/bigpipe-go/bigpipe/bench/livebench"
 )
@@ -37,6 +38,9 @@ type Report struct {
 
 	Live      *livebench.LiveResult `json:"live,omitempty"` // the live engine: idle connections, fan-out, publish → visible
 	LiveError string                `json:"live_error,omitempty"`
+
+	Cache      *cachebench.Result `json:"cache,omitempty"` // the pagelet cache: the limit, the herd, the front page, staleness
+	CacheError string             `json:"cache_error,omitempty"`
 
 	Targets []Target `json:"targets"`
 }

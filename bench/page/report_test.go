@@ -56,7 +56,7 @@ func TestWriteTable(t *testing.T) {
 		"wire pipelined",
 		"visible pipelined",
 		"Chromium floor (this page with zero delays, pipelined): FCP 125.0",
-		"== load", "== capacity", "== Targets",
+		"== load", "== capacity", "== cache", "== Targets",
 		"MET  pipelined first byte ≤ 5 ms",
 	} {
 		if !strings.Contains(out, want) {

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/bigpipe-go/bigpipe/bench/cachebench"
 	"github.com/bigpipe-go/bigpipe/bench/internal/measure"
 	"github.com/bigpipe-go/bigpipe/bench/livebench"
 )
@@ -64,7 +65,13 @@ func runBench(ctx context.Context, cfg config, stdout, stderr io.Writer) (*Repor
 		cfg.liveOnly = true
 	}
 	if cfg.liveOnly {
-		scs, cfg.noLoad, cfg.frontRuns, cfg.nojsRuns = nil, true, 0, 0
+		scs, cfg.noLoad, cfg.frontRuns, cfg.nojsRuns, cfg.noCache = nil, true, 0, 0, true
+	}
+	if cfg.noLoad && !cfg.cacheOnly { // the cache section is load figures too
+		cfg.noCache = true
+	}
+	if cfg.cacheOnly {
+		scs, cfg.noLoad, cfg.noLive, cfg.frontRuns, cfg.nojsRuns = nil, true, true, 0, 0
 	}
 	if err := os.MkdirAll(cfg.out, 0o755); err != nil {
 		return nil, err
@@ -95,7 +102,7 @@ func runBench(ctx context.Context, cfg config, stdout, stderr io.Writer) (*Repor
 			b.bar.Finish(false)
 		}
 	}()
-	for _, step := range []func(context.Context, []Scenario) error{b.wire, b.browser, b.frontPage, b.noJS, b.load, b.live} {
+	for _, step := range []func(context.Context, []Scenario) error{b.wire, b.browser, b.frontPage, b.noJS, b.load, b.cache, b.live} {
 		if err := step(ctx, scs); err != nil {
 			return nil, err
 		}
@@ -131,6 +138,8 @@ func (b *benchRun) server() (stop func(), err error) {
 	switch {
 	case b.cfg.liveOnly:
 		b.r.Server = "the live engine in a child process"
+	case b.cfg.cacheOnly:
+		b.r.Server = "the cache section's servers, child processes"
 	case b.base == "":
 		srv, err := measure.StartLocal()
 		if err != nil {
@@ -153,7 +162,7 @@ func (b *benchRun) fail(err error, note string) {
 
 // wire warms the server up and measures every scenario on the wire.
 func (b *benchRun) wire(ctx context.Context, scs []Scenario) error {
-	if !b.cfg.liveOnly {
+	if !b.cfg.liveOnly && !b.cfg.cacheOnly {
 		b.bar.Begin("warm-up")
 		if err := warmUp(ctx, b.base, Modes, b.bar.Step); err != nil {
 			return err
@@ -269,6 +278,33 @@ func (b *benchRun) load(ctx context.Context, _ []Scenario) error {
 		b.fail(fmt.Errorf("capacity: %w", err), "capacity: "+err.Error())
 	}
 	return nil
+}
+
+// cache runs the cache section (package cachebench), unless -no-cache.
+// It starts servers of its own whatever -url says.
+func (b *benchRun) cache(ctx context.Context, _ []Scenario) error {
+	if b.cfg.noCache {
+		return nil
+	}
+	b.bar.Begin("cache")
+	cr, err := cachebench.Measure(ctx, cacheOptions(b.cfg), b.bar.Step)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	b.r.Cache = cr
+	if err != nil {
+		b.r.CacheError = err.Error()
+		b.fail(err, err.Error())
+	}
+	return nil
+}
+
+// cacheOptions is what cfg asks of the cache section.
+func cacheOptions(cfg config) cachebench.Options {
+	o := cachebench.DefaultOptions()
+	o.Rounds, o.Round, o.MaxRequests = cfg.cacheRounds, cfg.cacheRound, cfg.loadMax
+	o.HerdRequests, o.Pubs, o.FrontLatency = cfg.cacheHerd, cfg.cachePubs, cfg.cacheLatency
+	return o
 }
 
 // live runs the live bench (package livebench), unless -no-live.

@@ -52,6 +52,11 @@ func writeTable(w io.Writer, r *Report) {
 		writeCapacity(w, r)
 	}
 
+	if r.Cache != nil || r.CacheError != "" {
+		fmt.Fprintln(w, "\n== cache: the pagelet fragment cache; every server a child process on loopback, loaded by the bench's closed-loop Go client")
+		writeCache(w, r)
+	}
+
 	if r.Live != nil || r.LiveError != "" {
 		fmt.Fprintln(w, "\n== live: the live engine in a child process, idle connections from client processes, fan-out, publish → visible in Chromium")
 		writeLive(w, r)

@@ -186,7 +186,7 @@ func evaluateTargets(r *Report) []Target {
 		}
 	}
 
-	return []Target{
+	return append([]Target{
 		aggregate(fmt.Sprintf("pipelined first byte ≤ %s (median) in every scenario", fmtGoal(maxPipelinedTTFB)), ttfb),
 		aggregate("serial first byte ≥ the slowest delay in every scenario", serial),
 		aggregate(fmt.Sprintf("each pipelined marker within %s of its delay", fmtGoal(maxMarkerLate)), markers),
@@ -203,7 +203,7 @@ func evaluateTargets(r *Report) []Target {
 		clusterVisibleTarget(r, "p99", maxClusterVisibleP99, func(v *livebench.LiveVisible) time.Duration { return v.P99 }),
 		clusterRSSTargetOf(r),
 		aggregate(fmt.Sprintf("Chromium: each native-mode pagelet visible within %s of its delay (the same rule)", fmtGoal(maxVisibleLate)), nativeVisible),
-	}
+	}, cacheTargets(r)...)
 }
 
 // visibleCheck is scenario sc's worst pagelet in mode m (whose browser

@@ -1,10 +1,12 @@
 package page
 
 import (
+	"maps"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/bigpipe-go/bigpipe/bench/cachebench"
 	"github.com/bigpipe-go/bigpipe/bench/livebench"
 )
 
@@ -62,6 +64,27 @@ func goodReport() *Report {
 				Conns:   []livebench.LiveConns{{Transport: "ws", Asked: 20000, Conns: 20000, Held: 20000, RSSPerConn: 12 << 10}},
 			},
 		},
+		Cache: goodCache(),
+	}
+}
+
+// goodCache meets every cache target: the cached page at 70 % of the
+// limit, one load per pagelet, the front page cached at 150 % of the
+// serial page with a p99 of 15 ms, staleness p99 30 ms.
+func goodCache() *cachebench.Result {
+	calls := map[string]uint64{"hotnews": 2, "weather": 1}
+	return &cachebench.Result{
+		Limit: &cachebench.LimitResult{Conns: 32, Rows: []cachebench.Row{
+			{Name: cachebench.RowLimit, Requests: 100, RPS: 10000}, {Name: cachebench.RowCached, Requests: 70, RPS: 7000}, {Name: cachebench.RowUncached, Requests: 50, RPS: 5000}}},
+		Herd: &cachebench.HerdResult{Requests: 1000, Whole: 1000, Loads: map[string]uint64{"hotnews": 1, "weather": 1}, Calls: calls, OnePage: maps.Clone(calls)},
+		Front: &cachebench.FrontResult{Conns: 64, Rows: []cachebench.Row{
+			{Name: cachebench.RowFrontCached, RPS: 1500, P50: 5 * msec, P99: 15 * msec},
+			{Name: cachebench.RowFrontUncached, RPS: 100, P99: 400 * msec},
+			{Name: cachebench.RowSerialZero, RPS: 1000, P99: 50 * msec}},
+			PacedRate: 750, Paced: []cachebench.Row{
+				{Name: cachebench.RowFrontCached, RPS: 750, P50: 2 * msec, P99: 8 * msec},
+				{Name: cachebench.RowFrontUncached, RPS: 100, P99: 400 * msec}}},
+		Staleness: &cachebench.StaleResult{Instances: 2, Pubs: 200, Seen: 200, P50: 5 * msec, P99: 30 * msec, Max: 40 * msec},
 	}
 }
 
@@ -105,8 +128,9 @@ func checkTargets(t *testing.T, tc targetCase) {
 	tc.change(r)
 	got := evaluateTargets(r)
 	// The live targets, met in every case here, have TestLiveTargets;
-	// the native one, not measured here, TestNativeVisibleTarget.
-	tc.want = append(tc.want, Met, Met, Met, Met, Met, Met, Skipped)
+	// the native one, not measured here, TestNativeVisibleTarget; the
+	// cache's, met here, TestCacheTargets.
+	tc.want = append(tc.want, Met, Met, Met, Met, Met, Met, Skipped, Met, Met, Met, Met, Met)
 	if len(got) != len(tc.want) {
 		t.Fatalf("%d targets, want %d", len(got), len(tc.want))
 	}
@@ -232,7 +256,7 @@ func TestNativeVisibleTarget(t *testing.T) {
 				sc.Browser[Native] = browserOf(130*msec, tc.visible)
 			}
 			got := evaluateTargets(r)
-			last := got[len(got)-1]
+			last := got[len(got)-6] // before the cache's five
 			if !strings.Contains(last.Goal, "native") || last.Status != tc.want {
 				t.Errorf("%s = %s (%s), want %s", last.Goal, last.Status, last.Figure, tc.want)
 			}
@@ -256,5 +280,69 @@ func TestPaintLag(t *testing.T) {
 	delete(sc.Browser, Pipelined)
 	if got := paintLag(sc, 1); got != "" {
 		t.Errorf("paintLag without browser figures = %q, want empty", got)
+	}
+}
+
+// TestCacheTargets: each cache target missed or skipped as its figures say.
+func TestCacheTargets(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(c *cachebench.Result)
+		want   []Status
+		figure string
+	}{
+		{"all met", func(*cachebench.Result) {}, []Status{Met, Met, Met, Met, Met}, ""},
+		{"cached page under 60 % of the limit", func(c *cachebench.Result) { c.Limit.Rows[1].RPS = 5900 },
+			[]Status{Missed, Met, Met, Met, Met}, "59 % (5900 vs 10000 rps at c=32)"},
+		{"wrk's ratio is the lower", func(c *cachebench.Result) {
+			c.Limit.Wrk = []cachebench.WrkRow{{Name: cachebench.RowLimit, RPS: 20000}, {Name: cachebench.RowCached, RPS: 9000}, {Name: cachebench.RowUncached, RPS: 7000}}
+		}, []Status{Missed, Met, Met, Met, Met}, "wrk 45 % (9000 vs 20000 rps)"},
+		{"errors on the cached page", func(c *cachebench.Result) { c.Limit.Rows[1].Errors = 1 },
+			[]Status{Missed, Met, Met, Met, Met}, "1 errors"},
+		{"a pagelet loaded twice", func(c *cachebench.Result) { c.Herd.Loads["weather"] = 2; c.Herd.Calls["weather"] = 2 },
+			[]Status{Met, Missed, Met, Met, Met}, "at most 2 load of a pagelet (weather)"},
+		{"a page not whole", func(c *cachebench.Result) { c.Herd.Whole = 999 },
+			[]Status{Met, Missed, Met, Met, Met}, "999 whole"},
+		{"front page cached under 90 % of serial", func(c *cachebench.Result) { c.Front.Rows[0].RPS = 800 },
+			[]Status{Met, Met, Missed, Met, Met}, "80 % (800 vs 1000 rps)"},
+		{"front page p99 at 20 ms", func(c *cachebench.Result) { c.Front.Paced[0].P99 = 20 * msec },
+			[]Status{Met, Met, Met, Missed, Met}, "p99 20.0 ms (p50 2.0 ms) at 750 pages/s"},
+		{"front page saturated p99 not judged", func(c *cachebench.Result) { c.Front.Rows[0].P99 = 50 * msec },
+			[]Status{Met, Met, Met, Met, Met}, ""},
+		{"front page not paced", func(c *cachebench.Result) { c.Front.Paced = nil },
+			[]Status{Met, Met, Met, Skipped, Met}, "not measured: c=64"},
+		{"a publication not served", func(c *cachebench.Result) { c.Staleness.Seen = 199 },
+			[]Status{Met, Met, Met, Met, Missed}, "199 of 200"},
+		{"staleness p99 over 100 ms", func(c *cachebench.Result) { c.Staleness.P99 = 101 * msec },
+			[]Status{Met, Met, Met, Met, Missed}, "p99 101.0 ms"},
+		{"no redis-server", func(c *cachebench.Result) {
+			c.Staleness = &cachebench.StaleResult{Skipped: "redis-server not installed"}
+		},
+			[]Status{Met, Met, Met, Met, Skipped}, "not measured: redis-server not installed"},
+		{"no herd, no front page", func(c *cachebench.Result) { c.Herd, c.Front = nil, nil },
+			[]Status{Met, Skipped, Skipped, Skipped, Met}, "no data"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := goodReport()
+			tc.change(r.Cache)
+			got := cacheTargets(r)
+			if len(got) != len(tc.want) {
+				t.Fatalf("%d targets, want %d", len(got), len(tc.want))
+			}
+			for i, tg := range got {
+				if tg.Status != tc.want[i] {
+					t.Errorf("target %d (%s) = %s (%s), want %s", i, tg.Goal, tg.Status, tg.Figure, tc.want[i])
+				}
+				if tg.Status != Met && tc.figure != "" && !strings.Contains(tg.Figure, tc.figure) {
+					t.Errorf("figure of %q = %q, want it to contain %q", tg.Goal, tg.Figure, tc.figure)
+				}
+			}
+		})
+	}
+	r := &Report{CacheError: "boom"}
+	for _, tg := range cacheTargets(r) {
+		if tg.Status != Skipped || tg.Figure != "no data: boom" {
+			t.Errorf("%s = %s (%s) without a cache section, want SKIPPED, no data: boom", tg.Goal, tg.Status, tg.Figure)
+		}
 	}
 }

@@ -36,6 +36,7 @@ type LoadSpec struct {
 	Client      *http.Client
 	URL         string
 	UA          string        // the User-Agent sent
+	Header      http.Header   // more request headers; may be nil
 	Workers     int           // requests in flight at once
 	For         time.Duration // how long the round lasts
 	MaxRequests int           // requests sent at most; <= 0: no count limit
@@ -66,7 +67,7 @@ func LoadRun(ctx context.Context, s LoadSpec) (LoadRound, error) {
 					break
 				}
 				t0 := time.Now()
-				if err := LoadOne(ctx, s.Client, s.URL, s.UA, &body); err != nil {
+				if err := loadOne(ctx, s, &body); err != nil {
 					errs[w]++
 					continue
 				}
@@ -86,6 +87,20 @@ func LoadRun(ctx context.Context, s LoadSpec) (LoadRound, error) {
 		res.Samples = append(res.Samples, workers[w]...)
 	}
 	return res, nil
+}
+
+// loadOne sends one request of s and reads the whole page into body
+// (reused), failing unless the status is 200 and the page ends with </html>.
+func loadOne(ctx context.Context, s LoadSpec, body *bytes.Buffer) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL, nil)
+	if err != nil {
+		return err
+	}
+	for k, v := range s.Header {
+		req.Header[k] = v
+	}
+	req.Header.Set("User-Agent", s.UA)
+	return ReadWhole(s.Client, req, body)
 }
 
 // LoadOne sends one request and reads the whole page into body (reused),

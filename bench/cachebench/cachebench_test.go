@@ -1,0 +1,83 @@
+package cachebench
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/bigpipe-go/bigpipe/bench/internal/measure"
+	"github.com/bigpipe-go/bigpipe/cache"
+	"github.com/bigpipe-go/bigpipe/internal/headless"
+	"github.com/bigpipe-go/bigpipe/render"
+)
+
+// sink is a ResponseWriter that counts and drops what is written, and
+// counts the writes and flushes.
+type sink struct {
+	header          http.Header
+	n               int
+	writes, flushes int
+}
+
+func (s *sink) Header() http.Header         { return s.header }
+func (s *sink) WriteHeader(int)             {}
+func (s *sink) Write(p []byte) (int, error) { s.n += len(p); s.writes++; return len(p), nil }
+func (s *sink) Flush()                      { s.flushes++ }
+
+// siteWithCache is the limit server's site handler: the site with a
+// fragment cache.
+func siteWithCache(tb testing.TB) http.Handler {
+	tb.Helper()
+	c, err := cache.New()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = c.Close(context.Background()) })
+	h, closeStore, err := measure.SiteHandler(render.WithCache(c))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = closeStore() })
+	return h
+}
+
+// BenchmarkSitePage serves the limit server's pages in process, into a
+// sink: the fully cached zero-delay /bench page, the same page uncached,
+// and the limit handler writing the cached page's bytes. What each costs
+// the server apart from the network.
+func BenchmarkSitePage(b *testing.B) {
+	h := siteWithCache(b)
+	h.ServeHTTP(httptest.NewRecorder(), benchRequest(CachedPath)) // fills the cache
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, benchRequest(CachedPath))
+	head, body := rec.Result().Header, rec.Body.Bytes()
+	for _, run := range []struct {
+		name string
+		h    http.Handler
+		path string
+	}{
+		{"limit", limitMux(head, body), "/"},
+		{"limit-chunked", limitMux(head, body), "/chunked"},
+		{"cached", h, CachedPath},
+		{"uncached", h, UncachedPath},
+	} {
+		b.Run(run.name, func(b *testing.B) {
+			req := benchRequest(run.path)
+			w := &sink{header: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.header)
+				run.h.ServeHTTP(w, req)
+			}
+			b.ReportMetric(float64(w.n)/float64(b.N), "B/page")
+			b.ReportMetric(float64(w.writes)/float64(b.N), "writes/page")
+		})
+	}
+}
+
+func benchRequest(path string) *http.Request {
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.Header.Set("User-Agent", headless.ChromeUA)
+	return req
+}

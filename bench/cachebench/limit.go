@@ -1,0 +1,163 @@
+package cachebench
+
+// The limit: the zero-delay /bench page served fully cached, against the
+// same bytes written from memory by a plain http.HandlerFunc, and against
+// the same page uncached, by one child process (limitserver.go), loaded
+// in turn by the same closed-loop generator at the same concurrency.
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bigpipe-go/bigpipe/internal/headless"
+)
+
+// LimitResult is the limit part's figures: one row per target, in the
+// order limit, limit-chunked, cached, uncached.
+type LimitResult struct {
+	Conns  int           `json:"conns"`
+	Rounds int           `json:"rounds"`
+	Round  time.Duration `json:"round"`
+	Bytes  int           `json:"bytes"` // the page's body
+	Rows   []Row         `json:"rows"`
+	// Wrk is the same three targets loaded by wrk (-c Conns -t2), one run
+	// each, when wrk is installed: a cross-check by a load generator that
+	// costs less per request than Go's HTTP client.
+	Wrk     []WrkRow `json:"wrk,omitempty"`
+	WrkNote string   `json:"wrk_note,omitempty"`
+}
+
+// The limit part's targets, in the order of its rows.
+const (
+	RowLimit    = "limit"         // the plain handler writing the cached page's bytes
+	RowChunked  = "limit-chunked" // the same without Content-Length: chunked, as a handler's write is by default
+	RowCached   = "cached"        // /bench?…&cache=1, every pagelet from the cache
+	RowUncached = "uncached"      // the same page without cache=1
+)
+
+// Row returns the row named name, nil if none.
+func (r *LimitResult) Row(name string) *Row {
+	for i := range r.Rows {
+		if r.Rows[i].Name == name {
+			return &r.Rows[i]
+		}
+	}
+	return nil
+}
+
+// limitStartTimeout bounds the limit's server's start: it compresses the
+// site's assets (slow under the race detector on a busy machine) and
+// loads the page twice.
+const limitStartTimeout = 2 * time.Minute
+
+// limitProc is the limit's server, a child process.
+type limitProc struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	site  string // host:port of the site
+	limit string // host:port of the plain handler
+	bytes int
+	done  chan struct{}
+}
+
+// startLimitServer starts exe in the limit role and waits for its
+// addresses.
+func startLimitServer(ctx context.Context, exe string) (*limitProc, error) {
+	cmd := exec.CommandContext(ctx, exe)
+	cmd.Env = append(os.Environ(), RoleEnv+"="+roleLimit, "GODEBUG=")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	cmd.WaitDelay = 2 * time.Second
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start the limit's server: %w", err)
+	}
+	p := &limitProc{cmd: cmd, stdin: stdin, done: make(chan struct{})}
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			default:
+			}
+		}
+		_ = cmd.Wait()
+		close(p.done)
+	}()
+	select {
+	case line := <-lines:
+		f := strings.Fields(line)
+		if len(f) == 4 && f[0] == "listening" {
+			p.site, p.limit = f[1], f[2]
+			p.bytes, _ = strconv.Atoi(f[3])
+			return p, nil
+		}
+		p.stop()
+		return nil, fmt.Errorf("the limit's server said %q", line)
+	case <-p.done:
+		return nil, fmt.Errorf("the limit's server exited: %s", strings.TrimSpace(stderr.String()))
+	case <-time.After(limitStartTimeout):
+		p.stop()
+		return nil, fmt.Errorf("the limit's server did not start in %v", limitStartTimeout)
+	case <-ctx.Done():
+		p.stop()
+		return nil, ctx.Err()
+	}
+}
+
+// stop closes the child's input, which ends it, and waits; after 5 s it
+// is killed.
+func (p *limitProc) stop() {
+	_ = p.stdin.Close()
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// measureLimit runs the limit part.
+func measureLimit(ctx context.Context, exe string, o Options, progress func(string)) (*LimitResult, error) {
+	progress("limit: starting its server")
+	srv, err := startLimitServer(ctx, exe)
+	if err != nil {
+		return nil, err
+	}
+	defer srv.stop()
+	pid := srv.cmd.Process.Pid
+	ts := []target{
+		{name: RowLimit, url: "http://" + srv.limit + "/", ua: headless.ChromeUA, pid: pid},
+		{name: RowChunked, url: "http://" + srv.limit + "/chunked", ua: headless.ChromeUA, pid: pid},
+		{name: RowCached, url: "http://" + srv.site + CachedPath, ua: headless.ChromeUA, pid: pid},
+		{name: RowUncached, url: "http://" + srv.site + UncachedPath, ua: headless.ChromeUA, pid: pid},
+	}
+	res := &LimitResult{Conns: o.LimitConns, Rounds: o.Rounds, Round: o.Round, Bytes: srv.bytes}
+	res.Rows, err = runRounds(ctx, roundsPlan{targets: ts, workers: o.LimitConns, rounds: o.Rounds, round: o.Round, maxReq: o.MaxRequests,
+		progress: func(s string) { progress("limit: " + s) }})
+	if err != nil {
+		return nil, err
+	}
+	for i := range res.Rows {
+		res.Rows[i].Bytes = srv.bytes
+	}
+	if o.Wrk {
+		res.Wrk, res.WrkNote = wrkRows(ctx, ts, o.LimitConns, o.Round, func(s string) { progress("limit: " + s) })
+	}
+	return res, nil
+}
