@@ -38,6 +38,7 @@ test-jaeger:
 
 unit:
 	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 ./internal/artimg/cmd/genimages
 
 # A bounded run of every fuzz target; longer on demand: make fuzz FUZZTIME=10m
 fuzz:
@@ -45,6 +46,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzQuoted$$' -fuzztime $(FUZZTIME) ./render
 	$(GO) test -run '^$$' -fuzz '^FuzzRequestID$$' -fuzztime $(FUZZTIME) ./render
 	$(GO) test -run '^$$' -fuzz '^FuzzAppendFragment$$' -fuzztime $(FUZZTIME) ./render
+	$(GO) test -run '^$$' -fuzz '^FuzzReceive$$' -fuzztime $(FUZZTIME) ./cache
 	$(GO) test -run '^$$' -fuzz '^FuzzVerifyToken$$' -fuzztime $(FUZZTIME) ./live
 	$(GO) test -run '^$$' -fuzz '^FuzzPublishedAt$$' -fuzztime $(FUZZTIME) ./live
 	$(GO) test -run '^$$' -fuzz '^FuzzForwardedFor$$' -fuzztime $(FUZZTIME) .
@@ -52,6 +54,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLatency$$' -fuzztime $(FUZZTIME) ./internal/store
 	$(GO) test -run '^$$' -fuzz '^FuzzParseDelays$$' -fuzztime $(FUZZTIME) ./pages
 	$(GO) test -run '^$$' -fuzz '^FuzzParseFailures$$' -fuzztime $(FUZZTIME) ./pages
+	$(GO) test -run '^$$' -fuzz '^FuzzJSONLD$$' -fuzztime $(FUZZTIME) ./pages
 	$(GO) test -run '^$$' -fuzz '^FuzzResponse$$' -fuzztime $(FUZZTIME) ./internal/wire
 	$(GO) test -run '^$$' -fuzz '^FuzzAcceptEncoding$$' -fuzztime $(FUZZTIME) ./internal/header
 	$(GO) test -run '^$$' -fuzz '^FuzzNegotiate$$' -fuzztime $(FUZZTIME) ./compress

@@ -18,6 +18,7 @@ import (
 	"github.com/bigpipe-go/bigpipe/cache"
 	"github.com/bigpipe-go/bigpipe/internal/accounts"
 	"github.com/bigpipe-go/bigpipe/internal/store"
+	"github.com/bigpipe-go/bigpipe/pages"
 	"github.com/bigpipe-go/bigpipe/render"
 )
 
@@ -47,7 +48,8 @@ type config struct {
 	liveSecret  string   // signs the live tokens and keys the comment form's CSRF tokens; "" = random per process
 	liveOrigins []string // origins allowed to open a live WebSocket besides the page's own host
 
-	trustedProxies []netip.Prefix // peers whose X-Forwarded-For names the client
+	trustedProxies []netip.Prefix // peers whose X-Forwarded-For names the client (and X-Forwarded-Proto the scheme)
+	publicURL      string         // the site's public origin for absolute URLs (canonical, Open Graph, JSON-LD, sitemaps, feeds); "": each request's
 	liveSim        bool           // run the demo's simulator (scores, markets, breaking news)
 
 	redis           []string      // Redis URLs of the live broker, one per shard; none: in memory, one instance
@@ -114,6 +116,9 @@ func parseFlags(args []string) (config, error) {
 		"e.g. http://127.0.0.1:4318; empty: to OTEL_EXPORTER_OTLP_ENDPOINT if set, else no tracing (service name: OTEL_SERVICE_NAME, default bigpipe)")
 	editors := fs.String("editors", os.Getenv("BIGPIPE_EDITORS"),
 		"comma-separated account names of the editors: they alone reach the moderation desk (/desk), set watch rules and hide or pin comments; empty: none (env BIGPIPE_EDITORS)")
+	fs.StringVar(&c.publicURL, "public-url", os.Getenv("BIGPIPE_PUBLIC_URL"),
+		"the site's public origin, such as https://news.example: canonical links, Open Graph tags, structured data, sitemaps, Atom feeds and robots.txt name it; "+
+			"empty: each request's own (its Host, checked, and https over TLS or with X-Forwarded-Proto: https from a -trusted-proxies peer) (env BIGPIPE_PUBLIC_URL)")
 	fs.BoolVar(&c.cache, "cache", true, "cache the shared pagelets' rendered fragments: the front page's blocks, each article's story, related stories and comments, "+
 		"a signed-in reader's notifications (for them alone); concurrent requests for one share one load, and the live publications keep them current on every instance; "+
 		"false: every request loads every pagelet")
@@ -147,6 +152,9 @@ func parseFlags(args []string) (config, error) {
 	}
 	if c.trustedProxies, err = parseTrustedProxies(*proxies); err != nil {
 		return c, err
+	}
+	if c.publicURL, err = pages.ParsePublicURL(c.publicURL); err != nil {
+		return c, fmt.Errorf("-public-url: %w", err)
 	}
 	for o := range strings.SplitSeq(*origins, ",") {
 		if o = strings.TrimSpace(o); o == "" {

@@ -38,20 +38,54 @@ func parseTrustedProxies(s string) ([]netip.Prefix, error) {
 // left). Everything that limits per client (live connections per address,
 // the comment rate) then counts clients, not the proxy in front of them.
 // A request from anyone else keeps its peer address whatever it claims.
-// With no trusted proxy it returns h unchanged.
+//
+// X-Forwarded-Proto (the scheme the client used, which the site's absolute
+// URLs take: pages.Site.Origin) is likewise believed
+// from a trusted proxy only: there it is reduced to the value the nearest
+// proxy wrote (the last one), http or https, and from anyone else, or
+// when it is neither, it is removed before the site sees the request.
 func trustProxies(trusted []netip.Prefix) func(http.Handler) http.Handler {
 	return func(h http.Handler) http.Handler {
-		if len(trusted) == 0 {
-			return h
-		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if a, ok := forwardedFor(r, trusted); ok {
-				r = r.WithContext(r.Context()) // a copy: the caller's request stays as it came
+			a, ok := forwardedFor(r, trusted)
+			proto, hasProto := r.Header["X-Forwarded-Proto"]
+			if !ok && !hasProto {
+				h.ServeHTTP(w, r)
+				return
+			}
+			peer, err := peerAddr(r.RemoteAddr)
+			fromProxy := err == nil && isTrusted(peer, trusted)
+			r = r.WithContext(r.Context()) // a copy: the caller's request stays as it came
+			if ok {
 				r.RemoteAddr = net.JoinHostPort(a.String(), "0")
+			}
+			if hasProto {
+				r.Header = r.Header.Clone()
+				r.Header.Del("X-Forwarded-Proto")
+				if p := forwardedProto(proto); p != "" && fromProxy {
+					r.Header.Set("X-Forwarded-Proto", p)
+				}
 			}
 			h.ServeHTTP(w, r)
 		})
 	}
+}
+
+// forwardedProto is the scheme the nearest proxy wrote in X-Forwarded-Proto
+// (the last of its values), http or https in lower case, or "".
+func forwardedProto(values []string) string {
+	if len(values) == 0 {
+		return ""
+	}
+	last := values[len(values)-1]
+	if i := strings.LastIndexByte(last, ','); i >= 0 {
+		last = last[i+1:]
+	}
+	switch p := strings.ToLower(strings.TrimSpace(last)); p {
+	case "http", "https":
+		return p
+	}
+	return ""
 }
 
 // forwardedFor returns the client address X-Forwarded-For gives a request

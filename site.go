@@ -68,6 +68,7 @@ func newSite(cfg config, p siteParts) (*site, error) {
 		pages.WithDirectory(accounts.NewDirectory(p.news)),
 		pages.WithOnReply(s.notifyReply),
 		pages.WithEditors(cfg.editors...),
+		pages.WithPublicURL(cfg.publicURL),
 		pages.WithMetrics(p.registry)},
 		// The shared pagelets cached, and the writes no publication
 		// reports expiring what they change.

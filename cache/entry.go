@@ -17,6 +17,11 @@ type Entry struct {
 	// was read; nil when the pagelet is not live.
 	Live *Position
 
+	// Head is what the fragment's Load decided of the document's head
+	// (pagelet.WithHead); nil: nothing. A publication that replaces the
+	// markup keeps it.
+	Head *pagelet.Head
+
 	channel string
 	tags    []string
 	base    string // the policy's key: a personal fragment's key adds the reader

@@ -49,10 +49,18 @@ type Source interface {
 	// starts: a load serves many requests, and none of them ends it.
 	Values() context.Context
 
-	// Load renders the fragment: its markup, and where its live channel
-	// stood before its data was read (nil if not live). ctx ends at the
-	// Fill's Timeout, or when the cache is closed.
-	Load(ctx context.Context) (html []byte, live *Position, err error)
+	// Load renders the fragment. ctx ends at the Fill's Timeout, or when
+	// the cache is closed.
+	Load(ctx context.Context) (Fragment, error)
+}
+
+// Fragment is what a Source loads: the markup, where its live channel
+// stood before its data was read (nil if not live), and what it decided
+// of the document's head (nil: nothing).
+type Fragment struct {
+	HTML []byte
+	Live *Position
+	Head *pagelet.Head
 }
 
 // key is where a fragment is stored: its policy's key, its pagelet, and
@@ -204,11 +212,11 @@ func (c *Cache) load(key key, fill *Fill, out *Outcome) func() (any, error) {
 				c.m.refresh(fill.Name, false, c.now().Sub(t0))
 			}
 		}()
-		html, pos, err := fill.Source.Load(ctx)
+		frag, err := fill.Source.Load(ctx)
 		if err != nil {
 			return nil, err
 		}
-		e := c.put(key, fill, fl, html, pos, t0)
+		e := c.put(key, fill, fl, frag, t0)
 		c.m.refresh(fill.Name, true, c.now().Sub(t0))
 		return e, nil
 	}
@@ -236,8 +244,9 @@ func (c *Cache) begin() bool {
 // indexed, and with the key locked: an invalidation or a publication either
 // comes before, and is in fl, or after, and finds the key in the index and
 // waits for the key's lock to change what is stored.
-func (c *Cache) put(key key, fill *Fill, fl *flight, html []byte, pos *Position, loaded time.Time) *Entry {
-	e := &Entry{channel: fill.Channel, tags: fill.Policy.Tags, policy: fill.Policy, base: fill.Policy.Key, stored: loaded}
+func (c *Cache) put(key key, fill *Fill, fl *flight, frag Fragment, loaded time.Time) *Entry {
+	html, pos := frag.HTML, frag.Live
+	e := &Entry{Head: frag.Head, channel: fill.Channel, tags: fill.Policy.Tags, policy: fill.Policy, base: fill.Policy.Key, stored: loaded}
 	kept, _ := c.frags.Compute(key, func(old *Entry, found bool) (*Entry, otter.ComputeOp) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
@@ -268,4 +277,7 @@ type LoadFunc func(ctx context.Context) (html []byte, live *Position, err error)
 func (f LoadFunc) Values() context.Context { return nil }
 
 // Load calls f.
-func (f LoadFunc) Load(ctx context.Context) ([]byte, *Position, error) { return f(ctx) }
+func (f LoadFunc) Load(ctx context.Context) (Fragment, error) {
+	html, live, err := f(ctx)
+	return Fragment{HTML: html, Live: live}, err
+}

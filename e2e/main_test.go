@@ -153,7 +153,7 @@ func newHandler(t *testing.T, opts ...store.Option) http.Handler {
 	if err != nil {
 		t.Fatalf("render.New: %v", err)
 	}
-	return pages.Routes(rd, reg, pages.NewSite(st))
+	return pages.Routes(rd, reg, pages.NewSite(st, pages.WithAssets(reg))) // as the binary: the pages name the fingerprinted pictures
 }
 
 // jsString quotes s as a JavaScript string literal: JSON, which escapes

@@ -80,6 +80,7 @@ func TestHTMLValid(t *testing.T) {
 		{"home", "/"},
 		{"search", "/search?q=budget"},
 		{"article", slug},
+		{"section", "/section/tech"},
 		{"bench", "/bench?delays=0,20"},
 	}
 	// variants are the requests for each path: who asks, and so which

@@ -80,6 +80,11 @@ type Pagelet struct {
 	// for another.
 	Personal bool
 
+	// DecidesHead marks a pagelet whose Load may decide part of the
+	// document's head ([WithHead]): a plain page's head waits for it, up
+	// to the renderer's head timeout, then is written without it.
+	DecidesHead bool
+
 	// Cache lets the pagelet's rendered markup be served to other requests
 	// for a while instead of running Load for each (see [Cache]). The zero
 	// value caches nothing.

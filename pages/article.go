@@ -43,15 +43,16 @@ func (s *Site) Article(w http.ResponseWriter, r *http.Request) (*pagelet.Page, e
 	now := s.now()
 	c := chrome{Now: now}
 	form := s.commentForm(w, r, slug)
+	pic, _ := s.leadPicture(a)
 	notices, nb := s.noticesPagelet(w, r)
 	return &pagelet.Page{
 		Title: a.Title + " — " + siteName,
 		Lang:  "en",
-		Head:  headMeta(a.Summary, false),
+		Head:  templ.Join(headMeta(a.Summary, false), seoTags(s.articleSEO(r, a))),
 		CSS:   []string{SiteCSS},
 		JS:    []string{render.FormScript}, // the comment form's enhancer
 		Layout: func(slot pagelet.Slot) templ.Component {
-			return articleLayout(s.withAccountSlot(c, slot), a, form, nb, slot)
+			return articleLayout(s.withAccountSlot(c, slot), a, pic, form, nb, slot)
 		},
 		Pagelets: append([]pagelet.Pagelet{
 			s.cached(storyCache(slug), s.pagelet("story", "The story", 100, skelStory(),

@@ -216,7 +216,7 @@ func (s *Site) Desk(w http.ResponseWriter, r *http.Request) (*pagelet.Page, erro
 	return &pagelet.Page{
 		Title:    "Moderation desk — " + siteName,
 		Lang:     "en",
-		Head:     headMeta("The moderation desk of "+siteName+".", true),
+		Head:     templ.Join(headMeta("The moderation desk of "+siteName+".", true), canonicalLink(s.absURL(r, "/desk"))),
 		CSS:      []string{SiteCSS},
 		Layout:   func(slot pagelet.Slot) templ.Component { return deskLayout(c, box, slot) },
 		Pagelets: []pagelet.Pagelet{items, acts},

@@ -101,7 +101,7 @@ func (s *Site) Messages(w http.ResponseWriter, r *http.Request) (*pagelet.Page, 
 	return &pagelet.Page{
 		Title:    "Messages — " + siteName,
 		Lang:     "en",
-		Head:     headMeta("Your conversations on "+siteName+".", true),
+		Head:     templ.Join(headMeta("Your conversations on "+siteName+".", true), canonicalLink(s.absURL(r, "/messages"))),
 		CSS:      []string{SiteCSS},
 		Layout:   func(slot pagelet.Slot) templ.Component { return messagesLayout(c, slot) },
 		Pagelets: []pagelet.Pagelet{p},
@@ -161,9 +161,10 @@ func (s *Site) Conversation(w http.ResponseWriter, r *http.Request) (*pagelet.Pa
 		seen = s.feeds.mail.seen.Pagelet(s.feeds.mail.seen.ReadersChannel(me.ID, them.ID), seen)
 	}
 	return &pagelet.Page{
-		Title:    "Messages with " + them.Name + " — " + siteName,
-		Lang:     "en",
-		Head:     headMeta("Your conversation with "+them.Name+" on "+siteName+".", true),
+		Title: "Messages with " + them.Name + " — " + siteName,
+		Lang:  "en",
+		Head: templ.Join(headMeta("Your conversation with "+them.Name+" on "+siteName+".", true),
+			canonicalLink(s.absURL(r, canonicalPath(conversationURL(them.ID), r.URL.Query(), "before")))),
 		CSS:      []string{SiteCSS},
 		JS:       []string{render.FormScript},
 		Layout:   func(slot pagelet.Slot) templ.Component { return conversationLayout(c, mf, before, slot) },

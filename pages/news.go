@@ -9,7 +9,8 @@
 // # Pagelets
 //
 // Home: hotnews, breaking, society, finance, tech, sports, mostread, weather,
-// notifications. Search: searchhead, results, suggestions. Article: story,
+// notifications. A section ([Site.Section]): its block of the front page,
+// mostread, notifications. Search: searchhead, results, suggestions. Article: story,
 // related, comments, mostread, notifications. Messages: conversations.
 // A conversation: messages, seen. The notifications, conversations,
 // messages and seen pagelets are personal (their reader's alone).
@@ -36,6 +37,16 @@
 // one browser's sign-out form), an anonymous reader's notifications (a
 // link back to the page), "reading now", the search page (keys a visitor
 // chooses, each rarely asked twice), and the messages and desk pages.
+//
+// # Search engines and link previews
+//
+// Every page's head carries a canonical link on the site's public origin
+// ([WithPublicURL], or each request's), without tracking or mode
+// parameters. The front page, the section pages and each article also
+// carry Open Graph and Twitter card tags with a 1200×630 picture and JSON-LD
+// structured data: a WebSite with a SearchAction, a CollectionPage, a
+// NewsArticle with its BreadcrumbList. Each article's picture (made by go
+// generate in static/, see internal/artimg) also shows under its headline.
 package pages
 
 import (
@@ -60,6 +71,9 @@ import (
 
 const siteName = "The Daily Pipe"
 
+// homeDescription is the front page's description.
+const homeDescription = "Today's top stories, society, business and markets, technology and sport from " + siteName + "."
+
 // DefaultTimeout bounds each pagelet of the site unless [WithTimeout] says
 // otherwise.
 const DefaultTimeout = 3 * time.Second
@@ -70,7 +84,7 @@ const SiteCSS = "css/site.css"
 // Site serves the news portal's pages from a store. Create it with [NewSite].
 type Site struct {
 	st      *store.Store
-	reg     *assets.Registry // for the 404 page's stylesheet URL; nil = the plain name
+	reg     *assets.Registry // for the 404 page's stylesheet URL and the pictures; nil = the plain name, no pictures
 	timeout time.Duration
 	now     func() time.Time
 	feeds   *feeds // nil: not live (WithLive)
@@ -95,6 +109,9 @@ type Site struct {
 	deskMetrics *deskMetrics  // WithMetrics
 
 	cache *cache.Cache // the renderer's pagelet cache (WithCache); nil: no pagelet is cached
+
+	publicURL    string // scheme://host of every absolute URL the site writes (WithPublicURL, origin.go); "": each request's own
+	sitemapLimit int    // most URLs in one sitemap before /sitemap.xml becomes an index (tests lower it)
 }
 
 // Option configures a [Site].
@@ -125,7 +142,7 @@ func WithAssets(reg *assets.Registry) Option {
 
 // NewSite returns the site backed by st. The caller keeps ownership of st.
 func NewSite(st *store.Store, opts ...Option) *Site {
-	s := &Site{st: st, timeout: DefaultTimeout, now: time.Now}
+	s := &Site{st: st, timeout: DefaultTimeout, now: time.Now, sitemapLimit: maxSitemapURLs}
 	for _, o := range opts {
 		o(s)
 	}
@@ -197,29 +214,47 @@ func (s *Site) Home(w http.ResponseWriter, r *http.Request) (*pagelet.Page, erro
 	return &pagelet.Page{
 		Title:  siteName + " — news, business, technology and sport",
 		Lang:   "en",
-		Head:   headMeta("Today's top stories, society, business and markets, technology and sport from "+siteName+".", false),
+		Head:   templ.Join(headMeta(homeDescription, false), seoTags(s.homeSEO(r, homeDescription)), feedLinks(true)),
 		CSS:    []string{SiteCSS},
 		JS:     noticesJS(nb), // the mark-all-read form's enhancer
 		Layout: func(slot pagelet.Slot) templ.Component { return homeLayout(s.withAccountSlot(c, slot), nb, slot) },
 		Pagelets: append([]pagelet.Pagelet{
-			s.cached(storiesCache("", sectionTag("hotnews")), s.pagelet("hotnews", blockTitle("hotnews"), 100, skelHotnews(),
-				pagelet.Fetch(s.section("hotnews", 12), func(a []store.Article) templ.Component { return hotNews(a, now) }))),
+			s.sectionPagelet("hotnews", now),
 			s.cached(breakingCache(), s.live(ChannelBreaking, s.pagelet("breaking", "Breaking news", 90, skelBreaking(),
 				pagelet.Fetch(s.breakingData, breaking)))),
-			s.cached(storiesCache("", sectionTag("society")), withStories(s.pagelet("society", blockTitle("society"), 50, skelStories(5),
-				pagelet.Fetch(s.section("society", 5), func(a []store.Article) templ.Component { return society(a, now) })))),
-			s.cached(marketsCache(), s.live(ChannelMarkets, withStories(s.pagelet("finance", blockTitle("finance"), 60, skelFinance(),
-				pagelet.Fetch(s.financeData, finance))))),
-			s.cached(storiesCache("", sectionTag("tech")), s.pagelet("tech", blockTitle("tech"), 40, skelTech(),
-				pagelet.Fetch(s.section("tech", 6), func(a []store.Article) templ.Component { return tech(a, now) }))),
-			s.cached(scoresCache(), s.live(ChannelScores, withStories(s.pagelet("sports", blockTitle("sports"), 30, skelSports(),
-				pagelet.Fetch(s.sportsData, sports))))),
+			s.sectionPagelet("society", now),
+			s.sectionPagelet("finance", now),
+			s.sectionPagelet("tech", now),
+			s.sectionPagelet("sports", now),
 			s.mostReadPagelet(),
 			s.cached(weatherCache(), s.pagelet("weather", blockTitle("weather"), 10, skelWeather(),
 				pagelet.Fetch(s.st.Weather, func(w store.Weather) templ.Component { return weather(w, now) }))),
 			notices,
 		}, s.accountPagelets(w, r)...),
 	}, nil
+}
+
+// sectionPagelet is the front page's block of the section id, which its
+// section page ([Site.Section]) shows too (one cached fragment for both).
+func (s *Site) sectionPagelet(id string, now time.Time) pagelet.Pagelet {
+	switch id {
+	case "hotnews":
+		return s.cached(storiesCache("", sectionTag("hotnews")), s.pagelet("hotnews", blockTitle("hotnews"), 100, skelHotnews(),
+			pagelet.Fetch(s.section("hotnews", 12), func(a []store.Article) templ.Component { return hotNews(a, now) })))
+	case "society":
+		return s.cached(storiesCache("", sectionTag("society")), withStories(s.pagelet("society", blockTitle("society"), 50, skelStories(5),
+			pagelet.Fetch(s.section("society", 5), func(a []store.Article) templ.Component { return society(a, now) }))))
+	case "finance":
+		return s.cached(marketsCache(), s.live(ChannelMarkets, withStories(s.pagelet("finance", blockTitle("finance"), 60, skelFinance(),
+			pagelet.Fetch(s.financeData, finance)))))
+	case "tech":
+		return s.cached(storiesCache("", sectionTag("tech")), s.pagelet("tech", blockTitle("tech"), 40, skelTech(),
+			pagelet.Fetch(s.section("tech", 6), func(a []store.Article) templ.Component { return tech(a, now) })))
+	case "sports":
+		return s.cached(scoresCache(), s.live(ChannelScores, withStories(s.pagelet("sports", blockTitle("sports"), 30, skelSports(),
+			pagelet.Fetch(s.sportsData, sports)))))
+	}
+	panic("pages: no section " + id)
 }
 
 // section returns a fetch of the newest limit articles of a section.

@@ -20,6 +20,9 @@ import (
 // accepts; longer ones get a 400.
 const MaxQueryLen = 200
 
+// searchDescription is the search page's description.
+const searchDescription = "Search the stories of " + siteName + "."
+
 // searchLimit caps the results pagelet.
 const searchLimit = 25
 
@@ -47,24 +50,48 @@ func (s *Site) Search(w http.ResponseWriter, r *http.Request) (*pagelet.Page, er
 	}
 	results := pagelet.Static(searchPrompt())
 	if !isBlank(q) {
+		// The number of results is known once the search has answered:
+		// the results pagelet decides the title (a crawler's page holds
+		// its head back for it, a browser's runtime sets it on arrival).
 		results = pagelet.Fetch(
 			func(ctx context.Context) ([]store.Article, error) { return s.search(ctx, q, sec) },
-			func(a []store.Article) templ.Component { return searchResults(q, sec, a, now) })
+			func(a []store.Article) templ.Component {
+				return pagelet.WithHead(searchResults(q, sec, a, now), pagelet.Head{Title: resultsTitle(q, sec, len(a))})
+			})
 	}
 	return &pagelet.Page{
-		Title:  title,
-		Lang:   "en",
-		Head:   headMeta("Search the stories of "+siteName+".", true),
+		Title: title,
+		Lang:  "en",
+		Head: templ.Join(headMeta(searchDescription, true),
+			seoTags(s.plainSEO(r, canonicalPath("/search", r.URL.Query(), "q", "section"), strings.TrimSuffix(title, " — "+siteName), searchDescription))),
 		CSS:    []string{SiteCSS},
 		Layout: func(slot pagelet.Slot) templ.Component { return searchLayout(s.withAccountSlot(c, slot), slot) },
 		Pagelets: append([]pagelet.Pagelet{
 			s.pagelet("searchhead", "Search", 100, skelSearchHead(), pagelet.Static(searchHead(q, sec))),
-			s.pagelet("results", "Search", 50, skelResults(), results),
+			decidesHead(s.pagelet("results", "Search", 50, skelResults(), results)),
 			s.pagelet("suggestions", "The suggestions panel", 10, skelSuggestions(),
 				pagelet.Fetch(func(ctx context.Context) (suggestionData, error) { return s.suggestionData(ctx, q, sec) },
 					func(d suggestionData) templ.Component { return suggestions(d, now) })),
 		}, s.accountPagelets(w, r)...),
 	}, nil
+}
+
+// resultsTitle is the title of a search's page once its results are in.
+func resultsTitle(q, sec string, n int) string {
+	count := fmt.Sprintf("%d results", n)
+	switch {
+	case n == 1:
+		count = "1 result"
+	case n >= searchLimit:
+		count = fmt.Sprintf("%d+ results", searchLimit)
+	}
+	return "Search: " + strings.TrimSpace(q) + inSection(sec) + " (" + count + ") — " + siteName
+}
+
+// decidesHead marks p as deciding part of its page's head.
+func decidesHead(p pagelet.Pagelet) pagelet.Pagelet {
+	p.DecidesHead = true
+	return p
 }
 
 // search returns the newest searchLimit matches of q, only those of section

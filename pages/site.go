@@ -7,11 +7,12 @@ import (
 	"github.com/bigpipe-go/bigpipe/render"
 )
 
-// Routes returns the demo site's handler: the news pages, the search page,
+// Routes returns the demo site's handler: the news pages (the front page
+// and each section's, /section/{id}), the search page,
 // articles and their comment form's POST, a reader's messages (the
 // conversations, a conversation and its form's POST) and the
 // notifications' mark-all-read POST, with [WithAccounts] the account
-// forms under /account/ (every page and post then read with its reader), the benchmark page, assets, the no-JS endpoint and a health check;
+// forms under /account/ (every page and post then read with its reader), the benchmark page, the sitemaps, robots.txt and the Atom feeds (syndication.go), assets, the no-JS endpoint and a health check;
 // any other path gets the site's 404 page ([Site.NotFound]). Middleware
 // wraps the pages only (response compression, say): assets carry their own
 // precompressed variants.
@@ -34,6 +35,7 @@ func Routes(rd *render.Renderer, reg *assets.Registry, site *Site, middleware ..
 	mux.Handle("GET /", wrap(http.HandlerFunc(site.NotFound)))
 	mux.Handle("GET /{$}", page(site.Home))
 	mux.Handle("GET /search", page(site.Search))
+	mux.Handle("GET /section/{id}", page(site.Section))
 	mux.Handle("GET /article/{slug}", page(site.Article))
 	mux.Handle("POST /article/{slug}/comments", withReader(http.HandlerFunc(site.PostComment)))
 	mux.Handle("GET /messages", page(site.Messages))
@@ -47,6 +49,14 @@ func Routes(rd *render.Renderer, reg *assets.Registry, site *Site, middleware ..
 	if site.acc != nil {
 		site.acc.Routes(mux, wrap)
 	}
+	// The sitemaps, robots.txt and the Atom feeds: the same for every
+	// reader, so without the reader's session (compressed all the same).
+	site.routeSyndication(mux, func(h http.Handler) http.Handler {
+		for i := len(middleware) - 1; i >= 0; i-- {
+			h = middleware[i](h)
+		}
+		return h
+	}, rd.Path())
 	mux.Handle("GET /bench", page(Bench, render.WithModeFunc(BenchMode(rd))))
 	mux.Handle("GET /static/", reg)
 	mux.Handle("GET "+rd.Path(), rd) // the runtime and the no-JS redirect

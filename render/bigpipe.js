@@ -1,6 +1,6 @@
 /* BigPipe client runtime (design/bigpipe.md, "The client runtime").
  * Server calls: bigPipe.setup({resources, pagelets, js, shown}) once, then
- * bigPipe.onPageletArrive({id, content, css, js, styles, resource_map, live}) per pagelet.
+ * bigPipe.onPageletArrive({id, content, css, js, styles, resource_map, live, head}) per pagelet.
  * A page with live pagelets gets setup({..., live: {src, url, token}}): the live
  * client at src loads with the page's JS, reads bigPipe.live (pagelet id ->
  * {channel, kind, offset, epoch}) and reuses bigPipe.css to apply CSS first.
@@ -117,8 +117,35 @@
     // covers the rest): visible in DevTools' Performance panel.
     if (p.timing && typeof p.timing === 'object') performance.mark('bigpipe:arrive:' + id, { detail: p.timing });
     if (p.live && typeof p.live.channel === 'string') bp.live[id] = p.live;
+    if (p.head && typeof p.head === 'object') applyHead(p.head);
     collectJs(p.js);
     return true;
+  }
+
+  // applyHead applies what a pagelet decided of the document's head: the
+  // title, each meta tag updated in place (or added), the canonical link,
+  // and JSON-LD added as data (a script element of that type never runs).
+  function applyHead(h) {
+    const head = d.head;
+    if (typeof h.title === 'string') d.title = h.title;
+    for (const m of list(h.meta)) {
+      const k = m && (typeof m.property === 'string' ? 'property' : 'name');
+      if (!k || typeof m[k] !== 'string' || typeof m.content !== 'string') continue;
+      let el = head.querySelector('meta[' + k + '="' + CSS.escape(m[k]) + '"]');
+      if (!el) { el = d.createElement('meta'); el.setAttribute(k, m[k]); head.append(el); }
+      el.setAttribute('content', m.content);
+    }
+    if (typeof h.canonical === 'string') {
+      let l = head.querySelector('link[rel="canonical"]');
+      if (!l) { l = d.createElement('link'); l.rel = 'canonical'; head.append(l); }
+      l.href = h.canonical;
+    }
+    for (const j of list(h.jsonld)) {
+      const s = d.createElement('script');
+      s.type = 'application/ld+json';
+      s.textContent = JSON.stringify(j);
+      head.append(s);
+    }
   }
 
   // One declared pagelet is finished; the last one opens the JS barrier.

@@ -261,28 +261,42 @@ func TestCacheClientLeaves(t *testing.T) {
 	}
 }
 
-// TestCacheColdHerd checks that many concurrent requests for a cold page
-// share one Load per pagelet, and every response is whole.
-func TestCacheColdHerd(t *testing.T) {
-	const requests = 500
-	var calls [3]atomic.Int32
-	var arrived atomic.Int32
-	gate := make(chan struct{})
+// cold is a served page of three cached pagelets, a, b and c, whose Loads
+// count their calls and wait for gate; arrived counts the requests that
+// reached the page function.
+type cold struct {
+	srv     *httptest.Server
+	calls   [3]atomic.Int32
+	arrived atomic.Int32
+	gate    chan struct{}
+}
+
+func serveCold(t *testing.T, opts ...render.Option) *cold {
+	c := &cold{gate: make(chan struct{})}
 	var pls []pagelet.Pagelet
 	for i, id := range []string{"a", "b", "c"} {
-		pls = append(pls, counted(id, &calls[i], func(ctx context.Context) (string, error) {
+		pls = append(pls, counted(id, &c.calls[i], func(ctx context.Context) (string, error) {
 			select {
-			case <-gate:
+			case <-c.gate:
 				return marker(id), nil
 			case <-ctx.Done():
 				return "", ctx.Err()
 			}
 		}))
 	}
-	srv := serve(t, func(http.ResponseWriter, *http.Request) (*pagelet.Page, error) {
-		arrived.Add(1)
+	c.srv = serve(t, func(http.ResponseWriter, *http.Request) (*pagelet.Page, error) {
+		c.arrived.Add(1)
 		return pageOf(pls...), nil
-	}, render.WithCache(newCache(t)))
+	}, opts...)
+	return c
+}
+
+// TestCacheColdHerd checks that many concurrent requests for a cold page
+// share one Load per pagelet, and every response is whole.
+func TestCacheColdHerd(t *testing.T) {
+	const requests = 500
+	c := serveCold(t, render.WithCache(newCache(t)))
+	srv, calls, arrived, gate := c.srv, &c.calls, &c.arrived, c.gate
 	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: requests}}
 	defer client.CloseIdleConnections()
 	var wg sync.WaitGroup
@@ -404,24 +418,8 @@ func TestCheckCachePolicies(t *testing.T) {
 // shed), with one Load per pagelet, which do take fetch slots.
 func TestCacheWaitersHoldNoBudget(t *testing.T) {
 	const requests = 50
-	var calls [3]atomic.Int32
-	var arrived atomic.Int32
-	gate := make(chan struct{})
-	var pls []pagelet.Pagelet
-	for i, id := range []string{"a", "b", "c"} {
-		pls = append(pls, counted(id, &calls[i], func(ctx context.Context) (string, error) {
-			select {
-			case <-gate:
-				return marker(id), nil
-			case <-ctx.Done():
-				return "", ctx.Err()
-			}
-		}))
-	}
-	srv := serve(t, func(http.ResponseWriter, *http.Request) (*pagelet.Page, error) {
-		arrived.Add(1)
-		return pageOf(pls...), nil
-	}, render.WithCache(newCache(t)), render.WithLimits(render.Limits{Fetches: 2, Queue: 2}))
+	c := serveCold(t, render.WithCache(newCache(t)), render.WithLimits(render.Limits{Fetches: 2, Queue: 2}))
+	srv, calls, arrived, gate := c.srv, &c.calls, &c.arrived, c.gate
 	var wg sync.WaitGroup
 	status := make([]int, requests)
 	for i := range requests {

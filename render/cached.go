@@ -80,13 +80,13 @@ func (s *cachedSource) Values() context.Context {
 
 // Load reads the pagelet's live position, if it is live (whatever mode
 // asked: the fragment serves every mode), then loads and renders it.
-func (s *cachedSource) Load(ctx context.Context) ([]byte, *cache.Position, error) {
+func (s *cachedSource) Load(ctx context.Context) (cache.Fragment, error) {
 	x, p := s.f.x, &s.f.page.Pagelets[s.i]
 	// A fetch slot for the load itself, however many requests wait for
 	// it: the process-wide bound on loads holds for cached pagelets too.
 	lim := x.h.rd.limiter
 	if err := lim.acquire(ctx, p.Priority); err != nil {
-		return nil, nil, &PageletError{ID: p.ID, Err: fmt.Errorf("waiting for a fetch slot: %w", err)}
+		return cache.Fragment{}, &PageletError{ID: p.ID, Err: fmt.Errorf("waiting for a fetch slot: %w", err)}
 	}
 	defer lim.release()
 	var pos *cache.Position
@@ -102,25 +102,25 @@ func (s *cachedSource) Load(ctx context.Context) ([]byte, *cache.Position, error
 	}
 	res := load(ctx, s.i, p, nil)
 	if res.err != nil {
-		return nil, nil, res.err
+		return cache.Fragment{}, res.err
 	}
-	html := append([]byte(nil), res.html.Bytes()...)
+	frag := cache.Fragment{HTML: append([]byte(nil), res.html.Bytes()...), Live: pos, Head: res.head}
 	putBuf(res.html)
 	if perr != nil {
 		// Stored, the fragment would make every page served from it
 		// static for as long as it stays: the requests waiting for it
 		// show it, as an uncached page would, and the cache keeps
 		// nothing (the next request loads again).
-		return nil, nil, &unpositioned{html: html, err: perr}
+		return cache.Fragment{}, &unpositioned{frag: frag, err: perr}
 	}
-	return html, pos, nil
+	return frag, nil
 }
 
 // unpositioned is the cache's error of a live pagelet loaded while its
 // channel's position could not be read: its markup, for the requests that
 // waited for it, not stored.
 type unpositioned struct {
-	html []byte
+	frag cache.Fragment
 	err  error
 }
 
@@ -149,7 +149,7 @@ func (f *fetches) getCached(ctx context.Context, i int, fill *cache.Fill) result
 		// recovers from there once it connects).
 		f.x.h.rd.log.LogAttrs(ctx, slog.LevelWarn, "live pagelet rendered without live updates: position unknown",
 			slog.String("request_id", f.x.id), slog.String("pagelet", fill.Name), slog.String("channel", fill.Channel), slog.Any("err", u.err))
-		e, o = &cache.Entry{HTML: u.html}, cache.Miss
+		e, o = &cache.Entry{HTML: u.frag.HTML, Head: u.frag.Head}, cache.Miss
 	}
 	if e == nil {
 		var pe *PageletError
@@ -167,7 +167,7 @@ func (f *fetches) getCached(ctx context.Context, i int, fill *cache.Fill) result
 // page's own (the entry is shared and never changed), and its live
 // position if the page is live.
 func (f *fetches) fromCache(i int, e *cache.Entry, o cache.Outcome) result {
-	res := result{index: i, html: getBuf(), cache: o}
+	res := result{index: i, html: getBuf(), cache: o, head: e.Head}
 	res.html.Write(e.HTML)
 	if e.Live != nil && f.x.grant != nil && f.x.h.rd.live != nil {
 		res.live = &LivePosition{Kind: e.Live.Kind, Offset: e.Live.Offset, Epoch: e.Live.Epoch}

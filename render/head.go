@@ -15,7 +15,13 @@ import (
 // preloadCSS) and the runtime (inline unless [WithLinkedRuntime]), before
 // the page's inline and linked CSS. The plain modes
 // link every pagelet's CSS instead, since content arrives inline.
-func (h *Handler) head(ctx context.Context, s *stream, page *pagelet.Page, res *resources, mode Mode) error {
+//
+// heads are what the pagelets done so far decided of the head, in document
+// order (a plain page's, see pass.waitHead; nil for the BigPipe skeleton,
+// whose runtime applies them as they arrive): the last title decided
+// replaces the page's, and their meta tags, canonical link and JSON-LD
+// follow the page's own Head.
+func (h *Handler) head(ctx context.Context, s *stream, page *pagelet.Page, res *resources, mode Mode, heads []*pagelet.Head) error {
 	lang := page.Lang
 	if lang == "" {
 		lang = "en"
@@ -23,13 +29,18 @@ func (h *Handler) head(ctx context.Context, s *stream, page *pagelet.Page, res *
 	s.buf = append(s.buf, `<!DOCTYPE html><html lang="`...)
 	s.buf = append(s.buf, html.EscapeString(lang)...)
 	s.buf = append(s.buf, `"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>`...)
-	s.buf = append(s.buf, html.EscapeString(page.Title)...)
+	s.buf = append(s.buf, html.EscapeString(decidedTitle(page, heads))...)
 	s.buf = append(s.buf, "</title>"...)
 	if page.Head != nil {
+		n := len(s.buf)
 		if err := s.render(ctx, page.Head); err != nil {
 			return fmt.Errorf("render: page head: %w", err)
 		}
+		if len(heads) > 0 { // what the pagelets decided replaces the page's own, as the runtime does
+			s.buf = append(s.buf[:n], withoutDecided(s.buf[n:], heads)...)
+		}
 	}
+	s.buf = appendHeadTags(s.buf, heads)
 	if mode.outOfOrder() {
 		// Hold the first rendering until the end of the skeleton's own
 		// write (see firstPaintID), fetch every pagelet stylesheet that

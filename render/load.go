@@ -25,6 +25,7 @@ type result struct {
 	render time.Duration // rendering the component into html
 	live   *LivePosition // where the pagelet's live channel stood before Load; nil if not live
 	cache  cache.Outcome // how the cache served it; "" for a pagelet not cached
+	head   *pagelet.Head // what its Load decided of the document's head (pagelet.WithHead); nil: nothing
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -68,6 +69,13 @@ func load(ctx context.Context, i int, p *pagelet.Pagelet, sp trace.Span) (res re
 	if err != nil {
 		res.err = &PageletError{ID: p.ID, Err: err}
 		return res
+	}
+	if h, ok := pagelet.HeadOf(c); ok {
+		if err := checkHead(&h); err != nil {
+			res.err = &PageletError{ID: p.ID, Err: err}
+			return res
+		}
+		res.head = &h
 	}
 	res.html = getBuf()
 	err = c.Render(ctx, res.html)

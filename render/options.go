@@ -63,6 +63,7 @@ type pageConfig struct {
 	hints        EarlyHints
 	serverTiming bool
 	pageFetches  int
+	headTimeout  time.Duration
 }
 
 type rendererOption func(*config)
@@ -177,6 +178,21 @@ func WithCSP(on bool) PageOption { return pageOption(func(p *pageConfig) { p.csp
 // means no bound.
 func WithPageTimeout(d time.Duration) PageOption {
 	return pageOption(func(p *pageConfig) { p.pageTimeout = d })
+}
+
+// DefaultHeadTimeout is how long a plain page's head waits for the
+// pagelets that decide part of it ([pagelet.Pagelet].DecidesHead) unless
+// [WithHeadTimeout] says otherwise.
+const DefaultHeadTimeout = time.Second
+
+// WithHeadTimeout bounds how long a plain page (crawlers, link previews,
+// no JavaScript) holds its head back for the pagelets that decide part of
+// it ([pagelet.Pagelet].DecidesHead, [pagelet.WithHead]): past d the head
+// is written without those not done yet, whose content follows in its
+// place as usual. The BigPipe modes never hold the skeleton: the runtime
+// applies a pagelet's head when it arrives.
+func WithHeadTimeout(d time.Duration) PageOption {
+	return pageOption(func(p *pageConfig) { p.headTimeout = d })
 }
 
 // DefaultWriteTimeout is how long a client may take to accept one chunk of

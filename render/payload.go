@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/bigpipe-go/bigpipe/assets"
+	"github.com/bigpipe-go/bigpipe/pagelet"
 )
 
 // appendPayload writes one pagelet as an onPageletArrive script, with the
@@ -19,7 +20,7 @@ import (
 func appendPayload(dst []byte, nonce, id string, content []byte, css, js, styles []*assets.Asset, timing *result) []byte {
 	dst = appendScriptOpen(dst, nonce)
 	dst = append(dst, '>')
-	dst = appendArrive(dst, id, content, css, js, styles, timing, "", nil)
+	dst = appendArrive(dst, id, content, css, js, styles, timing, "", nil, nil)
 	return append(dst, "</script>\n"...)
 }
 
@@ -29,12 +30,12 @@ func appendPayload(dst []byte, nonce, id string, content []byte, css, js, styles
 //
 // A live pagelet's payload carries its channel and the position its content
 // was read at (see [Live]) in a "live" member.
-func appendArrive(dst []byte, id string, content []byte, css, js, styles []*assets.Asset, timing *result, channel string, live *LivePosition) []byte {
+func appendArrive(dst []byte, id string, content []byte, css, js, styles []*assets.Asset, timing *result, channel string, live *LivePosition, head *pagelet.Head) []byte {
 	dst = append(dst, `bigPipe.onPageletArrive({"id":`...)
 	dst = appendJSString(dst, id)
 	dst = append(dst, `,"content":`...)
 	dst = appendJSString(dst, content)
-	return appendFields(dst, css, js, styles, timing, channel, live)
+	return appendFields(dst, css, js, styles, timing, channel, live, head)
 }
 
 // appendPatched writes the bigPipe.onPageletPatched call that follows a
@@ -42,18 +43,18 @@ func appendArrive(dst []byte, id string, content []byte, css, js, styles []*asse
 // runtime needs besides the content, which the parser has placed, and
 // slot, the marker name, so that the runtime can place the template's
 // content itself if the parser did not.
-func appendPatched(dst []byte, id string, slot int, css, js []*assets.Asset, timing *result, channel string, live *LivePosition) []byte {
+func appendPatched(dst []byte, id string, slot int, css, js []*assets.Asset, timing *result, channel string, live *LivePosition, head *pagelet.Head) []byte {
 	dst = append(dst, `bigPipe.onPageletPatched({"id":`...)
 	dst = appendJSString(dst, id)
 	dst = append(dst, `,"slot":"`...)
 	dst = appendSlotName(dst, slot)
 	dst = append(dst, '"')
-	return appendFields(dst, css, js, nil, timing, channel, live)
+	return appendFields(dst, css, js, nil, timing, channel, live, head)
 }
 
 // appendFields writes the members a pagelet's call carries after its id
 // and content, and closes the call.
-func appendFields(dst []byte, css, js, styles []*assets.Asset, timing *result, channel string, live *LivePosition) []byte {
+func appendFields(dst []byte, css, js, styles []*assets.Asset, timing *result, channel string, live *LivePosition, head *pagelet.Head) []byte {
 	if len(css) > 0 {
 		dst = append(dst, `,"css":`...)
 		dst = appendIDs(dst, css)
@@ -78,6 +79,9 @@ func appendFields(dst []byte, css, js, styles []*assets.Asset, timing *result, c
 	}
 	if live != nil {
 		dst = appendLive(dst, channel, live)
+	}
+	if head != nil {
+		dst = appendHeadJSON(dst, head)
 	}
 	if timing != nil {
 		dst = append(dst, `,"timing":{"queue":`...)

@@ -69,12 +69,12 @@ func (p *pass) pipelined() error {
 			css := p.res.css[res.index]
 			pl := &page.Pagelets[res.index]
 			if p.x.mode == Native {
-				s.buf = appendPatched(s.buf, pl.ID, res.index, css, p.res.js[res.index], tm, pl.Channel, res.live)
+				s.buf = appendPatched(s.buf, pl.ID, res.index, css, p.res.js[res.index], tm, pl.Channel, res.live, res.head)
 				continue
 			}
 			var styles []*assets.Asset
 			styles, sent = inlineStyles(css, p.res, sent)
-			s.buf = appendArrive(s.buf, pl.ID, res.html.Bytes(), css, p.res.js[res.index], styles, tm, pl.Channel, res.live)
+			s.buf = appendArrive(s.buf, pl.ID, res.html.Bytes(), css, p.res.js[res.index], styles, tm, pl.Channel, res.live, res.head)
 			putBuf(res.html)
 		}
 		if len(batch) > 0 {

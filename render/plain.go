@@ -3,8 +3,10 @@ package render
 import (
 	"html"
 	"slices"
+	"time"
 
 	"github.com/bigpipe-go/bigpipe/assets"
+	"github.com/bigpipe-go/bigpipe/pagelet"
 )
 
 // plain writes plain HTML in document order. Streaming (InOrder), it
@@ -15,7 +17,11 @@ func (p *pass) plain(stream bool) error {
 	s, page, l, mode := &p.x.s, p.page, &p.x.l, p.x.mode
 	s.more()
 	ready := p.f.held // by pagelet index; html nil until settled
-	if err := p.x.h.head(p.x.ctx, s, page, p.res, mode); err != nil {
+	heads, err := p.waitHead(ready)
+	if err != nil {
+		return err
+	}
+	if err := p.x.h.head(p.x.ctx, s, page, p.res, mode, heads); err != nil {
 		return err
 	}
 	p.x.h.headEnd(s, mode)
@@ -51,6 +57,48 @@ func (p *pass) plain(stream bool) error {
 	s.buf = appendScripts(s.buf, p.res, l.order)
 	s.buf = append(s.buf, closeDocument...)
 	return s.end()
+}
+
+// waitHead waits, before the plain page's head is written, for the
+// pagelets that decide part of it ([pagelet.Pagelet].DecidesHead), until
+// the head timeout ([WithHeadTimeout]) at most, keeping what settles in
+// ready (by pagelet index) for the body. It returns what the settled ones
+// decided, in document order: a pagelet not done by then, or failed, adds
+// nothing, and the head is complete without it.
+func (p *pass) waitHead(ready []result) ([]*pagelet.Head, error) {
+	page := p.page
+	pending := func() bool {
+		for i := range page.Pagelets {
+			if page.Pagelets[i].DecidesHead && ready[i].html == nil {
+				return true
+			}
+		}
+		return false
+	}
+	if pending() {
+		until := time.Now().Add(p.x.h.headTimeout)
+		for pending() {
+			if res, ok := p.f.poll(); ok {
+				ready[res.index] = res
+				continue
+			}
+			res, ok, err := p.nextBefore(until)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				break // the head timeout: written without the rest
+			}
+			ready[res.index] = res
+		}
+	}
+	var heads []*pagelet.Head
+	for _, i := range p.x.l.order {
+		if ready[i].head != nil {
+			heads = append(heads, ready[i].head)
+		}
+	}
+	return heads, nil
 }
 
 // appendScripts writes the page's and pagelets' JS as plain script tags,

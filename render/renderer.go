@@ -29,6 +29,12 @@ var runtimeFS embed.FS
 //go:embed form.js
 var formFS embed.FS
 
+// runtimeInlineLimit is the largest built-in runtime that goes inline in
+// the skeleton's head, whatever the site's own limit: every BigPipe page
+// needs it before its first pagelet, so a request for it would hold them
+// all.
+const runtimeInlineLimit = 8 << 10
+
 // runtimeName is the built-in runtime's asset name.
 const runtimeName = "bigpipe.js"
 
@@ -78,7 +84,7 @@ func New(reg *assets.Registry, opts ...Option) (*Renderer, error) {
 		log:      slog.Default(),
 		detector: crawler.New(),
 		path:     DefaultPath,
-		page:     pageConfig{writeTimeout: DefaultWriteTimeout},
+		page:     pageConfig{writeTimeout: DefaultWriteTimeout, headTimeout: DefaultHeadTimeout},
 	}
 	for _, o := range opts {
 		o.applyRenderer(&rd.config)
@@ -96,7 +102,7 @@ func New(reg *assets.Registry, opts ...Option) (*Renderer, error) {
 		builtin = formFS
 	}
 	var err error
-	if rd.runtime, err = assets.New(builtin, assets.WithPrefix(rd.path)); err != nil {
+	if rd.runtime, err = assets.New(builtin, assets.WithPrefix(rd.path), assets.WithInlineLimit(runtimeInlineLimit)); err != nil {
 		return nil, fmt.Errorf("render: client runtime: %w", err)
 	}
 	if _, err := rd.runtimeAsset(); err != nil {

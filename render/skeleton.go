@@ -25,7 +25,7 @@ import (
 // which no payload needs to carry again.
 func (h *Handler) skeleton(ctx context.Context, s *stream, page *pagelet.Page, res *resources, l *layout, place func() []result) ([]*assets.Asset, error) {
 	mode := s.x.mode // Pipelined or Native
-	if err := h.head(ctx, s, page, res, mode); err != nil {
+	if err := h.head(ctx, s, page, res, mode, nil); err != nil {
 		return nil, err
 	}
 	var placed []result
@@ -194,6 +194,9 @@ func appendSetup(dst []byte, page *pagelet.Page, res *resources, order []int, pl
 		}
 		if live := placed[i].live; live != nil {
 			dst = appendLive(dst, p.Channel, live)
+		}
+		if head := placed[i].head; head != nil {
+			dst = appendHeadJSON(dst, head)
 		}
 		dst = append(dst, '}')
 	}

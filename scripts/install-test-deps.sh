@@ -5,6 +5,8 @@
 # the tests fetch from npm (Lighthouse among them). Does nothing when they are
 # already there. redis-server and PostgreSQL for the multi-instance tests
 # (each test starts its own on a loopback port; none runs as a service).
+# xmllint (libxml2-utils) validates the sitemaps and Atom feeds against their
+# schemas (testdata/schemas).
 set -euo pipefail
 
 need=()
@@ -19,6 +21,7 @@ command -v npm >/dev/null 2>&1 || need+=(npm)
 { command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ]; } || need+=(haproxy)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 sudo=""

@@ -89,6 +89,7 @@ var crawlerUAs = []uaCase{
 	{"TelegramBot", "TelegramBot (like TwitterBot)", crawler.KindCrawler},
 	{"WhatsApp Android", "WhatsApp/2.23.20.0 A", crawler.KindCrawler},
 	{"WhatsApp iOS", "WhatsApp/2.24.1.76 i", crawler.KindCrawler},
+	{"WhatsApp, version only", "WhatsApp/2.23", crawler.KindCrawler},
 	{"Pinterestbot", "Mozilla/5.0 (compatible; Pinterestbot/1.0; +http://www.pinterest.com/bot.html)", crawler.KindCrawler},
 	{"redditbot", "Mozilla/5.0 (compatible; redditbot/1.0; +http://www.reddit.com/feedback)", crawler.KindCrawler},
 	{"SkypeUriPreview", "Mozilla/5.0 (Windows NT 6.1; WOW64) SkypeUriPreview Preview/0.5 skype-url-preview@microsoft.com", crawler.KindCrawler},
