@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -443,5 +444,44 @@ func TestCacheWaitersHoldNoBudget(t *testing.T) {
 		if n := calls[i].Load(); n != 1 {
 			t.Errorf("pagelet %s: %d Loads, want 1", id, n)
 		}
+	}
+}
+
+// TestCacheLoadsKeepTheNonce checks that the shared Loads of a page's
+// cached pagelets, run at once under a CSP, see no nonce and leave the
+// page's own alone: its layout, rendered after them, still has it.
+func TestCacheLoadsKeepTheNonce(t *testing.T) {
+	var calls atomic.Int32
+	var pls []pagelet.Pagelet
+	nonceSeen := make(chan string, 8)
+	for _, id := range []string{"a", "b", "c", "d"} {
+		pls = append(pls, counted(id, &calls, func(ctx context.Context) (string, error) {
+			nonceSeen <- templ.GetNonce(ctx)
+			return marker(id), nil
+		}))
+	}
+	page := pageOf(pls...)
+	layout := page.Layout
+	page.Layout = func(slot pagelet.Slot) templ.Component {
+		return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+			for range 4 { // every shared Load has run
+				if n := <-nonceSeen; n != "" {
+					t.Errorf("a shared Load saw the nonce %q", n)
+				}
+			}
+			if _, err := io.WriteString(w, "<p>nonce="+templ.GetNonce(ctx)+"</p>"); err != nil {
+				return err
+			}
+			return layout(slot).Render(ctx, w)
+		})
+	}
+	srv := servePage(t, page, render.WithCache(newCache(t)), render.WithCSP(true))
+	s := get(t, srv.URL, googlebotUA)
+	m := regexp.MustCompile(`'nonce-([^']+)'`).FindStringSubmatch(s.Header.Get("Content-Security-Policy"))
+	if m == nil {
+		t.Fatalf("no nonce in the policy %q", s.Header.Get("Content-Security-Policy"))
+	}
+	if body := string(s.Body()); !strings.Contains(body, "<p>nonce="+m[1]+"</p>") {
+		t.Errorf("the layout lost the page's nonce %s:\n%s", m[1], body)
 	}
 }

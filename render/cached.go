@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/a-h/templ"
-
 	"github.com/bigpipe-go/bigpipe/cache"
 	"github.com/bigpipe-go/bigpipe/pagelet"
 )
@@ -68,14 +66,16 @@ type cachedSource struct {
 // Values is the request's context but for what a fragment served to
 // others must not depend on: the reader (unless the pagelet is personal,
 // when the fragment is that reader's alone) and the CSP nonce (a cached
-// fragment is served under other requests' nonces).
+// fragment is served under other requests' nonces). It starts from the
+// context as it was before the nonce was set (response.vals): templ keeps
+// the nonce in a value its WithNonce changes in place, which the page's
+// own rendering and its other pagelets' Loads share.
 func (s *cachedSource) Values() context.Context {
 	x, p := s.f.x, &s.f.page.Pagelets[s.i]
-	vals := templ.WithNonce(x.ctx, "")
-	if !p.Personal {
-		vals = pagelet.WithReader(vals, pagelet.Reader{})
+	if p.Personal {
+		return x.vals
 	}
-	return vals
+	return pagelet.WithReader(x.vals, pagelet.Reader{})
 }
 
 // Load reads the pagelet's live position, if it is live (whatever mode

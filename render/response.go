@@ -19,6 +19,7 @@ type response struct {
 	w      http.ResponseWriter
 	r      *http.Request      // the request, with ctx as its context
 	ctx    context.Context    // request id, nonce and the page deadline ([WithPageTimeout])
+	vals   context.Context    // the request's context with its id and trace, before the nonce and the deadline
 	cancel context.CancelFunc // ends ctx; nil without a page deadline
 	id     string             // the request id
 	nonce  string             // CSP nonce for every script element; "" without a policy
@@ -51,6 +52,7 @@ func (h *Handler) begin(w http.ResponseWriter, r *http.Request) *response {
 	if t := h.rd.tracer; t != nil {
 		ctx = x.startSpan(ctx, t, r) // trace.go
 	}
+	x.vals = ctx // before the nonce: what a cached pagelet's shared Load may carry (cached.go)
 	if h.csp {
 		x.nonce = newNonce()
 		ctx = templ.WithNonce(ctx, x.nonce)
