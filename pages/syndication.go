@@ -552,19 +552,20 @@ func (s *Site) routeSyndication(mux *http.ServeMux, wrap func(http.Handler) http
 // sectionFeedLink is the head link of section id's own feed, on its page.
 func sectionFeedLink(id string) templ.Component {
 	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
-		_, err := fmt.Fprintf(w, `<link rel="alternate" type="application/atom+xml" title="%s" href="%s">`,
-			templ.EscapeString(feedTitle(id)), templ.EscapeString(SectionFeedPath(id)))
-		return err
+		return writeFeedLink(w, feedTitle(id), SectionFeedPath(id))
 	})
+}
+
+// writeFeedLink writes one feed's <link rel=alternate>.
+func writeFeedLink(w io.Writer, title, href string) error {
+	_, err := fmt.Fprintf(w, `<link rel="alternate" type="application/atom+xml" title="%s" href="%s">`,
+		templ.EscapeString(title), templ.EscapeString(href))
+	return err
 }
 
 func feedLinks(withSections bool) templ.Component {
 	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
-		write := func(title, href string) error {
-			_, err := fmt.Fprintf(w, `<link rel="alternate" type="application/atom+xml" title="%s" href="%s">`,
-				templ.EscapeString(title), templ.EscapeString(href))
-			return err
-		}
+		write := func(title, href string) error { return writeFeedLink(w, title, href) }
 		if err := write(feedTitle(""), SiteFeedPath); err != nil || !withSections {
 			return err
 		}

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,10 +37,7 @@ func (f *fetches) fill(i int) *cache.Fill {
 	fill := &f.fills[i]
 	*fill = cache.Fill{Name: p.ID, Policy: p.Cache, Channel: p.Channel, Timeout: p.EffectiveTimeout(), Personal: p.Personal}
 	if fill.Policy.Key == "" {
-		route := x.r.Pattern
-		if route == "" {
-			route = x.r.URL.Path
-		}
+		route := cmp.Or(x.r.Pattern, x.r.URL.Path) // as problems.go names a route
 		if strings.Contains(x.r.Pattern, "{") {
 			// Likely a mistake: /article/{slug} would show one article's
 			// fragment on every article. Say so, once per route.
