@@ -498,7 +498,7 @@ func TestBenchCache(t *testing.T) {
 	}
 	check("delays=0,5&mode=pipelined&cache=1", "miss", "miss")
 	check("delays=0,5&mode=pipelined&cache=1", "hit", "hit")
-	check("delays=0,5&mode=serial&cache=1", "hit", "hit")     // the fragment serves every mode
+	check("delays=0,5&mode=serial&cache=1", "hit", "hit")      // the fragment serves every mode
 	check("delays=0,6&mode=pipelined&cache=1", "miss", "miss") // another scenario: entries of its own
 	check("delays=0,5&pad=100&mode=pipelined&cache=1", "miss", "miss")
 	check("delays=0,5&mode=pipelined", "", "") // no cache=1: not cached
