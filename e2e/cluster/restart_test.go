@@ -85,6 +85,18 @@ func TestRestartWithoutSecret(t *testing.T) {
 		tb.WaitTrue(t, `window.bigPipe.liveState.connects >= 2`)
 		t.Logf("recovery: the headline shown %v after the new process was ready", shown.Round(time.Millisecond))
 		checkLive(t, tb)
+		// What the operator sees: the stale token refused, the pagelets
+		// refetched, and nothing degraded.
+		for name, least := range map[string]float64{"bigpipe_live_refused_total": 1, "bigpipe_live_refetches_total": 1, "bigpipe_live_connects_total": 1} {
+			if v, err := s.metric(name); err != nil || v < least {
+				t.Errorf("%s = %v (%v) on the new process, want at least %v", name, v, err, least)
+			}
+		}
+		if h := health(s.instance); degraded(h) {
+			t.Errorf("/healthz after the restart: %q", h)
+		} else {
+			t.Logf("/healthz: %q", h)
+		}
 		// And the next publication comes over the new connection.
 		headline = "And the next one " + suffix()
 		publishBreaking(t, s.instance, headline)
