@@ -16,6 +16,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/centrifugal/centrifuge"
 
+	"github.com/bigpipe-go/bigpipe/internal/redistest"
 	"github.com/bigpipe-go/bigpipe/live"
 	"github.com/bigpipe-go/bigpipe/pagelet"
 	"github.com/bigpipe-go/bigpipe/render"
@@ -351,5 +352,32 @@ func TestTokenRefusedBacksOff(t *testing.T) {
 	}
 	if n := f.fragments.Load(); n > 3*int32(st.Errors) {
 		t.Errorf("%d fragment requests for %d refused connects", n, st.Errors)
+	}
+}
+
+// TestNewSecretResumes: a deploy that changes the secret of instances on
+// Redis, whose channels keep their history. The client refetches the
+// pagelets of one channel for a fresh token and recovers the others:
+// what was published meanwhile shows once, without refetching every
+// pagelet.
+func TestNewSecretResumes(t *testing.T) {
+	r := redistest.Start(t)
+	f := newPageFixture(t, live.WithRedis(r.URL))
+	tb := open(t, f, "")
+	addComments(f, 1, 2)
+	waitComments(t, tb, 2)
+	f.stop()
+	f.secret = []byte("the secret of the new deploy")
+	f.restart()
+	addComments(f, 3, 4)
+	tb.WaitTrue(t, `bigPipe.liveState.connects === 2`)
+	waitComments(t, tb, 4)
+	addComments(f, 5, 5)
+	waitComments(t, tb, 5)
+	if got := eval[[]string](t, tb, `Array.from(document.querySelectorAll('#comments li.comment')).map(e => e.dataset.liveKey)`); !slices.Equal(got, keys(1, 5)) {
+		t.Errorf("comments %v, want %v", got, keys(1, 5))
+	}
+	if st := liveState(t, tb); st.Refetches == 0 || st.Refetches > 2 {
+		t.Errorf("%d refetches, want 1 or 2 (the pagelets of one channel, for the token; the other recovers)", st.Refetches)
 	}
 }
