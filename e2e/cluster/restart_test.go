@@ -67,7 +67,9 @@ const noNote = `document.querySelectorAll('.bigpipe-live-stopped').length === 0`
 // shows the message the other reader sends through the new process. Both
 // without a reload, without stopping and without a note on the page.
 // Each logs the recovery: from the new process ready to the page showing
-// what it published at once.
+// what it published at once. A reader who signed out while the server was
+// away (her cookie gone) keeps a live front page, whose notifications
+// turn into the sign-in link, and her conversation stops, saying so.
 func TestRestartWithoutSecret(t *testing.T) {
 	t.Run("front page, SIGTERM", func(t *testing.T) {
 		s := newSolo(t)
@@ -121,6 +123,29 @@ func TestRestartWithoutSecret(t *testing.T) {
 		waitMessages(t, tb, m.ids)
 	})
 
+	t.Run("front page, signed out meanwhile", func(t *testing.T) {
+		s := newSolo(t)
+		s.start(t)
+		ada := signUp(t, s.base(), "ada"+suffix())
+		tb := readerTab(t, "Ada's front page", ada)
+		tb.open(t, s.base()+"/")
+		if !eval[bool](t, tb, `Object.values(bigPipe.live).some((l) => l.channel.startsWith('notices#'))`) {
+			t.Fatal("Ada's front page has no live notifications channel")
+		}
+		s.stop(t, syscall.SIGKILL)
+		signOut(t, tb)
+		s.start(t)
+		headline := "Still live when signed out " + suffix()
+		publishBreaking(t, s.instance, headline)
+		tb.WaitTrue(t, fmt.Sprintf(`(%s).trim() === %q`, headlineShown, headline))
+		// Her notifications became what a signed-out page shows and left
+		// the connection (asking for them would have been refused: 3507);
+		// the public pagelets stay live.
+		tb.WaitTrue(t, `!!document.querySelector('#notifications .pl-notifications__anon')`)
+		tb.WaitTrue(t, `window.bigPipe.liveState.connects >= 2`)
+		checkLive(t, tb)
+	})
+
 	t.Run("conversation, signed out meanwhile", func(t *testing.T) {
 		s := newSolo(t)
 		s.start(t)
@@ -128,10 +153,7 @@ func TestRestartWithoutSecret(t *testing.T) {
 		tb := readerTab(t, "Ada's conversation", ada)
 		tb.open(t, s.base()+"/messages/"+bob.name)
 		s.stop(t, syscall.SIGKILL)
-		// She signs out in another tab: the browser has her cookie no more.
-		if _, err := chromedp.Call(tb.Ctx, network.DeleteCookies, network.DeleteCookiesParams{Name: "dp_session", Domain: "127.0.0.1"}); err != nil {
-			t.Fatal(err)
-		}
+		signOut(t, tb)
 		s.start(t)
 		tb.WaitTrue(t, `window.bigPipe.liveState.stopped === true`)
 		note := eval[string](t, tb, `(document.querySelector('[role=alert].bigpipe-live-stopped') || {}).textContent || ''`)
@@ -153,5 +175,14 @@ func checkLive(t *testing.T, tb *tab) {
 	}
 	if !eval[bool](t, tb, noNote) {
 		t.Errorf("tab %s: the page says live updates stopped", tb.Name)
+	}
+}
+
+// signOut deletes the session cookie of tb's browser, as signing out in
+// another tab does while the server is away.
+func signOut(t *testing.T, tb *tab) {
+	t.Helper()
+	if _, err := chromedp.Call(tb.Ctx, network.DeleteCookies, network.DeleteCookiesParams{Name: "dp_session", Domain: "127.0.0.1"}); err != nil {
+		t.Fatal(err)
 	}
 }
