@@ -85,7 +85,7 @@ func TestRestartWithoutSecret(t *testing.T) {
 		}
 		shown := time.Since(ready)
 		tb.WaitTrue(t, `window.bigPipe.liveState.connects >= 2`)
-		t.Logf("recovery: the headline shown %v after the new process was ready", shown.Round(time.Millisecond))
+		t.Logf("recovery: the headline shown %v after the new process was ready; %s", shown.Round(time.Millisecond), refreshTime(t, tb))
 		checkLive(t, tb)
 		// What the operator sees: the stale token refused, the pagelets
 		// refetched, and nothing degraded.
@@ -118,6 +118,7 @@ func TestRestartWithoutSecret(t *testing.T) {
 		waitMessages(t, tb, m.ids)
 		t.Logf("recovery: the message shown %v after the new process was ready", time.Since(ready).Round(time.Millisecond))
 		tb.WaitTrue(t, `window.bigPipe.liveState.connects >= 2`)
+		t.Log(refreshTime(t, tb))
 		checkLive(t, tb)
 		m.send(t, s.base(), 1)
 		waitMessages(t, tb, m.ids)
@@ -185,4 +186,20 @@ func signOut(t *testing.T, tb *tab) {
 	if _, err := chromedp.Call(tb.Ctx, network.DeleteCookies, network.DeleteCookiesParams{Name: "dp_session", Domain: "127.0.0.1"}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// refreshTime says how long tb's client took from its token's refusal
+// (3500) to its next connect: the fresh token's cost, by the page's clock.
+func refreshTime(t *testing.T, tb *tab) string {
+	t.Helper()
+	var refused int64
+	for _, e := range tb.events(t) {
+		switch {
+		case e.Type == "disconnected" && e.Code == 3500:
+			refused = e.At
+		case e.Type == "connected" && refused != 0:
+			return fmt.Sprintf("from the token refused to connected: %d ms", e.At-refused)
+		}
+	}
+	return "no refused token followed by a connect"
 }
