@@ -44,7 +44,7 @@ func startEngine(cfg config, reg *assets.Registry, sessions store.Accounts, pc *
 		secret = make([]byte, 32)
 		_, _ = rand.Read(secret) // never fails (crypto/rand)
 		log.Warn("no -live-secret (or BIGPIPE_LIVE_SECRET): made a random one for this process; " +
-			"pages and comment forms served by another instance, or before a restart, are refused here")
+			"open pages served by another instance, or before a restart, refetch their live pagelets for a fresh token, and forms served then are refused here")
 	}
 	liveOpts := []live.Option{live.WithLogger(log), live.WithRegistry(metricsReg), live.WithSecret(secret), live.WithOrigins(cfg.liveOrigins...), live.WithTracerProvider(tp),
 		// A signed-in page connects while its reader's session lasts.

@@ -111,7 +111,8 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 		cfg.secret = make([]byte, 32)
 		_, _ = rand.Read(cfg.secret) // never fails (crypto/rand)
 		cfg.log.Warn("live: no token secret given: made a random one for this process; " +
-			"pages rendered by another instance cannot connect here")
+			"a page rendered by another instance, or before a restart, is refused its token here and " +
+			"refetches its live pagelets for a fresh one")
 	}
 	if cfg.registry == nil {
 		cfg.registry = prometheus.NewRegistry()
