@@ -61,6 +61,10 @@ type DB struct {
 	pool      *pgxpool.Pool
 	log       *slog.Logger
 	leadEvery time.Duration
+
+	health      health
+	stopMonitor context.CancelFunc
+	monitored   chan struct{} // closed when monitor has returned
 }
 
 var (
