@@ -125,12 +125,24 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 		db.pool.Close()
 		return nil, errorf("pgstore: create the schema in %s: %w", target, err)
 	}
+	db.health.h = Health{Up: true, Since: time.Now()}
+	mctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	db.stopMonitor, db.monitored = stop, make(chan struct{})
+	go func() {
+		defer close(db.monitored)
+		db.monitor(mctx)
+	}()
 	return db, nil
 }
 
-// Close closes the pool's connections. A [DB.Lead] still running keeps its
-// own connection: end its context first.
-func (db *DB) Close() { db.pool.Close() }
+// Close stops the health checks ([DB.Health]) and closes the pool's
+// connections. A [DB.Lead] still running keeps its own connection: end its
+// context first.
+func (db *DB) Close() {
+	db.stopMonitor()
+	<-db.monitored
+	db.pool.Close()
+}
 
 // schemaVersion is the schema this package creates, recorded in meta.
 // Additions that older programs can ignore (new tables, columns with a
