@@ -99,6 +99,9 @@ func TestDBRestartAndStall(t *testing.T) {
 		t.Fatal(err)
 	}
 	back := time.Now()
+	for _, in := range s.ins {
+		t.Logf("restart: %s", w.summary(in.name, began, back))
+	}
 	t.Logf("restart: the database was down %s (pg_ctl restart -m fast)", back.Sub(began).Round(time.Millisecond))
 	for _, in := range s.ins {
 		t.Logf("restart: instance %s stores posts again %s after the database is back", in.name, w.waitStored(t, in, back, 20*time.Second).Round(time.Millisecond))
@@ -129,6 +132,9 @@ func TestDBRestartAndStall(t *testing.T) {
 	}
 	resumed = true
 	back = time.Now()
+	for _, in := range s.ins {
+		t.Logf("stall: %s", w.summary(in.name, paused, back))
+	}
 	for _, in := range s.ins {
 		t.Logf("stall: instance %s stores posts again %s after SIGCONT; /healthz ok after %s", in.name,
 			w.waitStored(t, in, back, 20*time.Second).Round(time.Millisecond),
@@ -197,6 +203,7 @@ func TestDBNetworkFaults(t *testing.T) {
 		}
 		px.Heal(t)
 		healed := time.Now()
+		t.Logf("%s: %s", tc.name, w.summary(a.name, began, healed))
 		stored := w.waitStored(t, a, healed, 20*time.Second)
 		ok := waitHealth(t, a, 10*time.Second, "ok", dbOK)
 		t.Logf("%s (%s): after the fault, A stores posts again in %s, /healthz ok in %s", tc.name, tc.lasts, stored.Round(time.Millisecond), ok.Round(time.Millisecond))

@@ -33,8 +33,13 @@ func (c *Cluster) Addr() string { return fmt.Sprintf("127.0.0.1:%d", c.Port) }
 
 // NewProxy starts a proxy to upstream (host:port), stopped when t ends
 // (every connection through it closed).
+//
+// Toxiproxy's toxics log through zerolog's global logger: NewProxy sets
+// zerolog's global level to warnings, or they would fill the test's
+// output with a line per interrupted toxic.
 func NewProxy(t testing.TB, upstream string) *Proxy {
 	t.Helper()
+	zerolog.SetGlobalLevel(zerolog.WarnLevel)
 	server := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(nil), zerolog.Nop())
 	p := toxiproxy.NewProxy(server, strings.ReplaceAll(t.Name(), "/", "_"), "127.0.0.1:0", upstream)
 	if err := p.Start(); err != nil {
