@@ -89,9 +89,9 @@ func (s *dbSite) rows(t *testing.T, table string, ids []string) map[string]int {
 type attempt struct {
 	at     time.Time // when it was answered (a page read: begun)
 	took   time.Duration
-	in     string    // the instance
-	status int       // 0: no answer (the client's timeout)
-	retry  string    // its Retry-After
+	in     string // the instance
+	status int    // 0: no answer (the client's timeout)
+	retry  string // its Retry-After
 	body   string
 }
 
