@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -213,4 +214,66 @@ func TestDBNetworkFaults(t *testing.T) {
 	refused, found := w.check(t)
 	t.Logf("%d posts, each stored once; %d attempts refused with 503; %d stored by an attempt whose answer was lost; %d page reads, all 200 in time",
 		posts, refused, found, pages)
+}
+
+// TestDBStallFormKeepsText posts a comment from a real browser tab (the
+// form enhancer, JavaScript on) while the database is stalled: the
+// enhancer tries again with the same submission id, then says the comment
+// was not sent and leaves the text in the box; sent again once the
+// database is back, it is stored once and shown.
+func TestDBStallFormKeepsText(t *testing.T) {
+	s := newDBSite(t, 1)
+	in := s.ins[0]
+	tb := newTab(t, "article")
+	tb.open(t, in.base()+"/article/"+s.slug)
+	text := "Typed while the database slept " + suffix()
+	eval[bool](t, tb, fmt.Sprintf(`(() => { const f = document.querySelector('form.comment-form');
+		f.elements.name.value = 'Tab reader'; f.elements.text.value = %q; return true })()`, text))
+
+	if err := s.pg.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	t.Cleanup(func() {
+		if !resumed {
+			_ = s.pg.Resume()
+		}
+	})
+	began := time.Now()
+	eval[bool](t, tb, `(document.querySelector('form.comment-form').requestSubmit(), true)`)
+	ctx, cancel := context.WithTimeout(tb.Ctx, 40*time.Second)
+	defer cancel()
+	alert := `(document.querySelector('form.comment-form [data-bigpipe-form-alert]') || {}).textContent || ''`
+	if err := tb.Poll(ctx, alert+`.includes('not sent')`); err != nil {
+		t.Fatalf("no 'not sent' alert within 40 s of the post: %v (alert %q)", err, eval[string](t, tb, alert))
+	}
+	t.Logf("the form said %q after %s (three attempts: the enhancer's two retries)", eval[string](t, tb, alert), time.Since(began).Round(time.Millisecond))
+	if got := eval[string](t, tb, `document.querySelector('form.comment-form').elements.text.value`); got != text {
+		t.Errorf("the text box holds %q after the refusal, want what was typed, %q", got, text)
+	}
+
+	if err := s.pg.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	resumed = true
+	waitHealth(t, in, 10*time.Second, "ok", dbOK)
+	eval[bool](t, tb, `(document.querySelector('form.comment-form').requestSubmit(), true)`)
+	shown := fmt.Sprintf(`Array.from(document.querySelectorAll('#comments .pl-comments__item')).some((e) => e.textContent.includes(%q))`, text)
+	if err := tb.Poll(ctx, shown); err != nil {
+		t.Fatalf("the comment sent again is not shown: %v (alert %q)", err, eval[string](t, tb, alert))
+	}
+	if got := eval[string](t, tb, `document.querySelector('form.comment-form').elements.text.value`); got != "" {
+		t.Errorf("the text box holds %q after the success, want it empty", got)
+	}
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel2()
+	conn, err := pgx.Connect(ctx2, s.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(ctx2, "SELECT count(*) FROM comments WHERE text = $1", text).Scan(&n); err != nil || n != 1 {
+		t.Errorf("comments with the text: %d (%v), want 1", n, err)
+	}
 }

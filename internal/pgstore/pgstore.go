@@ -12,7 +12,10 @@
 //
 // [Open] creates the schema on first start; several instances starting at
 // once create it once. [DB.Lead] elects one instance to run something (the
-// simulator) at a time, with a session-level advisory lock.
+// simulator) at a time, with a session-level advisory lock, fenced by a
+// generation and a lease ([Lease]). Errors of a database that is away
+// (not answering, restarting, cut off) match [store.ErrUnavailable];
+// [DB.Health] says whether it answers now.
 //
 // # Schema
 //
