@@ -202,6 +202,7 @@ func useRedis(e *Engine, urls []string) (*redisLink, error) {
 	node.SetPresenceManager(l)
 	return l, nil
 }
+
 // ShardOf returns the index, among n Redis shards given to [WithRedis] in
 // the same order, of the one that holds channel: its history, position and
 // pub/sub. It is centrifuge's own choice (a jump consistent hash of the
