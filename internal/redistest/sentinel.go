@@ -26,15 +26,7 @@ type Failover struct {
 func StartFailover(t testing.TB, primary *Server) *Failover {
 	t.Helper()
 	f := &Failover{Primary: primary, Master: "bigpipe"}
-	r, err := redisserver.StartReplica(primary.Server)
-	if err != nil {
-		t.Fatalf("redistest: %v", err)
-	}
-	t.Cleanup(r.Stop)
-	f.Replica = &Server{r}
-	if err := r.WaitSynced(10 * time.Second); err != nil {
-		t.Fatalf("redistest: %v", err)
-	}
+	f.Replica = StartReplica(t, primary)
 	for range 3 {
 		s, err := redisserver.StartSentinel(primary.Server, f.Master, 2)
 		if err != nil {
@@ -108,4 +100,19 @@ func (f *Failover) WaitPrimary(t testing.TB, addr string, d time.Duration) time.
 		}
 	}
 	return time.Since(start)
+}
+
+// StartReplica starts a replica of primary on a free loopback port,
+// stopped when t ends, and returns it once it has synced.
+func StartReplica(t testing.TB, primary *Server) *Server {
+	t.Helper()
+	r, err := redisserver.StartReplica(primary.Server)
+	if err != nil {
+		t.Fatalf("redistest: %v", err)
+	}
+	t.Cleanup(r.Stop)
+	if err := r.WaitSynced(10 * time.Second); err != nil {
+		t.Fatalf("redistest: %v", err)
+	}
+	return &Server{r}
 }
