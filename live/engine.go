@@ -49,7 +49,7 @@ type Engine struct {
 	ws     http.Handler
 	conns  *addrLimiter
 	m      *metrics
-	shards []*centrifuge.RedisShard // WithRedis's, closed after the node; none with the memory broker
+	redis  *redisLink // WithRedis's shards, closed after the node; nil with the memory broker
 	health *health
 	seen   *delivered // with Redis: what the broker delivered here, by channel
 	// stopProbe ends the broker probe (closed by Close); probeDone is
@@ -139,7 +139,7 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 		conns: newAddrLimiter(cfg.limits.ConnectionsPerAddress), done: make(chan struct{})}
 	if len(cfg.redis) > 0 {
 		e.seen = newDelivered()
-		if e.shards, err = useRedis(e, cfg.redis); err != nil {
+		if e.redis, err = useRedis(e, cfg.redis); err != nil {
 			return nil, err
 		}
 	} else {
@@ -181,18 +181,19 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		_ = node.Shutdown(ctx)
 		cancel()
-		closeShards(e.shards)
+		e.redis.close()
 		return nil, fmt.Errorf("live: engine: %w", err)
 	}
 	broker := "memory"
-	switch n := len(e.shards); {
+	switch n := e.redis.n(); {
 	case n == 1:
 		broker = "redis"
 	case n > 1:
 		broker = fmt.Sprintf("redis (%d shards)", n)
 	}
-	e.health = newHealth(broker, len(e.shards), m, cfg.now())
-	if len(e.shards) > 0 {
+	e.health = newHealth(broker, e.redis.n(), m, cfg.now())
+	e.redis.reportStart(e.health, cfg.now())
+	if e.redis != nil {
 		e.stopProbe, e.probeDone = make(chan struct{}), make(chan struct{})
 		go func() {
 			defer close(e.probeDone)
@@ -231,7 +232,7 @@ func (e *Engine) Close(ctx context.Context) error {
 	}
 	// The shards last: the node's broker unsubscriptions above use them.
 	// Closing them ends a probe read still waiting on a Redis that hangs.
-	closeShards(e.shards)
+	e.redis.close()
 	if e.probeDone != nil {
 		select {
 		case <-e.probeDone:
