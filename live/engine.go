@@ -159,7 +159,7 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 	ping := centrifuge.PingPongConfig{PingInterval: cfg.pingInterval, PongTimeout: cfg.pingInterval / 2}
 	// An SSE client cannot answer pings: do not wait for its pongs.
 	ssePing := centrifuge.PingPongConfig{PingInterval: cfg.pingInterval, PongTimeout: -1}
-	e.sse = &sseHandler{node: node, ping: ssePing, maxBody: cfg.limits.MessageSize,
+	e.sse = &sseHandler{node: node, ping: ssePing, maxBody: cfg.limits.MessageSize, maxQueue: cfg.limits.QueueSize,
 		fallback: centrifuge.NewSSEHandler(node, centrifuge.SSEConfig{PingPongConfig: ssePing, MaxRequestBodySize: cfg.limits.MessageSize})}
 	e.ws = centrifuge.NewWebsocketHandler(node, centrifuge.WebsocketConfig{
 		CheckOrigin:      e.checkOrigin,
@@ -465,6 +465,7 @@ func (e *Engine) connecting(ctx context.Context, ev centrifuge.ConnectEvent) (ce
 		Credentials:   &centrifuge.Credentials{UserID: c.Reader},
 		Subscriptions: granted,
 	}
+	sseWriteOptions(ev.Transport, &reply)
 	if c.Session != "" {
 		reply.Labels = map[string]string{sessionLabel: c.Session}
 	}

@@ -24,6 +24,7 @@ type MemoryResult struct {
 	Before, After Sample
 	PerConn       PerConn
 	Sim           bool
+	Alive         int // of Open, still open at the end
 }
 
 // measureMemory runs the memory part for one transport on a fresh
@@ -74,10 +75,10 @@ func measureMemory(ctx context.Context, ws *workspace, o Options, transport stri
 		return nil, err
 	}
 	res.PerConn = perConn(res.Before, res.After)
-	if alive, err := cs.alive(); err != nil {
+	// The figure is per connection the instance holds at the end: one it
+	// closed meanwhile (a resync, say) is counted out, and reported.
+	if res.Alive, err = cs.alive(); err != nil {
 		return res, err
-	} else if alive != open {
-		return res, fmt.Errorf("%s: %d connections of %d still open after the idle time; the instance's disconnects: %s", transport, alive, open, res.After.Disconnects)
 	}
 	return res, nil
 }

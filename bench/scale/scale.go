@@ -175,8 +175,8 @@ func (r *MemoryResult) print(w io.Writer) {
 		float64(r.After.RSS)/(1<<20), r.After.HeapInuse/(1<<20), r.After.StackInuse/(1<<20), r.After.Goroutines, r.After.Connections)
 	p := r.PerConn
 	fmt.Fprintf(w, "  per connection: RSS %s, heap in use %s, stacks %s, %.2f goroutines\n", kib(p.RSS), kib(p.Heap), kib(p.Stack), p.Goroutine)
-	if r.After.Disconnects != "" {
-		fmt.Fprintf(w, "  disconnects: %s\n", r.After.Disconnects)
+	if r.Alive != r.Open || r.After.Disconnects != "" {
+		fmt.Fprintf(w, "  still open at the end: %d of %d; the instance's disconnects by reason: %s\n", r.Alive, r.Open, cmpOr(r.After.Disconnects, "none"))
 	}
 }
 
