@@ -449,12 +449,15 @@ func (e *Engine) connecting(ctx context.Context, ev centrifuge.ConnectEvent) (ce
 		return refuse("session_ended", nil, DisconnectSessionEnded)
 	}
 	granted := make(map[string]centrifuge.SubscribeOptions, len(c.Channels))
+	// One filter for every channel of the connection: it is only read, and
+	// each subscription holds it as long as the connection lives.
+	except := exceptFilter(ev.ClientID)
 	for _, ch := range c.Channels {
 		spec := e.lookup(ch)
 		if spec == nil || spec.allows(ch, c.Reader) != nil { // a feed gone since the token was signed
 			continue
 		}
-		granted[ch] = spec.subscribeOptions(ev.ClientID, c.Filters[ch])
+		granted[ch] = spec.subscribeOptions(except, c.Filters[ch])
 	}
 	for _, ch := range ev.Channels {
 		if _, ok := granted[ch]; !ok {
