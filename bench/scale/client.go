@@ -12,7 +12,7 @@ package scale
 // It reads commands on stdin and answers on stdout, a line each:
 //
 //	(start)              "progress <open> <failed>" now and then, then "ready <open> <failed> <first error>"
-//	"alive"              "alive <connections still open>"
+//	"alive"              "alive <connections open> <reconnects so far>"
 //	"watch <marker> <ms>" "got <marker> <received> <unix ns of the last receipt>" once every open
 //	                     connection received a message holding marker, or after ms
 //	EOF                  closes every connection and exits
@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -99,11 +100,12 @@ func (w *watch) note(now int64) {
 
 // clientState is the client process's connections.
 type clientState struct {
-	cfg     clientConfig
-	alive   atomic.Int64
-	watch   atomic.Pointer[watch]
-	mu      sync.Mutex
-	firstEr error
+	cfg        clientConfig
+	alive      atomic.Int64
+	reconnects atomic.Int64 // connections the server ended, connected again
+	watch      atomic.Pointer[watch]
+	mu         sync.Mutex
+	firstEr    error
 }
 
 // clientMain runs the client role: opens cfg's connections, then answers
@@ -192,7 +194,7 @@ func (st *clientState) commands(stdin io.Reader, out *lineWriter) error {
 		f := strings.Fields(sc.Text())
 		switch {
 		case len(f) == 1 && f[0] == "alive":
-			out.printf("alive %d", st.alive.Load())
+			out.printf("alive %d %d", st.alive.Load(), st.reconnects.Load())
 		case len(f) == 3 && f[0] == "watch":
 			ms, err := strconv.Atoi(f[2])
 			if err != nil {
@@ -221,44 +223,73 @@ func (st *clientState) commands(stdin io.Reader, out *lineWriter) error {
 
 // run opens connection g, calls opened once (nil when the connect reply
 // says it is subscribed to every channel of the page), then reads it
-// until ctx is done or the server ends it.
+// until ctx is done. A connection the server ends after it was open
+// connects again, as live.js does: after a random 0.5–2 s, doubling on
+// each failure up to 10 s, with the page's positions (what it missed is
+// recovered in the connect reply).
 func (st *clientState) run(ctx context.Context, g int, opened func(error)) {
 	var once sync.Once
 	open := func(err error) { once.Do(func() { opened(err) }) }
 	defer open(errors.New("connection ended before its connect reply"))
 	t := st.cfg.Targets[g%len(st.cfg.Targets)]
-	msgs, conn, err := st.dial(ctx, t, sourceIP(g/st.cfg.PerSource))
+	src := sourceIP(g / st.cfg.PerSource)
+	var seen *watch // the last marker this connection counted
+	was := false    // it was open once
+	backoff := 500 * time.Millisecond
+	for {
+		ok, err := st.session(ctx, t, src, &seen, func() { was = true; open(nil) })
+		if !was {
+			open(err) // the first connect failed: counted as failed, not retried
+			return
+		}
+		if ok {
+			backoff = 500 * time.Millisecond
+		} else {
+			backoff = min(2*backoff, 10*time.Second)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		st.reconnects.Add(1)
+		if sleep(ctx, backoff+rand.N(3*backoff)) != nil {
+			return
+		}
+	}
+}
+
+// session makes one connection and reads it until it ends; subscribed
+// is called once it is. It returns whether it was.
+func (st *clientState) session(ctx context.Context, t Target, src net.IP, seen **watch, subscribed func()) (bool, error) {
+	msgs, conn, err := st.dial(ctx, t, src)
 	if err != nil {
-		open(err)
-		return
+		return false, err
 	}
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	defer conn.Close()
-	subscribed := false
-	var seen *watch // the last marker this connection counted
+	ok := false
 	for m := range msgs {
-		if !subscribed {
-			ok, err := connectReply(m, t.Subs)
+		if !ok {
+			reply, err := connectReply(m, t.Subs)
 			if err != nil {
-				open(err)
-				return
+				return false, err
 			}
-			if !ok {
+			if !reply {
 				continue // a ping before the reply
 			}
-			subscribed = true
+			ok = true
 			_ = conn.SetDeadline(time.Time{})
 			st.alive.Add(1)
 			defer st.alive.Add(-1)
-			open(nil)
-			continue
+			subscribed()
 		}
-		if w := st.watch.Load(); w != nil && w != seen && bytes.Contains(m, w.marker) {
-			seen = w
+		// The connect reply too: after a reconnect it holds what was missed.
+		if w := st.watch.Load(); w != nil && w != *seen && bytes.Contains(m, w.marker) {
+			*seen = w
 			w.note(time.Now().UnixNano())
 		}
 	}
+	return ok, nil
 }
 
 // connectReply reads a message before the connect reply: true for the

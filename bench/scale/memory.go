@@ -24,7 +24,8 @@ type MemoryResult struct {
 	Before, After Sample
 	PerConn       PerConn
 	Sim           bool
-	Alive         int // of Open, still open at the end
+	Alive         int // open at the end
+	Reconnects    int // connections the server ended, connected again
 }
 
 // measureMemory runs the memory part for one transport on a fresh
@@ -75,9 +76,9 @@ func measureMemory(ctx context.Context, ws *workspace, o Options, transport stri
 		return nil, err
 	}
 	res.PerConn = perConn(res.Before, res.After)
-	// The figure is per connection the instance holds at the end: one it
-	// closed meanwhile (a resync, say) is counted out, and reported.
-	if res.Alive, err = cs.alive(); err != nil {
+	// The figure is per connection the instance holds at the end; one it
+	// ended meanwhile (a resync, say) connects again, and is reported.
+	if res.Alive, res.Reconnects, err = cs.alive(); err != nil {
 		return res, err
 	}
 	return res, nil

@@ -217,21 +217,36 @@ func startClients(ctx context.Context, exe string, base clientConfig, perProc in
 	return cs, open, failed, why, nil
 }
 
-// alive sums the connections still open.
-func (cs clients) alive() (int, error) {
-	n := 0
+// alive sums the connections open, and the reconnects so far.
+func (cs clients) alive() (open, reconnects int, err error) {
 	for _, p := range cs {
 		if err := p.send("alive"); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		f, err := p.expect("alive", 10*time.Second, nil)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		a, _ := strconv.Atoi(f[1])
-		n += a
+		r, _ := strconv.Atoi(f[2])
+		open, reconnects = open+a, reconnects+r
 	}
-	return n, nil
+	return open, reconnects, nil
+}
+
+// settle waits, up to d, until want connections are open, and returns
+// how many are.
+func (cs clients) settle(ctx context.Context, want int, d time.Duration) (int, error) {
+	deadline := time.Now().Add(d)
+	for {
+		n, _, err := cs.alive()
+		if err != nil || n >= want || time.Now().After(deadline) {
+			return n, err
+		}
+		if err := sleep(ctx, time.Second); err != nil {
+			return n, err
+		}
+	}
 }
 
 // watch tells every process to watch for marker; receipts returns, once

@@ -161,9 +161,11 @@ func (r *ClusterResult) print(w io.Writer) {
 		fmt.Fprintf(w, "  instance %d: %d connections, RSS %s, heap %s, stacks %s, %.2f goroutines per connection (after %v idle)\n",
 			i, p.Conns, kib(p.RSS), kib(p.Heap), kib(p.Stack), p.Goroutine, r.Idle)
 	}
+	fmt.Fprintf(w, "  before the publications: %d open, %d reconnects; disconnects by instance: %s\n", r.AliveStart, r.ReconnectsBefore, strings.Join(r.Disconnects, " | "))
 	for i, p := range r.Pubs {
 		fmt.Fprintf(w, "  publication %d: %d of %d received, the last %v after the publish\n", i+1, p.Received, r.Open, p.Last.Round(time.Millisecond))
 	}
+	fmt.Fprintf(w, "  at the end: %d open, %d reconnects in all\n", r.AliveEnd, r.Reconnects)
 }
 
 func (r *MemoryResult) print(w io.Writer) {
@@ -175,9 +177,7 @@ func (r *MemoryResult) print(w io.Writer) {
 		float64(r.After.RSS)/(1<<20), r.After.HeapInuse/(1<<20), r.After.StackInuse/(1<<20), r.After.Goroutines, r.After.Connections)
 	p := r.PerConn
 	fmt.Fprintf(w, "  per connection: RSS %s, heap in use %s, stacks %s, %.2f goroutines\n", kib(p.RSS), kib(p.Heap), kib(p.Stack), p.Goroutine)
-	if r.Alive != r.Open || r.After.Disconnects != "" {
-		fmt.Fprintf(w, "  still open at the end: %d of %d; the instance's disconnects by reason: %s\n", r.Alive, r.Open, cmpOr(r.After.Disconnects, "none"))
-	}
+	fmt.Fprintf(w, "  open at the end: %d of %d, %d reconnects; the instance's disconnects by reason: %s\n", r.Alive, r.Open, r.Reconnects, cmpOr(r.After.Disconnects, "none"))
 }
 
 // loadavg is the machine's load average over 1, 5 and 15 minutes.

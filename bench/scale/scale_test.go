@@ -36,6 +36,9 @@ func TestCluster(t *testing.T) {
 			if res.Open != o.Conns || res.Failed != 0 {
 				t.Errorf("%d open, %d failed (%s); want %d open", res.Open, res.Failed, res.FirstErr, o.Conns)
 			}
+			if res.AliveEnd != o.Conns {
+				t.Errorf("%d connections open at the end, want %d", res.AliveEnd, o.Conns)
+			}
 			if len(res.Pubs) != 1 || res.Pubs[0].Received != o.Conns || res.Pubs[0].Last <= 0 {
 				t.Errorf("publications %+v; want one received by all %d", res.Pubs, o.Conns)
 			}
