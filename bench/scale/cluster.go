@@ -40,7 +40,7 @@ type ClusterResult struct {
 	// disconnects by reason before the publications.
 	AliveStart, AliveEnd         int
 	ReconnectsBefore, Reconnects int
-	Disconnects                  []string
+	Disconnects, DisconnectsEnd  []string
 }
 
 // Pub is one publication to every connection.
@@ -165,6 +165,11 @@ func measureCluster(ctx context.Context, o Options, progress func(string)) (*Clu
 	}
 	if res.AliveEnd, res.Reconnects, err = cs.alive(); err != nil {
 		return res, err
+	}
+	if end, err := sites.sample(ctx); err == nil {
+		for _, a := range end {
+			res.DisconnectsEnd = append(res.DisconnectsEnd, a.Disconnects)
+		}
 	}
 	return res, nil
 }

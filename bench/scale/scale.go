@@ -165,7 +165,7 @@ func (r *ClusterResult) print(w io.Writer) {
 	for i, p := range r.Pubs {
 		fmt.Fprintf(w, "  publication %d: %d of %d received, the last %v after the publish\n", i+1, p.Received, r.Open, p.Last.Round(time.Millisecond))
 	}
-	fmt.Fprintf(w, "  at the end: %d open, %d reconnects in all\n", r.AliveEnd, r.Reconnects)
+	fmt.Fprintf(w, "  at the end: %d open, %d reconnects in all; disconnects by instance: %s\n", r.AliveEnd, r.Reconnects, strings.Join(r.DisconnectsEnd, " | "))
 }
 
 func (r *MemoryResult) print(w io.Writer) {
