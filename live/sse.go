@@ -19,7 +19,9 @@ import (
 
 // sseWriteTimeout bounds one write to an SSE connection: a client that
 // does not take a message in that time is cut off (centrifuge's own SSE
-// handler uses the same second).
+// handler uses the same second). On a plain socket, where writes do not
+// block (ssewrite.go), it bounds how long a stream may take nothing of
+// what is pending for it.
 const sseWriteTimeout = time.Second
 
 // sseHandler serves the SSE transport over HTTP/1.x by taking the
@@ -29,11 +31,13 @@ const sseWriteTimeout = time.Second
 // net/http, each open stream holds its connection goroutine (the
 // handler's deep stack), net/http's background reader, its 4 KiB read
 // and write buffers and the response's own buffer: about 38 KiB of RSS a
-// connection, against some 16 KiB here (bench/README.md, "Live"). Here it
-// holds the engine's client, one goroutine that waits for the connection
-// to close, and centrifuge's writer, which writes each batch of messages
-// straight to the socket as one chunk. Over HTTP/2 the connection is not
-// the stream's to take: centrifuge's own handler (fallback) serves it.
+// connection, against 16–17 KiB here with the front page's three channels
+// (bench/README.md, "Scale"). Here it holds the engine's client and one
+// goroutine that waits for the connection to close; each batch of
+// messages is written straight to the socket as one chunk, without
+// blocking, from centrifuge's write timer (ssewrite.go). Over HTTP/2 the
+// connection is not the stream's to take: centrifuge's own handler
+// (fallback) serves it.
 type sseHandler struct {
 	node     *centrifuge.Node
 	ping     centrifuge.PingPongConfig
