@@ -160,7 +160,7 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 	ping := centrifuge.PingPongConfig{PingInterval: cfg.pingInterval, PongTimeout: cfg.pingInterval / 2}
 	// An SSE client cannot answer pings: do not wait for its pongs.
 	ssePing := centrifuge.PingPongConfig{PingInterval: cfg.pingInterval, PongTimeout: -1}
-	e.sse = &sseHandler{node: node, ping: ssePing, maxBody: cfg.limits.MessageSize,
+	e.sse = &sseHandler{node: node, ping: ssePing, maxBody: cfg.limits.MessageSize, maxQueue: cfg.limits.QueueSize,
 		fallback: centrifuge.NewSSEHandler(node, centrifuge.SSEConfig{PingPongConfig: ssePing, MaxRequestBodySize: cfg.limits.MessageSize})}
 	e.ws = centrifuge.NewWebsocketHandler(node, centrifuge.WebsocketConfig{
 		CheckOrigin:      e.checkOrigin,
@@ -451,12 +451,15 @@ func (e *Engine) connecting(ctx context.Context, ev centrifuge.ConnectEvent) (ce
 		return refuse("session_ended", nil, DisconnectSessionEnded)
 	}
 	granted := make(map[string]centrifuge.SubscribeOptions, len(c.Channels))
+	// One filter for every channel of the connection: it is only read, and
+	// each subscription holds it as long as the connection lives.
+	except := exceptFilter(ev.ClientID)
 	for _, ch := range c.Channels {
 		spec := e.lookup(ch)
 		if spec == nil || spec.allows(ch, c.Reader) != nil { // a feed gone since the token was signed
 			continue
 		}
-		granted[ch] = spec.subscribeOptions(ev.ClientID, c.Filters[ch])
+		granted[ch] = spec.subscribeOptions(except, c.Filters[ch])
 	}
 	for _, ch := range ev.Channels {
 		if _, ok := granted[ch]; !ok {
@@ -467,6 +470,7 @@ func (e *Engine) connecting(ctx context.Context, ev centrifuge.ConnectEvent) (ce
 		Credentials:   &centrifuge.Credentials{UserID: c.Reader},
 		Subscriptions: granted,
 	}
+	sseWriteOptions(ev.Transport, &reply)
 	if c.Session != "" {
 		reply.Labels = map[string]string{sessionLabel: c.Session}
 	}

@@ -47,13 +47,19 @@ type feedSpec struct {
 	filter         FilterFunc // WithFilter's; nil: every page gets every publication
 }
 
-// subscribeOptions are the options of connection client for a channel of
-// this feed: recovery from the client's position, positioning to notice a
-// lost message, for state only the latest publication (cache mode), and
-// none of the publications that leave client out ([Except]) or that its
-// token's filter f does not match ([WithFilter]; nil: none).
-func (s *feedSpec) subscribeOptions(client string, f *filterNode) centrifuge.SubscribeOptions {
-	except := &centrifuge.FilterNode{Key: exceptTag, Cmp: "neq", Val: client}
+// exceptFilter passes the publications that do not leave out connection
+// client ([Except]).
+func exceptFilter(client string) *centrifuge.FilterNode {
+	return &centrifuge.FilterNode{Key: exceptTag, Cmp: "neq", Val: client}
+}
+
+// subscribeOptions are the options of a connection for a channel of this
+// feed: recovery from the client's position, positioning to notice a lost
+// message, for state only the latest publication (cache mode), and none of
+// the publications that leave it out (except, from exceptFilter: see
+// [Except]) or that its token's filter f does not match ([WithFilter];
+// nil: none).
+func (s *feedSpec) subscribeOptions(except *centrifuge.FilterNode, f *filterNode) centrifuge.SubscribeOptions {
 	o := centrifuge.SubscribeOptions{EnableRecovery: true, EnablePositioning: true, ServerTagsFilter: except}
 	if f != nil {
 		// A removal reaches every page, whatever its filter: removing an

@@ -205,6 +205,7 @@ func (e *Engine) probe(stop <-chan struct{}) {
 	wasDown := make([]bool, n)
 	epochs := make([]string, n)
 	until := make([]time.Time, n)        // when each shard's resync checks end
+	emptied := make([]bool, n)           // each shard's window began with its data lost (a new epoch)
 	resyncs := make([]resync, n)         // each touched by its shard's round only, or while none runs
 	checking := make([]chan struct{}, n) // a resync round running for the shard; nil or closed: none
 	var work sync.WaitGroup
@@ -256,12 +257,17 @@ func (e *Engine) probe(stop <-chan struct{}) {
 			}
 			now := time.Now()
 			if wasDown[i] || epochs[i] != "" && epochs[i] != a.epoch {
+				if !now.Before(until[i]) { // a new window
+					emptied[i] = false
+				}
+				emptied[i] = emptied[i] || epochs[i] != "" && epochs[i] != a.epoch
 				until[i] = now.Add(resyncWindow)
 			}
 			wasDown[i], epochs[i] = false, a.epoch
 			if now.Before(until[i]) && !running(checking[i]) {
 				done := make(chan struct{})
 				checking[i] = done
+				resyncs[i].emptied = emptied[i] // no round runs: see resyncs
 				work.Go(func() {
 					defer close(done)
 					e.resyncRound(i, n, &resyncs[i], stop, &work)

@@ -136,6 +136,14 @@ func (d *delivered) keep(local map[string]bool) {
 // previous round.
 type resync struct {
 	prev map[string]centrifuge.StreamPosition
+	// emptied: the shard lost its data (Redis restarted empty). A channel
+	// nothing was delivered on here since is then taken as lost too;
+	// otherwise (the shard paused, or its probe was merely slow under
+	// load) it is passed over: telling its clients to resync would
+	// reconnect every connection of channels nothing was published to (at
+	// 100,000 connections on two cores, every slow probe did), and a
+	// publication lost there is noticed by centrifuge's position check.
+	emptied bool
 }
 
 // resyncRound checks the local channels of shard i (of n) once: a channel
@@ -197,7 +205,10 @@ func (e *Engine) resyncRound(i, n int, r *resync, stop <-chan struct{}, spread *
 		if !ok || !local[ch] {
 			continue
 		}
-		got, _ := e.seen.get(ch)
+		got, ok := e.seen.get(ch)
+		if !ok && !r.emptied {
+			continue
+		}
 		if got.Epoch != prev.Epoch || got.Offset < prev.Offset {
 			lost = append(lost, ch)
 			e.seen.note(ch, top) // its clients recover up to top: not again for the same loss

@@ -7,9 +7,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/centrifugal/centrifuge"
@@ -17,7 +19,9 @@ import (
 
 // sseWriteTimeout bounds one write to an SSE connection: a client that
 // does not take a message in that time is cut off (centrifuge's own SSE
-// handler uses the same second).
+// handler uses the same second). On a plain socket, where writes do not
+// block (ssewrite.go), it bounds how long a stream may take nothing of
+// what is pending for it.
 const sseWriteTimeout = time.Second
 
 // sseHandler serves the SSE transport over HTTP/1.x by taking the
@@ -27,16 +31,20 @@ const sseWriteTimeout = time.Second
 // net/http, each open stream holds its connection goroutine (the
 // handler's deep stack), net/http's background reader, its 4 KiB read
 // and write buffers and the response's own buffer: about 38 KiB of RSS a
-// connection, against some 16 KiB here (bench/README.md, "Live"). Here it
-// holds the engine's client, one goroutine that waits for the connection
-// to close, and centrifuge's writer, which writes each batch of messages
-// straight to the socket as one chunk. Over HTTP/2 the connection is not
-// the stream's to take: centrifuge's own handler (fallback) serves it.
+// connection, against 16–17 KiB here with the front page's three channels
+// (bench/README.md, "Scale"). Here it holds the engine's client and one
+// goroutine that waits for the connection to close; each batch of
+// messages is written straight to the socket as one chunk, without
+// blocking, from centrifuge's write timer (ssewrite.go). Over HTTP/2 the
+// connection is not the stream's to take: centrifuge's own handler
+// (fallback) serves it.
 type sseHandler struct {
 	node     *centrifuge.Node
 	ping     centrifuge.PingPongConfig
 	maxBody  int
 	fallback http.Handler
+	maxQueue int       // the most bytes a stream may hold pending (Limits.QueueSize)
+	chunks   sync.Pool // *[]byte: the buffers the streams assemble their chunks in
 }
 
 // ServeHTTP reads the connect command from the query, answers with the
@@ -63,7 +71,7 @@ func (h *sseHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fallback.ServeHTTP(w, r)
 		return
 	}
-	t := &sseConn{conn: conn, ping: h.ping}
+	t := &sseConn{conn: conn, raw: rawConn(conn), ping: h.ping, chunks: &h.chunks, maxPending: h.maxQueue}
 	if err := t.writeRaw(header); err != nil {
 		_ = conn.Close()
 		return
@@ -75,6 +83,7 @@ func (h *sseHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = conn.Close()
 		return
 	}
+	t.client = c
 	go t.watch(closeFn)
 	_ = centrifuge.HandleReadFrame(c, bytes.NewReader(cmd), int64(h.maxBody))
 }
@@ -131,11 +140,19 @@ func sseHeader(h http.Header) []byte {
 // writes come from centrifuge's writer (and, at connect and disconnect,
 // from the goroutine that handles those), one at a time.
 type sseConn struct {
-	conn net.Conn
-	ping centrifuge.PingPongConfig
+	conn       net.Conn
+	raw        syscall.RawConn // conn's socket, written without blocking (ssewrite.go); nil: writes block
+	ping       centrifuge.PingPongConfig
+	chunks     *sync.Pool // the handler's: see WriteMany
+	maxPending int
+	client     *centrifuge.Client // set before it writes
 
-	mu   sync.Mutex  // held by a write
-	done atomic.Bool // closed: writes are dropped
+	mu      sync.Mutex  // held by a write
+	done    atomic.Bool // writes are dropped: closed, or closing
+	closed  atomic.Bool // the connection is closed (shut)
+	pending []byte      // under mu: what the socket has not taken yet
+	stalled time.Time   // under mu: when the socket last took some of pending
+	retry   *time.Timer // under mu: writes pending again (drain)
 }
 
 var _ centrifuge.Transport = (*sseConn)(nil)
@@ -152,9 +169,18 @@ func (t *sseConn) PingPongConfig() centrifuge.PingPongConfig   { return t.ping }
 // Write sends one message as an event.
 func (t *sseConn) Write(message []byte) error { return t.WriteMany(message) }
 
+// maxPooledChunk is the largest chunk buffer kept for reuse: one
+// publication of the largest size a feed may publish (64 KiB by default)
+// and its framing fits.
+const maxPooledChunk = 80 << 10
+
 // WriteMany sends messages as events in one chunk, in one write, within
 // sseWriteTimeout. A failed write closes the connection, which ends the
-// client (see watch).
+// client (see watch). The chunk is assembled in a buffer taken from the
+// handler's pool and given back after the write: one publication sent to
+// every open stream would otherwise leave a copy of itself per stream for
+// the collector, and an idle server's heap, and so its RSS, would swing
+// up to twice its live size with every few publications.
 func (t *sseConn) WriteMany(messages ...[]byte) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -165,7 +191,16 @@ func (t *sseConn) WriteMany(messages ...[]byte) error {
 	for _, m := range messages {
 		n += len("data: \n\n") + len(m)
 	}
-	b := make([]byte, 0, n+16)
+	bp, _ := t.chunks.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	defer func() {
+		if cap(*bp) <= maxPooledChunk {
+			t.chunks.Put(bp)
+		}
+	}()
+	b := slices.Grow((*bp)[:0], n+16)
 	b = strconv.AppendInt(b, int64(n), 16)
 	b = append(b, "\r\n"...)
 	for _, m := range messages {
@@ -174,8 +209,11 @@ func (t *sseConn) WriteMany(messages ...[]byte) error {
 		b = append(b, "\n\n"...)
 	}
 	b = append(b, "\r\n"...)
+	*bp = b
 	if err := t.write(b); err != nil {
-		t.shut()
+		if !errors.Is(err, errSSESlow) { // centrifuge closes a slow client: see slow
+			t.shut()
+		}
 		return err
 	}
 	return nil
@@ -188,8 +226,12 @@ func (t *sseConn) writeRaw(b []byte) error {
 	return t.write(b)
 }
 
-// write writes b under the write deadline; t.mu is held.
+// write writes b: without blocking on a plain socket (writeNow), else
+// under the write deadline. t.mu is held.
 func (t *sseConn) write(b []byte) error {
+	if t.raw != nil {
+		return t.writeNow(b)
+	}
 	if err := t.conn.SetWriteDeadline(time.Now().Add(sseWriteTimeout)); err != nil {
 		return err
 	}
@@ -206,7 +248,7 @@ func (t *sseConn) Close(centrifuge.Disconnect) error {
 		return nil
 	}
 	defer t.mu.Unlock()
-	if !t.done.Load() {
+	if !t.done.Load() && len(t.pending) == 0 {
 		_ = t.write([]byte("0\r\n\r\n"))
 	}
 	t.shut()
@@ -215,7 +257,8 @@ func (t *sseConn) Close(centrifuge.Disconnect) error {
 
 // shut closes the connection, once.
 func (t *sseConn) shut() {
-	if t.done.CompareAndSwap(false, true) {
+	t.done.Store(true)
+	if t.closed.CompareAndSwap(false, true) {
 		_ = t.conn.Close()
 	}
 }
