@@ -37,6 +37,10 @@ func (x *response) respond() error {
 		return err
 	}
 	x.mode = mode
+	if !h.rd.gate.enter() { // at capacity: shed before any work
+		return errShed
+	}
+	defer h.rd.gate.leave()
 	if id := x.r.URL.Query().Get(FragmentParam); id != "" {
 		return x.fragment(id)
 	}

@@ -66,6 +66,7 @@ type Renderer struct {
 	sentinel      string           // random slot marker for layouts; unguessable by content
 	sentinelBytes []byte           // the same, to cut the layout at
 	limiter       *limiter         // the process-wide fetch budget; nil if unbounded
+	gate          *pageGate        // the pages answered at once (Limits.Pages); nil if unbounded
 	reported      problemLog       // page problems logged once (problems.go)
 }
 
@@ -97,6 +98,7 @@ func New(reg *assets.Registry, opts ...Option) (*Renderer, error) {
 	}
 	rd.page.pageFetches = cmp.Or(rd.page.pageFetches, rd.limits.PageFetches)
 	rd.limiter = newLimiter(rd.limits)
+	rd.gate = newPageGate(rd.limits.Pages)
 	builtin := fs.FS(runtimeFS)
 	if rd.runtimeName != "" {
 		builtin = formFS
