@@ -9,13 +9,16 @@
 // latencies, staleness across two instances (package cachebench). It prints a
 // table, writes bench/results/latest.json and the charts, and checks the
 // project's targets. go run ./bench soak runs the soak instead (package
-// soak).
+// soak); go run ./bench overload the mixed overload, twice the server's
+// capacity for 10 minutes (package overload).
 //
 //	go run ./bench                       # everything: 11.5 minutes on 2 cores (610 s measured before the cache section, which adds 90 s)
 //	go run ./bench -live-only            # the live engine only, on one instance and on three through Redis: under 2 minutes
 //	go run ./bench -cache-only           # the pagelet cache only: about 1.5 minutes
 //	go run ./bench -quick -no-browser    # a smoke run in seconds
 //	go run ./bench soak -load 10m        # the soak
+//	go run ./bench overload              # capacity, then 2× for 10 minutes: about 13 minutes
+//	go run ./bench overload -quick       # the same in about a minute
 //	go run ./bench -scenarios reversed -no-load
 //	go run ./bench -delays 30,1000 -url http://127.0.0.1:8080
 //
@@ -33,6 +36,7 @@ import (
 
 	"github.com/bigpipe-go/bigpipe/bench/cachebench"
 	"github.com/bigpipe-go/bigpipe/bench/livebench"
+	"github.com/bigpipe-go/bigpipe/bench/overload"
 	"github.com/bigpipe-go/bigpipe/bench/page"
 	"github.com/bigpipe-go/bigpipe/bench/soak"
 )
@@ -48,8 +52,11 @@ func main() {
 	defer stop()
 	run := page.Run
 	args := os.Args[1:]
-	if len(args) > 0 && args[0] == "soak" {
+	switch {
+	case len(args) > 0 && args[0] == "soak":
 		run, args = soak.Run, args[1:]
+	case len(args) > 0 && args[0] == "overload":
+		run, args = overload.Main, args[1:]
 	}
 	if err := run(ctx, args, os.Stdout, os.Stderr); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
