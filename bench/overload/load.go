@@ -33,10 +33,11 @@ var kindNames = [kinds]string{"front page", "article", "fragment", "comment", "m
 func (k kind) String() string { return kindNames[k] }
 
 // mix is each kind's share of the rate: at rate R, R×mix[k] requests of
-// kind k start each second. Pages are most of it, as on a news site; a
+// kind k start each second. Pages are most of it, as on a news site (a
+// post for every 20 pages read); a
 // live connection is held for Config.Hold, so R×mix[kindLive]×Hold are
 // open at once.
-var mix = [kinds]float64{0.40, 0.40, 0.10, 0.05, 0.05, 0.10}
+var mix = [kinds]float64{0.42, 0.42, 0.06, 0.02, 0.02, 0.06}
 
 // outcome is how one request ended.
 type outcome int
@@ -46,6 +47,7 @@ const (
 	okFallback                // a whole page with a pagelet's fallback: degraded, shown as such
 	shed                      // 503 with Retry-After
 	failed                    // anything else: a 5xx, a 503 without Retry-After, a 4xx, a cut page, a reset or timeout
+	abandoned                 // the client left before the answer: the load ended (live connects only)
 	outcomes
 )
 
@@ -99,7 +101,7 @@ func (t *tally) pageP99() time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	all := append(append([]time.Duration(nil), t.latency[kindHome]...), t.latency[kindArticle]...)
-	return measure.Percentile(all, 0.99)
+	return measure.Percentile(all, 99)
 }
 
 // loadSpec is one run of the load.

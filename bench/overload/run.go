@@ -91,19 +91,21 @@ func (r *Report) Table() string {
 	if len(r.Steps) > 0 {
 		b.WriteString("\ncapacity search (fresh server, its default limits):\n")
 		w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(w, "rate/s\tpage p50\tpage p99\twhole\tshed\tfailed\tskipped\tsane\t")
+		fmt.Fprintln(w, "rate/s\tpage p50\tpage p99\tpost p99\twhole\tshed\tfailed\tskipped\tsane\t")
 		for _, s := range r.Steps {
-			fmt.Fprintf(w, "%.0f\t%v\t%v\t%d\t%d\t%d\t%d\t%v\t\n", s.Rate, s.P50.Round(time.Millisecond), s.P99.Round(time.Millisecond), s.Whole, s.Shed, s.Failed, s.Skipped, s.Sane)
+			fmt.Fprintf(w, "%.0f\t%v\t%v\t%v\t%d\t%d\t%d\t%d\t%v\t\n", s.Rate, s.P50.Round(time.Millisecond), s.P99.Round(time.Millisecond), s.PostP99.Round(time.Millisecond),
+				s.Whole, s.Shed, s.Failed, s.Skipped, s.Sane)
 		}
 		w.Flush()
 	}
-	fmt.Fprintf(&b, "\ncapacity %.0f/s; overload %.0f/s (%.1f×) for %v on a fresh server, -live-max-conns %d\n", r.Capacity, r.Rate, r.Config.Factor, r.Config.Duration, r.LiveCap)
+	fmt.Fprintf(&b, "\ncapacity %.0f/s; overload %.0f/s (%.1f×) for %v on a fresh server sized for the capacity: -max-pages %d -max-posts %d -live-max-conns %d %s\n",
+		r.Capacity, r.Rate, r.Config.Factor, r.Config.Duration, r.PagesCap, r.PostsCap, r.LiveCap, strings.Join(r.Config.ServerArgs, " "))
 	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "kind\twhole\tfallback\tshed 503\tfailed\tskipped\tp50\tp99\t")
 	t := r.Load
 	for k := range kinds {
 		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%v\t%v\t\n", k, t.n[k][okWhole], t.n[k][okFallback], t.n[k][shed], t.n[k][failed], t.skipped[k],
-			measure.Percentile(t.latency[k], 0.5).Round(time.Millisecond), measure.Percentile(t.latency[k], 0.99).Round(time.Millisecond))
+			measure.Percentile(t.latency[k], 50).Round(time.Millisecond), measure.Percentile(t.latency[k], 99).Round(time.Millisecond))
 	}
 	w.Flush()
 	for _, f := range slices.Sorted(maps.Keys(t.failures)) {

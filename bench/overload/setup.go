@@ -38,17 +38,22 @@ func discover(ctx context.Context, addr string, readers int, prefix string) (*ta
 	c := &http.Client{Jar: jar, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	defer c.CloseIdleConnections()
-	home, err := fetch(ctx, c, base+"/")
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range articleLink.FindAllStringSubmatch(home, -1) {
-		if !slices.Contains(s.slugs, m[1]) {
-			s.slugs = append(s.slugs, m[1])
+	// The front page's stories, from its first whole rendering (a
+	// pagelet's first load may time out into its fallback on a busy
+	// machine).
+	for try := 0; len(s.slugs) == 0; try++ {
+		home, err := fetch(ctx, c, base+"/")
+		if err != nil {
+			return nil, err
 		}
-	}
-	if len(s.slugs) == 0 {
-		return nil, errors.New("overload: no article linked from the front page")
+		for _, m := range articleLink.FindAllStringSubmatch(home, -1) {
+			if !slices.Contains(s.slugs, m[1]) {
+				s.slugs = append(s.slugs, m[1])
+			}
+		}
+		if len(s.slugs) == 0 && (try == 20 || !sleep(ctx, 500*time.Millisecond)) {
+			return nil, fmt.Errorf("overload: no article linked from the front page (%d bytes, fallback shown: %v)", len(home), strings.Contains(home, "pl-fallback"))
+		}
 	}
 	art, err := fetch(ctx, c, base+"/article/"+s.slugs[0])
 	if err != nil {

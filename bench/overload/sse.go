@@ -2,8 +2,8 @@ package overload
 
 import (
 	"bufio"
-	"context"
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -29,6 +29,15 @@ func holdLive(ctx context.Context, addr, connect, ip string, hold time.Duration)
 		return failed, "dial: " + err.Error()
 	}
 	defer conn.Close()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // the end of ctx ends the connection early; this goroutine ends with holdLive
+		select {
+		case <-ctx.Done():
+			_ = conn.Close()
+		case <-stop:
+		}
+	}()
 	u := "http://" + addr + live.DefaultPath + "sse?cf_connect=" + url.QueryEscape(connect)
 	req, err := http.NewRequest(http.MethodGet, u, nil)
 	if err != nil {
@@ -39,10 +48,16 @@ func holdLive(ctx context.Context, addr, connect, ip string, hold time.Duration)
 	req.Header.Set("X-Forwarded-For", ip)
 	_ = conn.SetDeadline(time.Now().Add(connectTimeout))
 	if err := req.Write(conn); err != nil {
+		if isClosed(ctx) {
+			return abandoned, ""
+		}
 		return failed, "request: " + err.Error()
 	}
 	br := bufio.NewReaderSize(conn, 4<<10)
 	resp, err := http.ReadResponse(br, req)
+	if err != nil && isClosed(ctx) {
+		return abandoned, ""
+	}
 	if err != nil {
 		return failed, "response: " + err.Error()
 	}
@@ -56,15 +71,6 @@ func holdLive(ctx context.Context, addr, connect, ip string, hold time.Duration)
 	// The connect reply, then whatever comes (pings, publications) until
 	// hold has passed.
 	end := time.Now().Add(hold)
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() { // the end of ctx ends the connection early; this goroutine ends with holdLive
-		select {
-		case <-ctx.Done():
-			_ = conn.SetDeadline(time.Now())
-		case <-stop:
-		}
-	}()
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(nil, 1<<20)
 	connected := false
@@ -89,6 +95,8 @@ func holdLive(ctx context.Context, addr, connect, ip string, hold time.Duration)
 		}
 	}
 	switch {
+	case !connected && isClosed(ctx):
+		return abandoned, ""
 	case !connected:
 		return failed, fmt.Sprintf("no connect reply: %v", sc.Err())
 	case !time.Now().Before(end), isClosed(ctx):
