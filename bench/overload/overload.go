@@ -72,7 +72,7 @@ type step struct {
 	P50     time.Duration // of the pages answered 200
 	P99     time.Duration
 	PostP99 time.Duration // of the comments and messages answered 2xx
-	Whole   int // every kind, whole
+	Whole   int           // every kind, whole
 	Shed    int
 	Failed  int
 	Skipped int
@@ -90,10 +90,10 @@ type Report struct {
 	// is in flight at the capacity's rate for the latency cfg.P99): its
 	// -max-pages, -max-posts and -live-max-conns.
 	PagesCap, PostsCap, LiveCap int
-	Elapsed  time.Duration
-	Load     *tally
-	Store    storeCheck
-	Samples  []sample
+	Elapsed                     time.Duration
+	Load                        *tally
+	Store                       storeCheck
+	Samples                     []sample
 	// Goroutines before the load, and once it is gone (after up to Settle).
 	BaseGoroutines, EndGoroutines int
 	RSS, Heap, Goroutines         trend

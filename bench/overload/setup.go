@@ -22,9 +22,10 @@ import (
 )
 
 var (
-	articleLink = regexp.MustCompile(`href="/article/([a-z0-9-]+)"`)
-	tokenField  = regexp.MustCompile(`name="_token" value="([^"]+)"`)
-	subField    = regexp.MustCompile(`name="_submission" value="([^"]+)"`)
+	// In the skeleton, or inside a pagelet's payload as a JSON string.
+	articleLink = regexp.MustCompile(`href=\\?"/article/([a-z0-9-]+)\\?"`)
+	tokenField  = regexp.MustCompile(`name=\\?"_token\\?" value=\\?"([^"\\]+)`)
+	subField    = regexp.MustCompile(`name=\\?"_submission\\?" value=\\?"([^"\\]+)`)
 	liveToken   = regexp.MustCompile(`"live":\{"src":"[^"]*","url":"[^"]*","token":"([^"]+)"`)
 	livePos     = regexp.MustCompile(`"live":\{"channel":"([^"]+)","kind":"[a-z]+","offset":(\d+),"epoch":"([^"]*)"\}`)
 )
