@@ -95,15 +95,6 @@ func (t *tally) total(o outcome) int {
 	return n
 }
 
-// pageP99 is the 99th percentile of the pages answered 200 (front pages
-// and articles together).
-func (t *tally) pageP99() time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	all := append(append([]time.Duration(nil), t.latency[kindHome]...), t.latency[kindArticle]...)
-	return measure.Percentile(all, 99)
-}
-
 // loadSpec is one run of the load.
 type loadSpec struct {
 	Rate        float64       // R: requests of the mix per second (see mix)

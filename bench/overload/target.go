@@ -12,7 +12,6 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -180,15 +179,4 @@ func (s *target) live(ctx context.Context, t *tally, hold time.Duration) {
 // connectCommand is the connect command of the page's client.
 func (s *target) connectCommand() string {
 	return `{"id":1,"connect":{"token":` + strconv.Quote(s.liveTok) + `,"name":"bigpipe","subs":` + s.liveSubs + `}}`
-}
-
-// splitNonEmpty splits a comma list.
-func splitNonEmpty(v string) []string {
-	var out []string
-	for f := range strings.SplitSeq(v, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }
