@@ -50,8 +50,8 @@ func (s *target) request(t *tally, pool *connPool, k kind) {
 		t.add(k, failed, d, "connection: "+err.Error())
 		return
 	}
-	pool.put(c)
 	o, reason := judge(k, res.Status, res.RetryAfter, res.Body)
+	pool.put(c) // res.Body is c's: judged first
 	switch {
 	case o == okWhole:
 		s.ledger.note(post, postAnswered)
