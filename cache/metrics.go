@@ -3,6 +3,7 @@ package cache
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,6 +13,7 @@ import (
 // few pagelets, and a key would make a series per article.
 type metrics struct {
 	lookups       *prometheus.CounterVec   // by pagelet and outcome
+	hits          sync.Map                 // pagelet name → its hit counter: every cached pagelet of every page counts one, without the vector's label hashing
 	refreshes     *prometheus.CounterVec   // loads run, by pagelet and result
 	loadSeconds   *prometheus.HistogramVec // by pagelet
 	evictions     *prometheus.CounterVec   // by cause
@@ -55,7 +57,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 }
 
 func (m *metrics) lookup(pagelet string, o Outcome) {
-	m.lookups.WithLabelValues(pagelet, string(o)).Inc()
+	if o != Hit {
+		m.lookups.WithLabelValues(pagelet, string(o)).Inc()
+		return
+	}
+	c, ok := m.hits.Load(pagelet)
+	if !ok {
+		c, _ = m.hits.LoadOrStore(pagelet, m.lookups.WithLabelValues(pagelet, string(Hit)))
+	}
+	c.(prometheus.Counter).Inc()
 }
 
 func (m *metrics) refresh(pagelet string, ok bool, d time.Duration) {

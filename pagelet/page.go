@@ -46,6 +46,16 @@ type Page struct {
 	// pagelet in Pagelets.
 	Layout func(slot Slot) templ.Component
 
+	// LayoutKey, when not empty, lets the renderer render Layout once and
+	// reuse its markup for every later page with the same key and the same
+	// pagelet ids, instead of rendering it for each request: on a page
+	// whose pagelets are cached, the layout is most of the work left. The
+	// key must name everything the layout's markup depends on (the route
+	// and whatever of the URL it shows); a layout that shows something of
+	// the request or its reader must not have one. A layout that writes the
+	// request's CSP nonce is never reused (the renderer logs it once).
+	LayoutKey string
+
 	// Pagelets lists the page's pagelets in document order.
 	Pagelets []Pagelet
 }

@@ -151,17 +151,13 @@ func ParseBenchCache(s string) (bool, error) {
 	return b, nil
 }
 
-// benchCache is the cache policy of pagelet pI of /bench?cache=1 with
-// delay d, pad bytes of filler and fault f: its key names everything its
-// content or its failure depends on, so each scenario has entries of its
-// own (a failed Load stores nothing: a faulty pagelet fails every time).
-func benchCache(i int, d time.Duration, pad int, f Fault) pagelet.Cache {
-	return pagelet.Cache{
-		Fresh: BenchCacheFresh,
-		Stale: BenchCacheStale,
-		Key:   "/bench\x00" + benchIDs[i] + "\x00" + strconv.FormatInt(d.Milliseconds(), 10) + "\x00" + strconv.Itoa(pad) + "\x00" + string(f),
-		Tags:  benchTags,
-	}
+// benchCache is the cache policy of /bench?cache=1's pagelets, each
+// cached under key and its own id: key names everything the page's
+// content or failures depend on (its delays, pad and fail parameters), so
+// each scenario has entries of its own (a failed Load stores nothing: a
+// faulty pagelet fails every time).
+func benchCache(key string) pagelet.Cache {
+	return pagelet.Cache{Fresh: BenchCacheFresh, Stale: BenchCacheStale, Key: key, Tags: benchTags}
 }
 
 // benchTags are the tags of /bench?cache=1's fragments.
@@ -182,6 +178,9 @@ var benchIDs, benchTitleIDs = func() (ids, titles [MaxBenchPagelets]string) {
 // inorder or serial chooses the mode; without it the usual detection decides.
 func BenchMode(rd *render.Renderer) render.ModeFunc {
 	return func(r *http.Request) (render.Mode, error) {
+		if !strings.Contains(r.URL.RawQuery, "mode=") { // most requests: nothing to parse
+			return rd.DetectMode(r)
+		}
 		if m := r.URL.Query().Get("mode"); m != "" {
 			return render.ParseMode(m)
 		}
@@ -220,11 +219,15 @@ func Bench(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
 		http.Error(w, "400 bad request: "+err.Error(), http.StatusBadRequest)
 		return nil, nil
 	}
+	key := ""
+	if cached {
+		key = "/bench\x00" + spec + "\x00" + strconv.Itoa(pad) + "\x00" + q.Get("fail")
+	}
 	pls := make([]pagelet.Pagelet, len(delays))
 	for i, d := range delays {
 		pls[i] = benchPagelet(i, d, pad, faults[i])
 		if cached {
-			pls[i].Cache = benchCache(i, d, pad, faults[i])
+			pls[i].Cache = benchCache(key)
 		}
 	}
 	return &pagelet.Page{
@@ -233,6 +236,7 @@ func Bench(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
 		Head:      headMeta("BigPipe benchmark page: "+strconv.Itoa(len(delays))+" pagelets, each shown as soon as its own delay has passed.", false),
 		InlineCSS: []string{"css/bench.css"}, // 1 KB: first paint waits for no request
 		Layout:    func(slot pagelet.Slot) templ.Component { return BenchLayout(delays, slot) },
+		LayoutKey: "/bench\x00" + spec, // the layout shows the delays alone
 		Pagelets:  pls,
 	}, nil
 }

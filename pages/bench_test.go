@@ -498,11 +498,11 @@ func TestBenchCache(t *testing.T) {
 	}
 	check("delays=0,5&mode=pipelined&cache=1", "miss", "miss")
 	check("delays=0,5&mode=pipelined&cache=1", "hit", "hit")
-	check("delays=0,5&mode=serial&cache=1", "hit", "hit")     // the fragment serves every mode
-	check("delays=0,6&mode=pipelined&cache=1", "hit", "miss") // p1's delay differs: its own entry
+	check("delays=0,5&mode=serial&cache=1", "hit", "hit")      // the fragment serves every mode
+	check("delays=0,6&mode=pipelined&cache=1", "miss", "miss") // another scenario: entries of its own
 	check("delays=0,5&pad=100&mode=pipelined&cache=1", "miss", "miss")
 	check("delays=0,5&mode=pipelined", "", "") // no cache=1: not cached
 	check("delays=0,5&mode=pipelined&cache=0", "", "")
-	check("delays=0,5&fail=1:error&mode=pipelined&cache=1", "hit", "failed")
+	check("delays=0,5&fail=1:error&mode=pipelined&cache=1", "miss", "failed")
 	check("delays=0,5&fail=1:error&mode=pipelined&cache=1", "hit", "failed")
 }

@@ -203,6 +203,16 @@ func sectionTitle(id string) string {
 	return id
 }
 
+// homeLayoutKey is the front page's pagelet.Page.LayoutKey: its layout
+// shows the day, and for a signed-in reader their notifications box (a
+// form with their token), which is theirs alone: no key then.
+func homeLayoutKey(c chrome, nb noticesBox) string {
+	if nb.SignedIn {
+		return ""
+	}
+	return "/\x00" + c.Now.Format(time.DateOnly)
+}
+
 // Home is the front page, "/". Other paths get the 404 page ([Site.NotFound]).
 func (s *Site) Home(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
 	if r.URL.Path != "/" {
@@ -213,12 +223,13 @@ func (s *Site) Home(w http.ResponseWriter, r *http.Request) (*pagelet.Page, erro
 	c := chrome{Now: now, Current: "home", NameH1: true}
 	notices, nb := s.noticesPagelet(w, r)
 	return &pagelet.Page{
-		Title:  siteName + " — news, business, technology and sport",
-		Lang:   "en",
-		Head:   templ.Join(headMeta(homeDescription, false), seoTags(s.homeSEO(r, homeDescription)), feedLinks(true)),
-		CSS:    []string{SiteCSS},
-		JS:     noticesJS(nb), // the mark-all-read form's enhancer
-		Layout: func(slot pagelet.Slot) templ.Component { return homeLayout(s.withAccountSlot(c, slot), nb, slot) },
+		Title:     siteName + " — news, business, technology and sport",
+		Lang:      "en",
+		Head:      templ.Join(headMeta(homeDescription, false), seoTags(s.homeSEO(r, homeDescription)), feedLinks(true)),
+		CSS:       []string{SiteCSS},
+		JS:        noticesJS(nb), // the mark-all-read form's enhancer
+		Layout:    func(slot pagelet.Slot) templ.Component { return homeLayout(s.withAccountSlot(c, slot), nb, slot) },
+		LayoutKey: homeLayoutKey(c, nb),
 		Pagelets: append([]pagelet.Pagelet{
 			s.sectionPagelet("hotnews", now),
 			s.cached(breakingCache(), s.live(ChannelBreaking, s.pagelet("breaking", "Breaking news", 90, skelBreaking(),

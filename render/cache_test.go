@@ -360,7 +360,11 @@ func TestCacheWildcardRouteWarns(t *testing.T) {
 		slug := r.PathValue("slug")
 		return pageOf(counted("body", &calls, func(context.Context) (string, error) { return "article " + slug, nil })), nil
 	}))
+	mux.Handle("/{$}", rd.Page(func(_ http.ResponseWriter, r *http.Request) (*pagelet.Page, error) { // {$} only anchors the end: no warning
+		return pageOf(counted("front", &calls, func(context.Context) (string, error) { return "front", nil })), nil
+	}))
 	srv := httptestServer(t, mux)
+	get(t, srv.URL+"/", googlebotUA)
 	get(t, srv.URL+"/article/one", googlebotUA)
 	get(t, srv.URL+"/article/two", googlebotUA)
 	mu.Lock()

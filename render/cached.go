@@ -38,7 +38,7 @@ func (f *fetches) fill(i int) *cache.Fill {
 	*fill = cache.Fill{Name: p.ID, Policy: p.Cache, Channel: p.Channel, Timeout: p.EffectiveTimeout(), Personal: p.Personal}
 	if fill.Policy.Key == "" {
 		route := cmp.Or(x.r.Pattern, x.r.URL.Path) // as problems.go names a route
-		if strings.Contains(x.r.Pattern, "{") {
+		if hasWildcard(x.r.Pattern) {
 			// Likely a mistake: /article/{slug} would show one article's
 			// fragment on every article. Say so, once per route.
 			x.report(slog.LevelWarn, "cached pagelet keyed by a route with wildcards (logged once)",
@@ -53,6 +53,13 @@ func (f *fetches) fill(i int) *cache.Fill {
 	f.sources[i] = cachedSource{f: f, i: i}
 	fill.Source = &f.sources[i]
 	return fill
+}
+
+// hasWildcard reports whether a ServeMux pattern has a wildcard that
+// matches part of a path ({slug}, {rest...}); {$}, which only anchors the
+// path's end, is none.
+func hasWildcard(pattern string) bool {
+	return strings.Count(pattern, "{") > strings.Count(pattern, "{$}")
 }
 
 // cachedSource loads pagelet i of a page for the cache.

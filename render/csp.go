@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"strings"
 
 	"github.com/a-h/templ"
 )
@@ -13,6 +14,10 @@ import (
 // the runtime loads pagelet JS); no plugins, no <base> rewriting. Inline
 // event handlers and scripts that arrive inside pagelet content never run.
 const CSPHeader = "script-src 'nonce-%s' 'strict-dynamic'; object-src 'none'; base-uri 'none'"
+
+// cspPrefix and cspSuffix are CSPHeader before and after its %s: the
+// header is put together for every page, without fmt.
+var cspPrefix, cspSuffix, _ = strings.Cut(CSPHeader, "%s")
 
 // newNonce draws a fresh CSP nonce: 128 bits from crypto/rand, base64.
 func newNonce() string {

@@ -17,6 +17,10 @@ var (
 	ErrBadMode = errors.New("render: bad mode")
 	// ErrLayout is a layout that does not place every pagelet exactly once.
 	ErrLayout = errors.New("render: bad layout")
+
+	// errLayoutNonce is a layout with a LayoutKey that writes the
+	// request's CSP nonce: it is rendered for each request instead.
+	errLayoutNonce = errors.New("render: a layout with a LayoutKey writes the request's CSP nonce")
 	// ErrNotLive is a live pagelet (one with a Channel) on a Renderer
 	// without a live engine ([WithLive]): it would never update. See
 	// [Renderer.Check].

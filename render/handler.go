@@ -1,7 +1,6 @@
 package render
 
 import (
-	"fmt"
 	"net/http"
 )
 
@@ -41,7 +40,7 @@ func (x *response) respond() error {
 		return errShed
 	}
 	defer h.rd.gate.leave()
-	if id := x.r.URL.Query().Get(FragmentParam); id != "" {
+	if id := fragmentID(x.r); id != "" {
 		return x.fragment(id)
 	}
 	page, err := x.preflight()
@@ -71,8 +70,13 @@ func (x *response) respond() error {
 	f := h.start(x, page)
 	defer f.stop()
 	defer x.l.release()
-	if err := h.rd.renderLayout(x.ctx, page, &x.l); err != nil {
-		return x.checkFailed(page, err)
+	if k, ok := h.rd.keptLayout(page); ok { // layoutcache.go
+		x.l = layout{segs: k.segs, order: k.order}
+	} else {
+		if err := h.rd.renderLayout(x.ctx, page, &x.l); err != nil {
+			return x.checkFailed(page, err)
+		}
+		x.keepLayout(page, &x.l)
 	}
 	x.layout = x.since() - x.preflightTime
 	p := pass{x: x, page: page, res: res, f: f}
@@ -98,7 +102,7 @@ func (h *Handler) setHeaders(hdr http.Header, mode Mode, nonce string, personal 
 	hdr["X-Bigpipe-Mode"] = headerMode[mode]
 	hdr.Add("Vary", "User-Agent, Cookie")
 	if nonce != "" {
-		hdr.Add("Content-Security-Policy", fmt.Sprintf(CSPHeader, nonce))
+		hdr["Content-Security-Policy"] = []string{cspPrefix + nonce + cspSuffix}
 	}
 }
 

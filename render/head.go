@@ -88,7 +88,8 @@ func (h *Handler) head(ctx context.Context, s *stream, page *pagelet.Page, res *
 func (h *Handler) headEnd(s *stream, mode Mode) {
 	if mode == Pipelined {
 		s.buf = append(s.buf, `<noscript><meta http-equiv="refresh" content="0; url=`...)
-		s.buf = append(s.buf, html.EscapeString(h.rd.path+"nojs?next="+url.QueryEscape(s.x.r.URL.RequestURI()))...)
+		s.buf = append(s.buf, h.rd.nojsNext...)
+		s.buf = append(s.buf, url.QueryEscape(s.x.r.URL.RequestURI())...) // nothing in it to escape for HTML: letters, digits, %-_.~+
 		s.buf = append(s.buf, `"></noscript>`...)
 	}
 	s.buf = append(s.buf, "</head><body>"...)

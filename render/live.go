@@ -3,7 +3,9 @@ package render
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bigpipe-go/bigpipe/pagelet"
@@ -65,6 +67,16 @@ func WithLive(l Live) Option { return rendererOption(func(c *config) { c.live = 
 // a [Fragment] in JSON. A Live with a method Refetched(channel string) is
 // told of each such refetch of a live pagelet, to count it.
 const FragmentParam = "bigpipe_fragment"
+
+// fragmentID is the pagelet r asks for with [FragmentParam]; "" for a
+// whole page. The query is parsed only when it names the parameter: most
+// pages have none to parse.
+func fragmentID(r *http.Request) string {
+	if !strings.Contains(r.URL.RawQuery, FragmentParam) {
+		return ""
+	}
+	return r.URL.Query().Get(FragmentParam)
+}
 
 // position reads the live position of pagelet p, if it is live and the page
 // has a live engine. A failure is logged and makes the pagelet static for

@@ -7,10 +7,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"html"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
+
+	"github.com/maypok86/otter/v2"
 
 	"github.com/bigpipe-go/bigpipe/assets"
 	"github.com/bigpipe-go/bigpipe/internal/crawler"
@@ -61,13 +64,15 @@ type PageFunc func(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error
 // endpoints (see [Renderer.ServeHTTP]), mounted with mux.Handle(rd.Path(), rd).
 type Renderer struct {
 	config
-	assets        *assets.Registry // the site's CSS and JS
-	runtime       *assets.Registry // the built-in runtime and form enhancer, served under the Renderer's path; the enhancer alone with WithRuntime
-	sentinel      string           // random slot marker for layouts; unguessable by content
-	sentinelBytes []byte           // the same, to cut the layout at
-	limiter       *limiter         // the process-wide fetch budget; nil if unbounded
-	gate          *pageGate        // the pages answered at once (Limits.Pages); nil if unbounded
-	reported      problemLog       // page problems logged once (problems.go)
+	assets        *assets.Registry                  // the site's CSS and JS
+	runtime       *assets.Registry                  // the built-in runtime and form enhancer, served under the Renderer's path; the enhancer alone with WithRuntime
+	sentinel      string                            // random slot marker for layouts; unguessable by content
+	sentinelBytes []byte                            // the same, to cut the layout at
+	nojsNext      string                            // path+"nojs?next=", HTML-escaped: the start of the <noscript> refresh's URL
+	limiter       *limiter                          // the process-wide fetch budget; nil if unbounded
+	gate          *pageGate                         // the pages answered at once (Limits.Pages); nil if unbounded
+	layouts       *otter.Cache[string, *keptLayout] // layouts kept by their pagelet.Page.LayoutKey (layoutcache.go)
+	reported      problemLog                        // page problems logged once (problems.go)
 }
 
 var _ http.Handler = (*Renderer)(nil)
@@ -114,6 +119,10 @@ func New(reg *assets.Registry, opts ...Option) (*Renderer, error) {
 	_, _ = rand.Read(token[:]) // never fails (crypto/rand)
 	rd.sentinel = "<!--bigpipe-slot-" + hex.EncodeToString(token[:]) + "-->"
 	rd.sentinelBytes = []byte(rd.sentinel)
+	rd.nojsNext = html.EscapeString(rd.path + "nojs?next=")
+	if rd.layouts, err = newLayoutCache(); err != nil {
+		return nil, fmt.Errorf("render: layout cache: %w", err)
+	}
 	return rd, nil
 }
 
