@@ -17,7 +17,7 @@ func TestMain(m *testing.M) {
 }
 
 // TestOverload runs the bench small: the server binary with a capacity
-// made small by its flags (no pagelet cache, every backend 20 ms, eight
+// made small by its flags (no pagelet cache, every backend 50 ms, eight
 // fetches and eight waiting), under the mix at twice the rate it is told
 // is its capacity, for 15 s. Every answer must be 2xx or 503 with
 // Retry-After, something of every kind but pages must be shed (pages may
@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 func TestOverload(t *testing.T) {
 	cfg := DefaultConfig(true)
 	cfg.Bin, cfg.Dir = bin.Path(t), t.TempDir()
-	cfg.ServerArgs = []string{"-cache=false", "-latency", "*=20ms", "-max-fetches", "8", "-fetch-queue", "8"}
+	cfg.ServerArgs = []string{"-cache=false", "-latency", "*=50ms", "-max-fetches", "8", "-fetch-queue", "8"}
 	cfg.Rate, cfg.Duration, cfg.Hold = 60, 15*time.Second, 3*time.Second
 	cfg.Window, cfg.Readers, cfg.MaxInFlight = 3*time.Second, 3, 300
 	cfg.Progress = func(s string) { t.Log(s) }
