@@ -56,6 +56,7 @@ type tally struct {
 	mu       sync.Mutex
 	n        [kinds][outcomes]int
 	skipped  [kinds]int             // not started: the client's bound on requests in flight was reached
+	retried  [kinds]int             // sent again on a new connection: the kept-alive one closed before any answer
 	latency  [kinds][]time.Duration // of okWhole and okFallback answers
 	failures map[string]int         // failed, by kind and reason
 	samples  []string               // the first few failures in full
@@ -76,6 +77,12 @@ func (t *tally) add(k kind, o outcome, d time.Duration, reason string) {
 			t.samples = append(t.samples, fmt.Sprintf("%s after %v: %s", k, d.Round(time.Millisecond), reason))
 		}
 	}
+}
+
+func (t *tally) retry(k kind) {
+	t.mu.Lock()
+	t.retried[k]++
+	t.mu.Unlock()
 }
 
 func (t *tally) skip(k kind) {
@@ -157,35 +164,54 @@ func runLoad(ctx context.Context, site *target, s loadSpec) *tally {
 type connPool struct {
 	addr string
 	mu   sync.Mutex
-	idle []*measure.RawConn
+	idle []idleConn
+}
+
+type idleConn struct {
+	c     *measure.RawConn
+	since time.Time
 }
 
 // requestTimeout bounds one request: far beyond any sane answer, so that
 // a request that hits it is a failure the server caused.
 const requestTimeout = 30 * time.Second
 
-func (p *connPool) get() *measure.RawConn {
+// maxIdle is how long a connection may stay idle in the pool: well under
+// the server's 120 s IdleTimeout, as net/http's Transport (90 s) and
+// browsers keep theirs, so that the pool seldom hands out one the server
+// is closing.
+const maxIdle = 60 * time.Second
+
+// get returns an idle connection, the most recently used first, and true;
+// or a new one and false.
+func (p *connPool) get() (*measure.RawConn, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if n := len(p.idle); n > 0 {
-		c := p.idle[n-1]
+	for n := len(p.idle); n > 0; n = len(p.idle) {
+		ic := p.idle[n-1]
 		p.idle = p.idle[:n-1]
-		return c
+		if time.Since(ic.since) < maxIdle {
+			return ic.c, true
+		}
+		ic.c.Close()
 	}
-	return measure.NewRawConn(p.addr, nil, requestTimeout)
+	return p.fresh(), false
 }
+
+// fresh returns a new connection, dialled on first use.
+func (p *connPool) fresh() *measure.RawConn { return measure.NewRawConn(p.addr, nil, requestTimeout) }
 
 func (p *connPool) put(c *measure.RawConn) {
 	p.mu.Lock()
-	p.idle = append(p.idle, c)
+	p.idle = append(p.idle, idleConn{c: c, since: time.Now()})
 	p.mu.Unlock()
 }
 
 func (p *connPool) close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, c := range p.idle {
-		c.Close()
+	for _, ic := range p.idle {
+		ic.c.Close()
 	}
 	p.idle = nil
 }

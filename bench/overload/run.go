@@ -101,10 +101,10 @@ func (r *Report) Table() string {
 	fmt.Fprintf(&b, "\ncapacity %.0f/s; overload %.0f/s (%.1f×) for %v on a fresh server sized for the capacity: -max-pages %d -max-posts %d -live-max-conns %d %s\n",
 		r.Capacity, r.Rate, r.Config.Factor, r.Config.Duration, r.PagesCap, r.PostsCap, r.LiveCap, strings.Join(r.Config.ServerArgs, " "))
 	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "kind\twhole\tfallback\tshed 503\tfailed\tskipped\tp50\tp99\t")
+	fmt.Fprintln(w, "kind\twhole\tfallback\tshed 503\tfailed\tskipped\tretried\tp50\tp99\t")
 	t := r.Load
 	for k := range kinds {
-		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%v\t%v\t\n", k, t.n[k][okWhole], t.n[k][okFallback], t.n[k][shed], t.n[k][failed], t.skipped[k],
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%v\t%v\t\n", k, t.n[k][okWhole], t.n[k][okFallback], t.n[k][shed], t.n[k][failed], t.skipped[k], t.retried[k],
 			measure.Percentile(t.latency[k], 50).Round(time.Millisecond), measure.Percentile(t.latency[k], 99).Round(time.Millisecond))
 	}
 	w.Flush()

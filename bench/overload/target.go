@@ -8,14 +8,19 @@ package overload
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
 	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
+	"github.com/bigpipe-go/bigpipe/bench/internal/measure"
 	"github.com/bigpipe-go/bigpipe/internal/headless"
 	"github.com/bigpipe-go/bigpipe/render"
 )
@@ -40,14 +45,24 @@ type reader struct{ name, session string }
 // connection and records how it ended in t.
 func (s *target) request(t *tally, pool *connPool, k kind) {
 	req, post := s.build(k)
-	c := pool.get()
+	c, reused := pool.get()
 	t0 := time.Now()
 	res, err := c.Do(req)
+	if err != nil && reused && errors.Is(err, measure.ErrNoAnswer) {
+		// The server closed the kept-alive connection as it was taken
+		// (the keep-alive race): retried on a new one, as browsers and
+		// net/http do. A post is safe to send again: its submission id
+		// makes it count once.
+		c.Close()
+		t.retry(k)
+		c = pool.fresh()
+		res, err = c.Do(req)
+	}
 	d := time.Since(t0)
 	if err != nil {
 		c.Close()
 		s.ledger.note(post, postUnknown)
-		t.add(k, failed, d, "connection: "+err.Error())
+		t.add(k, failed, d, connReason(err))
 		return
 	}
 	o, reason := judge(k, res.Status, res.RetryAfter, res.Body)
@@ -179,4 +194,23 @@ func (s *target) live(ctx context.Context, t *tally, hold time.Duration) {
 // connectCommand is the connect command of the page's client.
 func (s *target) connectCommand() string {
 	return `{"id":1,"connect":{"token":` + strconv.Quote(s.liveTok) + `,"name":"bigpipe","subs":` + s.liveSubs + `}}`
+}
+
+// connReason names how a connection failed, without its addresses, so
+// that the failures of one kind add up.
+func connReason(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, syscall.EPIPE):
+		return "connection: broken pipe"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection: reset"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection: refused"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection: closed (EOF)"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "connection: timeout"
+	}
+	return "connection: " + err.Error()
 }

@@ -164,6 +164,11 @@ func (c *rawConn) timeout() time.Duration {
 const rawTimeout = LoadRequestTimeout
 
 var (
+	// ErrNoAnswer is a request whose connection failed before any byte
+	// of the answer came: on a kept-alive connection, most often one the
+	// server closed while it was idle, which a client retries on a new
+	// connection, as browsers and net/http do.
+	ErrNoAnswer  = errors.New("raw load: the connection failed before any answer")
 	errRawStatus = errors.New("raw load: status not 200")
 	errRawPage   = errors.New("raw load: the page does not end with </html>")
 )
@@ -206,7 +211,10 @@ func (c *rawConn) roundTrip(req []byte) (int, error) {
 	}
 	_ = conn.SetDeadline(time.Now().Add(c.timeout()))
 	if _, err := conn.Write(req); err != nil {
-		return 0, err
+		return 0, fmt.Errorf("%w: %w", ErrNoAnswer, err)
+	}
+	if _, err := c.br.Peek(1); err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrNoAnswer, err)
 	}
 	c.retryAfter = ""
 	status, length, chunked, closing, err := c.head()
