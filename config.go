@@ -18,6 +18,7 @@ import (
 	"github.com/bigpipe-go/bigpipe/cache"
 	"github.com/bigpipe-go/bigpipe/internal/accounts"
 	"github.com/bigpipe-go/bigpipe/internal/store"
+	"github.com/bigpipe-go/bigpipe/live"
 	"github.com/bigpipe-go/bigpipe/pages"
 	"github.com/bigpipe-go/bigpipe/render"
 )
@@ -107,7 +108,9 @@ func parseFlags(args []string) (config, error) {
 	origins := fs.String("live-origins", "", "comma-separated origins (such as https://news.example) also allowed to open live WebSockets; the page's own host always is")
 	fs.BoolVar(&c.liveSim, "live-sim", true, "simulate the front page's live news: market prices, match scores and breaking headlines change and are published")
 	redis := fs.String("redis", os.Getenv("BIGPIPE_REDIS"),
-		"comma-separated Redis URLs (redis://[:password@]host:port[/db]) of the live broker, for several instances; several URLs shard the channels; "+
+		"comma-separated Redis URLs of the live broker, for several instances: redis://[:password@]host:port[/db], or a primary that Redis Sentinel fails over, "+
+			"redis+sentinel://[:password@]sentinel-host:port[/db]?sentinel_master_name=NAME&addr=sentinel2:port&addr=sentinel3:port; several URLs shard the channels; "+
+			"an instance started while Redis is unreachable serves pages without live updates (/healthz says degraded) and connects when it answers; "+
 			"needs -live-secret; empty: in memory, one instance (env BIGPIPE_REDIS)")
 	window := 5 * time.Second
 	if v := os.Getenv("BIGPIPE_LIVE_DRAIN_WINDOW"); v != "" {
@@ -146,6 +149,9 @@ func parseFlags(args []string) (config, error) {
 	}
 	for u := range strings.SplitSeq(*redis, ",") {
 		if u = strings.TrimSpace(u); u != "" {
+			if err := live.CheckRedisURL(u); err != nil {
+				return c, fmt.Errorf("-redis: %w", err)
+			}
 			c.redis = append(c.redis, u)
 		}
 	}

@@ -35,14 +35,16 @@ import (
 //
 // /healthz says 200 while the process serves pages: a Redis outage
 // degrades live updates only, and must not take the instance out of the
-// load balancer. Its body says which: "ok", or "degraded: …".
-func newDrainer(cfg config, srv *http.Server, eng *liveEngine, log *slog.Logger) *shutdown.Drainer {
+// load balancer. Its body says which: "ok", or "degraded: …". So does a
+// shared database that does not answer (dbHealth, stores.go): pages still
+// render, with the pagelets that need it showing their fallback.
+func newDrainer(cfg config, srv *http.Server, eng *liveEngine, dbHealth func() string, log *slog.Logger) *shutdown.Drainer {
 	return shutdown.New(srv,
 		shutdown.WithLive(eng.Engine),
 		shutdown.WithWindow(cfg.liveDrainWindow),
 		shutdown.WithTimeout(cfg.drain),
 		shutdown.WithLogger(log),
-		shutdown.WithHealth(func() string { return eng.Health().String() }))
+		shutdown.WithHealth(func() string { return joinHealth(eng.Health().String(), dbHealth()) }))
 }
 
 // drain runs the stop sequence (see newDrainer), then waits for the live

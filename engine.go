@@ -44,7 +44,7 @@ func startEngine(cfg config, reg *assets.Registry, sessions store.Accounts, pc *
 		secret = make([]byte, 32)
 		_, _ = rand.Read(secret) // never fails (crypto/rand)
 		log.Warn("no -live-secret (or BIGPIPE_LIVE_SECRET): made a random one for this process; " +
-			"pages and comment forms served by another instance, or before a restart, are refused here")
+			"open pages served by another instance, or before a restart, refetch their live pagelets for a fresh token, and forms served then are refused here")
 	}
 	liveOpts := []live.Option{live.WithLogger(log), live.WithRegistry(metricsReg), live.WithSecret(secret), live.WithOrigins(cfg.liveOrigins...), live.WithTracerProvider(tp),
 		// A signed-in page connects while its reader's session lasts.
@@ -64,7 +64,8 @@ func startEngine(cfg config, reg *assets.Registry, sessions store.Accounts, pc *
 		return nil, err
 	}
 	if len(cfg.redis) > 0 {
-		log.Info("live broker: Redis, shared with the other instances", "broker", eng.Health().Broker, "redis", strings.Join(redactURLs(cfg.redis), ","))
+		log.Info("live broker: Redis, shared with the other instances", "broker", eng.Health().Broker, "redis", strings.Join(redactURLs(cfg.redis), ","),
+			"health", eng.Health().String()) // degraded while Redis is unreachable: the engine connects when it answers
 		if !isDatabaseURL(cfg.db) {
 			log.Warn("-redis with a file -db: comments and the simulated news are this instance's own, so instances " +
 				"behind one load balancer show different pages and each runs its own simulator; give every instance the same -db postgres://…")
@@ -106,8 +107,8 @@ func siteKey(secret []byte) []byte {
 func redactURLs(urls []string) []string {
 	out := make([]string, len(urls))
 	for i, raw := range urls {
-		if u, err := url.Parse(raw); err == nil {
-			out[i] = u.Redacted()
+		if _, err := url.Parse(raw); err == nil {
+			out[i] = live.RedactRedisURL(raw) // the user's password and a sentinel_password hidden
 		} else {
 			out[i] = "(unparsable URL)"
 		}

@@ -164,17 +164,47 @@ func TestLiveOrigins(t *testing.T) {
 	}
 }
 
-// TestRedisUnusable: a -redis URL the engine cannot use, or a Redis it
-// cannot reach, stops the start with an error naming it.
+// TestRedisUnusable: a -redis URL the engine cannot use stops the start
+// with an error naming it, its password hidden.
 func TestRedisUnusable(t *testing.T) {
-	for _, u := range []string{"http://127.0.0.1:6379", "redis://127.0.0.1:1/0"} {
+	for _, u := range []string{"http://127.0.0.1:6379", "redis+sentinel://:hunter2@127.0.0.1:26379/0"} {
 		t.Run(u, func(t *testing.T) {
 			t.Parallel()
 			args := []string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "news.db"), "-log-level", "error", "-redis", u, "-live-secret", "s"}
 			err := run(context.Background(), args, func(string, string) { t.Errorf("-redis %s: the server started", u) })
-			if err == nil || !strings.Contains(err.Error(), "live engine on -redis "+u) {
-				t.Errorf("-redis %s: error %v, want one naming it", u, err)
+			if err == nil || !strings.HasPrefix(err.Error(), "-redis: live: WithRedis: ") || strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("-redis %s: error %v, want one naming it, its password hidden", u, err)
 			}
 		})
+	}
+}
+
+// TestRedisUnreachableStarts: a -redis nothing answers at does not stop
+// the start (issue 26): the server serves pages, and /healthz says 200
+// degraded, saying why.
+func TestRedisUnreachableStarts(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	args := []string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "news.db"), "-log-level", "error",
+		"-redis", "redis://127.0.0.1:1/0", "-live-secret", "s", "-live-sim=false"}
+	addrc := make(chan string, 1)
+	errc := make(chan error, 1)
+	go func() { errc <- run(ctx, args, func(addr, _ string) { addrc <- addr }) }()
+	var base string
+	select {
+	case addr := <-addrc:
+		base = "http://" + addr
+	case err := <-errc:
+		t.Fatalf("run with Redis unreachable: %v", err)
+	}
+	if status, body := getBody(t, base, "/healthz"); status != http.StatusOK || !strings.Contains(body, "degraded: live broker unreachable") {
+		t.Errorf("/healthz with Redis unreachable: %d %q, want 200 degraded", status, body)
+	}
+	if status, body := getBody(t, base, "/"); status != http.StatusOK || !strings.Contains(body, "</html>") {
+		t.Errorf("front page with Redis unreachable: %d, %d bytes", status, len(body))
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Errorf("run: %v", err)
 	}
 }

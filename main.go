@@ -91,6 +91,9 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 	if err := registerBackendCalls(gatherer, st.news); err != nil { // metrics.go
 		return err
 	}
+	if err := st.registerMetrics(gatherer); err != nil { // stores.go
+		return err
+	}
 	pc, err := newPageCache(cfg, gatherer, log) // cache.go
 	if err != nil {
 		return err
@@ -102,9 +105,9 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 		return err
 	}
 	defer eng.close()
-	mainSrv := newMainServer(ctx, cfg, log)  // servers.go
-	sd := newDrainer(cfg, mainSrv, eng, log) // drain.go
-	s, err := newSite(cfg, siteParts{        // site.go
+	mainSrv := newMainServer(ctx, cfg, log)             // servers.go
+	sd := newDrainer(cfg, mainSrv, eng, st.health, log) // drain.go
+	s, err := newSite(cfg, siteParts{                   // site.go
 		news: st.news, assets: reg, hints: hints, engine: eng,
 		gatherer: gatherer, registry: gatherer, observer: observer, probes: sd, log: log, tracer: tr.provider(), cache: pc,
 	})

@@ -51,7 +51,9 @@ const simLead = "pages: simulator"
 // runSim runs the demo's simulator until ctx ends: at once with a file
 // store (pg nil), and with a shared database only while this instance
 // leads, so that one instance at a time moves the scores and markets.
-// Another takes over within a few seconds of the leader's end.
+// Another takes over at once after a clean end, and a lease (three
+// seconds) after a fault cut the leader off: two instances never run it at
+// once (pgstore.Lease).
 func runSim(ctx context.Context, site *pages.Site, pg *pgstore.DB, log *slog.Logger) {
 	if pg == nil {
 		_ = site.NewSim().Run(ctx)
@@ -60,7 +62,11 @@ func runSim(ctx context.Context, site *pages.Site, pg *pgstore.DB, log *slog.Log
 	log.Info("live demo simulator: waiting to lead; one instance sharing the database runs it", "lead", simLead)
 	_ = pg.Lead(ctx, simLead, func(ctx context.Context) error {
 		log.Info("live demo simulator: this instance took the lead; running it", "lead", simLead)
-		err := site.NewSim().Run(ctx)
+		// Its writes are fenced by the lease's generation (pgstore's
+		// UpdateDoc); its publications are gated by the lease.
+		err := site.NewSim(pages.WithSimGate(func(ctx context.Context) error {
+			return pgstore.LeaseFrom(ctx).Check()
+		})).Run(ctx)
 		if cause := context.Cause(ctx); errors.Is(cause, pgstore.ErrLeadLost) {
 			log.Warn("live demo simulator: this instance lost the lead; stopped it, contending again", "lead", simLead, "err", cause)
 		}

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/bigpipe-go/bigpipe/internal/pgstore"
 	"github.com/bigpipe-go/bigpipe/internal/store"
 )
@@ -96,4 +98,60 @@ func openStore(ctx context.Context, db string, opts []store.Option, log *slog.Lo
 	}
 	log.Info("news store: seed in memory; comments and live news shared in PostgreSQL", "db", dbLabel(db))
 	return st, pg, func() { _ = st.Close(); pg.Close() }, nil
+}
+
+// health is the shared database's line for /healthz: "ok" (also with a
+// file store), or "degraded: database unreachable since …".
+func (s *stores) health() string {
+	if s.pg == nil {
+		return "ok"
+	}
+	return s.pg.Health().String()
+}
+
+// registerMetrics registers the shared database's health in reg (nothing
+// with a file store): bigpipe_db_up (1 while its checks are answered),
+// bigpipe_db_outages_total and bigpipe_db_check_failures_total.
+func (s *stores) registerMetrics(reg prometheus.Registerer) error {
+	if s.pg == nil {
+		return nil
+	}
+	pg := s.pg
+	for _, c := range []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bigpipe_db_up",
+			Help: "1 while the shared PostgreSQL database answers its health checks (a ping a second, bounded by a second), else 0."},
+			func() float64 {
+				if pg.Health().Up {
+					return 1
+				}
+				return 0
+			}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "bigpipe_db_outages_total",
+			Help: "Times the shared PostgreSQL database went from answering its health checks to not."},
+			func() float64 { return float64(pg.Health().Outages) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "bigpipe_db_check_failures_total",
+			Help: "Health checks of the shared PostgreSQL database that failed or timed out."},
+			func() float64 { return float64(pg.Health().Failures) }),
+	} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("database metrics: %w", err)
+		}
+	}
+	return nil
+}
+
+// joinHealth joins the health lines of an instance's dependencies ("ok"
+// or "degraded: …") into one: "ok" when all are, else "degraded: " and
+// the reasons, separated by "; ".
+func joinHealth(lines ...string) string {
+	var bad []string
+	for _, l := range lines {
+		if l != "ok" {
+			bad = append(bad, strings.TrimPrefix(l, "degraded: "))
+		}
+	}
+	if bad == nil {
+		return "ok"
+	}
+	return "degraded: " + strings.Join(bad, "; ")
 }

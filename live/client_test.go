@@ -28,8 +28,10 @@ import (
 
 // clientBudget is the most live.js may weigh, minified and gzipped: 3 KiB
 // until stream item operations (replace, remove, pin, data-live-max) took
-// it past, 3.25 KiB since.
-const clientBudget = 3<<10 + 256
+// it past, 3.25 KiB until it learnt to replace a token another secret
+// signed (a restart without a shared one) and to say on the page when it
+// stops (about 300 B), 3.5 KiB since.
+const clientBudget = 3<<10 + 512
 
 // TestClientSize keeps the client within its budget, as the assets
 // registry minifies and compresses it.
@@ -539,8 +541,9 @@ func tokenExpiry(t *testing.T, tb *tab) time.Time {
 }
 
 // TestTokenExpired: a page whose token has expired by the time it connects
-// (the server says so: error 109) refetches its live pagelets, which gives
-// it a fresh token and their current content, and connects with that.
+// (the server says so: error 109) refetches the pagelets of one channel,
+// which gives it a fresh token and their current content, and connects
+// with that, recovering the rest.
 func TestTokenExpired(t *testing.T) {
 	f := newPageFixture(t, live.WithTokenTTL(3*time.Second))
 	tb := open(t, f, "bigpipe_live_hold=1")
@@ -549,30 +552,13 @@ func TestTokenExpired(t *testing.T) {
 	eval[bool](t, tb, `bigPipe.liveConnect(); true`)
 	tb.WaitTrue(t, `bigPipe.liveState.connects === 1`)
 	tb.WaitTrue(t, scoresIs("9 – 9"))
-	if st := liveState(t, tb); st.Refetches != 3 || st.Errors != 1 {
-		t.Errorf("%d refetches and %d errors, want 3 (every live pagelet, for a fresh token) and 1", st.Refetches, st.Errors)
+	// A fresh token comes with the pagelets of one channel; the others
+	// recover what they missed, or had nothing to.
+	if st := liveState(t, tb); st.Refetches == 0 || st.Refetches > 2 || st.Errors != 1 {
+		t.Errorf("%d refetches and %d errors, want 1 or 2 (the pagelets of one channel, for a fresh token) and 1", st.Refetches, st.Errors)
 	}
 	addComments(f, 1, 2)
 	waitComments(t, tb, 2)
-}
-
-// TestInvalidToken: a token the server refuses (here: signed with another
-// instance's secret) stops the client, with a warning, instead of retrying
-// forever.
-func TestInvalidToken(t *testing.T) {
-	f := newPageFixture(t)
-	tb := open(t, f, "bigpipe_live_hold=1")
-	f.secret = []byte("another secret")
-	f.restart()
-	eval[bool](t, tb, `bigPipe.liveConnect(); true`)
-	tb.WaitTrue(t, `bigPipe.liveState.stopped === true`)
-	if st := liveState(t, tb); st.Connects != 0 || st.Errors != 1 {
-		t.Errorf("%d connects and %d errors, want 0 and 1", st.Connects, st.Errors)
-	}
-	tb.WaitTrue(t, `true`) // the console message has been reported by now
-	if !slices.ContainsFunc(tb.Console(), func(s string) bool { return strings.Contains(s, "bigpipe live: stopped: 3500") }) {
-		t.Errorf("no warning in the console: %q", tb.Console())
-	}
 }
 
 // TestWebSocketPong: over WebSocket the client answers the server's pings

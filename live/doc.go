@@ -46,7 +46,7 @@
 //
 // # The browser client
 //
-// live.js (at most 3 KB gzipped) runs once every pagelet is shown. It opens
+// live.js (about 3.4 KB gzipped) runs once every pagelet is shown. It opens
 // one connection per tab for all the page's channels: SSE by default,
 // WebSocket when bigPipe.liveCfg.transport, the query parameter
 // bigpipe_live_transport=websocket or, in the page's Head,
@@ -72,10 +72,21 @@
 // trimmed), the client refetches that pagelet ([render.FragmentParam]) and
 // resumes from the position the fragment was read at. It reconnects with
 // exponential backoff and full jitter (500 ms doubling up to 20 s), after a
-// network failure or a disconnect that allows it; on an expired token it
-// refetches its pagelets, which brings a fresh token; on a refusal (invalid
-// token, permission denied, bad request) it stops, with a console warning.
-// Over WebSocket it answers the server's pings.
+// network failure or a disconnect that allows it. A token the server
+// refuses as expired (109, 3005) or invalid (3500: signed with another
+// secret, as after a restart without [WithSecret] or a deploy that
+// changed it) is replaced: the client refetches the pagelets of the
+// reader's private channels and of its first channel through the page's
+// own fragment endpoint, which answers with a fresh token for what the
+// page grants its reader now (its session cookie, its checks), then
+// connects, recovering the other channels or refetching them. It
+// connects at once the first time, with backoff after that. A pagelet the
+// refetched page no longer has live (its reader signed out) leaves its
+// channel. On a refusal (a fragment answered 401 or 403, the session
+// ended, permission denied, bad request) it stops, with a console warning
+// and a note on the page (a <p role="alert" class="bigpipe-live-stopped">
+// at the bottom of the window). Over WebSocket it answers the server's
+// pings.
 //
 // For tests and the bench it reports what it did in bigPipe.liveState
 // (connects, errors, refetches, publications applied and held, and per

@@ -50,7 +50,7 @@ type Engine struct {
 	conns  *addrLimiter
 	total  *connGate // Limits.Connections; nil: no bound
 	m      *metrics
-	shards []*centrifuge.RedisShard // WithRedis's, closed after the node; none with the memory broker
+	redis  *redisLink // WithRedis's shards, closed after the node; nil with the memory broker
 	health *health
 	seen   *delivered // with Redis: what the broker delivered here, by channel
 	// stopProbe ends the broker probe (closed by Close); probeDone is
@@ -112,7 +112,8 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 		cfg.secret = make([]byte, 32)
 		_, _ = rand.Read(cfg.secret) // never fails (crypto/rand)
 		cfg.log.Warn("live: no token secret given: made a random one for this process; " +
-			"pages rendered by another instance cannot connect here")
+			"a page rendered by another instance, or before a restart, is refused its token here and " +
+			"refetches its live pagelets for a fresh one")
 	}
 	if cfg.registry == nil {
 		cfg.registry = prometheus.NewRegistry()
@@ -139,7 +140,7 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 		conns: newAddrLimiter(cfg.limits.ConnectionsPerAddress), total: newConnGate(cfg.limits.Connections), done: make(chan struct{})}
 	if len(cfg.redis) > 0 {
 		e.seen = newDelivered()
-		if e.shards, err = useRedis(e, cfg.redis); err != nil {
+		if e.redis, err = useRedis(e, cfg.redis); err != nil {
 			return nil, err
 		}
 	} else {
@@ -181,18 +182,19 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		_ = node.Shutdown(ctx)
 		cancel()
-		closeShards(e.shards)
+		e.redis.close()
 		return nil, fmt.Errorf("live: engine: %w", err)
 	}
 	broker := "memory"
-	switch n := len(e.shards); {
+	switch n := e.redis.n(); {
 	case n == 1:
 		broker = "redis"
 	case n > 1:
 		broker = fmt.Sprintf("redis (%d shards)", n)
 	}
-	e.health = newHealth(broker, len(e.shards), m, cfg.now())
-	if len(e.shards) > 0 {
+	e.health = newHealth(broker, e.redis.n(), m, cfg.now())
+	e.redis.reportStart(e.health, cfg.now())
+	if e.redis != nil {
 		e.stopProbe, e.probeDone = make(chan struct{}), make(chan struct{})
 		go func() {
 			defer close(e.probeDone)
@@ -231,7 +233,7 @@ func (e *Engine) Close(ctx context.Context) error {
 	}
 	// The shards last: the node's broker unsubscriptions above use them.
 	// Closing them ends a probe read still waiting on a Redis that hangs.
-	closeShards(e.shards)
+	e.redis.close()
 	if e.probeDone != nil {
 		select {
 		case <-e.probeDone:

@@ -105,6 +105,19 @@ func (h *health) report(i int, err error, now time.Time) {
 	}
 }
 
+// startDown records that no shard could be reached at start: the broker
+// is down from the start, which counts as no outage (it was never up).
+func (h *health) startDown(err error, now time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i := range h.down {
+		h.down[i] = true
+	}
+	h.lastErr = err.Error()
+	h.since = now
+	h.up.Set(0)
+}
+
 func (h *health) anyDown() bool {
 	for _, d := range h.down {
 		if d {
@@ -155,7 +168,7 @@ func (e *Engine) Health() Health { return e.health.get() }
 // brokerCheck returns ErrBrokerDown if the shard that holds channel is
 // known down.
 func (e *Engine) brokerCheck(channel string) error {
-	return e.health.check(ShardOf(channel, len(e.shards)))
+	return e.health.check(ShardOf(channel, e.redis.n()))
 }
 
 // probeChannels returns one reserved channel per shard, each held by that
@@ -186,7 +199,7 @@ func (e *Engine) probe(stop <-chan struct{}) {
 		epoch string
 		err   error
 	}
-	n := len(e.shards)
+	n := e.redis.n()
 	channels := probeChannels(n)
 	pending := make([]chan answer, n) // a read running for the shard; nil: none
 	wasDown := make([]bool, n)

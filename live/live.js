@@ -29,6 +29,7 @@
   let tries = 0;    // failed attempts since the last successful connect
   let timer = 0;    // reconnect timer
   let stopped = false;
+  let renewed = 0;  // fresh tokens fetched since the last successful connect
   const ops = [];   // DOM changes in arrival order, each after its CSS
   let waiting = 0;
 
@@ -198,8 +199,10 @@
 
   // refetch fetches pagelet p afresh (its content, position and a fresh
   // token) and shows it; publications meanwhile wait in p.buf. A failure
-  // is retried with backoff; a pagelet the page no longer has (404) is
-  // left as it is.
+  // is retried with backoff. A pagelet the page no longer has (404) keeps
+  // what it shows, and leaves its channel as one the page no longer has
+  // live does (its reader signed out, say). A page refused to its reader
+  // (401, 403) stops the client.
   function refetch(p) {
     if (p.buf) return p.wait;
     p.buf = [];
@@ -208,13 +211,15 @@
     const u = location.pathname + location.search + (location.search ? '&' : '?') + 'bigpipe_fragment=' + encodeURIComponent(p.id);
     let n = 0;
     const get = () => fetch(u, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
-      .then((r) => { if (r.status === 404) return {}; if (!r.ok) throw Error(); return r.json(); })
-      .catch(() => new Promise((r) => setTimeout(r, jitter(n++))).then(get));
+      .then((r) => { if (r.status === 404) return {}; if (r.status === 401 || r.status === 403) return stop(r.status, r.statusText), {}; if (!r.ok) throw Error(); return r.json(); })
+      .catch(() => stopped ? {} : new Promise((r) => setTimeout(r, jitter(n++))).then(get));
     return p.wait = get().then((f) => {
+      if (stopped) return;
       if (typeof f.token === 'string' && f.token) token = f.token;
       const l = f.live, buf = p.buf, c = chans[p.channel];
       p.buf = null;
-      if (l) { p.offset = +l.offset || 0; c.epoch = l.epoch; }
+      if (l && l.channel === p.channel) { p.offset = +l.offset || 0; c.epoch = l.epoch; }
+      else if (delete pls[p.id], !(c.ids = c.ids.filter((i) => i !== p.id)).length) delete chans[p.channel];
       if (typeof f.content === 'string') {
         run(f.css, () => {
           replace(p, f.content);
@@ -240,18 +245,40 @@
     if (conn) { conn.close(); conn = null; }
     st.errors++;
     fire('disconnected', { code, reason });
-    if (code === 109 || code === 3005) { // token expired: refetching gives a fresh one
-      Promise.all(Object.values(pls).map(refetch)).then(schedule);
+    if (code === 109 || code === 3005 || code === 3500) {
+      // The token expired, or another secret signed it (a restart without
+      // a shared one, a deploy): the page's fragment endpoint gives a fresh
+      // one, for what the page grants its reader now. Refetched: the
+      // pagelets of the reader's own channels (gone if they signed out)
+      // and of the first channel; connecting recovers or refetches the
+      // rest. The first time it connects at once, then with backoff.
+      const first = Object.keys(chans)[0];
+      Promise.all(Object.values(pls).filter((p) => p.channel === first || p.channel.includes('#')).map(refetch))
+        .then(() => renewed++ ? schedule() : connect());
     } else if (!temp && (code > 100 && code < 3000 && code !== 111 || code >= 3500 && code < 4000 || code >= 4500 && code < 5000)) {
-      stopped = st.stopped = true;
-      warn('stopped: ' + code + ' ' + reason);
+      stop(code, reason);
     } else schedule();
+  }
+
+  // stop ends live updates for good and says so on the page as well as
+  // in the console: code 401 (the page refused) or 4501 (the session
+  // ended) means the reader signed out.
+  function stop(code, reason) {
+    if (stopped) return;
+    stopped = st.stopped = true;
+    warn('stopped: ' + code + ' ' + reason);
+    const n = d.createElement('p');
+    n.role = 'alert';
+    n.className = 'bigpipe-live-stopped';
+    n.textContent = (code === 401 || code === 4501 ? 'Signed out: l' : 'L') + 'ive updates stopped. Reload the page.';
+    n.style.cssText = 'position:fixed;bottom:0;margin:0;padding:.5em;background:#ffd;color:#000';
+    d.body.append(n);
   }
 
   // connected handles the connect reply: positions adopted, what was
   // missed applied, or refetched when it cannot be recovered.
   function connected(r) {
-    tries = 0;
+    tries = renewed = 0;
     st.connects++;
     st.client = r.client;
     const subs = r.subs || {};
@@ -293,7 +320,7 @@
   }
 
   function connect() {
-    if (stopped || conn) return;
+    if (stopped || conn || !Object.keys(chans).length) return;
     if (bp.liveHold) { st.hold = true; return; }
     st.hold = false;
     const subs = {};

@@ -94,7 +94,10 @@ type config struct {
 // WithSecret sets the key that signs the pages' connection tokens. Every
 // instance that serves the same site must share it. Without it a random
 // key is made per process (and logged as such): tokens then work only on
-// the instance that issued them.
+// the instance that issued them, and a page open across a restart (or
+// connecting to another instance) has its token refused (3500), so its
+// client refetches live pagelets through the page's fragment endpoint for
+// a fresh one: it stays live, at the cost of those refetches.
 func WithSecret(key []byte) Option { return func(c *config) { c.secret = key } }
 
 // WithLogger sets the logger; the default is slog.Default().

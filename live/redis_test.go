@@ -170,8 +170,9 @@ func TestRedisShards(t *testing.T) {
 	}
 }
 
-// TestWithRedisRefused: New refuses Redis without a shared secret, a URL it
-// cannot use (naming it, its password hidden) and a Redis it cannot reach.
+// TestWithRedisRefused: New refuses Redis without a shared secret and a URL
+// it cannot use (naming it, its passwords hidden). A Redis it cannot reach
+// is not refused: TestRedisDownAtStart.
 func TestWithRedisRefused(t *testing.T) {
 	checkLeaks(t)
 	for _, tc := range []struct {
@@ -187,7 +188,11 @@ func TestWithRedisRefused(t *testing.T) {
 		{"query", []live.Option{live.WithRedis("redis://127.0.0.1:6379/0?protocol=3")}, "no query", ""},
 		{"not a URL", []live.Option{live.WithRedis("redis://:hunter2@[::1")}, "is not a URL", "hunter2"},
 		{"second of two bad", []live.Option{live.WithRedis("redis://127.0.0.1:6379/0", "redis:///1")}, `"redis:///1"`, ""},
-		{"unreachable", []live.Option{live.WithRedis("redis://127.0.0.1:1/0")}, "live: Redis shard redis://127.0.0.1:1/0", ""},
+		{"sentinel without master", []live.Option{live.WithRedis("redis+sentinel://127.0.0.1:26379")}, "it needs sentinel_master_name", ""},
+		{"sentinel bad addr", []live.Option{live.WithRedis("redis+sentinel://127.0.0.1:26379?sentinel_master_name=m&addr=s2")}, "addr: it needs a host and a port", ""},
+		{"sentinel unknown parameter", []live.Option{live.WithRedis("redis+sentinel://127.0.0.1:26379?sentinel_master_name=m&sentinel_password=hunter2&db=1")},
+			"unknown parameter db", "hunter2"},
+		{"rediss", []live.Option{live.WithRedis("rediss://127.0.0.1:6379")}, "the scheme must be redis:// or redis+sentinel://", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := tc.opts

@@ -19,7 +19,11 @@ import (
 // every probe interval, each local channel's position in Redis with the
 // last publication delivered here, and disconnects the clients of a
 // channel that missed some, at random moments within resyncJitter, with
-// DisconnectInsufficientState: they reconnect and recover, or refetch.
+// DisconnectInsufficientState: they reconnect and recover, or refetch. A
+// channel whose position in Redis is behind what was delivered here, in
+// the same epoch (a Sentinel failover to a replica that had not received
+// the last publications) has its history dropped, so that its epoch
+// changes, and its clients told the same: they cannot recover and refetch.
 const (
 	resyncWindow = 10 * time.Second
 	resyncJitter = time.Second
@@ -89,11 +93,31 @@ func (d *delivered) note(ch string, sp centrifuge.StreamPosition) {
 	d.pos[ch] = sp
 }
 
+// set makes sp the position of ch's last delivery, even if it is behind
+// the one noted: Redis's history went back (a failover to a replica that
+// had not received the latest publications).
+func (d *delivered) set(ch string, sp centrifuge.StreamPosition) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.pos[ch] = sp
+}
+
 func (d *delivered) get(ch string) (centrifuge.StreamPosition, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	sp, ok := d.pos[ch]
 	return sp, ok
+}
+
+// channels returns the channels noted, as a set.
+func (d *delivered) channels() map[string]bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make(map[string]bool, len(d.pos))
+	for ch := range d.pos {
+		out[ch] = true
+	}
+	return out
 }
 
 // keep forgets the channels not in local: this instance has no subscriber
@@ -125,22 +149,52 @@ func (e *Engine) resyncRound(i, n int, r *resync, stop <-chan struct{}, spread *
 	for _, ch := range e.node.Hub().Channels() {
 		local[ch] = true
 	}
-	e.seen.keep(local)
+	// The rollback check covers the channels delivered here whose clients
+	// are away too (disconnected by the outage, say): they come back with
+	// the offsets they saw. Those are then forgotten.
+	check := e.seen.channels()
+	for ch := range local {
+		check[ch] = true
+	}
+	defer e.seen.keep(local)
 	next := make(map[string]centrifuge.StreamPosition)
 	var lost []string
-	for ch := range local {
+	for ch := range check {
 		spec := e.lookup(ch)
 		if spec == nil || ShardOf(ch, n) != i {
 			continue
 		}
+		// What was delivered here is read before Redis's position: a
+		// publication delivered in between cannot look like a rollback.
+		before, delivered := e.seen.get(ch)
 		res, err := e.node.History(ch, centrifuge.WithLimit(0), centrifuge.WithHistoryMetaTTL(spec.metaTTL()))
 		if err != nil {
 			return
 		}
 		top := res.StreamPosition
 		next[ch] = top
+		if delivered && before.Epoch == top.Epoch && before.Offset > top.Offset {
+			// Redis's history went back, its epoch the same: a failover to
+			// a replica that missed the latest publications. Their offsets
+			// will be given again to new ones, which a client that saw the
+			// lost ones would skip: its clients must refetch (their
+			// offset is past the stream's top: centrifuge cannot recover
+			// them).
+			// The history is dropped too, so that its epoch changes: a
+			// client that reconnects after a new publication took a lost
+			// one's offset must not be told it recovered.
+			if err := e.redis.dropHistory(i, ch); err != nil {
+				e.cfg.log.Warn("live: Redis's history went back, and could not be dropped", "channel", ch, "err", err)
+				return // the shard is down again: the next round sees it
+			}
+			e.cfg.log.Warn("live: Redis's history went back (a failover to a replica that missed publications): "+
+				"its clients refetch", "channel", ch, "delivered", before.Offset, "redis", top.Offset)
+			lost = append(lost, ch)
+			e.seen.set(ch, centrifuge.StreamPosition{})
+			continue
+		}
 		prev, ok := r.prev[ch]
-		if !ok {
+		if !ok || !local[ch] {
 			continue
 		}
 		got, _ := e.seen.get(ch)

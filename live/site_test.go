@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -101,6 +102,11 @@ type pageFixture struct {
 	// failFragments is how many fragment requests to fail (503) before
 	// answering again; fragments counts the requests.
 	failFragments, fragments atomic.Int32
+	// refuseFragments, when not 0, is the status every fragment request
+	// gets (401: the reader signed out, say); badTokens makes the
+	// fragments carry a token no engine accepts.
+	refuseFragments atomic.Int32
+	badTokens       atomic.Bool
 
 	conns *connSet // every connection the site accepted, hijacked ones too
 
@@ -193,6 +199,17 @@ func (f *pageFixture) start(ln net.Listener) {
 				http.Error(w, "503 failing on purpose", http.StatusServiceUnavailable)
 				return
 			}
+			if code := int(f.refuseFragments.Load()); code != 0 {
+				http.Error(w, http.StatusText(code), code)
+				return
+			}
+			if f.badTokens.Load() {
+				rec := httptest.NewRecorder()
+				page.ServeHTTP(rec, r)
+				w.WriteHeader(rec.Code)
+				_, _ = w.Write(fragmentToken.ReplaceAll(rec.Body.Bytes(), []byte(`"token":"forged.token"`)))
+				return
+			}
 		}
 		page.ServeHTTP(w, r)
 	}))
@@ -207,6 +224,9 @@ func (f *pageFixture) start(ln net.Listener) {
 	f.cur = in
 	f.mu.Unlock()
 }
+
+// fragmentToken is the token in a fragment's JSON.
+var fragmentToken = regexp.MustCompile(`"token":"[^"]*"`)
 
 // slowCSS serves reg, late.css after the pageFixture's cssDelay.
 func (f *pageFixture) slowCSS(reg http.Handler) http.Handler {

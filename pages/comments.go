@@ -183,7 +183,10 @@ func checkField(what, v string, limit int, nl bool) string {
 // answered by the form package ([form.New]): the cross-origin check and
 // the CSRF token (403), the body (413, 415, 400), the fields (422, the
 // form shown again with the text kept), the client address's rate (429,
-// with Retry-After). It stores the comment by its client-made id, the
+// with Retry-After), the database away or not answering within three
+// seconds (503, with Retry-After: the form shown again with the text, or
+// the text left in the enhanced form's box). It stores the comment by its
+// client-made id, the
 // submission id (a retry or a double submission is stored and published
 // once), publishes it to the article's channel, and redirects to the
 // article's comments (303), where a browser without JavaScript sees it. A
@@ -213,6 +216,11 @@ func (s *Site) PostComment(w http.ResponseWriter, r *http.Request) {
 // A reply_to field names the comment it answers, which must be on the
 // same article (else a field error); [WithOnReply] hears of it.
 func (s *Site) addComment(ctx context.Context, sub *form.Submission) (form.Result, error) {
+	if sessionUnknown(ctx) {
+		return form.Result{}, sessionAway("comment")
+	}
+	ctx, cancel := context.WithTimeout(ctx, postStoreTimeout)
+	defer cancel()
 	slug := sub.Request.PathValue("slug")
 	reader, name := pagelet.ReaderFrom(ctx), sub.Values.Get("name")
 	if !reader.Anonymous() {
@@ -224,18 +232,27 @@ func (s *Site) addComment(ctx context.Context, sub *form.Submission) (form.Resul
 		errs, err = append(errs, fe...), nil
 	}
 	if err != nil {
-		return form.Result{}, err
+		return form.Result{}, storeAway("comment", err)
 	}
 	if errs != nil {
 		return form.Result{}, errs
 	}
-	// A retry of a comment stored already (by another instance, or after
-	// the form handler forgot it) is answered as a success without
-	// counting against the rate: it changes nothing.
-	c, found := s.storedComment(ctx, slug, sub.ID)
+	// A retry of a comment stored already (by another instance, by an
+	// attempt whose answer was lost, or after the form handler forgot it)
+	// is answered as a success without counting against the rate: it
+	// changes nothing. It is published again, in case the attempt that
+	// stored it did not get that far: the engine and the pages drop a
+	// publication of a comment they have.
+	c, found, err := s.storedComment(ctx, slug, sub.ID)
+	if err != nil {
+		return form.Result{}, storeAway("comment", fmt.Errorf("comments on %s: %w", slug, err))
+	}
 	added := false
-	if !found {
-		if wait, ok := s.posts.allow(clientAddress(sub.Request)); !ok {
+	if found {
+		s.republishComment(ctx, c)
+	} else {
+		addr := clientAddress(sub.Request)
+		if wait, ok := s.posts.allow(addr); !ok {
 			secs := int(math.Ceil(wait.Seconds()))
 			return form.Result{}, &form.Error{Status: http.StatusTooManyRequests,
 				Header:  http.Header{"Retry-After": {strconv.Itoa(secs)}},
@@ -245,6 +262,10 @@ func (s *Site) addComment(ctx context.Context, sub *form.Submission) (form.Resul
 		c, added, err = s.st.AddComment(ctx, store.Comment{ID: sub.ID, Slug: slug, Name: name, Text: text, Posted: s.now(),
 			Reader: reader.ID, ReplyTo: to.ID, ReplyName: to.Name})
 		if err != nil {
+			if refused := storeAway("comment", err); refused != err {
+				s.posts.refund(addr) // nothing was posted, as far as the client knows
+				return form.Result{}, refused
+			}
 			return form.Result{}, fmt.Errorf("store comment on %s: %w", slug, err)
 		}
 		if added {
@@ -266,6 +287,8 @@ func (s *Site) addComment(ctx context.Context, sub *form.Submission) (form.Resul
 			if s.onReply != nil && c.ReplyTo != "" {
 				s.onReply(context.WithoutCancel(ctx), c, to)
 			}
+		} else {
+			s.republishComment(ctx, c)
 		}
 	}
 	status := http.StatusOK
@@ -274,6 +297,22 @@ func (s *Site) addComment(ctx context.Context, sub *form.Submission) (form.Resul
 	}
 	return form.Result{Redirect: "/article/" + slug + "#sec-comments", Status: status, Message: "Posted.",
 		Data: map[string]any{"id": c.ID, "seq": c.Seq}}, nil
+}
+
+// republishComment publishes c, a comment found stored already, again:
+// the attempt that stored it may have lost its answer, and its
+// publication, to a database that went away. A failure is retried in the
+// background.
+func (s *Site) republishComment(ctx context.Context, c store.Comment) {
+	if s.feeds == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
+	defer cancel()
+	if err := s.publishComment(ctx, c); err != nil {
+		s.expire(ctx, commentsTag(c.Slug))
+		s.publishCommentLater(c, err)
+	}
 }
 
 // msgReplyTo is the field error of a reply_to that names no comment of
@@ -300,20 +339,19 @@ func (s *Site) repliedTo(ctx context.Context, slug, id string) (store.Comment, e
 }
 
 // storedComment returns the comment id on slug if it is stored already.
-// It looks among the newest ones only: an older
-// one is found by [store.Store.AddComment] itself, which never stores an
-// id twice.
-func (s *Site) storedComment(ctx context.Context, slug, id string) (store.Comment, bool) {
-	cs, err := s.st.Comments(context.WithoutCancel(ctx), slug, commentsShown)
+// It looks among the newest ones only: an older one is found by
+// [store.Store.AddComment] itself, which never stores an id twice.
+func (s *Site) storedComment(ctx context.Context, slug, id string) (store.Comment, bool, error) {
+	cs, err := s.st.Comments(ctx, slug, commentsShown)
 	if err != nil {
-		return store.Comment{}, false
+		return store.Comment{}, false, err
 	}
 	for _, c := range cs {
 		if c.ID == id {
-			return c, true
+			return c, true, nil
 		}
 	}
-	return store.Comment{}, false
+	return store.Comment{}, false, nil
 }
 
 // commentRefused is the page a browser without JavaScript gets when its
@@ -398,6 +436,19 @@ func (l *addressLimiter) allow(addr string) (time.Duration, bool) {
 	}
 	b.tokens--
 	return 0, true
+}
+
+// refund gives back the token a post by addr took and that did not post
+// anything (the store was away).
+func (l *addressLimiter) refund(addr string) {
+	if l.every <= 0 || l.burst < 1 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b, ok := l.buckets[addr]; ok {
+		b.tokens = min(float64(l.burst), b.tokens+1)
+	}
 }
 
 func (l *addressLimiter) refill(b *tokenBucket, now time.Time) {

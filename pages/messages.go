@@ -85,7 +85,11 @@ func signInURL(next string) string { return "/account/signin?next=" + url.QueryE
 // that asks them to sign in.
 func (s *Site) Messages(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
 	reader := pagelet.ReaderFrom(r.Context())
-	if reader.Anonymous() {
+	switch {
+	case reader.Anonymous() && sessionUnknown(r.Context()):
+		s.storeAwayPage(w, r)
+		return nil, nil
+	case reader.Anonymous():
 		s.signInNeeded(w, r, "/messages")
 		return nil, nil
 	}
@@ -120,14 +124,23 @@ func (s *Site) Conversation(w http.ResponseWriter, r *http.Request) (*pagelet.Pa
 	ctx := r.Context()
 	name := r.PathValue("name")
 	reader := pagelet.ReaderFrom(ctx)
-	if reader.Anonymous() {
+	switch {
+	case reader.Anonymous() && sessionUnknown(ctx):
+		s.storeAwayPage(w, r)
+		return nil, nil
+	case reader.Anonymous():
 		s.signInNeeded(w, r, conversationURL(name))
 		return nil, nil
 	}
-	them, err := s.lookup(ctx, name)
+	lctx, cancel := context.WithTimeout(ctx, postStoreTimeout)
+	defer cancel()
+	them, err := s.lookup(lctx, name)
 	switch {
 	case errors.Is(err, errNoReader):
 		s.NotFound(w, r)
+		return nil, nil
+	case errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded):
+		s.storeAwayPage(w, r)
 		return nil, nil
 	case err != nil:
 		return nil, err
@@ -142,9 +155,9 @@ func (s *Site) Conversation(w http.ResponseWriter, r *http.Request) (*pagelet.Pa
 			return nil, nil
 		}
 	}
-	me := s.me(ctx)
+	me := s.me(lctx)
 	if before == 0 {
-		s.readConversation(ctx, me.ID, them.ID)
+		s.readConversation(lctx, me.ID, them.ID)
 	}
 	mf := messageForm{With: them, Fields: s.mail.Fields(w, r)}
 	c := chrome{Now: s.now()}
@@ -241,7 +254,8 @@ func (s *Site) newMessageHandler() *form.Handler {
 // check and the CSRF token (403), a signed-out reader (401), a name no
 // account has (404) or one's own (400), the text (1 to [MaxMessageText]
 // characters after trimming, no control characters but line breaks: 422,
-// the form shown again). It stores the message by its client-made id (the
+// the form shown again), the database away (503 with Retry-After, the
+// form shown again with the text). It stores the message by its client-made id (the
 // form's id field if it is one, else the submission id: a retry is stored
 // once), publishes it to the conversation's channel (every tab of both
 // readers, on every instance), marks it read at once if the recipient has
@@ -260,16 +274,21 @@ var (
 // addMessage is the message form's [form.Action].
 func (s *Site) addMessage(ctx context.Context, sub *form.Submission) (form.Result, error) {
 	reader := pagelet.ReaderFrom(ctx)
-	if reader.Anonymous() {
+	switch {
+	case reader.Anonymous() && sessionUnknown(ctx):
+		return form.Result{}, sessionAway("message")
+	case reader.Anonymous():
 		return form.Result{}, errSignedOut
 	}
+	ctx, cancel := context.WithTimeout(ctx, postStoreTimeout)
+	defer cancel()
 	name := sub.Request.PathValue("name")
 	them, err := s.lookup(ctx, name)
 	switch {
 	case errors.Is(err, errNoReader):
 		return form.Result{}, &form.Error{Status: http.StatusNotFound, Message: "There is no reader named " + strconv.Quote(shorten(name, 40)) + "."}
 	case err != nil:
-		return form.Result{}, err
+		return form.Result{}, storeAway("message", err)
 	case them.ID == reader.ID:
 		return form.Result{}, errToSelf
 	}
@@ -291,12 +310,17 @@ func (s *Site) addMessage(ctx context.Context, sub *form.Submission) (form.Resul
 	case errors.Is(err, store.ErrIDTaken):
 		return form.Result{}, errIDTaken
 	case err != nil:
-		return form.Result{}, fmt.Errorf("store message to %s: %w", them.ID, err)
+		return form.Result{}, storeAway("message", fmt.Errorf("store message to %s: %w", them.ID, err))
 	}
 	status := http.StatusOK
 	if added {
 		status = http.StatusCreated
 		s.delivered(ctx, m)
+	} else {
+		// Stored by an attempt whose answer (and publication) may have
+		// been lost: published again; pages drop a message they have.
+		s.publish(context.WithoutCancel(ctx), "message",
+			func(ctx context.Context) error { return s.publishMessage(ctx, m) })
 	}
 	return form.Result{Redirect: conversationURL(them.ID) + "#message-form", Status: status, Message: "Sent.",
 		Data: map[string]any{"id": m.ID, "seq": m.Seq}}, nil
@@ -368,6 +392,15 @@ func (s *Site) messageRefused(r *http.Request, f *form.Failure) templ.Component 
 // in, with a link to the sign-in page that comes back to next.
 func (s *Site) signInNeeded(w http.ResponseWriter, r *http.Request, next string) {
 	s.writePage(w, r, http.StatusUnauthorized, signInNeededPage(chrome{Now: s.now()}, s.cssURL(), signInURL(next)))
+}
+
+// storeAwayPage answers r with a page (503, Retry-After) saying that the
+// reader's messages cannot be shown for a moment: the database that holds
+// them, or their session, is away.
+func (s *Site) storeAwayPage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+	s.messagePage(w, r, http.StatusServiceUnavailable, "Back in a moment",
+		"The site cannot reach its database just now, so your messages cannot be shown. Reload this page in a few seconds.")
 }
 
 // messagePage answers r with a page of the site saying why (a 400, say).

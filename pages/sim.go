@@ -67,6 +67,7 @@ type Sim struct {
 
 	lastScores string // what the scores table showed at the last publication
 	next       int    // the next breaking headline
+	gate       func(context.Context) error
 }
 
 // SimOption configures a [Sim].
@@ -76,6 +77,25 @@ type SimOption func(*Sim)
 // moves, given the store's clock, the same on every run. The default is
 // seeded randomly.
 func WithSimRand(r *rand.Rand) SimOption { return func(m *Sim) { m.rnd = r } }
+
+// WithSimGate makes the simulator call gate just before each publication
+// and skip it (the step fails with gate's error) unless gate returns nil:
+// the check of a lease that lets one instance at a time publish (a leader
+// whose lease ran out publishes nothing more). The default lets every
+// publication through.
+func WithSimGate(gate func(ctx context.Context) error) SimOption {
+	return func(m *Sim) { m.gate = gate }
+}
+
+// publish publishes through fn unless the gate says no.
+func (m *Sim) publish(ctx context.Context, fn func(context.Context) error) error {
+	if m.gate != nil {
+		if err := m.gate(ctx); err != nil {
+			return fmt.Errorf("sim: publication held back: %w", err)
+		}
+	}
+	return fn(ctx)
+}
 
 // WithSimRates sets how often the simulator moves each thing.
 func WithSimRates(r SimRates) SimOption { return func(m *Sim) { m.rates = r } }
@@ -149,7 +169,7 @@ func (m *Sim) StepMarkets(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sim: markets: %w", err)
 	}
-	return m.site.PublishMarkets(ctx)
+	return m.publish(ctx, m.site.PublishMarkets)
 }
 
 // move takes one random-walk step of q's price, and reports whether the
@@ -212,7 +232,7 @@ func (m *Sim) StepScores(ctx context.Context) error {
 	if shown.String() == m.lastScores {
 		return nil
 	}
-	if err := m.site.PublishScores(ctx); err != nil {
+	if err := m.publish(ctx, m.site.PublishScores); err != nil {
 		return err
 	}
 	m.lastScores = shown.String()
@@ -228,7 +248,7 @@ func (m *Sim) StepBreaking(ctx context.Context) error {
 	if err := m.site.st.SetBreaking(ctx, b); err != nil {
 		return fmt.Errorf("sim: breaking news: %w", err)
 	}
-	return m.site.PublishBreaking(ctx)
+	return m.publish(ctx, m.site.PublishBreaking)
 }
 
 // breakingHeadlines are the simulator's breaking headlines, as fictional

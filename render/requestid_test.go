@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/a-h/templ"
 
@@ -54,6 +55,10 @@ func TestRequestID(t *testing.T) {
 			}
 			if got := <-seen; got != id {
 				t.Errorf("RequestID in Load = %q, want %q", got, id)
+			}
+			// The page's own line follows the observer's PageDone: wait for it.
+			for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "msg=page ") && time.Now().Before(deadline); {
+				time.Sleep(5 * time.Millisecond)
 			}
 			lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
 			if len(lines) < 3 { // the pagelet's debug line, its failure, the page line

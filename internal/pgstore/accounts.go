@@ -3,7 +3,6 @@ package pgstore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,7 +29,7 @@ func (db *DB) CreateAccount(ctx context.Context, a store.Account) error {
 		err = store.ErrNameTaken
 	}
 	if err != nil {
-		return fmt.Errorf("pgstore: create account %q: %w", a.ID, err)
+		return errorf("pgstore: create account %q: %w", a.ID, err)
 	}
 	return nil
 }
@@ -44,7 +43,7 @@ func (db *DB) Account(ctx context.Context, id string) (store.Account, error) {
 		err = store.ErrNotFound
 	}
 	if err != nil {
-		return store.Account{}, fmt.Errorf("pgstore: account %q: %w", id, err)
+		return store.Account{}, errorf("pgstore: account %q: %w", id, err)
 	}
 	a.Created = a.Created.UTC()
 	return a, nil
@@ -58,7 +57,7 @@ func (db *DB) CreateSession(ctx context.Context, s store.Session) error {
 	_, err := db.pool.Exec(ctx, `INSERT INTO sessions (hash, account, name, created, expires) VALUES ($1, $2, $3, $4, $5)`,
 		s.Hash, s.Account, s.Name, s.Created.UTC(), s.Expires.UTC())
 	if err != nil {
-		return fmt.Errorf("pgstore: create session of %q: %w", s.Account, err)
+		return errorf("pgstore: create session of %q: %w", s.Account, err)
 	}
 	return nil
 }
@@ -73,7 +72,7 @@ func (db *DB) Session(ctx context.Context, hash string, now time.Time) (store.Se
 		err = store.ErrNotFound
 	}
 	if err != nil {
-		return store.Session{}, fmt.Errorf("pgstore: session: %w", err)
+		return store.Session{}, errorf("pgstore: session: %w", err)
 	}
 	s.Created, s.Expires = s.Created.UTC(), s.Expires.UTC()
 	return s, nil
@@ -82,7 +81,7 @@ func (db *DB) Session(ctx context.Context, hash string, now time.Time) (store.Se
 // DeleteSession deletes the session hash, if it is there.
 func (db *DB) DeleteSession(ctx context.Context, hash string) error {
 	if _, err := db.pool.Exec(ctx, `DELETE FROM sessions WHERE hash = $1`, hash); err != nil {
-		return fmt.Errorf("pgstore: delete session: %w", err)
+		return errorf("pgstore: delete session: %w", err)
 	}
 	return nil
 }
@@ -90,7 +89,7 @@ func (db *DB) DeleteSession(ctx context.Context, hash string) error {
 // DeleteSessions deletes every session of the account id.
 func (db *DB) DeleteSessions(ctx context.Context, id string) error {
 	if _, err := db.pool.Exec(ctx, `DELETE FROM sessions WHERE account = $1`, id); err != nil {
-		return fmt.Errorf("pgstore: delete sessions of %q: %w", id, err)
+		return errorf("pgstore: delete sessions of %q: %w", id, err)
 	}
 	return nil
 }

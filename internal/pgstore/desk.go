@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -49,7 +48,7 @@ var _ store.Desk = (*DB)(nil)
 // SaveRules stores r as its editor's rules and moves the rules' version.
 func (db *DB) SaveRules(ctx context.Context, r store.Rules) error {
 	if err := store.CheckRules(r); err != nil {
-		return fmt.Errorf("pgstore: %w", err)
+		return errorf("pgstore: %w", err)
 	}
 	r.Updated = r.Updated.Truncate(time.Microsecond).UTC()
 	v, err := json.Marshal(r)
@@ -66,7 +65,7 @@ func (db *DB) SaveRules(ctx context.Context, r store.Rules) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("pgstore: save rules of %q: %w", r.Editor, err)
+		return errorf("pgstore: save rules of %q: %w", r.Editor, err)
 	}
 	return nil
 }
@@ -80,10 +79,10 @@ func (db *DB) Rules(ctx context.Context, editor string) (store.Rules, error) {
 	case errors.Is(err, pgx.ErrNoRows):
 		return r, nil
 	case err != nil:
-		return store.Rules{}, fmt.Errorf("pgstore: rules of %q: %w", editor, err)
+		return store.Rules{}, errorf("pgstore: rules of %q: %w", editor, err)
 	}
 	if err := json.Unmarshal(v, &r); err != nil {
-		return store.Rules{}, fmt.Errorf("pgstore: rules of %q: %w", editor, err)
+		return store.Rules{}, errorf("pgstore: rules of %q: %w", editor, err)
 	}
 	return r, nil
 }
@@ -92,7 +91,7 @@ func (db *DB) Rules(ctx context.Context, editor string) (store.Rules, error) {
 func (db *DB) AllRules(ctx context.Context) ([]store.Rules, error) {
 	rows, err := db.pool.Query(ctx, `SELECT rules FROM desk_rules ORDER BY editor`)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: every editor's rules: %w", err)
+		return nil, errorf("pgstore: every editor's rules: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Rules, error) {
 		var v []byte
@@ -103,7 +102,7 @@ func (db *DB) AllRules(ctx context.Context) ([]store.Rules, error) {
 		return r, json.Unmarshal(v, &r)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: every editor's rules: %w", err)
+		return nil, errorf("pgstore: every editor's rules: %w", err)
 	}
 	return out, nil
 }
@@ -113,7 +112,7 @@ func (db *DB) RulesVersion(ctx context.Context) (uint64, error) {
 	var v int64
 	err := db.pool.QueryRow(ctx, `SELECT COALESCE((SELECT value::bigint FROM meta WHERE key = 'desk_rules_version'), 0)`).Scan(&v)
 	if err != nil {
-		return 0, fmt.Errorf("pgstore: rules' version: %w", err)
+		return 0, errorf("pgstore: rules' version: %w", err)
 	}
 	return uint64(v), nil
 }
@@ -121,14 +120,14 @@ func (db *DB) RulesVersion(ctx context.Context) (uint64, error) {
 // AddAction records a with the next seq.
 func (db *DB) AddAction(ctx context.Context, a store.Action) (store.Action, error) {
 	if err := store.CheckAction(a); err != nil {
-		return store.Action{}, fmt.Errorf("pgstore: %w", err)
+		return store.Action{}, errorf("pgstore: %w", err)
 	}
 	a.At = a.At.Truncate(time.Microsecond).UTC()
 	var seq int64
 	err := db.pool.QueryRow(ctx, `INSERT INTO desk_actions (editor, editor_name, kind, slug, comment_id, at)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq`, a.Editor, a.EditorName, a.Kind, a.Slug, a.CommentID, a.At).Scan(&seq)
 	if err != nil {
-		return store.Action{}, fmt.Errorf("pgstore: add action %s on %q: %w", a.Kind, a.CommentID, err)
+		return store.Action{}, errorf("pgstore: add action %s on %q: %w", a.Kind, a.CommentID, err)
 	}
 	a.Seq = uint64(seq)
 	return a, nil
@@ -144,7 +143,7 @@ func (db *DB) Actions(ctx context.Context, limit int) ([]store.Action, error) {
 	rows, err := db.pool.Query(ctx, `SELECT seq, editor, editor_name, kind, slug, comment_id, at
 		FROM desk_actions ORDER BY seq DESC LIMIT $1`, lim)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: actions: %w", err)
+		return nil, errorf("pgstore: actions: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Action, error) {
 		var a store.Action
@@ -154,7 +153,7 @@ func (db *DB) Actions(ctx context.Context, limit int) ([]store.Action, error) {
 		return a, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: actions: %w", err)
+		return nil, errorf("pgstore: actions: %w", err)
 	}
 	return out, nil
 }
@@ -162,7 +161,7 @@ func (db *DB) Actions(ctx context.Context, limit int) ([]store.Action, error) {
 // SetCommentState records the state of the comment id on slug.
 func (db *DB) SetCommentState(ctx context.Context, slug, id string, st store.CommentState) error {
 	if slug == "" || id == "" {
-		return fmt.Errorf("pgstore: %w: state of %q/%q", store.ErrBadDesk, slug, id)
+		return errorf("pgstore: %w: state of %q/%q", store.ErrBadDesk, slug, id)
 	}
 	var err error
 	if st == (store.CommentState{}) {
@@ -172,7 +171,7 @@ func (db *DB) SetCommentState(ctx context.Context, slug, id string, st store.Com
 			ON CONFLICT (slug, id) DO UPDATE SET hidden = EXCLUDED.hidden, pinned = EXCLUDED.pinned`, slug, id, st.Hidden, st.Pinned)
 	}
 	if err != nil {
-		return fmt.Errorf("pgstore: state of comment %q on %q: %w", id, slug, err)
+		return errorf("pgstore: state of comment %q on %q: %w", id, slug, err)
 	}
 	return nil
 }
@@ -181,7 +180,7 @@ func (db *DB) SetCommentState(ctx context.Context, slug, id string, st store.Com
 func (db *DB) CommentStates(ctx context.Context, slug string) (map[string]store.CommentState, error) {
 	rows, err := db.pool.Query(ctx, `SELECT id, hidden, pinned FROM comment_states WHERE slug = $1`, slug)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: comment states on %q: %w", slug, err)
+		return nil, errorf("pgstore: comment states on %q: %w", slug, err)
 	}
 	defer rows.Close()
 	out := map[string]store.CommentState{}
@@ -189,12 +188,12 @@ func (db *DB) CommentStates(ctx context.Context, slug string) (map[string]store.
 		var id string
 		var st store.CommentState
 		if err := rows.Scan(&id, &st.Hidden, &st.Pinned); err != nil {
-			return nil, fmt.Errorf("pgstore: comment states on %q: %w", slug, err)
+			return nil, errorf("pgstore: comment states on %q: %w", slug, err)
 		}
 		out[id] = st
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("pgstore: comment states on %q: %w", slug, err)
+		return nil, errorf("pgstore: comment states on %q: %w", slug, err)
 	}
 	return out, nil
 }

@@ -89,7 +89,7 @@ func scanMessage(row pgx.Row) (store.Message, error) {
 // kept to the microsecond, in UTC.
 func (db *DB) AddMessage(ctx context.Context, m store.Message) (store.Message, bool, error) {
 	if err := store.CheckMessage(m); err != nil {
-		return store.Message{}, false, fmt.Errorf("pgstore: %w", err)
+		return store.Message{}, false, errorf("pgstore: %w", err)
 	}
 	m.Posted = m.Posted.Truncate(time.Microsecond).UTC()
 	key := store.ConversationKey(m.From, m.To)
@@ -120,7 +120,7 @@ func (db *DB) AddMessage(ctx context.Context, m store.Message) (store.Message, b
 	case errors.Is(err, errStored):
 		return m, false, nil
 	case err != nil:
-		return store.Message{}, false, fmt.Errorf("pgstore: add message %q to %q: %w", m.ID, key, err)
+		return store.Message{}, false, errorf("pgstore: add message %q to %q: %w", m.ID, key, err)
 	}
 	return m, true, nil
 }
@@ -142,11 +142,11 @@ func (db *DB) Conversation(ctx context.Context, a, b string, before uint64, limi
 		(SELECT `+messageColumns+` FROM messages WHERE conv = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3) newest
 		ORDER BY seq`, key, bound, lim)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: conversation %q: %w", key, err)
+		return nil, errorf("pgstore: conversation %q: %w", key, err)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Message, error) { return scanMessage(row) })
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: conversation %q: %w", key, err)
+		return nil, errorf("pgstore: conversation %q: %w", key, err)
 	}
 	return out, nil
 }
@@ -161,7 +161,7 @@ func (db *DB) Conversations(ctx context.Context, reader string) ([]store.Convers
 		LEFT JOIN message_reads r ON r.conv = c.key AND r.reader = $1
 		WHERE c.a = $1 OR c.b = $1`, reader)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: conversations of %q: %w", reader, err)
+		return nil, errorf("pgstore: conversations of %q: %w", reader, err)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.ConversationSummary, error) {
 		var cs store.ConversationSummary
@@ -177,7 +177,7 @@ func (db *DB) Conversations(ctx context.Context, reader string) ([]store.Convers
 		return cs, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: conversations of %q: %w", reader, err)
+		return nil, errorf("pgstore: conversations of %q: %w", reader, err)
 	}
 	store.SortConversations(out)
 	return out, nil
@@ -193,7 +193,7 @@ func (db *DB) MarkRead(ctx context.Context, reader, other string, upTo uint64, a
 		ON CONFLICT (conv, reader) DO UPDATE SET seq = EXCLUDED.seq, at = EXCLUDED.at
 		WHERE message_reads.seq < EXCLUDED.seq`, key, reader, int64(min(upTo, 1<<62)), at.Truncate(time.Microsecond).UTC())
 	if err != nil {
-		return false, fmt.Errorf("pgstore: mark %q read by %q: %w", key, reader, err)
+		return false, errorf("pgstore: mark %q read by %q: %w", key, reader, err)
 	}
 	return tag.RowsAffected() > 0, nil
 }
@@ -208,7 +208,7 @@ func (db *DB) ReadUpTo(ctx context.Context, reader, other string) (store.Receipt
 	case errors.Is(err, pgx.ErrNoRows):
 		return store.Receipt{}, nil
 	case err != nil:
-		return store.Receipt{}, fmt.Errorf("pgstore: receipt of %q: %w", reader, err)
+		return store.Receipt{}, errorf("pgstore: receipt of %q: %w", reader, err)
 	}
 	rc.Seq, rc.At = uint64(seq), rc.At.UTC()
 	return rc, nil

@@ -3,7 +3,6 @@ package pgstore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -28,7 +27,7 @@ func scanNotice(row pgx.Row, reader string) (store.Notification, error) {
 // is taken (and locked) first, and rolled back if the id was there.
 func (db *DB) AddNotification(ctx context.Context, n store.Notification) (store.Notification, bool, error) {
 	if err := store.CheckNotification(n); err != nil {
-		return store.Notification{}, false, fmt.Errorf("pgstore: %w", err)
+		return store.Notification{}, false, errorf("pgstore: %w", err)
 	}
 	n.Posted, n.Read = n.Posted.Truncate(time.Microsecond).UTC(), false
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
@@ -56,7 +55,7 @@ func (db *DB) AddNotification(ctx context.Context, n store.Notification) (store.
 	case errors.Is(err, errStored):
 		return n, false, nil
 	case err != nil:
-		return store.Notification{}, false, fmt.Errorf("pgstore: add notification %q for %q: %w", n.ID, n.To, err)
+		return store.Notification{}, false, errorf("pgstore: add notification %q for %q: %w", n.ID, n.To, err)
 	}
 	return n, true, nil
 }
@@ -71,11 +70,11 @@ func (db *DB) Notifications(ctx context.Context, reader string, limit int) ([]st
 	rows, err := db.pool.Query(ctx, `SELECT `+noticeColumns+`, seq <= COALESCE((SELECT read FROM notification_seqs WHERE reader = $1), 0)
 		FROM notifications WHERE reader = $1 ORDER BY seq DESC LIMIT $2`, reader, lim)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: notifications of %q: %w", reader, err)
+		return nil, errorf("pgstore: notifications of %q: %w", reader, err)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Notification, error) { return scanNotice(row, reader) })
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: notifications of %q: %w", reader, err)
+		return nil, errorf("pgstore: notifications of %q: %w", reader, err)
 	}
 	return out, nil
 }
@@ -89,7 +88,7 @@ func (db *DB) UnreadNotifications(ctx context.Context, reader string) (int, erro
 	case errors.Is(err, pgx.ErrNoRows):
 		return 0, nil
 	case err != nil:
-		return 0, fmt.Errorf("pgstore: unread notifications of %q: %w", reader, err)
+		return 0, errorf("pgstore: unread notifications of %q: %w", reader, err)
 	}
 	return int(n), nil
 }
@@ -101,7 +100,7 @@ func (db *DB) MarkNotificationsRead(ctx context.Context, reader string, upTo uin
 		SET read = CASE WHEN $2 = 0 THEN last ELSE LEAST($2, last) END
 		WHERE reader = $1 AND read < CASE WHEN $2 = 0 THEN last ELSE LEAST($2, last) END`, reader, int64(min(upTo, 1<<62)))
 	if err != nil {
-		return false, fmt.Errorf("pgstore: mark notifications of %q read: %w", reader, err)
+		return false, errorf("pgstore: mark notifications of %q read: %w", reader, err)
 	}
 	return tag.RowsAffected() > 0, nil
 }

@@ -12,7 +12,10 @@
 //
 // [Open] creates the schema on first start; several instances starting at
 // once create it once. [DB.Lead] elects one instance to run something (the
-// simulator) at a time, with a session-level advisory lock.
+// simulator) at a time, with a session-level advisory lock, fenced by a
+// generation and a lease ([Lease]). Errors of a database that is away
+// (not answering, restarting, cut off) match [store.ErrUnavailable];
+// [DB.Health] says whether it answers now.
 //
 // # Schema
 //
@@ -25,6 +28,7 @@
 //	sessions      (hash text primary key, account → accounts, name, created, expires)
 //	comment_seqs  (slug text primary key, last bigint)        the last seq given on each article
 //	docs          (key text primary key, value jsonb, updated_at timestamptz)
+//	leads         (name text primary key, generation, released)  each lead's fencing token (lease.go)
 //
 // and readers' messages and notifications, in mail.go's tables, and the
 // moderation desk's, in desk.go's.
@@ -36,6 +40,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,12 +53,21 @@ import (
 // the URL does not bound itself (connect_timeout).
 const ConnectTimeout = 5 * time.Second
 
+// txIdleTimeout is the idle_in_transaction_session_timeout of the pool's
+// connections, unless the URL sets one: the server ends a session whose
+// transaction has waited that long for its client.
+const txIdleTimeout = 5 * time.Second
+
 // DB is an open connection pool to the shared database. Its methods are
 // safe for concurrent use.
 type DB struct {
 	pool      *pgxpool.Pool
 	log       *slog.Logger
 	leadEvery time.Duration
+
+	health      health
+	stopMonitor context.CancelFunc
+	monitored   chan struct{} // closed when monitor has returned
 }
 
 var (
@@ -85,10 +99,16 @@ func WithLeadInterval(d time.Duration) Option {
 func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: %w", err) // pgx redacts the password
+		return nil, errorf("pgstore: %w", err) // pgx redacts the password
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = ConnectTimeout
+	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !ok {
+		// A transaction left open by a client cut off mid-way (a partition
+		// a proxy hides from the server) would hold its row locks, and a
+		// fenced write's hold on its lead, for good.
+		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(txIdleTimeout.Milliseconds(), 10)
 	}
 	db := &DB{log: slog.New(slog.DiscardHandler), leadEvery: time.Second}
 	for _, o := range opts {
@@ -96,24 +116,36 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 	}
 	target := fmt.Sprintf("%s@%s:%d/%s", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
 	if db.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
-		return nil, fmt.Errorf("pgstore: %s: %w", target, err)
+		return nil, errorf("pgstore: %s: %w", target, err)
 	}
 	pctx, cancel := context.WithTimeout(ctx, ConnectTimeout)
 	defer cancel()
 	if err := db.pool.Ping(pctx); err != nil {
 		db.pool.Close()
-		return nil, fmt.Errorf("pgstore: connect to %s: %w", target, err)
+		return nil, errorf("pgstore: connect to %s: %w", target, err)
 	}
 	if err := db.migrate(ctx); err != nil {
 		db.pool.Close()
-		return nil, fmt.Errorf("pgstore: create the schema in %s: %w", target, err)
+		return nil, errorf("pgstore: create the schema in %s: %w", target, err)
 	}
+	db.health.h = Health{Up: true, Since: time.Now()}
+	mctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	db.stopMonitor, db.monitored = stop, make(chan struct{})
+	go func() {
+		defer close(db.monitored)
+		db.monitor(mctx)
+	}()
 	return db, nil
 }
 
-// Close closes the pool's connections. A [DB.Lead] still running keeps its
-// own connection: end its context first.
-func (db *DB) Close() { db.pool.Close() }
+// Close stops the health checks ([DB.Health]) and closes the pool's
+// connections. A [DB.Lead] still running keeps its own connection: end its
+// context first.
+func (db *DB) Close() {
+	db.stopMonitor()
+	<-db.monitored
+	db.pool.Close()
+}
 
 // schemaVersion is the schema this package creates, recorded in meta.
 // Additions that older programs can ignore (new tables, columns with a
@@ -183,6 +215,9 @@ func (db *DB) migrate(ctx context.Context) error {
 		if _, err := tx.Exec(ctx, deskSchema); err != nil { // desk.go
 			return err
 		}
+		if _, err := tx.Exec(ctx, leadsSchema); err != nil { // lease.go
+			return err
+		}
 		var v string
 		err := tx.QueryRow(ctx, `INSERT INTO meta (key, value) VALUES ('schema', $1)
 			ON CONFLICT (key) DO UPDATE SET value = meta.value RETURNING value`, schemaVersion).Scan(&v)
@@ -219,7 +254,7 @@ var errStored = errors.New("stored already")
 // against its own seed.
 func (db *DB) AddComment(ctx context.Context, c store.Comment) (store.Comment, bool, error) {
 	if c.ID == "" || c.Slug == "" {
-		return store.Comment{}, false, fmt.Errorf("pgstore: %w: id %q, article %q", store.ErrBadComment, c.ID, c.Slug)
+		return store.Comment{}, false, errorf("pgstore: %w: id %q, article %q", store.ErrBadComment, c.ID, c.Slug)
 	}
 	c.Posted = c.Posted.Truncate(time.Microsecond).UTC()
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
@@ -250,7 +285,7 @@ func (db *DB) AddComment(ctx context.Context, c store.Comment) (store.Comment, b
 	case errors.Is(err, errStored):
 		return c, false, nil
 	case err != nil:
-		return store.Comment{}, false, fmt.Errorf("pgstore: add comment %q to %q: %w", c.ID, c.Slug, err)
+		return store.Comment{}, false, errorf("pgstore: add comment %q to %q: %w", c.ID, c.Slug, err)
 	}
 	return c, true, nil
 }
@@ -268,13 +303,13 @@ func (db *DB) Comments(ctx context.Context, slug string, limit int) ([]store.Com
 		(SELECT `+commentColumns+` FROM comments WHERE slug = $1 ORDER BY seq DESC LIMIT $2) newest
 		ORDER BY seq`, slug, lim)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: comments on %q: %w", slug, err)
+		return nil, errorf("pgstore: comments on %q: %w", slug, err)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Comment, error) {
 		return scanComment(row, slug)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: comments on %q: %w", slug, err)
+		return nil, errorf("pgstore: comments on %q: %w", slug, err)
 	}
 	return out, nil
 }
@@ -299,7 +334,7 @@ func (db *DB) Comment(ctx context.Context, slug, id string) (store.Comment, erro
 		err = store.ErrNotFound
 	}
 	if err != nil {
-		return store.Comment{}, fmt.Errorf("pgstore: comment %q on %q: %w", id, slug, err)
+		return store.Comment{}, errorf("pgstore: comment %q on %q: %w", id, slug, err)
 	}
 	return c, nil
 }
@@ -310,7 +345,7 @@ func (db *DB) LoadDoc(ctx context.Context, key string) ([]byte, error) {
 	var raw []byte
 	err := db.pool.QueryRow(ctx, `SELECT value FROM docs WHERE key = $1`, key).Scan(&raw)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("pgstore: load %q: %w", key, err)
+		return nil, errorf("pgstore: load %q: %w", key, err)
 	}
 	return raw, nil
 }
@@ -320,9 +355,15 @@ func (db *DB) LoadDoc(ctx context.Context, key string) ([]byte, error) {
 // the row is created if absent (empty), then locked (SELECT … FOR
 // UPDATE), so concurrent updates of a key queue and each sees the one
 // before. fn is called once, inside the transaction; an error from it, or
-// one from the database after it, leaves the document as it was.
+// one from the database after it, leaves the document as it was. Under a
+// [Lease] (ctx from [DB.Lead]) the update is fenced: it is refused with
+// [ErrFenced] once a newer leader has taken the lead, and a newer leader's
+// taking of it waits for this transaction to end.
 func (db *DB) UpdateDoc(ctx context.Context, key string, fn func(raw []byte) ([]byte, error)) error {
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if err := fence(ctx, tx); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO docs (key) VALUES ($1) ON CONFLICT (key) DO NOTHING`, key); err != nil {
 			return err
 		}
@@ -338,7 +379,7 @@ func (db *DB) UpdateDoc(ctx context.Context, key string, fn func(raw []byte) ([]
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("pgstore: update %q: %w", key, err)
+		return errorf("pgstore: update %q: %w", key, err)
 	}
 	return nil
 }
@@ -349,18 +390,18 @@ func (db *DB) UpdateDoc(ctx context.Context, key string, fn func(raw []byte) ([]
 func (db *DB) Anchor(ctx context.Context, proposed time.Time) (time.Time, error) {
 	text, err := proposed.UTC().MarshalText()
 	if err != nil {
-		return time.Time{}, fmt.Errorf("pgstore: anchor: %w", err)
+		return time.Time{}, errorf("pgstore: anchor: %w", err)
 	}
 	if _, err := db.pool.Exec(ctx, `INSERT INTO meta (key, value) VALUES ('anchor', $1) ON CONFLICT (key) DO NOTHING`, string(text)); err != nil {
-		return time.Time{}, fmt.Errorf("pgstore: record the anchor: %w", err)
+		return time.Time{}, errorf("pgstore: record the anchor: %w", err)
 	}
 	var stored string
 	if err := db.pool.QueryRow(ctx, `SELECT value FROM meta WHERE key = 'anchor'`).Scan(&stored); err != nil {
-		return time.Time{}, fmt.Errorf("pgstore: read the anchor: %w", err)
+		return time.Time{}, errorf("pgstore: read the anchor: %w", err)
 	}
 	var at time.Time
 	if err := at.UnmarshalText([]byte(stored)); err != nil {
-		return time.Time{}, fmt.Errorf("pgstore: anchor %q: %w", stored, err)
+		return time.Time{}, errorf("pgstore: anchor %q: %w", stored, err)
 	}
 	return at, nil
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -40,6 +41,12 @@ type Server struct {
 
 	bin  string
 	port int
+	// args are the command line for a port, when not the default's
+	// (StartReplica, StartSentinel).
+	args func(port int) []string
+	// cleanup is run by Stop, once the process is gone (a sentinel's
+	// directory).
+	cleanup func()
 
 	mu   sync.Mutex
 	proc *proc // nil once stopped
@@ -63,7 +70,11 @@ func Start() (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w (%v)", ErrNotInstalled, err)
 	}
-	s := &Server{bin: bin}
+	return startServer(&Server{bin: bin})
+}
+
+// startServer starts s (its bin and args set) on a free port.
+func startServer(s *Server) (*Server, error) {
 	// A free port is found by listening on port 0 and closing the
 	// listener: another process may take it before redis-server does, so
 	// a start that fails is tried again on another one.
@@ -98,10 +109,14 @@ func freePort() (int, error) {
 
 // start runs redis-server on s.port and waits until it answers PING.
 func (s *Server) start() (*proc, error) {
-	cmd := exec.Command(s.bin,
-		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+	args := []string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no",
-		"--daemonize", "no", "--logfile", "")
+		"--daemonize", "no", "--logfile", ""}
+	if s.args != nil {
+		args = s.args(s.port)
+	}
+	cmd := exec.Command(s.bin, args...)
+	cmd.Dir = os.TempDir() // a replica's sync writes dump.rdb to its directory: not the package's under test
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out := &lockedbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
@@ -197,6 +212,10 @@ func (s *Server) Stop() {
 	if s.proc != nil {
 		s.proc.kill()
 		s.proc = nil
+	}
+	if s.cleanup != nil {
+		s.cleanup()
+		s.cleanup = nil
 	}
 }
 
