@@ -63,6 +63,9 @@ type config struct {
 	cache        bool  // cache the shared pagelets' fragments (cache.go)
 	cacheEntries int   // at most this many fragments
 	cacheBytes   int64 // taking at most this many bytes
+
+	maxPosts     int // comment posts, and message posts, being stored at once (pages.WithPostLimit)
+	liveMaxConns int // live connections open at once (live.Limits.Connections); 0: no bound
 }
 
 // parseFlags reads the command line args, with the environment variables
@@ -92,6 +95,10 @@ func parseFlags(args []string) (config, error) {
 		"With the default queue that admits about 340 six-pagelet pages at once, each holding ~1 MiB while compressed (go test -run TestOverloadSheds -v ./bench/page)")
 	fs.IntVar(&c.limits.PageFetches, "page-fetches", 0, "pagelet loads running at once within one page; 0: no bound")
 	fs.IntVar(&c.limits.Queue, "fetch-queue", 0, "pagelet loads that may wait for one of -max-fetches; pages beyond get 503 with Retry-After; 0: as many as -max-fetches")
+	fs.IntVar(&c.limits.Pages, "max-pages", 1024, "pages and fragments being answered at once; more get 503 with Retry-After. "+
+		"It sheds what -max-fetches cannot see: pages whose pagelets are all cached take no fetches; 0: no bound")
+	fs.IntVar(&c.maxPosts, "max-posts", pages.DefaultPostLimit, "comment posts, and as many message posts, being stored at once; more get 503 with Retry-After (the form keeps the text); 0: no bound")
+	fs.IntVar(&c.liveMaxConns, "live-max-conns", 0, "live connections open at once; more get 503 with Retry-After and the client retries later; 0: no bound but the open-file limit")
 	fs.BoolVar(&c.serverTiming, "server-timing", true, "report page and pagelet timings to the browser (Server-Timing header, performance marks)")
 	fs.StringVar(&c.liveSecret, "live-secret", os.Getenv("BIGPIPE_LIVE_SECRET"),
 		"secret that signs live connection tokens and comment-form tokens; every instance of a site must share it; empty: a random one per process (env BIGPIPE_LIVE_SECRET)")
@@ -172,8 +179,11 @@ func parseFlags(args []string) (config, error) {
 		}
 		c.liveOrigins = append(c.liveOrigins, u.Scheme+"://"+u.Host)
 	}
-	if c.limits.Fetches < 0 || c.limits.PageFetches < 0 || c.limits.Queue < 0 {
-		return c, errors.New("-max-fetches, -page-fetches and -fetch-queue cannot be negative")
+	if c.limits.Fetches < 0 || c.limits.PageFetches < 0 || c.limits.Queue < 0 || c.limits.Pages < 0 {
+		return c, errors.New("-max-fetches, -page-fetches, -fetch-queue and -max-pages cannot be negative")
+	}
+	if c.maxPosts < 0 || c.liveMaxConns < 0 {
+		return c, errors.New("-max-posts and -live-max-conns cannot be negative")
 	}
 	if c.cacheEntries <= 0 || c.cacheBytes <= 0 {
 		return c, errors.New("-cache-entries and -cache-bytes must be positive")

@@ -45,7 +45,7 @@ func TestLiveFlags(t *testing.T) {
 
 func TestBadFlags(t *testing.T) {
 	for _, args := range [][]string{{"-latency", "finance=fast"}, {"-nope"}, {"-log-level", "loud"}, {"-tls-cert", "c.pem"}, {"stray"}, {"-early-hints", "sometimes"},
-		{"-max-fetches", "-1"}, {"-fetch-queue", "-1"}, {"-page-fetches", "-1"}, {"-drain", "-1s"}, {"-page-timeout", "soon"},
+		{"-max-fetches", "-1"}, {"-max-pages", "-1"}, {"-max-posts", "-1"}, {"-live-max-conns", "-1"}, {"-fetch-queue", "-1"}, {"-page-fetches", "-1"}, {"-drain", "-1s"}, {"-page-timeout", "soon"},
 		{"-live-drain-window", "-1s"}, {"-live-drain-window", "soon"}, {"-redis", "redis://127.0.0.1:6379/0"},
 		{"-otlp", "127.0.0.1:4318"}, {"-otlp", "grpc://127.0.0.1:4317"},
 		{"-cache-entries", "0"}, {"-cache-bytes", "-1"}, {"-cache-bytes", "64MiB"}, {"-cache=maybe"}} {

@@ -48,7 +48,9 @@ func startEngine(cfg config, reg *assets.Registry, sessions store.Accounts, pc *
 	}
 	liveOpts := []live.Option{live.WithLogger(log), live.WithRegistry(metricsReg), live.WithSecret(secret), live.WithOrigins(cfg.liveOrigins...), live.WithTracerProvider(tp),
 		// A signed-in page connects while its reader's session lasts.
-		live.WithSessions(accounts.SessionCheck(sessions))}
+		live.WithSessions(accounts.SessionCheck(sessions)),
+		// Past -live-max-conns a connect is shed (503, Retry-After).
+		live.WithLimits(live.Limits{Connections: cfg.liveMaxConns})}
 	// Its publications keep the pagelet cache current, on every instance.
 	liveOpts = append(liveOpts, pc.liveOptions()...)
 	if len(cfg.redis) > 0 {

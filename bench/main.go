@@ -9,7 +9,9 @@
 // latencies, staleness across two instances (package cachebench). It prints a
 // table, writes bench/results/latest.json and the charts, and checks the
 // project's targets. go run ./bench soak runs the soak instead (package
-// soak), go run ./bench scale the scale section (package scale).
+// soak), go run ./bench scale the scale section (package scale), go run
+// ./bench overload the mixed overload, twice the server's capacity for 10
+// minutes (package overload).
 //
 //	go run ./bench                       # everything: 11.5 minutes on 2 cores (610 s measured before the cache section, which adds 90 s)
 //	go run ./bench -live-only            # the live engine only, on one instance and on three through Redis: under 2 minutes
@@ -18,6 +20,8 @@
 //	go run ./bench soak -load 10m        # the soak
 //	go run ./bench scale                 # 100,000 live connections over instances behind Redis (package scale)
 //	go run ./bench scale -part memory    # RSS per idle live connection of the real binary
+//	go run ./bench overload              # capacity, then 2× for 10 minutes: about 13 minutes
+//	go run ./bench overload -quick       # the same in about a minute
 //	go run ./bench -scenarios reversed -no-load
 //	go run ./bench -delays 30,1000 -url http://127.0.0.1:8080
 //
@@ -35,6 +39,7 @@ import (
 
 	"github.com/bigpipe-go/bigpipe/bench/cachebench"
 	"github.com/bigpipe-go/bigpipe/bench/livebench"
+	"github.com/bigpipe-go/bigpipe/bench/overload"
 	"github.com/bigpipe-go/bigpipe/bench/page"
 	"github.com/bigpipe-go/bigpipe/bench/scale"
 	"github.com/bigpipe-go/bigpipe/bench/soak"
@@ -59,6 +64,8 @@ func main() {
 		run, args = soak.Run, args[1:]
 	case len(args) > 0 && args[0] == "scale":
 		run, args = scale.Run, args[1:]
+	case len(args) > 0 && args[0] == "overload":
+		run, args = overload.Main, args[1:]
 	}
 	if err := run(ctx, args, os.Stdout, os.Stderr); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {

@@ -30,7 +30,10 @@
 //     action; a duplicate posted while the first still runs waits for it.
 //     Only successes are remembered, so a corrected form posts again under
 //     the same id. See [Replays].
-//  5. The [Action]: it returns a [Result], or [Errors] (field errors, 422),
+//  5. With [WithMaxInFlight], a place among the posts running at once
+//     (else 503 with Retry-After, the text kept): a burst beyond what the
+//     store can take is refused at once instead of queueing.
+//  6. The [Action]: it returns a [Result], or [Errors] (field errors, 422),
 //     an [*Error] (any other refusal, with its status) or any other error
 //     (500, logged; the message to the user says nothing of it). A panic
 //     in the action is recovered into a 500.

@@ -33,6 +33,7 @@ type Handler struct {
 	maxBytes   int64
 	page       func(r *http.Request, f *Failure) templ.Component
 	log        *slog.Logger
+	running    chan struct{} // WithMaxInFlight's places; nil: no bound
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -165,7 +166,15 @@ func (h *Handler) run(x *exchange, client string) {
 			return
 		}
 	}
+	if !h.enter() {
+		if h.replays != nil {
+			_ = h.replays.Release(context.WithoutCancel(ctx), key)
+		}
+		x.fail(errBusy, nil)
+		return
+	}
 	res, err := h.call(ctx, &Submission{Request: x.r, Values: x.values, ID: x.id})
+	h.leave()
 	if err == nil {
 		res, err = encodeData(res)
 	}
@@ -186,6 +195,27 @@ func (h *Handler) run(x *exchange, client string) {
 		return
 	}
 	x.succeed(res)
+}
+
+// enter takes a place to run an action (WithMaxInFlight), or reports
+// false if none is free.
+func (h *Handler) enter() bool {
+	if h.running == nil {
+		return true
+	}
+	select {
+	case h.running <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+// leave gives a place back.
+func (h *Handler) leave() {
+	if h.running != nil {
+		<-h.running
+	}
 }
 
 // call runs the action, its panic recovered into an error with the stack.

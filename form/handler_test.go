@@ -287,3 +287,39 @@ func TestJSONAnswer(t *testing.T) {
 		t.Errorf("answer %s: %+v, %v", body, got, err)
 	}
 }
+
+// TestMaxInFlight holds one post in the action with WithMaxInFlight(1):
+// another submission is refused at once with 503 and Retry-After, its
+// text shown again, without running the action; posted again once the
+// first is done, it runs.
+func TestMaxInFlight(t *testing.T) {
+	n := newNotes(t, form.WithMaxInFlight(1))
+	n.gate = make(chan struct{})
+	cookie, f := n.browser(t)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if resp, b := n.post(t, cookie, post{with(f, "_submission", "first-post-1", "text", "first"), urlencoded, nil}); resp.StatusCode != 303 {
+			t.Errorf("first post: %d %s", resp.StatusCode, b)
+		}
+	})
+	for n.runs.Load() == 0 { // the first post is in the action
+		runtime.Gosched()
+	}
+	second := post{with(f, "_submission", "second-post-1", "text", "second"), urlencoded, nil}
+	resp, body := n.post(t, cookie, second)
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "<textarea name=text>second</textarea>") {
+		t.Errorf("second post while the first runs: %d, Retry-After %q, body %q; want 503 with Retry-After and the text kept",
+			resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+	if got := n.runs.Load(); got != 1 {
+		t.Errorf("action ran %d times while full, want once", got)
+	}
+	close(n.gate)
+	wg.Wait()
+	if resp, b := n.post(t, cookie, second); resp.StatusCode != 303 {
+		t.Errorf("second post again: %d %s; want 303", resp.StatusCode, b)
+	}
+	if got := n.runs.Load(); got != 2 {
+		t.Errorf("action ran %d times, want 2", got)
+	}
+}

@@ -56,6 +56,21 @@ func WithReplayLimits(ttl time.Duration, entries int) Option {
 // refused with 413.
 func WithMaxBytes(n int64) Option { return func(h *Handler) { h.maxBytes = n } }
 
+// WithMaxInFlight bounds the posts whose action runs at once: one more
+// is refused at once with 503 and Retry-After (the form shown again with
+// its text to a browser without JavaScript), rather than waiting behind
+// the others for a store that is already saturated. n ≤ 0 means no bound
+// (the default). A retry of a submission that is running waits for it
+// without taking a place.
+func WithMaxInFlight(n int) Option {
+	return func(h *Handler) {
+		h.running = nil
+		if n > 0 {
+			h.running = make(chan struct{}, n)
+		}
+	}
+}
+
 // WithErrorPage sets the page a plain browser post gets when it is refused:
 // typically the form again, filled with f.Values, each of f.Fields next to
 // its field, and f.Form's hidden fields. The Handler writes the status

@@ -48,6 +48,7 @@ type Engine struct {
 	sse    http.Handler
 	ws     http.Handler
 	conns  *addrLimiter
+	total  *connGate // Limits.Connections; nil: no bound
 	m      *metrics
 	redis  *redisLink // WithRedis's shards, closed after the node; nil with the memory broker
 	health *health
@@ -136,7 +137,7 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 		return nil, fmt.Errorf("live: engine: %w", err)
 	}
 	e := &Engine{cfg: cfg, node: node, site: site, client: client, m: m, feeds: make(map[string]*feedSpec),
-		conns: newAddrLimiter(cfg.limits.ConnectionsPerAddress), done: make(chan struct{})}
+		conns: newAddrLimiter(cfg.limits.ConnectionsPerAddress), total: newConnGate(cfg.limits.Connections), done: make(chan struct{})}
 	if len(cfg.redis) > 0 {
 		e.seen = newDelivered()
 		if e.redis, err = useRedis(e, cfg.redis); err != nil {
@@ -289,15 +290,22 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "503 live engine draining: connect to another instance", http.StatusServiceUnavailable)
 		return
 	}
+	if !e.total.enter() {
+		e.m.refused.WithLabelValues("capacity").Inc()
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "503 live engine at capacity: try again shortly", http.StatusServiceUnavailable)
+		return
+	}
 	release, ok := e.conns.acquire(clientAddr(r))
 	if !ok {
+		e.total.leave()
 		e.m.refused.WithLabelValues("address_limit").Inc()
 		http.Error(w, "429 too many live connections from this address", http.StatusTooManyRequests)
 		return
 	}
 	g := e.m.connections.WithLabelValues(transport)
 	g.Inc()
-	hw := &holdingWriter{ResponseWriter: w, done: sync.OnceFunc(func() { g.Dec(); release() })}
+	hw := &holdingWriter{ResponseWriter: w, done: sync.OnceFunc(func() { g.Dec(); release(); e.total.leave() })}
 	defer func() { // deferred: a handler's panic, recovered by net/http, must not keep the slot
 		if !hw.hijacked {
 			hw.done()

@@ -43,6 +43,12 @@ type Limits struct {
 	// ConnectionsPerAddress is the most live connections open at once
 	// from one client address; more get 429. Default 64. Negative: no bound.
 	ConnectionsPerAddress int
+	// Connections is the most live connections open at once on the
+	// engine, from every address: one more gets 503 with Retry-After (the
+	// client backs off and tries again) rather than taking the open files
+	// and memory the process needs for what it serves already. Zero (the
+	// default) or negative: no bound.
+	Connections int
 	// QueueSize is how many bytes may wait for a client that reads too
 	// slowly before it is disconnected, so that it delays nobody else.
 	// Default 1 MiB.

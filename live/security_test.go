@@ -382,6 +382,37 @@ func TestConnectionsPerAddress(t *testing.T) {
 	f.dialSSE(t, cmd).connected(t)
 }
 
+// TestConnectionsBound checks the engine-wide bound: over it, 503 with
+// Retry-After whatever the address, counted as refused for capacity; a
+// connection that ends gives its place back.
+func TestConnectionsBound(t *testing.T) {
+	checkLeaks(t)
+	f := newFixture(t, live.WithLimits(live.Limits{Connections: 1}))
+	cmd := connectCmd(t, f.token(t, "scores"), nil)
+	c, _, err := f.dialWS(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, transport := range []string{"sse", "ws"} {
+		res, err := f.srv.Client().Get(f.srv.URL + f.eng.Path() + transport + "?cf_connect=" + url.QueryEscape(string(cmd)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		_ = res.Body.Close()
+		if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" || !strings.Contains(string(body), "at capacity") {
+			t.Errorf("%s: a second connection got %d, Retry-After %q, %q; want 503 with Retry-After and a message",
+				transport, res.StatusCode, res.Header.Get("Retry-After"), body)
+		}
+	}
+	if v, _ := metric(t, f.reg, "bigpipe_live_refused_total", map[string]string{"reason": "capacity"}); v != 2 {
+		t.Errorf("refused{reason=capacity} = %v, want 2", v)
+	}
+	_ = c.Close()
+	waitMetric(t, f.reg, "bigpipe_live_connections", map[string]string{"transport": "websocket"}, 0, 5*time.Second)
+	f.dialSSE(t, cmd).connected(t)
+}
+
 // TestSlowClient checks that a client that stops reading (over SSE or
 // WebSocket) is disconnected once Limits.QueueSize bytes wait for it,
 // without delaying a normal subscriber's deliveries, and is counted.

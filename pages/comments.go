@@ -68,6 +68,17 @@ func WithCommentRate(every time.Duration, burst int) Option {
 	}
 }
 
+// DefaultPostLimit is how many comment posts, and as many message posts,
+// may be stored at once unless [WithPostLimit] says otherwise.
+const DefaultPostLimit = 64
+
+// WithPostLimit bounds the comment posts being stored at once, and the
+// message posts: one more is refused at once with 503 and Retry-After
+// (the form keeps its text) rather than waiting behind the others for a
+// store that is already saturated ([form.WithMaxInFlight]). n ≤ 0: no
+// bound. The default is [DefaultPostLimit].
+func WithPostLimit(n int) Option { return func(s *Site) { s.postCap = n } }
+
 // WithLogger sets where the site logs what it cannot tell the client (a
 // comment stored but not published, say). The default is slog.Default().
 func WithLogger(l *slog.Logger) Option { return func(s *Site) { s.log = l } }
@@ -123,6 +134,7 @@ func (s *Site) newCommentHandler() *form.Handler {
 	return form.New(s.addComment,
 		form.WithToken(ClientCookie, s.secret),
 		form.WithMaxBytes(maxCommentBody),
+		form.WithMaxInFlight(s.postCap),
 		form.WithErrorPage(s.commentRefused),
 		form.WithLogger(s.logger()))
 }

@@ -244,6 +244,7 @@ func (s *Site) newMessageHandler() *form.Handler {
 	return form.New(s.addMessage,
 		form.WithToken(ClientCookie, s.secret),
 		form.WithMaxBytes(maxCommentBody),
+		form.WithMaxInFlight(s.postCap),
 		form.WithErrorPage(s.messageRefused),
 		form.WithLogger(s.logger()))
 }

@@ -93,6 +93,7 @@ type Site struct {
 	secret   []byte          // keys the comment form's CSRF tokens (WithSecret)
 	comments *form.Handler   // the comment form's posts
 	posts    *addressLimiter // comments per client address (WithCommentRate)
+	postCap  int             // comment and message posts running at once (WithPostLimit)
 
 	acc         *accounts.Accounts // nil: no accounts (WithAccounts)
 	accOn       bool
@@ -142,7 +143,7 @@ func WithAssets(reg *assets.Registry) Option {
 
 // NewSite returns the site backed by st. The caller keeps ownership of st.
 func NewSite(st *store.Store, opts ...Option) *Site {
-	s := &Site{st: st, timeout: DefaultTimeout, now: time.Now, sitemapLimit: maxSitemapURLs}
+	s := &Site{st: st, timeout: DefaultTimeout, now: time.Now, sitemapLimit: maxSitemapURLs, postCap: DefaultPostLimit}
 	for _, o := range opts {
 		o(s)
 	}

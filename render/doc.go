@@ -35,7 +35,9 @@
 // [WithLimits] bounds the pagelet loads running at once, per page and
 // across the process, handing free slots out by priority; a page that does
 // not fit in the budget is shed with 503 and Retry-After before any work
-// starts. [WithPageTimeout] bounds a whole response.
+// starts, and so is a page or fragment beyond [Limits].Pages answered at
+// once (which also bounds pages whose pagelets are all cached, and take
+// no budget). [WithPageTimeout] bounds a whole response.
 //
 // # Observability
 //

@@ -17,8 +17,9 @@ type requestError struct{ err error }
 func (e *requestError) Error() string { return e.err.Error() }
 func (e *requestError) Unwrap() error { return e.err }
 
-// errShed is a page whose pagelets do not fit in the fetch budget (see [Limits]).
-var errShed = errors.New("render: over the fetch limit")
+// errShed is a page beyond Limits.Pages, or whose pagelets do not fit in
+// the fetch budget (see [Limits]).
+var errShed = errors.New("render: over the page or fetch limit")
 
 // pageEnded is a page whose context ended before it was complete: its
 // deadline passed, the client went away, or the server cancelled it.
@@ -81,13 +82,13 @@ func (x *response) cutShort(err error) Outcome {
 	return Aborted
 }
 
-// shed answers a page that does not fit in the fetch budget: 503 with
+// shed answers a page beyond the page limit or the fetch budget: 503 with
 // Retry-After, before any work started.
 func (x *response) shed() {
 	x.settle(Shed, http.StatusServiceUnavailable)
 	retry := max(1, int((x.h.rd.limits.RetryAfter+time.Second-1)/time.Second))
 	x.w.Header().Set("Retry-After", strconv.Itoa(retry))
-	x.h.rd.log.LogAttrs(x.ctx, slog.LevelWarn, "page shed: over the fetch limit", slog.String("request_id", x.id),
+	x.h.rd.log.LogAttrs(x.ctx, slog.LevelWarn, "page shed: over the page or fetch limit", slog.String("request_id", x.id),
 		slog.String("path", x.r.URL.Path), slog.Int("pagelets", x.pagelets))
 	http.Error(x.w, "503 service unavailable: the server is at capacity, retry in "+strconv.Itoa(retry)+"s", http.StatusServiceUnavailable)
 }

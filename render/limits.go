@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,7 +24,17 @@ import (
 // waits for the cache holds no budget and no slot, and the load the cache
 // runs for all of them takes a slot of its own. So a thousand readers of a
 // cold page of cached pagelets are not shed for what one load does.
+//
+// Pages bounds what the fetch budget cannot see: a page whose pagelets are
+// all cached takes no budget, so without Pages nothing stops a flood of
+// them from queueing for the CPU until every one is late. With it, the
+// pages (and fragments) beyond Pages answered at once are shed the same
+// way, before their PageFunc runs.
 type Limits struct {
+	// Pages bounds the pages and fragments being answered at once across
+	// the Renderer, from before the PageFunc until the last byte. Zero
+	// means no bound.
+	Pages int
 	// PageFetches bounds the loads running at once within one page.
 	// Zero means no bound.
 	PageFetches int
@@ -37,6 +48,40 @@ type Limits struct {
 	// RetryAfter is what a shed response tells the client to wait
 	// (rounded up to whole seconds). Zero means one second.
 	RetryAfter time.Duration
+}
+
+// pageGate bounds the pages answered at once (Limits.Pages). A nil
+// pageGate admits everything.
+type pageGate struct {
+	max int64
+	n   atomic.Int64
+}
+
+func newPageGate(max int) *pageGate {
+	if max <= 0 {
+		return nil
+	}
+	return &pageGate{max: int64(max)}
+}
+
+// enter takes a place for one page, or reports false if every place is
+// taken. A page that entered calls leave once it is answered.
+func (g *pageGate) enter() bool {
+	if g == nil {
+		return true
+	}
+	if g.n.Add(1) > g.max {
+		g.n.Add(-1)
+		return false
+	}
+	return true
+}
+
+// leave gives a page's place back.
+func (g *pageGate) leave() {
+	if g != nil {
+		g.n.Add(-1)
+	}
 }
 
 // limiter is the process-wide fetch budget shared by all pages of a

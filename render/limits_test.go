@@ -148,3 +148,43 @@ func TestQueuedPageletTimesOut(t *testing.T) {
 		t.Fatalf("pagelets observed %+v, want waiting timed out first", obs.pagelets)
 	}
 }
+
+// TestPageLimit holds one page open against Limits.Pages 1 (and no fetch
+// budget, as for a page whose pagelets are all cached) and checks that
+// another page and a fragment of it are shed at once with 503 and
+// Retry-After, and that pages are admitted again once the first is done.
+func TestPageLimit(t *testing.T) {
+	gate := make(chan struct{})
+	obs := newPageRecorder()
+	srv := servePage(t, pageOf(gated("a", gate), delayed("b", 0)),
+		render.WithLimits(render.Limits{Pages: 1}), render.WithObserver(obs))
+
+	first := open(t, srv.URL, chromeUA)
+	if _, err := first.Until("bigPipe.setup"); err != nil { // the page is admitted and running
+		t.Fatal(err)
+	}
+	for _, u := range []string{srv.URL, srv.URL + "/?" + render.FragmentParam + "=b"} {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "1" {
+			t.Errorf("GET %s over the page limit: %d, Retry-After %q; want 503, 1", u, resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+		obs.wait(t, 1)
+		if got := obs.last(); got.Outcome != render.Shed {
+			t.Errorf("GET %s observed %q, want shed", u, got.Outcome)
+		}
+	}
+
+	close(gate)
+	if err := first.ReadAll(); err != nil {
+		t.Fatal(err)
+	}
+	obs.wait(t, 1)
+	if s := get(t, srv.URL, chromeUA); s.Status != 200 {
+		t.Errorf("after the first page: status %d, want 200", s.Status)
+	}
+}

@@ -70,6 +70,7 @@ type Renderer struct {
 	sentinelBytes []byte                            // the same, to cut the layout at
 	nojsNext      string                            // path+"nojs?next=", HTML-escaped: the start of the <noscript> refresh's URL
 	limiter       *limiter                          // the process-wide fetch budget; nil if unbounded
+	gate          *pageGate                         // the pages answered at once (Limits.Pages); nil if unbounded
 	layouts       *otter.Cache[string, *keptLayout] // layouts kept by their pagelet.Page.LayoutKey (layoutcache.go)
 	reported      problemLog                        // page problems logged once (problems.go)
 }
@@ -102,6 +103,7 @@ func New(reg *assets.Registry, opts ...Option) (*Renderer, error) {
 	}
 	rd.page.pageFetches = cmp.Or(rd.page.pageFetches, rd.limits.PageFetches)
 	rd.limiter = newLimiter(rd.limits)
+	rd.gate = newPageGate(rd.limits.Pages)
 	builtin := fs.FS(runtimeFS)
 	if rd.runtimeName != "" {
 		builtin = formFS

@@ -140,25 +140,65 @@ type rawConn struct {
 	conn net.Conn
 	br   *bufio.Reader
 	body []byte // the last body read, reused
+
+	retryAfter string        // the last response's Retry-After
+	local      net.Addr      // if set, the address connections are dialled from
+	deadline   time.Duration // bounds one request; 0: rawTimeout
+}
+
+// dial connects to c.addr, from c.local if set.
+func (c *rawConn) dial() (net.Conn, error) {
+	d := net.Dialer{Timeout: c.timeout(), LocalAddr: c.local}
+	return d.Dial("tcp", c.addr)
+}
+
+// timeout bounds one request.
+func (c *rawConn) timeout() time.Duration {
+	if c.deadline > 0 {
+		return c.deadline
+	}
+	return rawTimeout
 }
 
 // rawTimeout bounds one request on the raw connection.
 const rawTimeout = LoadRequestTimeout
 
 var (
+	// ErrNoAnswer is a request whose connection failed before any byte
+	// of the answer came: on a kept-alive connection, most often one the
+	// server closed while it was idle, which a client retries on a new
+	// connection, as browsers and net/http do.
+	ErrNoAnswer  = errors.New("raw load: the connection failed before any answer")
 	errRawStatus = errors.New("raw load: status not 200")
 	errRawPage   = errors.New("raw load: the page does not end with </html>")
 )
 
-// do sends the request and reads the whole response.
+// do sends the request and reads the whole response: an error unless it
+// is a 200 whose body ends with </html>.
 func (c *rawConn) do() error {
+	status, err := c.roundTrip(c.req)
+	if err != nil {
+		return err
+	}
+	if status != 200 {
+		return errRawStatus
+	}
+	if !bytes.HasSuffix(bytes.TrimRight(c.body, " \t\r\n"), []byte("</html>")) {
+		return errRawPage
+	}
+	return nil
+}
+
+// roundTrip sends req and reads the whole response into c.body; it
+// returns the status. c.retryAfter is the response's Retry-After.
+func (c *rawConn) roundTrip(req []byte) (int, error) {
 	c.mu.Lock()
 	conn := c.conn
 	c.mu.Unlock()
 	if conn == nil {
 		var err error
-		if conn, err = net.DialTimeout("tcp", c.addr, rawTimeout); err != nil {
-			return err
+		if conn, err = c.dial(); err != nil {
+			return 0, err
 		}
 		c.mu.Lock()
 		c.conn = conn
@@ -169,13 +209,17 @@ func (c *rawConn) do() error {
 			c.br.Reset(conn)
 		}
 	}
-	_ = conn.SetDeadline(time.Now().Add(rawTimeout))
-	if _, err := conn.Write(c.req); err != nil {
-		return err
+	_ = conn.SetDeadline(time.Now().Add(c.timeout()))
+	if _, err := conn.Write(req); err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrNoAnswer, err)
 	}
+	if _, err := c.br.Peek(1); err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrNoAnswer, err)
+	}
+	c.retryAfter = ""
 	status, length, chunked, closing, err := c.head()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	c.body = c.body[:0]
 	switch {
@@ -190,18 +234,12 @@ func (c *rawConn) do() error {
 		c.body = append(c.body, b...)
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if closing {
 		c.close()
 	}
-	if status != 200 {
-		return errRawStatus
-	}
-	if !bytes.HasSuffix(bytes.TrimRight(c.body, " \t\r\n"), []byte("</html>")) {
-		return errRawPage
-	}
-	return nil
+	return status, nil
 }
 
 // head reads the status line and the headers: the status, the
@@ -243,6 +281,8 @@ func (c *rawConn) head() (status int, length int64, chunked, closing bool, err e
 			chunked = asciiEqualFold(v, "chunked")
 		case asciiEqualFold(k, "Connection"):
 			closing = asciiEqualFold(v, "close")
+		case asciiEqualFold(k, "Retry-After"):
+			c.retryAfter = string(v)
 		}
 	}
 	if status >= 100 && status < 200 { // 103 Early Hints, say: the final response follows
