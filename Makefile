@@ -37,7 +37,7 @@ test-jaeger:
 	BIGPIPE_JAEGER=1 $(GO) test -count=1 -timeout 30m ./internal/testenv ./e2e/traces
 
 unit:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 25m ./...
 	$(GO) test -count=1 ./internal/artimg/cmd/genimages
 
 # A bounded run of every fuzz target; longer on demand: make fuzz FUZZTIME=10m

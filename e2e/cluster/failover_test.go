@@ -316,7 +316,7 @@ func runFailover(t *testing.T, name string, fault func(s *failoverScene, start t
 	w := watchHealth(s.ins)
 	l := s.startLoad()
 	l0 := len(s.poster.ids())
-	if err := waitFor(nil, 10*time.Second, func() error {
+	if err := waitFor(nil, 30*time.Second, func() error {
 		if len(s.poster.ids()) < l0+3 {
 			return errNotYet
 		}

@@ -148,7 +148,7 @@ func TestRedisNetworkFaults(t *testing.T) {
 				before, _ := s.a.metric("bigpipe_live_broker_failures_total")
 				s.addToxic(t, "reset", "reset_peer", "downstream", map[string]any{"timeout": 0})
 				defer s.removeToxic(t, "reset")
-				if err := waitFor(nil, 10*time.Second, func() error {
+				if err := waitFor(nil, 30*time.Second, func() error {
 					if n, _ := s.a.metric("bigpipe_live_broker_failures_total"); n <= before {
 						return errNotYet
 					}
