@@ -329,7 +329,7 @@
     const subs = {};
     for (const ch in chans) {
       const c = chans[ch];
-      subs[ch] = { recover: true, offset: low(c), epoch: c.epoch || '' };
+      subs[ch] = { recover: !!c.epoch, offset: low(c), epoch: c.epoch || '' }; // unknown: nothing to recover
     }
     const cmd = JSON.stringify({ id: 1, connect: { token, name: 'bigpipe', subs } });
     const self = {};
