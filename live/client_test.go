@@ -92,6 +92,7 @@ type state struct {
 	Applied   int
 	Held      int
 	Hold      bool
+	Stopped   bool
 	Channels  map[string]struct {
 		Offset  uint64
 		Epoch   string

@@ -380,14 +380,19 @@ func (e *Engine) Token(channels ...string) (string, error) {
 }
 
 // Position returns channel's kind and current stream position (see
-// [render.Live]). It gives up when ctx is done.
+// [render.Live]). It gives up when ctx is done. When the position cannot
+// be read (the broker down: [ErrBrokerDown]) it returns the error with the
+// channel's kind and an empty Epoch, an unknown position: the renderer
+// sends the pagelet live anyway, and its client refetches it once it
+// connects.
 func (e *Engine) Position(ctx context.Context, channel string) (render.LivePosition, error) {
 	spec := e.lookup(channel)
 	if spec == nil {
 		return render.LivePosition{}, fmt.Errorf("live: channel %q: %w", channel, errNoFeed)
 	}
+	unknown := render.LivePosition{Kind: spec.kind.String()}
 	if err := e.brokerCheck(channel); err != nil {
-		return render.LivePosition{}, fmt.Errorf("live: position of %q: %w", channel, err)
+		return unknown, fmt.Errorf("live: position of %q: %w", channel, err)
 	}
 	res, err := await(ctx, func() (centrifuge.HistoryResult, error) {
 		return e.node.History(channel, centrifuge.WithLimit(0), centrifuge.WithHistoryMetaTTL(spec.metaTTL()))
@@ -396,7 +401,7 @@ func (e *Engine) Position(ctx context.Context, channel string) (render.LivePosit
 		if ctx.Err() == nil {
 			e.m.errors.WithLabelValues(errPosition).Inc()
 		}
-		return render.LivePosition{}, fmt.Errorf("live: position of %q: %w", channel, err)
+		return unknown, fmt.Errorf("live: position of %q: %w", channel, err)
 	}
 	return render.LivePosition{Kind: spec.kind.String(), Offset: res.Offset, Epoch: res.Epoch}, nil
 }

@@ -27,9 +27,9 @@ const (
 
 // ErrBrokerDown is what [Engine.Position] and [Feed.Publish] return at once,
 // wrapped, while the engine's probe knows the broker (the Redis shard of
-// the channel) does not answer: a page is then rendered without live
-// updates for that pagelet instead of waiting, and a publisher may retry
-// later.
+// the channel) does not answer: a page is then rendered with that
+// pagelet's position unknown instead of waiting (its client refetches it
+// once connected), and a publisher may retry later.
 var ErrBrokerDown = errors.New("live: broker unreachable")
 
 // Health is what the engine knows of its broker, from its probe.

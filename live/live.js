@@ -2,7 +2,8 @@
  * over one connection per tab, speaking centrifuge's JSON protocol over SSE
  * (default) or WebSocket. The runtime loads it after every pagelet is shown;
  * it reads bigPipe.liveCfg {src, url, token[, transport]} and bigPipe.live
- * (pagelet id -> {channel, kind, offset, epoch}). Stream items: see item().
+ * (pagelet id -> {channel, kind, offset, epoch}; no epoch: position unknown,
+ * refetched once connected). Stream items: see item().
  *
  * Transport: SSE unless liveCfg.transport, the query parameter
  * bigpipe_live_transport or <meta name="bigpipe-live-transport"> (in the
@@ -47,6 +48,7 @@
     if (!el || !l || typeof l.channel !== 'string') continue;
     pls[id] = { id, el, channel: l.channel, kind: l.kind, offset: +l.offset || 0, buf: null, hold: null, gone: new Set() };
     const c = chans[l.channel] || (chans[l.channel] = { epoch: l.epoch, ids: [] });
+    if (!l.epoch) c.epoch = ''; // position unknown: refetched once connected
     c.ids.push(id);
     st.channels[l.channel] = st.channels[l.channel] || { offset: +l.offset || 0, epoch: l.epoch, applied: 0 };
   }
@@ -285,8 +287,9 @@
     for (const ch in chans) {
       const s = subs[ch] || {}, c = chans[ch], t = st.channels[ch];
       // In sync: recovered, or nothing published since (a state channel
-      // without any publication is not "recovered").
-      if (s.recovered || s.epoch === c.epoch && (+s.offset || 0) === low(c)) {
+      // without any publication is not "recovered"). An unknown position
+      // (no epoch) is never in sync.
+      if (c.epoch && (s.recovered || s.epoch === c.epoch && (+s.offset || 0) === low(c))) {
         if (s.epoch !== c.epoch) { // a state channel's latest, from a new epoch
           c.ids.forEach((id) => { pls[id].offset = 0; });
           c.epoch = t.epoch = s.epoch;
@@ -326,7 +329,7 @@
     const subs = {};
     for (const ch in chans) {
       const c = chans[ch];
-      subs[ch] = { recover: true, offset: low(c), epoch: c.epoch || '' };
+      subs[ch] = { recover: !!c.epoch, offset: low(c), epoch: c.epoch || '' }; // unknown: nothing to recover
     }
     const cmd = JSON.stringify({ id: 1, connect: { token, name: 'bigpipe', subs } });
     const self = {};

@@ -96,6 +96,7 @@ func (s *cachedSource) Load(ctx context.Context) (cache.Fragment, error) {
 	defer lim.release()
 	var pos *cache.Position
 	var perr error
+	var kind string // the channel's kind, when its position is unknown
 	if live := x.h.rd.live; live != nil && p.Channel != "" {
 		pctx, cancel := context.WithTimeout(ctx, LivePositionTimeout)
 		lp, err := live.Position(pctx, p.Channel)
@@ -103,7 +104,7 @@ func (s *cachedSource) Load(ctx context.Context) (cache.Fragment, error) {
 		if err == nil {
 			pos = &cache.Position{Kind: lp.Kind, Offset: lp.Offset, Epoch: lp.Epoch}
 		}
-		perr = err
+		perr, kind = err, lp.Kind
 	}
 	res := load(ctx, s.i, p, nil)
 	if res.err != nil {
@@ -116,16 +117,17 @@ func (s *cachedSource) Load(ctx context.Context) (cache.Fragment, error) {
 		// static for as long as it stays: the requests waiting for it
 		// show it, as an uncached page would, and the cache keeps
 		// nothing (the next request loads again).
-		return cache.Fragment{}, &unpositioned{frag: frag, err: perr}
+		return cache.Fragment{}, &unpositioned{frag: frag, kind: kind, err: perr}
 	}
 	return frag, nil
 }
 
 // unpositioned is the cache's error of a live pagelet loaded while its
 // channel's position could not be read: its markup, for the requests that
-// waited for it, not stored.
+// waited for it, not stored, and its channel's kind if the engine told it.
 type unpositioned struct {
 	frag cache.Fragment
+	kind string
 	err  error
 }
 
@@ -149,12 +151,15 @@ func (f *fetches) getCached(ctx context.Context, i int, fill *cache.Fill) result
 	t0 := time.Now()
 	e, o, err := f.x.h.rd.cache.Get(ctx, fill)
 	if u := (*unpositioned)(nil); e == nil && errors.As(err, &u) {
-		// Shown, not live, as uncached (an old fragment within
+		// Shown with an unknown position, as uncached: its client
+		// refetches it once connected (an old fragment within
 		// StaleIfError, with its position, is better: its client
-		// recovers from there once it connects).
-		f.x.h.rd.log.LogAttrs(ctx, slog.LevelWarn, "live pagelet rendered without live updates: position unknown",
-			slog.String("request_id", f.x.id), slog.String("pagelet", fill.Name), slog.String("channel", fill.Channel), slog.Any("err", u.err))
+		// recovers from there).
+		f.x.logUnknown(ctx, fill.Name, fill.Channel, u.kind, u.err)
 		e, o = &cache.Entry{HTML: u.frag.HTML, Head: u.frag.Head}, cache.Miss
+		if u.kind != "" {
+			e.Live = &cache.Position{Kind: u.kind}
+		}
 	}
 	if e == nil {
 		var pe *PageletError

@@ -218,7 +218,7 @@ func (f *fetches) run(i int) {
 	}
 	defer lim.release()
 	queued := time.Since(t0)
-	pos := f.x.position(ctx, p) // before Load: what is published after it reaches the page
+	pos, _ := f.x.position(ctx, p) // before Load: what is published after it reaches the page
 	f.sent[i] = load(ctx, i, p, sp)
 	f.sent[i].live = pos
 	f.sent[i].queue = queued

@@ -124,8 +124,9 @@ func (x *response) fragment(id string) error {
 	}
 	ctx, cancel := context.WithTimeout(x.ctx, p.EffectiveTimeout())
 	defer cancel()
-	f.Live = x.position(ctx, p)
-	if f.Live == nil && x.grant != nil && p.Channel != "" {
+	var perr error
+	f.Live, perr = x.position(ctx, p)
+	if perr != nil {
 		// A live pagelet's content without its position would leave the
 		// client unable to tell what it has shown from what it has not
 		// (after a new epoch, say): it tries again instead.

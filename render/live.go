@@ -20,6 +20,10 @@ type Live interface {
 	// calls it in the pagelet's goroutine before the pagelet's Load runs
 	// and sends it with the pagelet, and the client subscribes from there:
 	// whatever is published after the data was read reaches the page.
+	// When it cannot read the position (a broker down), it returns an
+	// error and, if it knows it, the channel's Kind: the pagelet is then
+	// sent with an unknown position (see [LivePosition]) instead of
+	// static.
 	Position(ctx context.Context, channel string) (LivePosition, error)
 
 	// Grant returns what a page showing channels needs to connect for
@@ -29,7 +33,9 @@ type Live interface {
 }
 
 // LivePosition is a live channel's kind and its place in the channel's
-// stream.
+// stream. An empty Epoch is an unknown position (the position could not be
+// read): the client connects anyway and, once connected, refetches the
+// pagelet through [FragmentParam] before following its channel.
 type LivePosition struct {
 	// Kind is "state" (each publication replaces the pagelet's content) or
 	// "stream" (each publication adds an item).
@@ -50,8 +56,9 @@ type LiveGrant struct {
 
 // LivePositionTimeout bounds reading a live channel's position before a
 // pagelet's Load: a live engine that cannot answer by then (a broker down,
-// say) does not hold the page up. The pagelet is then rendered without live
-// updates, and the renderer logs why.
+// say) does not hold the page up. The pagelet is then sent with an unknown
+// position if the engine tells its kind (its client refetches it once
+// connected), without live updates otherwise, and the renderer logs why.
 const LivePositionTimeout = 250 * time.Millisecond
 
 // WithLive makes the Renderer's pipelined pages keep their live pagelets
@@ -79,22 +86,43 @@ func fragmentID(r *http.Request) string {
 }
 
 // position reads the live position of pagelet p, if it is live and the page
-// has a live engine. A failure is logged and makes the pagelet static for
-// this page.
-func (x *response) position(ctx context.Context, p *pagelet.Pagelet) *LivePosition {
+// has a live engine: nil, nil otherwise. A failure is logged and returned,
+// with an unknown position (an empty Epoch) when the engine tells the
+// channel's kind: the page's client refetches the pagelet once it connects.
+// Without a kind the pagelet is static for this page.
+func (x *response) position(ctx context.Context, p *pagelet.Pagelet) (*LivePosition, error) {
 	live := x.h.rd.live
 	if live == nil || p.Channel == "" || x.grant == nil {
-		return nil
+		return nil, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, LivePositionTimeout)
 	defer cancel()
 	pos, err := live.Position(ctx, p.Channel)
-	if err != nil {
-		x.h.rd.log.LogAttrs(ctx, slog.LevelWarn, "live pagelet rendered without live updates: position unknown",
-			slog.String("request_id", x.id), slog.String("pagelet", p.ID), slog.String("channel", p.Channel), slog.Any("err", err))
+	if err == nil {
+		return &pos, nil
+	}
+	x.logUnknown(ctx, p.ID, p.Channel, pos.Kind, err)
+	return unknownPosition(pos.Kind), err
+}
+
+// unknownPosition is the position a pagelet of a channel of kind is sent
+// with when its position could not be read: nil (static) without a kind.
+func unknownPosition(kind string) *LivePosition {
+	if kind == "" {
 		return nil
 	}
-	return &pos
+	return &LivePosition{Kind: kind}
+}
+
+// logUnknown logs that pagelet id's position on channel could not be read,
+// and what the page does about it.
+func (x *response) logUnknown(ctx context.Context, id, channel, kind string, err error) {
+	msg := "live pagelet rendered without live updates: position unknown"
+	if kind != "" {
+		msg = "live pagelet position unknown: refetched once its client connects"
+	}
+	x.h.rd.log.LogAttrs(ctx, slog.LevelWarn, msg,
+		slog.String("request_id", x.id), slog.String("pagelet", id), slog.String("channel", channel), slog.Any("err", err))
 }
 
 // grantLive asks the live engine for the grant of page's channels, if it
