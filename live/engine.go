@@ -126,13 +126,18 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("live: client: %w", err)
 	}
-	node, err := centrifuge.New(centrifuge.Config{
+	nodeCfg := centrifuge.Config{
 		LogLevel:           centrifuge.LogLevelInfo,
 		LogHandler:         logHandler(cfg.log),
 		ClientQueueMaxSize: cfg.limits.QueueSize,
 		ClientChannelLimit: cfg.limits.ChannelsPerConnection,
 		Metrics:            centrifuge.MetricsConfig{RegistererGatherer: registererGatherer(cfg.registry)},
-	})
+	}
+	if cfg.positionCheck > 0 {
+		nodeCfg.ClientChannelPositionCheckDelay = cfg.positionCheck
+		nodeCfg.ClientPresenceUpdateInterval = cfg.positionCheck / 10
+	}
+	node, err := centrifuge.New(nodeCfg)
 	if err != nil {
 		return nil, fmt.Errorf("live: engine: %w", err)
 	}

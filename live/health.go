@@ -192,7 +192,9 @@ func probeChannels(n int) []string {
 // asked again until it returns (centrifuge bounds every Redis command).
 // When a shard comes back, or its probe channel's epoch changes (Redis
 // lost its data), its channels are checked for lost publications for a
-// while (see [resyncWindow]). probe returns once none of the reads and
+// while (see [resyncWindow]); and every positionCheck in any case, in
+// place of centrifuge's check of each client (see
+// [redisLink.ReliableDelivery]). probe returns once none of the reads and
 // checks it started runs any more.
 func (e *Engine) probe(stop <-chan struct{}) {
 	type answer struct {
@@ -208,6 +210,7 @@ func (e *Engine) probe(stop <-chan struct{}) {
 	emptied := make([]bool, n)           // each shard's window began with its data lost (a new epoch)
 	resyncs := make([]resync, n)         // each touched by its shard's round only, or while none runs
 	checking := make([]chan struct{}, n) // a resync round running for the shard; nil or closed: none
+	nextCheck := make([]time.Time, n)    // when each shard's next position round is due (see positionCheck)
 	var work sync.WaitGroup
 	defer work.Wait()
 	read := func(ch string) chan answer {
@@ -264,7 +267,11 @@ func (e *Engine) probe(stop <-chan struct{}) {
 				until[i] = now.Add(resyncWindow)
 			}
 			wasDown[i], epochs[i] = false, a.epoch
-			if now.Before(until[i]) && !running(checking[i]) {
+			periodic := !now.Before(nextCheck[i])
+			if (periodic || now.Before(until[i])) && !running(checking[i]) {
+				if periodic {
+					nextCheck[i] = now.Add(e.positionCheck())
+				}
 				done := make(chan struct{})
 				checking[i] = done
 				resyncs[i].emptied = emptied[i] // no round runs: see resyncs

@@ -71,7 +71,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "bigpipe_live_drained_total", Help: "Live clients disconnected by a drain (deploy, SIGTERM) and told to reconnect, to another instance.",
 		}),
 		resynced: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "bigpipe_live_resync_disconnects_total", Help: "Live clients disconnected (to reconnect and recover, or refetch) because their channel lost publications during a broker outage.",
+			Name: "bigpipe_live_resync_disconnects_total", Help: "Live clients disconnected (to reconnect and recover, or refetch) because their channel lost publications on their way to this instance (a broker outage, or a dropped PUB/SUB connection).",
 		}),
 	}
 	for _, c := range []prometheus.Collector{m.connections, m.publications, m.deliveries, m.publishSeconds, m.publishToWrite, m.refetches, m.refused, m.slow,

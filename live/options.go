@@ -89,6 +89,11 @@ type config struct {
 	tracer       trace.Tracer // WithTracerProvider's; nil: no tracing
 	sessions     SessionCheck // WithSessions's; nil: tokens are not checked against sessions
 	cache        *cache.Cache // WithCache's; nil: publications update no pagelet cache
+	// positionCheck, when positive, is centrifuge's position check delay
+	// and the clients' tick (the presence update interval) is a tenth of
+	// it; positionRound, the engine's own (see Engine.positionCheck).
+	// Tests shorten them (export_test.go). Zero: the defaults.
+	positionCheck, positionRound time.Duration
 }
 
 // WithSecret sets the key that signs the pages' connection tokens. Every

@@ -11,9 +11,11 @@ import (
 // and its channels resubscribed by centrifuge, but a publication made in
 // between reached the stream (the history) and not this instance. A
 // client notices such a loss at the channel's next publication (a gap in
-// offsets: it is disconnected to recover) or at centrifuge's periodic
-// position check, 40 s later. A comment thread may have no next
-// publication for long: the engine closes that hole itself. For
+// offsets: it is disconnected to recover) or at the engine's periodic
+// check of each channel (every positionCheck, 40 s: see
+// [redisLink.ReliableDelivery]), which is this round too. A comment
+// thread may have no next publication for long: the engine closes that
+// hole itself, sooner after an outage. For
 // resyncWindow after a shard came back (down, then up) or lost its data
 // (the probe channel's epoch changed: Redis restarted empty), it compares,
 // every probe interval, each local channel's position in Redis with the
@@ -36,6 +38,28 @@ type trackingBroker struct {
 	e *Engine
 }
 
+// ReliableDelivery tells centrifuge not to check each client's position
+// in Redis every 40 s (ClientChannelPositionCheckDelay): that check reads
+// the client's position, then the stream's top, and a publication in the
+// stream but not yet in the client's queue (a fan-out to thousands of
+// connections takes seconds on a busy machine) made it disconnect clients
+// that lost nothing with "insufficient state" (3010): 3-4 % of 100,000
+// during a publication (issue 26). The engine checks each channel instead
+// (one read per channel, not one per client), against the position read a
+// round earlier, which every publication made before has had
+// [positionCheck] to reach this instance: see resyncRound.
+func (l *redisLink) ReliableDelivery() bool { return true }
+
+// positionCheck is how often the engine checks each local channel for
+// publications lost on their way to this instance (a PUB/SUB connection
+// that dropped them): centrifuge's client position check delay.
+func (e *Engine) positionCheck() time.Duration {
+	if e.cfg.positionRound > 0 {
+		return e.cfg.positionRound
+	}
+	return 40 * time.Second
+}
+
 // RegisterBrokerEventHandler hands the broker a handler that notes each
 // publication's position before the node delivers it.
 func (b *trackingBroker) RegisterBrokerEventHandler(h centrifuge.BrokerEventHandler) error {
@@ -53,6 +77,17 @@ type tracingMemoryBroker struct {
 func (b *tracingMemoryBroker) RegisterBrokerEventHandler(h centrifuge.BrokerEventHandler) error {
 	return b.MemoryBroker.RegisterBrokerEventHandler(trackingHandler{h, b.e})
 }
+
+// ReliableDelivery tells centrifuge that every publication reaches this
+// node's clients: the memory broker adds it to the history and hands it to
+// the node under one lock, in order, and a client whose queue cannot take
+// it is disconnected as slow. Centrifuge then skips its periodic position
+// check, which compares a client's position with the history's top: run
+// while a publication is in the history and not yet in that client's
+// queue (a fan-out to thousands of connections takes seconds on a busy
+// machine), it disconnected clients that lost nothing with "insufficient
+// state" (3010, issue 26).
+func (b *tracingMemoryBroker) ReliableDelivery() bool { return true }
 
 // trackingHandler is the node's broker event handler, as the engine's
 // broker hands it publications: it notes their positions (with Redis),
@@ -142,7 +177,7 @@ type resync struct {
 	// load) it is passed over: telling its clients to resync would
 	// reconnect every connection of channels nothing was published to (at
 	// 100,000 connections on two cores, every slow probe did), and a
-	// publication lost there is noticed by centrifuge's position check.
+	// publication lost there is noticed by the periodic round.
 	emptied bool
 }
 
@@ -181,6 +216,13 @@ func (e *Engine) resyncRound(i, n int, r *resync, stop <-chan struct{}, spread *
 		}
 		top := res.StreamPosition
 		next[ch] = top
+		if !delivered && local[ch] && !r.emptied {
+			// Nothing delivered here yet: its clients stand at most at
+			// top. What is published after must reach here, and is
+			// checked from now on. (A shard that lost its data is
+			// checked against the delivered position as it was.)
+			e.seen.note(ch, top)
+		}
 		if delivered && before.Epoch == top.Epoch && before.Offset > top.Offset {
 			// Redis's history went back, its epoch the same: a failover to
 			// a replica that missed the latest publications. Their offsets
@@ -227,7 +269,8 @@ func (e *Engine) resyncRound(i, n int, r *resync, stop <-chan struct{}, spread *
 			}
 		}
 	}
-	e.cfg.log.Warn("live: publications lost during a broker outage: their clients reconnect to recover them",
+	e.cfg.log.Warn("live: publications lost on their way to this instance (a broker outage, or PUB/SUB dropped them): "+
+		"their clients reconnect to recover them",
 		"channels", lost, "clients", len(clients))
 	e.m.resynced.Add(float64(len(clients)))
 	spread.Go(func() { disconnectSpread(clients, resyncJitter, centrifuge.DisconnectInsufficientState, stop) })
