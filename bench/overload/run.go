@@ -85,7 +85,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func (r *Report) Table() string {
 	var b strings.Builder
 	m := r.Machine
-	fmt.Fprintf(&b, "Mixed overload — %s, %d CPUs (%s), %s, commit %s\n", m.Date.UTC().Format(time.RFC3339), m.NumCPU, m.CPU, m.GoVersion, m.Commit)
+	fmt.Fprintf(&b, "Mixed overload — %s, %d CPUs (%s), %s, commit %s\n", m.Date.UTC().Format("2006-01-02 15:04 UTC"), m.NumCPU, m.CPU, m.GoVersion, m.Commit)
 	fmt.Fprintf(&b, "mix per unit of rate: front page %.2f, article %.2f, fragment %.2f, comment %.2f, message %.2f, live connect %.2f (held %v)\n",
 		mix[kindHome], mix[kindArticle], mix[kindFragment], mix[kindComment], mix[kindMessage], mix[kindLive], r.Config.Hold)
 	if len(r.Steps) > 0 {
