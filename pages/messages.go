@@ -331,19 +331,36 @@ func (s *Site) addMessage(ctx context.Context, sub *form.Submission) (form.Resul
 // published, with the receipt and both readers' conversations lists.
 func (s *Site) delivered(ctx context.Context, m store.Message) {
 	ctx = context.WithoutCancel(ctx)
-	if _, err := s.st.MarkRead(ctx, m.From, m.To, m.Seq, m.Posted); err != nil {
-		s.logger().Warn("pages: sent message not marked read by its sender", "id", m.ID, "err", err)
-	}
-	if s.readingNow(ctx, m.To, m.From, m.To) {
-		if _, err := s.st.MarkRead(ctx, m.To, m.From, m.Seq, s.now()); err != nil {
+	// The marks are bounded as the store was: the database may have gone
+	// away since (a stall would otherwise hold the answer until it ends).
+	mctx, cancel := context.WithTimeout(ctx, postStoreTimeout)
+	defer cancel()
+	_, away := s.st.MarkRead(mctx, m.From, m.To, m.Seq, m.Posted)
+	if away != nil {
+		s.logger().Warn("pages: sent message not marked read by its sender", "id", m.ID, "err", away)
+	} else if s.readingNow(mctx, m.To, m.From, m.To) {
+		if _, err := s.st.MarkRead(mctx, m.To, m.From, m.Seq, s.now()); err != nil {
 			s.logger().Warn("pages: message not marked read by its reader", "id", m.ID, "err", err)
 		}
 	}
-	s.publish(ctx, "message",
-		func(ctx context.Context) error { return s.publishMessage(ctx, m) },
+	message := func(ctx context.Context) error { return s.publishMessage(ctx, m) }
+	lists := []func(context.Context) error{ // each reads the database
 		func(ctx context.Context) error { return s.publishSeen(ctx, m.From, m.To) },
 		func(ctx context.Context) error { return s.publishConversations(ctx, m.From) },
-		func(ctx context.Context) error { return s.publishConversations(ctx, m.To) })
+		func(ctx context.Context) error { return s.publishConversations(ctx, m.To) },
+	}
+	if away == nil {
+		s.publish(ctx, "message", append([]func(context.Context) error{message}, lists...)...)
+		return
+	}
+	// The database did not answer: the message itself goes out now (it
+	// needs none); the receipt and the lists once it is back.
+	s.publish(ctx, "message", message)
+	if s.feeds != nil {
+		for _, p := range lists {
+			s.publishLater(s.logger().With("what", "message"), "message", away, p)
+		}
+	}
 }
 
 // validMessageID reports whether id can be a message's: 8 to 64 letters,

@@ -5,6 +5,8 @@ import (
 	"os"
 	"testing"
 
+	"go.uber.org/goleak"
+
 	"github.com/bigpipe-go/bigpipe/internal/pgtest"
 	"github.com/bigpipe-go/bigpipe/internal/testenv"
 )
@@ -18,5 +20,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		code = 1
 	}
-	os.Exit(testenv.CheckLeaks(code))
+	// Toxiproxy's toxic stubs (v2.5.0) can stay blocked on a channel send
+	// after their link is closed: its goroutines, not ours.
+	os.Exit(testenv.CheckLeaks(code,
+		goleak.IgnoreAnyFunction("github.com/Shopify/toxiproxy/v2/toxics.(*ToxicStub).Run")))
 }

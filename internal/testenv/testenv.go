@@ -52,16 +52,16 @@ func RequireProgram(t testing.TB, names ...string) string {
 // a tab, a process waiter left behind), polling for up to five seconds,
 // since some end a moment after what they wait on (chromedp's after its
 // browser, exec's after its process, a closed live engine's broker
-// unsubscriptions a second after its last client left). It returns the
-// exit code.
-func CheckLeaks(code int) int {
+// unsubscriptions a second after its last client left). opts ignore
+// goroutines a dependency is known to leave. It returns the exit code.
+func CheckLeaks(code int, opts ...goleak.Option) int {
 	if code != 0 {
 		return code
 	}
-	err := goleak.Find()
+	err := goleak.Find(opts...)
 	for deadline := time.Now().Add(5 * time.Second); err != nil && time.Now().Before(deadline); {
 		time.Sleep(100 * time.Millisecond)
-		err = goleak.Find()
+		err = goleak.Find(opts...)
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "goleak: goroutines left after the tests: %v\n", err)
