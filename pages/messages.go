@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 
@@ -391,7 +392,11 @@ func cleanMessage(text string) (string, form.Errors) {
 func (s *Site) messageRefused(r *http.Request, f *form.Failure) templ.Component {
 	name := r.PathValue("name")
 	with := person{ID: name, Name: name}
-	if p, err := s.lookup(r.Context(), name); err == nil {
+	// Bounded: the refusal may be that the database is away, and its
+	// answer must not wait for it to come back.
+	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+	defer cancel()
+	if p, err := s.lookup(ctx, name); err == nil {
 		with = p
 	}
 	var mf *messageForm
