@@ -99,3 +99,72 @@ func TestShared(t *testing.T) {
 	// Dropped at the end of its subtest, a name can be taken again.
 	c.Database(t, "shared_a")
 }
+
+// TestPauseStopsEveryBackend pauses the server while connections are being
+// opened as fast as they can be, many times over: afterwards no connection
+// opened before or during the pause answers, however late its backend was
+// forked, and after Resume every one answers again.
+func TestPauseStopsEveryBackend(t *testing.T) {
+	c := pgtest.Start(t)
+	url := c.Database(t, "paused")
+	for round := range 5 {
+		opened := make(chan *pgx.Conn, 64)
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() { // opens connections until stop; each ends with the round
+			defer close(done)
+			defer close(opened)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+				conn, err := pgx.Connect(ctx, url)
+				cancel()
+				if err != nil {
+					continue // the pause caught it mid-connect
+				}
+				select {
+				case opened <- conn:
+				default:
+					_ = conn.Close(context.Background())
+				}
+			}
+		}()
+		time.Sleep(time.Duration(round*7) * time.Millisecond) // vary where the pause falls among the forks
+		if err := c.Pause(); err != nil {
+			t.Fatal(err)
+		}
+		close(stop)
+		<-done
+		var conns []*pgx.Conn
+		for conn := range opened {
+			conns = append(conns, conn)
+		}
+		for i, conn := range conns {
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			if err := conn.Ping(ctx); err == nil {
+				t.Errorf("round %d: connection %d of %d answered while the server was paused", round, i, len(conns))
+			}
+			cancel()
+		}
+		if err := c.Resume(); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		fresh, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatalf("round %d: connect after Resume: %v", round, err)
+		}
+		if err := fresh.Ping(ctx); err != nil {
+			t.Errorf("round %d: ping after Resume: %v", round, err)
+		}
+		_ = fresh.Close(ctx)
+		cancel()
+		for _, conn := range conns {
+			_ = conn.Close(context.Background())
+		}
+	}
+}
