@@ -201,14 +201,41 @@ func TestCacheHerd(t *testing.T) {
 	if modes["pipelined"] != n/2 || modes["inorder"] != n/2 {
 		t.Errorf("modes %v, want %d pipelined and %d inorder", modes, n/2, n/2)
 	}
-	if got := callsSince(before, backendCalls(t, srv.base)); !maps.Equal(got, frontCalls) {
-		t.Errorf("backend calls for %d concurrent cold front pages: %v, want those of one: %v", n, got, frontCalls)
+	// The breaking-news banner is live: a load whose channel position
+	// could not be read in time (render.LivePositionTimeout, missed on a
+	// starved machine) is shown to the requests that waited for it but
+	// not stored, and counted as failed; the next request loads again.
+	want := maps.Clone(frontCalls)
+	if k := failedLoads(t, srv.base, "breaking"); k > 0 {
+		t.Logf("%d load(s) of the breaking-news banner not stored (its live position unknown in time): that many more of its calls", k)
+		want["breaking"] += k
+		want["hotnews"] += k
 	}
-	var want []string
+	if got := callsSince(before, backendCalls(t, srv.base)); !maps.Equal(got, want) {
+		t.Errorf("backend calls for %d concurrent cold front pages: %v, want those of one: %v", n, got, want)
+	}
+	var oks []string
 	for _, id := range frontCached {
-		want = append(want, fmt.Sprintf(`bigpipe_cache_refreshes_total{pagelet=%q,result="ok"} 1`, id))
+		oks = append(oks, fmt.Sprintf(`bigpipe_cache_refreshes_total{pagelet=%q,result="ok"} 1`, id))
 	}
-	waitMetrics(t, srv.base+"/metrics", want...)
+	waitMetrics(t, srv.base+"/metrics", oks...)
+}
+
+// failedLoads returns the cache's failed loads of pagelet id so far.
+func failedLoads(t *testing.T, base, id string) uint64 {
+	t.Helper()
+	_, body := fetch(t, base+"/metrics")
+	prefix := fmt.Sprintf(`bigpipe_cache_refreshes_total{pagelet=%q,result="failed"} `, id)
+	for line := range strings.Lines(body) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), prefix); ok {
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				t.Fatalf("%s%s: %v", prefix, v, err)
+			}
+			return n
+		}
+	}
+	return 0
 }
 
 // TestCacheFrontPage: a front page served again comes from the cache,
