@@ -178,10 +178,7 @@ var benchIDs, benchTitleIDs = func() (ids, titles [MaxBenchPagelets]string) {
 // inorder or serial chooses the mode; without it the usual detection decides.
 func BenchMode(rd *render.Renderer) render.ModeFunc {
 	return func(r *http.Request) (render.Mode, error) {
-		if !strings.Contains(r.URL.RawQuery, "mode=") { // most requests: nothing to parse
-			return rd.DetectMode(r)
-		}
-		if m := r.URL.Query().Get("mode"); m != "" {
+		if m, _ := queryParam(r.URL.RawQuery, "mode"); m != "" {
 			return render.ParseMode(m)
 		}
 		return rd.DetectMode(r)
@@ -197,23 +194,24 @@ func BenchMode(rd *render.Renderer) render.ModeFunc {
 // filler text to every pagelet, for a page larger than the socket buffers.
 // A bad parameter is a 400 that says what is wrong.
 func Bench(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
-	q := r.URL.Query()
+	q := r.URL.RawQuery
 	spec := DefaultBenchDelays
-	if v, ok := q["delays"]; ok {
-		spec = v[0]
+	if v, ok := queryParam(q, "delays"); ok {
+		spec = v
 	}
 	delays, err := ParseDelays(spec)
 	faults := make([]Fault, len(delays))
-	if v, ok := q["fail"]; ok && err == nil {
-		faults, err = ParseFailures(v[0], len(delays))
+	fail, hasFail := queryParam(q, "fail")
+	if hasFail && err == nil {
+		faults, err = ParseFailures(fail, len(delays))
 	}
 	pad := 0
-	if v, ok := q["pad"]; ok && err == nil {
-		pad, err = ParsePad(v[0])
+	if v, ok := queryParam(q, "pad"); ok && err == nil {
+		pad, err = ParsePad(v)
 	}
 	cached := false
-	if v, ok := q["cache"]; ok && err == nil {
-		cached, err = ParseBenchCache(v[0])
+	if v, ok := queryParam(q, "cache"); ok && err == nil {
+		cached, err = ParseBenchCache(v)
 	}
 	if err != nil {
 		http.Error(w, "400 bad request: "+err.Error(), http.StatusBadRequest)
@@ -221,7 +219,7 @@ func Bench(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
 	}
 	key := ""
 	if cached {
-		key = "/bench\x00" + spec + "\x00" + strconv.Itoa(pad) + "\x00" + q.Get("fail")
+		key = "/bench\x00" + spec + "\x00" + strconv.Itoa(pad) + "\x00" + fail
 	}
 	pls := make([]pagelet.Pagelet, len(delays))
 	for i, d := range delays {
