@@ -6,42 +6,8 @@ import (
 	"net"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 )
-
-// connGate bounds the live connections open at once on the engine
-// (Limits.Connections). A nil connGate admits everything.
-type connGate struct {
-	max int64
-	n   atomic.Int64
-}
-
-func newConnGate(max int) *connGate {
-	if max <= 0 {
-		return nil
-	}
-	return &connGate{max: int64(max)}
-}
-
-// enter takes a place for one connection, or reports false if every place
-// is taken; leave gives it back.
-func (g *connGate) enter() bool {
-	if g == nil {
-		return true
-	}
-	if g.n.Add(1) > g.max {
-		g.n.Add(-1)
-		return false
-	}
-	return true
-}
-
-func (g *connGate) leave() {
-	if g != nil {
-		g.n.Add(-1)
-	}
-}
 
 // addrLimiter bounds the live connections open at once per client address.
 type addrLimiter struct {

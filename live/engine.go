@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bigpipe-go/bigpipe/assets"
+	"github.com/bigpipe-go/bigpipe/internal/gate"
 	"github.com/bigpipe-go/bigpipe/pagelet"
 	"github.com/bigpipe-go/bigpipe/render"
 )
@@ -35,6 +36,11 @@ const clientName = "live.js"
 // is small (the WebSocket minimum is a control frame, 125 bytes).
 const wsReadBufferSize = 256
 
+// addressRetryAfter is the Retry-After, in seconds, of a connection
+// refused because its address holds the most already
+// (Limits.ConnectionsPerAddress).
+const addressRetryAfter = "5"
+
 // Engine is one server instance's live engine: a centrifuge node, the
 // site's feeds, and the HTTP endpoints clients connect to. It implements
 // [render.Live] for render.WithLive, and is the [http.Handler] of its
@@ -48,7 +54,7 @@ type Engine struct {
 	sse    http.Handler
 	ws     http.Handler
 	conns  *addrLimiter
-	total  *connGate // Limits.Connections; nil: no bound
+	total  *gate.Gate // Limits.Connections; nil: no bound
 	m      *metrics
 	redis  *redisLink // WithRedis's shards, closed after the node; nil with the memory broker
 	health *health
@@ -142,7 +148,7 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 		return nil, fmt.Errorf("live: engine: %w", err)
 	}
 	e := &Engine{cfg: cfg, node: node, site: site, client: client, m: m, feeds: make(map[string]*feedSpec),
-		conns: newAddrLimiter(cfg.limits.ConnectionsPerAddress), total: newConnGate(cfg.limits.Connections), done: make(chan struct{})}
+		conns: newAddrLimiter(cfg.limits.ConnectionsPerAddress), total: gate.New(cfg.limits.Connections), done: make(chan struct{})}
 	if len(cfg.redis) > 0 {
 		e.seen = newDelivered()
 		if e.redis, err = useRedis(e, cfg.redis); err != nil {
@@ -295,7 +301,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "503 live engine draining: connect to another instance", http.StatusServiceUnavailable)
 		return
 	}
-	if !e.total.enter() {
+	if !e.total.Enter() {
 		e.m.refused.WithLabelValues("capacity").Inc()
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, "503 live engine at capacity: try again shortly", http.StatusServiceUnavailable)
@@ -303,14 +309,17 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	release, ok := e.conns.acquire(clientAddr(r))
 	if !ok {
-		e.total.leave()
+		e.total.Leave()
 		e.m.refused.WithLabelValues("address_limit").Inc()
+		// Its connections end as its tabs close: a client that can read
+		// the header waits a little longer than for a full engine.
+		w.Header().Set("Retry-After", addressRetryAfter)
 		http.Error(w, "429 too many live connections from this address", http.StatusTooManyRequests)
 		return
 	}
 	g := e.m.connections.WithLabelValues(transport)
 	g.Inc()
-	hw := &holdingWriter{ResponseWriter: w, done: sync.OnceFunc(func() { g.Dec(); release(); e.total.leave() })}
+	hw := &holdingWriter{ResponseWriter: w, done: sync.OnceFunc(func() { g.Dec(); release(); e.total.Leave() })}
 	defer func() { // deferred: a handler's panic, recovered by net/http, must not keep the slot
 		if !hw.hijacked {
 			hw.done()

@@ -355,8 +355,8 @@ func TestConnectionsPerAddress(t *testing.T) {
 		}
 		body, _ := io.ReadAll(res.Body)
 		_ = res.Body.Close()
-		if res.StatusCode != http.StatusTooManyRequests || !strings.Contains(string(body), "too many live connections") {
-			t.Errorf("%s: a third connection got %d %q, want 429 with a message", transport, res.StatusCode, body)
+		if res.StatusCode != http.StatusTooManyRequests || !strings.Contains(string(body), "too many live connections") || res.Header.Get("Retry-After") == "" {
+			t.Errorf("%s: a third connection got %d %q (Retry-After %q), want 429 with a message and Retry-After", transport, res.StatusCode, body, res.Header.Get("Retry-After"))
 		}
 	}
 	if v, _ := metric(t, f.reg, "bigpipe_live_refused_total", map[string]string{"reason": "address_limit"}); v != 2 {

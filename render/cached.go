@@ -38,9 +38,10 @@ func (f *fetches) fill(i int) *cache.Fill {
 	*fill = cache.Fill{Name: p.ID, Policy: p.Cache, Channel: p.Channel, Timeout: p.EffectiveTimeout(), Personal: p.Personal}
 	if fill.Policy.Key == "" {
 		route := cmp.Or(x.r.Pattern, x.r.URL.Path) // as problems.go names a route
-		if hasWildcard(x.r.Pattern) {
+		if hasWildcard(x.r.Pattern) && x.h.rd.firstWildcard(x.r.Pattern, p.ID) {
 			// Likely a mistake: /article/{slug} would show one article's
-			// fragment on every article. Say so, once per route.
+			// fragment on every article. Say so, once per route (the error
+			// is made only then: the route serves many requests).
 			x.report(slog.LevelWarn, "cached pagelet keyed by a route with wildcards (logged once)",
 				[]error{fmt.Errorf("pagelet %q is cached under its route %q: every request the route matches shares one fragment; "+
 					"name what its content depends on in its Cache.Key (a fixed Key if nothing)", p.ID, x.r.Pattern)})
@@ -60,6 +61,17 @@ func (f *fetches) fill(i int) *cache.Fill {
 // path's end, is none.
 func hasWildcard(pattern string) bool {
 	return strings.Count(pattern, "{") > strings.Count(pattern, "{$}")
+}
+
+// wildcardUse is a cached pagelet keyed by a route with wildcards.
+type wildcardUse struct{ pattern, id string }
+
+// firstWildcard reports whether pagelet id, cached under the route
+// pattern with wildcards, is met for the first time: past maxReported
+// distinct ones, no more are warned of.
+func (rd *Renderer) firstWildcard(pattern, id string) bool {
+	isNew, _ := rd.wildcards.first(wildcardUse{pattern, id})
+	return isNew
 }
 
 // cachedSource loads pagelet i of a page for the cache.

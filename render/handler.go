@@ -36,10 +36,10 @@ func (x *response) respond() error {
 		return err
 	}
 	x.mode = mode
-	if !h.rd.gate.enter() { // at capacity: shed before any work
+	if !h.rd.gate.Enter() { // at capacity: shed before any work
 		return errShed
 	}
-	defer h.rd.gate.leave()
+	defer h.rd.gate.Leave()
 	if id := fragmentID(x.r); id != "" {
 		return x.fragment(id)
 	}

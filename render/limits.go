@@ -4,7 +4,6 @@ import (
 	"container/heap"
 	"context"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -48,40 +47,6 @@ type Limits struct {
 	// RetryAfter is what a shed response tells the client to wait
 	// (rounded up to whole seconds). Zero means one second.
 	RetryAfter time.Duration
-}
-
-// pageGate bounds the pages answered at once (Limits.Pages). A nil
-// pageGate admits everything.
-type pageGate struct {
-	max int64
-	n   atomic.Int64
-}
-
-func newPageGate(max int) *pageGate {
-	if max <= 0 {
-		return nil
-	}
-	return &pageGate{max: int64(max)}
-}
-
-// enter takes a place for one page, or reports false if every place is
-// taken. A page that entered calls leave once it is answered.
-func (g *pageGate) enter() bool {
-	if g == nil {
-		return true
-	}
-	if g.n.Add(1) > g.max {
-		g.n.Add(-1)
-		return false
-	}
-	return true
-}
-
-// leave gives a page's place back.
-func (g *pageGate) leave() {
-	if g != nil {
-		g.n.Add(-1)
-	}
 }
 
 // limiter is the process-wide fetch budget shared by all pages of a

@@ -15,17 +15,18 @@ import (
 const maxReported = 256
 
 // problemLog remembers the page problems a Renderer has logged, by route and
-// text, so that each is logged once however many requests meet it. A page
-// built per request (by its PageFunc) can only be checked then: see
+// text (or by a key of K that names one more cheaply than its text), so
+// that each is logged once however many requests meet it. A page built per
+// request (by its PageFunc) can only be checked then: see
 // [Renderer.Check] for doing it at start.
-type problemLog struct {
+type problemLog[K comparable] struct {
 	mu   sync.Mutex
-	seen map[string]struct{}
+	seen map[K]struct{}
 }
 
 // first reports whether key is new, and remembers it; full reports that
 // key is the first one past [maxReported], which is not remembered.
-func (l *problemLog) first(key string) (isNew, full bool) {
+func (l *problemLog[K]) first(key K) (isNew, full bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if _, ok := l.seen[key]; ok {
@@ -35,11 +36,12 @@ func (l *problemLog) first(key string) (isNew, full bool) {
 	case len(l.seen) > maxReported:
 		return false, false
 	case len(l.seen) == maxReported:
-		l.seen[""] = struct{}{} // the bound's own line, logged once
+		var bound K
+		l.seen[bound] = struct{}{} // the bound's own line, logged once (the zero K is no problem's key)
 		return false, true
 	}
 	if l.seen == nil {
-		l.seen = make(map[string]struct{})
+		l.seen = make(map[K]struct{})
 	}
 	l.seen[key] = struct{}{}
 	return true, false

@@ -9,7 +9,7 @@ import (
 // once, the first one past the bound says so (to log that logging stops),
 // and nothing after it is remembered or new.
 func TestProblemLogBound(t *testing.T) {
-	var l problemLog
+	var l problemLog[string]
 	for i := range maxReported {
 		key := "route\x00problem " + strconv.Itoa(i)
 		if isNew, full := l.first(key); !isNew || full {

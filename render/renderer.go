@@ -17,6 +17,7 @@ import (
 
 	"github.com/bigpipe-go/bigpipe/assets"
 	"github.com/bigpipe-go/bigpipe/internal/crawler"
+	"github.com/bigpipe-go/bigpipe/internal/gate"
 	"github.com/bigpipe-go/bigpipe/pagelet"
 )
 
@@ -70,9 +71,10 @@ type Renderer struct {
 	sentinelBytes []byte                            // the same, to cut the layout at
 	nojsNext      string                            // path+"nojs?next=", HTML-escaped: the start of the <noscript> refresh's URL
 	limiter       *limiter                          // the process-wide fetch budget; nil if unbounded
-	gate          *pageGate                         // the pages answered at once (Limits.Pages); nil if unbounded
+	gate          *gate.Gate                        // the pages answered at once (Limits.Pages); nil if unbounded
 	layouts       *otter.Cache[string, *keptLayout] // layouts kept by their pagelet.Page.LayoutKey (layoutcache.go)
-	reported      problemLog                        // page problems logged once (problems.go)
+	reported      problemLog[string]                // page problems logged once (problems.go)
+	wildcards     problemLog[wildcardUse]           // cached pagelets under wildcard routes, warned of once (cached.go)
 }
 
 var _ http.Handler = (*Renderer)(nil)
@@ -103,7 +105,7 @@ func New(reg *assets.Registry, opts ...Option) (*Renderer, error) {
 	}
 	rd.page.pageFetches = cmp.Or(rd.page.pageFetches, rd.limits.PageFetches)
 	rd.limiter = newLimiter(rd.limits)
-	rd.gate = newPageGate(rd.limits.Pages)
+	rd.gate = gate.New(rd.limits.Pages)
 	builtin := fs.FS(runtimeFS)
 	if rd.runtimeName != "" {
 		builtin = formFS
