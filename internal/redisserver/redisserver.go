@@ -44,8 +44,13 @@ type Server struct {
 	// args are the command line for a port, when not the default's
 	// (StartReplica, StartSentinel).
 	args func(port int) []string
-	// cleanup is run by Stop, once the process is gone (a sentinel's
-	// directory).
+	// dir is the process's working directory, its own: a replica's sync
+	// writes dump.rdb there, and redis-server loads the dump.rdb it finds
+	// there at start (a directory shared between servers would hand one's
+	// keys to the next). Removed by Stop.
+	dir string
+	// cleanup is run by Stop, once the process is gone (its directory, a
+	// sentinel's).
 	cleanup func()
 
 	mu   sync.Mutex
@@ -75,6 +80,18 @@ func Start() (*Server, error) {
 
 // startServer starts s (its bin and args set) on a free port.
 func startServer(s *Server) (*Server, error) {
+	dir, err := os.MkdirTemp("", "redisserver-")
+	if err != nil {
+		return nil, fmt.Errorf("redisserver: a working directory: %w", err)
+	}
+	s.dir = dir
+	prev := s.cleanup
+	s.cleanup = func() {
+		if prev != nil {
+			prev()
+		}
+		_ = os.RemoveAll(dir)
+	}
 	// A free port is found by listening on port 0 and closing the
 	// listener: another process may take it before redis-server does, so
 	// a start that fails is tried again on another one.
@@ -94,6 +111,7 @@ func startServer(s *Server) (*Server, error) {
 		}
 		lastErr = err
 	}
+	s.cleanup()
 	return nil, lastErr
 }
 
@@ -116,7 +134,7 @@ func (s *Server) start() (*proc, error) {
 		args = s.args(s.port)
 	}
 	cmd := exec.Command(s.bin, args...)
-	cmd.Dir = os.TempDir() // a replica's sync writes dump.rdb to its directory: not the package's under test
+	cmd.Dir = s.dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out := &lockedbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
