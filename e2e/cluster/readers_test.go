@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -192,15 +193,32 @@ func TestReadingNowAcrossInstances(t *testing.T) {
 	onA.open(t, ins[0].base()+"/article/"+slug)
 	onB.open(t, ins[1].base()+"/article/"+slug)
 	const shown = `((document.querySelector('#reading .reading-now') || {}).textContent || '')`
+	// Each wait is bounded below the tabs' own timeout, so that a failure
+	// can still say what both tabs show; past presenceRecheck (30 s) every
+	// instance counts its channels again, however a report was lost.
+	const wait = 45 * time.Second
+	fail := func(format string, args ...any) {
+		t.Helper()
+		for _, tb := range []*tab{onA, onB} {
+			state, err := chromedp.Run(tb.Ctx, chromedp.Evaluate[map[string]any](`({shown: `+shown+`, live: (window.bigPipe || {}).liveState, events: window.__live || []})`))
+			t.Logf("tab %s: %+v %v", tb.Name, state, err)
+		}
+		t.Fatalf(format, args...)
+	}
+	poll := func(tb *tab, expr string) error {
+		ctx, cancel := context.WithTimeout(tb.Ctx, wait)
+		defer cancel()
+		return tb.Poll(ctx, expr)
+	}
 	for _, tb := range []*tab{onA, onB} {
-		if err := tb.Poll(tb.Ctx, shown+`.includes('2 readers now')`); err != nil {
-			t.Fatalf("tab %s shows %q, want 2 readers now: %v", tb.Name, eval[string](t, tb, shown), err)
+		if err := poll(tb, shown+`.includes('2 readers now')`); err != nil {
+			fail("tab %s does not show 2 readers now within %s: %v", tb.Name, wait, err)
 		}
 	}
 	if err := chromedp.Do(onB.Ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatal(err)
 	}
-	if err := onA.Poll(onA.Ctx, shown+`.includes('1 reader now')`); err != nil {
-		t.Fatalf("tab on A shows %q after B left, want 1 reader now: %v", eval[string](t, onA, shown), err)
+	if err := poll(onA, shown+`.includes('1 reader now')`); err != nil {
+		fail("tab on A does not show 1 reader now within %s of B leaving: %v", wait, err)
 	}
 }
