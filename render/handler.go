@@ -100,7 +100,11 @@ func (h *Handler) setHeaders(hdr http.Header, mode Mode, nonce string, personal 
 	hdr["X-Content-Type-Options"] = headerNoSniff
 	hdr["X-Accel-Buffering"] = headerNo // nginx: do not buffer this stream
 	hdr["X-Bigpipe-Mode"] = headerMode[mode]
-	hdr.Add("Vary", "User-Agent, Cookie")
+	if _, ok := hdr["Vary"]; ok {
+		hdr.Add("Vary", headerVary[0])
+	} else {
+		hdr["Vary"] = headerVary // shared: one who adds to it (Header.Add) appends to a copy, its capacity being its length
+	}
 	if nonce != "" {
 		hdr["Content-Security-Policy"] = []string{cspPrefix + nonce + cspSuffix}
 	}
@@ -113,5 +117,6 @@ var (
 	headerNoSniff = []string{"nosniff"}
 	headerNo      = []string{"no"}
 	headerPrivate = []string{"private, no-store"}
+	headerVary    = []string{"User-Agent, Cookie"}
 	headerMode    = [...][]string{Pipelined: {"pipelined"}, InOrder: {"inorder"}, Serial: {"serial"}, Native: {"native"}}
 )

@@ -47,7 +47,8 @@ type Server struct {
 	// dir is the process's working directory, its own: a replica's sync
 	// writes dump.rdb there, and redis-server loads the dump.rdb it finds
 	// there at start (a directory shared between servers would hand one's
-	// keys to the next). Removed by Stop.
+	// keys to the next). Stop removes it; a Restart after Stop makes it
+	// again.
 	dir string
 	// cleanup is run by Stop, once the process is gone (its directory, a
 	// sentinel's).
@@ -85,13 +86,6 @@ func startServer(s *Server) (*Server, error) {
 		return nil, fmt.Errorf("redisserver: a working directory: %w", err)
 	}
 	s.dir = dir
-	prev := s.cleanup
-	s.cleanup = func() {
-		if prev != nil {
-			prev()
-		}
-		_ = os.RemoveAll(dir)
-	}
 	// A free port is found by listening on port 0 and closing the
 	// listener: another process may take it before redis-server does, so
 	// a start that fails is tried again on another one.
@@ -111,7 +105,7 @@ func startServer(s *Server) (*Server, error) {
 		}
 		lastErr = err
 	}
-	s.cleanup()
+	_ = os.RemoveAll(s.dir)
 	return nil, lastErr
 }
 
@@ -132,6 +126,9 @@ func (s *Server) start() (*proc, error) {
 		"--daemonize", "no", "--logfile", ""}
 	if s.args != nil {
 		args = s.args(s.port)
+	}
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("redisserver: working directory: %w", err)
 	}
 	cmd := exec.Command(s.bin, args...)
 	cmd.Dir = s.dir
@@ -231,6 +228,7 @@ func (s *Server) Stop() {
 		s.proc.kill()
 		s.proc = nil
 	}
+	_ = os.RemoveAll(s.dir)
 	if s.cleanup != nil {
 		s.cleanup()
 		s.cleanup = nil
