@@ -46,8 +46,8 @@ func TestGate(t *testing.T) {
 // TestGateConcurrent enters and leaves from many goroutines: never more
 // than max inside at once, and every place back at the end.
 func TestGateConcurrent(t *testing.T) {
-	const max = 4
-	g := gate.New(max)
+	const limit = 4
+	g := gate.New(limit)
 	var (
 		mu          sync.Mutex
 		inside, top int
@@ -71,10 +71,10 @@ func TestGateConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if top > max {
-		t.Errorf("%d inside at once, want at most %d", top, max)
+	if top > limit {
+		t.Errorf("%d inside at once, want at most %d", top, limit)
 	}
-	for range max {
+	for range limit {
 		if !g.Enter() {
 			t.Fatal("a place was not given back")
 		}
