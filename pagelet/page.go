@@ -83,10 +83,28 @@ func (p *Page) Validate() error {
 	if p.Layout == nil {
 		errs = append(errs, ErrNoLayout)
 	}
-	seen := make(map[string]struct{}, len(p.Pagelets))
+	// A page function runs for every request, and so does Validate: a
+	// page of a few pagelets is checked for repeated ids by looking back,
+	// with no map to allocate.
+	var seen map[string]struct{}
+	if len(p.Pagelets) > smallPage {
+		seen = make(map[string]struct{}, len(p.Pagelets))
+	}
 	for i := range p.Pagelets {
 		pl := &p.Pagelets[i]
-		switch _, dup := seen[pl.ID]; {
+		var dup bool
+		if seen != nil {
+			_, dup = seen[pl.ID]
+			seen[pl.ID] = struct{}{}
+		} else {
+			for j := range i {
+				if p.Pagelets[j].ID == pl.ID {
+					dup = true
+					break
+				}
+			}
+		}
+		switch {
 		case pl.ID == "":
 			errs = append(errs, fmt.Errorf("%w (pagelet #%d): give every pagelet an ID", ErrEmptyID, i))
 		case !utf8.ValidString(pl.ID) || strings.ContainsFunc(pl.ID, unicode.IsControl):
@@ -94,7 +112,6 @@ func (p *Page) Validate() error {
 		case dup:
 			errs = append(errs, fmt.Errorf("%w %q (pagelet #%d): ids must be unique within a page", ErrDuplicateID, pl.ID, i))
 		}
-		seen[pl.ID] = struct{}{}
 		if pl.Load == nil {
 			errs = append(errs, fmt.Errorf("%w: %q", ErrNoLoad, pl.ID))
 		}
@@ -105,6 +122,10 @@ func (p *Page) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// smallPage is the most pagelets Validate checks for repeated ids without
+// a map.
+const smallPage = 16
 
 // Personal reports whether any of the page's pagelets is
 // [Pagelet].Personal: the page is its reader's alone.

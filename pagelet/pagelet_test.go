@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -32,6 +33,9 @@ func TestValidate(t *testing.T) {
 		{"invalid UTF-8 id", pagelet.Page{Layout: layout, Pagelets: []pagelet.Pagelet{{ID: "x\xe2\x82y", Load: load}}}, pagelet.ErrBadID},
 		{"hostile but valid id", pagelet.Page{Layout: layout, Pagelets: []pagelet.Pagelet{{ID: `"></div><script>x</script>\u2028`, Load: load}}}, nil},
 		{"no load", pagelet.Page{Layout: layout, Pagelets: []pagelet.Pagelet{{ID: "a"}}}, pagelet.ErrNoLoad},
+		{"40 distinct ids", pagelet.Page{Layout: layout, Pagelets: numbered(40, -1)}, nil},
+		{"duplicate id among 40", pagelet.Page{Layout: layout, Pagelets: numbered(40, 3)}, pagelet.ErrDuplicateID},
+		{"duplicate id among 10", pagelet.Page{Layout: layout, Pagelets: numbered(10, 3)}, pagelet.ErrDuplicateID},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -40,6 +44,19 @@ func TestValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// numbered returns n pagelets p0, p1, …, the last with the id of pagelet
+// dup instead when dup is not negative.
+func numbered(n, dup int) []pagelet.Pagelet {
+	pls := make([]pagelet.Pagelet, n)
+	for i := range pls {
+		pls[i] = pagelet.Pagelet{ID: "p" + strconv.Itoa(i), Load: load}
+	}
+	if dup >= 0 {
+		pls[n-1].ID = pls[dup].ID
+	}
+	return pls
 }
 
 // TestValidateEvery shows that Validate reports every problem, not only
