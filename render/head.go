@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"html"
-	"net/url"
 
 	"github.com/bigpipe-go/bigpipe/pagelet"
 )
@@ -89,8 +88,26 @@ func (h *Handler) headEnd(s *stream, mode Mode) {
 	if mode == Pipelined {
 		s.buf = append(s.buf, `<noscript><meta http-equiv="refresh" content="0; url=`...)
 		s.buf = append(s.buf, h.rd.nojsNext...)
-		s.buf = append(s.buf, url.QueryEscape(s.x.r.URL.RequestURI())...) // nothing in it to escape for HTML: letters, digits, %-_.~+
+		s.buf = appendQueryEscaped(s.buf, s.x.r.URL.RequestURI()) // nothing in it to escape for HTML: letters, digits, %-_.~+
 		s.buf = append(s.buf, `"></noscript>`...)
 	}
 	s.buf = append(s.buf, "</head><body>"...)
+}
+
+// appendQueryEscaped appends s escaped as url.QueryEscape escapes it
+// (FuzzAppendQueryEscaped holds it to that), without the string
+// QueryEscape would allocate.
+func appendQueryEscaped(dst []byte, s string) []byte {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.', c == '~':
+			dst = append(dst, c)
+		case c == ' ':
+			dst = append(dst, '+')
+		default:
+			dst = append(dst, '%', hex[c>>4], hex[c&15])
+		}
+	}
+	return dst
 }
