@@ -201,10 +201,11 @@
 
   // refetch fetches pagelet p afresh (its content, position and a fresh
   // token) and shows it; publications meanwhile wait in p.buf. A failure
-  // is retried with backoff. A pagelet the page no longer has (404) keeps
-  // what it shows, and leaves its channel as one the page no longer has
-  // live does (its reader signed out, say). A page refused to its reader
-  // (401, 403) stops the client.
+  // is retried with backoff, unless the client stopped meanwhile. A
+  // pagelet the page no longer has (404) keeps what it shows, and leaves
+  // its channel as one the page no longer has live does (its reader
+  // signed out, say). A page refused to its reader (401, 403) stops the
+  // client.
   function refetch(p) {
     if (p.buf) return p.wait;
     p.buf = [];
@@ -214,7 +215,7 @@
     let n = 0;
     const get = () => fetch(u, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
       .then((r) => { if (r.status === 404) return {}; if (r.status === 401 || r.status === 403) return stop(r.status, r.statusText), {}; if (!r.ok) throw Error(); return r.json(); })
-      .catch(() => stopped ? {} : new Promise((r) => setTimeout(r, jitter(n++))).then(get));
+      .catch(() => stopped ? {} : new Promise((r) => setTimeout(r, jitter(n++))).then(() => stopped ? {} : get()));
     return p.wait = get().then((f) => {
       if (stopped) return;
       if (typeof f.token === 'string' && f.token) token = f.token;
@@ -269,11 +270,11 @@
     if (stopped) return;
     stopped = st.stopped = true;
     warn('stopped: ' + code + ' ' + reason);
-    const n = d.createElement('p');
+    const n = d.createElement('div');
     n.role = 'alert';
     n.className = 'bigpipe-live-stopped';
     n.textContent = (code === 401 || code === 4501 ? 'Signed out: l' : 'L') + 'ive updates stopped. Reload the page.';
-    n.style.cssText = 'position:fixed;bottom:0;margin:0;padding:.5em;background:#ffd;color:#000';
+    n.style.cssText = 'position:fixed;bottom:0;padding:.5em;background:#ffd;color:#000';
     d.body.append(n);
   }
 
@@ -367,6 +368,12 @@
       s.onerror = () => gone(0, 'connection lost');
     }
   }
+
+  // A page put in the back/forward cache is read by no one: it closes its
+  // connection (the server counts one reader fewer and holds nothing for
+  // it), and connects again when shown, recovering what it missed.
+  w.addEventListener('pagehide', (e) => e.persisted && conn && (conn.close(), conn = null));
+  w.addEventListener('pageshow', (e) => e.persisted && connect());
 
   bp.liveConnect = () => { bp.liveHold = false; connect(); };
   if (q.has('bigpipe_live_hold')) bp.liveHold = true;

@@ -11,11 +11,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -203,13 +205,40 @@ func WaitFor(p *Proc, d time.Duration, check func() error) error {
 	}
 }
 
-// FreePort returns a loopback TCP port that was free a moment ago.
+// FreePort returns a loopback TCP port that was free a moment ago, for a
+// server a test starts later (a process of its own, a restart on the same
+// port). It is drawn below the kernel's ephemeral range: a port the kernel
+// hands out for listening on port 0 is also one it may give an outgoing
+// connection's end (any test's client) before the server binds it, which
+// then fails with "address already in use" (an instance of e2e/cluster's
+// did in CI).
 func FreePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("pick a free port: %v", err)
+	lo, hi := fixedPorts()
+	for range 100 {
+		port := lo + rand.IntN(hi-lo)
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			continue // taken: draw again
+		}
+		_ = ln.Close()
+		return port
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Fatalf("no free port in %d-%d after 100 draws", lo, hi-1)
+	return 0
+}
+
+// fixedPorts is the range FreePort draws from: from 10000 up to the start
+// of the kernel's ephemeral range (ip_local_port_range; 32768 if it cannot
+// be read).
+func fixedPorts() (lo, hi int) {
+	lo, hi = 10000, 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > lo+1000 {
+				hi = n
+			}
+		}
+	}
+	return lo, hi
 }
