@@ -17,6 +17,7 @@ import (
 
 	"github.com/bigpipe-go/bigpipe/cache"
 	"github.com/bigpipe-go/bigpipe/internal/accounts"
+	"github.com/bigpipe-go/bigpipe/internal/realip"
 	"github.com/bigpipe-go/bigpipe/internal/store"
 	"github.com/bigpipe-go/bigpipe/live"
 	"github.com/bigpipe-go/bigpipe/pages"
@@ -163,7 +164,7 @@ func parseFlags(args []string) (config, error) {
 	if c.liveDrainWindow < 0 {
 		return c, errors.New("-live-drain-window cannot be negative")
 	}
-	if c.trustedProxies, err = parseTrustedProxies(*proxies); err != nil {
+	if c.trustedProxies, err = realip.ParseTrusted(*proxies); err != nil {
 		return c, err
 	}
 	if c.publicURL, err = pages.ParsePublicURL(c.publicURL); err != nil {

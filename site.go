@@ -18,6 +18,7 @@ import (
 	"github.com/bigpipe-go/bigpipe/assets"
 	"github.com/bigpipe-go/bigpipe/compress"
 	"github.com/bigpipe-go/bigpipe/internal/accounts"
+	"github.com/bigpipe-go/bigpipe/internal/realip"
 	"github.com/bigpipe-go/bigpipe/internal/store"
 	"github.com/bigpipe-go/bigpipe/metrics"
 	"github.com/bigpipe-go/bigpipe/pages"
@@ -87,7 +88,7 @@ func newSite(cfg config, p siteParts) (*site, error) {
 	// Behind trusted proxies, a request's client address is the one they
 	// saw (before anything else looks at it: the live engine's limits, the
 	// comment rate).
-	s.handler = trustProxies(cfg.trustedProxies)(mux)
+	s.handler = realip.Middleware(cfg.trustedProxies)(mux)
 	if err := checkSite(rd, s.Site, s.handler); err != nil {
 		return nil, err
 	}

@@ -52,7 +52,7 @@ var errBadHost = errors.New("the Host header is not a valid host[:port]")
 // sitemap fetched through any name of the site names that name. The scheme
 // is https when r came over TLS or with "X-Forwarded-Proto: https": the
 // server strips that header from every request but those of its trusted
-// proxies (realip.go), so here it can be believed. The host is r's Host,
+// proxies (internal/realip), so here it can be believed. The host is r's Host,
 // checked by [ValidHost] (a Host with anything else, say a quote, angle
 // bracket, space, path or user, is an error: it never reaches a URL, let
 // alone XML).
@@ -69,7 +69,7 @@ func (s *Site) Origin(r *http.Request) (string, error) {
 
 // forwardedScheme is the scheme r's client used: what a trusted proxy's
 // X-Forwarded-Proto says (the server strips the header from every other
-// request, and keeps the nearest proxy's value: realip.go), else https
+// request, and keeps the nearest proxy's value: internal/realip), else https
 // under TLS, else http.
 func forwardedScheme(r *http.Request) string {
 	switch p := strings.ToLower(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto"))); {

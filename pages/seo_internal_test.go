@@ -154,7 +154,7 @@ func TestPageOrigin(t *testing.T) {
 			r.TLS = &tls.ConnectionState{}
 		}
 		if tc.fwd != "" {
-			r.Header.Set("X-Forwarded-Proto", tc.fwd) // what realip.go leaves of a trusted proxy's
+			r.Header.Set("X-Forwarded-Proto", tc.fwd) // what internal/realip leaves of a trusted proxy's
 		}
 		if got := s.origin(r); got != tc.want {
 			t.Errorf("host %q tls %v forwarded %q: %q, want %q", tc.host, tc.tls, tc.fwd, got, tc.want)

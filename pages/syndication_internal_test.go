@@ -363,7 +363,7 @@ func TestOrigin(t *testing.T) {
 	}{
 		{plain, req("a.example:8080", false, ""), "http://a.example:8080"},
 		{plain, req("a.example", true, ""), "https://a.example"},
-		{plain, req("a.example", false, "https"), "https://a.example"}, // the server keeps it from trusted proxies only (realip.go)
+		{plain, req("a.example", false, "https"), "https://a.example"}, // the server keeps it from trusted proxies only (internal/realip)
 		{plain, req("a.example", false, "gopher"), "http://a.example"},
 		{plain, req(`a"><x`, false, ""), ""},
 		{public, req(`a"><x`, false, "http"), "https://news.example"},

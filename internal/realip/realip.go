@@ -1,4 +1,8 @@
-package main
+// Package realip gives a request that came through trusted reverse
+// proxies its client's address and scheme (X-Forwarded-For,
+// X-Forwarded-Proto), and leaves every other request's as they came: the
+// -trusted-proxies flag of the demo server.
+package realip
 
 import (
 	"errors"
@@ -9,9 +13,9 @@ import (
 	"strings"
 )
 
-// parseTrustedProxies reads -trusted-proxies: a comma-separated list of
+// ParseTrusted reads a list of trusted proxies, such as -trusted-proxies: a comma-separated list of
 // addresses (127.0.0.1) and networks (10.0.0.0/8, fd00::/8).
-func parseTrustedProxies(s string) ([]netip.Prefix, error) {
+func ParseTrusted(s string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
 	for f := range strings.SplitSeq(s, ",") {
 		if f = strings.TrimSpace(f); f == "" {
@@ -30,7 +34,7 @@ func parseTrustedProxies(s string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// trustProxies returns middleware that gives a request arriving from one
+// Middleware returns middleware that gives a request arriving from one
 // of the trusted proxies its client's address: the right-most address of
 // X-Forwarded-For that is not itself a trusted proxy's (each proxy appends
 // the address it was reached from, so only the part the trusted proxies
@@ -44,7 +48,7 @@ func parseTrustedProxies(s string) ([]netip.Prefix, error) {
 // from a trusted proxy only: there it is reduced to the value the nearest
 // proxy wrote (the last one), http or https, and from anyone else, or
 // when it is neither, it is removed before the site sees the request.
-func trustProxies(trusted []netip.Prefix) func(http.Handler) http.Handler {
+func Middleware(trusted []netip.Prefix) func(http.Handler) http.Handler {
 	return func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			a, ok := forwardedFor(r, trusted)

@@ -1,4 +1,4 @@
-package main
+package realip
 
 import (
 	"net/http"
@@ -7,7 +7,7 @@ import (
 )
 
 func TestTrustProxies(t *testing.T) {
-	trusted, err := parseTrustedProxies("127.0.0.1, 10.0.0.0/8,fd00::/8")
+	trusted, err := ParseTrusted("127.0.0.1, 10.0.0.0/8,fd00::/8")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func TestTrustProxies(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got string
-			h := trustProxies(trusted)(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { got = r.RemoteAddr }))
+			h := Middleware(trusted)(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { got = r.RemoteAddr }))
 			r := httptest.NewRequest(http.MethodGet, "/", nil)
 			r.RemoteAddr = tc.peer
 			for _, v := range tc.xff {
@@ -49,18 +49,18 @@ func TestTrustProxies(t *testing.T) {
 
 func TestParseTrustedProxies(t *testing.T) {
 	for _, bad := range []string{"localhost", "10.0.0.0/33", "1.2.3"} {
-		if _, err := parseTrustedProxies(bad); err == nil {
+		if _, err := ParseTrusted(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}
-	got, err := parseTrustedProxies(" 10.1.2.3/8 ,::1,")
+	got, err := ParseTrusted(" 10.1.2.3/8 ,::1,")
 	if err != nil || len(got) != 2 || got[0].String() != "10.0.0.0/8" || got[1].String() != "::1/128" {
 		t.Errorf("got %v, %v", got, err)
 	}
 }
 
 func FuzzForwardedFor(f *testing.F) {
-	trusted, _ := parseTrustedProxies("127.0.0.1,10.0.0.0/8")
+	trusted, _ := ParseTrusted("127.0.0.1,10.0.0.0/8")
 	f.Add("127.0.0.1:1", "1.2.3.4, 10.0.0.1")
 	f.Add("10.0.0.1:1", ",,,")
 	f.Fuzz(func(t *testing.T, peer, xff string) {
