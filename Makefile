@@ -64,7 +64,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseDelays$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./pages
 	$(GO) test -run '^$$' -fuzz '^FuzzParseFailures$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./pages
 	$(GO) test -run '^$$' -fuzz '^FuzzJSONLD$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./pages
-	$(GO) test -run '^$$' -fuzz '^FuzzQueryParam$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./pages
+	$(GO) test -run '^$$' -fuzz '^FuzzGet$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./internal/query
 	$(GO) test -run '^$$' -fuzz '^FuzzResponse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./internal/wire
 	$(GO) test -run '^$$' -fuzz '^FuzzAcceptEncoding$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./internal/header
 	$(GO) test -run '^$$' -fuzz '^FuzzNegotiate$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./compress

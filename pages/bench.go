@@ -12,6 +12,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/bigpipe-go/bigpipe/internal/query"
 	"github.com/bigpipe-go/bigpipe/pagelet"
 	"github.com/bigpipe-go/bigpipe/render"
 )
@@ -178,7 +179,7 @@ var benchIDs, benchTitleIDs = func() (ids, titles [MaxBenchPagelets]string) {
 // inorder or serial chooses the mode; without it the usual detection decides.
 func BenchMode(rd *render.Renderer) render.ModeFunc {
 	return func(r *http.Request) (render.Mode, error) {
-		if m, _ := queryParam(r.URL.RawQuery, "mode"); m != "" {
+		if m, _ := query.Get(r.URL.RawQuery, "mode"); m != "" {
 			return render.ParseMode(m)
 		}
 		return rd.DetectMode(r)
@@ -196,21 +197,21 @@ func BenchMode(rd *render.Renderer) render.ModeFunc {
 func Bench(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
 	q := r.URL.RawQuery
 	spec := DefaultBenchDelays
-	if v, ok := queryParam(q, "delays"); ok {
+	if v, ok := query.Get(q, "delays"); ok {
 		spec = v
 	}
 	delays, err := ParseDelays(spec)
 	faults := make([]Fault, len(delays))
-	fail, hasFail := queryParam(q, "fail")
+	fail, hasFail := query.Get(q, "fail")
 	if hasFail && err == nil {
 		faults, err = ParseFailures(fail, len(delays))
 	}
 	pad := 0
-	if v, ok := queryParam(q, "pad"); ok && err == nil {
+	if v, ok := query.Get(q, "pad"); ok && err == nil {
 		pad, err = ParsePad(v)
 	}
 	cached := false
-	if v, ok := queryParam(q, "cache"); ok && err == nil {
+	if v, ok := query.Get(q, "cache"); ok && err == nil {
 		cached, err = ParseBenchCache(v)
 	}
 	if err != nil {

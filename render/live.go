@@ -5,9 +5,9 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/bigpipe-go/bigpipe/internal/query"
 	"github.com/bigpipe-go/bigpipe/pagelet"
 )
 
@@ -76,13 +76,11 @@ func WithLive(l Live) Option { return rendererOption(func(c *config) { c.live = 
 const FragmentParam = "bigpipe_fragment"
 
 // fragmentID is the pagelet r asks for with [FragmentParam]; "" for a
-// whole page. The query is parsed only when it names the parameter: most
-// pages have none to parse.
+// whole page. It reads the one parameter, without parsing the query into
+// a map: it runs for every page.
 func fragmentID(r *http.Request) string {
-	if !strings.Contains(r.URL.RawQuery, FragmentParam) {
-		return ""
-	}
-	return r.URL.Query().Get(FragmentParam)
+	id, _ := query.Get(r.URL.RawQuery, FragmentParam)
+	return id
 }
 
 // position reads the live position of pagelet p, if it is live and the page

@@ -1,11 +1,11 @@
-package pages
+package query
 
 import (
 	"net/url"
 	"testing"
 )
 
-func TestQueryParam(t *testing.T) {
+func TestGet(t *testing.T) {
 	for _, tc := range []struct {
 		raw, name, want string
 		ok              bool
@@ -23,15 +23,15 @@ func TestQueryParam(t *testing.T) {
 		{"&&mode=native&", "mode", "native", true},
 		{"", "mode", "", false},
 	} {
-		v, ok := queryParam(tc.raw, tc.name)
+		v, ok := Get(tc.raw, tc.name)
 		if v != tc.want || ok != tc.ok {
-			t.Errorf("queryParam(%q, %q) = %q, %v; want %q, %v", tc.raw, tc.name, v, ok, tc.want, tc.ok)
+			t.Errorf("Get(%q, %q) = %q, %v; want %q, %v", tc.raw, tc.name, v, ok, tc.want, tc.ok)
 		}
 	}
 }
 
-// FuzzQueryParam checks queryParam against url.ParseQuery's first value.
-func FuzzQueryParam(f *testing.F) {
+// FuzzGet checks queryParam against url.ParseQuery's first value.
+func FuzzGet(f *testing.F) {
 	for _, s := range []string{"delays=0,0&mode=pipelined&cache=1", "mode=%zz&mode=a", "m%6Fde=a+b", "a;b=c&mode=1", "mode"} {
 		f.Add(s, "mode")
 	}
@@ -42,8 +42,8 @@ func FuzzQueryParam(f *testing.F) {
 		if wantOK {
 			want = vs[0]
 		}
-		if v, ok := queryParam(raw, name); v != want || ok != wantOK {
-			t.Errorf("queryParam(%q, %q) = %q, %v; ParseQuery gives %q, %v", raw, name, v, ok, want, wantOK)
+		if v, ok := Get(raw, name); v != want || ok != wantOK {
+			t.Errorf("Get(%q, %q) = %q, %v; ParseQuery gives %q, %v", raw, name, v, ok, want, wantOK)
 		}
 	})
 }

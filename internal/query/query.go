@@ -1,17 +1,19 @@
-package pages
+// Package query reads one parameter of a URL's raw query without building
+// url.Values: the renderer and the demo's page functions read a few
+// parameters for every request, and most requests carry nothing to
+// unescape.
+package query
 
 import (
 	"net/url"
 	"strings"
 )
 
-// queryParam returns the first value of the query parameter name in raw
-// (a URL's RawQuery) and whether raw has it, as url.ParseQuery(raw)[name]
-// would, without building the map: /bench's page function and its
-// ModeFunc read a few parameters for every request, and most requests
-// carry nothing to unescape. A pair ParseQuery rejects (a semicolon, a bad
-// escape) is skipped as Query skips it.
-func queryParam(raw, name string) (string, bool) {
+// Get returns the first value of the parameter name in raw (a URL's
+// RawQuery) and whether raw has it, as url.ParseQuery(raw)[name] would,
+// without building the map. A pair ParseQuery rejects (a semicolon, a bad
+// escape) is skipped as URL.Query skips it.
+func Get(raw, name string) (string, bool) {
 	for raw != "" {
 		var pair string
 		pair, raw, _ = strings.Cut(raw, "&")
