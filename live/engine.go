@@ -174,7 +174,7 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 	ssePing := centrifuge.PingPongConfig{PingInterval: cfg.pingInterval, PongTimeout: -1}
 	e.sse = &sseHandler{node: node, ping: ssePing, maxBody: cfg.limits.MessageSize, maxQueue: cfg.limits.QueueSize,
 		fallback: centrifuge.NewSSEHandler(node, centrifuge.SSEConfig{PingPongConfig: ssePing, MaxRequestBodySize: cfg.limits.MessageSize})}
-	e.ws = centrifuge.NewWebsocketHandler(node, centrifuge.WebsocketConfig{
+	wsFallback := centrifuge.NewWebsocketHandler(node, centrifuge.WebsocketConfig{
 		CheckOrigin:      e.checkOrigin,
 		MessageSizeLimit: cfg.limits.MessageSize,
 		PingPongConfig:   ping,
@@ -188,6 +188,8 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 		// back to the runtime when it ends.
 		ProcessCommandsOffReadLoop: true,
 	})
+	e.ws = &wsHandler{node: node, ping: ping, maxBody: cfg.limits.MessageSize, maxQueue: cfg.limits.QueueSize,
+		checkOrigin: e.checkOrigin, fallback: wsFallback}
 	if err := node.Run(); err != nil {
 		// The broker's goroutines may have started: stop them.
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -497,7 +499,7 @@ func (e *Engine) connecting(ctx context.Context, ev centrifuge.ConnectEvent) (ce
 		Credentials:   &centrifuge.Credentials{UserID: c.Reader},
 		Subscriptions: granted,
 	}
-	sseWriteOptions(ev.Transport, &reply)
+	heldWriteOptions(ev.Transport, &reply)
 	if c.Session != "" {
 		reply.Labels = map[string]string{sessionLabel: c.Session}
 	}

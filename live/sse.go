@@ -5,24 +5,13 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
 	"sync"
-	"sync/atomic"
-	"syscall"
-	"time"
 
 	"github.com/centrifugal/centrifuge"
 )
-
-// sseWriteTimeout bounds one write to an SSE connection: a client that
-// does not take a message in that time is cut off (centrifuge's own SSE
-// handler uses the same second). On a plain socket, where writes do not
-// block (ssewrite.go), it bounds how long a stream may take nothing of
-// what is pending for it.
-const sseWriteTimeout = time.Second
 
 // sseHandler serves the SSE transport over HTTP/1.x by taking the
 // connection over from net/http once the request is read: the stream is
@@ -35,7 +24,7 @@ const sseWriteTimeout = time.Second
 // (bench/README.md, "Scale"). Here it holds the engine's client and one
 // goroutine that waits for the connection to close; each batch of
 // messages is written straight to the socket as one chunk, without
-// blocking, from centrifuge's write timer (ssewrite.go). Over HTTP/2 the
+// blocking, from centrifuge's write timer (heldconn.go). Over HTTP/2 the
 // connection is not the stream's to take: centrifuge's own handler
 // (fallback) serves it.
 type sseHandler struct {
@@ -71,8 +60,8 @@ func (h *sseHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fallback.ServeHTTP(w, r)
 		return
 	}
-	t := &sseConn{conn: conn, raw: rawConn(conn), ping: h.ping, chunks: &h.chunks, maxPending: h.maxQueue}
-	if err := t.writeRaw(header); err != nil {
+	t := &sseConn{heldConn: newHeldConn(conn, h.maxQueue), ping: h.ping, chunks: &h.chunks}
+	if err := t.writeLocked(header); err != nil {
 		_ = conn.Close()
 		return
 	}
@@ -136,23 +125,12 @@ func sseHeader(h http.Header) []byte {
 	return b.Bytes()
 }
 
-// sseConn is one hijacked SSE stream: centrifuge's Transport over it. Its
-// writes come from centrifuge's writer (and, at connect and disconnect,
-// from the goroutine that handles those), one at a time.
+// sseConn is one hijacked SSE stream: centrifuge's Transport over it,
+// written as a held connection (heldconn.go).
 type sseConn struct {
-	conn       net.Conn
-	raw        syscall.RawConn // conn's socket, written without blocking (ssewrite.go); nil: writes block
-	ping       centrifuge.PingPongConfig
-	chunks     *sync.Pool // the handler's: see WriteMany
-	maxPending int
-	client     *centrifuge.Client // set before it writes
-
-	mu      sync.Mutex  // held by a write
-	done    atomic.Bool // writes are dropped: closed, or closing
-	closed  atomic.Bool // the connection is closed (shut)
-	pending []byte      // under mu: what the socket has not taken yet
-	stalled time.Time   // under mu: when the socket last took some of pending
-	retry   *time.Timer // under mu: writes pending again (drain)
+	heldConn
+	ping   centrifuge.PingPongConfig
+	chunks *sync.Pool // the handler's: see WriteMany
 }
 
 var _ centrifuge.Transport = (*sseConn)(nil)
@@ -175,7 +153,7 @@ func (t *sseConn) Write(message []byte) error { return t.WriteMany(message) }
 const maxPooledChunk = 80 << 10
 
 // WriteMany sends messages as events in one chunk, in one write, within
-// sseWriteTimeout. A failed write closes the connection, which ends the
+// heldWriteTimeout. A failed write closes the connection, which ends the
 // client (see watch). The chunk is assembled in a buffer taken from the
 // handler's pool and given back after the write: one publication sent to
 // every open stream would otherwise leave a copy of itself per stream for
@@ -211,32 +189,12 @@ func (t *sseConn) WriteMany(messages ...[]byte) error {
 	b = append(b, "\r\n"...)
 	*bp = b
 	if err := t.write(b); err != nil {
-		if !errors.Is(err, errSSESlow) { // centrifuge closes a slow client: see slow
+		if !errors.Is(err, errHeldSlow) { // centrifuge closes a slow client: see slow
 			t.shut()
 		}
 		return err
 	}
 	return nil
-}
-
-// writeRaw writes b as it is (the response header).
-func (t *sseConn) writeRaw(b []byte) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.write(b)
-}
-
-// write writes b: without blocking on a plain socket (writeNow), else
-// under the write deadline. t.mu is held.
-func (t *sseConn) write(b []byte) error {
-	if t.raw != nil {
-		return t.writeNow(b)
-	}
-	if err := t.conn.SetWriteDeadline(time.Now().Add(sseWriteTimeout)); err != nil {
-		return err
-	}
-	_, err := t.conn.Write(b)
-	return err
 }
 
 // Close ends the stream: its last chunk, then the connection. A write
@@ -253,14 +211,6 @@ func (t *sseConn) Close(centrifuge.Disconnect) error {
 	}
 	t.shut()
 	return nil
-}
-
-// shut closes the connection, once.
-func (t *sseConn) shut() {
-	t.done.Store(true)
-	if t.closed.CompareAndSwap(false, true) {
-		_ = t.conn.Close()
-	}
 }
 
 // watch waits for the connection to end, by reading it (a client sends
