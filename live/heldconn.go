@@ -223,6 +223,18 @@ func (t *heldConn) slow() {
 	go c.Disconnect(centrifuge.DisconnectSlow)
 }
 
+// closeWrite ends the server's side of the connection: the client reads
+// its end while it may still send.
+func (t *heldConn) closeWrite() {
+	conn := t.conn
+	if h, ok := conn.(*holdingConn); ok {
+		conn = h.Conn
+	}
+	if c, ok := conn.(interface{ CloseWrite() error }); ok {
+		_ = c.CloseWrite()
+	}
+}
+
 // shut closes the connection, once.
 func (t *heldConn) shut() {
 	t.done.Store(true)

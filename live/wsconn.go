@@ -180,14 +180,22 @@ func (t *wsConn) received(data []byte) bool {
 	return true
 }
 
-// fail closes a connection whose client broke the protocol: a close frame
-// with the code that says how (RFC 6455, section 7.4.1), then nothing.
+// fail closes a connection whose client broke the protocol (RFC 6455,
+// section 7.1.7): a close frame with the code that says how (section
+// 7.4.1), and the end of the server's side of the connection. What the
+// client sends after is dropped until it closes its side (wsCloseWait at
+// most): closing the socket with its bytes unread would reset the
+// connection, and the client could lose the close frame.
 func (t *wsConn) fail(we *wsError) {
 	t.failed, t.in, t.msg = true, nil, nil
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if !t.closeSent && !t.closed.Load() {
-		t.sendClose(we.Code, we.Reason)
+	if t.closeSent || t.closed.Load() {
+		return
+	}
+	t.sendClose(we.Code, we.Reason)
+	if len(t.pending) == 0 {
+		t.closeWrite()
 	}
 }
 
