@@ -58,6 +58,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzReceive$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./cache
 	$(GO) test -run '^$$' -fuzz '^FuzzVerifyToken$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./live
 	$(GO) test -run '^$$' -fuzz '^FuzzPublishedAt$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./live
+	$(GO) test -run '^$$' -fuzz '^FuzzParseWSHeader$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./live
+	$(GO) test -run '^$$' -fuzz '^FuzzAppendWSClose$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./live
 	$(GO) test -run '^$$' -fuzz '^FuzzForwardedFor$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./internal/realip
 	$(GO) test -run '^$$' -fuzz '^FuzzIsCrawler$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./internal/crawler
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLatency$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./internal/store

@@ -58,6 +58,7 @@ type Engine struct {
 	m      *metrics
 	redis  *redisLink // WithRedis's shards, closed after the node; nil with the memory broker
 	health *health
+	poll   *poller // reads the held connections (SSE, WebSocket); nil: a goroutine each
 	seen   *delivered // with Redis: what the broker delivered here, by channel
 	// stopProbe ends the broker probe (closed by Close); probeDone is
 	// closed once it has ended. Both nil with the memory broker.
@@ -172,7 +173,12 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 	ping := centrifuge.PingPongConfig{PingInterval: cfg.pingInterval, PongTimeout: cfg.pingInterval / 2}
 	// An SSE client cannot answer pings: do not wait for its pongs.
 	ssePing := centrifuge.PingPongConfig{PingInterval: cfg.pingInterval, PongTimeout: -1}
-	e.sse = &sseHandler{node: node, ping: ssePing, maxBody: cfg.limits.MessageSize, maxQueue: cfg.limits.QueueSize,
+	// One goroutine waits on every held connection's socket instead of one
+	// each (poller.go); without it each connection reads from its own.
+	if e.poll, err = newPoller(); err != nil {
+		cfg.log.Debug("live: connections read by a goroutine each", "why", err)
+	}
+	e.sse = &sseHandler{node: node, ping: ssePing, poll: e.poll, maxBody: cfg.limits.MessageSize, maxQueue: cfg.limits.QueueSize,
 		fallback: centrifuge.NewSSEHandler(node, centrifuge.SSEConfig{PingPongConfig: ssePing, MaxRequestBodySize: cfg.limits.MessageSize})}
 	wsFallback := centrifuge.NewWebsocketHandler(node, centrifuge.WebsocketConfig{
 		CheckOrigin:      e.checkOrigin,
@@ -189,13 +195,14 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 		ProcessCommandsOffReadLoop: true,
 	})
 	e.ws = &wsHandler{node: node, ping: ping, maxBody: cfg.limits.MessageSize, maxQueue: cfg.limits.QueueSize,
-		checkOrigin: e.checkOrigin, fallback: wsFallback}
+		checkOrigin: e.checkOrigin, fallback: wsFallback, poll: e.poll}
 	if err := node.Run(); err != nil {
 		// The broker's goroutines may have started: stop them.
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		_ = node.Shutdown(ctx)
 		cancel()
 		e.redis.close()
+		e.poll.close()
 		return nil, fmt.Errorf("live: engine: %w", err)
 	}
 	broker := "memory"
@@ -232,6 +239,10 @@ func (e *Engine) Close(ctx context.Context) error {
 		e.stopOnce.Do(func() { close(e.stopProbe) })
 	}
 	err := e.node.Shutdown(ctx)
+	// The connections are closed, or closing: a WebSocket waits for its
+	// client's close frame, which its poller no longer reads, wsCloseWait
+	// at most.
+	e.poll.close()
 	if last := e.lastLeave.Load(); last != 0 {
 		wait := time.NewTimer(time.Until(time.Unix(0, last).Add(brokerUnsubscribeDelay)))
 		defer wait.Stop()

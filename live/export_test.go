@@ -9,3 +9,6 @@ import "time"
 func WithPositionCheck(client, round time.Duration) Option {
 	return func(c *config) { c.positionCheck, c.positionRound = client, round }
 }
+
+// Watched is how many of e's connections its poller watches.
+func Watched(e *Engine) int { return e.poll.len() }

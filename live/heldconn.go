@@ -2,6 +2,7 @@ package live
 
 import (
 	"errors"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -52,6 +53,9 @@ type heldConn struct {
 	raw        syscall.RawConn // conn's socket, written without blocking; nil: writes block
 	maxPending int             // the most bytes a connection may hold pending (Limits.QueueSize)
 	client     *centrifuge.Client
+	// closeClient ends the client once the connection ended (set before
+	// reading starts).
+	closeClient centrifuge.ClientCloseFunc
 
 	mu      sync.Mutex  // held by a write
 	done    atomic.Bool // writes are dropped: closed, or closing
@@ -59,6 +63,9 @@ type heldConn struct {
 	pending []byte      // under mu: what the socket has not taken yet
 	stalled time.Time   // under mu: when the socket last took some of pending
 	retry   *time.Timer // under mu: writes pending again (drain)
+
+	watched atomic.Pointer[func()] // stops the poller watching the connection; nil: a goroutine reads it
+	ended   sync.Once              // the end of a watched connection: see endWatched
 }
 
 // newHeldConn holds conn, written without blocking where it is a plain
@@ -241,4 +248,62 @@ func (t *heldConn) shut() {
 	if t.closed.CompareAndSwap(false, true) {
 		_ = t.conn.Close()
 	}
+	if forget := t.watched.Load(); forget != nil {
+		t.endWatched(*forget)
+	}
+}
+
+// startReading has the client's bytes read, and the connection's end
+// seen, by the poller (c.readable), or else by a goroutine of its own
+// (loop), which closes the client when the connection ends.
+func (t *heldConn) startReading(p *poller, c pollee, loop func()) {
+	if p != nil && t.raw != nil {
+		if forget, err := p.watch(t.raw, c); err == nil {
+			t.watched.Store(&forget)
+			if t.closed.Load() { // shut before it was watched
+				t.endWatched(forget)
+			}
+			return
+		}
+	}
+	go loop()
+}
+
+// endWatched ends a watched connection that was closed: the poller forgets
+// it (a closed socket sends no event) and the client is closed, from a
+// goroutine of its own: shut may run under the client's writer lock.
+func (t *heldConn) endWatched(forget func()) {
+	t.ended.Do(func() {
+		forget()
+		go func() { _ = t.closeClient() }()
+	})
+}
+
+// errWouldBlock says a connection has nothing to read now.
+var errWouldBlock = errors.New("live: nothing to read")
+
+// readNow reads what the socket has into b without waiting: errWouldBlock
+// if it has nothing, io.EOF once the client closed its side.
+func (t *heldConn) readNow(b []byte) (int, error) {
+	n := 0
+	var rerr error
+	err := t.raw.Read(func(fd uintptr) bool {
+		for {
+			m, e := syscall.Read(int(fd), b)
+			switch {
+			case errors.Is(e, syscall.EINTR):
+				continue
+			case errors.Is(e, syscall.EAGAIN):
+				rerr = errWouldBlock
+			case e != nil:
+				rerr = e
+			case m == 0:
+				rerr = io.EOF
+			default:
+				n = m
+			}
+			return true // never wait here
+		}
+	})
+	return n, errors.Join(err, rerr)
 }

@@ -33,6 +33,7 @@ type sseHandler struct {
 	maxBody  int
 	fallback http.Handler
 	maxQueue int       // the most bytes a stream may hold pending (Limits.QueueSize)
+	poll     *poller   // reads the streams; nil: a goroutine each
 	chunks   sync.Pool // *[]byte: the buffers the streams assemble their chunks in
 }
 
@@ -72,8 +73,8 @@ func (h *sseHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = conn.Close()
 		return
 	}
-	t.client = c
-	go t.watch(closeFn)
+	t.client, t.closeClient = c, closeFn
+	t.startReading(h.poll, t, t.watch)
 	_ = centrifuge.HandleReadFrame(c, bytes.NewReader(cmd), int64(h.maxBody))
 }
 
@@ -215,15 +216,35 @@ func (t *sseConn) Close(centrifuge.Disconnect) error {
 
 // watch waits for the connection to end, by reading it (a client sends
 // nothing more: anything it does is dropped), and then closes the client.
-// It is the stream's own goroutine: it ends when the connection does,
-// whichever side closes it.
-func (t *sseConn) watch(closeClient centrifuge.ClientCloseFunc) {
+// It is the stream's own goroutine where the poller does not watch it: it
+// ends when the connection does, whichever side closes it.
+func (t *sseConn) watch() {
 	var b [16]byte
 	for {
 		if _, err := t.conn.Read(b[:]); err != nil {
 			t.shut()
-			_ = closeClient()
+			_ = t.closeClient()
 			return
 		}
 	}
+}
+
+// sseReadsPerEvent bounds what one readable event reads of a client that
+// sends and sends: the poller comes back for the rest.
+const sseReadsPerEvent = 16
+
+// readable drops what the client sent and sees its end (pollee).
+func (t *sseConn) readable() bool {
+	var b [512]byte
+	for range sseReadsPerEvent {
+		_, err := t.readNow(b[:])
+		switch {
+		case errors.Is(err, errWouldBlock):
+			return true
+		case err != nil:
+			t.shut()
+			return false
+		}
+	}
+	return true
 }

@@ -40,6 +40,7 @@ type wsHandler struct {
 	maxQueue    int
 	checkOrigin func(*http.Request) bool
 	fallback    http.Handler
+	poll        *poller // reads the connections; nil: a goroutine each
 	reads       sync.Pool // *[]byte of wsReadSize: what a connection reads into
 	frames      sync.Pool // *[]byte: the buffers the connections assemble their frames in
 }
@@ -101,8 +102,17 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = conn.Close()
 		return
 	}
-	t.client = c
-	go t.serve(closeFn)
+	t.client, t.closeClient = c, closeFn
+	if len(t.in) > 0 { // sent along with the upgrade request
+		data := t.in
+		t.in = nil
+		if !t.received(data) {
+			t.shut()
+			_ = closeFn()
+			return
+		}
+	}
+	t.startReading(h.poll, t, t.serve)
 }
 
 // serves reports whether this handler serves r rather than centrifuge's:

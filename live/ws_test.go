@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -269,6 +270,9 @@ func TestWebSocketFrames(t *testing.T) {
 	if len(rs) != 1 || rs[0].ID != 1 || rs[0].Connect == nil {
 		t.Fatalf("want the connect reply, got %+v", rs)
 	}
+	if n := live.Watched(f.eng); runtime.GOOS == "linux" && n != 1 {
+		t.Errorf("%d connections watched by the poller, want the one open", n)
+	}
 	if err := f.scores.Publish(t.Context(), "scores", "3-1"); err != nil {
 		t.Fatal(err)
 	}
@@ -286,6 +290,29 @@ func TestWebSocketFrames(t *testing.T) {
 		t.Fatalf("after the closing handshake: %v, want EOF", err)
 	}
 	waitMetric(t, f.reg, "bigpipe_live_connections", map[string]string{"transport": "websocket"}, 0, 5*time.Second)
+	if n := live.Watched(f.eng); n != 0 {
+		t.Errorf("%d connections watched by the poller after the last closed", n)
+	}
+}
+
+// TestSSEWatched checks that an SSE stream is watched by the poller, not a
+// goroutine of its own, and that its client's leaving is seen.
+func TestSSEWatched(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the poller is Linux's")
+	}
+	checkLeaks(t)
+	f := newFixture(t)
+	s := f.dialSSE(t, connectCmd(t, f.token(t, "scores"), nil))
+	s.connected(t)
+	if n := live.Watched(f.eng); n != 1 {
+		t.Errorf("%d connections watched by the poller, want the one open", n)
+	}
+	s.close()
+	waitMetric(t, f.reg, "bigpipe_live_connections", map[string]string{"transport": "sse"}, 0, 5*time.Second)
+	if n := live.Watched(f.eng); n != 0 {
+		t.Errorf("%d connections watched by the poller after the last closed", n)
+	}
 }
 
 // TestWebSocketCommandByteByByte checks that a command arriving a byte

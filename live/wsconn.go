@@ -128,19 +128,13 @@ func (t *wsConn) sendClose(code uint16, reason string) {
 
 // serve reads the client's frames until the connection ends, whichever
 // side ends it, and then closes the client. It is the connection's own
-// goroutine; between frames it waits holding no buffer (read).
-func (t *wsConn) serve(closeClient centrifuge.ClientCloseFunc) {
+// goroutine where the poller does not watch it; between frames it waits
+// holding no buffer (read).
+func (t *wsConn) serve() {
 	defer func() {
 		t.shut()
-		_ = closeClient()
+		_ = t.closeClient()
 	}()
-	if len(t.in) > 0 { // sent along with the upgrade request
-		data := t.in
-		t.in = nil
-		if !t.received(data) {
-			return
-		}
-	}
 	for {
 		bp, n, err := t.read()
 		if err != nil {
@@ -152,6 +146,29 @@ func (t *wsConn) serve(closeClient centrifuge.ClientCloseFunc) {
 			return
 		}
 	}
+}
+
+// wsReadsPerEvent bounds what one readable event reads: the poller comes
+// back for the rest.
+const wsReadsPerEvent = 16
+
+// readable reads and handles what the client sent (pollee).
+func (t *wsConn) readable() bool {
+	for range wsReadsPerEvent {
+		bp := t.readBuffer()
+		n, err := t.readNow(*bp)
+		if errors.Is(err, errWouldBlock) {
+			t.reads.Put(bp)
+			return true
+		}
+		ok := err == nil && t.received((*bp)[:n])
+		t.reads.Put(bp)
+		if !ok {
+			t.shut()
+			return false
+		}
+	}
+	return true
 }
 
 // received handles the bytes read: each whole frame, and what is left of
@@ -298,18 +315,21 @@ func (t *wsConn) deliver(op byte, msg []byte) error {
 	return nil
 }
 
+// readBuffer is a buffer from the handler's pool to read into.
+func (t *wsConn) readBuffer() *[]byte {
+	if bp, ok := t.reads.Get().(*[]byte); ok {
+		return bp
+	}
+	b := make([]byte, wsReadSize)
+	return &b
+}
+
 // read waits until the client sent something and reads it into a buffer
 // from the handler's pool, which the caller gives back. While it waits it
 // holds no buffer: one is taken for each attempt to read, and given back
 // when there was nothing to read.
 func (t *wsConn) read() (*[]byte, int, error) {
-	get := func() *[]byte {
-		if bp, ok := t.reads.Get().(*[]byte); ok {
-			return bp
-		}
-		b := make([]byte, wsReadSize)
-		return &b
-	}
+	get := t.readBuffer
 	if t.raw == nil {
 		bp := get()
 		n, err := t.conn.Read(*bp)
