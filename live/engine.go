@@ -58,7 +58,7 @@ type Engine struct {
 	m      *metrics
 	redis  *redisLink // WithRedis's shards, closed after the node; nil with the memory broker
 	health *health
-	poll   *poller // reads the held connections (SSE, WebSocket); nil: a goroutine each
+	poll   *poller    // reads the held connections (SSE, WebSocket); nil: a goroutine each
 	seen   *delivered // with Redis: what the broker delivered here, by channel
 	// stopProbe ends the broker probe (closed by Close); probeDone is
 	// closed once it has ended. Both nil with the memory broker.

@@ -40,7 +40,7 @@ type wsHandler struct {
 	maxQueue    int
 	checkOrigin func(*http.Request) bool
 	fallback    http.Handler
-	poll        *poller // reads the connections; nil: a goroutine each
+	poll        *poller   // reads the connections; nil: a goroutine each
 	reads       sync.Pool // *[]byte of wsReadSize: what a connection reads into
 	frames      sync.Pool // *[]byte: the buffers the connections assemble their frames in
 }
