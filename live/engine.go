@@ -30,10 +30,12 @@ var clientFS embed.FS
 
 const clientName = "live.js"
 
-// wsReadBufferSize is a WebSocket connection's read buffer. A client sends
-// little after its connect command (pongs, a few bytes each), and what is
-// bigger takes more reads: every idle connection holds this buffer, so it
-// is small (the WebSocket minimum is a control frame, 125 bytes).
+// wsReadBufferSize is the read buffer of a WebSocket connection that
+// centrifuge's own handler serves (HTTP/2, TLS, Protobuf: see wsHandler).
+// A client sends little after its connect command (pongs, a few bytes
+// each), and what is bigger takes more reads: every idle connection holds
+// this buffer, so it is small (the WebSocket minimum is a control frame,
+// 125 bytes).
 const wsReadBufferSize = 256
 
 // addressRetryAfter is the Retry-After, in seconds, of a connection
