@@ -151,6 +151,9 @@ func (p *poller) read(id uint64, w *polled) {
 
 // len is how many connections are watched.
 func (p *poller) len() int {
+	if p == nil {
+		return 0
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return len(p.conns)
