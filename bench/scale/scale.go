@@ -163,7 +163,7 @@ func (r *ClusterResult) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  before the publications: %d open, %d reconnects; disconnects by instance: %s\n", r.AliveStart, r.ReconnectsBefore, strings.Join(r.Disconnects, " | "))
 	for i, p := range r.Pubs {
-		fmt.Fprintf(w, "  publication %d: %d of %d received, the last %v after the publish\n", i+1, p.Received, r.Open, p.Last.Round(time.Millisecond))
+		fmt.Fprintf(w, "  publication %d: %d of %d received, the first %v and the last %v after the publish; CPU meanwhile: %s\n", i+1, p.Received, r.Open, p.First.Round(time.Millisecond), p.Last.Round(time.Millisecond), p.CPU)
 	}
 	fmt.Fprintf(w, "  at the end: %d open, %d reconnects in all; disconnects by instance: %s\n", r.AliveEnd, r.Reconnects, strings.Join(r.DisconnectsEnd, " | "))
 }
