@@ -67,7 +67,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	progress := func(s string) { fmt.Fprintf(stderr, "%s scale: %s\n", time.Now().Format("15:04:05"), s) }
-	fmt.Fprintf(stdout, "scale (issue 26), %s, commit %s, load average %s, args %q\n", time.Now().UTC().Format(time.DateTime), measure.GitCommit(ctx), loadavg(), args)
+	procs := ""
+	if v := os.Getenv("GOMAXPROCS"); v != "" { // the instances and clients inherit it
+		procs = ", GOMAXPROCS=" + v
+	}
+	fmt.Fprintf(stdout, "scale (issue 26), %s, commit %s, load average %s, args %q%s\n", time.Now().UTC().Format(time.DateTime), measure.GitCommit(ctx), loadavg(), args, procs)
 	switch o.Part {
 	case "cluster":
 		res, err := measureCluster(ctx, o, progress)
