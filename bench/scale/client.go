@@ -7,13 +7,16 @@ package scale
 // when each receives a publication it is told to watch for. Its sockets
 // are bound to loopback source addresses, PerSource connections each, so
 // that no address holds more than an instance's per-address limit and
-// each has its own ephemeral ports.
+// each has its own ephemeral ports. An SSE stream, once its connect reply
+// has subscribed it, is read by the process's receiver (receiver.go), one
+// epoll set for all; a WebSocket connection by a goroutine of its own,
+// which answers the server's pings.
 //
 // It reads commands on stdin and answers on stdout, a line each:
 //
 //	(start)              "progress <open> <failed>" now and then, then "ready <open> <failed> <first error>"
 //	"alive"              "alive <connections open> <reconnects so far>"
-//	"watch <marker> <ms>" "got <marker> <received> <unix ns of the last receipt>" once every open
+//	"watch <marker> <ms>" "got <marker> <received> <unix ns of the last receipt> <of the first>" once every open
 //	                     connection received a message holding marker, or after ms
 //	EOF                  closes every connection and exits
 
@@ -81,12 +84,19 @@ type watch struct {
 	want   int64
 	got    atomic.Int64
 	last   atomic.Int64 // unix ns
+	first  atomic.Int64 // unix ns; 0: none yet
 	done   chan struct{}
 	once   sync.Once
 }
 
 // note counts a receipt at now.
 func (w *watch) note(now int64) {
+	for {
+		f := w.first.Load()
+		if (f != 0 && f <= now) || w.first.CompareAndSwap(f, now) {
+			break
+		}
+	}
 	for {
 		l := w.last.Load()
 		if now <= l || w.last.CompareAndSwap(l, now) {
@@ -101,6 +111,7 @@ func (w *watch) note(now int64) {
 // clientState is the client process's connections.
 type clientState struct {
 	cfg        clientConfig
+	recv       *receiver // reads the SSE streams once subscribed
 	alive      atomic.Int64
 	reconnects atomic.Int64 // connections the server ended, connected again
 	watch      atomic.Pointer[watch]
@@ -126,6 +137,13 @@ func clientMain(cfgJSON string, stdin io.Reader, stdout io.Writer) error {
 	defer cancel()
 	st := &clientState{cfg: cfg}
 	var wg sync.WaitGroup
+	if cfg.Transport == "sse" {
+		var err error
+		if st.recv, err = newReceiver(st); err != nil {
+			return err
+		}
+		wg.Go(func() { st.recv.run(ctx) })
+	}
 	opened, failed := st.openAll(ctx, &wg, out)
 	first := "-"
 	if st.firstEr != nil {
@@ -212,7 +230,7 @@ func (st *clientState) commands(stdin io.Reader, out *lineWriter) error {
 				case <-w.done:
 				case <-t.C:
 				}
-				out.printf("got %s %d %d", w.marker, w.got.Load(), w.last.Load())
+				out.printf("got %s %d %d %d", w.marker, w.got.Load(), w.last.Load(), w.first.Load())
 			}()
 		default:
 			return fmt.Errorf("bad command %q", sc.Text())
@@ -260,6 +278,9 @@ func (st *clientState) run(ctx context.Context, g int, opened func(error)) {
 // session makes one connection and reads it until it ends; subscribed
 // is called once it is. It returns whether it was.
 func (st *clientState) session(ctx context.Context, t Target, src net.IP, seen **watch, subscribed func()) (bool, error) {
+	if st.cfg.Transport == "sse" {
+		return st.sseSession(ctx, t, src, seen, subscribed)
+	}
 	msgs, conn, err := st.dial(ctx, t, src)
 	if err != nil {
 		return false, err
@@ -284,12 +305,92 @@ func (st *clientState) session(ctx context.Context, t Target, src net.IP, seen *
 			subscribed()
 		}
 		// The connect reply too: after a reconnect it holds what was missed.
-		if w := st.watch.Load(); w != nil && w != *seen && bytes.Contains(m, w.marker) {
-			*seen = w
-			w.note(time.Now().UnixNano())
-		}
+		st.note(m, seen)
 	}
 	return ok, nil
+}
+
+// sseSession is session over SSE: the connect reply is read here, the
+// rest of the stream by the process's receiver.
+func (st *clientState) sseSession(ctx context.Context, t Target, src net.IP, seen **watch, subscribed func()) (bool, error) {
+	c, br, err := dialSSE(ctx, t, src)
+	if err != nil {
+		return false, err
+	}
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	for {
+		line, err := readLine(br, maxMessage)
+		if err != nil {
+			stop()
+			c.Close()
+			return false, fmt.Errorf("before the connect reply: %w", err)
+		}
+		m, ok := bytes.CutPrefix(line, []byte("data: "))
+		if !ok {
+			continue // the chunks' sizes, the events' blank lines
+		}
+		reply, err := connectReply(m, t.Subs)
+		if err != nil {
+			stop()
+			c.Close()
+			return false, err
+		}
+		if reply {
+			// After a reconnect the reply holds what was missed.
+			st.note(m, seen)
+			break
+		}
+	}
+	if !stop() { // ctx is done: c is closed
+		return false, ctx.Err()
+	}
+	_ = c.SetDeadline(time.Time{})
+	// What was read past the reply is scanned here; the receiver reads on.
+	rest, _ := br.Peek(br.Buffered())
+	st.note(rest, seen)
+	s, err := st.recv.add(c, c.Close, rest[max(0, len(rest)-carryLen):], seen)
+	if err != nil {
+		c.Close()
+		return false, err
+	}
+	st.alive.Add(1)
+	defer st.alive.Add(-1)
+	subscribed()
+	select {
+	case <-s.done:
+	case <-ctx.Done(): // the receiver ends the stream as it stops
+	}
+	return true, nil
+}
+
+// note counts a receipt of the watched marker if m holds it and this
+// connection has not counted it yet.
+func (st *clientState) note(m []byte, seen **watch) {
+	if w := st.watch.Load(); w != nil && w != *seen && bytes.Contains(m, w.marker) {
+		*seen = w
+		w.note(time.Now().UnixNano())
+	}
+}
+
+// maxMessage is the longest line a client reads before its connect
+// reply (the reply lists the publications it recovered).
+const maxMessage = 1 << 20
+
+// readLine reads a line of at most max bytes, its end included.
+func readLine(br *bufio.Reader, max int) ([]byte, error) {
+	line, err := br.ReadSlice('\n')
+	if !errors.Is(err, bufio.ErrBufferFull) {
+		return line, err
+	}
+	long := append([]byte(nil), line...)
+	for errors.Is(err, bufio.ErrBufferFull) {
+		if len(long) > max {
+			return nil, fmt.Errorf("a line over %d bytes", max)
+		}
+		line, err = br.ReadSlice('\n')
+		long = append(long, line...)
+	}
+	return long, err
 }
 
 // connectReply reads a message before the connect reply: true for the
@@ -332,47 +433,46 @@ type conn interface {
 	SetDeadline(time.Time) error
 }
 
-// dial opens a connection to t from src over the configured transport
-// and sends the connect command; it returns the connection's messages,
-// one JSON each.
+// dialSSE opens an SSE stream to t from src with the connect command and
+// reads the response's header; the stream's bytes follow in the reader,
+// as they come (chunked: each chunk holds whole events).
+func dialSSE(ctx context.Context, t Target, src net.IP) (*net.TCPConn, *bufio.Reader, error) {
+	d := &net.Dialer{Timeout: dialTimeout, LocalAddr: &net.TCPAddr{IP: src}}
+	nc, err := d.DialContext(ctx, "tcp", t.Addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dial: %w", err)
+	}
+	c := nc.(*net.TCPConn)
+	req, err := http.NewRequest(http.MethodGet, "http://"+t.Addr+t.URL+"sse?cf_connect="+url.QueryEscape(t.Connect), nil)
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	req.Header.Set("User-Agent", headless.ChromeUA)
+	req.Header.Set("Accept", "text/event-stream")
+	_ = c.SetDeadline(time.Now().Add(connectTimeout))
+	if err := req.Write(c); err != nil {
+		c.Close()
+		return nil, nil, fmt.Errorf("request: %w", err)
+	}
+	br := bufio.NewReaderSize(c, 4<<10)
+	resp, err := http.ReadResponse(br, req)
+	if err != nil {
+		c.Close()
+		return nil, nil, fmt.Errorf("response: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		c.Close()
+		return nil, nil, fmt.Errorf("response: %s", resp.Status)
+	}
+	return c, br, nil
+}
+
+// dial opens a WebSocket connection to t from src and sends the connect
+// command; it returns the connection's messages, one JSON each.
 func (st *clientState) dial(ctx context.Context, t Target, src net.IP) (func(yield func([]byte) bool), conn, error) {
 	d := &net.Dialer{Timeout: dialTimeout, LocalAddr: &net.TCPAddr{IP: src}}
 	switch st.cfg.Transport {
-	case "sse":
-		c, err := d.DialContext(ctx, "tcp", t.Addr)
-		if err != nil {
-			return nil, nil, fmt.Errorf("dial: %w", err)
-		}
-		req, err := http.NewRequest(http.MethodGet, "http://"+t.Addr+t.URL+"sse?cf_connect="+url.QueryEscape(t.Connect), nil)
-		if err != nil {
-			c.Close()
-			return nil, nil, err
-		}
-		req.Header.Set("User-Agent", headless.ChromeUA)
-		req.Header.Set("Accept", "text/event-stream")
-		_ = c.SetDeadline(time.Now().Add(connectTimeout))
-		if err := req.Write(c); err != nil {
-			c.Close()
-			return nil, nil, fmt.Errorf("request: %w", err)
-		}
-		resp, err := http.ReadResponse(bufio.NewReaderSize(c, 1<<10), req)
-		if err != nil {
-			c.Close()
-			return nil, nil, fmt.Errorf("response: %w", err)
-		}
-		if resp.StatusCode != http.StatusOK {
-			c.Close()
-			return nil, nil, fmt.Errorf("response: %s", resp.Status)
-		}
-		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(nil, 1<<20)
-		return func(yield func([]byte) bool) {
-			for sc.Scan() {
-				if data, ok := bytes.CutPrefix(sc.Bytes(), []byte("data: ")); ok && !yield(data) {
-					return
-				}
-			}
-		}, c, nil
 	case "ws":
 		wcfg, err := websocket.NewConfig("ws://"+t.Addr+t.URL+"ws", "http://"+t.Addr)
 		if err != nil {

@@ -46,7 +46,9 @@ type ClusterResult struct {
 // Pub is one publication to every connection.
 type Pub struct {
 	Received int
+	First    time.Duration // from before the publish to the first receipt
 	Last     time.Duration // from before the publish to the last receipt
+	CPU      PubCPU        // spent meanwhile, by kind of process
 }
 
 // clusterPlan is how a run is laid out.
@@ -149,6 +151,7 @@ func measureCluster(ctx context.Context, o Options, progress func(string)) (*Clu
 	for i, a := range after {
 		res.Disconnects[i] = a.Disconnects
 	}
+	pids := cpuPids{instances: sites.pids(), clients: cs.pids(), redis: redis.Pid()}
 	tag := make([]byte, 4)
 	_, _ = rand.Read(tag)
 	for k := range o.Pubs {
@@ -156,7 +159,7 @@ func measureCluster(ctx context.Context, o Options, progress func(string)) (*Clu
 		if _, err := cs.settle(ctx, open, time.Minute); err != nil {
 			return res, err
 		}
-		p, err := publishAll(ctx, cs, sites[k%len(sites)].Admin, marker)
+		p, err := publishAll(ctx, cs, sites[k%len(sites)].Admin, marker, pids)
 		if err != nil {
 			return res, err
 		}
@@ -175,9 +178,14 @@ func measureCluster(ctx context.Context, o Options, progress func(string)) (*Clu
 }
 
 // publishAll breaks news marker through an instance's admin endpoint and
-// times it from before the request to the last connection's receipt.
-func publishAll(ctx context.Context, cs clients, admin, marker string) (Pub, error) {
+// times it from before the request to the last connection's receipt,
+// reading the CPU time pids spent meanwhile.
+func publishAll(ctx context.Context, cs clients, admin, marker string, pids cpuPids) (Pub, error) {
 	receipts, err := cs.watch(marker, 60*time.Second)
+	if err != nil {
+		return Pub{}, err
+	}
+	cpu0, err := sampleCPU(pids)
 	if err != nil {
 		return Pub{}, err
 	}
@@ -196,13 +204,17 @@ func publishAll(ctx context.Context, cs clients, admin, marker string) (Pub, err
 	if resp.StatusCode != http.StatusOK {
 		return Pub{}, fmt.Errorf("publish: %s", resp.Status)
 	}
-	n, last, err := receipts()
+	n, first, last, err := receipts()
 	if err != nil {
 		return Pub{}, err
 	}
-	p := Pub{Received: n}
+	cpu1, err := sampleCPU(pids)
+	if err != nil {
+		return Pub{}, err
+	}
+	p := Pub{Received: n, CPU: cpuBetween(cpu0, cpu1)}
 	if n > 0 {
-		p.Last = last.Sub(start)
+		p.First, p.Last = first.Sub(start), last.Sub(start)
 	}
 	return p, nil
 }
@@ -236,6 +248,15 @@ func (ss sites) sample(ctx context.Context) ([]Sample, error) {
 		errs = append(errs, err)
 	}
 	return out, errors.Join(errs...)
+}
+
+// pids are the instances' process ids.
+func (ss sites) pids() []int {
+	out := make([]int, len(ss))
+	for i, s := range ss {
+		out[i] = s.Pid()
+	}
+	return out
 }
 
 // stop stops every instance.

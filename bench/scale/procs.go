@@ -251,29 +251,42 @@ func (cs clients) settle(ctx context.Context, want int, d time.Duration) (int, e
 
 // watch tells every process to watch for marker; receipts returns, once
 // every process has answered (within d), how many connections received it
-// and when the last did.
-func (cs clients) watch(marker string, d time.Duration) (receipts func() (int, time.Time, error), err error) {
+// and when the first and the last did.
+func (cs clients) watch(marker string, d time.Duration) (receipts func() (n int, first, last time.Time, err error), err error) {
 	for _, p := range cs {
 		if err := p.send("watch %s %d", marker, d.Milliseconds()); err != nil {
 			return nil, err
 		}
 	}
-	return func() (int, time.Time, error) {
-		n, last := 0, int64(0)
+	return func() (int, time.Time, time.Time, error) {
+		n, first, last := 0, int64(0), int64(0)
 		for _, p := range cs {
 			f, err := p.expect("got", d+10*time.Second, nil)
 			if err != nil {
-				return 0, time.Time{}, err
+				return 0, time.Time{}, time.Time{}, err
 			}
-			if f[1] != marker {
-				return 0, time.Time{}, fmt.Errorf("client answered for %q, want %q", f[1], marker)
+			if f[1] != marker || len(f) < 5 {
+				return 0, time.Time{}, time.Time{}, fmt.Errorf("client answered %q for %q", f, marker)
 			}
 			g, _ := strconv.Atoi(f[2])
 			l, _ := strconv.ParseInt(f[3], 10, 64)
+			fi, _ := strconv.ParseInt(f[4], 10, 64)
 			n, last = n+g, max(last, l)
+			if fi != 0 && (first == 0 || fi < first) {
+				first = fi
+			}
 		}
-		return n, time.Unix(0, last), nil
+		return n, time.Unix(0, first), time.Unix(0, last), nil
 	}, nil
+}
+
+// pids are the processes' ids.
+func (cs clients) pids() []int {
+	out := make([]int, len(cs))
+	for i, p := range cs {
+		out[i] = p.cmd.Process.Pid
+	}
+	return out
 }
 
 // stop stops every process, all at once.

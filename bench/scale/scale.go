@@ -67,7 +67,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	progress := func(s string) { fmt.Fprintf(stderr, "%s scale: %s\n", time.Now().Format("15:04:05"), s) }
-	fmt.Fprintf(stdout, "scale (issue 26), %s, commit %s, load average %s, args %q\n", time.Now().UTC().Format(time.DateTime), measure.GitCommit(ctx), loadavg(), args)
+	procs := ""
+	if v := os.Getenv("GOMAXPROCS"); v != "" { // the instances and clients inherit it
+		procs = ", GOMAXPROCS=" + v
+	}
+	fmt.Fprintf(stdout, "scale (issue 26), %s, commit %s, load average %s, args %q%s\n", time.Now().UTC().Format(time.DateTime), measure.GitCommit(ctx), loadavg(), args, procs)
 	switch o.Part {
 	case "cluster":
 		res, err := measureCluster(ctx, o, progress)
@@ -163,7 +167,7 @@ func (r *ClusterResult) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  before the publications: %d open, %d reconnects; disconnects by instance: %s\n", r.AliveStart, r.ReconnectsBefore, strings.Join(r.Disconnects, " | "))
 	for i, p := range r.Pubs {
-		fmt.Fprintf(w, "  publication %d: %d of %d received, the last %v after the publish\n", i+1, p.Received, r.Open, p.Last.Round(time.Millisecond))
+		fmt.Fprintf(w, "  publication %d: %d of %d received, the first %v and the last %v after the publish; CPU meanwhile: %s\n", i+1, p.Received, r.Open, p.First.Round(time.Millisecond), p.Last.Round(time.Millisecond), p.CPU)
 	}
 	fmt.Fprintf(w, "  at the end: %d open, %d reconnects in all; disconnects by instance: %s\n", r.AliveEnd, r.Reconnects, strings.Join(r.DisconnectsEnd, " | "))
 }
