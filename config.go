@@ -47,7 +47,7 @@ type config struct {
 	serverTiming bool
 	limits       render.Limits
 
-	liveSecret  string   // signs the live tokens and keys the comment form's CSRF tokens; "" = random per process
+	liveSecret  string   // signs the live tokens and keys the comment form's CSRF tokens; "" = random per process (the forms' key then kept beside a file store: formkey.go)
 	liveOrigins []string // origins allowed to open a live WebSocket besides the page's own host
 
 	trustedProxies []netip.Prefix // peers whose X-Forwarded-For names the client (and X-Forwarded-Proto the scheme)
@@ -102,7 +102,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.liveMaxConns, "live-max-conns", 0, "live connections open at once; more get 503 with Retry-After and the client retries later; 0: no bound but the open-file limit")
 	fs.BoolVar(&c.serverTiming, "server-timing", true, "report page and pagelet timings to the browser (Server-Timing header, performance marks)")
 	fs.StringVar(&c.liveSecret, "live-secret", os.Getenv("BIGPIPE_LIVE_SECRET"),
-		"secret that signs live connection tokens and comment-form tokens; every instance of a site must share it; empty: a random one per process (env BIGPIPE_LIVE_SECRET)")
+		"secret that signs live connection tokens and comment-form tokens; every instance of a site must share it; empty: a random one per process, and the forms' key kept beside a file -db (form.key) (env BIGPIPE_LIVE_SECRET)")
 	proxies := fs.String("trusted-proxies", os.Getenv("BIGPIPE_TRUSTED_PROXIES"),
 		"comma-separated addresses or networks of the load balancers in front (e.g. 10.0.0.0/8): a request from one counts against the client address its X-Forwarded-For gives "+
 			"(live connections per address, the comment rate), not the proxy's; empty: none (env BIGPIPE_TRUSTED_PROXIES)")

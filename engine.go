@@ -6,9 +6,7 @@ package main
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -93,14 +91,6 @@ func (e *liveEngine) close() {
 			e.log.Warn("live engine: closed before every client was told to go", "err", err)
 		}
 	})
-}
-
-// siteKey derives the comment form's CSRF key from the live secret, so one
-// secret configures both and neither key can stand in for the other.
-func siteKey(secret []byte) []byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte("bigpipe demo: comment form CSRF key"))
-	return m.Sum(nil)
 }
 
 // redactURLs returns urls with their passwords hidden, for the log.

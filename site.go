@@ -62,8 +62,12 @@ func newSite(cfg config, p siteParts) (*site, error) {
 	if err != nil {
 		return nil, err
 	}
+	key, err := formKey(cfg, eng.secret)
+	if err != nil {
+		return nil, err
+	}
 	s := &site{log: log}
-	s.Site = pages.NewSite(p.news, append([]pages.Option{pages.WithAssets(reg), pages.WithLive(eng.Engine), pages.WithLogger(log), pages.WithSecret(siteKey(eng.secret)),
+	s.Site = pages.NewSite(p.news, append([]pages.Option{pages.WithAssets(reg), pages.WithLive(eng.Engine), pages.WithLogger(log), pages.WithSecret(key),
 		// Signing out closes the session's live connections on every instance.
 		pages.WithAccounts(accounts.WithSignOut(eng.signedOut)),
 		pages.WithDirectory(accounts.NewDirectory(p.news)),
