@@ -153,6 +153,9 @@ func (f *fetches) peek(i int, fill *cache.Fill) (result, bool) {
 	if !ok {
 		return result{}, false
 	}
+	if o != cache.Hit { // a stale fragment's refresh holds fill (see fetches.recycle)
+		f.escaped = true
+	}
 	return f.fromCache(i, e, o), true
 }
 
