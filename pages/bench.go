@@ -223,11 +223,13 @@ func Bench(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
 	// The layout shows the delays alone; a cached pagelet's key names
 	// everything its content or failure depends on, the layout's key
 	// first (one string for both).
-	layoutKey := "/bench\x00" + spec
-	key := ""
+	const keyPrefix = "/bench\x00"
+	key, layoutKey := "", ""
 	if cached {
-		key = layoutKey + "\x00" + strconv.Itoa(pad) + "\x00" + fail
-		layoutKey = key[:len(layoutKey)]
+		key = keyPrefix + spec + "\x00" + strconv.Itoa(pad) + "\x00" + fail
+		layoutKey = key[:len(keyPrefix)+len(spec)]
+	} else {
+		layoutKey = keyPrefix + spec
 	}
 	pls := make([]pagelet.Pagelet, len(delays))
 	for i, d := range delays {

@@ -111,7 +111,7 @@ func (h *Handler) start(x *response, page *pagelet.Page) *fetches {
 			f.spans[i] = startPageletSpan(x.ctx, t, &page.Pagelets[i], now)
 		}
 	}
-	todo := f.lookup()
+	todo := f.lookup(now)
 	f.escaped = f.escaped || len(todo) > 0
 	// A context per pagelet left to load; pagelets with the same timeout
 	// share one, since they share its deadline.
@@ -144,7 +144,7 @@ func (h *Handler) start(x *response, page *pagelet.Page) *fetches {
 // pagelet: those it serves at once are done (hits), with no goroutine and
 // nothing of the process-wide budget held. It returns the indexes of the
 // pagelets left to load.
-func (f *fetches) lookup() []int {
+func (f *fetches) lookup(now time.Time) []int {
 	n := len(f.page.Pagelets)
 	todo := grow(f.ints, 2*n)[:0]
 	f.ints = todo
@@ -160,7 +160,7 @@ func (f *fetches) lookup() []int {
 	f.sources = grow(f.sources, n)
 	for i := range n {
 		if fill := f.fill(i); fill != nil {
-			if res, ok := f.peek(i, fill); ok {
+			if res, ok := f.peek(i, fill, now); ok {
 				f.sent[i] = res
 				f.hits = append(f.hits, i)
 				continue

@@ -52,7 +52,7 @@ func (x *response) respond() error {
 		return x.checkFailed(page, err)
 	}
 	if x.r.Method == http.MethodHead {
-		h.setHeaders(x.w.Header(), mode, x.nonce, page.Personal())
+		x.setHeaders(mode, page.Personal())
 		x.w.WriteHeader(http.StatusOK)
 		return nil
 	}
@@ -63,7 +63,7 @@ func (x *response) respond() error {
 		x.grantLive(page)
 	}
 	h.earlyHints(x.w, x.r, res, mode)
-	h.setHeaders(x.w.Header(), mode, x.nonce, page.Personal())
+	x.setHeaders(mode, page.Personal())
 
 	// Every fetch starts before anything is written: the skeleton must not
 	// delay them.
@@ -92,7 +92,8 @@ func (x *response) respond() error {
 // setHeaders sets the headers of a page response: a personal page (one
 // holding a [pagelet.Pagelet].Personal) for no cache but its reader's
 // browser, and that only while it is shown.
-func (h *Handler) setHeaders(hdr http.Header, mode Mode, nonce string, personal bool) {
+func (x *response) setHeaders(mode Mode, personal bool) {
+	hdr := x.w.Header()
 	if personal {
 		hdr["Cache-Control"] = headerPrivate
 	}
@@ -105,8 +106,9 @@ func (h *Handler) setHeaders(hdr http.Header, mode Mode, nonce string, personal 
 	} else {
 		hdr["Vary"] = headerVary // shared: one who adds to it (Header.Add) appends to a copy, its capacity being its length
 	}
-	if nonce != "" {
-		hdr["Content-Security-Policy"] = []string{cspPrefix + nonce + cspSuffix}
+	if x.csp != "" {
+		x.hv[hvCSP] = x.csp
+		hdr["Content-Security-Policy"] = x.hv[hvCSP : hvCSP+1 : hvCSP+1]
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"html"
+	"net/url"
 
 	"github.com/bigpipe-go/bigpipe/pagelet"
 )
@@ -88,10 +89,29 @@ func (h *Handler) headEnd(s *stream, mode Mode) {
 	if mode == Pipelined {
 		s.buf = append(s.buf, `<noscript><meta http-equiv="refresh" content="0; url=`...)
 		s.buf = append(s.buf, h.rd.nojsNext...)
-		s.buf = appendQueryEscaped(s.buf, s.x.r.URL.RequestURI()) // nothing in it to escape for HTML: letters, digits, %-_.~+
+		s.buf = appendRequestURIEscaped(s.buf, s.x.r.URL) // nothing in it to escape for HTML: letters, digits, %-_.~+
 		s.buf = append(s.buf, `"></noscript>`...)
 	}
 	s.buf = append(s.buf, "</head><body>"...)
+}
+
+// appendRequestURIEscaped appends u.RequestURI() query-escaped
+// (appendQueryEscaped), without the string RequestURI would put together:
+// the escaping is byte by byte, so its parts are escaped in turn.
+func appendRequestURIEscaped(dst []byte, u *url.URL) []byte {
+	if u.Opaque != "" {
+		return appendQueryEscaped(dst, u.RequestURI()) // rare: as it is
+	}
+	path := u.EscapedPath()
+	if path == "" {
+		path = "/"
+	}
+	dst = appendQueryEscaped(dst, path)
+	if u.ForceQuery || u.RawQuery != "" {
+		dst = append(dst, "%3F"...) // ?
+		dst = appendQueryEscaped(dst, u.RawQuery)
+	}
+	return dst
 }
 
 // appendQueryEscaped appends s escaped as url.QueryEscape escapes it

@@ -16,3 +16,20 @@ func FuzzAppendQueryEscaped(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAppendRequestURIEscaped holds appendRequestURIEscaped to
+// url.QueryEscape of the URL's RequestURI.
+func FuzzAppendRequestURIEscaped(f *testing.F) {
+	for _, s := range []string{"/bench?delays=0,0&mode=pipelined", "/a%20b/%C3%BC?q=%3Cx%3E", "/p?", "", "*", "mailto:x@y", "/a b?c d", "//x/y?z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := url.Parse(s)
+		if err != nil {
+			return
+		}
+		if got, want := string(appendRequestURIEscaped([]byte("x"), u)), "x"+url.QueryEscape(u.RequestURI()); got != want {
+			t.Errorf("appendRequestURIEscaped(%q) = %q, want %q", s, got, want)
+		}
+	})
+}

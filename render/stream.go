@@ -39,6 +39,13 @@ func (s *stream) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// WriteString appends str to the pending bytes (io.WriteString would
+// copy it into a slice of its own first). It never fails.
+func (s *stream) WriteString(str string) (int, error) {
+	s.buf = append(s.buf, str...)
+	return len(str), nil
+}
+
 // render renders c into the pending bytes; a component that fails half-way
 // adds nothing.
 func (s *stream) render(ctx context.Context, c templ.Component) error {
@@ -107,7 +114,8 @@ func (s *stream) write() error {
 			s.beforeFirst()
 		}
 		if s.last { // the whole document in one write (see end)
-			s.w.Header()["Content-Length"] = []string{strconv.Itoa(len(s.buf))}
+			s.x.hv[hvLength] = strconv.Itoa(len(s.buf))
+			s.w.Header()["Content-Length"] = s.x.hv[hvLength : hvLength+1 : hvLength+1]
 		}
 		s.x.skeleton = s.x.since()
 	}
