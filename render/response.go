@@ -27,12 +27,12 @@ type response struct {
 	// hv are the values of the headers the response sets for itself (its
 	// id, its policy, its length): slices of this array cost no allocation
 	// of their own.
-	hv [3]string
-	pw     preflightWriter    // the ResponseWriter the PageFunc gets
-	s      stream             // the page's writes
-	l      layout             // the page's layout, cut at its slots
-	grant  *LiveGrant         // the page's live connection; nil without live pagelets (see WithLive)
-	span   trace.Span         // the page's span; nil without tracing (WithTracerProvider)
+	hv    [3]string
+	pw    preflightWriter // the ResponseWriter the PageFunc gets
+	s     stream          // the page's writes
+	l     layout          // the page's layout, cut at its slots
+	grant *LiveGrant      // the page's live connection; nil without live pagelets (see WithLive)
+	span  trace.Span      // the page's span; nil without tracing (WithTracerProvider)
 
 	start         time.Time
 	mode          Mode
