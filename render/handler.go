@@ -51,6 +51,7 @@ func (x *response) respond() error {
 	if err != nil {
 		return x.checkFailed(page, err)
 	}
+	defer putResources(res)
 	if x.r.Method == http.MethodHead {
 		x.setHeaders(mode, page.Personal())
 		x.w.WriteHeader(http.StatusOK)

@@ -3,7 +3,6 @@ package render
 import (
 	"context"
 	"fmt"
-	"html"
 	"net/url"
 
 	"github.com/bigpipe-go/bigpipe/pagelet"
@@ -27,9 +26,9 @@ func (h *Handler) head(ctx context.Context, s *stream, page *pagelet.Page, res *
 		lang = "en"
 	}
 	s.buf = append(s.buf, `<!DOCTYPE html><html lang="`...)
-	s.buf = append(s.buf, html.EscapeString(lang)...)
+	s.buf = appendHTMLEscaped(s.buf, lang)
 	s.buf = append(s.buf, `"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>`...)
-	s.buf = append(s.buf, html.EscapeString(decidedTitle(page, heads))...)
+	s.buf = appendHTMLEscaped(s.buf, decidedTitle(page, heads))
 	s.buf = append(s.buf, "</title>"...)
 	if page.Head != nil {
 		n := len(s.buf)
@@ -53,7 +52,7 @@ func (h *Handler) head(ctx context.Context, s *stream, page *pagelet.Page, res *
 		s.buf = append(s.buf, `<link rel="expect" href="#`+firstPaintID+`" blocking="render">`...)
 		for _, a := range res.preloadCSS {
 			s.buf = append(s.buf, `<link rel="preload" as="style" href="`...)
-			s.buf = append(s.buf, html.EscapeString(a.URL)...)
+			s.buf = appendHTMLEscaped(s.buf, a.URL)
 			s.buf = append(s.buf, `">`...)
 		}
 		s.buf = appendScriptOpen(s.buf, res.nonce)
@@ -63,7 +62,7 @@ func (h *Handler) head(ctx context.Context, s *stream, page *pagelet.Page, res *
 			s.buf = append(s.buf, "</script>"...)
 		} else {
 			s.buf = append(s.buf, ` src="`...)
-			s.buf = append(s.buf, html.EscapeString(res.runtime.URL)...)
+			s.buf = appendHTMLEscaped(s.buf, res.runtime.URL)
 			s.buf = append(s.buf, `"></script>`...)
 		}
 	}
@@ -74,7 +73,7 @@ func (h *Handler) head(ctx context.Context, s *stream, page *pagelet.Page, res *
 	}
 	for _, a := range res.headCSS {
 		s.buf = append(s.buf, `<link rel="stylesheet" href="`...)
-		s.buf = append(s.buf, html.EscapeString(a.URL)...)
+		s.buf = appendHTMLEscaped(s.buf, a.URL)
 		s.buf = append(s.buf, `">`...)
 	}
 	return nil

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"html"
 	"net/url"
 	"testing"
 )
@@ -32,4 +33,13 @@ func FuzzAppendRequestURIEscaped(f *testing.F) {
 			t.Errorf("appendRequestURIEscaped(%q) = %q, want %q", s, got, want)
 		}
 	})
+}
+
+// TestAppendHTMLEscaped holds appendHTMLEscaped to html.EscapeString.
+func TestAppendHTMLEscaped(t *testing.T) {
+	for _, s := range []string{"", "p0", "/static/css/a.css", `a<b>&'"c`, "ü&", "<", "x\x00y"} {
+		if got, want := string(appendHTMLEscaped([]byte("x"), s)), "x"+html.EscapeString(s); got != want {
+			t.Errorf("appendHTMLEscaped(%q) = %q, want %q", s, got, want)
+		}
+	}
 }

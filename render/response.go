@@ -75,7 +75,7 @@ func (h *Handler) begin(w http.ResponseWriter, r *http.Request) *response {
 	}
 	x.ctx = ctx
 	x.r = r.WithContext(ctx)
-	x.s = stream{w: w, rc: http.NewResponseController(w), x: x, writeTimeout: h.writeTimeout}
+	x.s = stream{w: w, rc: *http.NewResponseController(w), x: x, writeTimeout: h.writeTimeout} // a value: no allocation of its own
 	x.hv[hvRequestID] = x.id
 	w.Header()[RequestIDHeader] = x.hv[hvRequestID : hvRequestID+1 : hvRequestID+1]
 	if o := h.rd.observer; o != nil {

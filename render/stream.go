@@ -20,7 +20,7 @@ var errClientGone = errors.New("render: client gone")
 // one Write, then one Flush. Only the handler goroutine touches it.
 type stream struct {
 	w            http.ResponseWriter
-	rc           *http.ResponseController
+	rc           http.ResponseController
 	x            *response
 	buf          []byte        // pending bytes; nil between a flush and more
 	pooled       *[]byte       // the pool's handle on buf's array
