@@ -303,6 +303,7 @@ func (c *Cache) put(key key, fill *Fill, fl *flight, frag Fragment, loaded time.
 		c.index(key, e)
 		return e, otter.WriteOp
 	})
+	c.changed()
 	if kept == nil {
 		return e
 	}

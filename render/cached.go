@@ -157,7 +157,9 @@ func (f *fetches) peek(i int, fill *cache.Fill, now time.Time) (result, bool) {
 	if o != cache.Hit { // a stale fragment's refresh holds fill (see fetches.recycle)
 		f.escaped = true
 	}
-	return f.fromCache(i, e, o), true
+	res := f.fromCache(i, e, o)
+	res.entry = e
+	return res, true
 }
 
 // getCached is run's load for a cached pagelet: the cache's entry, loaded

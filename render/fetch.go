@@ -158,6 +158,13 @@ func (f *fetches) lookup(now time.Time) []int {
 	todo = todo[:0:n]
 	f.fills = grow(f.fills, n)
 	f.sources = grow(f.sources, n)
+	if f.remembered(now) { // every pagelet a hit, as the last fully cached page of this handler
+		for i := range n {
+			f.hits = append(f.hits, i)
+		}
+		return todo
+	}
+	gen := f.x.h.rd.cache.Generation() // before the lookups (see cache.Generation)
 	for i := range n {
 		if fill := f.fill(i); fill != nil {
 			if res, ok := f.peek(i, fill, now); ok {
@@ -168,6 +175,7 @@ func (f *fetches) lookup(now time.Time) []int {
 		}
 		todo = append(todo, i)
 	}
+	f.remember(gen)
 	return todo
 }
 

@@ -2,6 +2,7 @@ package render
 
 import (
 	"net/http"
+	"sync/atomic"
 )
 
 // Handler serves the pages of one [PageFunc]. Create it with [Renderer.Page].
@@ -9,6 +10,7 @@ type Handler struct {
 	pageConfig
 	rd    *Renderer
 	pages PageFunc
+	hits  atomic.Pointer[hitMemo] // its last fully cached page's fragments (memo.go)
 }
 
 var _ http.Handler = (*Handler)(nil)

@@ -86,10 +86,20 @@ func (s *stream) end() error {
 	if err := s.flush(); err != nil {
 		return err
 	}
-	if s.writeTimeout > 0 && !s.noDeadline {
+	if s.writeTimeout > 0 && !s.noDeadline && !s.whole() {
 		_ = s.rc.SetWriteDeadline(time.Now().Add(s.writeTimeout))
 	}
 	return nil
+}
+
+// whole reports whether the document went out whole with its
+// Content-Length (see end), and nothing changed the body on its way: a
+// compressing middleware drops the header. net/http then has nothing
+// left to write once the handler returns (no last chunk), and the
+// deadline set for the write needs no fresh term.
+func (s *stream) whole() bool {
+	l := s.w.Header()["Content-Length"]
+	return s.x.hv[hvLength] != "" && len(l) == 1 && l[0] == s.x.hv[hvLength]
 }
 
 // write hands the pending bytes to the ResponseWriter in one Write and
