@@ -8,9 +8,10 @@ import (
 // Handler serves the pages of one [PageFunc]. Create it with [Renderer.Page].
 type Handler struct {
 	pageConfig
-	rd    *Renderer
-	pages PageFunc
-	hits  atomic.Pointer[hitMemo] // its last fully cached page's fragments (memo.go)
+	rd     *Renderer
+	pages  PageFunc
+	hits   atomic.Pointer[hitMemo]    // its last fully cached page's fragments (memo.go)
+	layout atomic.Pointer[lastLayout] // its last page's kept layout (layoutcache.go)
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -73,7 +74,7 @@ func (x *response) respond() error {
 	f := h.start(x, page)
 	defer f.stop()
 	defer x.l.release()
-	if k, ok := h.rd.keptLayout(page); ok { // layoutcache.go
+	if k, ok := h.keptLayout(page); ok { // layoutcache.go
 		x.l = layout{segs: k.segs, order: k.order}
 	} else {
 		if err := h.rd.renderLayout(x.ctx, page, &x.l); err != nil {
