@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/maypok86/otter/v2"
@@ -37,6 +38,8 @@ type Cache struct {
 	bus    Bus // set once by Join; nil: this instance alone
 	busMu  sync.RWMutex
 	origin string // this cache's id on the bus
+
+	gen atomic.Uint64 // counts the changes of what keys hold (see Generation)
 
 	mu      sync.Mutex                  // guards the index and the flights
 	idx     map[string]map[key]struct{} // "t"+tag, "c"+channel, "k"+policy key → keys stored
@@ -137,6 +140,7 @@ func (c *Cache) deleted(ev otter.DeletionEvent[key, *Entry]) {
 	if ev.Cause == otter.CauseReplacement {
 		return
 	}
+	defer c.changed()
 	c.mu.Lock()
 	c.unindex(ev.Key, ev.Value, nil)
 	c.mu.Unlock()

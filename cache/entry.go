@@ -3,6 +3,8 @@ package cache
 import (
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/bigpipe-go/bigpipe/pagelet"
 )
 
@@ -26,8 +28,9 @@ type Entry struct {
 	tags    []string
 	base    string // the policy's key: a personal fragment's key adds the reader
 	policy  pagelet.Cache
-	stored  time.Time // loaded, or replaced by a publication
-	invalid bool      // invalidated: served only as stale-if-error
+	stored  time.Time          // loaded, or replaced by a publication
+	invalid bool               // invalidated: served only as stale-if-error
+	hits    prometheus.Counter // its pagelet's hits (metrics.hitCounter); nil: looked up on a hit
 }
 
 // Position is a live channel's kind ("state" or "stream") and a place in

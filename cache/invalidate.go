@@ -94,6 +94,7 @@ func (c *Cache) invalidate(names []string) {
 			e.invalid = true
 			return &e, otter.WriteOp
 		})
+		c.changed()
 	}
 }
 
@@ -122,5 +123,6 @@ func (c *Cache) publish(name string, html []byte, pos *Position) {
 			e.HTML, e.Live, e.invalid, e.stored = html, pos, false, now
 			return &e, otter.WriteOp
 		})
+		c.changed()
 	}
 }

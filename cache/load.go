@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"runtime/debug"
 	"time"
 
@@ -108,14 +109,33 @@ func (e *PanicError) Error() string {
 // refresh in the background (unless a load of the key runs already).
 // Otherwise it returns false, and the caller should [Cache.Get] it.
 func (c *Cache) Peek(fill *Fill) (*Entry, Outcome, bool) {
+	return c.peek(fill, time.Time{})
+}
+
+// PeekAt is [Cache.Peek] with the time now read by the caller, who looks
+// several fragments up at once (a page's): one reading of the clock for
+// them all.
+func (c *Cache) PeekAt(fill *Fill, now time.Time) (*Entry, Outcome, bool) {
+	return c.peek(fill, now)
+}
+
+// peek is Peek at now; zero: the cache's clock.
+func (c *Cache) peek(fill *Fill, now time.Time) (*Entry, Outcome, bool) {
 	key := fill.key()
-	e, ok := c.frags.GetIfPresent(key)
+	e, ok := c.get(key)
 	if !ok {
 		return nil, "", false
 	}
-	switch e.state(c.now()) {
+	if now.IsZero() {
+		now = c.now()
+	}
+	switch e.state(now) {
 	case Fresh:
-		c.m.lookup(fill.Name, Hit)
+		if e.hits != nil {
+			e.hits.Inc()
+		} else {
+			c.m.lookup(fill.Name, Hit)
+		}
 		return e, Hit, true
 	case Stale:
 		c.group.DoChan(key.String(), c.load(key, fill, nil)) // nobody waits: the result is stored
@@ -123,6 +143,25 @@ func (c *Cache) Peek(fill *Fill) (*Entry, Outcome, bool) {
 		return e, StaleHit, true
 	}
 	return nil, "", false
+}
+
+// readSample is how many of Peek's reads tell the eviction policy, one
+// in readSample (see Cache.get).
+const readSample = 8
+
+// get returns what key holds. One read in readSample, drawn at random,
+// counts for the eviction policy (otter's read buffer, whose draining and
+// upkeep run on the reading goroutine, see New); the others read quietly.
+// Every cached pagelet of every page is such a read: at a few lookups per
+// page, the policy's bookkeeping was a tenth of a fully cached page's
+// work, and what it keeps (how often and how lately each key is read)
+// keeps its proportions when every key's reads are sampled alike.
+func (c *Cache) get(k key) (*Entry, bool) {
+	if rand.Uint32()%readSample == 0 {
+		return c.frags.GetIfPresent(k)
+	}
+	e, ok := c.frags.GetEntryQuietly(k)
+	return e.Value, ok
 }
 
 // Get returns the fragment for fill: at once if [Cache.Peek] would serve
@@ -246,7 +285,8 @@ func (c *Cache) begin() bool {
 // waits for the key's lock to change what is stored.
 func (c *Cache) put(key key, fill *Fill, fl *flight, frag Fragment, loaded time.Time) *Entry {
 	html, pos := frag.HTML, frag.Live
-	e := &Entry{Head: frag.Head, channel: fill.Channel, tags: fill.Policy.Tags, policy: fill.Policy, base: fill.Policy.Key, stored: loaded}
+	e := &Entry{Head: frag.Head, channel: fill.Channel, tags: fill.Policy.Tags, policy: fill.Policy, base: fill.Policy.Key, stored: loaded,
+		hits: c.m.hitCounter(fill.Name)}
 	kept, _ := c.frags.Compute(key, func(old *Entry, found bool) (*Entry, otter.ComputeOp) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
@@ -263,6 +303,7 @@ func (c *Cache) put(key key, fill *Fill, fl *flight, frag Fragment, loaded time.
 		c.index(key, e)
 		return e, otter.WriteOp
 	})
+	c.changed()
 	if kept == nil {
 		return e
 	}

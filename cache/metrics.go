@@ -61,11 +61,17 @@ func (m *metrics) lookup(pagelet string, o Outcome) {
 		m.lookups.WithLabelValues(pagelet, string(o)).Inc()
 		return
 	}
+	m.hitCounter(pagelet).Inc()
+}
+
+// hitCounter is pagelet's counter of hits. A stored entry keeps its own
+// (Entry.hits), so that a hit costs no lookup of it.
+func (m *metrics) hitCounter(pagelet string) prometheus.Counter {
 	c, ok := m.hits.Load(pagelet)
 	if !ok {
 		c, _ = m.hits.LoadOrStore(pagelet, m.lookups.WithLabelValues(pagelet, string(Hit)))
 	}
-	c.(prometheus.Counter).Inc()
+	return c.(prometheus.Counter)
 }
 
 func (m *metrics) refresh(pagelet string, ok bool, d time.Duration) {

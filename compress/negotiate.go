@@ -23,8 +23,9 @@ func negotiate(values []string) coding { return header.Negotiate(values, header.
 // addVary adds Accept-Encoding to Vary unless it is there already or Vary
 // is "*".
 func addVary(h http.Header) {
-	if vary := h.Values("Vary"); header.ListsToken(vary, "*") || header.ListsToken(vary, "accept-encoding") {
+	vary := h["Vary"] // canonical already: as Values and Add, without canonicalizing the key for each call
+	if header.ListsToken(vary, "*") || header.ListsToken(vary, "accept-encoding") {
 		return
 	}
-	h.Add("Vary", "Accept-Encoding")
+	h["Vary"] = append(vary[:len(vary):len(vary)], "Accept-Encoding") // a copy: vary may be shared (a renderer's)
 }

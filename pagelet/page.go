@@ -107,7 +107,7 @@ func (p *Page) Validate() error {
 		switch {
 		case pl.ID == "":
 			errs = append(errs, fmt.Errorf("%w (pagelet #%d): give every pagelet an ID", ErrEmptyID, i))
-		case !utf8.ValidString(pl.ID) || strings.ContainsFunc(pl.ID, unicode.IsControl):
+		case !printableASCII(pl.ID) && (!utf8.ValidString(pl.ID) || strings.ContainsFunc(pl.ID, unicode.IsControl)):
 			errs = append(errs, fmt.Errorf("%w: %q", ErrBadID, pl.ID))
 		case dup:
 			errs = append(errs, fmt.Errorf("%w %q (pagelet #%d): ids must be unique within a page", ErrDuplicateID, pl.ID, i))
@@ -121,6 +121,18 @@ func (p *Page) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// printableASCII reports whether s is printable ASCII alone (space to
+// tilde): valid UTF-8 with no control character, checked without decoding
+// runes, as most ids are.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // smallPage is the most pagelets Validate checks for repeated ids without

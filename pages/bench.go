@@ -38,12 +38,14 @@ const (
 // ParseDelays parses a comma-separated list of millisecond delays, such as
 // "50,100,200": 1 to MaxBenchPagelets whole numbers from 0 to 60000.
 func ParseDelays(s string) ([]time.Duration, error) {
-	fields := strings.Split(s, ",")
-	if len(fields) > MaxBenchPagelets {
-		return nil, fmt.Errorf("delays: %d values, at most %d pagelets allowed", len(fields), MaxBenchPagelets)
+	n := strings.Count(s, ",") + 1
+	if n > MaxBenchPagelets {
+		return nil, fmt.Errorf("delays: %d values, at most %d pagelets allowed", n, MaxBenchPagelets)
 	}
-	out := make([]time.Duration, len(fields))
-	for i, f := range fields {
+	out := make([]time.Duration, n)
+	for i := range out { // without strings.Split's slice: the page function runs for every request
+		f, rest, _ := strings.Cut(s, ",")
+		s = rest
 		ms, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil {
 			return nil, fmt.Errorf("delays: value %d (%.20q) is not a whole number of milliseconds", i+1, f)
@@ -201,7 +203,7 @@ func Bench(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
 		spec = v
 	}
 	delays, err := ParseDelays(spec)
-	faults := make([]Fault, len(delays))
+	var faults []Fault // nil: none
 	fail, hasFail := query.Get(q, "fail")
 	if hasFail && err == nil {
 		faults, err = ParseFailures(fail, len(delays))
@@ -218,13 +220,24 @@ func Bench(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
 		http.Error(w, "400 bad request: "+err.Error(), http.StatusBadRequest)
 		return nil, nil
 	}
-	key := ""
+	// The layout shows the delays alone; a cached pagelet's key names
+	// everything its content or failure depends on, the layout's key
+	// first (one string for both).
+	const keyPrefix = "/bench\x00"
+	key, layoutKey := "", ""
 	if cached {
-		key = "/bench\x00" + spec + "\x00" + strconv.Itoa(pad) + "\x00" + fail
+		key = keyPrefix + spec + "\x00" + strconv.Itoa(pad) + "\x00" + fail
+		layoutKey = key[:len(keyPrefix)+len(spec)]
+	} else {
+		layoutKey = keyPrefix + spec
 	}
 	pls := make([]pagelet.Pagelet, len(delays))
 	for i, d := range delays {
-		pls[i] = benchPagelet(i, d, pad, faults[i])
+		f := FaultNone
+		if faults != nil {
+			f = faults[i]
+		}
+		pls[i] = benchPagelet(i, d, pad, f)
 		if cached {
 			pls[i].Cache = benchCache(key)
 		}
@@ -232,13 +245,31 @@ func Bench(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error) {
 	return &pagelet.Page{
 		Title:     "BigPipe benchmark",
 		Lang:      "en",
-		Head:      headMeta("BigPipe benchmark page: "+strconv.Itoa(len(delays))+" pagelets, each shown as soon as its own delay has passed.", false),
-		InlineCSS: []string{"css/bench.css"}, // 1 KB: first paint waits for no request
+		Head:      benchHeads[len(delays)],
+		InlineCSS: benchInlineCSS, // 1 KB: first paint waits for no request
 		Layout:    func(slot pagelet.Slot) templ.Component { return BenchLayout(delays, slot) },
-		LayoutKey: "/bench\x00" + spec, // the layout shows the delays alone
+		LayoutKey: layoutKey,
 		Pagelets:  pls,
 	}, nil
 }
+
+// benchInlineCSS is /bench's InlineCSS (the renderer only reads it).
+var benchInlineCSS = []string{"css/bench.css"}
+
+// benchHeads are /bench's head markup for 0 to MaxBenchPagelets pagelets
+// (its description says how many), rendered once: the page function and
+// the head run for every request, the fully cached page's too.
+var benchHeads = func() (heads [MaxBenchPagelets + 1]templ.Component) {
+	for n := range heads {
+		var b strings.Builder
+		desc := "BigPipe benchmark page: " + strconv.Itoa(n) + " pagelets, each shown as soon as its own delay has passed."
+		if err := headMeta(desc, false).Render(context.Background(), &b); err != nil {
+			panic("pages: /bench head: " + err.Error()) // a constant template over a constant text
+		}
+		heads[n] = templ.Raw(b.String())
+	}
+	return heads
+}()
 
 // Why an injected fault's pagelet failed (the client only sees its fallback).
 var (
@@ -254,6 +285,10 @@ func benchPagelet(i int, d time.Duration, pad int, f Fault) pagelet.Pagelet {
 		Placeholder: benchPlaceholder,
 		Fallback:    benchFallbacks[i],
 		Timeout:     d + 5*time.Second,
+	}
+	if f == FaultNone && d == 0 && pad == 0 { // made once (the zero-delay page of the load figures)
+		p.Load = benchInstantLoads[i]
+		return p
 	}
 	if f == FaultNone { // one closure: the page function runs for every request
 		p.Load = func(ctx context.Context) (templ.Component, error) {
@@ -349,9 +384,16 @@ func benchHeading(id string, d time.Duration) templ.Component {
 	})
 }
 
-// The placeholder every /bench pagelet shows, and the fallback of each,
-// made once.
+// The placeholder every /bench pagelet shows, the fallback of each, and
+// the Load of each with no delay, no pad and no fault, made once.
 var (
+	benchInstantLoads = func() (ls [MaxBenchPagelets]func(context.Context) (templ.Component, error)) {
+		for i := range ls {
+			c := BenchPagelet(i, 0, "")
+			ls[i] = func(context.Context) (templ.Component, error) { return c, nil }
+		}
+		return ls
+	}()
 	benchPlaceholder = BenchPlaceholder()
 	benchFallbacks   = func() (fs [MaxBenchPagelets]func(error) templ.Component) {
 		for i := range fs {

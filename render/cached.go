@@ -146,14 +146,20 @@ type unpositioned struct {
 func (u *unpositioned) Error() string { return "live position unknown: " + u.err.Error() }
 func (u *unpositioned) Unwrap() error { return u.err }
 
-// peek looks pagelet i up in the cache before anything is written, and
-// returns it done if the cache can serve it at once.
-func (f *fetches) peek(i int, fill *cache.Fill) (result, bool) {
-	e, o, ok := f.x.h.rd.cache.Peek(fill)
+// peek looks pagelet i up in the cache before anything is written (now:
+// when the page's lookups began), and returns it done if the cache can
+// serve it at once.
+func (f *fetches) peek(i int, fill *cache.Fill, now time.Time) (result, bool) {
+	e, o, ok := f.x.h.rd.cache.PeekAt(fill, now)
 	if !ok {
 		return result{}, false
 	}
-	return f.fromCache(i, e, o), true
+	if o != cache.Hit { // a stale fragment's refresh holds fill (see fetches.recycle)
+		f.escaped = true
+	}
+	res := f.fromCache(i, e, o)
+	res.entry = e
+	return res, true
 }
 
 // getCached is run's load for a cached pagelet: the cache's entry, loaded

@@ -20,10 +20,21 @@ const CSPHeader = "script-src 'nonce-%s' 'strict-dynamic'; object-src 'none'; ba
 var cspPrefix, cspSuffix, _ = strings.Cut(CSPHeader, "%s")
 
 // newNonce draws a fresh CSP nonce: 128 bits from crypto/rand, base64.
-func newNonce() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
-	return base64.StdEncoding.EncodeToString(b[:])
+// It returns the policy that names it too (CSPHeader with the nonce), the
+// nonce being part of the same string: one allocation for both.
+func newNonce() (nonce, policy string) {
+	var raw [16]byte
+	_, _ = rand.Read(raw[:]) // never fails (crypto/rand)
+	n := base64.StdEncoding.EncodedLen(len(raw))
+	var b strings.Builder
+	b.Grow(len(cspPrefix) + n + len(cspSuffix))
+	b.WriteString(cspPrefix)
+	var enc [24]byte // base64 of 16 bytes
+	base64.StdEncoding.Encode(enc[:], raw[:])
+	b.Write(enc[:n])
+	b.WriteString(cspSuffix)
+	policy = b.String()
+	return policy[len(cspPrefix) : len(cspPrefix)+n], policy
 }
 
 // Nonce returns the CSP nonce of the request whose context ctx is (the

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"html"
 	"slices"
 	"strings"
 
@@ -126,18 +125,18 @@ func appendHeadTags(dst []byte, heads []*pagelet.Head) []byte {
 		}
 		if m.Property != "" {
 			dst = append(dst, `<meta property="`...)
-			dst = append(dst, html.EscapeString(m.Property)...)
+			dst = appendHTMLEscaped(dst, m.Property)
 		} else {
 			dst = append(dst, `<meta name="`...)
-			dst = append(dst, html.EscapeString(m.Name)...)
+			dst = appendHTMLEscaped(dst, m.Name)
 		}
 		dst = append(dst, `" content="`...)
-		dst = append(dst, html.EscapeString(m.Content)...)
+		dst = appendHTMLEscaped(dst, m.Content)
 		dst = append(dst, `">`...)
 	}
 	if canonical != "" {
 		dst = append(dst, `<link rel="canonical" href="`...)
-		dst = append(dst, html.EscapeString(canonical)...)
+		dst = appendHTMLEscaped(dst, canonical)
 		dst = append(dst, `">`...)
 	}
 	for _, h := range heads {

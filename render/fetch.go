@@ -67,6 +67,15 @@ type fetches struct {
 	fills   []cache.Fill
 	sources []cachedSource
 	hits    []int
+
+	// all is the array of sent, held and batch, ints that of the pagelet
+	// indexes lookup returns and hits: kept for reuse (see recycle).
+	all  []result
+	ints []int
+
+	// escaped is set once something that may outlive the page holds f:
+	// a load or refresh the cache runs (see recycle).
+	escaped bool
 }
 
 // fetchSlot is one pagelet's place in its page's fetches.
@@ -82,17 +91,7 @@ type fetchSlot struct {
 // deadline. The caller must call stop.
 func (h *Handler) start(x *response, page *pagelet.Page) *fetches {
 	n := len(page.Pagelets)
-	results := make([]result, 3*n)
-	f := &fetches{
-		x: x, page: page,
-		results: make(chan int, n),
-		sent:    results[2*n:],
-		slots:   make([]fetchSlot, n),
-		left:    n,
-		max:     h.pageFetches,
-		batch:   results[:0:n],
-		held:    results[n : 2*n],
-	}
+	f := newFetches(x, page, h.pageFetches)
 	now := time.Now()
 	for i := range page.Pagelets {
 		// The pagelet's own deadline, counted from the start of the page
@@ -101,18 +100,19 @@ func (h *Handler) start(x *response, page *pagelet.Page) *fetches {
 		f.slots[i].deadline = now.Add(page.Pagelets[i].EffectiveTimeout())
 	}
 	if h.serverTiming {
-		f.timing = make([]result, n)
+		f.timing = grow(f.timing, n)
 		for i := range f.timing {
 			f.timing[i].index = -1
 		}
 	}
 	if t := h.rd.tracer; t != nil {
-		f.spans = make([]trace.Span, n)
+		f.spans = grow(f.spans, n)
 		for i := range f.spans {
 			f.spans[i] = startPageletSpan(x.ctx, t, &page.Pagelets[i], now)
 		}
 	}
-	todo := f.lookup()
+	todo := f.lookup(now)
+	f.escaped = f.escaped || len(todo) > 0
 	// A context per pagelet left to load; pagelets with the same timeout
 	// share one, since they share its deadline.
 	for k, i := range todo {
@@ -144,9 +144,10 @@ func (h *Handler) start(x *response, page *pagelet.Page) *fetches {
 // pagelet: those it serves at once are done (hits), with no goroutine and
 // nothing of the process-wide budget held. It returns the indexes of the
 // pagelets left to load.
-func (f *fetches) lookup() []int {
+func (f *fetches) lookup(now time.Time) []int {
 	n := len(f.page.Pagelets)
-	todo := make([]int, 0, 2*n)
+	todo := grow(f.ints, 2*n)[:0]
+	f.ints = todo
 	if f.x.h.rd.cache == nil {
 		for i := range n {
 			todo = append(todo, i)
@@ -155,11 +156,18 @@ func (f *fetches) lookup() []int {
 	}
 	f.hits = todo[n:n]
 	todo = todo[:0:n]
-	f.fills = make([]cache.Fill, n)
-	f.sources = make([]cachedSource, n)
+	f.fills = grow(f.fills, n)
+	f.sources = grow(f.sources, n)
+	if f.remembered(now) { // every pagelet a hit, as the last fully cached page of this handler
+		for i := range n {
+			f.hits = append(f.hits, i)
+		}
+		return todo
+	}
+	gen := f.x.h.rd.cache.Generation() // before the lookups (see cache.Generation)
 	for i := range n {
 		if fill := f.fill(i); fill != nil {
-			if res, ok := f.peek(i, fill); ok {
+			if res, ok := f.peek(i, fill, now); ok {
 				f.sent[i] = res
 				f.hits = append(f.hits, i)
 				continue
@@ -167,6 +175,7 @@ func (f *fetches) lookup() []int {
 		}
 		todo = append(todo, i)
 	}
+	f.remember(gen)
 	return todo
 }
 
@@ -298,4 +307,5 @@ func (f *fetches) stop() {
 		putBuf(f.held[i].html)
 	}
 	f.x.failed = f.failed
+	f.recycle()
 }

@@ -2,13 +2,16 @@ package render
 
 import (
 	"net/http"
+	"sync/atomic"
 )
 
 // Handler serves the pages of one [PageFunc]. Create it with [Renderer.Page].
 type Handler struct {
 	pageConfig
-	rd    *Renderer
-	pages PageFunc
+	rd     *Renderer
+	pages  PageFunc
+	hits   atomic.Pointer[hitMemo]    // its last fully cached page's fragments (memo.go)
+	layout atomic.Pointer[lastLayout] // its last page's kept layout (layoutcache.go)
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -51,8 +54,9 @@ func (x *response) respond() error {
 	if err != nil {
 		return x.checkFailed(page, err)
 	}
+	defer putResources(res)
 	if x.r.Method == http.MethodHead {
-		h.setHeaders(x.w.Header(), mode, x.nonce, page.Personal())
+		x.setHeaders(mode, page.Personal())
 		x.w.WriteHeader(http.StatusOK)
 		return nil
 	}
@@ -63,14 +67,14 @@ func (x *response) respond() error {
 		x.grantLive(page)
 	}
 	h.earlyHints(x.w, x.r, res, mode)
-	h.setHeaders(x.w.Header(), mode, x.nonce, page.Personal())
+	x.setHeaders(mode, page.Personal())
 
 	// Every fetch starts before anything is written: the skeleton must not
 	// delay them.
 	f := h.start(x, page)
 	defer f.stop()
 	defer x.l.release()
-	if k, ok := h.rd.keptLayout(page); ok { // layoutcache.go
+	if k, ok := h.keptLayout(page); ok { // layoutcache.go
 		x.l = layout{segs: k.segs, order: k.order}
 	} else {
 		if err := h.rd.renderLayout(x.ctx, page, &x.l); err != nil {
@@ -92,7 +96,8 @@ func (x *response) respond() error {
 // setHeaders sets the headers of a page response: a personal page (one
 // holding a [pagelet.Pagelet].Personal) for no cache but its reader's
 // browser, and that only while it is shown.
-func (h *Handler) setHeaders(hdr http.Header, mode Mode, nonce string, personal bool) {
+func (x *response) setHeaders(mode Mode, personal bool) {
+	hdr := x.w.Header()
 	if personal {
 		hdr["Cache-Control"] = headerPrivate
 	}
@@ -105,8 +110,9 @@ func (h *Handler) setHeaders(hdr http.Header, mode Mode, nonce string, personal 
 	} else {
 		hdr["Vary"] = headerVary // shared: one who adds to it (Header.Add) appends to a copy, its capacity being its length
 	}
-	if nonce != "" {
-		hdr["Content-Security-Policy"] = []string{cspPrefix + nonce + cspSuffix}
+	if x.csp != "" {
+		x.hv[hvCSP] = x.csp
+		hdr["Content-Security-Policy"] = x.hv[hvCSP : hvCSP+1 : hvCSP+1]
 	}
 }
 

@@ -3,7 +3,7 @@ package render
 import (
 	"context"
 	"fmt"
-	"html"
+	"net/url"
 
 	"github.com/bigpipe-go/bigpipe/pagelet"
 )
@@ -26,9 +26,9 @@ func (h *Handler) head(ctx context.Context, s *stream, page *pagelet.Page, res *
 		lang = "en"
 	}
 	s.buf = append(s.buf, `<!DOCTYPE html><html lang="`...)
-	s.buf = append(s.buf, html.EscapeString(lang)...)
+	s.buf = appendHTMLEscaped(s.buf, lang)
 	s.buf = append(s.buf, `"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>`...)
-	s.buf = append(s.buf, html.EscapeString(decidedTitle(page, heads))...)
+	s.buf = appendHTMLEscaped(s.buf, decidedTitle(page, heads))
 	s.buf = append(s.buf, "</title>"...)
 	if page.Head != nil {
 		n := len(s.buf)
@@ -52,7 +52,7 @@ func (h *Handler) head(ctx context.Context, s *stream, page *pagelet.Page, res *
 		s.buf = append(s.buf, `<link rel="expect" href="#`+firstPaintID+`" blocking="render">`...)
 		for _, a := range res.preloadCSS {
 			s.buf = append(s.buf, `<link rel="preload" as="style" href="`...)
-			s.buf = append(s.buf, html.EscapeString(a.URL)...)
+			s.buf = appendHTMLEscaped(s.buf, a.URL)
 			s.buf = append(s.buf, `">`...)
 		}
 		s.buf = appendScriptOpen(s.buf, res.nonce)
@@ -62,7 +62,7 @@ func (h *Handler) head(ctx context.Context, s *stream, page *pagelet.Page, res *
 			s.buf = append(s.buf, "</script>"...)
 		} else {
 			s.buf = append(s.buf, ` src="`...)
-			s.buf = append(s.buf, html.EscapeString(res.runtime.URL)...)
+			s.buf = appendHTMLEscaped(s.buf, res.runtime.URL)
 			s.buf = append(s.buf, `"></script>`...)
 		}
 	}
@@ -73,7 +73,7 @@ func (h *Handler) head(ctx context.Context, s *stream, page *pagelet.Page, res *
 	}
 	for _, a := range res.headCSS {
 		s.buf = append(s.buf, `<link rel="stylesheet" href="`...)
-		s.buf = append(s.buf, html.EscapeString(a.URL)...)
+		s.buf = appendHTMLEscaped(s.buf, a.URL)
 		s.buf = append(s.buf, `">`...)
 	}
 	return nil
@@ -88,10 +88,29 @@ func (h *Handler) headEnd(s *stream, mode Mode) {
 	if mode == Pipelined {
 		s.buf = append(s.buf, `<noscript><meta http-equiv="refresh" content="0; url=`...)
 		s.buf = append(s.buf, h.rd.nojsNext...)
-		s.buf = appendQueryEscaped(s.buf, s.x.r.URL.RequestURI()) // nothing in it to escape for HTML: letters, digits, %-_.~+
+		s.buf = appendRequestURIEscaped(s.buf, s.x.r.URL) // nothing in it to escape for HTML: letters, digits, %-_.~+
 		s.buf = append(s.buf, `"></noscript>`...)
 	}
 	s.buf = append(s.buf, "</head><body>"...)
+}
+
+// appendRequestURIEscaped appends u.RequestURI() query-escaped
+// (appendQueryEscaped), without the string RequestURI would put together:
+// the escaping is byte by byte, so its parts are escaped in turn.
+func appendRequestURIEscaped(dst []byte, u *url.URL) []byte {
+	if u.Opaque != "" {
+		return appendQueryEscaped(dst, u.RequestURI()) // rare: as it is
+	}
+	path := u.EscapedPath()
+	if path == "" {
+		path = "/"
+	}
+	dst = appendQueryEscaped(dst, path)
+	if u.ForceQuery || u.RawQuery != "" {
+		dst = append(dst, "%3F"...) // ?
+		dst = appendQueryEscaped(dst, u.RawQuery)
+	}
+	return dst
 }
 
 // appendQueryEscaped appends s escaped as url.QueryEscape escapes it

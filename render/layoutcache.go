@@ -64,6 +64,29 @@ func (rd *Renderer) keptLayout(page *pagelet.Page) (*keptLayout, bool) {
 	return k, true
 }
 
+// lastLayout is the layout a handler's last page was written with, under
+// its LayoutKey: a layout's markup depends on nothing its key does not
+// name, so the next page with that key and the same pagelets reuses it
+// without looking it up (a kept layout is never changed; one the store has
+// let go since is still right).
+type lastLayout struct {
+	key string
+	k   *keptLayout
+}
+
+// keptLayout is the Renderer's keptLayout, asked of the handler's last
+// layout first.
+func (h *Handler) keptLayout(page *pagelet.Page) (*keptLayout, bool) {
+	if last := h.layout.Load(); last != nil && page.LayoutKey != "" && last.key == page.LayoutKey && last.k.fits(page) {
+		return last.k, true
+	}
+	k, ok := h.rd.keptLayout(page)
+	if ok {
+		h.layout.Store(&lastLayout{key: page.LayoutKey, k: k})
+	}
+	return k, ok
+}
+
 // keepLayout keeps l, just rendered for page, under page's LayoutKey:
 // a copy of its markup, which l's pooled buffer does not outlive. A layout
 // that wrote the request's nonce is not kept: it differs per request.

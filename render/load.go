@@ -26,6 +26,7 @@ type result struct {
 	live   *LivePosition // where the pagelet's live channel stood before Load; nil if not live
 	cache  cache.Outcome // how the cache served it; "" for a pagelet not cached
 	head   *pagelet.Head // what its Load decided of the document's head (pagelet.WithHead); nil: nothing
+	entry  *cache.Entry  // the cache's entry it was served from at once (fetches.peek); nil otherwise
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}

@@ -1,7 +1,6 @@
 package render
 
 import (
-	"html"
 	"strconv"
 
 	"github.com/bigpipe-go/bigpipe/assets"
@@ -55,7 +54,7 @@ func appendPatch(dst []byte, res *resources, i int, id string, content []byte, s
 		}
 		sent = append(sent, a)
 		dst = append(dst, `<link rel="stylesheet" href="`...)
-		dst = append(dst, html.EscapeString(a.URL)...)
+		dst = appendHTMLEscaped(dst, a.URL)
 		dst = append(dst, `">`...)
 	}
 	dst = append(dst, `<template for="`...)

@@ -1,7 +1,6 @@
 package render
 
 import (
-	"html"
 	"slices"
 	"time"
 
@@ -111,7 +110,7 @@ func appendScripts(dst []byte, res *resources, order []int) []byte {
 			}
 			dst = appendScriptOpen(dst, res.nonce)
 			dst = append(dst, ` src="`...)
-			dst = append(dst, html.EscapeString(a.URL)...)
+			dst = appendHTMLEscaped(dst, a.URL)
 			dst = append(dst, `"></script>`...)
 		}
 	}

@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/bigpipe-go/bigpipe/assets"
 	"github.com/bigpipe-go/bigpipe/pagelet"
@@ -19,6 +20,22 @@ type resources struct {
 	runtimeJS       string            // the runtime's code, when the skeleton carries it inline
 	runtimeInline   bool              // see Handler.resolve
 	nonce           string            // the request's CSP nonce for every script element; "" without a policy
+
+	// The arrays of the lists above, kept for the next page when the
+	// resources go back to the pool (see putResources).
+	lists              [][]*assets.Asset
+	all, head, preload []*assets.Asset
+}
+
+// resourcesPool recycles resources: a page's lists are made for every
+// request, the fully cached page's too.
+var resourcesPool = sync.Pool{New: func() any { return new(resources) }}
+
+// putResources gives res back once its page is written: nothing keeps it
+// past the response (no pagelet's goroutine reads it).
+func putResources(res *resources) {
+	clear(res.lists)
+	resourcesPool.Put(res)
 }
 
 // resolve resolves page's assets for one request in mode, with this
@@ -27,8 +44,10 @@ type resources struct {
 func (h *Handler) resolve(page *pagelet.Page, mode Mode, nonce string) (*resources, error) {
 	rd := h.rd
 	n := len(page.Pagelets)
-	lists := make([][]*assets.Asset, 2*n)
-	res := &resources{css: lists[:n:n], js: lists[n:], nonce: nonce}
+	res := resourcesPool.Get().(*resources)
+	lists := grow(res.lists, 2*n)
+	*res = resources{css: lists[:n:n], js: lists[n:], nonce: nonce,
+		inlineCSS: res.inlineCSS[:0], lists: lists, all: res.all, head: res.head, preload: res.preload}
 	var err error
 	if res.runtime, err = rd.runtimeAsset(); err != nil {
 		return nil, fmt.Errorf("render: client runtime: %w", err)
@@ -41,7 +60,8 @@ func (h *Handler) resolve(page *pagelet.Page, mode Mode, nonce string) (*resourc
 	for i := range page.Pagelets {
 		total += len(page.Pagelets[i].CSS) + len(page.Pagelets[i].JS)
 	}
-	all := make([]*assets.Asset, 0, total)
+	all := grow(res.all, total)[:0]
+	res.all = all
 	next := func(names []string) ([]*assets.Asset, error) {
 		start := len(all)
 		for _, name := range names {
@@ -85,8 +105,10 @@ func (h *Handler) resolve(page *pagelet.Page, mode Mode, nonce string) (*resourc
 		}
 	}
 	res.headCSS = rd.headCSS(res, mode)
+	res.head = res.headCSS
 	if mode.outOfOrder() {
 		res.preloadCSS = preloadCSS(res)
+		res.preload = res.preloadCSS
 	}
 	return res, nil
 }
@@ -100,7 +122,7 @@ func (h *Handler) resolve(page *pagelet.Page, mode Mode, nonce string) (*resourc
 // and the runtime's <link rel=stylesheet> for the same URL reuses the
 // preloaded response.
 func preloadCSS(res *resources) []*assets.Asset {
-	var list []*assets.Asset
+	list := res.preload[:0]
 	for _, css := range res.css {
 		for _, a := range css {
 			if _, inline := a.Inline(); !inline && !slices.Contains(list, a) && !slices.Contains(res.headCSS, a) {
@@ -141,8 +163,8 @@ func (res *resources) applied(a *assets.Asset, sent []*assets.Asset) bool {
 // and with every declared bundle whose parts are all needed standing in for
 // them, so that files that travel together cost one request.
 func (rd *Renderer) headCSS(res *resources, mode Mode) []*assets.Asset {
-	list := make([]*assets.Asset, 0, len(res.pageCSS)+len(res.css))
-	seen := make(map[string]int, cap(list)) // name -> index in list
+	list := res.head[:0]
+	seen := make(map[string]int, len(res.pageCSS)+len(res.css)) // name -> index in list
 	add := func(as []*assets.Asset) {
 		for _, a := range as {
 			if _, dup := seen[a.Name]; !dup {

@@ -23,11 +23,16 @@ type response struct {
 	cancel context.CancelFunc // ends ctx; nil without a page deadline
 	id     string             // the request id
 	nonce  string             // CSP nonce for every script element; "" without a policy
-	pw     preflightWriter    // the ResponseWriter the PageFunc gets
-	s      stream             // the page's writes
-	l      layout             // the page's layout, cut at its slots
-	grant  *LiveGrant         // the page's live connection; nil without live pagelets (see WithLive)
-	span   trace.Span         // the page's span; nil without tracing (WithTracerProvider)
+	csp    string             // the Content-Security-Policy naming nonce; "" without a policy
+	// hv are the values of the headers the response sets for itself (its
+	// id, its policy, its length): slices of this array cost no allocation
+	// of their own.
+	hv    [3]string
+	pw    preflightWriter // the ResponseWriter the PageFunc gets
+	s     stream          // the page's writes
+	l     layout          // the page's layout, cut at its slots
+	grant *LiveGrant      // the page's live connection; nil without live pagelets (see WithLive)
+	span  trace.Span      // the page's span; nil without tracing (WithTracerProvider)
 
 	start         time.Time
 	mode          Mode
@@ -43,6 +48,14 @@ type response struct {
 
 type responseKey struct{}
 
+// The indexes of response.hv: a header's value is hv[i:i+1:i+1], so that
+// one who adds to it (Header.Add) appends to a copy.
+const (
+	hvRequestID = iota
+	hvCSP
+	hvLength
+)
+
 // begin starts answering r: a request id (returned in X-Request-Id), a CSP
 // nonce with [WithCSP], and the page's context, which carries both and
 // ends at the page deadline, the PageFunc's and the layout's time included.
@@ -54,7 +67,7 @@ func (h *Handler) begin(w http.ResponseWriter, r *http.Request) *response {
 	}
 	x.vals = ctx // before the nonce: what a cached pagelet's shared Load may carry (cached.go)
 	if h.csp {
-		x.nonce = newNonce()
+		x.nonce, x.csp = newNonce()
 		ctx = templ.WithNonce(ctx, x.nonce)
 	}
 	if h.pageTimeout > 0 {
@@ -62,8 +75,9 @@ func (h *Handler) begin(w http.ResponseWriter, r *http.Request) *response {
 	}
 	x.ctx = ctx
 	x.r = r.WithContext(ctx)
-	x.s = stream{w: w, rc: http.NewResponseController(w), x: x, writeTimeout: h.writeTimeout}
-	w.Header()[RequestIDHeader] = []string{x.id}
+	x.s = stream{w: w, rc: *http.NewResponseController(w), x: x, writeTimeout: h.writeTimeout} // a value: no allocation of its own
+	x.hv[hvRequestID] = x.id
+	w.Header()[RequestIDHeader] = x.hv[hvRequestID : hvRequestID+1 : hvRequestID+1]
 	if o := h.rd.observer; o != nil {
 		o.PageStarted(x.r)
 	}

@@ -2,7 +2,6 @@ package render
 
 import (
 	"context"
-	"html"
 	"log/slog"
 
 	"github.com/bigpipe-go/bigpipe/assets"
@@ -89,14 +88,14 @@ func appendPlacedStyles(dst []byte, res *resources, order []int, placed []result
 			applied = append(applied, a)
 			if text, ok := a.Inline(); ok { // Asset.Inline vouches it cannot end the element
 				dst = append(dst, `<style data-href="`...)
-				dst = append(dst, html.EscapeString(a.URL)...)
+				dst = appendHTMLEscaped(dst, a.URL)
 				dst = append(dst, `">`...)
 				dst = append(dst, text...)
 				dst = append(dst, "</style>"...)
 				continue
 			}
 			dst = append(dst, `<link rel="stylesheet" href="`...)
-			dst = append(dst, html.EscapeString(a.URL)...)
+			dst = appendHTMLEscaped(dst, a.URL)
 			dst = append(dst, `">`...)
 		}
 	}
@@ -124,7 +123,7 @@ const (
 // appendOpenAs opens a pagelet's container element with attrs.
 func appendOpenAs(dst []byte, id, attrs string) []byte {
 	dst = append(dst, `<div id="`...)
-	dst = append(dst, html.EscapeString(id)...)
+	dst = appendHTMLEscaped(dst, id)
 	return append(dst, attrs...)
 }
 

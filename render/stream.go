@@ -20,7 +20,7 @@ var errClientGone = errors.New("render: client gone")
 // one Write, then one Flush. Only the handler goroutine touches it.
 type stream struct {
 	w            http.ResponseWriter
-	rc           *http.ResponseController
+	rc           http.ResponseController
 	x            *response
 	buf          []byte        // pending bytes; nil between a flush and more
 	pooled       *[]byte       // the pool's handle on buf's array
@@ -37,6 +37,13 @@ type stream struct {
 func (s *stream) Write(p []byte) (int, error) {
 	s.buf = append(s.buf, p...)
 	return len(p), nil
+}
+
+// WriteString appends str to the pending bytes (io.WriteString would
+// copy it into a slice of its own first). It never fails.
+func (s *stream) WriteString(str string) (int, error) {
+	s.buf = append(s.buf, str...)
+	return len(str), nil
 }
 
 // render renders c into the pending bytes; a component that fails half-way
@@ -79,10 +86,20 @@ func (s *stream) end() error {
 	if err := s.flush(); err != nil {
 		return err
 	}
-	if s.writeTimeout > 0 && !s.noDeadline {
+	if s.writeTimeout > 0 && !s.noDeadline && !s.whole() {
 		_ = s.rc.SetWriteDeadline(time.Now().Add(s.writeTimeout))
 	}
 	return nil
+}
+
+// whole reports whether the document went out whole with its
+// Content-Length (see end), and nothing changed the body on its way: a
+// compressing middleware drops the header. net/http then has nothing
+// left to write once the handler returns (no last chunk), and the
+// deadline set for the write needs no fresh term.
+func (s *stream) whole() bool {
+	l := s.w.Header()["Content-Length"]
+	return s.x.hv[hvLength] != "" && len(l) == 1 && l[0] == s.x.hv[hvLength]
 }
 
 // write hands the pending bytes to the ResponseWriter in one Write and
@@ -107,7 +124,8 @@ func (s *stream) write() error {
 			s.beforeFirst()
 		}
 		if s.last { // the whole document in one write (see end)
-			s.w.Header()["Content-Length"] = []string{strconv.Itoa(len(s.buf))}
+			s.x.hv[hvLength] = strconv.Itoa(len(s.buf))
+			s.w.Header()["Content-Length"] = s.x.hv[hvLength : hvLength+1 : hvLength+1]
 		}
 		s.x.skeleton = s.x.since()
 	}

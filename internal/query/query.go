@@ -17,10 +17,13 @@ func Get(raw, name string) (string, bool) {
 	for raw != "" {
 		var pair string
 		pair, raw, _ = strings.Cut(raw, "&")
-		if pair == "" || strings.Contains(pair, ";") {
+		k, v, _ := strings.Cut(pair, "=")
+		if pair == "" || k != name && !escaped(k) { // a key with nothing to unescape is itself: not name
 			continue
 		}
-		k, v, _ := strings.Cut(pair, "=")
+		if strings.IndexByte(pair, ';') >= 0 {
+			continue
+		}
 		k, ok := unescapeQuery(k)
 		if !ok || k != name {
 			continue
@@ -32,10 +35,22 @@ func Get(raw, name string) (string, bool) {
 	return "", false
 }
 
+// escaped reports whether s has something to unescape as a query
+// component: a %-escape or a + (a loop: cheaper than strings.ContainsAny
+// for the short keys of a query).
+func escaped(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '%' || c == '+' {
+			return true
+		}
+	}
+	return false
+}
+
 // unescapeQuery unescapes s as a query component, copying only when it
 // has something to unescape.
 func unescapeQuery(s string) (string, bool) {
-	if !strings.ContainsAny(s, "%+") {
+	if !escaped(s) {
 		return s, true
 	}
 	u, err := url.QueryUnescape(s)
