@@ -108,10 +108,12 @@ func checkLiveConns(t *testing.T, l *livebench.LiveResult) {
 			t.Errorf("%s: %d tried, %d held, %d errors (%s); want 200 held", c.Transport, c.Conns, c.Held, c.Errors, c.FirstError)
 		}
 		// RSS at 200 connections is within the noise of what the runtime
-		// returns to the system (it has been seen to fall); the heap and
-		// the goroutines must grow.
-		if c.BaseRSS == 0 || c.PeakRSS == 0 || c.HeapPerConn <= 0 || c.PeakGoroutines < c.BaseGoroutines+200 {
-			t.Errorf("%s: RSS %d → %d (%.0f a connection), heap %.0f a connection, goroutines %d → %d; want RSS read, heap and goroutines grown",
+		// returns to the system (it has been seen to fall); the heap must
+		// grow. The goroutines are read, but need not grow: on Linux an
+		// idle connection has none of its own (the engine's poller waits on
+		// every socket, live/poller_linux.go).
+		if c.BaseRSS == 0 || c.PeakRSS == 0 || c.HeapPerConn <= 0 || c.BaseGoroutines == 0 || c.PeakGoroutines == 0 {
+			t.Errorf("%s: RSS %d → %d (%.0f a connection), heap %.0f a connection, goroutines %d → %d; want RSS and goroutines read, heap grown",
 				c.Transport, c.BaseRSS, c.PeakRSS, c.RSSPerConn, c.HeapPerConn, c.BaseGoroutines, c.PeakGoroutines)
 		}
 	}
