@@ -177,7 +177,9 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 	ssePing := centrifuge.PingPongConfig{PingInterval: cfg.pingInterval, PongTimeout: -1}
 	// One goroutine waits on every held connection's socket instead of one
 	// each (poller.go); without it each connection reads from its own.
-	if e.poll, err = newPoller(); err != nil {
+	if cfg.noPoller {
+		e.poll = nil
+	} else if e.poll, err = newPoller(); err != nil {
 		cfg.log.Debug("live: connections read by a goroutine each", "why", err)
 	}
 	e.sse = &sseHandler{node: node, ping: ssePing, poll: e.poll, maxBody: cfg.limits.MessageSize, maxQueue: cfg.limits.QueueSize,

@@ -12,3 +12,7 @@ func WithPositionCheck(client, round time.Duration) Option {
 
 // Watched is how many of e's connections its poller watches.
 func Watched(e *Engine) int { return e.poll.len() }
+
+// WithoutPoller has each held connection read by a goroutine of its own,
+// the path taken where there is no poller.
+func WithoutPoller() Option { return func(c *config) { c.noPoller = true } }

@@ -94,6 +94,9 @@ type config struct {
 	// it; positionRound, the engine's own (see Engine.positionCheck).
 	// Tests shorten them (export_test.go). Zero: the defaults.
 	positionCheck, positionRound time.Duration
+	// noPoller has each held connection read by a goroutine of its own, as
+	// where there is no poller (tests of that path: export_test.go).
+	noPoller bool
 }
 
 // WithSecret sets the key that signs the pages' connection tokens. Every

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
 	"sync"
 
@@ -148,54 +147,23 @@ func (t *sseConn) PingPongConfig() centrifuge.PingPongConfig   { return t.ping }
 // Write sends one message as an event.
 func (t *sseConn) Write(message []byte) error { return t.WriteMany(message) }
 
-// maxPooledChunk is the largest chunk buffer kept for reuse: one
-// publication of the largest size a feed may publish (64 KiB by default)
-// and its framing fits.
-const maxPooledChunk = 80 << 10
-
 // WriteMany sends messages as events in one chunk, in one write, within
-// heldWriteTimeout. A failed write closes the connection, which ends the
-// client (see watch). The chunk is assembled in a buffer taken from the
-// handler's pool and given back after the write: one publication sent to
-// every open stream would otherwise leave a copy of itself per stream for
-// the collector, and an idle server's heap, and so its RSS, would swing
-// up to twice its live size with every few publications.
+// heldWriteTimeout (writeFrame).
 func (t *sseConn) WriteMany(messages ...[]byte) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.done.Load() {
-		return nil
-	}
-	n := 0
+	size := 0 // the chunk's
 	for _, m := range messages {
-		n += len("data: \n\n") + len(m)
+		size += len("data: \n\n") + len(m)
 	}
-	bp, _ := t.chunks.Get().(*[]byte)
-	if bp == nil {
-		bp = new([]byte)
-	}
-	defer func() {
-		if cap(*bp) <= maxPooledChunk {
-			t.chunks.Put(bp)
+	return t.writeFrame(t.chunks, size+16, func(b []byte) []byte {
+		b = strconv.AppendInt(b, int64(size), 16)
+		b = append(b, "\r\n"...)
+		for _, m := range messages {
+			b = append(b, "data: "...)
+			b = append(b, m...)
+			b = append(b, "\n\n"...)
 		}
-	}()
-	b := slices.Grow((*bp)[:0], n+16)
-	b = strconv.AppendInt(b, int64(n), 16)
-	b = append(b, "\r\n"...)
-	for _, m := range messages {
-		b = append(b, "data: "...)
-		b = append(b, m...)
-		b = append(b, "\n\n"...)
-	}
-	b = append(b, "\r\n"...)
-	*bp = b
-	if err := t.write(b); err != nil {
-		if !errors.Is(err, errHeldSlow) { // centrifuge closes a slow client: see slow
-			t.shut()
-		}
-		return err
-	}
-	return nil
+		return append(b, "\r\n"...)
+	})
 }
 
 // Close ends the stream: its last chunk, then the connection. A write

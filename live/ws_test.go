@@ -251,8 +251,26 @@ func TestWebSocketHandshake(t *testing.T) {
 // may send: a command cut into fragments with a ping between them, pings,
 // and the closing handshake started by the client.
 func TestWebSocketFrames(t *testing.T) {
+	for _, m := range readModes {
+		t.Run(m.name, func(t *testing.T) { testWebSocketFrames(t, m.watched, m.opts...) })
+	}
+}
+
+// readModes are the two ways a held connection is read: by the poller
+// (Linux), and by a goroutine of its own (elsewhere, or a socket the
+// poller cannot watch).
+var readModes = []struct {
+	name    string
+	watched int // connections the poller watches while one is open
+	opts    []live.Option
+}{
+	{"poller", 1, nil},
+	{"goroutine", 0, []live.Option{live.WithoutPoller()}},
+}
+
+func testWebSocketFrames(t *testing.T, watched int, opts ...live.Option) {
 	checkLeaks(t)
-	f := newFixture(t)
+	f := newFixture(t, opts...)
 	cmd := connectCmd(t, f.token(t, "scores"), nil)
 	w := upgrade(t, f)
 	third := len(cmd) / 3
@@ -270,8 +288,8 @@ func TestWebSocketFrames(t *testing.T) {
 	if len(rs) != 1 || rs[0].ID != 1 || rs[0].Connect == nil {
 		t.Fatalf("want the connect reply, got %+v", rs)
 	}
-	if n := live.Watched(f.eng); runtime.GOOS == "linux" && n != 1 {
-		t.Errorf("%d connections watched by the poller, want the one open", n)
+	if n := live.Watched(f.eng); runtime.GOOS == "linux" && n != watched {
+		t.Errorf("%d connections watched by the poller, want %d", n, watched)
 	}
 	if err := f.scores.Publish(t.Context(), "scores", "3-1"); err != nil {
 		t.Fatal(err)
@@ -318,8 +336,16 @@ func TestSSEWatched(t *testing.T) {
 // TestWebSocketCommandByteByByte checks that a command arriving a byte
 // per read is read as one.
 func TestWebSocketCommandByteByByte(t *testing.T) {
-	checkLeaks(t)
-	f := newFixture(t)
+	for _, m := range readModes {
+		t.Run(m.name, func(t *testing.T) {
+			checkLeaks(t)
+			f := newFixture(t, m.opts...)
+			commandByteByByte(t, f)
+		})
+	}
+}
+
+func commandByteByByte(t *testing.T, f *fixture) {
 	w := upgrade(t, f)
 	for _, c := range (frame{op: 0x1, payload: connectCmd(t, f.token(t, "scores"), nil)}).bytes() {
 		if _, err := w.conn.Write([]byte{c}); err != nil {
@@ -335,8 +361,15 @@ func TestWebSocketCommandByteByByte(t *testing.T) {
 // sent a close frame with the code that says how (RFC 6455, section
 // 7.4.1) and then closed, and that the engine goes on serving others.
 func TestWebSocketBadFrames(t *testing.T) {
-	checkLeaks(t)
-	f := newFixture(t, live.WithLimits(live.Limits{MessageSize: 1024}))
+	for _, m := range readModes {
+		t.Run(m.name, func(t *testing.T) {
+			checkLeaks(t)
+			testWebSocketBadFrames(t, newFixture(t, append([]live.Option{live.WithLimits(live.Limits{MessageSize: 1024})}, m.opts...)...))
+		})
+	}
+}
+
+func testWebSocketBadFrames(t *testing.T, f *fixture) {
 	cases := []struct {
 		name   string
 		frames []frame

@@ -3,10 +3,7 @@ package live
 import (
 	"bytes"
 	"errors"
-	"io"
-	"slices"
 	"sync"
-	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -56,44 +53,22 @@ func (t *wsConn) PingPongConfig() centrifuge.PingPongConfig { return t.ping }
 func (t *wsConn) Write(message []byte) error { return t.WriteMany(message) }
 
 // WriteMany sends messages in one text frame, one per line (centrifuge's
-// JSON protocol), in one write. A failed write closes the connection,
-// which ends the client (see serve). The frame is assembled in a pooled
-// buffer, as SSE's chunks are (sseConn.WriteMany).
+// JSON protocol), in one write (writeFrame).
 func (t *wsConn) WriteMany(messages ...[]byte) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.done.Load() {
-		return nil
-	}
 	n := len(messages) - 1
 	for _, m := range messages {
 		n += len(m)
 	}
-	bp, _ := t.framePool.Get().(*[]byte)
-	if bp == nil {
-		bp = new([]byte)
-	}
-	defer func() {
-		if cap(*bp) <= maxPooledChunk {
-			t.framePool.Put(bp)
+	return t.writeFrame(t.framePool, n+10, func(b []byte) []byte {
+		b = appendWSHeader(b, wsText, n)
+		for i, m := range messages {
+			if i > 0 {
+				b = append(b, '\n')
+			}
+			b = append(b, m...)
 		}
-	}()
-	b := slices.Grow((*bp)[:0], n+10)
-	b = appendWSHeader(b, wsText, n)
-	for i, m := range messages {
-		if i > 0 {
-			b = append(b, '\n')
-		}
-		b = append(b, m...)
-	}
-	*bp = b
-	if err := t.write(b); err != nil {
-		if !errors.Is(err, errHeldSlow) { // centrifuge closes a slow client: see slow
-			t.shut()
-		}
-		return err
-	}
-	return nil
+		return b
+	})
 }
 
 // Close ends the connection with a close frame carrying the disconnect's
@@ -344,23 +319,13 @@ func (t *wsConn) read() (*[]byte, int, error) {
 	var rerr error
 	err := t.raw.Read(func(fd uintptr) bool {
 		bp = get()
-		for {
-			m, e := syscall.Read(int(fd), *bp)
-			switch {
-			case errors.Is(e, syscall.EINTR):
-				continue
-			case errors.Is(e, syscall.EAGAIN):
-				t.reads.Put(bp)
-				bp = nil
-				return false // wait until readable, holding no buffer
-			case e != nil:
-				rerr = e
-			case m == 0:
-				rerr = io.EOF
-			}
-			n = m
-			return true
+		n, rerr = readFD(fd, *bp)
+		if errors.Is(rerr, errWouldBlock) {
+			t.reads.Put(bp)
+			bp, rerr = nil, nil
+			return false // wait until readable, holding no buffer
 		}
+		return true
 	})
 	if err = errors.Join(err, rerr); err != nil {
 		if bp != nil {
