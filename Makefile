@@ -1,20 +1,18 @@
 # make test: everything CI runs, on a fresh machine (installs Chromium, w3m
 # and lynx when missing). make run: the demo server on :8080.
 GO        ?= go
-# A count, not a duration: a -fuzztime duration is a wall-clock deadline, and
-# Go's fuzz coordinator can report reaching it as a failure ("context deadline
-# exceeded", no crasher) on a starved machine; a count only runs slower there.
-# 5,000 inputs past each target's seeds keep CI within its 20 minutes (at
-# 20,000 the step took 6 of them); make fuzz FUZZTIME=10m for a real search.
+# Inputs past each fuzz target's seeds, and each new input's minimizing
+# budget: counts, not durations (scripts/fuzz.sh says why); 5,000 inputs
+# keep CI within its 20 minutes. make fuzz FUZZTIME=10m for a real search.
 FUZZTIME  ?= 5000x
-# Each input that finds new code is minimized, by default for up to a minute:
-# bounded by a count, the slowest targets (several arguments, each minimized)
-# took a quarter of the time they did.
 FUZZMIN   ?= 100x
 
 .PHONY: test deps generate check-generated lint test-jaeger unit fuzz run bench
 
-test: deps check-generated lint unit fuzz
+# The tests and the fuzz targets run in one step (scripts/unit.sh --fuzz):
+# the fuzz targets beside the race detector's last packages.
+test: deps check-generated lint
+	GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZMIN=$(FUZZMIN) ./scripts/unit.sh --fuzz
 
 deps:
 	./scripts/install-test-deps.sh
@@ -48,28 +46,10 @@ test-jaeger:
 unit:
 	GO=$(GO) ./scripts/unit.sh
 
-# A bounded run of every fuzz target; longer on demand: make fuzz FUZZTIME=10m
+# A bounded run of every fuzz target, one after another (scripts/fuzz.sh
+# finds them); longer on demand: make fuzz FUZZTIME=10m
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzPayload$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./render
-	$(GO) test -run '^$$' -fuzz '^FuzzQuoted$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./render
-	$(GO) test -run '^$$' -fuzz '^FuzzRequestID$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./render
-	$(GO) test -run '^$$' -fuzz '^FuzzAppendFragment$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./render
-	$(GO) test -run '^$$' -fuzz '^FuzzAppendQueryEscaped$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./render
-	$(GO) test -run '^$$' -fuzz '^FuzzReceive$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./cache
-	$(GO) test -run '^$$' -fuzz '^FuzzVerifyToken$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./live
-	$(GO) test -run '^$$' -fuzz '^FuzzPublishedAt$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./live
-	$(GO) test -run '^$$' -fuzz '^FuzzParseWSHeader$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./live
-	$(GO) test -run '^$$' -fuzz '^FuzzAppendWSClose$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./live
-	$(GO) test -run '^$$' -fuzz '^FuzzForwardedFor$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./internal/realip
-	$(GO) test -run '^$$' -fuzz '^FuzzIsCrawler$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./internal/crawler
-	$(GO) test -run '^$$' -fuzz '^FuzzParseLatency$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./internal/store
-	$(GO) test -run '^$$' -fuzz '^FuzzParseDelays$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./pages
-	$(GO) test -run '^$$' -fuzz '^FuzzParseFailures$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./pages
-	$(GO) test -run '^$$' -fuzz '^FuzzJSONLD$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./pages
-	$(GO) test -run '^$$' -fuzz '^FuzzGet$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./internal/query
-	$(GO) test -run '^$$' -fuzz '^FuzzResponse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./internal/wire
-	$(GO) test -run '^$$' -fuzz '^FuzzAcceptEncoding$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./internal/header
-	$(GO) test -run '^$$' -fuzz '^FuzzNegotiate$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./compress
+	GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZMIN=$(FUZZMIN) ./scripts/fuzz.sh
 
 run:
 	$(GO) run .

@@ -176,6 +176,25 @@ func (b *builder) cacheKey(name string, input []byte) string {
 	return name + "\x00" + string(sum[:])
 }
 
+// compress returns a's Body in gzip and in brotli: from [compressed] when
+// this process has compressed the same bytes before, else with z.
+func compress(a *Asset, z *compressor) (variants, error) {
+	if v, ok := compressed.get(a.sum); ok {
+		return v, nil
+	}
+	gz, err := z.gzip(a.Body)
+	if err != nil {
+		return variants{}, fmt.Errorf("assets: gzip %s: %w", a.Name, err)
+	}
+	br, err := z.brotli(a.Body)
+	if err != nil {
+		return variants{}, fmt.Errorf("assets: brotli %s: %w", a.Name, err)
+	}
+	v := variants{gz: gz, br: br}
+	compressed.put(a.sum, v)
+	return v, nil
+}
+
 // finish computes everything derived from a's Body: hash, URL, ETags, the
 // compressed variants, the inline form and the header values.
 func (b *builder) finish(a *Asset, z *compressor) error {
@@ -188,19 +207,15 @@ func (b *builder) finish(a *Asset, z *compressor) error {
 	a.hdrType = []string{a.ContentType}
 	a.enc[identity] = newVariant(identity, a.Body, a.ETag)
 	if len(a.Body) > 0 && compressible(a.ContentType) {
-		gz, err := z.gzip(a.Body)
+		v, err := compress(a, z)
 		if err != nil {
-			return fmt.Errorf("assets: gzip %s: %w", a.Name, err)
+			return err
 		}
-		if len(gz) < len(a.Body) {
-			a.Gzip, a.enc[gzipCoding] = gz, newVariant(gzipCoding, gz, `"`+tag+`-gz"`)
+		if len(v.gz) < len(a.Body) {
+			a.Gzip, a.enc[gzipCoding] = v.gz, newVariant(gzipCoding, v.gz, `"`+tag+`-gz"`)
 		}
-		br, err := z.brotli(a.Body)
-		if err != nil {
-			return fmt.Errorf("assets: brotli %s: %w", a.Name, err)
-		}
-		if len(br) < len(a.Body) {
-			a.Brotli, a.enc[brCoding] = br, newVariant(brCoding, br, `"`+tag+`-br"`)
+		if len(v.br) < len(a.Body) {
+			a.Brotli, a.enc[brCoding] = v.br, newVariant(brCoding, v.br, `"`+tag+`-br"`)
 		}
 	}
 	if inlinable(a, b.cfg.inlineLimit) {
