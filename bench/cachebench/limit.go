@@ -27,9 +27,9 @@ type LimitResult struct {
 	Round  time.Duration `json:"round"`
 	Bytes  int           `json:"bytes"` // the page's body
 	Rows   []Row         `json:"rows"`
-	// Wrk is the same three targets loaded by wrk (-c Conns -t2), one run
-	// each, when wrk is installed: a cross-check by a load generator that
-	// costs less per request than Go's HTTP client.
+	// Wrk is the same targets loaded by wrk (-c Conns -t2) in as many
+	// rounds, when wrk is installed: a cross-check by a load generator
+	// that costs less per request than Go's HTTP client.
 	Wrk     []WrkRow `json:"wrk,omitempty"`
 	WrkNote string   `json:"wrk_note,omitempty"`
 }
@@ -157,7 +157,7 @@ func measureLimit(ctx context.Context, exe string, o Options, progress func(stri
 		res.Rows[i].Bytes = srv.bytes
 	}
 	if o.Wrk {
-		res.Wrk, res.WrkNote = wrkRows(ctx, ts, o.LimitConns, o.Round, func(s string) { progress("limit: " + s) })
+		res.Wrk, res.WrkNote = wrkRows(ctx, ts, o.LimitConns, o.Rounds, o.Round, func(s string) { progress("limit: " + s) })
 	}
 	return res, nil
 }

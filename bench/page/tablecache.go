@@ -41,9 +41,12 @@ func writeCache(w io.Writer, r *Report) {
 				if limit > 0 && row.Name != cachebench.RowLimit {
 					s += fmt.Sprintf(" (%.0f %%)", row.RPS/limit*100)
 				}
+				if len(row.Runs) > 1 {
+					s += " [" + joinF0(row.Runs) + "]"
+				}
 				parts = append(parts, s)
 			}
-			fmt.Fprintf(w, "wrk -c%d -t2, one run each, rps: %s\n", l.Conns, strings.Join(parts, ", "))
+			fmt.Fprintf(w, "wrk -c%d -t2, %d rounds of %v each in turn, median rps [each round]: %s\n", l.Conns, l.Rounds, l.Round, strings.Join(parts, ", "))
 		case l.WrkNote != "":
 			fmt.Fprintf(w, "wrk: %s\n", l.WrkNote)
 		}
@@ -132,4 +135,13 @@ func countsU(m map[string]uint64) string {
 		parts = append(parts, fmt.Sprintf("%s %d", orDash(k), m[k]))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// joinF0 formats xs as whole numbers separated by spaces.
+func joinF0(xs []float64) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = fmt.Sprintf("%.0f", x)
+	}
+	return strings.Join(parts, " ")
 }
