@@ -38,6 +38,14 @@ func (p *pass) pipelined() error {
 	// Pagelets done while the skeleton was written ride with it: one
 	// write fewer.
 	batch := p.ready(p.f.batch[:0])
+	// Their payloads report their own times: the Server-Timing header,
+	// made at that write, leaves them out (index -1: not settled for it),
+	// so that each pagelet is reported once.
+	if p.f.timing != nil {
+		for k := range batch {
+			p.f.timing[batch[k].index].index = -1
+		}
+	}
 	var hold time.Time // while the first-paint marker is held: until when
 	for first := true; ; first = false {
 		slices.SortStableFunc(batch, func(a, b result) int {

@@ -1,12 +1,17 @@
 package render_test
 
 import (
+	"context"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/a-h/templ"
+
+	"github.com/bigpipe-go/bigpipe/pagelet"
 	"github.com/bigpipe-go/bigpipe/render"
 )
 
@@ -63,5 +68,57 @@ func TestServerTimingPlain(t *testing.T) {
 		if !strings.Contains(st, want) {
 			t.Errorf("serial page's Server-Timing %q lacks %q", st, want)
 		}
+	}
+}
+
+// TestServerTimingOnce: a pagelet that settles while the skeleton is
+// being written (after the skeleton's slots were filled, before its
+// write) rides with the skeleton as a payload that carries its timing;
+// the Server-Timing header, made at that write, must not report it too.
+// The other pagelet's placeholder, rendered in the skeleton, lets the
+// rider finish and waits until its content has rendered.
+func TestServerTimingOnce(t *testing.T) {
+	release, rendered := make(chan struct{}), make(chan struct{})
+	rider := pagelet.Pagelet{
+		ID: "rider",
+		Load: func(ctx context.Context) (templ.Component, error) {
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+				defer close(rendered)
+				_, err := io.WriteString(w, marker("rider"))
+				return err
+			}), nil
+		},
+		Placeholder: text("loading rider"),
+	}
+	gate := make(chan struct{})
+	other := gated("other", gate)
+	other.Placeholder = templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		close(release)
+		<-rendered
+		time.Sleep(20 * time.Millisecond) // the rider's result queued (too short: the test passes without trying)
+		_, err := io.WriteString(w, "loading other")
+		return err
+	})
+	srv := servePage(t, pageOf(rider, other), render.WithServerTiming(true))
+	s := open(t, srv.URL, chromeUA)
+	if _, err := s.Until("bigPipe.setup"); err != nil {
+		t.Fatal(err)
+	}
+	close(gate)
+	if err := s.ReadAll(); err != nil {
+		t.Fatal(err)
+	}
+	inPayload := regexp.MustCompile(`onPageletArrive\(\{"id":"rider".*"timing":\{`).Match(s.Body())
+	inHeader := strings.Contains(s.Header.Get("Server-Timing"), `desc="rider"`)
+	if inPayload == inHeader {
+		t.Errorf("rider reported in its payload %v and in Server-Timing %v (%q); want exactly one", inPayload, inHeader, s.Header.Get("Server-Timing"))
+	}
+	if !inPayload {
+		t.Logf("the rider was placed in the skeleton, not sent with it: the case was not reached")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"go.uber.org/goleak"
 
 	"github.com/bigpipe-go/bigpipe/internal/pgtest"
 	"github.com/bigpipe-go/bigpipe/internal/testenv"
@@ -42,5 +43,9 @@ func TestMain(m *testing.M) {
 		code = 1
 	}
 	server.Remove()
-	os.Exit(testenv.CheckLeaks(code))
+	// Toxiproxy (toxiproxy_test.go) can leave a stub of a connection that
+	// ended while a toxic was being added blocked on its output channel
+	// (its ToxicLink.AddToxic races the link's close; v2.5.0): a goroutine
+	// of the library's own, no socket held, seen once in a clean-clone run.
+	os.Exit(testenv.CheckLeaks(code, goleak.IgnoreAnyFunction("github.com/Shopify/toxiproxy/v2/toxics.(*ToxicStub).Run")))
 }
