@@ -52,15 +52,18 @@ type fetches struct {
 	batch, held []result
 
 	// timing keeps each settled pagelet's times for Server-Timing (only
-	// with WithServerTiming); index -1 marks one not settled.
+	// with WithServerTiming; empty without); index -1 marks one not
+	// settled. timing, spans and fills may hold a recycled array with
+	// length 0 (see newFetches): their length, not nil, says whether they
+	// are in use.
 	timing []result
 
 	// spans are the pagelets' spans, by index, started before their
-	// goroutines and ended as each settles (observe); nil without tracing.
+	// goroutines and ended as each settles (observe); empty without tracing.
 	spans []trace.Span
 
 	// fills are, by index, what the cache needs to find and load the
-	// cached pagelets (the zero Fill for the others; nil without a cache),
+	// cached pagelets (the zero Fill for the others; empty without a cache),
 	// sources their Sources; hits
 	// the pagelets the cache served before any goroutine started, in sent
 	// and not settled yet: poll hands them out first.
@@ -205,7 +208,7 @@ func (f *fetches) run(i int) {
 	f.begun.Add(1)
 	p := &f.page.Pagelets[i]
 	ctx := f.slots[i].ctx
-	if f.fills != nil && f.fills[i].Source != nil {
+	if len(f.fills) > 0 && f.fills[i].Source != nil {
 		t0 := time.Now()
 		f.sent[i] = f.getCached(ctx, i, &f.fills[i])
 		f.sent[i].fetch = time.Since(t0)
@@ -215,7 +218,7 @@ func (f *fetches) run(i int) {
 	lim := f.x.h.rd.limiter
 	defer lim.dismiss(1)
 	var sp trace.Span // nil without tracing
-	if f.spans != nil {
+	if len(f.spans) > 0 {
 		sp = f.spans[i]
 		ctx = trace.ContextWithSpan(ctx, sp) // Load's backend calls join the trace
 	}
@@ -237,7 +240,7 @@ func (f *fetches) run(i int) {
 // dismiss gives back pagelet i's share of the process-wide budget, unless
 // it is cached, which the budget does not count (see admitted).
 func (f *fetches) dismiss(i int) {
-	if f.fills == nil || f.fills[i].Source == nil {
+	if len(f.fills) == 0 || f.fills[i].Source == nil {
 		f.x.h.rd.limiter.dismiss(1)
 	}
 }

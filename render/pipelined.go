@@ -41,7 +41,7 @@ func (p *pass) pipelined() error {
 	// Their payloads report their own times: the Server-Timing header,
 	// made at that write, leaves them out (index -1: not settled for it),
 	// so that each pagelet is reported once.
-	if p.f.timing != nil {
+	if len(p.f.timing) > 0 {
 		for k := range batch {
 			p.f.timing[batch[k].index].index = -1
 		}

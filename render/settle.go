@@ -98,10 +98,10 @@ func (f *fetches) settle(res result) (result, bool) {
 func (f *fetches) observe(res result) {
 	p := &f.page.Pagelets[res.index]
 	fail := failure(res.err)
-	if f.timing != nil {
+	if len(f.timing) > 0 {
 		f.timing[res.index] = result{index: res.index, queue: res.queue, fetch: res.fetch, render: res.render, err: res.err, cache: res.cache}
 	}
-	if f.spans != nil {
+	if len(f.spans) > 0 {
 		endPageletSpan(f.spans[res.index], &res, fail)
 	}
 	if o := f.x.h.rd.observer; o != nil {
