@@ -92,6 +92,41 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 	if site == nil {
 		return nil, errors.New("live: New: nil asset registry")
 	}
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	m, err := newMetrics(cfg.registry)
+	if err != nil {
+		return nil, err
+	}
+	client, err := assets.New(clientFS, assets.WithPrefix(cfg.path))
+	if err != nil {
+		return nil, fmt.Errorf("live: client: %w", err)
+	}
+	node, err := centrifuge.New(cfg.nodeConfig())
+	if err != nil {
+		return nil, fmt.Errorf("live: engine: %w", err)
+	}
+	e := &Engine{cfg: cfg, node: node, site: site, client: client, m: m, feeds: make(map[string]*feedSpec),
+		conns: newAddrLimiter(cfg.limits.ConnectionsPerAddress), total: gate.New(cfg.limits.Connections), done: make(chan struct{})}
+	if err := e.useBroker(); err != nil {
+		return nil, err
+	}
+	e.receiveCache() // a node's handlers are set before it runs
+	node.OnConnecting(e.connecting)
+	node.OnConnect(e.connected)
+	node.OnTransportWrite(e.transportWrite)
+	e.transports()
+	if err := e.run(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// newConfig applies opts to the defaults and checks the result; without
+// a secret (and without Redis, which needs one) it makes a random one.
+func newConfig(opts []Option) (config, error) {
 	cfg := config{
 		log:          slog.Default(),
 		path:         DefaultPath,
@@ -107,15 +142,15 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 		cfg.log = slog.New(slog.DiscardHandler)
 	}
 	if !strings.HasPrefix(cfg.path, "/") || !strings.HasSuffix(cfg.path, "/") {
-		return nil, fmt.Errorf("live: New: path %q must start and end with /", cfg.path)
+		return config{}, fmt.Errorf("live: New: path %q must start and end with /", cfg.path)
 	}
 	switch cfg.transport {
 	case "", "sse", "websocket":
 	default:
-		return nil, fmt.Errorf("live: New: unknown transport %q (sse or websocket)", cfg.transport)
+		return config{}, fmt.Errorf("live: New: unknown transport %q (sse or websocket)", cfg.transport)
 	}
 	if len(cfg.secret) == 0 && len(cfg.redis) > 0 {
-		return nil, errRedisNoSecret
+		return config{}, errRedisNoSecret
 	}
 	if len(cfg.secret) == 0 {
 		cfg.secret = make([]byte, 32)
@@ -127,15 +162,12 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 	if cfg.registry == nil {
 		cfg.registry = prometheus.NewRegistry()
 	}
-	m, err := newMetrics(cfg.registry)
-	if err != nil {
-		return nil, err
-	}
-	client, err := assets.New(clientFS, assets.WithPrefix(cfg.path))
-	if err != nil {
-		return nil, fmt.Errorf("live: client: %w", err)
-	}
-	nodeCfg := centrifuge.Config{
+	return cfg, nil
+}
+
+// nodeConfig is the centrifuge node's configuration for cfg.
+func (cfg config) nodeConfig() centrifuge.Config {
+	nc := centrifuge.Config{
 		LogLevel:           centrifuge.LogLevelInfo,
 		LogHandler:         logHandler(cfg.log),
 		ClientQueueMaxSize: cfg.limits.QueueSize,
@@ -143,33 +175,34 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 		Metrics:            centrifuge.MetricsConfig{RegistererGatherer: registererGatherer(cfg.registry)},
 	}
 	if cfg.positionCheck > 0 {
-		nodeCfg.ClientChannelPositionCheckDelay = cfg.positionCheck
-		nodeCfg.ClientPresenceUpdateInterval = cfg.positionCheck / 10
+		nc.ClientChannelPositionCheckDelay = cfg.positionCheck
+		nc.ClientPresenceUpdateInterval = cfg.positionCheck / 10
 	}
-	node, err := centrifuge.New(nodeCfg)
-	if err != nil {
-		return nil, fmt.Errorf("live: engine: %w", err)
-	}
-	e := &Engine{cfg: cfg, node: node, site: site, client: client, m: m, feeds: make(map[string]*feedSpec),
-		conns: newAddrLimiter(cfg.limits.ConnectionsPerAddress), total: gate.New(cfg.limits.Connections), done: make(chan struct{})}
-	if len(cfg.redis) > 0 {
+	return nc
+}
+
+// useBroker gives the node its broker: Redis's shards with WithRedis, else
+// the memory broker, whose deliveries are counted (and traced) as Redis's
+// are (trackingHandler).
+func (e *Engine) useBroker() error {
+	if len(e.cfg.redis) > 0 {
 		e.seen = newDelivered()
-		if e.redis, err = useRedis(e, cfg.redis); err != nil {
-			return nil, err
-		}
-	} else {
-		// The memory broker's deliveries are counted (and traced) as
-		// Redis's are: trackingHandler.
-		mem, err := centrifuge.NewMemoryBroker(node, centrifuge.MemoryBrokerConfig{})
-		if err != nil {
-			return nil, fmt.Errorf("live: engine: %w", err)
-		}
-		node.SetBroker(&tracingMemoryBroker{MemoryBroker: mem, e: e})
+		var err error
+		e.redis, err = useRedis(e, e.cfg.redis)
+		return err
 	}
-	e.receiveCache() // a node's handlers are set before it runs
-	node.OnConnecting(e.connecting)
-	node.OnConnect(e.connected)
-	node.OnTransportWrite(e.transportWrite)
+	mem, err := centrifuge.NewMemoryBroker(e.node, centrifuge.MemoryBrokerConfig{})
+	if err != nil {
+		return fmt.Errorf("live: engine: %w", err)
+	}
+	e.node.SetBroker(&tracingMemoryBroker{MemoryBroker: mem, e: e})
+	return nil
+}
+
+// transports makes the engine's SSE and WebSocket handlers, and the
+// poller they share.
+func (e *Engine) transports() {
+	cfg, node := &e.cfg, e.node
 	// A WebSocket client must answer a ping within half the interval
 	// (centrifuge's own 10 s default would exceed a short interval).
 	ping := centrifuge.PingPongConfig{PingInterval: cfg.pingInterval, PongTimeout: cfg.pingInterval / 2}
@@ -177,10 +210,11 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 	ssePing := centrifuge.PingPongConfig{PingInterval: cfg.pingInterval, PongTimeout: -1}
 	// One goroutine waits on every held connection's socket instead of one
 	// each (poller.go); without it each connection reads from its own.
-	if cfg.noPoller {
-		e.poll = nil
-	} else if e.poll, err = newPoller(); err != nil {
-		cfg.log.Debug("live: connections read by a goroutine each", "why", err)
+	if !cfg.noPoller {
+		var err error
+		if e.poll, err = newPoller(); err != nil {
+			cfg.log.Debug("live: connections read by a goroutine each", "why", err)
+		}
 	}
 	e.sse = &sseHandler{node: node, ping: ssePing, poll: e.poll, maxBody: cfg.limits.MessageSize, maxQueue: cfg.limits.QueueSize,
 		fallback: centrifuge.NewSSEHandler(node, centrifuge.SSEConfig{PingPongConfig: ssePing, MaxRequestBodySize: cfg.limits.MessageSize})}
@@ -200,14 +234,20 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 	})
 	e.ws = &wsHandler{node: node, ping: ping, maxBody: cfg.limits.MessageSize, maxQueue: cfg.limits.QueueSize,
 		checkOrigin: e.checkOrigin, fallback: wsFallback, poll: e.poll}
-	if err := node.Run(); err != nil {
+}
+
+// run starts the node, then what watches it: the health its broker
+// reports, the broker probe (with Redis), the cache's bus. If the node
+// does not start, what it started is stopped.
+func (e *Engine) run() error {
+	if err := e.node.Run(); err != nil {
 		// The broker's goroutines may have started: stop them.
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_ = node.Shutdown(ctx)
+		_ = e.node.Shutdown(ctx)
 		cancel()
 		e.redis.close()
 		e.poll.close()
-		return nil, fmt.Errorf("live: engine: %w", err)
+		return fmt.Errorf("live: engine: %w", err)
 	}
 	broker := "memory"
 	switch n := e.redis.n(); {
@@ -216,8 +256,8 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 	case n > 1:
 		broker = fmt.Sprintf("redis (%d shards)", n)
 	}
-	e.health = newHealth(broker, e.redis.n(), m, cfg.now())
-	e.redis.reportStart(e.health, cfg.now())
+	e.health = newHealth(broker, e.redis.n(), e.m, e.cfg.now())
+	e.redis.reportStart(e.health, e.cfg.now())
 	if e.redis != nil {
 		e.stopProbe, e.probeDone = make(chan struct{}), make(chan struct{})
 		go func() {
@@ -226,10 +266,10 @@ func New(site *assets.Registry, opts ...Option) (*Engine, error) {
 		}()
 	}
 	e.presenceDone = make(chan struct{})
-	if c := cfg.cache; c != nil {
+	if c := e.cfg.cache; c != nil {
 		c.Join(cacheBus{e}) // once the engine runs: not if New fails
 	}
-	return e, nil
+	return nil
 }
 
 // Close refuses new connections (503), tells every client to reconnect
