@@ -18,6 +18,8 @@ type exchange struct {
 	form   bool       // the post passed the cross-origin check: a refusal may show the form
 	values url.Values // the posted fields less ours; nil until read
 	id     string     // the valid submission id, or ""
+	// replayed: the answer is a stored one, for a retry (OutcomeReplayed)
+	replayed bool
 }
 
 // okBody and failBody are the JSON answers.
@@ -53,6 +55,11 @@ func encodeData(res Result) (Result, error) {
 
 // succeed answers a success: JSON, or 303 See Other.
 func (x *exchange) succeed(res Result) {
+	if x.replayed {
+		x.h.observe(OutcomeReplayed)
+	} else {
+		x.h.observe(OutcomeDone)
+	}
 	if x.json {
 		body := okBody{OK: true, Message: res.Message}
 		if res.Follow {
@@ -91,6 +98,7 @@ func (x *exchange) fail(e *Error, fields Errors) {
 	if status < 400 || status > 599 {
 		status = http.StatusBadRequest
 	}
+	x.h.observe(outcomeOf(e, status))
 	for k, vs := range e.Header {
 		for _, v := range vs {
 			x.w.Header().Add(k, v)

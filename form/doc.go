@@ -38,6 +38,10 @@
 //     (500, logged; the message to the user says nothing of it). A panic
 //     in the action is recovered into a 500.
 //
+// [WithOutcomes] hears how each answered post ended ([Outcome]): done,
+// replayed, refused, busy (shed by step 5), unavailable or failed, for a
+// metric.
+//
 // # Answers
 //
 // A client that asks for JSON (Accept: application/json, as the enhancer

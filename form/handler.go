@@ -34,6 +34,7 @@ type Handler struct {
 	page       func(r *http.Request, f *Failure) templ.Component
 	log        *slog.Logger
 	running    chan struct{} // WithMaxInFlight's places; nil: no bound
+	outcome    func(Outcome) // WithOutcomes; nil: none
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -162,6 +163,7 @@ func (h *Handler) run(x *exchange, client string) {
 			return
 		case found:
 			x.w.Header().Set("Idempotent-Replayed", "true")
+			x.replayed = true
 			x.succeed(res)
 			return
 		}

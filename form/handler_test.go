@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -321,5 +322,70 @@ func TestMaxInFlight(t *testing.T) {
 	}
 	if got := n.runs.Load(); got != 2 {
 		t.Errorf("action ran %d times, want 2", got)
+	}
+}
+
+// outcomes collects what WithOutcomes reports.
+type outcomes struct {
+	mu   sync.Mutex
+	seen []form.Outcome
+}
+
+func (o *outcomes) add(x form.Outcome) { o.mu.Lock(); o.seen = append(o.seen, x); o.mu.Unlock() }
+
+// take returns what was reported since the last take.
+func (o *outcomes) take() []form.Outcome {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	s := o.seen
+	o.seen = nil
+	return s
+}
+
+// TestOutcomes posts one of each kind and checks that WithOutcomes hears
+// each once, as what it was; a shed post (WithMaxInFlight) is busy, apart
+// from an action's own 503.
+func TestOutcomes(t *testing.T) {
+	var got outcomes
+	n := newNotes(t, form.WithOutcomes(got.add), form.WithMaxInFlight(1))
+	cookie, f := n.browser(t)
+	for _, tc := range []struct {
+		name string
+		p    post
+		want form.Outcome
+	}{
+		{"stored", post{with(f, "_submission", "outcome-done-1", "text", "hello"), urlencoded, nil}, form.OutcomeDone},
+		{"the same again", post{with(f, "_submission", "outcome-done-1", "text", "hello"), urlencoded, nil}, form.OutcomeReplayed},
+		{"empty text", post{with(f, "_submission", "outcome-empty-1", "text", ""), urlencoded, nil}, form.OutcomeRefused},
+		{"bad token", post{with(f, "_token", "forged", "_submission", "outcome-token-1", "text", "x"), urlencoded, nil}, form.OutcomeRefused},
+		{"the action's 429", post{with(f, "_submission", "outcome-slow-1", "text", "slow down"), urlencoded, nil}, form.OutcomeRefused},
+		{"the action fails", post{with(f, "_submission", "outcome-fail-1", "text", "fail"), urlencoded, nil}, form.OutcomeFailed},
+		{"the action panics", post{with(f, "_submission", "outcome-panic-1", "text", "panic"), urlencoded, nil}, form.OutcomeFailed},
+	} {
+		n.post(t, cookie, tc.p)
+		if s := got.take(); !slices.Equal(s, []form.Outcome{tc.want}) {
+			t.Errorf("%s: outcomes %v, want [%s]", tc.name, s, tc.want)
+		}
+	}
+
+	n.gate = make(chan struct{})
+	before := n.runs.Load()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		n.post(t, cookie, post{with(f, "_submission", "outcome-held-1", "text", "held"), urlencoded, nil})
+	})
+	for n.runs.Load() == before { // the held post is in the action
+		runtime.Gosched()
+	}
+	if resp, _ := n.post(t, cookie, post{with(f, "_submission", "outcome-shed-1", "text", "shed"), urlencoded, nil}); resp.StatusCode != 503 {
+		t.Errorf("a post while the only place is taken: %d, want 503", resp.StatusCode)
+	}
+	if s := got.take(); !slices.Equal(s, []form.Outcome{form.OutcomeBusy}) {
+		t.Errorf("shed post: outcomes %v, want [busy]", s)
+	}
+	close(n.gate)
+	wg.Wait()
+	if s := got.take(); !slices.Equal(s, []form.Outcome{form.OutcomeDone}) {
+		t.Errorf("held post: outcomes %v, want [done]", s)
 	}
 }

@@ -71,6 +71,11 @@ func WithMaxInFlight(n int) Option {
 	}
 }
 
+// WithOutcomes calls f with how each answered post ended ([Outcome]),
+// once per post, from the goroutine that answers it: f must not block. A
+// post whose client left before its answer is not reported.
+func WithOutcomes(f func(Outcome)) Option { return func(h *Handler) { h.outcome = f } }
+
 // WithErrorPage sets the page a plain browser post gets when it is refused:
 // typically the form again, filled with f.Values, each of f.Fields next to
 // its field, and f.Form's hidden fields. The Handler writes the status

@@ -135,6 +135,7 @@ func (s *Site) newCommentHandler() *form.Handler {
 		form.WithToken(ClientCookie, s.secret),
 		form.WithMaxBytes(maxCommentBody),
 		form.WithMaxInFlight(s.postCap),
+		form.WithOutcomes(s.postMetrics.counter("comment")),
 		form.WithErrorPage(s.commentRefused),
 		form.WithLogger(s.logger()))
 }

@@ -15,17 +15,18 @@ type deskMetrics struct {
 }
 
 // WithMetrics registers the site's own metrics on reg: the moderation
-// desk's rule matching time (bigpipe_desk_match_seconds) and the desks a
-// comment reaches (bigpipe_desk_editors_per_comment). Without it (or
-// with a nil reg) they are kept but not exported. It panics if reg has
-// them already: a setup error.
+// desk's rule matching time (bigpipe_desk_match_seconds), the desks a
+// comment reaches (bigpipe_desk_editors_per_comment) and the comment and
+// message posts by outcome (bigpipe_posts_total, see postMetrics). Without
+// it (or with a nil reg) they are kept but not exported. It panics if reg
+// has them already: a setup error.
 func WithMetrics(reg prometheus.Registerer) Option {
 	return func(s *Site) {
-		m := newDeskMetrics()
+		m, p := newDeskMetrics(), newPostMetrics()
 		if reg != nil {
-			reg.MustRegister(m.matchSeconds, m.reached)
+			reg.MustRegister(m.matchSeconds, m.reached, p.posts)
 		}
-		s.deskMetrics = m
+		s.deskMetrics, s.postMetrics = m, p
 	}
 }
 

@@ -246,6 +246,7 @@ func (s *Site) newMessageHandler() *form.Handler {
 		form.WithToken(ClientCookie, s.secret),
 		form.WithMaxBytes(maxCommentBody),
 		form.WithMaxInFlight(s.postCap),
+		form.WithOutcomes(s.postMetrics.counter("message")),
 		form.WithErrorPage(s.messageRefused),
 		form.WithLogger(s.logger()))
 }

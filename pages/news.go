@@ -108,6 +108,7 @@ type Site struct {
 	deskAct     *form.Handler // the desk's actions' posts
 	match       matcherCache  // every editor's rules, compiled
 	deskMetrics *deskMetrics  // WithMetrics
+	postMetrics *postMetrics  // WithMetrics
 
 	cache *cache.Cache // the renderer's pagelet cache (WithCache); nil: no pagelet is cached
 
@@ -154,13 +155,13 @@ func NewSite(st *store.Store, opts ...Option) *Site {
 	if s.posts == nil {
 		s.posts = newAddressLimiter(DefaultCommentRate, DefaultCommentBurst, func() time.Time { return s.now() })
 	}
+	if s.deskMetrics == nil {
+		s.deskMetrics, s.postMetrics = newDeskMetrics(), newPostMetrics()
+	}
 	s.comments = s.newCommentHandler()
 	s.newAccounts()
 	s.mail, s.noticesRead = s.newMessageHandler(), s.newNoticesReadHandler()
 	s.newDeskHandlers()
-	if s.deskMetrics == nil {
-		s.deskMetrics = newDeskMetrics()
-	}
 	return s
 }
 
