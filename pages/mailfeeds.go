@@ -148,7 +148,10 @@ func (s *Site) publishNotices(ctx context.Context, reader string) error {
 }
 
 // publish runs each of publish, in order, on a site that is live, each
-// with its own time limit; one that fails is retried in the background
+// with its own time limit, within ctx's deadline if it has one (what the
+// caller may spend before it answers); ctx's cancellation does not stop
+// them (the client that posted may leave: what it stored is published
+// all the same). One that fails is retried in the background
 // ([Site.publishLater]). Every publication here is a keyed item or a
 // state, so a repeat shows once. It reports whether every one went out
 // now: if not (or the site is not live), the caller expires what they
@@ -157,7 +160,8 @@ func (s *Site) publish(ctx context.Context, what string, publish ...func(context
 	if s.feeds == nil {
 		return false
 	}
-	ctx = context.WithoutCancel(ctx)
+	ctx, cancel := detach(ctx)
+	defer cancel()
 	all := true
 	for _, p := range publish {
 		pctx, cancel := context.WithTimeout(ctx, publishTimeout)
@@ -169,6 +173,17 @@ func (s *Site) publish(ctx context.Context, what string, publish ...func(context
 		}
 	}
 	return all
+}
+
+// detach returns a context with ctx's values and deadline but not its
+// cancellation: work the caller bounds that must not stop when the
+// client goes. The caller must call cancel.
+func detach(ctx context.Context) (context.Context, context.CancelFunc) {
+	detached := context.WithoutCancel(ctx)
+	if d, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(detached, d)
+	}
+	return detached, func() {}
 }
 
 // readingNow reports whether reader has the conversation of a and b open

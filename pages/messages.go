@@ -332,10 +332,12 @@ func (s *Site) addMessage(ctx context.Context, sub *form.Submission) (form.Resul
 // so has the recipient if they have the conversation open now; then it is
 // published, with the receipt and both readers' conversations lists.
 func (s *Site) delivered(ctx context.Context, m store.Message) {
-	ctx = context.WithoutCancel(ctx)
-	// The marks are bounded as the store was: the database may have gone
-	// away since (a stall would otherwise hold the answer until it ends).
-	mctx, cancel := context.WithTimeout(ctx, postStoreTimeout)
+	// The marks and the publications, which read the database too, are
+	// bounded together as the store was: the database may have gone away
+	// since, and a stall would otherwise hold the answer until it ends (a
+	// publication each for up to publishTimeout). What does not go out in
+	// time is retried in the background (publish).
+	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), postStoreTimeout)
 	defer cancel()
 	_, away := s.st.MarkRead(mctx, m.From, m.To, m.Seq, m.Posted)
 	if away != nil {
@@ -352,12 +354,13 @@ func (s *Site) delivered(ctx context.Context, m store.Message) {
 		func(ctx context.Context) error { return s.publishConversations(ctx, m.To) },
 	}
 	if away == nil {
-		s.publish(ctx, "message", append([]func(context.Context) error{message}, lists...)...)
+		s.publish(mctx, "message", append([]func(context.Context) error{message}, lists...)...)
 		return
 	}
 	// The database did not answer: the message itself goes out now (it
-	// needs none); the receipt and the lists once it is back.
-	s.publish(ctx, "message", message)
+	// needs none, and gets a time of its own: the marks may have spent
+	// the bound); the receipt and the lists once it is back.
+	s.publish(context.WithoutCancel(ctx), "message", message)
 	if s.feeds != nil {
 		for _, p := range lists {
 			s.publishLater(s.logger().With("what", "message"), "message", away, p)

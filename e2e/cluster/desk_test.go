@@ -1,6 +1,7 @@
 package cluster_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -95,6 +96,13 @@ func TestDeskAcrossInstances(t *testing.T) {
 	}
 
 	hidden := time.Now()
+	// The button posts the desk's form: a navigation, whose answer is the
+	// desk again. The old document is marked, so that the new one is
+	// waited for below (navigating meanwhile would race it: one of the
+	// two is aborted).
+	if _, err := chromedp.Run(desk.Ctx, chromedp.Evaluate[bool](`window.deskBeforeHide = true`)); err != nil {
+		t.Fatal(err)
+	}
 	if err := chromedp.Do(desk.Ctx, chromedp.Click(item(hot)+` .desk-hide`)); err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +111,11 @@ func TestDeskAcrossInstances(t *testing.T) {
 	}
 	t.Logf("hidden on B → gone from the reader's tab on A in %v", time.Since(hidden).Round(time.Millisecond))
 
-	desk.open(t, b.base()+"/desk") // the action's answer is the desk again
+	answered, cancel := context.WithTimeout(desk.Ctx, openTimeout)
+	defer cancel()
+	if err := desk.Poll(answered, `!window.deskBeforeHide && !!(window.bigPipe && window.bigPipe.done && window.bigPipe.liveState && window.bigPipe.liveState.connects > 0)`); err != nil {
+		t.Fatalf("the desk after the hide (the action's answer): %v", err)
+	}
 	if err := chromedp.Do(desk.Ctx, chromedp.Click(item(other)+` .desk-pin`)); err != nil {
 		t.Fatal(err)
 	}
