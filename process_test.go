@@ -51,21 +51,26 @@ func startProcess(t *testing.T, args ...string) *serverProcess {
 	return p
 }
 
-// until returns the first log line containing want, failing t after d.
+// until returns the first log line containing want, failing t after d
+// with the lines read meanwhile (the last 20).
 func (p *serverProcess) until(t *testing.T, want string, d time.Duration) string {
 	t.Helper()
 	deadline := time.After(d)
+	var seen []string
 	for {
 		select {
 		case l, ok := <-p.lines:
 			if !ok {
-				t.Fatalf("server exited before logging %q", want)
+				t.Fatalf("server exited before logging %q; its last lines:\n%s", want, strings.Join(seen, "\n"))
 			}
 			if strings.Contains(l, want) {
 				return l
 			}
+			if seen = append(seen, l); len(seen) > 20 {
+				seen = seen[1:]
+			}
 		case <-deadline:
-			t.Fatalf("server did not log %q within %s", want, d)
+			t.Fatalf("server did not log %q within %s; its last lines:\n%s", want, d, strings.Join(seen, "\n"))
 		}
 	}
 }
