@@ -57,7 +57,7 @@ func Routes(rd *render.Renderer, reg *assets.Registry, site *Site, middleware ..
 		}
 		return h
 	}, rd.Path())
-	mux.Handle("GET /bench", page(Bench, render.WithModeFunc(BenchMode(rd))))
+	mux.Handle("GET /bench", page((&benchMemo{}).page, render.WithModeFunc(BenchMode(rd))))
 	mux.Handle("GET /static/", reg)
 	mux.Handle("GET "+rd.Path(), rd) // the runtime and the no-JS redirect
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) {

@@ -56,7 +56,9 @@ const formName = "form.js"
 // PageFunc builds the page for one request. It runs before anything is sent
 // (the preflight), so it may still set headers, redirect or answer 404: to
 // answer the request itself it writes to w and returns a nil page and a nil
-// error. A non-nil error becomes a 500.
+// error. A non-nil error becomes a 500. The renderer only reads the page
+// (TestSharedPage), so a PageFunc may return one page to many requests at
+// once: a page that does not vary need not be built for each.
 type PageFunc func(w http.ResponseWriter, r *http.Request) (*pagelet.Page, error)
 
 // Renderer holds what every page of a site shares: assets, the client
