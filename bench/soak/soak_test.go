@@ -3,6 +3,7 @@ package soak
 import (
 	"os"
 	"runtime/debug"
+	"strings"
 	"testing"
 	"time"
 )
@@ -15,9 +16,10 @@ import (
 // It passes when no client got an answer it should not have, the server
 // saw no outcome it should not have, every slow reader was cut off by the
 // write timeout, goroutines came back to their baseline once the load
-// drained, and the heap in use did not grow from the first window of the
-// load (its first minute, or fifth for a run under five minutes) to the
-// last beyond the documented tolerance. It asserts nothing about timings.
+// drained, and the heap was not grown and kept: grown from the first
+// window of the load (its first minute, or fifth for a run under five
+// minutes) to the last beyond the documented tolerance, and still so once
+// the load drained (TestHeapRule). It asserts nothing about timings.
 func TestSoak(t *testing.T) {
 	cfg := soakConfig{
 		Load:         30 * time.Second,
@@ -73,4 +75,33 @@ func raceEnabled() bool {
 		}
 	}
 	return false
+}
+
+// TestHeapRule checks the soak's leak rule on made-up reports: growth
+// during the load that goes once the load drains is the requests in
+// flight; growth that stays is a leak.
+func TestHeapRule(t *testing.T) {
+	const mb = 1 << 20
+	for _, tc := range []struct {
+		name                   string
+		base, first, last, end uint64
+		leak                   bool
+	}{
+		{"flat", 20 * mb, 30 * mb, 32 * mb, 21 * mb, false},
+		{"grew in flight, went once drained", 20 * mb, 15 * mb, 33 * mb, 22 * mb, false},
+		{"grew and stayed", 20 * mb, 15 * mb, 40 * mb, 45 * mb, true},
+		{"drained heap above base, load flat", 20 * mb, 30 * mb, 31 * mb, 45 * mb, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &soakReport{BaseHeap: tc.base, FirstHeap: tc.first, LastHeap: tc.last, EndHeap: tc.end,
+				ByKind: map[soakKind]*soakKindStats{kindSlow: {}}}
+			var leak bool
+			for _, p := range r.problems() {
+				leak = leak || strings.Contains(p, "live heap grew")
+			}
+			if leak != tc.leak {
+				t.Errorf("reported a leak: %v, want %v (%q)", leak, tc.leak, r.problems())
+			}
+		})
+	}
 }
