@@ -13,9 +13,9 @@
 // ./bench overload the mixed overload, twice the server's capacity for 10
 // minutes (package overload).
 //
-//	go run ./bench                       # everything: 11.5 minutes on 2 cores (610 s measured before the cache section, which adds 90 s)
+//	go run ./bench                       # everything: 12 minutes on 2 cores (610 s measured before the cache section, which adds about 2 minutes)
 //	go run ./bench -live-only            # the live engine only, on one instance and on three through Redis: under 2 minutes
-//	go run ./bench -cache-only           # the pagelet cache only: about 1.75 minutes
+//	go run ./bench -cache-only           # the pagelet cache only: about 2 minutes
 //	go run ./bench -quick -no-browser    # a smoke run in seconds
 //	go run ./bench soak -load 10m        # the soak
 //	go run ./bench scale                 # 100,000 live connections over instances behind Redis (package scale)

@@ -39,6 +39,7 @@ type Options struct {
 	Round       time.Duration // each round's measuring time
 	MaxRequests int           // requests per round at most; 0: no limit
 	Wrk         bool          // cross-check the limit with wrk when installed
+	React       bool          // load React's streaming server beside the limit (Node and npm; installed once per machine)
 
 	HerdRequests int    // concurrent requests to the cold front page (1,000)
 	HerdLatency  string // the herd's -latency (*=300ms)
@@ -62,7 +63,7 @@ const (
 func DefaultOptions() Options {
 	return Options{Limit: true, Herd: true, Front: true, Staleness: true,
 		LimitConns: LimitConnsDefault, FrontConns: FrontConnsDefault, Rounds: RoundsDefault, Round: RoundDefault,
-		MaxRequests: 200_000, Wrk: true, HerdRequests: HerdDefault, HerdLatency: HerdLatencyDefault,
+		MaxRequests: 200_000, Wrk: true, React: true, HerdRequests: HerdDefault, HerdLatency: HerdLatencyDefault,
 		FrontLatency: FrontLatencyDefault, Pubs: PubsDefault}
 }
 

@@ -32,6 +32,9 @@ type LimitResult struct {
 	// that costs less per request than Go's HTTP client.
 	Wrk     []WrkRow `json:"wrk,omitempty"`
 	WrkNote string   `json:"wrk_note,omitempty"`
+	// ReactNote says why React's streaming server has no row, when it has
+	// none (Options.React and no Node, say).
+	ReactNote string `json:"react_note,omitempty"`
 }
 
 // The limit part's targets, in the order of its rows.
@@ -40,6 +43,7 @@ const (
 	RowChunked  = "limit-chunked" // the same without Content-Length: chunked, as a handler's write is by default
 	RowCached   = "cached"        // /bench?…&cache=1, every pagelet from the cache
 	RowUncached = "uncached"      // the same page without cache=1
+	RowReact    = "react"         // React's streaming server, the same page (react/server.mjs), when Options.React
 )
 
 // Row returns the row named name, nil if none.
@@ -148,6 +152,18 @@ func measureLimit(ctx context.Context, exe string, o Options, progress func(stri
 		{name: RowUncached, url: "http://" + srv.site + UncachedPath, ua: headless.ChromeUA, pid: pid},
 	}
 	res := &LimitResult{Conns: o.LimitConns, Rounds: o.Rounds, Round: o.Round, Bytes: srv.bytes}
+	reactBody := 0
+	if o.React {
+		progress("limit: starting React's streaming server")
+		rp, body, err := startReactRow(ctx)
+		if err != nil {
+			res.ReactNote = "not measured: " + err.Error()
+		} else {
+			defer rp.stop()
+			reactBody = body
+			ts = append(ts, target{name: RowReact, url: "http://" + rp.addr + "/", ua: headless.ChromeUA, pid: rp.cmd.Process.Pid})
+		}
+	}
 	res.Rows, err = runRounds(ctx, roundsPlan{targets: ts, workers: o.LimitConns, rounds: o.Rounds, round: o.Round, maxReq: o.MaxRequests,
 		progress: func(s string) { progress("limit: " + s) }})
 	if err != nil {
@@ -155,9 +171,27 @@ func measureLimit(ctx context.Context, exe string, o Options, progress func(stri
 	}
 	for i := range res.Rows {
 		res.Rows[i].Bytes = srv.bytes
+		if res.Rows[i].Name == RowReact {
+			res.Rows[i].Bytes = reactBody
+		}
 	}
 	if o.Wrk {
 		res.Wrk, res.WrkNote = wrkRows(ctx, ts, o.LimitConns, o.Rounds, o.Round, func(s string) { progress("limit: " + s) })
 	}
 	return res, nil
+}
+
+// startReactRow starts React's server and reads one page of it: its body's
+// size.
+func startReactRow(ctx context.Context) (*reactProc, int, error) {
+	rp, err := startReact(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := reactBytes(ctx, rp.addr)
+	if err != nil {
+		rp.stop()
+		return nil, 0, err
+	}
+	return rp, n, nil
 }

@@ -21,7 +21,8 @@ func TestMain(m *testing.M) {
 }
 
 // TestMeasure runs every part at small settings and checks what it
-// measured, not how fast: every row has requests and no errors, the herd
+// measured, not how fast: every row has requests and no errors (React's
+// streaming server's among them: npm installs it on a first run), the herd
 // loaded each cached pagelet once and made the backend calls of one page,
 // and B showed every publication.
 func TestMeasure(t *testing.T) {
@@ -55,7 +56,13 @@ func TestMeasure(t *testing.T) {
 			}
 		}
 	}
-	rows("limit", res.Limit.Rows, RowLimit, RowChunked, RowCached, RowUncached)
+	if res.Limit.ReactNote != "" {
+		t.Errorf("React's server: %s", res.Limit.ReactNote) // install-test-deps.sh installs npm
+	}
+	rows("limit", res.Limit.Rows, RowLimit, RowChunked, RowCached, RowUncached, RowReact)
+	if r := res.Limit.Row(RowReact); r == nil || r.Bytes < 1000 {
+		t.Errorf("React's page: %+v", r)
+	}
 	if res.Limit.Bytes < 1000 {
 		t.Errorf("the limit's page is %d bytes", res.Limit.Bytes)
 	}

@@ -93,16 +93,17 @@ func plan(cfg config, scs []Scenario) []measure.Phase {
 }
 
 // cachePlan is the cache section's phase: cachebench.Measure's progress
-// lines and time. The limit loads four targets in rounds and the front
-// page three (a warm-up line and a round line each), the front page then
-// two of them again paced, the limit's four with wrk in as many rounds; the site is built
-// once; the herd starts two servers; the front page three; staleness
-// redis-server and two, and says every 20 publications.
+// lines and time. The limit loads five targets in rounds (React's server
+// the fifth, started after the limit's) and the front page three (a
+// warm-up line and a round line each), the front page then two of them
+// again paced, the limit's five with wrk in as many rounds; the site is
+// built once; the herd starts two servers; the front page three;
+// staleness redis-server and two, and says every 20 publications.
 func cachePlan(cfg config) measure.Phase {
 	warm := max(50*time.Millisecond, min(250*time.Millisecond, cfg.cacheRound/10))
-	rounds := time.Duration((4+3+2)*cfg.cacheRounds) * (cfg.cacheRound + warm)
-	steps := 1 + 4*cfg.cacheRounds*2 + 4*cfg.cacheRounds + 1 + 2 + 1 + (3+2)*cfg.cacheRounds*2 + 1 + (cfg.cachePubs+19)/20
-	est := rounds + time.Duration(4*cfg.cacheRounds)*cfg.cacheRound + estServerBuild + 7*estSiteStart +
+	rounds := time.Duration((5+3+2)*cfg.cacheRounds) * (cfg.cacheRound + warm)
+	steps := 1 + 1 + 5*cfg.cacheRounds*2 + 5*cfg.cacheRounds + 1 + 2 + 1 + (3+2)*cfg.cacheRounds*2 + 1 + (cfg.cachePubs+19)/20
+	est := rounds + time.Duration(5*cfg.cacheRounds)*cfg.cacheRound + estServerBuild + 8*estSiteStart +
 		time.Duration(cfg.cacheHerd)*estHerdPage + time.Duration(cfg.cachePubs)*estStalePub
 	return measure.Phase{Name: "cache", Steps: steps, Est: est}
 }

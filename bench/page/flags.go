@@ -123,7 +123,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.livePresence, "live-presence", livebench.PresenceDefault, "readers joining and leaving an article across two instances (reading now)")
 	fs.IntVar(&c.liveMessages, "live-messages", livebench.MessagesDefault, "messages posted → visible in Chromium across two instances, ours and socket.io's each")
 	fs.BoolVar(&c.noCache, "no-cache", false, "skip the cache section (also skipped by -no-load)")
-	fs.BoolVar(&c.cacheOnly, "cache-only", false, "measure the cache section only: the fully cached page against the limit, the thundering herd, the front page at realistic latencies, staleness across two instances (about 1.75 minutes)")
+	fs.BoolVar(&c.cacheOnly, "cache-only", false, "measure the cache section only: the fully cached page against the limit, the thundering herd, the front page at realistic latencies, staleness across two instances (about 2 minutes)")
 	fs.IntVar(&c.cacheRounds, "cache-rounds", cachebench.RoundsDefault, "cache section: rounds of each page in turn (the limit, the front page)")
 	fs.DurationVar(&c.cacheRound, "cache-round", cachebench.RoundDefault, "cache section: each round's measuring time")
 	fs.IntVar(&c.cacheHerd, "cache-herd", cachebench.HerdDefault, "cache section: concurrent requests to the cold front page (the thundering herd)")
@@ -152,7 +152,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			}
 		}
 	}
-	// The full run is held to about 11 minutes on two cores; the readers
+	// The full run is held to about 12 minutes on two cores; the readers
 	// take one more. They run with -live-only and -readers-only.
 	if !c.liveOnly && !c.readersOnly {
 		c.noLiveReaders = true

@@ -26,7 +26,14 @@ func writeCache(w io.Writer, r *Report) {
 		fmt.Fprintf(w, "limit: /bench, 6 zero-delay pagelets, pipelined (%d B), %d connections, %d rounds of %v each in turn; "+
 			"limit = a plain http.HandlerFunc writing the cached page's response from memory (its headers, Content-Length among them, and body), in the same process; "+
 			"limit-chunked = the same without Content-Length (chunked, as net/http frames a handler's write when nobody says its length)\n", l.Bytes, l.Conns, l.Rounds, l.Round)
+		if r := l.Row(cachebench.RowReact); r != nil {
+			fmt.Fprintf(w, "react = React 19's streaming server (renderToPipeableStream, Node, NODE_ENV=production) rendering the same page (%d B): "+
+				"six Suspense boundaries whose data is ready at once, nothing cached (bench/cachebench/react)\n", r.Bytes)
+		}
 		writeCacheRows(w, l.Rows, cachebench.RowLimit, "vs limit")
+		if l.ReactNote != "" {
+			fmt.Fprintf(w, "react: %s\n", l.ReactNote)
+		}
 		switch {
 		case len(l.Wrk) > 0:
 			var parts []string
