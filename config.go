@@ -31,6 +31,7 @@ type config struct {
 	latency    string
 	drain      time.Duration
 	logLevel   slog.Level
+	logRepeat  time.Duration
 	tlsCert    string
 	tlsKey     string
 	h2c        bool
@@ -80,6 +81,7 @@ func parseFlags(args []string) (config, error) {
 		"emulated backend latency per source, e.g. hotnews=200ms,finance=1.5s (env BIGPIPE_LATENCY; sources: "+strings.Join(store.Sources(), ", ")+", or * for every other one)")
 	fs.DurationVar(&c.drain, "drain", 30*time.Second, "on SIGINT/SIGTERM, how long running streams may take to finish")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
+	fs.DurationVar(&c.logRepeat, "log-repeat", time.Minute, "a warning or error that repeats (everything in it alike: Redis down, say) is logged at most once per this window, with the number held back since; 0 logs every one")
 	fs.StringVar(&c.tlsCert, "tls-cert", os.Getenv("BIGPIPE_TLS_CERT"), "TLS certificate file (PEM): serve HTTPS with HTTP/2 and HTTP/1.1 (env BIGPIPE_TLS_CERT)")
 	fs.StringVar(&c.tlsKey, "tls-key", os.Getenv("BIGPIPE_TLS_KEY"), "TLS private key file (PEM) for -tls-cert (env BIGPIPE_TLS_KEY)")
 	fs.StringVar(&c.dev, "dev", "", "development: serve CSS/JS from this directory (e.g. static), re-minified when a file changes, instead of the embedded copies")
@@ -188,6 +190,9 @@ func parseFlags(args []string) (config, error) {
 	}
 	if c.cacheEntries <= 0 || c.cacheBytes <= 0 {
 		return c, errors.New("-cache-entries and -cache-bytes must be positive")
+	}
+	if c.logRepeat < 0 {
+		return c, errors.New("-log-repeat cannot be negative (0 logs every repeat)")
 	}
 	if c.drain < 0 {
 		return c, errors.New("-drain cannot be negative")

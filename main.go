@@ -28,6 +28,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/bigpipe-go/bigpipe/internal/logrepeat"
 	"github.com/bigpipe-go/bigpipe/render"
 )
 
@@ -65,7 +66,7 @@ func run(ctx context.Context, args []string, ready func(addr, admin string)) err
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	log := slog.New(logrepeat.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.logLevel}), cfg.logRepeat))
 	tr, err := startTracing(ctx, cfg, log) // tracing.go
 	if err != nil {
 		return err
