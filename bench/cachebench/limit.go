@@ -6,14 +6,11 @@ package cachebench
 // in turn by the same closed-loop generator at the same concurrency.
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/bigpipe-go/bigpipe/internal/headless"
@@ -63,12 +60,10 @@ const limitStartTimeout = 2 * time.Minute
 
 // limitProc is the limit's server, a child process.
 type limitProc struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
+	*child
 	site  string // host:port of the site
 	limit string // host:port of the plain handler
 	bytes int
-	done  chan struct{}
 }
 
 // startLimitServer starts exe in the limit role and waits for its
@@ -76,64 +71,17 @@ type limitProc struct {
 func startLimitServer(ctx context.Context, exe string) (*limitProc, error) {
 	cmd := exec.CommandContext(ctx, exe)
 	cmd.Env = append(os.Environ(), RoleEnv+"="+roleLimit, "GODEBUG=")
-	stdin, err := cmd.StdinPipe()
+	c, f, err := startChild(ctx, "the limit's server", cmd, limitStartTimeout)
 	if err != nil {
 		return nil, err
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
+	if len(f) != 3 {
+		c.stop()
+		return nil, fmt.Errorf("the limit's server said %q after listening", f)
 	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	cmd.WaitDelay = 2 * time.Second
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start the limit's server: %w", err)
-	}
-	p := &limitProc{cmd: cmd, stdin: stdin, done: make(chan struct{})}
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			default:
-			}
-		}
-		_ = cmd.Wait()
-		close(p.done)
-	}()
-	select {
-	case line := <-lines:
-		f := strings.Fields(line)
-		if len(f) == 4 && f[0] == "listening" {
-			p.site, p.limit = f[1], f[2]
-			p.bytes, _ = strconv.Atoi(f[3])
-			return p, nil
-		}
-		p.stop()
-		return nil, fmt.Errorf("the limit's server said %q", line)
-	case <-p.done:
-		return nil, fmt.Errorf("the limit's server exited: %s", strings.TrimSpace(stderr.String()))
-	case <-time.After(limitStartTimeout):
-		p.stop()
-		return nil, fmt.Errorf("the limit's server did not start in %v", limitStartTimeout)
-	case <-ctx.Done():
-		p.stop()
-		return nil, ctx.Err()
-	}
-}
-
-// stop closes the child's input, which ends it, and waits; after 5 s it
-// is killed.
-func (p *limitProc) stop() {
-	_ = p.stdin.Close()
-	select {
-	case <-p.done:
-	case <-time.After(5 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
+	p := &limitProc{child: c, site: f[0], limit: f[1]}
+	p.bytes, _ = strconv.Atoi(f[2])
+	return p, nil
 }
 
 // measureLimit runs the limit part.
@@ -144,7 +92,7 @@ func measureLimit(ctx context.Context, exe string, o Options, progress func(stri
 		return nil, err
 	}
 	defer srv.stop()
-	pid := srv.cmd.Process.Pid
+	pid := srv.pid()
 	ts := []target{
 		{name: RowLimit, url: "http://" + srv.limit + "/", ua: headless.ChromeUA, pid: pid},
 		{name: RowChunked, url: "http://" + srv.limit + "/chunked", ua: headless.ChromeUA, pid: pid},
@@ -161,7 +109,7 @@ func measureLimit(ctx context.Context, exe string, o Options, progress func(stri
 		} else {
 			defer rp.stop()
 			reactBody = body
-			ts = append(ts, target{name: RowReact, url: "http://" + rp.addr + "/", ua: headless.ChromeUA, pid: rp.cmd.Process.Pid})
+			ts = append(ts, target{name: RowReact, url: "http://" + rp.addr + "/", ua: headless.ChromeUA, pid: rp.pid()})
 		}
 	}
 	res.Rows, err = runRounds(ctx, roundsPlan{targets: ts, workers: o.LimitConns, rounds: o.Rounds, round: o.Round, maxReq: o.MaxRequests,

@@ -6,7 +6,6 @@ package cachebench
 // pins, installed once per machine with npm ci into the user cache.
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"embed"
@@ -33,10 +32,8 @@ const reactInstallTimeout = 3 * time.Minute
 
 // reactProc is React's server, a Node child process.
 type reactProc struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	addr  string // host:port
-	done  chan struct{}
+	*child
+	addr string // host:port
 }
 
 // startReact installs React if it is not yet (see reactDir) and starts
@@ -54,62 +51,11 @@ func startReact(ctx context.Context) (*reactProc, error) {
 	cmd := exec.CommandContext(ctx, node, "server.mjs")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "NODE_ENV=production")
-	cmd.WaitDelay = 2 * time.Second
-	stdin, err := cmd.StdinPipe()
+	c, f, err := startChild(ctx, "the React server", cmd, 30*time.Second)
 	if err != nil {
 		return nil, err
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start React's server: %w", err)
-	}
-	p := &reactProc{cmd: cmd, stdin: stdin, done: make(chan struct{})}
-	lines := make(chan string, 1)
-	go func() { // ends when the process's stdout closes: when it exits
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			default:
-			}
-		}
-		_ = cmd.Wait()
-		close(p.done)
-	}()
-	select {
-	case line := <-lines:
-		if addr, ok := strings.CutPrefix(line, "listening "); ok {
-			p.addr = addr
-			return p, nil
-		}
-		p.stop()
-		return nil, fmt.Errorf("the React server said %q", line)
-	case <-p.done:
-		return nil, fmt.Errorf("the React server exited: %s", strings.TrimSpace(stderr.String()))
-	case <-time.After(30 * time.Second):
-		p.stop()
-		return nil, errors.New("the React server did not start in 30s")
-	case <-ctx.Done():
-		p.stop()
-		return nil, ctx.Err()
-	}
-}
-
-// stop closes the server's input, which ends it, and waits; after 5 s it
-// is killed.
-func (p *reactProc) stop() {
-	_ = p.stdin.Close()
-	select {
-	case <-p.done:
-	case <-time.After(5 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
+	return &reactProc{child: c, addr: f[0]}, nil
 }
 
 // reactDir returns the directory React's server runs in: the embedded
