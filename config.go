@@ -32,6 +32,7 @@ type config struct {
 	drain      time.Duration
 	logLevel   slog.Level
 	logRepeat  time.Duration
+	pageletTO  time.Duration // each pagelet's timeout (pages.WithTimeout)
 	tlsCert    string
 	tlsKey     string
 	h2c        bool
@@ -93,6 +94,7 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&c.metrics, "metrics", true, "serve Prometheus metrics at /metrics on the main address")
 	fs.StringVar(&c.admin, "admin", os.Getenv("BIGPIPE_ADMIN"), "address of a separate admin listener serving /debug/pprof/, /metrics and the editors' POST /admin/breaking, e.g. 127.0.0.1:6060; empty: none (env BIGPIPE_ADMIN)")
 	fs.DurationVar(&c.pageTimeout, "page-timeout", 60*time.Second, "bound on a whole page: one still unfinished then is aborted; 0: no bound")
+	fs.DurationVar(&c.pageletTO, "pagelet-timeout", pages.DefaultTimeout, "how long each pagelet's backends may take before it shows its fallback")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", render.DefaultWriteTimeout, "how long a client may take to accept one chunk of a page before it is cut off; negative: no bound")
 	fs.IntVar(&c.limits.Fetches, "max-fetches", 1024, "pagelet loads running at once across the server; 0: no bound (and no shedding). "+
 		"With the default queue that admits about 340 six-pagelet pages at once, each holding ~1 MiB while compressed (go test -run TestOverloadSheds -v ./bench/page)")
@@ -190,6 +192,9 @@ func parseFlags(args []string) (config, error) {
 	}
 	if c.cacheEntries <= 0 || c.cacheBytes <= 0 {
 		return c, errors.New("-cache-entries and -cache-bytes must be positive")
+	}
+	if c.pageletTO <= 0 {
+		return c, errors.New("-pagelet-timeout must be positive")
 	}
 	if c.logRepeat < 0 {
 		return c, errors.New("-log-repeat cannot be negative (0 logs every repeat)")

@@ -44,7 +44,7 @@ func TestLiveFlags(t *testing.T) {
 }
 
 func TestBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"-latency", "finance=fast"}, {"-nope"}, {"-log-level", "loud"}, {"-log-repeat", "-1s"}, {"-tls-cert", "c.pem"}, {"stray"}, {"-early-hints", "sometimes"},
+	for _, args := range [][]string{{"-latency", "finance=fast"}, {"-nope"}, {"-log-level", "loud"}, {"-log-repeat", "-1s"}, {"-pagelet-timeout", "0s"}, {"-tls-cert", "c.pem"}, {"stray"}, {"-early-hints", "sometimes"},
 		{"-max-fetches", "-1"}, {"-max-pages", "-1"}, {"-max-posts", "-1"}, {"-live-max-conns", "-1"}, {"-fetch-queue", "-1"}, {"-page-fetches", "-1"}, {"-drain", "-1s"}, {"-page-timeout", "soon"},
 		{"-live-drain-window", "-1s"}, {"-live-drain-window", "soon"}, {"-redis", "redis://127.0.0.1:6379/0"},
 		{"-otlp", "127.0.0.1:4318"}, {"-otlp", "grpc://127.0.0.1:4317"},

@@ -75,6 +75,7 @@ func newSite(cfg config, p siteParts) (*site, error) {
 		pages.WithEditors(cfg.editors...),
 		pages.WithPublicURL(cfg.publicURL),
 		pages.WithPostLimit(cfg.maxPosts),
+		pages.WithTimeout(cfg.pageletTO),
 		pages.WithMetrics(p.registry)},
 		// The shared pagelets cached, and the writes no publication
 		// reports expiring what they change.
