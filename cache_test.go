@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/bigpipe-go/bigpipe/internal/store"
+	"github.com/bigpipe-go/bigpipe/internal/testenv"
 )
 
 // frontCached are the front page's cached pagelets.
@@ -113,20 +113,6 @@ func frontProblems(resp *http.Response, body string) []string {
 	return problems
 }
 
-// raceBuild reports whether the test binary was built with -race.
-func raceBuild() bool {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
-}
-
 // TestCacheHerd sends 1,000 requests at once (50 under the race detector) to a cold front page, every
 // backend taking 300 ms: each cached pagelet's Load runs once for them
 // all (the backend calls of one front page, and one load each in the
@@ -142,7 +128,7 @@ func TestCacheHerd(t *testing.T) {
 	srv := startRun(t, "-latency", "*=300ms", "-live-sim=false", "-pagelet-timeout", "30s")
 	before := backendCalls(t, srv.base)
 	n := 1000
-	if raceBuild() {
+	if testenv.RaceEnabled() {
 		// The race detector makes a page several times dearer: 1,000 of
 		// them on two cores took minutes, 250 and 100 6.7 and 6.0 s
 		// beside the rest of make test. The bench sends the 1,000 (go

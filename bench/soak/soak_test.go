@@ -2,10 +2,11 @@ package soak
 
 import (
 	"os"
-	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bigpipe-go/bigpipe/internal/testenv"
 )
 
 // TestSoak runs the soak (see soak.go): 30 s of sustained mixed load
@@ -32,7 +33,7 @@ func TestSoak(t *testing.T) {
 		SampleEvery:  3 * time.Second,
 		Progress:     func(s string) { t.Log(s) },
 	}
-	if raceEnabled() {
+	if testenv.RaceEnabled() {
 		// The race detector allows 8128 goroutines; a request in flight
 		// holds about nine (client, connection, handler, pagelets).
 		cfg.Outstanding = 640
@@ -61,20 +62,6 @@ func TestSoak(t *testing.T) {
 	for _, p := range rep.problems() {
 		t.Error(p)
 	}
-}
-
-// raceEnabled reports whether the test binary was built with -race.
-func raceEnabled() bool {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
 }
 
 // TestHeapRule checks the soak's leak rule on made-up reports: growth
