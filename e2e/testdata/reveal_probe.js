@@ -50,6 +50,20 @@
     });
   };
 
+  // recordPlaced records a pagelet the skeleton placed (or the browser
+  // patched) at the first frame that paints it with its content: the
+  // parser may add the content in a later task than the container (a
+  // patched pagelet, on a loaded machine), and a frame in between shows an
+  // empty container, not an unstyled one. After frames frames it records
+  // whatever is there.
+  const recordPlaced = (el, frames) => requestAnimationFrame(() => {
+    if (frames > 0 && !el.querySelector('.pl-' + CSS.escape(el.id))) {
+      recordPlaced(el, frames - 1);
+      return;
+    }
+    record(el, true);
+  });
+
   new MutationObserver((records) => {
     for (const r of records) {
       if (r.type === 'childList') {
@@ -59,7 +73,7 @@
         // the parser has added its content too.
         for (const el of r.addedNodes) {
           if (el.nodeType === 1 && el.classList.contains('pagelet') && el.getAttribute('data-bigpipe') === 'shown') {
-            requestAnimationFrame(() => record(el, true));
+            recordPlaced(el, 120);
           }
         }
         continue;
